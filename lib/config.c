@@ -1,0 +1,415 @@
+/*
+ * config.c - the settings table and its parsers.
+ *
+ * Owns: config_table (every key carebridge knows), INI parsing, environment
+ * overrides and value validation.  Must not: read files or the environment
+ * itself, or log; callers hand in text and envp, and print the errors.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+#define OFF(f) offsetof(struct config, f)
+#define SEC 1000LL
+#define MIN (60 * SEC)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+#define KB 1024LL
+#define MB (1024 * KB)
+
+static const char *const log_levels[] = {"fatal", "error", "warning", "log", "debug", NULL};
+
+const struct config_entry config_table[] = {
+    {"server", "listen_addr", CONFIG_STRING, OFF(listen_addr), "127.0.0.1", 0, 0, NULL,
+     CONFIG_NO_RELOAD, "IP address the HTTP API and pages listen on"},
+    {"server", "listen_port", CONFIG_INT, OFF(listen_port), "8080", 0, 65535, NULL,
+     CONFIG_NO_RELOAD, "TCP port of the HTTP API; 0 picks a free port (see port_file)"},
+    {"server", "http_timeout", CONFIG_DURATION, OFF(http_timeout_ms), "30s", 1 * SEC, 1 * HOUR,
+     NULL, 0, "read and write timeout of an HTTP connection"},
+    {"server", "max_body_size", CONFIG_SIZE, OFF(max_body_size), "1MB", 1 * KB, 64 * MB, NULL, 0,
+     "largest request body accepted; larger ones get 413"},
+    {"server", "max_header_size", CONFIG_SIZE, OFF(max_header_size), "16kB", 1 * KB, 1 * MB, NULL,
+     0, "largest request header block accepted"},
+    {"server", "shutdown_timeout", CONFIG_DURATION, OFF(shutdown_timeout_ms), "10s", 0, 10 * MIN,
+     NULL, 0, "how long SIGTERM waits for requests in flight before exiting"},
+    {"server", "migrate_on_start", CONFIG_BOOL, OFF(migrate_on_start), "on", 0, 0, NULL, 0,
+     "apply pending database migrations when serve starts"},
+    {"server", "port_file", CONFIG_STRING, OFF(port_file), "", 0, 0, NULL, CONFIG_NO_RELOAD,
+     "if set, serve writes the HTTP port it listens on to this file"},
+    {"database", "database_url", CONFIG_STRING, OFF(database_url), "dbname=carebridge", 0, 0, NULL,
+     CONFIG_NO_RELOAD | CONFIG_SECRET, "libpq connection string or URI of the PostgreSQL database"},
+    {"database", "db_pool_size", CONFIG_INT, OFF(db_pool_size), "4", 1, 64, NULL, CONFIG_NO_RELOAD,
+     "database connections per serve process"},
+    {"database", "db_queue_max", CONFIG_INT, OFF(db_queue_max), "1024", 1, 1000000, NULL, 0,
+     "requests that may wait for a free connection before new ones get 503"},
+    {"database", "db_connect_timeout", CONFIG_DURATION, OFF(db_connect_timeout_ms), "5s", 1 * SEC,
+     5 * MIN, NULL, 0, "how long one connection attempt may take"},
+    {"database", "db_statement_timeout", CONFIG_DURATION, OFF(db_statement_timeout_ms), "30s", 0,
+     1 * HOUR, NULL, 0, "PostgreSQL statement_timeout for every query; 0 = none"},
+    {"database", "db_retry_interval", CONFIG_DURATION, OFF(db_retry_interval_ms), "1s", 100,
+     5 * MIN, NULL, 0, "wait between attempts to reconnect to the database"},
+    {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,
+     "least severe level written: fatal, error, warning, log or debug"},
+    {NULL, NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+static void errs_add(struct config_errors *errs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void errs_add(struct config_errors *errs, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	if (errs == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) == -1)
+		line = xstrdup("out of memory");
+	va_end(ap);
+	errs->lines = xrealloc(errs->lines, (errs->n + 1) * sizeof *errs->lines);
+	errs->lines[errs->n++] = line;
+}
+
+void config_errors_reset(struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->lines[i]);
+	free(errs->lines);
+	errs->lines = NULL;
+	errs->n = 0;
+}
+
+const struct config_entry *config_find(const char *key)
+{
+	for (const struct config_entry *e = config_table; e->key != NULL; e++)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+/* Parse a number followed by a unit from units[] (suffix, multiplier); "" is the bare unit. */
+static bool parse_with_units(const char *s, const char *const *suffixes, const int64_t *mults,
+                             int64_t *out)
+{
+	char *end;
+	long long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || v < 0)
+		return false;
+	while (isspace((unsigned char)*end))
+		end++;
+	for (size_t i = 0; suffixes[i] != NULL; i++) {
+		if (strcmp(end, suffixes[i]) == 0) {
+			if (v > INT64_MAX / mults[i])
+				return false;
+			*out = (int64_t)v * mults[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+bool config_parse_duration(const char *s, int64_t *ms)
+{
+	static const char *const suffixes[] = {"ms", "s", "min", "m", "h", "d", NULL};
+	static const int64_t mults[] = {1, SEC, MIN, MIN, HOUR, DAY};
+
+	return parse_with_units(s, suffixes, mults, ms);
+}
+
+bool config_parse_size(const char *s, int64_t *bytes)
+{
+	static const char *const suffixes[] = {"", "B", "kB", "KB", "MB", "GB", NULL};
+	static const int64_t mults[] = {1, 1, KB, KB, MB, 1024 * MB};
+
+	return parse_with_units(s, suffixes, mults, bytes);
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"on", "true", "yes", "1"};
+	static const char *const no[] = {"off", "false", "no", "0"};
+
+	for (size_t i = 0; i < nitems(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Check v against e's bounds and describe a failure in err. */
+static enum status check_bounds(const struct config_entry *e, int64_t v, const char *value,
+                                struct err *err)
+{
+	if (v < e->min || v > e->max)
+		return err_set(err, ST_INVALID, e->key,
+		               "invalid value \"%s\" for \"%s\": must be between %" PRId64
+		               " and %" PRId64 "%s",
+		               value, e->key, e->min, e->max,
+		               e->type == CONFIG_DURATION ? " milliseconds"
+		               : e->type == CONFIG_SIZE   ? " bytes"
+		                                          : "");
+	return ST_OK;
+}
+
+static enum status entry_set(struct config *cfg, const struct config_entry *e, const char *value,
+                             struct err *err)
+{
+	char *field = (char *)cfg + e->offset;
+	int64_t v;
+	char *end;
+	bool b;
+
+	switch (e->type) {
+	case CONFIG_STRING:
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return ST_OK;
+	case CONFIG_INT:
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0')
+			return err_set(err, ST_INVALID, e->key,
+			               "invalid value \"%s\" for \"%s\": not an integer", value,
+			               e->key);
+		if (check_bounds(e, v, value, err) != ST_OK)
+			return ST_INVALID;
+		*(int *)field = (int)v;
+		return ST_OK;
+	case CONFIG_BOOL:
+		if (!parse_bool(value, &b))
+			return err_set(err, ST_INVALID, e->key,
+			               "invalid value \"%s\" for \"%s\": expected on or off", value,
+			               e->key);
+		*(bool *)field = b;
+		return ST_OK;
+	case CONFIG_DURATION:
+		if (!config_parse_duration(value, &v))
+			return err_set(
+			    err, ST_INVALID, e->key,
+			    "invalid value \"%s\" for \"%s\": not a duration (use ms, s, "
+			    "min, h or d, as in \"30s\")",
+			    value, e->key);
+		if (check_bounds(e, v, value, err) != ST_OK)
+			return ST_INVALID;
+		*(int64_t *)field = v;
+		return ST_OK;
+	case CONFIG_SIZE:
+		if (!config_parse_size(value, &v))
+			return err_set(err, ST_INVALID, e->key,
+			               "invalid value \"%s\" for \"%s\": not a size (use B, kB, MB "
+			               "or GB, as in \"16kB\")",
+			               value, e->key);
+		if (check_bounds(e, v, value, err) != ST_OK)
+			return ST_INVALID;
+		*(int64_t *)field = v;
+		return ST_OK;
+	case CONFIG_ENUM:
+		for (size_t i = 0; e->choices[i] != NULL; i++) {
+			if (strcmp(value, e->choices[i]) == 0) {
+				free(*(char **)field);
+				*(char **)field = xstrdup(value);
+				return ST_OK;
+			}
+		}
+		return err_set(err, ST_INVALID, e->key, "invalid value \"%s\" for \"%s\"", value,
+		               e->key);
+	}
+	ASSERT(!"unknown config type");
+}
+
+enum status config_set(struct config *cfg, const char *key, const char *value, struct err *err)
+{
+	const struct config_entry *e = config_find(key);
+
+	if (e == NULL)
+		return err_set(err, ST_INVALID, key, "unknown setting \"%s\"", key);
+	return entry_set(cfg, e, value, err);
+}
+
+void config_init(struct config *cfg)
+{
+	struct err err;
+
+	memset(cfg, 0, sizeof *cfg);
+	for (const struct config_entry *e = config_table; e->key != NULL; e++)
+		if (entry_set(cfg, e, e->def, &err) != ST_OK)
+			assert_fail(__FILE__, __LINE__, err.message);
+}
+
+void config_free(struct config *cfg)
+{
+	for (const struct config_entry *e = config_table; e->key != NULL; e++) {
+		if (e->type == CONFIG_STRING || e->type == CONFIG_ENUM) {
+			char **p = (char **)((char *)cfg + e->offset);
+
+			free(*p);
+			*p = NULL;
+		}
+	}
+}
+
+/* Trim spaces at both ends of s in place; returns the start. */
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+enum status config_parse(struct config *cfg, const char *text, size_t len, const char *filename,
+                         struct config_errors *errs)
+{
+	char *copy = xstrndup(text, len);
+	char *line, *next, *section = NULL;
+	enum status st = ST_OK;
+	int lineno = 0;
+
+	for (line = copy; line != NULL; line = next) {
+		char *eq, *key, *value;
+		const struct config_entry *e;
+		struct err err;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		lineno++;
+		line = trim(line);
+		if (*line == '\0' || *line == '#' || *line == ';')
+			continue;
+		if (*line == '[') {
+			char *close = strchr(line, ']');
+
+			if (close == NULL || close[1] != '\0') {
+				errs_add(errs, "%s:%d: malformed section header", filename, lineno);
+				st = ST_INVALID;
+				section = NULL;
+				continue;
+			}
+			*close = '\0';
+			section = trim(line + 1);
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (eq == NULL) {
+			errs_add(errs, "%s:%d: expected \"key = value\"", filename, lineno);
+			st = ST_INVALID;
+			continue;
+		}
+		*eq = '\0';
+		key = trim(line);
+		value = trim(eq + 1);
+		/* Optional double quotes keep leading or trailing spaces. */
+		if (value[0] == '"' && strlen(value) >= 2 && value[strlen(value) - 1] == '"') {
+			value[strlen(value) - 1] = '\0';
+			value++;
+		}
+		e = config_find(key);
+		if (e == NULL) {
+			errs_add(errs, "%s:%d: unknown setting \"%s\"", filename, lineno, key);
+			st = ST_INVALID;
+			continue;
+		}
+		if (section == NULL || strcmp(section, e->section) != 0) {
+			errs_add(errs, "%s:%d: setting \"%s\" belongs in section [%s]", filename,
+			         lineno, key, e->section);
+			st = ST_INVALID;
+			continue;
+		}
+		if (entry_set(cfg, e, value, &err) != ST_OK) {
+			errs_add(errs, "%s:%d: %s", filename, lineno, err.message);
+			st = ST_INVALID;
+		}
+	}
+	free(copy);
+	return st;
+}
+
+enum status config_apply_env(struct config *cfg, char *const *envp, struct config_errors *errs)
+{
+	static const char prefix[] = "CAREBRIDGE_";
+	enum status st = ST_OK;
+
+	for (size_t i = 0; envp != NULL && envp[i] != NULL; i++) {
+		const char *var = envp[i], *eq;
+		char key[64];
+		size_t klen;
+		const struct config_entry *e;
+		struct err err;
+
+		if (strncmp(var, prefix, sizeof prefix - 1) != 0)
+			continue;
+		eq = strchr(var, '=');
+		if (eq == NULL)
+			continue;
+		klen = (size_t)(eq - var) - (sizeof prefix - 1);
+		if (klen == 0 || klen >= sizeof key) {
+			errs_add(errs, "environment %.*s: unknown setting", (int)(eq - var), var);
+			st = ST_INVALID;
+			continue;
+		}
+		for (size_t j = 0; j < klen; j++)
+			key[j] = (char)tolower((unsigned char)var[sizeof prefix - 1 + j]);
+		key[klen] = '\0';
+		/* CAREBRIDGE_CONFIG names the file; it is not a setting. */
+		if (strcmp(key, "config") == 0)
+			continue;
+		e = config_find(key);
+		if (e == NULL) {
+			errs_add(errs, "environment %.*s: unknown setting \"%s\"", (int)(eq - var),
+			         var, key);
+			st = ST_INVALID;
+			continue;
+		}
+		if (entry_set(cfg, e, eq + 1, &err) != ST_OK) {
+			errs_add(errs, "environment %.*s: %s", (int)(eq - var), var, err.message);
+			st = ST_INVALID;
+		}
+	}
+	return st;
+}
+
+enum status config_validate(const struct config *cfg, struct config_errors *errs)
+{
+	unsigned char buf[16];
+	enum status st = ST_OK;
+
+	if (inet_pton(AF_INET, cfg->listen_addr, buf) != 1 &&
+	    inet_pton(AF_INET6, cfg->listen_addr, buf) != 1) {
+		errs_add(errs, "setting \"listen_addr\": \"%s\" is not an IP address",
+		         cfg->listen_addr);
+		st = ST_INVALID;
+	}
+	if (cfg->database_url[0] == '\0') {
+		errs_add(errs, "setting \"database_url\": must not be empty");
+		st = ST_INVALID;
+	}
+	return st;
+}

@@ -1,0 +1,116 @@
+/*
+ * config.h - carebridge's settings: one table, parsed from an INI-style file and
+ * overridden by CAREBRIDGE_<KEY> environment variables.
+ *
+ * The table (config.c) is the single source of truth: section, key, type,
+ * default, bounds and help text.  config/carebridge.conf documents every key and
+ * a unit test checks that it matches the table.  This module does no I/O: the
+ * caller reads the file and passes the environment.
+ */
+#ifndef CB_CONFIG_H
+#define CB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+struct config {
+	/* [server] */
+	char *listen_addr;           /* HTTP listen address */
+	int listen_port;             /* HTTP port; 0 = any free port (tests) */
+	int64_t http_timeout_ms;     /* read/write timeout of an HTTP connection */
+	int64_t max_body_size;       /* largest accepted request body, bytes */
+	int64_t max_header_size;     /* largest accepted request headers, bytes */
+	int64_t shutdown_timeout_ms; /* how long SIGTERM waits for in-flight requests */
+	bool migrate_on_start;       /* serve applies pending migrations before listening */
+	char *port_file;             /* where serve writes its real port ("" = nowhere) */
+	/* [database] */
+	char *database_url;              /* libpq connection string or URI */
+	int db_pool_size;                /* connections in the async pool */
+	int db_queue_max;                /* requests waiting for a connection before 503 */
+	int64_t db_connect_timeout_ms;   /* connection attempt limit */
+	int64_t db_statement_timeout_ms; /* server-side statement_timeout */
+	int64_t db_retry_interval_ms;    /* wait between reconnection attempts */
+	/* [log] */
+	char *log_level; /* fatal, error, warning, log, debug */
+};
+
+enum config_type {
+	CONFIG_STRING,   /* any text */
+	CONFIG_INT,      /* integer within min..max */
+	CONFIG_BOOL,     /* true/false, on/off, yes/no, 1/0 */
+	CONFIG_DURATION, /* 500ms, 30s, 5m, 1h, 2d; stored in milliseconds */
+	CONFIG_SIZE,     /* 512, 16kB, 1MB (powers of 1024, as PostgreSQL); stored in bytes */
+	CONFIG_ENUM,     /* one of the words in choices */
+};
+
+#define CONFIG_NO_RELOAD 0x1 /* takes effect only on restart */
+#define CONFIG_SECRET 0x2    /* never printed */
+
+struct config_entry {
+	const char *section;        /* INI section without brackets */
+	const char *key;            /* key; CAREBRIDGE_<KEY upper-cased> overrides it */
+	enum config_type type;      /* how the value is parsed */
+	size_t offset;              /* offsetof(struct config, field) */
+	const char *def;            /* default, as it would be written in the file */
+	int64_t min, max;           /* bounds for INT, DURATION (ms) and SIZE (bytes) */
+	const char *const *choices; /* NULL-terminated words for CONFIG_ENUM */
+	unsigned flags;             /* CONFIG_NO_RELOAD, CONFIG_SECRET */
+	const char *help;           /* one line for the example file and --help */
+};
+
+/* The table, ending with an entry whose key is NULL. */
+extern const struct config_entry config_table[];
+
+/* Problems found while loading: each "where: reason", in order. */
+struct config_errors {
+	char **lines; /* owned */
+	size_t n;     /* how many */
+};
+
+/* Fill cfg with every default.  Free it with config_free. */
+void config_init(struct config *cfg);
+
+/* Free what cfg owns (not cfg itself); config_free of a zeroed struct is fine. */
+void config_free(struct config *cfg);
+
+/*
+ * Parse INI text (not NUL-terminated, len bytes) into cfg.  Every problem is
+ * appended to errs as "filename:line: reason"; parsing goes on after an error
+ * so that all are reported.  Returns ST_OK or ST_INVALID.
+ */
+enum status config_parse(struct config *cfg, const char *text, size_t len, const char *filename,
+                         struct config_errors *errs);
+
+/*
+ * Apply CAREBRIDGE_<KEY>=value overrides from envp (a NULL-terminated array as
+ * environ).  Unknown CAREBRIDGE_ variables are errors, so typos are seen.
+ * Returns ST_OK or ST_INVALID with errs filled ("environment CAREBRIDGE_X: ...").
+ */
+enum status config_apply_env(struct config *cfg, char *const *envp, struct config_errors *errs);
+
+/*
+ * Checks that involve more than one value or more than its type: the listen
+ * address is an IP address, the database URL is not empty.  Problems are
+ * appended to errs as "setting "x": reason".
+ */
+enum status config_validate(const struct config *cfg, struct config_errors *errs);
+
+/* Set one key from text, as the file would; err gets the reason on failure. */
+enum status config_set(struct config *cfg, const char *key, const char *value, struct err *err);
+
+/* Find a key's table entry, or NULL. */
+const struct config_entry *config_find(const char *key);
+
+/* Free the lines of errs and empty it. */
+void config_errors_reset(struct config_errors *errs);
+
+/* Parse a duration ("30s") into milliseconds; false if it is not one. */
+bool config_parse_duration(const char *s, int64_t *ms);
+
+/* Parse a size ("16kB") into bytes; false if it is not one. */
+bool config_parse_size(const char *s, int64_t *bytes);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * app.h - the one object that ties a serve process together.  Created in
+ * main.c, passed down to every module; nothing here is global.
+ */
+#ifndef CB_APP_H
+#define CB_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+
+struct db;
+struct http;
+struct metrics;
+
+struct app {
+	struct event_base *base; /* the one event loop */
+	struct config *cfg;      /* settings in force; owned by main */
+	struct db *db;           /* the async PostgreSQL pool */
+	struct http *http;       /* the HTTP server */
+	struct metrics *metrics; /* counters for /metrics */
+	int migration_latest;    /* highest migration version in this binary */
+	bool shutting_down;      /* SIGTERM/SIGINT seen: refuse new work */
+	int64_t started_at;      /* wall clock seconds at start */
+};
+
+#endif

@@ -1,0 +1,442 @@
+/*
+ * http.c - limits, routing, replies and errors for the HTTP API (see http.h).
+ *
+ * Owns: the evhttp server and its bound socket, the route tables' index, the
+ * per-request struct http_req (freed when the reply is sent), the count of
+ * requests in flight, and the one mapping from enum status to HTTP codes.
+ * Must not: hold business rules or SQL; handlers in api_*.c do that work.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
+#include <uuid/uuid.h>
+
+#include "app.h"
+#include "log.h"
+#include "metrics.h"
+#include "xmalloc.h"
+
+#define HTTP_MAX_TABLES 32
+#define HTTP_MAX_PATH 1024
+
+struct http {
+	struct app *app;                             /* the process */
+	struct evhttp *evh;                          /* owned */
+	struct evhttp_bound_socket *sock;            /* owned by evh; NULL after stop */
+	int port;                                    /* bound port */
+	const struct route *tables[HTTP_MAX_TABLES]; /* registered tables, borrowed */
+	int ntables;                                 /* how many */
+	int inflight;                                /* requests not yet replied to */
+};
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int http_code_for(enum status st)
+{
+	switch (st) {
+	case ST_OK:
+		return 200;
+	case ST_INVALID:
+		return 400;
+	case ST_UNAUTHORIZED:
+		return 401;
+	case ST_FORBIDDEN:
+		return 403;
+	case ST_NOT_FOUND:
+		return 404;
+	case ST_CONFLICT:
+		return 409;
+	case ST_PRECONDITION:
+		return 412;
+	case ST_TOO_LARGE:
+		return 413;
+	case ST_UNAVAILABLE:
+		return 503;
+	case ST_INTERNAL:
+		break;
+	}
+	return 500;
+}
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	case EVHTTP_REQ_TRACE:
+		return "TRACE";
+	case EVHTTP_REQ_CONNECT:
+		return "CONNECT";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
+	}
+	return "OTHER";
+}
+
+/* Send the reply, count it, log one line and free r. */
+static void http_finish(struct http_req *r, int code, struct evbuffer *body)
+{
+	struct http *h = r->app->http;
+	double secs = (double)(mono_us() - r->started_us) / 1e6;
+	const char *route = r->route != NULL ? r->route->pattern : "unmatched";
+
+	evhttp_send_reply(r->req, code, NULL, body);
+	metrics_http_done(r->app->metrics, r->method, route, code, secs);
+	if (code >= 500)
+		log_warning("http", "request done method=%s route=%s status=%d ms=%.1f req=%s",
+		            r->method, route, code, secs * 1000, r->id);
+	else
+		log_debug("http", "request done method=%s route=%s status=%d ms=%.1f req=%s",
+		          r->method, route, code, secs * 1000, r->id);
+	h->inflight--;
+	free(r);
+}
+
+void http_add_header(struct http_req *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
+}
+
+void http_reply_data(struct http_req *r, int code, const char *content_type, const void *data,
+                     size_t len)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	evbuffer_add(buf, data, len);
+	http_add_header(r, "Content-Type", content_type);
+	http_finish(r, code, buf);
+	evbuffer_free(buf);
+}
+
+void http_reply_empty(struct http_req *r, int code)
+{
+	http_finish(r, code, NULL);
+}
+
+void http_reply_json(struct http_req *r, int code, cJSON *body)
+{
+	char *text = cJSON_PrintUnformatted(body);
+
+	ASSERT(text != NULL);
+	cJSON_Delete(body);
+	http_reply_data(r, code, "application/json", text, strlen(text));
+	cJSON_free(text);
+}
+
+void http_reply_error(struct http_req *r, enum status st, const struct err *err)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *e = cJSON_AddObjectToObject(root, "error");
+	const char *msg = err != NULL && err->message[0] != '\0' ? err->message : NULL;
+
+	if (st == ST_OK)
+		st = ST_INTERNAL;
+	if (msg == NULL) {
+		switch (st) {
+		case ST_UNAUTHORIZED:
+			msg = "authentication required";
+			break;
+		case ST_FORBIDDEN:
+			msg = "permission denied";
+			break;
+		case ST_NOT_FOUND:
+			msg = "not found";
+			break;
+		case ST_UNAVAILABLE:
+			msg = "service unavailable";
+			break;
+		default:
+			msg = "internal error";
+			break;
+		}
+	}
+	cJSON_AddStringToObject(e, "code", status_code(st));
+	cJSON_AddStringToObject(e, "message", msg);
+	if (err != NULL && err->field[0] != '\0')
+		cJSON_AddStringToObject(e, "field", err->field);
+	else
+		cJSON_AddNullToObject(e, "field");
+	if (st == ST_UNAUTHORIZED)
+		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"carebridge\"");
+	http_reply_json(r, http_code_for(st), root);
+}
+
+/* A JSON error reply with an HTTP code that has no enum status (405). */
+static void reply_code(struct http_req *r, int code, const char *codename, const char *msg)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *e = cJSON_AddObjectToObject(root, "error");
+
+	cJSON_AddStringToObject(e, "code", codename);
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddNullToObject(e, "field");
+	http_reply_json(r, code, root);
+}
+
+enum status http_body_json(struct http_req *r, cJSON **out, struct err *err)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	const char *data;
+	cJSON *root;
+
+	*out = NULL;
+	if ((int64_t)len > r->app->cfg->max_body_size)
+		return err_set(err, ST_TOO_LARGE, NULL,
+		               "request body of %zu bytes is over the limit of %" PRId64 " bytes",
+		               len, r->app->cfg->max_body_size);
+	if (len == 0)
+		return err_set(err, ST_INVALID, NULL,
+		               "request body is empty: a JSON object is required");
+	data = (const char *)evbuffer_pullup(in, -1);
+	root = cJSON_ParseWithLength(data, len);
+	if (root == NULL)
+		return err_set(err, ST_INVALID, NULL, "request body is not valid JSON");
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return err_set(err, ST_INVALID, NULL, "request body must be a JSON object");
+	}
+	*out = root;
+	return ST_OK;
+}
+
+const char *http_query(struct http_req *r, const char *name, char *buf, size_t size)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq params;
+	const char *v;
+
+	if (q == NULL)
+		return NULL;
+	TAILQ_INIT(&params);
+	if (evhttp_parse_query_str(q, &params) != 0) {
+		evhttp_clear_headers(&params);
+		return NULL;
+	}
+	v = evhttp_find_header(&params, name);
+	if (v != NULL)
+		snprintf(buf, size, "%s", v);
+	evhttp_clear_headers(&params);
+	return v != NULL ? buf : NULL;
+}
+
+const char *http_header(struct http_req *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
+}
+
+/*
+ * Match path against pattern; fill params.  Returns true on a match.  Segments
+ * are compared literally except "{name}", which takes one non-empty segment.
+ */
+static bool route_match(const char *pattern, const char *path, char params[][HTTP_PARAM_MAX],
+                        int *nparams)
+{
+	const char *p = pattern, *s = path;
+
+	*nparams = 0;
+	while (*p != '\0' && *s != '\0') {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			size_t n = strcspn(s, "/");
+
+			ASSERT(close != NULL);
+			if (n == 0 || n >= HTTP_PARAM_MAX || *nparams >= HTTP_MAX_PARAMS)
+				return false;
+			memcpy(params[*nparams], s, n);
+			params[*nparams][n] = '\0';
+			(*nparams)++;
+			p = close + 1;
+			s += n;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return *p == '\0' && *s == '\0';
+}
+
+static void allow_header(unsigned methods, char *buf, size_t size)
+{
+	static const enum evhttp_cmd_type all[] = {EVHTTP_REQ_GET, EVHTTP_REQ_POST, EVHTTP_REQ_PUT,
+	                                           EVHTTP_REQ_PATCH, EVHTTP_REQ_DELETE};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < nitems(all); i++) {
+		if ((methods & all[i]) == 0)
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n > 0 ? ", " : "",
+		                      method_name(all[i]));
+		if (n >= size)
+			break;
+	}
+}
+
+static void http_dispatch(struct evhttp_request *req, void *arg)
+{
+	struct http *h = arg;
+	struct http_req *r = xcalloc(1, sizeof *r);
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	unsigned allowed = 0;
+	uuid_t u;
+
+	r->app = h->app;
+	r->req = req;
+	r->method = method_name(cmd);
+	r->started_us = mono_us();
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, r->id);
+	h->inflight++;
+	http_add_header(r, "X-Request-Id", r->id);
+	http_add_header(r, "X-Content-Type-Options", "nosniff");
+	http_add_header(r, "Cache-Control", "no-store");
+
+	if (path == NULL || path[0] != '/' || strlen(path) > HTTP_MAX_PATH) {
+		reply_code(r, 400, "invalid", "request path is malformed");
+		return;
+	}
+	if ((int64_t)evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    h->app->cfg->max_body_size) {
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "request body is over the limit of %" PRId64 " bytes",
+		         h->app->cfg->max_body_size);
+		reply_code(r, 413, "too_large", msg);
+		return;
+	}
+	if (h->app->shutting_down) {
+		http_add_header(r, "Connection", "close");
+		reply_code(r, 503, "unavailable", "the server is shutting down");
+		return;
+	}
+	for (int t = 0; t < h->ntables; t++) {
+		for (const struct route *rt = h->tables[t]; rt->pattern != NULL; rt++) {
+			if (!route_match(rt->pattern, path, r->params, &r->nparams))
+				continue;
+			if ((rt->methods & cmd) == 0 &&
+			    !(cmd == EVHTTP_REQ_HEAD && (rt->methods & EVHTTP_REQ_GET))) {
+				allowed |= rt->methods;
+				continue;
+			}
+			r->route = rt;
+			rt->handler(r);
+			return;
+		}
+	}
+	if (allowed != 0) {
+		char allow[128];
+
+		allow_header(allowed, allow, sizeof allow);
+		http_add_header(r, "Allow", allow);
+		reply_code(r, 405, "method_not_allowed", "method not allowed for this path");
+		return;
+	}
+	reply_code(r, 404, "not_found", "no such path");
+}
+
+struct http *http_new(struct app *app)
+{
+	struct http *h = xcalloc(1, sizeof *h);
+	const struct config *cfg = app->cfg;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	int timeout_s;
+
+	h->app = app;
+	h->evh = evhttp_new(app->base);
+	/*
+	 * libevent refuses a body over its own limit before reading it, with a
+	 * reply of its own; bodies up to twice our limit are read and refused by
+	 * http_body_json with the JSON error body.
+	 */
+	evhttp_set_max_body_size(h->evh, (ev_ssize_t)cfg->max_body_size * 2);
+	evhttp_set_max_headers_size(h->evh, (ev_ssize_t)cfg->max_header_size);
+	timeout_s = (int)((cfg->http_timeout_ms + 999) / 1000);
+	evhttp_set_timeout(h->evh, timeout_s);
+	evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+	                                       EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+	                                       EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	evhttp_set_gencb(h->evh, http_dispatch, h);
+	h->sock =
+	    evhttp_bind_socket_with_handle(h->evh, cfg->listen_addr, (ev_uint16_t)cfg->listen_port);
+	if (h->sock == NULL) {
+		log_fatal("http", "could not listen on %s:%d: %s", cfg->listen_addr,
+		          cfg->listen_port, strerror(errno));
+		evhttp_free(h->evh);
+		free(h);
+		return NULL;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(h->sock), (struct sockaddr *)&ss, &sslen) == 0) {
+		if (ss.ss_family == AF_INET)
+			h->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			h->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return h;
+}
+
+void http_add_routes(struct http *h, const struct route *routes)
+{
+	ASSERT(h->ntables < HTTP_MAX_TABLES);
+	h->tables[h->ntables++] = routes;
+}
+
+int http_port(const struct http *h)
+{
+	return h->port;
+}
+
+void http_stop_accepting(struct http *h)
+{
+	if (h->sock != NULL) {
+		evhttp_del_accept_socket(h->evh, h->sock);
+		h->sock = NULL;
+	}
+}
+
+int http_inflight(const struct http *h)
+{
+	return h->inflight;
+}
+
+void http_free(struct http *h)
+{
+	if (h == NULL)
+		return;
+	evhttp_free(h->evh);
+	free(h);
+}

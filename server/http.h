@@ -1,0 +1,106 @@
+/*
+ * http.h - the HTTP server: limits, routing, JSON replies and errors.
+ *
+ * Routes are tables of data (struct route) registered by the api_*.c modules.
+ * http.c answers 404 for unknown paths and 405 with Allow for known paths with
+ * the wrong method, parses {param} segments before any handler runs, and is
+ * the only place a status becomes an HTTP code and a JSON error body:
+ *
+ *   {"error": {"code": "invalid", "message": "...", "field": "..."}}
+ *
+ * A handler must finish its request exactly once with http_reply_*(), now or
+ * later from a callback (the client may have gone: replying is still right,
+ * libevent then just frees the request).
+ */
+#ifndef CB_HTTP_H
+#define CB_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <event2/http.h>
+
+#include "status.h"
+
+struct app;
+struct http;
+struct http_req;
+
+typedef void route_handler(struct http_req *r);
+
+#define ROUTE_PUBLIC 0x1 /* no authentication (health checks, login, pages) */
+
+struct route {
+	unsigned methods;       /* EVHTTP_REQ_GET | ... */
+	const char *pattern;    /* "/api/v1/tasks/{id}": {name} matches one segment */
+	route_handler *handler; /* called with params parsed */
+	unsigned flags;         /* ROUTE_PUBLIC */
+};
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_PARAM_MAX 128
+
+struct http_req {
+	struct app *app;                              /* the process */
+	struct evhttp_request *req;                   /* owned by libevent until the reply */
+	const struct route *route;                    /* matched route, NULL while routing */
+	const char *method;                           /* "GET", ... (static) */
+	char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
+	int nparams;                                  /* how many */
+	char id[37];        /* request id (UUID) for logs and X-Request-Id */
+	int64_t started_us; /* monotonic start, for latency */
+	void *data;         /* the handler's own state */
+};
+
+/* Create the server on app->base, bound per app->cfg; NULL and a log line on failure. */
+struct http *http_new(struct app *app);
+
+/* Register a table of routes ending with a zeroed entry (pattern NULL). */
+void http_add_routes(struct http *h, const struct route *routes);
+
+/* The port actually bound (useful with listen_port = 0). */
+int http_port(const struct http *h);
+
+/* Stop accepting new connections (graceful shutdown begins). */
+void http_stop_accepting(struct http *h);
+
+/* Requests received and not yet replied to. */
+int http_inflight(const struct http *h);
+
+/* Close every connection and free the server. */
+void http_free(struct http *h);
+
+/* Reply with a JSON body (taking ownership of body) and the given status. */
+void http_reply_json(struct http_req *r, int code, cJSON *body);
+
+/* Reply with the JSON error body for st (and err's field and message). */
+void http_reply_error(struct http_req *r, enum status st, const struct err *err);
+
+/* Reply with an arbitrary body and content type (borrowed data, copied). */
+void http_reply_data(struct http_req *r, int code, const char *content_type, const void *data,
+                     size_t len);
+
+/* Reply 204 No Content. */
+void http_reply_empty(struct http_req *r, int code);
+
+/*
+ * Parse the request body as a JSON object into *out (caller frees with
+ * cJSON_Delete).  ST_TOO_LARGE over max_body_size, ST_INVALID for a missing,
+ * malformed or non-object body.
+ */
+enum status http_body_json(struct http_req *r, cJSON **out, struct err *err);
+
+/* The value of a query parameter (decoded, copied into buf), or NULL if absent. */
+const char *http_query(struct http_req *r, const char *name, char *buf, size_t size);
+
+/* The value of a request header, or NULL. */
+const char *http_header(struct http_req *r, const char *name);
+
+/* Add a response header before replying. */
+void http_add_header(struct http_req *r, const char *name, const char *value);
+
+/* HTTP status code for a status. */
+int http_code_for(enum status st);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * loop.c - the serve command (see loop.h).
+ *
+ * Start-up order: migrations (blocking, before the loop, if migrate_on_start),
+ * the event base, the database pool, the HTTP server, the port file, signals,
+ * the 1 s tick.  Shutdown (SIGTERM/SIGINT): stop accepting, let requests in
+ * flight finish (at most shutdown_timeout), fail what still waits, close the
+ * database, free everything, exit 0.
+ */
+#include "loop.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "api.h"
+#include "app.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "store_migrate.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+struct loop {
+	struct app app;                 /* the process's state */
+	const char *config_path;        /* re-read on SIGHUP; may be NULL */
+	struct event *ev_term;          /* SIGTERM; owned */
+	struct event *ev_int;           /* SIGINT; owned */
+	struct event *ev_hup;           /* SIGHUP; owned */
+	struct event *ev_tick;          /* the 1 s tick; owned */
+	struct event *ev_drain;         /* checks shutdown progress every 50 ms; owned */
+	struct timespec drain_deadline; /* when shutdown stops waiting */
+};
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *l = arg;
+
+	db_tick(l->app.db);
+}
+
+static bool deadline_passed(const struct timespec *d)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > d->tv_sec || (now.tv_sec == d->tv_sec && now.tv_nsec >= d->tv_nsec);
+}
+
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *l = arg;
+	int inflight = http_inflight(l->app.http);
+
+	if (inflight == 0 && db_is_idle(l->app.db)) {
+		log_info("main", "shutdown: no request in flight");
+		event_base_loopexit(l->app.base, NULL);
+		return;
+	}
+	if (deadline_passed(&l->drain_deadline)) {
+		log_warning("main", "shutdown: timeout with requests in flight inflight=%d",
+		            inflight);
+		event_base_loopexit(l->app.base, NULL);
+	}
+}
+
+static void term_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct loop *l = arg;
+	struct timeval tv = {0, 50 * 1000};
+	int64_t ms = l->app.cfg->shutdown_timeout_ms;
+
+	if (l->app.shutting_down) {
+		log_info("main", "second signal: exiting now");
+		event_base_loopexit(l->app.base, NULL);
+		return;
+	}
+	log_info("main", "shutdown requested signal=%d", (int)sig);
+	l->app.shutting_down = true;
+	http_stop_accepting(l->app.http);
+	clock_gettime(CLOCK_MONOTONIC, &l->drain_deadline);
+	l->drain_deadline.tv_sec += ms / 1000;
+	l->drain_deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (l->drain_deadline.tv_nsec >= 1000000000) {
+		l->drain_deadline.tv_sec++;
+		l->drain_deadline.tv_nsec -= 1000000000;
+	}
+	l->ev_drain = event_new(l->app.base, -1, EV_PERSIST, drain_cb, l);
+	event_add(l->ev_drain, &tv);
+	drain_cb(-1, 0, l);
+}
+
+/*
+ * SIGHUP: build a fresh configuration; swap it in only if it is valid.
+ * Settings that need a restart keep their running value (with a warning).
+ */
+static void hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct loop *l = arg;
+	struct config *fresh = xcalloc(1, sizeof *fresh);
+	struct config_errors errs = {NULL, 0};
+	bool ok = true;
+
+	config_init(fresh);
+	if (l->config_path != NULL) {
+		FILE *fp = fopen(l->config_path, "rb");
+		char buf[65536];
+		size_t n;
+
+		if (fp == NULL) {
+			log_error("main", "reload: could not read the configuration file");
+			ok = false;
+		} else {
+			n = fread(buf, 1, sizeof buf, fp);
+			fclose(fp);
+			ok = config_parse(fresh, buf, n, l->config_path, &errs) == ST_OK;
+		}
+	}
+	if (ok)
+		ok = config_apply_env(fresh, environ, &errs) == ST_OK &&
+		     config_validate(fresh, &errs) == ST_OK;
+	for (size_t i = 0; i < errs.n; i++)
+		log_error("main", "reload: %s", errs.lines[i]);
+	config_errors_reset(&errs);
+	if (!ok) {
+		log_error("main", "reload: configuration not changed");
+		config_free(fresh);
+		free(fresh);
+		return;
+	}
+	/* Settings that cannot change while running keep their current value. */
+	for (const struct config_entry *e = config_table; e->key != NULL; e++) {
+		struct err err;
+		char *cur = (char *)l->app.cfg + e->offset, *neu = (char *)fresh + e->offset;
+
+		if ((e->flags & CONFIG_NO_RELOAD) == 0)
+			continue;
+		if (e->type == CONFIG_STRING || e->type == CONFIG_ENUM) {
+			if (strcmp(*(char **)cur, *(char **)neu) != 0) {
+				log_warning("main", "reload: setting \"%s\" needs a restart",
+				            e->key);
+				config_set(fresh, e->key, *(char **)cur, &err);
+			}
+		} else if (e->type == CONFIG_INT) {
+			if (*(int *)cur != *(int *)neu) {
+				log_warning("main", "reload: setting \"%s\" needs a restart",
+				            e->key);
+				*(int *)neu = *(int *)cur;
+			}
+		}
+	}
+	config_free(l->app.cfg);
+	free(l->app.cfg);
+	l->app.cfg = fresh;
+	log_set_level_name(fresh->log_level);
+	log_info("main", "configuration reloaded");
+}
+
+static bool write_port_file(const char *path, int port)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *fp = fopen(tmp, "w");
+	bool ok = fp != NULL && fprintf(fp, "%d\n", port) > 0;
+
+	if (fp != NULL && fclose(fp) != 0)
+		ok = false;
+	if (ok && rename(tmp, path) != 0)
+		ok = false;
+	free(tmp);
+	return ok;
+}
+
+int loop_serve(struct config *cfg, const char *config_path)
+{
+	struct loop l;
+	struct timeval second = {1, 0};
+	struct err err;
+	int rc = 0;
+
+	memset(&l, 0, sizeof l);
+	l.app.cfg = cfg;
+	l.app.started_at = (int64_t)time(NULL);
+	l.app.migration_latest = migrate_latest_builtin();
+	l.config_path = config_path;
+	signal(SIGPIPE, SIG_IGN);
+	log_info("main", "starting carebridge pid=%ld", (long)getpid());
+
+	if (cfg->migrate_on_start && migrate_run(cfg->database_url, NULL, false, &err) != ST_OK) {
+		/* Not fatal: /readyz says 503 until someone migrates and the database answers. */
+		log_error("main", "could not migrate on start: %s", err.message);
+	}
+
+	l.app.base = event_base_new();
+	l.app.metrics = metrics_new();
+	l.app.db = db_new(l.app.base, cfg);
+	l.app.http = http_new(&l.app);
+	if (l.app.http == NULL) {
+		rc = 1;
+		goto out;
+	}
+	http_add_routes(l.app.http, health_routes);
+	if (cfg->port_file[0] != '\0' && !write_port_file(cfg->port_file, http_port(l.app.http))) {
+		log_fatal("main", "could not write port file \"%s\"", cfg->port_file);
+		rc = 1;
+		goto out;
+	}
+	l.ev_term = evsignal_new(l.app.base, SIGTERM, term_cb, &l);
+	l.ev_int = evsignal_new(l.app.base, SIGINT, term_cb, &l);
+	l.ev_hup = evsignal_new(l.app.base, SIGHUP, hup_cb, &l);
+	l.ev_tick = event_new(l.app.base, -1, EV_PERSIST, tick_cb, &l);
+	event_add(l.ev_term, NULL);
+	event_add(l.ev_int, NULL);
+	event_add(l.ev_hup, NULL);
+	event_add(l.ev_tick, &second);
+	log_info("main", "listening addr=%s port=%d schema=%d", l.app.cfg->listen_addr,
+	         http_port(l.app.http), l.app.migration_latest);
+
+	event_base_dispatch(l.app.base);
+	log_info("main", "stopping");
+out:
+	/* The pool first: failed requests still reply through the HTTP server. */
+	db_free(l.app.db);
+	http_free(l.app.http);
+	if (l.ev_term != NULL) {
+		event_free(l.ev_term);
+		event_free(l.ev_int);
+		event_free(l.ev_hup);
+		event_free(l.ev_tick);
+	}
+	if (l.ev_drain != NULL)
+		event_free(l.ev_drain);
+	metrics_free(l.app.metrics);
+	event_base_free(l.app.base);
+	libevent_global_shutdown();
+	config_free(l.app.cfg);
+	free(l.app.cfg);
+	log_info("main", "exit code=%d", rc);
+	return rc;
+}

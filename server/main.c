@@ -1,0 +1,275 @@
+/*
+ * main.c - the carebridge binary: argument parsing, configuration loading and
+ * the subcommands (serve, migrate, check-config, version).
+ *
+ * Configuration comes from the file named by -c/--config (or $CAREBRIDGE_CONFIG),
+ * then CAREBRIDGE_<KEY> environment variables override it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "store_migrate.h"
+#include "xmalloc.h"
+
+#ifndef CAREBRIDGE_VERSION
+#define CAREBRIDGE_VERSION "0.1.0"
+#endif
+
+extern char **environ;
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+	        "usage: carebridge <command> [options]\n"
+	        "\n"
+	        "commands:\n"
+	        "  serve         run the daemon (HTTP API, live stream, timers)\n"
+	        "  migrate       apply pending database migrations\n"
+	        "  check-config  validate the configuration and report every problem\n"
+	        "  version       print the version\n"
+	        "\n"
+	        "Run \"carebridge <command> --help\" for a command's options.\n"
+	        "Every setting may be overridden by an environment variable CAREBRIDGE_<KEY>.\n");
+}
+
+/* Read a whole file; NULL with errno set on failure. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, r;
+
+	if (fp == NULL)
+		return NULL;
+	do {
+		if (n + 4096 > cap) {
+			cap = cap != 0 ? cap * 2 : 8192;
+			buf = xrealloc(buf, cap);
+		}
+		r = fread(buf + n, 1, cap - n, fp);
+		n += r;
+	} while (r > 0);
+	if (ferror(fp)) {
+		int e = errno;
+
+		fclose(fp);
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	fclose(fp);
+	*len = n;
+	return buf;
+}
+
+/*
+ * Build the configuration: defaults, then the file (if any), then the
+ * environment.  Prints every problem as "where: reason"; false if any.
+ */
+static bool config_load(struct config *cfg, const char *path)
+{
+	struct config_errors errs = {NULL, 0};
+	bool ok = true;
+
+	config_init(cfg);
+	if (path != NULL) {
+		size_t len = 0;
+		char *text = slurp(path, &len);
+
+		if (text == NULL) {
+			fprintf(stderr, "%s: could not read configuration file: %s\n", path,
+			        strerror(errno));
+			return false;
+		}
+		if (config_parse(cfg, text, len, path, &errs) != ST_OK)
+			ok = false;
+		free(text);
+	}
+	if (config_apply_env(cfg, environ, &errs) != ST_OK)
+		ok = false;
+	if (config_validate(cfg, &errs) != ST_OK)
+		ok = false;
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.lines[i]);
+	config_errors_reset(&errs);
+	return ok;
+}
+
+/* Parse the common -c/--config option and the command's own; returns optind. */
+static const char *default_config_path(void)
+{
+	const char *p = getenv("CAREBRIDGE_CONFIG");
+
+	return p != NULL && p[0] != '\0' ? p : NULL;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+	                                     {"port-file", required_argument, NULL, 'p'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *path = default_config_path(), *port_file = NULL;
+	struct config *cfg = xcalloc(1, sizeof *cfg);
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'p':
+			port_file = optarg;
+			break;
+		case 'h':
+			printf(
+			    "usage: carebridge serve [-c FILE] [--port-file FILE]\n"
+			    "\n"
+			    "Run the daemon: the HTTP API and pages, the live event stream and\n"
+			    "the timers.  Stops gracefully on SIGTERM or SIGINT; SIGHUP re-reads\n"
+			    "the configuration.\n"
+			    "\n"
+			    "  -c, --config FILE   configuration file (default "
+			    "$CAREBRIDGE_CONFIG)\n"
+			    "  --port-file FILE    write the HTTP port listened on to FILE\n");
+			free(cfg);
+			return 0;
+		default:
+			free(cfg);
+			return 2;
+		}
+	}
+	if (!config_load(cfg, path)) {
+		config_free(cfg);
+		free(cfg);
+		return 1;
+	}
+	if (port_file != NULL) {
+		free(cfg->port_file);
+		cfg->port_file = xstrdup(port_file);
+	}
+	log_set_level_name(cfg->log_level);
+	return loop_serve(cfg, path);
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+	                                     {"dir", required_argument, NULL, 'd'},
+	                                     {"status", no_argument, NULL, 's'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *path = default_config_path(), *dir = NULL;
+	struct config cfg;
+	bool status_only = false;
+	struct err err;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:d:sh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 's':
+			status_only = true;
+			break;
+		case 'h':
+			printf(
+			    "usage: carebridge migrate [-c FILE] [--status] [--dir DIR]\n"
+			    "\n"
+			    "Apply the pending database migrations built into this binary, in\n"
+			    "order, each in one transaction.  Running it again is a no-op.\n"
+			    "\n"
+			    "  -c, --config FILE   configuration file (default "
+			    "$CAREBRIDGE_CONFIG)\n"
+			    "  --status            list pending migrations, apply nothing\n"
+			    "  --dir DIR           use the *.sql files of DIR instead (testing)\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!config_load(&cfg, path)) {
+		config_free(&cfg);
+		return 1;
+	}
+	log_set_level_name(cfg.log_level);
+	rc = migrate_run(cfg.database_url, dir, status_only, &err) == ST_OK ? 0 : 1;
+	if (rc != 0)
+		log_error("migrate", "%s", err.message);
+	config_free(&cfg);
+	return rc;
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *path = default_config_path();
+	struct config cfg;
+	bool ok;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			printf("usage: carebridge check-config [-c FILE]\n"
+			       "\n"
+			       "Validate the configuration file and CAREBRIDGE_* environment\n"
+			       "variables; print each problem as \"file:line: reason\" and exit 1\n"
+			       "if there is any.\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	ok = config_load(&cfg, path);
+	config_free(&cfg);
+	if (ok)
+		printf("configuration is valid%s%s\n", path != NULL ? ": " : "",
+		       path != NULL ? path : "");
+	return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc, argv);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(argc, argv);
+	if (strcmp(cmd, "check-config") == 0)
+		return cmd_check_config(argc, argv);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("carebridge %s\n", CAREBRIDGE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "carebridge: unknown command \"%s\"\n", cmd);
+	usage(stderr);
+	return 2;
+}

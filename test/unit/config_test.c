@@ -1,0 +1,206 @@
+/*
+ * config_test.c - the settings table, INI parsing, environment overrides, and
+ * that config/carebridge.conf documents every key with its default.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "xmalloc.h"
+
+static void test_durations(void **state)
+{
+	static const struct {
+		const char *in;
+		bool ok;
+		int64_t ms;
+	} cases[] = {
+	    {"500ms", true, 500},    {"30s", true, 30000},
+	    {"5min", true, 300000},  {"5m", true, 300000},
+	    {"2h", true, 7200000},   {"1d", true, 86400000},
+	    {" 10 s", true, 10000},  {"10", false, 0},
+	    {"s", false, 0},         {"-5s", false, 0},
+	    {"5 parsecs", false, 0}, {"", false, 0},
+	    {"1.5s", false, 0},      {"99999999999999999999s", false, 0},
+	};
+
+	for (size_t i = 0; i < nitems(cases); i++) {
+		int64_t ms = -1;
+
+		assert_int_equal(config_parse_duration(cases[i].in, &ms), cases[i].ok);
+		if (cases[i].ok)
+			assert_int_equal(ms, cases[i].ms);
+	}
+}
+
+static void test_sizes(void **state)
+{
+	static const struct {
+		const char *in;
+		bool ok;
+		int64_t bytes;
+	} cases[] = {
+	    {"512", true, 512},          {"512B", true, 512},
+	    {"16kB", true, 16384},       {"1MB", true, 1048576},
+	    {"2GB", true, 2147483648LL}, {"1 MB", true, 1048576},
+	    {"1mb", false, 0},           {"MB", false, 0},
+	    {"1TB", false, 0},
+	};
+
+	for (size_t i = 0; i < nitems(cases); i++) {
+		int64_t b = -1;
+
+		assert_int_equal(config_parse_size(cases[i].in, &b), cases[i].ok);
+		if (cases[i].ok)
+			assert_int_equal(b, cases[i].bytes);
+	}
+}
+
+static void test_defaults_are_valid(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {NULL, 0};
+
+	config_init(&cfg);
+	assert_string_equal(cfg.listen_addr, "127.0.0.1");
+	assert_int_equal(cfg.listen_port, 8080);
+	assert_int_equal(cfg.http_timeout_ms, 30000);
+	assert_int_equal(cfg.max_body_size, 1048576);
+	assert_true(cfg.migrate_on_start);
+	assert_int_equal(config_validate(&cfg, &errs), ST_OK);
+	assert_int_equal(errs.n, 0);
+	config_free(&cfg);
+}
+
+static void test_parse_reports_every_error_with_line(void **state)
+{
+	static const char text[] = "# comment\n"
+				   "[server]\n"
+				   "listen_port = 70000\n"
+				   "http_timeout = 5 parsecs\n"
+				   "colour = blue\n"
+				   "\n"
+				   "[database]\n"
+				   "listen_addr = 10.0.0.1\n"
+				   "db_pool_size = 8\n"
+				   "garbage line\n";
+	struct config cfg;
+	struct config_errors errs = {NULL, 0};
+
+	config_init(&cfg);
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "x.conf", &errs), ST_INVALID);
+	assert_int_equal(errs.n, 5);
+	assert_string_equal(errs.lines[0], "x.conf:3: invalid value \"70000\" for \"listen_port\": "
+	                                   "must be between 0 and 65535");
+	assert_non_null(strstr(errs.lines[1], "x.conf:4: "));
+	assert_non_null(strstr(errs.lines[1], "not a duration"));
+	assert_string_equal(errs.lines[2], "x.conf:5: unknown setting \"colour\"");
+	assert_string_equal(errs.lines[3],
+	                    "x.conf:8: setting \"listen_addr\" belongs in section [server]");
+	assert_string_equal(errs.lines[4], "x.conf:10: expected \"key = value\"");
+	/* the valid line still took effect; the invalid ones did not */
+	assert_int_equal(cfg.db_pool_size, 8);
+	assert_int_equal(cfg.listen_port, 8080);
+	config_errors_reset(&errs);
+	config_free(&cfg);
+}
+
+static void test_env_overrides(void **state)
+{
+	static char e0[] = "PATH=/bin", e1[] = "CAREBRIDGE_LISTEN_PORT=9090",
+		    e2[] = "CAREBRIDGE_LOG_LEVEL=debug",
+		    e3[] = "CAREBRIDGE_CONFIG=/etc/carebridge.conf",
+		    e4[] = "CAREBRIDGE_HTTP_TIMEOUT=forever", e5[] = "CAREBRIDGE_NOPE=1";
+	char *env[] = {e0, e1, e2, e3, e4, e5, NULL};
+	struct config cfg;
+	struct config_errors errs = {NULL, 0};
+
+	config_init(&cfg);
+	assert_int_equal(config_apply_env(&cfg, env, &errs), ST_INVALID);
+	assert_int_equal(cfg.listen_port, 9090);
+	assert_string_equal(cfg.log_level, "debug");
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.lines[0], "environment CAREBRIDGE_HTTP_TIMEOUT: "));
+	assert_string_equal(errs.lines[1], "environment CAREBRIDGE_NOPE: unknown setting \"nope\"");
+	config_errors_reset(&errs);
+	config_free(&cfg);
+}
+
+static void test_validate(void **state)
+{
+	struct config cfg;
+	struct config_errors errs = {NULL, 0};
+	struct err err;
+
+	config_init(&cfg);
+	assert_int_equal(config_set(&cfg, "listen_addr", "::1", &err), ST_OK);
+	assert_int_equal(config_validate(&cfg, &errs), ST_OK);
+	assert_int_equal(config_set(&cfg, "listen_addr", "example.org", &err), ST_OK);
+	assert_int_equal(config_set(&cfg, "database_url", "", &err), ST_OK);
+	assert_int_equal(config_validate(&cfg, &errs), ST_INVALID);
+	assert_int_equal(errs.n, 2);
+	assert_int_equal(config_set(&cfg, "log_level", "loud", &err), ST_INVALID);
+	assert_string_equal(err.field, "log_level");
+	assert_int_equal(config_set(&cfg, "migrate_on_start", "maybe", &err), ST_INVALID);
+	config_errors_reset(&errs);
+	config_free(&cfg);
+}
+
+/*
+ * config/carebridge.conf must show every key of the table, in its section,
+ * as "# key = default", and nothing the table does not know.
+ */
+static void test_example_file_matches_table(void **state)
+{
+	FILE *fp = fopen("config/carebridge.conf", "r");
+	char line[512], section[64] = "";
+	size_t found = 0, keys = 0;
+
+	assert_non_null(fp);
+	for (const struct config_entry *e = config_table; e->key != NULL; e++)
+		keys++;
+	while (fgets(line, sizeof line, fp) != NULL) {
+		char key[64], value[256];
+		const struct config_entry *e;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "[%63[^]]]", section) == 1)
+			continue;
+		if (sscanf(line, "# %63[a-z_] = %255[^\n]", key, value) != 2)
+			continue;
+		e = config_find(key);
+		if (e == NULL)
+			fail_msg("config/carebridge.conf shows unknown key \"%s\"", key);
+		assert_string_equal(section, e->section);
+		if (e->def[0] == '\0')
+			assert_string_equal(value, "\"\"");
+		else if (strcmp(value, e->def) != 0)
+			fail_msg("key \"%s\": example says \"%s\", default is \"%s\"", key, value,
+			         e->def);
+		found++;
+	}
+	fclose(fp);
+	assert_int_equal(found, keys);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_defaults_are_valid),
+	    cmocka_unit_test(test_parse_reports_every_error_with_line),
+	    cmocka_unit_test(test_env_overrides),
+	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_example_file_matches_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
