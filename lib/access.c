@@ -1,0 +1,258 @@
+/*
+ * access.c - role names and the permission table.
+ *
+ * The table below is the whole policy: one row per role, one entry per
+ * action, each entry a set of conditions on the target.  An entry of 0 means
+ * refused; the checks in access_check() only ever narrow what a row allows.
+ */
+#include "access.h"
+
+#include <string.h>
+
+#include "xmalloc.h"
+
+/* Conditions on an access_rules[] entry. */
+#define ACCESS_RULE_ALLOW 0x1    /* the role may do this at all */
+#define ACCESS_RULE_OWN_WARD 0x2 /* the target's ward must be one of the principal's */
+#define ACCESS_RULE_A_WARD 0x4   /* the target must have a ward (any) */
+#define ACCESS_RULE_OWN_DISC 0x8 /* the target's discipline must be the role's */
+
+#define ACCESS_RULE_ANY ACCESS_RULE_ALLOW
+#define ACCESS_RULE_WARD_SCOPED (ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_WARD)
+
+static const char *const role_names[ROLE_COUNT] = {
+    [ROLE_NURSE] = "nurse",   [ROLE_SOCIAL_WORKER] = "social_worker", [ROLE_OT] = "ot",
+    [ROLE_PHYSIO] = "physio", [ROLE_BED_MANAGER] = "bed_manager",     [ROLE_ADMIN] = "admin",
+    [ROLE_SYSTEM] = "system",
+};
+
+static const char *const role_disciplines[ROLE_COUNT] = {
+    [ROLE_NURSE] = "ward",
+    [ROLE_SOCIAL_WORKER] = "social_work",
+    [ROLE_OT] = "ot",
+    [ROLE_PHYSIO] = "physio",
+};
+
+static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
+    [ACCESS_EPISODE_READ] = "episode_read",
+    [ACCESS_EPISODE_ADMIT] = "episode_admit",
+    [ACCESS_EPISODE_WRITE] = "episode_write",
+    [ACCESS_TASK_CREATE] = "task_create",
+    [ACCESS_TASK_UPDATE] = "task_update",
+    [ACCESS_ASSESSMENT_CLAIM] = "assessment_claim",
+    [ACCESS_ASSESSMENT_UPDATE] = "assessment_update",
+    [ACCESS_DELAY_SET] = "delay_set",
+    [ACCESS_AUDIT_READ] = "audit_read",
+    [ACCESS_REPORT_READ] = "report_read",
+    [ACCESS_USER_MANAGE] = "user_manage",
+    [ACCESS_TEMPLATE_MANAGE] = "template_manage",
+    [ACCESS_WARD_MANAGE] = "ward_manage",
+    [ACCESS_WEBHOOK_MANAGE] = "webhook_manage",
+    [ACCESS_HL7_READ] = "hl7_read",
+    [ACCESS_EVENT_READ] = "event_read",
+};
+
+/* What a refusal says may not be done: role "x" may not <phrase>. */
+static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
+    [ACCESS_EPISODE_READ] = "read episodes",
+    [ACCESS_EPISODE_ADMIT] = "admit patients",
+    [ACCESS_EPISODE_WRITE] = "change episodes",
+    [ACCESS_TASK_CREATE] = "create tasks",
+    [ACCESS_TASK_UPDATE] = "update tasks",
+    [ACCESS_ASSESSMENT_CLAIM] = "claim assessments",
+    [ACCESS_ASSESSMENT_UPDATE] = "update assessments",
+    [ACCESS_DELAY_SET] = "set delays",
+    [ACCESS_AUDIT_READ] = "read the audit log",
+    [ACCESS_REPORT_READ] = "read reports",
+    [ACCESS_USER_MANAGE] = "manage users",
+    [ACCESS_TEMPLATE_MANAGE] = "manage task templates",
+    [ACCESS_WARD_MANAGE] = "manage wards",
+    [ACCESS_WEBHOOK_MANAGE] = "manage webhooks",
+    [ACCESS_HL7_READ] = "read HL7 messages",
+    [ACCESS_EVENT_READ] = "receive events",
+};
+
+/*
+ * The policy.  Therapists and social workers cover every ward, so their
+ * reach is bounded by discipline; nurses belong to wards, so theirs is
+ * bounded by ward.  Nobody but the system both reads and writes everywhere.
+ */
+static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
+    [ROLE_NURSE] =
+	{
+	    [ACCESS_EPISODE_READ] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_EPISODE_ADMIT] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_EPISODE_WRITE] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_TASK_CREATE] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_WARD_SCOPED | ACCESS_RULE_OWN_DISC,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_WARD_SCOPED,
+	},
+    [ROLE_SOCIAL_WORKER] =
+	{
+	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
+	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
+	    [ACCESS_ASSESSMENT_CLAIM] = ACCESS_RULE_ANY,
+	    [ACCESS_ASSESSMENT_UPDATE] = ACCESS_RULE_ANY,
+	    [ACCESS_DELAY_SET] = ACCESS_RULE_ANY,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	},
+    [ROLE_OT] =
+	{
+	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
+	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	},
+    [ROLE_PHYSIO] =
+	{
+	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
+	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	},
+    [ROLE_BED_MANAGER] =
+	{
+	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_DELAY_SET] = ACCESS_RULE_ANY,
+	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REPORT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	},
+    [ROLE_ADMIN] =
+	{
+	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REPORT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_USER_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_TEMPLATE_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_WARD_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_WEBHOOK_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_HL7_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_ANY,
+	},
+    [ROLE_SYSTEM] =
+	{
+	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_EPISODE_ADMIT] = ACCESS_RULE_ANY,
+	    [ACCESS_EPISODE_WRITE] = ACCESS_RULE_ANY,
+	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ANY,
+	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ANY,
+	    [ACCESS_ASSESSMENT_CLAIM] = ACCESS_RULE_ANY,
+	    [ACCESS_ASSESSMENT_UPDATE] = ACCESS_RULE_ANY,
+	    [ACCESS_DELAY_SET] = ACCESS_RULE_ANY,
+	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REPORT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_USER_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_TEMPLATE_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_WARD_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_WEBHOOK_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_HL7_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_ANY,
+	},
+};
+
+const char *role_name(enum role role)
+{
+	ASSERT((unsigned)role < ROLE_COUNT);
+	return role_names[role];
+}
+
+enum status role_parse(const char *in, enum role *out, struct err *err)
+{
+	ASSERT(out != NULL);
+	for (size_t i = 0; in != NULL && i < ROLE_COUNT; i++) {
+		if (strcmp(in, role_names[i]) == 0) {
+			*out = (enum role)i;
+			return ST_OK;
+		}
+	}
+	return err_set(err, ST_INVALID, "role",
+	               "role must be \"nurse\", \"social_worker\", \"ot\", \"physio\", "
+	               "\"bed_manager\" or \"admin\"");
+}
+
+enum status role_parse_user(const char *in, enum role *out, struct err *err)
+{
+	enum role r;
+	enum status st;
+
+	ASSERT(out != NULL);
+	st = role_parse(in, &r, err);
+	if (st != ST_OK)
+		return st;
+	if (r == ROLE_SYSTEM)
+		return err_set(err, ST_INVALID, "role",
+		               "role \"system\" cannot be given to a user");
+	*out = r;
+	return ST_OK;
+}
+
+const char *role_discipline(enum role role)
+{
+	ASSERT((unsigned)role < ROLE_COUNT);
+	return role_disciplines[role];
+}
+
+const char *access_action_name(enum access_action action)
+{
+	ASSERT((unsigned)action < ACCESS_ACTION_COUNT);
+	return access_action_names[action];
+}
+
+bool principal_has_ward(const struct principal *p, const char *ward)
+{
+	ASSERT(p != NULL);
+	ASSERT(p->nwards == 0 || p->wards != NULL);
+	if (ward == NULL)
+		return false;
+	for (size_t i = 0; i < p->nwards; i++) {
+		if (p->wards[i] != NULL && strcmp(p->wards[i], ward) == 0)
+			return true;
+	}
+	return false;
+}
+
+enum status access_check(const struct principal *p, enum access_action a,
+                         const struct access_target *t, struct err *err)
+{
+	static const struct access_target none = {NULL, NULL};
+	const char *role;
+	const char *own;
+	unsigned rule;
+
+	ASSERT(p != NULL);
+	ASSERT((unsigned)p->role < ROLE_COUNT);
+	ASSERT((unsigned)a < ACCESS_ACTION_COUNT);
+	if (t == NULL)
+		t = &none;
+	role = role_names[p->role];
+	rule = access_rules[p->role][a];
+
+	if ((rule & ACCESS_RULE_ALLOW) == 0)
+		return err_set(err, ST_FORBIDDEN, NULL, "role \"%s\" may not %s", role,
+		               access_action_phrases[a]);
+
+	if ((rule & (ACCESS_RULE_OWN_WARD | ACCESS_RULE_A_WARD)) != 0 && t->ward == NULL)
+		return err_set(err, ST_FORBIDDEN, NULL, "role \"%s\" may not %s without a ward",
+		               role, access_action_phrases[a]);
+	if ((rule & ACCESS_RULE_OWN_WARD) != 0 && !principal_has_ward(p, t->ward))
+		return err_set(err, ST_FORBIDDEN, NULL,
+		               "ward \"%s\" is not one of this user's wards", t->ward);
+
+	if ((rule & ACCESS_RULE_OWN_DISC) != 0) {
+		own = role_disciplines[p->role];
+		/* Only roles with a discipline and only task actions carry this rule. */
+		ASSERT(own != NULL);
+		ASSERT(a == ACCESS_TASK_CREATE || a == ACCESS_TASK_UPDATE);
+		if (t->discipline == NULL)
+			return err_set(err, ST_FORBIDDEN, NULL,
+			               "role \"%s\" may not %s without a discipline", role,
+			               access_action_phrases[a]);
+		if (strcmp(t->discipline, own) != 0)
+			return err_set(
+			    err, ST_FORBIDDEN, NULL, "role \"%s\" may not %s \"%s\" tasks", role,
+			    a == ACCESS_TASK_CREATE ? "create" : "update", t->discipline);
+	}
+	return ST_OK;
+}

@@ -1,0 +1,122 @@
+/*
+ * access.h - who may do what: roles, the principal acting, and the one
+ * access decision every handler and the event hub asks for.
+ *
+ * This module owns the role names and the whole permission table.  It never
+ * looks anything up: the caller loads the principal (with the wards the user
+ * is attached to) and the target (the episode's ward, the task's discipline)
+ * and passes them in.  Anything the table does not allow is refused.
+ */
+#ifndef CB_ACCESS_H
+#define CB_ACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+
+enum role {
+	ROLE_NURSE,         /* "nurse": episodes and ward tasks on their own wards */
+	ROLE_SOCIAL_WORKER, /* "social_worker": social work tasks, assessments, delays */
+	ROLE_OT,            /* "ot": occupational therapy tasks */
+	ROLE_PHYSIO,        /* "physio": physiotherapy tasks */
+	ROLE_BED_MANAGER,   /* "bed_manager": reads everything, sets delays, reports */
+	ROLE_ADMIN,         /* "admin": users, templates, wards, webhooks; no clinical writes */
+	ROLE_SYSTEM,        /* "system": the HL7 interface and internal jobs; never a user's */
+};
+
+#define ROLE_COUNT 7
+
+enum access_action {
+	ACCESS_EPISODE_READ,      /* read an episode (target: its ward) */
+	ACCESS_EPISODE_ADMIT,     /* admit a patient (target: the ward admitted to) */
+	ACCESS_EPISODE_WRITE,     /* patch, ready, transfer, discharge an episode */
+	ACCESS_TASK_CREATE,       /* open a task (target: ward and discipline) */
+	ACCESS_TASK_UPDATE,       /* change a task (target: ward and discipline) */
+	ACCESS_ASSESSMENT_CLAIM,  /* claim or release a Care Act assessment */
+	ACCESS_ASSESSMENT_UPDATE, /* move an assessment on */
+	ACCESS_DELAY_SET,         /* record or change a delay reason and attribution */
+	ACCESS_AUDIT_READ,        /* read the audit log */
+	ACCESS_REPORT_READ,       /* read delay and flow reports */
+	ACCESS_USER_MANAGE,       /* create, change, disable users */
+	ACCESS_TEMPLATE_MANAGE,   /* edit task templates */
+	ACCESS_WARD_MANAGE,       /* edit wards */
+	ACCESS_WEBHOOK_MANAGE,    /* edit webhooks */
+	ACCESS_HL7_READ,          /* read stored HL7 messages */
+	ACCESS_EVENT_READ,        /* receive a live event (target: its ward, NULL if none) */
+};
+
+#define ACCESS_ACTION_COUNT 16
+
+/* Sizes of the principal's fixed strings, NUL included. */
+#define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
+#define PRINCIPAL_NAME_SIZE 65 /* a user's display name */
+
+/* Who is acting: a signed-in user, or the system itself. */
+struct principal {
+	char id[PRINCIPAL_ID_SIZE];     /* the user's UUID; "" for the system */
+	char name[PRINCIPAL_NAME_SIZE]; /* display name, for audit */
+	enum role role;                 /* what the principal may do */
+	const char *const *wards;       /* ward codes the user is attached to; borrowed */
+	size_t nwards;                  /* entries in wards */
+};
+
+/* What an action is about. */
+struct access_target {
+	const char *ward;       /* the episode's (or event's) ward code, NULL if none; borrowed */
+	const char *discipline; /* the task's discipline, NULL if none; borrowed */
+};
+
+/* The name of role ("social_worker", ...); a static string. */
+const char *role_name(enum role role);
+
+/*
+ * Set *out to the role named in, "system" included: for names the daemon
+ * wrote itself, such as an audit row's actor role.  Returns ST_OK, or
+ * ST_INVALID with field "role" when in is NULL or names no role.
+ */
+enum status role_parse(const char *in, enum role *out, struct err *err);
+
+/*
+ * As role_parse(), but for a role to give a user: "system" is refused with
+ * ST_INVALID (field "role"), since only the daemon acts as the system.  Use
+ * this for anything a client sends.
+ */
+enum status role_parse_user(const char *in, enum role *out, struct err *err);
+
+/*
+ * The task discipline a role works in: nurse "ward", social_worker
+ * "social_work", ot "ot", physio "physio"; NULL for the other roles.
+ */
+const char *role_discipline(enum role role);
+
+/* A short name for action ("episode_read", ...), for logs; a static string. */
+const char *access_action_name(enum access_action action);
+
+/* Whether ward (NULL gives false) is one of p's wards; exact comparison. */
+bool principal_has_ward(const struct principal *p, const char *ward);
+
+/*
+ * Whether p may perform action a on target t (NULL means no ward and no
+ * discipline).  The rules:
+ *   nurse: read, admit and write episodes, create tasks of any discipline and
+ *     update "ward" tasks, all only on the user's own wards; live events of
+ *     its own wards.
+ *   social_worker, ot, physio: read episodes on every ward; create and update
+ *     tasks of their own discipline (role_discipline()) on every ward;
+ *     social_worker also claims and updates assessments and sets delays.
+ *   bed_manager: read episodes on every ward, set delays, read the audit log
+ *     and reports.
+ *   admin: manage users, templates, wards and webhooks, read HL7 messages,
+ *     the audit log, reports and episodes on every ward.
+ *   system: everything.
+ * Live events (ACCESS_EVENT_READ) follow episode reading for the event's
+ * ward; events without a ward (user changes, ...) go to admin and system only.
+ * A nurse is refused any action on a target without a ward; list handlers
+ * filter by p->wards instead.  p and t are borrowed.  Returns ST_OK, or
+ * ST_FORBIDDEN with a message such as: role "ot" may not update "ward" tasks
+ */
+enum status access_check(const struct principal *p, enum access_action a,
+                         const struct access_target *t, struct err *err);
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * access_test.c - role names and the permission table, checked in full:
+ * every role against every action and every kind of target.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "access.h"
+
+/* Assertions that name the table row at fault. */
+#define EXPECT_INT(i, got, want)                                                                   \
+	do {                                                                                       \
+		long long got_ = (got), want_ = (want);                                            \
+		if (got_ != want_)                                                                 \
+			fail_msg("case %zu: %s is %lld, want %lld", (size_t)(i), #got, got_,       \
+			         want_);                                                           \
+	} while (0)
+#define EXPECT_STR(i, got, want)                                                                   \
+	do {                                                                                       \
+		const char *got_ = (got), *want_ = (want);                                         \
+		if (strcmp(got_, want_) != 0)                                                      \
+			fail_msg("case %zu: %s is \"%s\", want \"%s\"", (size_t)(i), #got, got_,   \
+			         want_);                                                           \
+	} while (0)
+
+static const char *const my_wards[] = {"A1", "C3"};
+#define OWN_WARD "A1"
+#define OTHER_WARD "B2"
+
+/* The principal under test: attached to wards A1 and C3. */
+static struct principal principal_make(enum role role)
+{
+	struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test User", role, my_wards,
+	                      sizeof my_wards / sizeof my_wards[0]};
+
+	return p;
+}
+
+/*
+ * The discipline a role counts as its own in the table below, and one that
+ * is not.  Roles without a discipline get "ward"/"social_work"; for them the
+ * discipline never matters.
+ */
+static const struct {
+	const char *own;
+	const char *other;
+} disciplines[ROLE_COUNT] = {
+    [ROLE_NURSE] = {"ward", "ot"},
+    [ROLE_SOCIAL_WORKER] = {"social_work", "ward"},
+    [ROLE_OT] = {"ot", "ward"},
+    [ROLE_PHYSIO] = {"physio", "ot"},
+    [ROLE_BED_MANAGER] = {"ward", "social_work"},
+    [ROLE_ADMIN] = {"ward", "social_work"},
+    [ROLE_SYSTEM] = {"ward", "social_work"},
+};
+
+/* The columns of want[]: which ward and discipline the target has. */
+enum column {
+	COL_OWN_WARD_OWN_DISC,     /* A1, the role's discipline */
+	COL_OWN_WARD_OTHER_DISC,   /* A1, another discipline */
+	COL_OTHER_WARD_OWN_DISC,   /* B2, the role's discipline */
+	COL_OTHER_WARD_OTHER_DISC, /* B2, another discipline */
+	COL_NO_WARD_OWN_DISC,      /* no ward, the role's discipline */
+	COL_OWN_WARD_NO_DISC,      /* A1, no discipline */
+	COL_COUNT,
+};
+
+/*
+ * The whole policy, one row per role and action; want[] has one character
+ * per column above, 'Y' allowed, '-' forbidden.
+ */
+static const struct table_row {
+	enum role role;
+	enum access_action action;
+	const char want[COL_COUNT + 1];
+} table[] = {
+    /* nurse */
+    {ROLE_NURSE, ACCESS_EPISODE_READ, "YY---Y"},
+    {ROLE_NURSE, ACCESS_EPISODE_ADMIT, "YY---Y"},
+    {ROLE_NURSE, ACCESS_EPISODE_WRITE, "YY---Y"},
+    {ROLE_NURSE, ACCESS_TASK_CREATE, "YY---Y"},
+    {ROLE_NURSE, ACCESS_TASK_UPDATE, "Y-----"},
+    {ROLE_NURSE, ACCESS_ASSESSMENT_CLAIM, "------"},
+    {ROLE_NURSE, ACCESS_ASSESSMENT_UPDATE, "------"},
+    {ROLE_NURSE, ACCESS_DELAY_SET, "------"},
+    {ROLE_NURSE, ACCESS_AUDIT_READ, "------"},
+    {ROLE_NURSE, ACCESS_REPORT_READ, "------"},
+    {ROLE_NURSE, ACCESS_USER_MANAGE, "------"},
+    {ROLE_NURSE, ACCESS_TEMPLATE_MANAGE, "------"},
+    {ROLE_NURSE, ACCESS_WARD_MANAGE, "------"},
+    {ROLE_NURSE, ACCESS_WEBHOOK_MANAGE, "------"},
+    {ROLE_NURSE, ACCESS_HL7_READ, "------"},
+    {ROLE_NURSE, ACCESS_EVENT_READ, "YY---Y"},
+
+    /* social_worker */
+    {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_ADMIT, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_WRITE, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_TASK_CREATE, "Y-Y-Y-"},
+    {ROLE_SOCIAL_WORKER, ACCESS_TASK_UPDATE, "Y-Y-Y-"},
+    {ROLE_SOCIAL_WORKER, ACCESS_ASSESSMENT_CLAIM, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_ASSESSMENT_UPDATE, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_DELAY_SET, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_AUDIT_READ, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_REPORT_READ, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_USER_MANAGE, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_TEMPLATE_MANAGE, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_WARD_MANAGE, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_WEBHOOK_MANAGE, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_HL7_READ, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_EVENT_READ, "YYYY-Y"},
+
+    /* ot */
+    {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
+    {ROLE_OT, ACCESS_EPISODE_ADMIT, "------"},
+    {ROLE_OT, ACCESS_EPISODE_WRITE, "------"},
+    {ROLE_OT, ACCESS_TASK_CREATE, "Y-Y-Y-"},
+    {ROLE_OT, ACCESS_TASK_UPDATE, "Y-Y-Y-"},
+    {ROLE_OT, ACCESS_ASSESSMENT_CLAIM, "------"},
+    {ROLE_OT, ACCESS_ASSESSMENT_UPDATE, "------"},
+    {ROLE_OT, ACCESS_DELAY_SET, "------"},
+    {ROLE_OT, ACCESS_AUDIT_READ, "------"},
+    {ROLE_OT, ACCESS_REPORT_READ, "------"},
+    {ROLE_OT, ACCESS_USER_MANAGE, "------"},
+    {ROLE_OT, ACCESS_TEMPLATE_MANAGE, "------"},
+    {ROLE_OT, ACCESS_WARD_MANAGE, "------"},
+    {ROLE_OT, ACCESS_WEBHOOK_MANAGE, "------"},
+    {ROLE_OT, ACCESS_HL7_READ, "------"},
+    {ROLE_OT, ACCESS_EVENT_READ, "YYYY-Y"},
+
+    /* physio */
+    {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
+    {ROLE_PHYSIO, ACCESS_EPISODE_ADMIT, "------"},
+    {ROLE_PHYSIO, ACCESS_EPISODE_WRITE, "------"},
+    {ROLE_PHYSIO, ACCESS_TASK_CREATE, "Y-Y-Y-"},
+    {ROLE_PHYSIO, ACCESS_TASK_UPDATE, "Y-Y-Y-"},
+    {ROLE_PHYSIO, ACCESS_ASSESSMENT_CLAIM, "------"},
+    {ROLE_PHYSIO, ACCESS_ASSESSMENT_UPDATE, "------"},
+    {ROLE_PHYSIO, ACCESS_DELAY_SET, "------"},
+    {ROLE_PHYSIO, ACCESS_AUDIT_READ, "------"},
+    {ROLE_PHYSIO, ACCESS_REPORT_READ, "------"},
+    {ROLE_PHYSIO, ACCESS_USER_MANAGE, "------"},
+    {ROLE_PHYSIO, ACCESS_TEMPLATE_MANAGE, "------"},
+    {ROLE_PHYSIO, ACCESS_WARD_MANAGE, "------"},
+    {ROLE_PHYSIO, ACCESS_WEBHOOK_MANAGE, "------"},
+    {ROLE_PHYSIO, ACCESS_HL7_READ, "------"},
+    {ROLE_PHYSIO, ACCESS_EVENT_READ, "YYYY-Y"},
+
+    /* bed_manager */
+    {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_EPISODE_ADMIT, "------"},
+    {ROLE_BED_MANAGER, ACCESS_EPISODE_WRITE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_TASK_CREATE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_TASK_UPDATE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_ASSESSMENT_CLAIM, "------"},
+    {ROLE_BED_MANAGER, ACCESS_ASSESSMENT_UPDATE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_DELAY_SET, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_AUDIT_READ, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_REPORT_READ, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_USER_MANAGE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_TEMPLATE_MANAGE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_WARD_MANAGE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_WEBHOOK_MANAGE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_HL7_READ, "------"},
+    {ROLE_BED_MANAGER, ACCESS_EVENT_READ, "YYYY-Y"},
+
+    /* admin */
+    {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_EPISODE_ADMIT, "------"},
+    {ROLE_ADMIN, ACCESS_EPISODE_WRITE, "------"},
+    {ROLE_ADMIN, ACCESS_TASK_CREATE, "------"},
+    {ROLE_ADMIN, ACCESS_TASK_UPDATE, "------"},
+    {ROLE_ADMIN, ACCESS_ASSESSMENT_CLAIM, "------"},
+    {ROLE_ADMIN, ACCESS_ASSESSMENT_UPDATE, "------"},
+    {ROLE_ADMIN, ACCESS_DELAY_SET, "------"},
+    {ROLE_ADMIN, ACCESS_AUDIT_READ, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_REPORT_READ, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_USER_MANAGE, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_TEMPLATE_MANAGE, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_WARD_MANAGE, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_WEBHOOK_MANAGE, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_HL7_READ, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_EVENT_READ, "YYYYYY"},
+
+    /* system */
+    {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_EPISODE_ADMIT, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_EPISODE_WRITE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_TASK_CREATE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_TASK_UPDATE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_ASSESSMENT_CLAIM, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_ASSESSMENT_UPDATE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_DELAY_SET, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_AUDIT_READ, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_REPORT_READ, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_USER_MANAGE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_TEMPLATE_MANAGE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_WARD_MANAGE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_WEBHOOK_MANAGE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_HL7_READ, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_EVENT_READ, "YYYYYY"},
+};
+
+static struct access_target target_make(enum role role, enum column col)
+{
+	struct access_target t = {NULL, NULL};
+
+	switch (col) {
+	case COL_OWN_WARD_OWN_DISC:
+		t.ward = OWN_WARD;
+		t.discipline = disciplines[role].own;
+		break;
+	case COL_OWN_WARD_OTHER_DISC:
+		t.ward = OWN_WARD;
+		t.discipline = disciplines[role].other;
+		break;
+	case COL_OTHER_WARD_OWN_DISC:
+		t.ward = OTHER_WARD;
+		t.discipline = disciplines[role].own;
+		break;
+	case COL_OTHER_WARD_OTHER_DISC:
+		t.ward = OTHER_WARD;
+		t.discipline = disciplines[role].other;
+		break;
+	case COL_NO_WARD_OWN_DISC:
+		t.discipline = disciplines[role].own;
+		break;
+	case COL_OWN_WARD_NO_DISC:
+		t.ward = OWN_WARD;
+		break;
+	case COL_COUNT:
+		fail();
+	}
+	return t;
+}
+
+static void test_table(void **state)
+{
+	bool seen[ROLE_COUNT][ACCESS_ACTION_COUNT] = {{false}};
+
+	assert_int_equal(sizeof table / sizeof table[0], ROLE_COUNT * ACCESS_ACTION_COUNT);
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		const struct table_row *row = &table[i];
+		struct principal p = principal_make(row->role);
+
+		/* Each role and action exactly once. */
+		EXPECT_INT(i, seen[row->role][row->action], false);
+		seen[row->role][row->action] = true;
+		EXPECT_INT(i, strlen(row->want), COL_COUNT);
+
+		for (int col = 0; col < COL_COUNT; col++) {
+			struct access_target t = target_make(row->role, (enum column)col);
+			enum status want = row->want[col] == 'Y' ? ST_OK : ST_FORBIDDEN;
+			struct err err = {"", ""};
+			enum status got = access_check(&p, row->action, &t, &err);
+
+			if (got != want)
+				fail_msg("%s %s column %d: got %s, want %s", role_name(row->role),
+				         access_action_name(row->action), col, status_code(got),
+				         status_code(want));
+			EXPECT_INT(i, access_check(&p, row->action, &t, NULL), want);
+			if (want == ST_OK) {
+				EXPECT_STR(i, err.message, "");
+			} else {
+				EXPECT_STR(i, err.field, "");
+				EXPECT_INT(i, err.message[0] != '\0', true);
+			}
+		}
+	}
+}
+
+/* A NULL target is a target with neither ward nor discipline. */
+static void test_null_target(void **state)
+{
+	static const struct {
+		enum role role;
+		enum access_action action;
+		enum status st;
+	} cases[] = {
+	    {ROLE_NURSE, ACCESS_EPISODE_READ, ST_FORBIDDEN},
+	    {ROLE_NURSE, ACCESS_EVENT_READ, ST_FORBIDDEN},
+	    {ROLE_OT, ACCESS_EPISODE_READ, ST_OK},
+	    {ROLE_OT, ACCESS_EVENT_READ, ST_FORBIDDEN},
+	    {ROLE_OT, ACCESS_TASK_UPDATE, ST_FORBIDDEN},
+	    {ROLE_SOCIAL_WORKER, ACCESS_ASSESSMENT_CLAIM, ST_OK},
+	    {ROLE_BED_MANAGER, ACCESS_REPORT_READ, ST_OK},
+	    {ROLE_BED_MANAGER, ACCESS_EVENT_READ, ST_FORBIDDEN},
+	    {ROLE_ADMIN, ACCESS_USER_MANAGE, ST_OK},
+	    {ROLE_ADMIN, ACCESS_EVENT_READ, ST_OK},
+	    {ROLE_SYSTEM, ACCESS_EVENT_READ, ST_OK},
+	    {ROLE_SYSTEM, ACCESS_EPISODE_WRITE, ST_OK},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct principal p = principal_make(cases[i].role);
+
+		EXPECT_INT(i, access_check(&p, cases[i].action, NULL, NULL), cases[i].st);
+	}
+}
+
+/* The system needs no wards to act on every ward. */
+static void test_system_without_wards(void **state)
+{
+	struct principal p = {"", "HL7 interface", ROLE_SYSTEM, NULL, 0};
+	struct access_target t = {"Z9", "physio"};
+
+	for (int a = 0; a < ACCESS_ACTION_COUNT; a++)
+		EXPECT_INT(a, access_check(&p, (enum access_action)a, &t, NULL), ST_OK);
+}
+
+static void test_messages(void **state)
+{
+	static const struct {
+		enum role role;
+		enum access_action action;
+		const char *ward;
+		const char *discipline;
+		const char *message;
+	} cases[] = {
+	    {ROLE_OT, ACCESS_TASK_UPDATE, "A1", "ward",
+	     "role \"ot\" may not update \"ward\" tasks"},
+	    {ROLE_PHYSIO, ACCESS_TASK_CREATE, "B2", "social_work",
+	     "role \"physio\" may not create \"social_work\" tasks"},
+	    {ROLE_NURSE, ACCESS_TASK_UPDATE, "A1", "ot",
+	     "role \"nurse\" may not update \"ot\" tasks"},
+	    {ROLE_NURSE, ACCESS_EPISODE_WRITE, "B2", NULL,
+	     "ward \"B2\" is not one of this user's wards"},
+	    /* the ward is checked before the discipline */
+	    {ROLE_NURSE, ACCESS_TASK_UPDATE, "B2", "ot",
+	     "ward \"B2\" is not one of this user's wards"},
+	    {ROLE_NURSE, ACCESS_EPISODE_READ, NULL, NULL,
+	     "role \"nurse\" may not read episodes without a ward"},
+	    {ROLE_OT, ACCESS_EVENT_READ, NULL, NULL,
+	     "role \"ot\" may not receive events without a ward"},
+	    {ROLE_OT, ACCESS_TASK_CREATE, "A1", NULL,
+	     "role \"ot\" may not create tasks without a discipline"},
+	    {ROLE_ADMIN, ACCESS_EPISODE_WRITE, "A1", NULL,
+	     "role \"admin\" may not change episodes"},
+	    {ROLE_BED_MANAGER, ACCESS_HL7_READ, NULL, NULL,
+	     "role \"bed_manager\" may not read HL7 messages"},
+	    {ROLE_OT, ACCESS_ASSESSMENT_CLAIM, NULL, NULL, "role \"ot\" may not claim assessments"},
+	    {ROLE_NURSE, ACCESS_DELAY_SET, "A1", NULL, "role \"nurse\" may not set delays"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct principal p = principal_make(cases[i].role);
+		struct access_target t = {cases[i].ward, cases[i].discipline};
+		struct err err = {"", ""};
+
+		EXPECT_INT(i, access_check(&p, cases[i].action, &t, &err), ST_FORBIDDEN);
+		EXPECT_STR(i, err.message, cases[i].message);
+	}
+}
+
+static void test_roles(void **state)
+{
+	static const struct {
+		enum role role;
+		const char *name;
+		const char *discipline;
+		bool user;
+	} cases[] = {
+	    {ROLE_NURSE, "nurse", "ward", true},
+	    {ROLE_SOCIAL_WORKER, "social_worker", "social_work", true},
+	    {ROLE_OT, "ot", "ot", true},
+	    {ROLE_PHYSIO, "physio", "physio", true},
+	    {ROLE_BED_MANAGER, "bed_manager", NULL, true},
+	    {ROLE_ADMIN, "admin", NULL, true},
+	    {ROLE_SYSTEM, "system", NULL, false},
+	};
+
+	assert_int_equal(sizeof cases / sizeof cases[0], ROLE_COUNT);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum role got = ROLE_ADMIN;
+		struct err err = {"", ""};
+		const char *d = role_discipline(cases[i].role);
+
+		EXPECT_STR(i, role_name(cases[i].role), cases[i].name);
+		EXPECT_INT(i, role_parse(cases[i].name, &got, NULL), ST_OK);
+		EXPECT_INT(i, got, cases[i].role);
+		if (cases[i].discipline == NULL)
+			EXPECT_INT(i, d == NULL, true);
+		else
+			EXPECT_STR(i, d != NULL ? d : "(null)", cases[i].discipline);
+
+		got = ROLE_ADMIN;
+		EXPECT_INT(i, role_parse_user(cases[i].name, &got, &err),
+		           cases[i].user ? ST_OK : ST_INVALID);
+		if (cases[i].user) {
+			EXPECT_INT(i, got, cases[i].role);
+		} else {
+			EXPECT_INT(i, got, ROLE_ADMIN);
+			EXPECT_STR(i, err.field, "role");
+			EXPECT_STR(i, err.message, "role \"system\" cannot be given to a user");
+		}
+	}
+}
+
+static void test_role_parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+	    "",          "Nurse",  "social-worker", "socialworker", "bed manager",
+	    "superuser", "nurse ", "root"};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		enum role got = ROLE_PHYSIO;
+		struct err err = {"", ""};
+
+		EXPECT_INT(i, role_parse(bad[i], &got, &err), ST_INVALID);
+		EXPECT_INT(i, got, ROLE_PHYSIO);
+		EXPECT_STR(i, err.field, "role");
+		EXPECT_INT(i, role_parse_user(bad[i], &got, NULL), ST_INVALID);
+	}
+	assert_int_equal(role_parse(NULL, &(enum role){0}, NULL), ST_INVALID);
+	assert_int_equal(role_parse_user(NULL, &(enum role){0}, NULL), ST_INVALID);
+}
+
+static void test_has_ward(void **state)
+{
+	static const char *const wards[] = {"A1", "B2", "ICU"};
+	struct principal p = {"", "", ROLE_NURSE, wards, 3};
+	struct principal none = {"", "", ROLE_NURSE, NULL, 0};
+	static const struct {
+		const char *ward;
+		bool has;
+	} cases[] = {
+	    {"A1", true},   {"B2", true},    {"ICU", true}, {"a1", false}, {"A", false},
+	    {"A1 ", false}, {"ICU2", false}, {"", false},   {NULL, false},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		EXPECT_INT(i, principal_has_ward(&p, cases[i].ward), cases[i].has);
+		EXPECT_INT(i, principal_has_ward(&none, cases[i].ward), false);
+	}
+}
+
+static void test_action_names(void **state)
+{
+	static const char *const names[ACCESS_ACTION_COUNT] = {
+	    "episode_read", "episode_admit",    "episode_write",     "task_create",
+	    "task_update",  "assessment_claim", "assessment_update", "delay_set",
+	    "audit_read",   "report_read",      "user_manage",       "template_manage",
+	    "ward_manage",  "webhook_manage",   "hl7_read",          "event_read",
+	};
+
+	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)
+		EXPECT_STR(i, access_action_name((enum access_action)i), names[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_null_target),
+	    cmocka_unit_test(test_system_without_wards),
+	    cmocka_unit_test(test_messages),
+	    cmocka_unit_test(test_roles),
+	    cmocka_unit_test(test_role_parse_rejects),
+	    cmocka_unit_test(test_has_ward),
+	    cmocka_unit_test(test_action_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
