@@ -26,6 +26,9 @@ struct config {
 	int64_t shutdown_timeout_ms; /* how long SIGTERM waits for in-flight requests */
 	bool migrate_on_start;       /* serve applies pending migrations before listening */
 	char *port_file;             /* where serve writes its real port ("" = nowhere) */
+	int64_t session_ttl_ms;      /* how long a web session lasts */
+	bool cookie_secure;          /* mark the session cookie Secure (behind HTTPS) */
+	int work_threads;            /* worker threads for password hashing */
 	/* [database] */
 	char *database_url;              /* libpq connection string or URI */
 	int db_pool_size;                /* connections in the async pool */

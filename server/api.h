@@ -1,5 +1,6 @@
 /*
- * api.h - the route tables of the api_*.c modules, registered by main.c.
+ * api.h - the route tables of the api_*.c modules.  main registers every
+ * table listed in api_route_tables (api.c); a new module adds its table there.
  */
 #ifndef CB_API_H
 #define CB_API_H
@@ -7,5 +8,15 @@
 #include "http.h"
 
 extern const struct route health_routes[];
+extern const struct route session_routes[];
+extern const struct route admission_routes[];
+extern const struct route episode_routes[];
+extern const struct route task_routes[];
+extern const struct route assessment_routes[];
+extern const struct route admin_routes[];
+extern const struct route audit_routes[];
+
+/* Every table above, ending with NULL. */
+extern const struct route *const api_route_tables[];
 
 #endif

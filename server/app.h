@@ -15,6 +15,8 @@
 struct db;
 struct http;
 struct metrics;
+struct work;
+struct work;
 
 struct app {
 	struct event_base *base; /* the one event loop */
@@ -22,9 +24,14 @@ struct app {
 	struct db *db;           /* the async PostgreSQL pool */
 	struct http *http;       /* the HTTP server */
 	struct metrics *metrics; /* counters for /metrics */
+	struct work *work;       /* worker threads for password hashing */
 	int migration_latest;    /* highest migration version in this binary */
 	bool shutting_down;      /* SIGTERM/SIGINT seen: refuse new work */
+	int64_t clock_offset;    /* seconds added to the wall clock (test clock) */
 	int64_t started_at;      /* wall clock seconds at start */
 };
+
+/* The wall clock in Unix seconds, as carebridge sees it (a test clock may shift it). */
+int64_t app_now(const struct app *app);
 
 #endif

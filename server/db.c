@@ -11,6 +11,8 @@
  */
 #include "db.h"
 
+#include <libpq-fe.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -118,6 +120,11 @@ enum status db_status_from_sqlstate(const char *s)
 	if (strncmp(s, "08", 2) == 0 || strncmp(s, "53", 2) == 0 || strncmp(s, "57", 2) == 0)
 		return ST_UNAVAILABLE; /* connection, resources, shutdown, timeout */
 	return ST_INTERNAL;
+}
+
+int db_rows(const PGresult *res)
+{
+	return res != NULL ? PQntuples(res) : 0;
 }
 
 const char *db_value(const PGresult *res, int row, int col)

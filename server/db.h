@@ -21,21 +21,21 @@
 #include <stdint.h>
 
 #include <event2/event.h>
-#include <libpq-fe.h>
 
 #include "config.h"
 #include "status.h"
 
 struct db;
 struct db_req;
+struct pg_result; /* libpq's PGresult: only db.c and store_*.c look inside */
 
 struct db_result {
-	enum status st;   /* ST_OK when every statement succeeded and committed */
-	struct err err;   /* why not, when st != ST_OK (message safe to show a client) */
-	char sqlstate[6]; /* the failing statement's SQLSTATE, "" if none */
-	int failed_stmt;  /* index of the statement that failed, -1 if none */
-	int n;            /* number of statements */
-	PGresult **res;   /* one per statement; NULL when it did not run; owned by db */
+	enum status st;         /* ST_OK when every statement succeeded and committed */
+	struct err err;         /* why not, when st != ST_OK (message safe to show a client) */
+	char sqlstate[6];       /* the failing statement's SQLSTATE, "" if none */
+	int failed_stmt;        /* index of the statement that failed, -1 if none */
+	int n;                  /* number of statements */
+	struct pg_result **res; /* one per statement; NULL when it did not run; owned by db */
 };
 
 /* Called once per submitted request, always later from the loop, never re-entrantly. */
@@ -86,7 +86,10 @@ void db_tick(struct db *db);
 /* Map a SQLSTATE to a status (23505 -> ST_CONFLICT, CB412 -> ST_PRECONDITION, ...). */
 enum status db_status_from_sqlstate(const char *sqlstate);
 
-/* Helpers for reading results: the value at row/col, NULL for SQL NULL. */
-const char *db_value(const PGresult *res, int row, int col);
+/* The value at row/col of a statement's result, NULL for SQL NULL or out of range. */
+const char *db_value(const struct pg_result *res, int row, int col);
+
+/* Rows in a statement's result (0 when it did not run). */
+int db_rows(const struct pg_result *res);
 
 #endif

@@ -24,6 +24,7 @@
 #include <uuid/uuid.h>
 
 #include "app.h"
+#include "auth.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
@@ -117,6 +118,8 @@ static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 		log_debug("http", "request done method=%s route=%s status=%d ms=%.1f req=%s",
 		          r->method, route, code, secs * 1000, r->id);
 	h->inflight--;
+	free(r->ward_buf);
+	free(r->ward_ptrs);
 	free(r);
 }
 
@@ -249,6 +252,29 @@ const char *http_query(struct http_req *r, const char *name, char *buf, size_t s
 	return v != NULL ? buf : NULL;
 }
 
+int http_query_all(struct http_req *r, const char *name, char out[][HTTP_PARAM_MAX], int max)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq params;
+	struct evkeyval *kv;
+	int n = 0;
+
+	if (q == NULL)
+		return 0;
+	TAILQ_INIT(&params);
+	if (evhttp_parse_query_str(q, &params) == 0) {
+		TAILQ_FOREACH(kv, &params, next)
+		{
+			if (strcmp(kv->key, name) != 0 || n >= max)
+				continue;
+			snprintf(out[n++], HTTP_PARAM_MAX, "%s", kv->value);
+		}
+	}
+	evhttp_clear_headers(&params);
+	return n;
+}
+
 const char *http_header(struct http_req *r, const char *name)
 {
 	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
@@ -353,7 +379,10 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
 				continue;
 			}
 			r->route = rt;
-			rt->handler(r);
+			if (rt->flags & ROUTE_PUBLIC)
+				rt->handler(r);
+			else
+				auth_begin(r);
 			return;
 		}
 	}

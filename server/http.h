@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 #include <event2/http.h>
 
+#include "access.h"
 #include "status.h"
 
 struct app;
@@ -48,9 +49,15 @@ struct http_req {
 	const char *method;                           /* "GET", ... (static) */
 	char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
 	int nparams;                                  /* how many */
-	char id[37];        /* request id (UUID) for logs and X-Request-Id */
-	int64_t started_us; /* monotonic start, for latency */
-	void *data;         /* the handler's own state */
+	char id[37];                /* request id (UUID) for logs and X-Request-Id */
+	int64_t started_us;         /* monotonic start, for latency */
+	void *data;                 /* the handler's own state */
+	bool authenticated;         /* principal is valid */
+	struct principal principal; /* who is acting (wards point into ward_buf) */
+	char *ward_buf;             /* owned: the principal's ward codes */
+	const char **ward_ptrs;     /* owned: pointers into ward_buf */
+	char token_id[37];          /* the token or session used */
+	bool via_session;           /* authenticated by the session cookie */
 };
 
 /* Create the server on app->base, bound per app->cfg; NULL and a log line on failure. */
@@ -99,6 +106,9 @@ const char *http_header(struct http_req *r, const char *name);
 
 /* Add a response header before replying. */
 void http_add_header(struct http_req *r, const char *name, const char *value);
+
+/* The (raw) value of every occurrence of a query parameter; returns how many (at most max). */
+int http_query_all(struct http_req *r, const char *name, char out[][HTTP_PARAM_MAX], int max);
 
 /* HTTP status code for a status. */
 int http_code_for(enum status st);

@@ -22,11 +22,13 @@
 
 #include "api.h"
 #include "app.h"
+#include "auth.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "store_migrate.h"
+#include "work.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -194,6 +196,12 @@ int loop_serve(struct config *cfg, const char *config_path)
 	l.config_path = config_path;
 	signal(SIGPIPE, SIG_IGN);
 	log_info("main", "starting carebridge pid=%ld", (long)getpid());
+	if (!auth_init()) {
+		log_fatal("main", "could not initialise libsodium");
+		config_free(cfg);
+		free(cfg);
+		return 1;
+	}
 
 	if (cfg->migrate_on_start && migrate_run(cfg->database_url, NULL, false, &err) != ST_OK) {
 		/* Not fatal: /readyz says 503 until someone migrates and the database answers. */
@@ -203,12 +211,14 @@ int loop_serve(struct config *cfg, const char *config_path)
 	l.app.base = event_base_new();
 	l.app.metrics = metrics_new();
 	l.app.db = db_new(l.app.base, cfg);
+	l.app.work = work_new(l.app.base, cfg->work_threads, 256);
 	l.app.http = http_new(&l.app);
 	if (l.app.http == NULL) {
 		rc = 1;
 		goto out;
 	}
-	http_add_routes(l.app.http, health_routes);
+	for (const struct route *const *t = api_route_tables; *t != NULL; t++)
+		http_add_routes(l.app.http, *t);
 	if (cfg->port_file[0] != '\0' && !write_port_file(cfg->port_file, http_port(l.app.http))) {
 		log_fatal("main", "could not write port file \"%s\"", cfg->port_file);
 		rc = 1;
@@ -229,6 +239,7 @@ int loop_serve(struct config *cfg, const char *config_path)
 	log_info("main", "stopping");
 out:
 	/* The pool first: failed requests still reply through the HTTP server. */
+	work_free(l.app.work);
 	db_free(l.app.db);
 	http_free(l.app.http);
 	if (l.ev_term != NULL) {

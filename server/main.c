@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -72,7 +73,7 @@ static char *slurp(const char *path, size_t *len)
  * Build the configuration: defaults, then the file (if any), then the
  * environment.  Prints every problem as "where: reason"; false if any.
  */
-static bool config_load(struct config *cfg, const char *path)
+bool cli_config_load(struct config *cfg, const char *path)
 {
 	struct config_errors errs = {NULL, 0};
 	bool ok = true;
@@ -101,8 +102,8 @@ static bool config_load(struct config *cfg, const char *path)
 	return ok;
 }
 
-/* Parse the common -c/--config option and the command's own; returns optind. */
-static const char *default_config_path(void)
+/* The configuration file named by $CAREBRIDGE_CONFIG, or NULL. */
+const char *cli_default_config_path(void)
 {
 	const char *p = getenv("CAREBRIDGE_CONFIG");
 
@@ -115,7 +116,7 @@ static int cmd_serve(int argc, char **argv)
 	                                     {"port-file", required_argument, NULL, 'p'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *path = default_config_path(), *port_file = NULL;
+	const char *path = cli_default_config_path(), *port_file = NULL;
 	struct config *cfg = xcalloc(1, sizeof *cfg);
 	int c;
 
@@ -145,7 +146,7 @@ static int cmd_serve(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!config_load(cfg, path)) {
+	if (!cli_config_load(cfg, path)) {
 		config_free(cfg);
 		free(cfg);
 		return 1;
@@ -165,7 +166,7 @@ static int cmd_migrate(int argc, char **argv)
 	                                     {"status", no_argument, NULL, 's'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *path = default_config_path(), *dir = NULL;
+	const char *path = cli_default_config_path(), *dir = NULL;
 	struct config cfg;
 	bool status_only = false;
 	struct err err;
@@ -198,7 +199,7 @@ static int cmd_migrate(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!config_load(&cfg, path)) {
+	if (!cli_config_load(&cfg, path)) {
 		config_free(&cfg);
 		return 1;
 	}
@@ -215,7 +216,7 @@ static int cmd_check_config(int argc, char **argv)
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *path = default_config_path();
+	const char *path = cli_default_config_path();
 	struct config cfg;
 	bool ok;
 	int c;
@@ -236,7 +237,7 @@ static int cmd_check_config(int argc, char **argv)
 			return 2;
 		}
 	}
-	ok = config_load(&cfg, path);
+	ok = cli_config_load(&cfg, path);
 	config_free(&cfg);
 	if (ok)
 		printf("configuration is valid%s%s\n", path != NULL ? ": " : "",
@@ -261,6 +262,10 @@ int main(int argc, char **argv)
 		return cmd_migrate(argc, argv);
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc, argv);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user(argc, argv);
+	if (strcmp(cmd, "ward") == 0)
+		return cmd_ward(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("carebridge %s\n", CAREBRIDGE_VERSION);
 		return 0;

@@ -219,3 +219,105 @@ def daemon(database):
     d = start_daemon(database.url)
     yield d
     stop_daemon_clean(d)
+
+
+# ---- people and places -------------------------------------------------------
+
+def cli(database, *args, input=None, check=True):
+    """Run a carebridge subcommand against database; returns CompletedProcess."""
+    e = dict(os.environ)
+    e["CAREBRIDGE_DATABASE_URL"] = database.url
+    r = subprocess.run([BIN, *args], env=e, capture_output=True, text=True, input=input,
+                       timeout=60)
+    if check:
+        assert r.returncode == 0, f"{args}: {r.stderr}"
+    return r
+
+
+_ward_seen = set()
+
+
+def ensure_ward(database, code, name=None, beds=20):
+    """Create ward code once per database."""
+    key = (database.name, code)
+    if key not in _ward_seen:
+        r = cli(database, "ward", "add", "--code", code, "--name", name or f"Ward {code}",
+                "--beds", str(beds), check=False)
+        assert r.returncode == 0 or "already exists" in r.stderr or "duplicate" in r.stderr, r.stderr
+        _ward_seen.add(key)
+    return code
+
+
+class User:
+    def __init__(self, name, role, token, wards, password=None):
+        self.name = name
+        self.role = role
+        self.token = token
+        self.wards = wards
+        self.password = password
+
+    @property
+    def auth(self):
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_user(database, role, wards=(), password=None, team_lead=False, name=None):
+    """A new user with an API token (and a password if given); unique name each call."""
+    name = name or f"{role}_{uuid_hex()}"
+    for w in wards:
+        ensure_ward(database, w)
+    args = ["user", "add", "--name", name, "--role", role]
+    for w in wards:
+        args += ["--ward", w]
+    if team_lead:
+        args.append("--team-lead")
+    if password is not None:
+        args.append("--password")
+    cli(database, *args, input=(password + "\n") if password else None)
+    token = cli(database, "user", "token", "issue", "--name", name).stdout.strip()
+    return User(name, role, token, list(wards), password)
+
+
+def uuid_hex():
+    import uuid
+    return uuid.uuid4().hex[:10]
+
+
+_nhs_counter = [0]
+
+
+def nhs_number(seed=None):
+    """A fresh valid NHS number (modulus 11), different on each call."""
+    import random
+    rnd = random.Random(seed) if seed is not None else random
+    while True:
+        digits = [rnd.randint(0, 9) for _ in range(9)]
+        total = sum(d * w for d, w in zip(digits, range(10, 1, -1)))
+        check = 11 - total % 11
+        if check == 11:
+            check = 0
+        if check == 10:
+            continue
+        return "".join(map(str, digits)) + str(check)
+
+
+def admission_body(ward, **over):
+    body = {
+        "nhs_number": nhs_number(),
+        "family_name": "Testperson",
+        "given_name": "Alex",
+        "birth_date": "1941-05-06",
+        "ward": ward,
+        "bed": "1",
+        "admitted_at": "2026-11-20T09:30:00Z",
+        "pathway": 1,
+    }
+    body.update(over)
+    return body
+
+
+def admit(daemon, user, ward, **over):
+    """Admit a new patient through the API; returns the episode JSON."""
+    r = daemon.post("/api/v1/admissions", json=admission_body(ward, **over), headers=user.auth)
+    assert r.status_code == 201, r.text
+    return r.json()

@@ -1,0 +1,9 @@
+/*
+ * api.c - the list of route tables serve registers (see api.h).
+ */
+#include "api.h"
+
+const struct route *const api_route_tables[] = {
+    health_routes,     session_routes, admission_routes, episode_routes, task_routes,
+    assessment_routes, admin_routes,   audit_routes,     NULL,
+};

@@ -1,0 +1,549 @@
+/*
+ * api_episode.c - admissions and episodes.
+ *
+ *   POST  /api/v1/admissions                 admit: patient, episode, assessment, tasks
+ *   GET   /api/v1/episodes                   list (ward, state, ready, delayed, limit, offset)
+ *   GET   /api/v1/episodes/{id}              one episode with patient, tasks, assessment, delay
+ *   PATCH /api/v1/episodes/{id}              expected discharge date, pathway, bed, ready_at
+ *   POST  /api/v1/episodes/{id}/transfer     {ward, bed}
+ *   POST  /api/v1/episodes/{id}/discharge    {discharged_at, destination}
+ *
+ * Thin handlers: parse and validate with lib/, authorise with lib/access,
+ * decide the state move with lib/episode, then one store_episode call.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "access.h"
+#include "admission.h"
+#include "api.h"
+#include "app.h"
+#include "cbtime.h"
+#include "episode.h"
+#include "json.h"
+#include "store_episode.h"
+#include "xmalloc.h"
+
+int64_t app_now(const struct app *app)
+{
+	return (int64_t)time(NULL) + app->clock_offset;
+}
+
+/* Reply with stored JSON text (already a complete body). */
+static void reply_text_json(struct http_req *r, int code, const char *json)
+{
+	http_reply_data(r, code, "application/json", json, strlen(json));
+}
+
+/* Parse "If-Match: 3" or an ETag form ("3", W/"3"); -1 when absent, -2 when malformed. */
+static int if_match_version(struct http_req *r)
+{
+	const char *h = http_header(r, "If-Match");
+	char *end;
+	long v;
+
+	if (h == NULL)
+		return -1;
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	if (*h == '"')
+		h++;
+	v = strtol(h, &end, 10);
+	if (end == h || v < 0 || v > 1000000000 || (*end != '\0' && *end != '"'))
+		return -2;
+	return (int)v;
+}
+
+struct admit {
+	struct http_req *r;   /* the request */
+	struct admission adm; /* the validated body */
+};
+
+static void admit_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct admit *a = arg;
+
+	if (st != ST_OK)
+		http_reply_error(a->r, st, err);
+	else
+		reply_text_json(a->r, 201, json);
+	free(a);
+}
+
+static void admit_context(enum status st, const struct admission_context *ctx, void *arg)
+{
+	struct admit *a = arg;
+	struct planned_task *plan;
+	struct actor actor;
+	struct err err;
+	size_t n;
+
+	if (st != ST_OK) {
+		http_reply_error(a->r, st, NULL);
+		free(a);
+		return;
+	}
+	if (ctx->replay_json != NULL) {
+		/* the same external_id again: the original reply, nothing new */
+		http_add_header(a->r, "Idempotent-Replayed", "true");
+		reply_text_json(a->r, ctx->replay_status, ctx->replay_json);
+		free(a);
+		return;
+	}
+	if (!ctx->ward_exists) {
+		err_set(&err, ST_INVALID, "ward", "ward \"%s\" does not exist", a->adm.ward);
+		http_reply_error(a->r, ST_INVALID, &err);
+		free(a);
+		return;
+	}
+	plan = xcalloc(ctx->ntemplates + 1, sizeof *plan);
+	n = admission_plan(&a->adm, ctx->templates, ctx->ntemplates, plan);
+	actor_from_req(&actor, a->r);
+	/* plan points into ctx->templates, valid only now: the store copies what it needs */
+	store_admission_commit(a->r->app->db, &a->adm, plan, n, &actor, app_now(a->r->app),
+	                       admit_done, a);
+	free(plan);
+}
+
+static void admissions_post(struct http_req *r)
+{
+	struct admit *a = xcalloc(1, sizeof *a);
+	struct access_target target = {NULL, NULL};
+	struct err err;
+	cJSON *body;
+	enum status st;
+
+	a->r = r;
+	st = http_body_json(r, &body, &err);
+	if (st == ST_OK)
+		st = admission_parse(body, app_now(r->app), &a->adm, &err);
+	cJSON_Delete(body);
+	if (st == ST_OK) {
+		target.ward = a->adm.ward;
+		st = access_check(&r->principal, ACCESS_EPISODE_ADMIT, &target, &err);
+	}
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		free(a);
+		return;
+	}
+	store_admission_context(r->app->db, &a->adm, admit_context, a);
+}
+
+/* Validate the {id} of the route: a UUID, else 404 (it names nothing). */
+static bool episode_id_ok(struct http_req *r)
+{
+	struct err err;
+
+	if (text_is_uuid(r->params[0]))
+		return true;
+	err_set(&err, ST_NOT_FOUND, "id", "episode not found");
+	http_reply_error(r, ST_NOT_FOUND, &err);
+	return false;
+}
+
+struct read {
+	struct http_req *r; /* the request */
+	char *json;         /* the episode, owned */
+	int version;        /* for the ETag */
+};
+
+static void read_audited(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct read *rd = arg;
+	char etag[32];
+
+	if (st != ST_OK) {
+		http_reply_error(rd->r, st, err);
+	} else {
+		snprintf(etag, sizeof etag, "\"%d\"", rd->version);
+		http_add_header(rd->r, "ETag", etag);
+		reply_text_json(rd->r, 200, rd->json);
+	}
+	free(rd->json);
+	free(rd);
+}
+
+static void episode_got(enum status st, const struct episode_facts *f, void *arg)
+{
+	struct http_req *r = arg;
+	struct access_target target = {NULL, NULL};
+	struct actor actor;
+	struct read *rd;
+	struct err err;
+
+	if (st != ST_OK) {
+		err_set(&err, st, NULL,
+		        st == ST_NOT_FOUND ? "episode not found" : "could not read");
+		http_reply_error(r, st, &err);
+		return;
+	}
+	target.ward = f->ward;
+	if ((st = access_check(&r->principal, ACCESS_EPISODE_READ, &target, &err)) != ST_OK) {
+		http_reply_error(r, st, &err);
+		return;
+	}
+	rd = xcalloc(1, sizeof *rd);
+	rd->r = r;
+	rd->json = xstrdup(f->json);
+	rd->version = f->version;
+	actor_from_req(&actor, r);
+	store_episode_audit_read(r->app->db, f->id, &actor, read_audited, rd);
+}
+
+static void episode_get(struct http_req *r)
+{
+	if (episode_id_ok(r))
+		store_episode_get(r->app->db, r->params[0], episode_got, r);
+}
+
+static void list_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st != ST_OK)
+		http_reply_error(r, st, err);
+	else
+		reply_text_json(r, 200, json);
+}
+
+/* Parse an optional boolean query parameter into -1/0/1. */
+static enum status query_tristate(struct http_req *r, const char *name, int *out, struct err *err)
+{
+	char buf[16];
+
+	*out = -1;
+	if (http_query(r, name, buf, sizeof buf) == NULL)
+		return ST_OK;
+	if (strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0)
+		*out = 1;
+	else if (strcmp(buf, "false") == 0 || strcmp(buf, "0") == 0)
+		*out = 0;
+	else
+		return err_set(err, ST_INVALID, name, "\"%s\" must be true or false", name);
+	return ST_OK;
+}
+
+static enum status query_int(struct http_req *r, const char *name, int def, int min, int max,
+                             int *out, struct err *err)
+{
+	char buf[32], *end;
+	long v;
+
+	*out = def;
+	if (http_query(r, name, buf, sizeof buf) == NULL)
+		return ST_OK;
+	v = strtol(buf, &end, 10);
+	if (end == buf || *end != '\0' || v < min || v > max)
+		return err_set(err, ST_INVALID, name, "\"%s\" must be an integer from %d to %d",
+		               name, min, max);
+	*out = (int)v;
+	return ST_OK;
+}
+
+#define LIST_MAX_WARDS 64
+
+static void episodes_list(struct http_req *r)
+{
+	char wards[LIST_MAX_WARDS][HTTP_PARAM_MAX], state[32];
+	const char *ward_ptrs[LIST_MAX_WARDS];
+	struct episode_filter f;
+	enum episode_state es;
+	struct actor actor;
+	struct err err;
+	enum status st = ST_OK;
+	int nw;
+
+	memset(&f, 0, sizeof f);
+	nw = http_query_all(r, "ward", wards, LIST_MAX_WARDS);
+	for (int i = 0; i < nw && st == ST_OK; i++) {
+		struct access_target t = {wards[i], NULL};
+
+		ward_ptrs[i] = wards[i];
+		if (strlen(wards[i]) > ADMISSION_WARD_MAX ||
+		    strspn(wards[i],
+		           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+		        strlen(wards[i]) ||
+		    wards[i][0] == '\0')
+			st = err_set(&err, ST_INVALID, "ward", "\"ward\" is not a valid ward code");
+		else
+			st = access_check(&r->principal, ACCESS_EPISODE_READ, &t, &err);
+	}
+	if (st == ST_OK && nw > 0) {
+		f.wards = ward_ptrs;
+		f.nwards = nw;
+	} else if (st == ST_OK && r->principal.role == ROLE_NURSE) {
+		/* a nurse sees her own wards */
+		f.wards = r->principal.wards;
+		f.nwards = (int)r->principal.nwards;
+	}
+	if (st == ST_OK && http_query(r, "state", state, sizeof state) != NULL) {
+		st = episode_state_parse(state, &es, &err);
+		f.state = episode_state_name(es);
+	} else if (st == ST_OK) {
+		f.state = "admitted";
+	}
+	if (st == ST_OK)
+		st = query_tristate(r, "ready", &f.ready, &err);
+	if (st == ST_OK)
+		st = query_tristate(r, "delayed", &f.delayed, &err);
+	if (st == ST_OK)
+		st = query_int(r, "limit", 50, 1, 500, &f.limit, &err);
+	if (st == ST_OK)
+		st = query_int(r, "offset", 0, 0, 10000000, &f.offset, &err);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		return;
+	}
+	actor_from_req(&actor, r);
+	store_episode_list(r->app->db, &f, &actor, list_done, r);
+}
+
+/* A change request waiting for the episode to be read. */
+struct change {
+	struct http_req *r;                /* the request */
+	cJSON *body;                       /* the parsed body, owned */
+	int if_match;                      /* -1 when no If-Match */
+	enum episode_action action;        /* what is asked */
+	struct episode_change c;           /* decided change */
+	char ward[ADMISSION_WARD_MAX + 1]; /* transfer target */
+	char bed[ADMISSION_BED_MAX + 1];   /* new bed */
+	char destination[201];             /* discharge destination */
+};
+
+static void change_free(struct change *ch)
+{
+	cJSON_Delete(ch->body);
+	free(ch);
+}
+
+static void change_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct change *ch = arg;
+
+	if (st != ST_OK) {
+		http_reply_error(ch->r, st, err);
+	} else {
+		cJSON *root = cJSON_Parse(json);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
+		char etag[32];
+
+		if (cJSON_IsNumber(v)) {
+			snprintf(etag, sizeof etag, "\"%d\"", v->valueint);
+			http_add_header(ch->r, "ETag", etag);
+		}
+		cJSON_Delete(root);
+		reply_text_json(ch->r, 200, json);
+	}
+	change_free(ch);
+}
+
+static const char *const patch_fields[] = {"expected_discharge_date", "pathway", "bed", "ready_at",
+                                           NULL};
+
+/* Decide a PATCH against the current episode f; fills ch->c. */
+static enum status decide_patch(struct change *ch, const struct episode_facts *f,
+                                enum episode_state state, struct err *err)
+{
+	const cJSON *b = ch->body;
+	struct episode_change *c = &ch->c;
+	int64_t pathway = 0;
+	bool present;
+	enum status st;
+
+	if ((st = json_only_keys(b, patch_fields, err)) != ST_OK)
+		return st;
+	if (cJSON_GetArraySize(b) == 0)
+		return err_set(err, ST_INVALID, NULL, "nothing to change: give at least one field");
+	c->event_type = "episode.updated";
+	c->audit_action = "episode.update";
+	if (json_is_null(b, "expected_discharge_date")) {
+		c->clear_edd = true;
+	} else if ((st = json_get_date(b, "expected_discharge_date", false, &c->edd, &c->set_edd,
+	                               err)) != ST_OK) {
+		return st;
+	}
+	if (json_is_null(b, "pathway")) {
+		c->clear_pathway = true;
+	} else if ((st = json_get_int(b, "pathway", false, 0, 3, &pathway, &present, err)) !=
+	           ST_OK) {
+		return st;
+	} else if (present) {
+		c->set_pathway = true;
+		c->pathway = (int)pathway;
+	}
+	if ((st = json_get_string(b, "bed", false, ch->bed, sizeof ch->bed, err)) != ST_OK)
+		return st;
+	if (json_has(b, "bed")) {
+		c->set_bed = true;
+		c->bed = ch->bed;
+	}
+	if (json_is_null(b, "ready_at")) {
+		if ((st = episode_can(state, EPISODE_CLEAR_READY, err)) != ST_OK)
+			return st;
+		c->clear_ready = f->ready;
+		c->audit_action = "episode.clear_ready";
+	} else if (json_has(b, "ready_at")) {
+		if ((st = json_get_time(b, "ready_at", false, &c->ready_at, NULL, err)) != ST_OK)
+			return st;
+		if ((st = episode_can(state, EPISODE_SET_READY, err)) != ST_OK)
+			return st;
+		if (c->ready_at < f->admitted_at)
+			return err_set(err, ST_INVALID, "ready_at",
+			               "\"ready_at\" is before admission");
+		if (c->ready_at > app_now(ch->r->app) + 3600)
+			return err_set(err, ST_INVALID, "ready_at",
+			               "\"ready_at\" is in the future");
+		c->set_ready = true;
+		c->was_ready = f->ready;
+		c->event_type = "episode.ready";
+		c->audit_action = "episode.set_ready";
+	}
+	return episode_can(state, EPISODE_UPDATE, err);
+}
+
+static const char *const transfer_fields[] = {"ward", "bed", NULL};
+static const char *const discharge_fields[] = {"discharged_at", "destination", NULL};
+
+static enum status decide(struct change *ch, const struct episode_facts *f, struct err *err)
+{
+	struct access_target target = {f->ward, NULL};
+	enum episode_state state;
+	enum status st;
+	bool present;
+
+	if ((st = access_check(&ch->r->principal, ACCESS_EPISODE_WRITE, &target, err)) != ST_OK)
+		return st;
+	if (ch->if_match >= 0 && ch->if_match != f->version)
+		return err_set(err, ST_PRECONDITION, NULL,
+		               "episode is at version %d, not %d: reload it and try again",
+		               f->version, ch->if_match);
+	if ((st = episode_state_parse(f->state, &state, err)) != ST_OK)
+		return ST_INTERNAL;
+	ch->c.expected_version = f->version;
+	switch (ch->action) {
+	case EPISODE_UPDATE:
+		return decide_patch(ch, f, state, err);
+	case EPISODE_TRANSFER:
+		if ((st = json_only_keys(ch->body, transfer_fields, err)) != ST_OK ||
+		    (st = json_get_string(ch->body, "ward", true, ch->ward, sizeof ch->ward,
+		                          err)) != ST_OK ||
+		    (st = json_get_string(ch->body, "bed", false, ch->bed, sizeof ch->bed, err)) !=
+		        ST_OK)
+			return st;
+		if ((st = episode_can(state, EPISODE_TRANSFER, err)) != ST_OK)
+			return st;
+		if (strcmp(ch->ward, f->ward) == 0)
+			return err_set(err, ST_INVALID, "ward", "patient is already on ward \"%s\"",
+			               f->ward);
+		ch->c.new_ward = ch->ward;
+		ch->c.set_bed = true;
+		ch->c.bed = ch->bed;
+		ch->c.event_type = "episode.transferred";
+		ch->c.audit_action = "episode.transfer";
+		return ST_OK;
+	case EPISODE_DISCHARGE:
+		if ((st = json_only_keys(ch->body, discharge_fields, err)) != ST_OK ||
+		    (st = json_get_time(ch->body, "discharged_at", false, &ch->c.discharged_at,
+		                        &present, err)) != ST_OK ||
+		    (st = json_get_string(ch->body, "destination", false, ch->destination,
+		                          sizeof ch->destination, err)) != ST_OK)
+			return st;
+		if ((st = episode_can(state, EPISODE_DISCHARGE, err)) != ST_OK)
+			return st;
+		if (!present)
+			ch->c.discharged_at = app_now(ch->r->app);
+		if (ch->c.discharged_at < f->admitted_at)
+			return err_set(err, ST_INVALID, "discharged_at",
+			               "\"discharged_at\" is before admission");
+		if (ch->c.discharged_at > app_now(ch->r->app) + 3600)
+			return err_set(err, ST_INVALID, "discharged_at",
+			               "\"discharged_at\" is in the future");
+		ch->c.new_state = "discharged";
+		ch->c.destination = ch->destination[0] != '\0' ? ch->destination : NULL;
+		ch->c.event_type = "episode.discharged";
+		ch->c.audit_action = "episode.discharge";
+		return ST_OK;
+	default:
+		break;
+	}
+	return ST_INTERNAL;
+}
+
+static void change_got(enum status st, const struct episode_facts *f, void *arg)
+{
+	struct change *ch = arg;
+	struct actor actor;
+	struct err err;
+
+	err_clear(&err);
+	if (st == ST_NOT_FOUND)
+		err_set(&err, st, NULL, "episode not found");
+	if (st == ST_OK)
+		st = decide(ch, f, &err);
+	if (st != ST_OK) {
+		http_reply_error(ch->r, st, &err);
+		change_free(ch);
+		return;
+	}
+	actor_from_req(&actor, ch->r);
+	store_episode_change(ch->r->app->db, f, &ch->c, &actor, app_now(ch->r->app), change_done,
+	                     ch);
+}
+
+static void episode_change(struct http_req *r, enum episode_action action)
+{
+	struct change *ch;
+	struct err err;
+	enum status st;
+	cJSON *body = NULL;
+
+	if (!episode_id_ok(r))
+		return;
+	st = http_body_json(r, &body, &err);
+	if (st == ST_OK && if_match_version(r) == -2)
+		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	if (st != ST_OK) {
+		cJSON_Delete(body);
+		http_reply_error(r, st, &err);
+		return;
+	}
+	ch = xcalloc(1, sizeof *ch);
+	ch->r = r;
+	ch->body = body;
+	ch->if_match = if_match_version(r);
+	ch->action = action;
+	store_episode_get(r->app->db, r->params[0], change_got, ch);
+}
+
+static void episode_patch(struct http_req *r)
+{
+	episode_change(r, EPISODE_UPDATE);
+}
+
+static void episode_transfer(struct http_req *r)
+{
+	episode_change(r, EPISODE_TRANSFER);
+}
+
+static void episode_discharge(struct http_req *r)
+{
+	episode_change(r, EPISODE_DISCHARGE);
+}
+
+const struct route admission_routes[] = {
+    {EVHTTP_REQ_POST, "/api/v1/admissions", admissions_post, 0},
+    {0, NULL, NULL, 0},
+};
+
+const struct route episode_routes[] = {
+    {EVHTTP_REQ_GET, "/api/v1/episodes", episodes_list, 0},
+    {EVHTTP_REQ_GET, "/api/v1/episodes/{id}", episode_get, 0},
+    {EVHTTP_REQ_PATCH, "/api/v1/episodes/{id}", episode_patch, 0},
+    {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/transfer", episode_transfer, 0},
+    {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/discharge", episode_discharge, 0},
+    {0, NULL, NULL, 0},
+};

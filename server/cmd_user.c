@@ -1,0 +1,345 @@
+/*
+ * cmd_user.c - `carebridge user ...` and `carebridge ward ...`: managing users,
+ * their API tokens and wards from the command line (blocking; never in serve).
+ *
+ * A token is printed once, on stdout, alone on its line, so scripts can capture
+ * it; only its SHA-256 hash is stored.  Passwords are read from stdin (one
+ * line) and stored as argon2id hashes.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "access.h"
+#include "auth.h"
+#include "cli.h"
+#include "config.h"
+#include "store_user.h"
+#include "xmalloc.h"
+
+#define MAX_WARDS 64
+
+static int user_usage(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "usage: carebridge user add --name NAME --role ROLE [--ward CODE ...]\n"
+	    "                           [--display-name TEXT] [--team-lead] [--password]\n"
+	    "       carebridge user list\n"
+	    "       carebridge user disable --name NAME\n"
+	    "       carebridge user password --name NAME\n"
+	    "       carebridge user token issue --name NAME [--label TEXT] [--expires DURATION]\n"
+	    "       carebridge user token revoke --id TOKEN_ID\n"
+	    "\n"
+	    "Roles: nurse, social_worker, ot, physio, bed_manager, admin.  --password and\n"
+	    "\"user password\" read the password from the first line of stdin (at least 8\n"
+	    "characters).  \"token issue\" prints the new token once on stdout; only its hash\n"
+	    "is kept.  All take -c FILE for the configuration (default $CAREBRIDGE_CONFIG).\n");
+	return fp == stdout ? 0 : 2;
+}
+
+/* Read a password: from the terminal without echo, or the first line of stdin. */
+static bool read_password(char *buf, size_t size)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) == 1;
+	size_t n;
+
+	if (tty) {
+		fprintf(stderr, "password: ");
+		tcgetattr(STDIN_FILENO, &old);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+	}
+	if (fgets(buf, (int)size, stdin) == NULL)
+		buf[0] = '\0';
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+		fprintf(stderr, "\n");
+	}
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n < 8) {
+		fprintf(stderr, "carebridge: a password needs at least 8 characters\n");
+		return false;
+	}
+	return true;
+}
+
+static int fail(const struct err *err)
+{
+	fprintf(stderr, "carebridge: %s\n", err->message);
+	return 1;
+}
+
+int cmd_user(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"ward", required_argument, NULL, 'w'},
+	    {"display-name", required_argument, NULL, 'd'},
+	    {"team-lead", no_argument, NULL, 'l'},
+	    {"password", no_argument, NULL, 'p'},
+	    {"label", required_argument, NULL, 'L'},
+	    {"expires", required_argument, NULL, 'e'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = cli_default_config_path(), *name = NULL, *role = NULL;
+	const char *display = "", *label = "", *expires = NULL, *token_id = NULL;
+	const char *wards[MAX_WARDS];
+	const char *sub, *sub2 = NULL;
+	int nwards = 0, c, rc = 1;
+	bool team_lead = false, want_password = false;
+	struct cli_db *db = NULL;
+	struct config cfg;
+	struct err err;
+	enum role r;
+
+	if (argc < 2)
+		return user_usage(stderr);
+	sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
+		return user_usage(stdout);
+	argc--;
+	argv++;
+	if (strcmp(sub, "token") == 0) {
+		if (argc < 2)
+			return user_usage(stderr);
+		sub2 = argv[1];
+		argc--;
+		argv++;
+	}
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'w':
+			if (nwards == MAX_WARDS) {
+				fprintf(stderr, "carebridge: at most %d wards\n", MAX_WARDS);
+				return 2;
+			}
+			wards[nwards++] = optarg;
+			break;
+		case 'd':
+			display = optarg;
+			break;
+		case 'l':
+			team_lead = true;
+			break;
+		case 'p':
+			want_password = true;
+			break;
+		case 'L':
+			label = optarg;
+			break;
+		case 'e':
+			expires = optarg;
+			break;
+		case 'i':
+			token_id = optarg;
+			break;
+		case 'h':
+			return user_usage(stdout);
+		default:
+			return user_usage(stderr);
+		}
+	}
+	if (!cli_config_load(&cfg, path)) {
+		config_free(&cfg);
+		return 1;
+	}
+	if (!auth_init()) {
+		fprintf(stderr, "carebridge: could not initialise libsodium\n");
+		goto out;
+	}
+	db = cli_db_open(cfg.database_url, &err);
+	if (db == NULL) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (strcmp(sub, "add") == 0) {
+		char pw[256], hash[AUTH_PWHASH_SIZE], id[37];
+
+		if (name == NULL || role == NULL) {
+			fprintf(stderr, "carebridge: user add needs --name and --role\n");
+			rc = 2;
+			goto out;
+		}
+		if (role_parse_user(role, &r, &err) != ST_OK) {
+			fprintf(stderr, "carebridge: unknown role \"%s\"\n", role);
+			rc = 2;
+			goto out;
+		}
+		if (r == ROLE_NURSE && nwards == 0) {
+			fprintf(stderr, "carebridge: a nurse needs at least one --ward\n");
+			rc = 2;
+			goto out;
+		}
+		if (want_password) {
+			if (!read_password(pw, sizeof pw) || !auth_password_hash(pw, hash)) {
+				sodium_memzero(pw, sizeof pw);
+				goto out;
+			}
+			sodium_memzero(pw, sizeof pw);
+		}
+		if (cli_user_add(db, name, display, role, team_lead, wards, nwards,
+		                 want_password ? hash : NULL, id, &err) != ST_OK) {
+			rc = fail(&err);
+			goto out;
+		}
+		printf("user \"%s\" added: id %s\n", name, id);
+		rc = 0;
+	} else if (strcmp(sub, "list") == 0) {
+		rc = cli_user_list(db, stdout, &err) == ST_OK ? 0 : fail(&err);
+	} else if (strcmp(sub, "disable") == 0) {
+		if (name == NULL) {
+			fprintf(stderr, "carebridge: user disable needs --name\n");
+			rc = 2;
+			goto out;
+		}
+		rc = cli_user_disable(db, name, &err) == ST_OK ? 0 : fail(&err);
+		if (rc == 0)
+			printf("user \"%s\" disabled; their tokens and sessions are revoked\n",
+			       name);
+	} else if (strcmp(sub, "password") == 0) {
+		char pw[256], hash[AUTH_PWHASH_SIZE];
+
+		if (name == NULL) {
+			fprintf(stderr, "carebridge: user password needs --name\n");
+			rc = 2;
+			goto out;
+		}
+		if (!read_password(pw, sizeof pw) || !auth_password_hash(pw, hash)) {
+			sodium_memzero(pw, sizeof pw);
+			goto out;
+		}
+		sodium_memzero(pw, sizeof pw);
+		rc = cli_user_set_password(db, name, hash, &err) == ST_OK ? 0 : fail(&err);
+	} else if (strcmp(sub, "token") == 0 && strcmp(sub2, "issue") == 0) {
+		char token[AUTH_TOKEN_SIZE], hex[AUTH_HASH_HEX_SIZE], id[37];
+		int64_t ms = 0;
+
+		if (name == NULL) {
+			fprintf(stderr, "carebridge: user token issue needs --name\n");
+			rc = 2;
+			goto out;
+		}
+		if (expires != NULL && (!config_parse_duration(expires, &ms) || ms < 60000)) {
+			fprintf(stderr,
+			        "carebridge: --expires must be a duration of at least 1min\n");
+			rc = 2;
+			goto out;
+		}
+		auth_token_new(token, hex);
+		if (cli_token_issue(db, name, hex, label, (long)(ms / 1000), id, &err) != ST_OK) {
+			rc = fail(&err);
+			goto out;
+		}
+		fprintf(stderr, "token %s issued to \"%s\"; it is shown only once:\n", id, name);
+		printf("%s\n", token);
+		sodium_memzero(token, sizeof token);
+		rc = 0;
+	} else if (strcmp(sub, "token") == 0 && strcmp(sub2, "revoke") == 0) {
+		if (token_id == NULL) {
+			fprintf(stderr, "carebridge: user token revoke needs --id\n");
+			rc = 2;
+			goto out;
+		}
+		rc = cli_token_revoke(db, token_id, &err) == ST_OK ? 0 : fail(&err);
+		if (rc == 0)
+			printf("token %s revoked\n", token_id);
+	} else {
+		rc = user_usage(stderr);
+	}
+out:
+	cli_db_close(db);
+	config_free(&cfg);
+	return rc;
+}
+
+int cmd_ward(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"code", required_argument, NULL, 'k'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"beds", required_argument, NULL, 'b'},
+	    {"pas-code", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = cli_default_config_path(), *code = NULL, *name = NULL, *pas = NULL;
+	int beds = 0, c, rc = 1;
+	struct cli_db *db;
+	struct config cfg;
+	struct err err;
+
+	if (argc < 2 || strcmp(argv[1], "add") != 0) {
+		fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
+		        "usage: carebridge ward add --code CODE --name NAME [--beds N] "
+		        "[--pas-code CODE]\n");
+		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			code = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'b':
+			beds = atoi(optarg);
+			break;
+		case 'p':
+			pas = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: carebridge ward add --code CODE --name NAME "
+			                "[--beds N] [--pas-code CODE]\n");
+			return 2;
+		}
+	}
+	if (code == NULL || name == NULL) {
+		fprintf(stderr, "carebridge: ward add needs --code and --name\n");
+		return 2;
+	}
+	if (!cli_config_load(&cfg, path)) {
+		config_free(&cfg);
+		return 1;
+	}
+	db = cli_db_open(cfg.database_url, &err);
+	if (db == NULL) {
+		rc = fail(&err);
+	} else if (cli_ward_add(db, code, name, beds, pas, &err) != ST_OK) {
+		rc = fail(&err);
+	} else {
+		printf("ward \"%s\" added\n", code);
+		rc = 0;
+	}
+	cli_db_close(db);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,60 @@
+/*
+ * store.h - what every store_*.c shares: who is acting, and the statements a
+ * write transaction appends after its own so that the change, its audit row
+ * and its outbox event commit together.
+ *
+ * Outbox ordering: store_add_events_lock() must come right before a
+ * transaction's event inserts.  It takes a transaction-scoped advisory lock
+ * held until COMMIT, so event ids are handed out in commit order and a reader
+ * that has seen id N has seen every event below N.
+ */
+#ifndef CB_STORE_H
+#define CB_STORE_H
+
+#include "db.h"
+
+struct http_req;
+
+struct actor {
+	const char *id;         /* users.id, NULL for the system */
+	const char *name;       /* user name, or "hl7" / "system" */
+	const char *request_id; /* the HTTP request or HL7 message id, may be NULL */
+};
+
+/* The principal of an authenticated request as an actor (borrowed strings). */
+void actor_from_req(struct actor *a, const struct http_req *r);
+
+/*
+ * Append an audit row: action on entity ("episode", "task", "assessment",
+ * "delay", ...) entity_id, with before (JSON text or NULL) and after computed
+ * from the entity's current row in the transaction (after_json is used for
+ * other entities; may be NULL).
+ */
+void store_add_audit(struct db_req *req, const struct actor *a, const char *action,
+                     const char *entity, const char *entity_id, const char *episode_id,
+                     const char *before_json, const char *after_json);
+
+/* Append an audit row for a read: action ("episode.read"), what, and a small detail. */
+void store_add_audit_read(struct db_req *req, const struct actor *a, const char *action,
+                          const char *entity, const char *entity_id, const char *episode_id,
+                          const char *detail_json);
+
+/* Append an episode event addressed to ward (the one a transferred patient left). */
+int store_add_episode_event_at(struct db_req *req, const char *type, const char *episode_id,
+                               const char *ward);
+
+/* Append the outbox lock (see the file comment). */
+void store_add_events_lock(struct db_req *req);
+
+/*
+ * Append an outbox event of type about entity ("episode", "task",
+ * "assessment", "delay") entity_id, carrying the entity's current JSON form;
+ * the statement returns the payload (so a handler can reply with it).
+ */
+int store_add_event(struct db_req *req, const char *type, const char *entity,
+                    const char *entity_id);
+
+/* A new random UUID in text form. */
+void store_new_id(char out[37]);
+
+#endif

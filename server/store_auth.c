@@ -1,0 +1,163 @@
+/*
+ * store_auth.c - SQL for tokens, sessions and logins (see store_auth.h).
+ */
+#include "store_auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "xmalloc.h"
+
+/* One row: the user behind a live token with hash $1, and the token's id and kind. */
+static const char SQL_AUTH_LOOKUP[] =
+    "SELECT u.id, u.name, u.role,"
+    " coalesce((SELECT string_agg(w.ward, ',' ORDER BY w.ward) FROM user_wards w"
+    "           WHERE w.user_id = u.id), ''),"
+    " t.id, t.kind"
+    " FROM tokens t JOIN users u ON u.id = t.user_id"
+    " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL"
+    " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL";
+
+/* One row: id and password hash of the enabled user named $1. */
+static const char SQL_LOGIN_FETCH[] = "SELECT id, coalesce(password_hash, '') FROM users"
+				      " WHERE name = $1 AND disabled_at IS NULL";
+
+/* Inserts session token $1 for user $2 with hash $3 expiring in $4 seconds. */
+static const char SQL_SESSION_INSERT[] =
+    "INSERT INTO tokens (id, user_id, hash, kind, label, expires_at)"
+    " VALUES ($1, $2, $3::bytea, 'session', 'web session',"
+    "         now() + make_interval(secs => $4::integer))";
+
+/* Audits a login ($1 user, $2 request id). */
+static const char SQL_SESSION_AUDIT[] =
+    "INSERT INTO audit (actor_id, actor, action, entity, entity_id, request_id)"
+    " SELECT u.id, u.name, 'session.login', 'user', u.id, $2 FROM users u WHERE u.id = $1";
+
+/* Revokes token $1 of user $2; aborts with CB404 when there is no such live token. */
+static const char SQL_TOKEN_REVOKE[] =
+    "WITH r AS (UPDATE tokens SET revoked_at = now()"
+    "           WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB404', 'no such session') FROM r";
+
+/* Audits a logout ($1 user, $2 request id). */
+static const char SQL_LOGOUT_AUDIT[] =
+    "INSERT INTO audit (actor_id, actor, action, entity, entity_id, request_id)"
+    " SELECT u.id, u.name, 'session.logout', 'user', u.id, $2 FROM users u WHERE u.id = $1";
+
+typedef void any_fn(void);
+
+struct wait {
+	any_fn *cb; /* the caller's callback, cast back by the done function */
+	void *arg;  /* its argument */
+};
+
+static struct wait *wait_new(any_fn *cb, void *arg)
+{
+	struct wait *w = xmalloc(sizeof *w);
+
+	w->cb = cb;
+	w->arg = arg;
+	return w;
+}
+
+static void copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src != NULL ? src : "");
+}
+
+static void auth_lookup_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_auth_cb *cb = (store_auth_cb *)w->cb;
+	struct auth_user u;
+
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, w->arg);
+	} else if (db_rows(r->res[0]) != 1) {
+		cb(ST_UNAUTHORIZED, NULL, w->arg);
+	} else {
+		memset(&u, 0, sizeof u);
+		copy(u.id, sizeof u.id, db_value(r->res[0], 0, 0));
+		copy(u.name, sizeof u.name, db_value(r->res[0], 0, 1));
+		copy(u.role, sizeof u.role, db_value(r->res[0], 0, 2));
+		copy(u.wards, sizeof u.wards, db_value(r->res[0], 0, 3));
+		copy(u.token_id, sizeof u.token_id, db_value(r->res[0], 0, 4));
+		copy(u.kind, sizeof u.kind, db_value(r->res[0], 0, 5));
+		cb(ST_OK, &u, w->arg);
+	}
+	free(w);
+}
+
+void store_auth_lookup(struct db *db, const char *hash_hex, store_auth_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {hash_hex};
+
+	db_req_add(req, SQL_AUTH_LOOKUP, 1, v);
+	db_req_submit(db, req, auth_lookup_done, wait_new((any_fn *)cb, arg));
+}
+
+static void login_fetch_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_login_cb *cb = (store_login_cb *)w->cb;
+	struct login_row row;
+
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, w->arg);
+	} else if (db_rows(r->res[0]) != 1) {
+		cb(ST_NOT_FOUND, NULL, w->arg);
+	} else {
+		copy(row.id, sizeof row.id, db_value(r->res[0], 0, 0));
+		copy(row.password_hash, sizeof row.password_hash, db_value(r->res[0], 0, 1));
+		cb(ST_OK, &row, w->arg);
+	}
+	free(w);
+}
+
+void store_login_fetch(struct db *db, const char *name, store_login_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {name};
+
+	db_req_add(req, SQL_LOGIN_FETCH, 1, v);
+	db_req_submit(db, req, login_fetch_done, wait_new((any_fn *)cb, arg));
+}
+
+static void done_plain(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_done_cb *cb = (store_done_cb *)w->cb;
+
+	cb(r->st, &r->err, w->arg);
+	free(w);
+}
+
+void store_session_create(struct db *db, const char *token_id, const char *user_id,
+                          const char *hash_hex, long ttl_seconds, const char *request_id,
+                          store_done_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char ttl[32];
+	const char *ins[] = {token_id, user_id, hash_hex, ttl};
+	const char *aud[] = {user_id, request_id};
+
+	snprintf(ttl, sizeof ttl, "%ld", ttl_seconds);
+	db_req_add(req, SQL_SESSION_INSERT, 4, ins);
+	db_req_add(req, SQL_SESSION_AUDIT, 2, aud);
+	db_req_submit(db, req, done_plain, wait_new((any_fn *)cb, arg));
+}
+
+void store_token_revoke(struct db *db, const char *token_id, const char *user_id,
+                        const char *request_id, store_done_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *rev[] = {token_id, user_id};
+	const char *aud[] = {user_id, request_id};
+
+	db_req_add(req, SQL_TOKEN_REVOKE, 2, rev);
+	db_req_add(req, SQL_LOGOUT_AUDIT, 2, aud);
+	db_req_submit(db, req, done_plain, wait_new((any_fn *)cb, arg));
+}

@@ -1,0 +1,47 @@
+/*
+ * store_auth.h - the SQL behind authentication: token and session lookup,
+ * login, session creation and revocation (asynchronous, on the pool).
+ */
+#ifndef CB_STORE_AUTH_H
+#define CB_STORE_AUTH_H
+
+#include "status.h"
+
+struct db;
+
+struct auth_user {
+	char id[37];       /* users.id */
+	char name[65];     /* users.name */
+	char role[32];     /* users.role */
+	char wards[2048];  /* ward codes, comma-separated */
+	char token_id[37]; /* tokens.id used */
+	char kind[8];      /* "api" or "session" */
+};
+
+typedef void store_auth_cb(enum status st, const struct auth_user *u, void *arg);
+
+/* The live (not revoked, not expired) token with this hash and its enabled user. */
+void store_auth_lookup(struct db *db, const char *hash_hex, store_auth_cb *cb, void *arg);
+
+struct login_row {
+	char id[37];             /* users.id */
+	char password_hash[128]; /* "" when the user has no password */
+};
+
+typedef void store_login_cb(enum status st, const struct login_row *row, void *arg);
+
+/* The enabled user called name, for a login. ST_NOT_FOUND if none. */
+void store_login_fetch(struct db *db, const char *name, store_login_cb *cb, void *arg);
+
+typedef void store_done_cb(enum status st, const struct err *err, void *arg);
+
+/* Create a session token for user_id valid for ttl_seconds, audited. */
+void store_session_create(struct db *db, const char *token_id, const char *user_id,
+                          const char *hash_hex, long ttl_seconds, const char *request_id,
+                          store_done_cb *cb, void *arg);
+
+/* Revoke the token (session logout), audited. */
+void store_token_revoke(struct db *db, const char *token_id, const char *user_id,
+                        const char *request_id, store_done_cb *cb, void *arg);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * store_common.c - audit rows and outbox events for every write (see store.h).
+ */
+#include "store.h"
+
+#include <uuid/uuid.h>
+
+#include "http.h"
+
+/* One audit row; the "after" image is read from the entity's row in this transaction. */
+static const char SQL_AUDIT[] =
+    "INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before, after,"
+    " request_id) VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6::uuid, $7::jsonb,"
+    " CASE $4"
+    "  WHEN 'episode' THEN (SELECT cb_episode_json(e) FROM episodes e WHERE e.id = $5::uuid)"
+    "  WHEN 'task' THEN (SELECT cb_task_json(t) FROM tasks t WHERE t.id = $5::uuid)"
+    "  WHEN 'assessment' THEN (SELECT cb_assessment_json(a) FROM assessments a"
+    "                          WHERE a.id = $5::uuid)"
+    "  WHEN 'delay' THEN (SELECT cb_delay_json(d) FROM delays d WHERE d.id = $5::uuid)"
+    "  ELSE $8::jsonb END, $9::uuid)";
+
+/* A read of patient data: who read what (no images of the data itself). */
+static const char SQL_AUDIT_READ[] =
+    "INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, after,"
+    " request_id) VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6::uuid, $7::jsonb, $8::uuid)";
+
+/* An episode event for a given ward (a transfer tells the ward left too). */
+static const char SQL_EVENT_EPISODE_AT[] =
+    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT $1, $3, e.id, NULL, cb_episode_summary_json(e)"
+    "  || jsonb_build_object('from_ward', $3::text) FROM episodes e"
+    " WHERE e.id = $2::uuid RETURNING payload";
+
+/* Held to COMMIT: event ids follow commit order. */
+static const char SQL_EVENTS_LOCK[] = "SELECT pg_advisory_xact_lock(7262270002)";
+
+/* Outbox rows, one per entity kind; each returns the payload. */
+static const char SQL_EVENT_EPISODE[] =
+    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT $1, e.ward, e.id, NULL, cb_episode_summary_json(e) FROM episodes e"
+    " WHERE e.id = $2::uuid RETURNING payload";
+static const char SQL_EVENT_TASK[] =
+    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT $1, e.ward, e.id, t.discipline, cb_task_json(t) || jsonb_build_object('ward', e.ward)"
+    " FROM tasks t JOIN episodes e ON e.id = t.episode_id"
+    " WHERE t.id = $2::uuid RETURNING payload";
+static const char SQL_EVENT_ASSESSMENT[] =
+    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT $1, e.ward, e.id, 'social_work',"
+    "  cb_assessment_json(a) || jsonb_build_object('ward', e.ward)"
+    " FROM assessments a JOIN episodes e ON e.id = a.episode_id"
+    " WHERE a.id = $2::uuid RETURNING payload";
+static const char SQL_EVENT_DELAY[] =
+    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT $1, e.ward, e.id, NULL, cb_delay_json(d) || jsonb_build_object('ward', e.ward)"
+    " FROM delays d JOIN episodes e ON e.id = d.episode_id"
+    " WHERE d.id = $2::uuid RETURNING payload";
+
+void actor_from_req(struct actor *a, const struct http_req *r)
+{
+	a->id = r->principal.id[0] != '\0' ? r->principal.id : NULL;
+	a->name = r->principal.name;
+	a->request_id = r->id;
+}
+
+void store_add_audit(struct db_req *req, const struct actor *a, const char *action,
+                     const char *entity, const char *entity_id, const char *episode_id,
+                     const char *before_json, const char *after_json)
+{
+	const char *v[] = {a->id,      a->name,     action,     entity,       entity_id,
+	                   episode_id, before_json, after_json, a->request_id};
+
+	db_req_add(req, SQL_AUDIT, 9, v);
+}
+
+void store_add_events_lock(struct db_req *req)
+{
+	db_req_add(req, SQL_EVENTS_LOCK, 0, NULL);
+}
+
+int store_add_event(struct db_req *req, const char *type, const char *entity, const char *entity_id)
+{
+	const char *v[] = {type, entity_id};
+	const char *sql = SQL_EVENT_EPISODE;
+
+	if (entity[0] == 't')
+		sql = SQL_EVENT_TASK;
+	else if (entity[0] == 'a')
+		sql = SQL_EVENT_ASSESSMENT;
+	else if (entity[0] == 'd')
+		sql = SQL_EVENT_DELAY;
+	return db_req_add(req, sql, 2, v);
+}
+
+void store_new_id(char out[37])
+{
+	uuid_t u;
+
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, out);
+}
+
+void store_add_audit_read(struct db_req *req, const struct actor *a, const char *action,
+                          const char *entity, const char *entity_id, const char *episode_id,
+                          const char *detail_json)
+{
+	const char *v[] = {a->id,     a->name,    action,      entity,
+	                   entity_id, episode_id, detail_json, a->request_id};
+
+	db_req_add(req, SQL_AUDIT_READ, 8, v);
+}
+
+int store_add_episode_event_at(struct db_req *req, const char *type, const char *episode_id,
+                               const char *ward)
+{
+	const char *v[] = {type, episode_id, ward};
+
+	return db_req_add(req, SQL_EVENT_EPISODE_AT, 3, v);
+}

@@ -1,0 +1,454 @@
+/*
+ * store_episode.c - SQL for admissions and episodes (see store_episode.h).
+ */
+#include "store_episode.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "cbtime.h"
+#include "db.h"
+#include "xmalloc.h"
+
+/* Active task templates in their order: id, pathways, discipline, title, anchor, offset. */
+static const char SQL_TEMPLATES_ACTIVE[] =
+    "SELECT id, min_pathway, max_pathway, discipline, title, anchor, offset_seconds"
+    " FROM task_templates WHERE active ORDER BY position, id";
+
+/* One row when ward $1 exists. */
+static const char SQL_WARD_EXISTS[] = "SELECT 1 FROM wards WHERE code = $1";
+
+/* The reply stored for idempotency key $1: status, body. */
+static const char SQL_IDEMPOTENCY_GET[] =
+    "SELECT status, response::text FROM idempotency WHERE key = $1";
+
+/* Aborts with CB409 when the patient with NHS number $1 has an open episode. */
+static const char SQL_NO_OPEN_EPISODE[] =
+    "SELECT cb_expect(NOT EXISTS (SELECT 1 FROM episodes e JOIN patients p"
+    " ON p.id = e.patient_id WHERE p.nhs_number = $1 AND e.state = 'admitted'),"
+    " 'CB409', 'patient already has an open episode')";
+
+/* Creates patient $1 (NHS number $2) or updates the demographics of the existing one. */
+static const char SQL_PATIENT_UPSERT[] =
+    "INSERT INTO patients (id, nhs_number, family_name, given_name, birth_date, sex)"
+    " VALUES ($1::uuid, $2, $3, $4, $5::date, $6)"
+    " ON CONFLICT (nhs_number) DO UPDATE SET family_name = EXCLUDED.family_name,"
+    " given_name = EXCLUDED.given_name, birth_date = EXCLUDED.birth_date,"
+    " sex = coalesce(EXCLUDED.sex, patients.sex), updated_at = now(),"
+    " version = patients.version + 1";
+
+/* Opens episode $1 for the patient with NHS number $2. */
+static const char SQL_EPISODE_INSERT[] =
+    "INSERT INTO episodes (id, patient_id, state, ward, bed, admitted_at,"
+    " expected_discharge_date, pathway, external_id, created_by)"
+    " SELECT $1::uuid, p.id, 'admitted', $3, $4, to_timestamp($5::double precision),"
+    " $6::date, $7::smallint, $8, $9::uuid FROM patients p WHERE p.nhs_number = $2";
+
+/* Opens the unclaimed Care Act assessment $1 of episode $2 at $3. */
+static const char SQL_ASSESSMENT_INSERT[] =
+    "INSERT INTO assessments (id, episode_id, state, opened_at)"
+    " VALUES ($1::uuid, $2::uuid, 'unclaimed', to_timestamp($3::double precision))";
+
+/* Opens tasks: ids $1, episode $2, templates $3, due times $4 (0 = none), in order. */
+static const char SQL_TASKS_INSERT[] =
+    "INSERT INTO tasks (id, episode_id, template_id, discipline, title, status, due_at,"
+    " created_at)"
+    " SELECT x.id, $2::uuid, t.id, t.discipline, t.title, 'requested',"
+    " to_timestamp(nullif(x.due, 0)::double precision),"
+    " now() + (x.n * interval '1 microsecond')"
+    " FROM unnest($1::uuid[], $3::uuid[], $4::bigint[]) WITH ORDINALITY AS x(id, tpl, due, n)"
+    " JOIN task_templates t ON t.id = x.tpl";
+
+/* Keeps the reply of an admission with idempotency key $1 (episode $2). */
+static const char SQL_IDEMPOTENCY_PUT[] =
+    "INSERT INTO idempotency (key, scope, status, response)"
+    " SELECT $1, 'admission', 201, cb_episode_json(e) FROM episodes e WHERE e.id = $2::uuid";
+
+/* The whole episode $1 as JSON text. */
+static const char SQL_EPISODE_JSON[] =
+    "SELECT cb_episode_json(e)::text FROM episodes e WHERE e.id = $1::uuid";
+
+/* Facts and JSON of episode $1. */
+static const char SQL_EPISODE_GET[] =
+    "SELECT e.id, e.state, e.ward, e.version, e.ready_at IS NOT NULL,"
+    " coalesce(extract(epoch FROM e.ready_at)::bigint, 0),"
+    " extract(epoch FROM e.admitted_at)::bigint, cb_episode_json(e)::text"
+    " FROM episodes e WHERE e.id = $1::uuid";
+
+/* A page of episode summaries and the total, filtered; see store_episode_list. */
+static const char SQL_EPISODE_LIST[] =
+    "WITH f AS (SELECT e.id, e.admitted_at FROM episodes e"
+    " WHERE ($1::text[] IS NULL OR e.ward = ANY ($1::text[]))"
+    " AND ($2::text IS NULL OR e.state = $2)"
+    " AND ($3::boolean IS NULL OR ((e.ready_at IS NOT NULL AND e.state = 'admitted') = $3))"
+    " AND ($4::boolean IS NULL OR (EXISTS (SELECT 1 FROM delays d WHERE d.episode_id = e.id"
+    "      AND d.closed_at IS NULL)) = $4))"
+    " SELECT jsonb_build_object("
+    "  'items', coalesce((SELECT jsonb_agg(cb_episode_summary_json(e)"
+    "                     ORDER BY e.admitted_at DESC, e.id) FROM episodes e"
+    "    WHERE e.id IN (SELECT id FROM f ORDER BY admitted_at DESC, id LIMIT $5 OFFSET $6)),"
+    "   '[]'::jsonb),"
+    "  'total', (SELECT count(*) FROM f), 'limit', $5::integer, 'offset', $6::integer)::text";
+
+/* Aborts with CB400 when ward $1 is given and unknown. */
+static const char SQL_WARD_CHECK[] =
+    "SELECT cb_expect($1::text IS NULL OR EXISTS (SELECT 1 FROM wards WHERE code = $1),"
+    " 'CB400', format('ward \"%s\" does not exist', $1))";
+
+/* Applies an episode change if the version is still $2; CB412 otherwise. */
+static const char SQL_EPISODE_UPDATE[] =
+    "WITH u AS (UPDATE episodes SET"
+    " expected_discharge_date = CASE WHEN $3::boolean THEN $4::date"
+    "   ELSE expected_discharge_date END,"
+    " pathway = CASE WHEN $5::boolean THEN $6::smallint ELSE pathway END,"
+    " bed = CASE WHEN $7::boolean THEN $8 ELSE bed END,"
+    " ready_at = CASE $9 WHEN 'set' THEN to_timestamp($10::double precision)"
+    "   WHEN 'clear' THEN NULL ELSE ready_at END,"
+    " ward = coalesce($11, ward),"
+    " state = coalesce($12, state),"
+    " discharged_at = CASE $12 WHEN 'discharged' THEN to_timestamp($13::double precision)"
+    "   WHEN 'admitted' THEN NULL ELSE discharged_at END,"
+    " discharge_destination = CASE $12 WHEN 'discharged' THEN $14"
+    "   WHEN 'admitted' THEN NULL ELSE discharge_destination END,"
+    " version = version + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND version = $2::integer RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB412',"
+    " 'episode was changed by someone else; reload it and try again') FROM u";
+
+/* Readiness history: a new period, a moved start, or a withdrawal. */
+static const char SQL_READINESS_START[] = "INSERT INTO readiness (episode_id, ready_at)"
+					  " VALUES ($1::uuid, to_timestamp($2::double precision))";
+static const char SQL_READINESS_MOVE[] =
+    "UPDATE readiness SET ready_at = to_timestamp($2::double precision)"
+    " WHERE episode_id = $1::uuid AND withdrawn_at IS NULL";
+static const char SQL_READINESS_WITHDRAW[] =
+    "UPDATE readiness SET withdrawn_at = greatest(now(), ready_at)"
+    " WHERE episode_id = $1::uuid AND withdrawn_at IS NULL";
+
+typedef void any_fn(void);
+
+struct wait {
+	any_fn *cb;    /* the caller's callback */
+	void *arg;     /* its argument */
+	int json_stmt; /* the statement whose first cell is the reply, -1 if none */
+};
+
+static struct wait *wait_new(any_fn *cb, void *arg, int json_stmt)
+{
+	struct wait *w = xmalloc(sizeof *w);
+
+	w->cb = cb;
+	w->arg = arg;
+	w->json_stmt = json_stmt;
+	return w;
+}
+
+/* Reply with the JSON text in the first cell of statement w->json_stmt. */
+static void json_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_json_cb *cb = (store_json_cb *)w->cb;
+	const char *json = NULL;
+
+	if (r->st == ST_OK && w->json_stmt >= 0)
+		json = db_value(r->res[w->json_stmt], 0, 0);
+	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
+		struct err err;
+
+		err_set(&err, ST_NOT_FOUND, NULL, "episode not found");
+		cb(ST_NOT_FOUND, &err, NULL, w->arg);
+	} else {
+		cb(r->st, &r->err, json, w->arg);
+	}
+	free(w);
+}
+
+static void context_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_admission_context_cb *cb = (store_admission_context_cb *)w->cb;
+	struct admission_context ctx;
+	int n;
+
+	memset(&ctx, 0, sizeof ctx);
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, w->arg);
+		free(w);
+		return;
+	}
+	n = db_rows(r->res[0]);
+	ctx.templates = xcalloc((size_t)(n > 0 ? n : 1), sizeof *ctx.templates);
+	for (int i = 0; i < n; i++) {
+		struct task_template *t = &ctx.templates[ctx.ntemplates];
+		struct err err;
+
+		snprintf(t->id, sizeof t->id, "%s", db_value(r->res[0], i, 0));
+		t->min_pathway = atoi(db_value(r->res[0], i, 1));
+		t->max_pathway = atoi(db_value(r->res[0], i, 2));
+		snprintf(t->discipline, sizeof t->discipline, "%s", db_value(r->res[0], i, 3));
+		snprintf(t->title, sizeof t->title, "%s", db_value(r->res[0], i, 4));
+		if (template_anchor_parse(db_value(r->res[0], i, 5), &t->anchor, &err) != ST_OK)
+			continue;
+		t->offset_seconds = strtoll(db_value(r->res[0], i, 6), NULL, 10);
+		t->active = true;
+		ctx.ntemplates++;
+	}
+	ctx.ward_exists = db_rows(r->res[1]) == 1;
+	if (r->n > 2 && db_rows(r->res[2]) == 1) {
+		ctx.replay_status = atoi(db_value(r->res[2], 0, 0));
+		ctx.replay_json = db_value(r->res[2], 0, 1);
+	}
+	cb(ST_OK, &ctx, w->arg);
+	free(ctx.templates);
+	free(w);
+}
+
+void store_admission_context(struct db *db, const struct admission *a,
+                             store_admission_context_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *ward[] = {a->ward};
+
+	db_req_add(req, SQL_TEMPLATES_ACTIVE, 0, NULL);
+	db_req_add(req, SQL_WARD_EXISTS, 1, ward);
+	if (a->external_id[0] != '\0') {
+		char *key = xasprintf("admission:%s", a->external_id);
+		const char *k[] = {key};
+
+		db_req_add(req, SQL_IDEMPOTENCY_GET, 1, k);
+		free(key);
+	}
+	db_req_submit(db, req, context_done, wait_new((any_fn *)cb, arg, -1));
+}
+
+/* Append "x" to a PostgreSQL array literal being built in *buf. */
+static void array_add(char **buf, const char *item)
+{
+	char *old = *buf;
+
+	*buf = xasprintf("%s%s%s", old != NULL ? old : "{", old != NULL ? "," : "", item);
+	free(old);
+}
+
+static char *array_close(char *buf)
+{
+	char *s = xasprintf("%s}", buf != NULL ? buf : "{");
+
+	free(buf);
+	return s;
+}
+
+void store_admission_commit(struct db *db, const struct admission *a,
+                            const struct planned_task *tasks, size_t ntasks,
+                            const struct actor *actor, int64_t now, store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char patient_id[37], episode_id[37], assessment_id[37], bd[DATE_FORMAT_LEN];
+	char edd[DATE_FORMAT_LEN], admitted[32], pathway[8], opened[32];
+	char *ids = NULL, *tpls = NULL, *dues = NULL;
+	char(*task_ids)[37] = xcalloc(ntasks + 1, sizeof *task_ids);
+	int json_stmt;
+
+	store_new_id(patient_id);
+	store_new_id(episode_id);
+	store_new_id(assessment_id);
+	date_format(a->birth_date, bd);
+	if (a->has_expected_discharge)
+		date_format(a->expected_discharge_date, edd);
+	snprintf(admitted, sizeof admitted, "%" PRId64, a->admitted_at);
+	snprintf(pathway, sizeof pathway, "%d", a->pathway);
+	snprintf(opened, sizeof opened, "%" PRId64, now);
+	for (size_t i = 0; i < ntasks; i++) {
+		char due[32];
+
+		store_new_id(task_ids[i]);
+		snprintf(due, sizeof due, "%" PRId64, tasks[i].due_at);
+		array_add(&ids, task_ids[i]);
+		array_add(&tpls, tasks[i].tpl->id);
+		array_add(&dues, due);
+	}
+	ids = array_close(ids);
+	tpls = array_close(tpls);
+	dues = array_close(dues);
+	{
+		const char *check[] = {a->nhs_number};
+		const char *pat[] = {patient_id,
+		                     a->nhs_number,
+		                     a->family_name,
+		                     a->given_name,
+		                     bd,
+		                     a->sex[0] ? a->sex : NULL};
+		const char *epi[] = {episode_id,
+		                     a->nhs_number,
+		                     a->ward,
+		                     a->bed,
+		                     admitted,
+		                     a->has_expected_discharge ? edd : NULL,
+		                     a->pathway >= 0 ? pathway : NULL,
+		                     a->external_id[0] ? a->external_id : NULL,
+		                     actor->id};
+		const char *ass[] = {assessment_id, episode_id, opened};
+		const char *tsk[] = {ids, episode_id, tpls, dues};
+		const char *one[] = {episode_id};
+
+		db_req_add(req, SQL_NO_OPEN_EPISODE, 1, check);
+		db_req_add(req, SQL_PATIENT_UPSERT, 6, pat);
+		db_req_add(req, SQL_EPISODE_INSERT, 9, epi);
+		db_req_add(req, SQL_ASSESSMENT_INSERT, 3, ass);
+		if (ntasks > 0)
+			db_req_add(req, SQL_TASKS_INSERT, 4, tsk);
+		store_add_audit(req, actor, "episode.admit", "episode", episode_id, episode_id,
+		                NULL, NULL);
+		if (a->external_id[0] != '\0') {
+			char *key = xasprintf("admission:%s", a->external_id);
+			const char *idem[] = {key, episode_id};
+
+			db_req_add(req, SQL_IDEMPOTENCY_PUT, 2, idem);
+			free(key);
+		}
+		store_add_events_lock(req);
+		store_add_event(req, "episode.admitted", "episode", episode_id);
+		store_add_event(req, "assessment.opened", "assessment", assessment_id);
+		for (size_t i = 0; i < ntasks; i++)
+			store_add_event(req, "task.created", "task", task_ids[i]);
+		json_stmt = db_req_add(req, SQL_EPISODE_JSON, 1, one);
+	}
+	free(ids);
+	free(tpls);
+	free(dues);
+	free(task_ids);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}
+
+static void get_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_episode_cb *cb = (store_episode_cb *)w->cb;
+	struct episode_facts f;
+	const struct pg_result *res = r->res[0];
+
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, w->arg);
+	} else if (db_rows(res) != 1) {
+		cb(ST_NOT_FOUND, NULL, w->arg);
+	} else {
+		memset(&f, 0, sizeof f);
+		snprintf(f.id, sizeof f.id, "%s", db_value(res, 0, 0));
+		snprintf(f.state, sizeof f.state, "%s", db_value(res, 0, 1));
+		snprintf(f.ward, sizeof f.ward, "%s", db_value(res, 0, 2));
+		f.version = atoi(db_value(res, 0, 3));
+		f.ready = db_value(res, 0, 4)[0] == 't';
+		f.ready_at = strtoll(db_value(res, 0, 5), NULL, 10);
+		f.admitted_at = strtoll(db_value(res, 0, 6), NULL, 10);
+		f.json = db_value(res, 0, 7);
+		cb(ST_OK, &f, w->arg);
+	}
+	free(w);
+}
+
+void store_episode_get(struct db *db, const char *id, store_episode_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {id};
+
+	db_req_add(req, SQL_EPISODE_GET, 1, v);
+	db_req_submit(db, req, get_done, wait_new((any_fn *)cb, arg, -1));
+}
+
+void store_episode_audit_read(struct db *db, const char *id, const struct actor *actor,
+                              store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+
+	store_add_audit_read(req, actor, "episode.read", "episode", id, id, NULL);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, -1));
+}
+
+void store_episode_list(struct db *db, const struct episode_filter *f, const struct actor *actor,
+                        store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char *wards = NULL, limit[16], offset[16], *detail;
+	int json_stmt;
+
+	for (int i = 0; i < f->nwards; i++)
+		array_add(&wards, f->wards[i]);
+	if (f->wards != NULL)
+		wards = array_close(wards);
+	snprintf(limit, sizeof limit, "%d", f->limit);
+	snprintf(offset, sizeof offset, "%d", f->offset);
+	{
+		const char *v[] = {wards,
+		                   f->state,
+		                   f->ready < 0 ? NULL : (f->ready ? "true" : "false"),
+		                   f->delayed < 0 ? NULL : (f->delayed ? "true" : "false"),
+		                   limit,
+		                   offset};
+
+		json_stmt = db_req_add(req, SQL_EPISODE_LIST, 6, v);
+	}
+	detail = xasprintf("{\"wards\": \"%s\", \"state\": \"%s\", \"limit\": %d, \"offset\": %d}",
+	                   wards != NULL ? wards : "*", f->state != NULL ? f->state : "*", f->limit,
+	                   f->offset);
+	store_add_audit_read(req, actor, "episode.list", "episode", NULL, NULL, detail);
+	free(detail);
+	free(wards);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}
+
+void store_episode_change(struct db *db, const struct episode_facts *f,
+                          const struct episode_change *c, const struct actor *actor, int64_t now,
+                          store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char version[16], edd[DATE_FORMAT_LEN], pathway[8], ready[32], disc[32];
+	const char *ready_op = c->set_ready ? "set" : c->clear_ready ? "clear" : "keep";
+	const char *one[] = {f->id};
+	int json_stmt;
+
+	snprintf(version, sizeof version, "%d", c->expected_version);
+	if (c->set_edd)
+		date_format(c->edd, edd);
+	snprintf(pathway, sizeof pathway, "%d", c->pathway);
+	snprintf(ready, sizeof ready, "%" PRId64, c->ready_at);
+	snprintf(disc, sizeof disc, "%" PRId64, c->discharged_at);
+	{
+		const char *wc[] = {c->new_ward};
+		const char *v[] = {f->id,
+		                   version,
+		                   c->set_edd || c->clear_edd ? "true" : "false",
+		                   c->set_edd ? edd : NULL,
+		                   c->set_pathway || c->clear_pathway ? "true" : "false",
+		                   c->set_pathway ? pathway : NULL,
+		                   c->set_bed ? "true" : "false",
+		                   c->set_bed ? c->bed : NULL,
+		                   ready_op,
+		                   ready,
+		                   c->new_ward,
+		                   c->new_state,
+		                   disc,
+		                   c->destination};
+		const char *rd[] = {f->id, ready};
+
+		if (c->new_ward != NULL)
+			db_req_add(req, SQL_WARD_CHECK, 1, wc);
+		db_req_add(req, SQL_EPISODE_UPDATE, 14, v);
+		if (c->set_ready)
+			db_req_add(req, c->was_ready ? SQL_READINESS_MOVE : SQL_READINESS_START, 2,
+			           rd);
+		else if (c->clear_ready)
+			db_req_add(req, SQL_READINESS_WITHDRAW, 1, one);
+	}
+	store_add_audit(req, actor, c->audit_action, "episode", f->id, f->id, f->json, NULL);
+	store_add_events_lock(req);
+	if (c->new_ward != NULL && strcmp(c->new_ward, f->ward) != 0)
+		store_add_episode_event_at(req, c->event_type, f->id, f->ward);
+	store_add_event(req, c->event_type, "episode", f->id);
+	json_stmt = db_req_add(req, SQL_EPISODE_JSON, 1, one);
+	(void)now;
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}

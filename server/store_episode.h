@@ -1,0 +1,108 @@
+/*
+ * store_episode.h - SQL for admissions and episodes (asynchronous, on the pool).
+ *
+ * Reads give the handler what lib/ needs to decide (state, ward, version) and
+ * the JSON form to reply with; writes run as one transaction: the change, its
+ * audit row, its outbox events, and the object's new JSON form to reply with.
+ */
+#ifndef CB_STORE_EPISODE_H
+#define CB_STORE_EPISODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "admission.h"
+#include "status.h"
+#include "store.h"
+#include "template.h"
+
+struct db;
+
+/* A reply body (JSON text) or the failure. */
+typedef void store_json_cb(enum status st, const struct err *err, const char *json, void *arg);
+
+/* What an admission needs to know before it is written. */
+struct admission_context {
+	struct task_template *templates; /* active templates in order; owned by the store */
+	size_t ntemplates;               /* how many */
+	bool ward_exists;                /* the ward code is known */
+	const char *replay_json;         /* the stored reply for this external_id, or NULL */
+	int replay_status;               /* its HTTP status */
+};
+
+typedef void store_admission_context_cb(enum status st, const struct admission_context *ctx,
+                                        void *arg);
+
+/* Read templates, the ward and any earlier reply for a's external_id. */
+void store_admission_context(struct db *db, const struct admission *a,
+                             store_admission_context_cb *cb, void *arg);
+
+/*
+ * Write the admission: patient (created or updated), episode, the unclaimed
+ * assessment, the planned tasks, audit, idempotency record and events, in one
+ * transaction.  ST_CONFLICT when the patient already has an open episode.
+ */
+void store_admission_commit(struct db *db, const struct admission *a,
+                            const struct planned_task *tasks, size_t ntasks,
+                            const struct actor *actor, int64_t now, store_json_cb *cb, void *arg);
+
+/* The facts about an episode that decisions need. */
+struct episode_facts {
+	char id[37];         /* the episode */
+	char state[16];      /* "admitted", ... */
+	char ward[33];       /* its ward */
+	int version;         /* row version */
+	bool ready;          /* ready_at is set */
+	int64_t ready_at;    /* Unix seconds, 0 if not ready */
+	int64_t admitted_at; /* Unix seconds */
+	const char *json;    /* its JSON form (with tasks) */
+};
+
+typedef void store_episode_cb(enum status st, const struct episode_facts *f, void *arg);
+
+/* Read one episode (ST_NOT_FOUND if there is none). */
+void store_episode_get(struct db *db, const char *id, store_episode_cb *cb, void *arg);
+
+/* Audit that actor read episode id (committed before cb runs). */
+void store_episode_audit_read(struct db *db, const char *id, const struct actor *actor,
+                              store_json_cb *cb, void *arg);
+
+struct episode_filter {
+	const char *const *wards; /* NULL or n ward codes to restrict to */
+	int nwards;               /* how many */
+	const char *state;        /* NULL for any */
+	int ready;                /* -1 any, 0 not ready, 1 ready */
+	int delayed;              /* -1 any, 0 no open delay, 1 open delay */
+	int limit, offset;        /* paging */
+};
+
+/* List episodes (summaries) as {"items": [...], "total": N, ...}; the read is audited. */
+void store_episode_list(struct db *db, const struct episode_filter *f, const struct actor *actor,
+                        store_json_cb *cb, void *arg);
+
+/* A change to an episode, decided by the handler. */
+struct episode_change {
+	int expected_version;    /* the version read; the write fails with CB412 if changed */
+	bool set_edd, clear_edd; /* expected_discharge_date */
+	int32_t edd;             /* day number */
+	bool set_pathway, clear_pathway; /* pathway */
+	int pathway;                     /* 0..3 */
+	bool set_bed;                    /* bed */
+	const char *bed;                 /* new bed label */
+	bool set_ready, clear_ready;     /* ready_at; set_ready when it becomes ready */
+	bool was_ready;                  /* it was ready before */
+	int64_t ready_at;                /* Unix seconds */
+	const char *new_ward;            /* transfer: the ward moved to */
+	const char *new_state;           /* discharge: "discharged"; reopen: "admitted" */
+	int64_t discharged_at;           /* discharge: when */
+	const char *destination;         /* discharge: where to */
+	const char *event_type;          /* episode.updated, episode.ready, ... */
+	const char *audit_action;        /* episode.update, episode.transfer, ... */
+};
+
+/* Apply change c to episode f (state checked by the caller); reply JSON is the new episode. */
+void store_episode_change(struct db *db, const struct episode_facts *f,
+                          const struct episode_change *c, const struct actor *actor, int64_t now,
+                          store_json_cb *cb, void *arg);
+
+#endif

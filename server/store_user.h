@@ -1,0 +1,47 @@
+/*
+ * store_user.h - users, wards and API tokens for the command line (`carebridge
+ * user ...`, `carebridge ward ...`).  BLOCKING libpq: command-line only, never
+ * called from the event loop.  Every change is audited with actor "cli".
+ */
+#ifndef CB_STORE_USER_H
+#define CB_STORE_USER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "status.h"
+
+struct cli_db;
+
+/* Connect (blocking); NULL and err filled on failure. */
+struct cli_db *cli_db_open(const char *conninfo, struct err *err);
+void cli_db_close(struct cli_db *db);
+
+/* Add a user; wards (n of them) must exist.  Writes the new id into id_out[37]. */
+enum status cli_user_add(struct cli_db *db, const char *name, const char *display_name,
+                         const char *role, bool team_lead, const char *const *wards, int nwards,
+                         const char *password_hash, char id_out[37], struct err *err);
+
+/* Print every user, one per line, to out. */
+enum status cli_user_list(struct cli_db *db, FILE *out, struct err *err);
+
+/* Disable a user and revoke their tokens and sessions. */
+enum status cli_user_disable(struct cli_db *db, const char *name, struct err *err);
+
+/* Set or replace a user's password hash. */
+enum status cli_user_set_password(struct cli_db *db, const char *name, const char *hash,
+                                  struct err *err);
+
+/* Store a new API token (hash only) for the user; id_out[37] gets its id. */
+enum status cli_token_issue(struct cli_db *db, const char *name, const char *hash_hex,
+                            const char *label, long expires_seconds, char id_out[37],
+                            struct err *err);
+
+/* Revoke one token by id. */
+enum status cli_token_revoke(struct cli_db *db, const char *token_id, struct err *err);
+
+/* Add a ward. */
+enum status cli_ward_add(struct cli_db *db, const char *code, const char *name, int beds,
+                         const char *pas_code, struct err *err);
+
+#endif

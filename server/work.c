@@ -1,0 +1,158 @@
+/*
+ * work.c - the worker pool (see work.h).
+ *
+ * Owns: the threads, the job queue (mutex + condition variable) and a pipe
+ * through which workers wake the loop when a job is done.  The loop side runs
+ * completion callbacks in the order jobs finished.
+ */
+#include "work.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "list.h"
+#include "xmalloc.h"
+
+struct job {
+	TAILQ_ENTRY(job) entry; /* in todo or done */
+	work_fn *fn;            /* runs on a worker */
+	work_done_cb *done;     /* runs on the loop */
+	void *arg;              /* theirs */
+};
+
+TAILQ_HEAD(job_list, job);
+
+struct work {
+	pthread_mutex_t lock;  /* protects todo, done, ntodo, stopping */
+	pthread_cond_t cond;   /* signalled when todo grows or stopping is set */
+	struct job_list todo;  /* waiting for a worker */
+	struct job_list done;  /* finished, callback not yet run */
+	int ntodo;             /* length of todo */
+	int max_queue;         /* bound on ntodo */
+	bool stopping;         /* workers exit when todo is empty */
+	pthread_t *threads;    /* owned */
+	int nthreads;          /* how many */
+	int pipefd[2];         /* workers write a byte to [1]; the loop reads [0] */
+	struct event *ev_pipe; /* read event on pipefd[0]; owned */
+};
+
+static void *worker_main(void *arg)
+{
+	struct work *w = arg;
+	struct job *j;
+	char byte = 1;
+
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		while (TAILQ_EMPTY(&w->todo) && !w->stopping)
+			pthread_cond_wait(&w->cond, &w->lock);
+		j = TAILQ_FIRST(&w->todo);
+		if (j == NULL) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		TAILQ_REMOVE(&w->todo, j, entry);
+		w->ntodo--;
+		pthread_mutex_unlock(&w->lock);
+
+		j->fn(j->arg);
+
+		pthread_mutex_lock(&w->lock);
+		TAILQ_INSERT_TAIL(&w->done, j, entry);
+		pthread_mutex_unlock(&w->lock);
+		while (write(w->pipefd[1], &byte, 1) < 0 && errno == EINTR)
+			;
+	}
+}
+
+/* Run the callbacks of finished jobs (on the loop). */
+static void work_drain(struct work *w)
+{
+	struct job_list ready;
+	struct job *j;
+
+	TAILQ_INIT(&ready);
+	pthread_mutex_lock(&w->lock);
+	TAILQ_CONCAT(&ready, &w->done, entry);
+	pthread_mutex_unlock(&w->lock);
+	while ((j = TAILQ_FIRST(&ready)) != NULL) {
+		TAILQ_REMOVE(&ready, j, entry);
+		j->done(j->arg);
+		free(j);
+	}
+}
+
+static void pipe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	work_drain(arg);
+}
+
+struct work *work_new(struct event_base *base, int nthreads, int max_queue)
+{
+	struct work *w = xcalloc(1, sizeof *w);
+
+	ASSERT(nthreads >= 1 && nthreads <= 16);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	TAILQ_INIT(&w->todo);
+	TAILQ_INIT(&w->done);
+	w->max_queue = max_queue;
+	if (pipe2(w->pipefd, O_NONBLOCK | O_CLOEXEC) != 0)
+		assert_fail(__FILE__, __LINE__, "pipe2");
+	w->ev_pipe = event_new(base, w->pipefd[0], EV_READ | EV_PERSIST, pipe_cb, w);
+	event_add(w->ev_pipe, NULL);
+	w->threads = xcalloc((size_t)nthreads, sizeof *w->threads);
+	w->nthreads = nthreads;
+	for (int i = 0; i < nthreads; i++)
+		if (pthread_create(&w->threads[i], NULL, worker_main, w) != 0)
+			assert_fail(__FILE__, __LINE__, "pthread_create");
+	return w;
+}
+
+void work_free(struct work *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	for (int i = 0; i < w->nthreads; i++)
+		pthread_join(w->threads[i], NULL);
+	work_drain(w);
+	event_free(w->ev_pipe);
+	close(w->pipefd[0]);
+	close(w->pipefd[1]);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w->threads);
+	free(w);
+}
+
+int work_submit(struct work *w, work_fn *fn, work_done_cb *done, void *arg)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->ntodo >= w->max_queue || w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		return -1;
+	}
+	j = xmalloc(sizeof *j);
+	j->fn = fn;
+	j->done = done;
+	j->arg = arg;
+	TAILQ_INSERT_TAIL(&w->todo, j, entry);
+	w->ntodo++;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
