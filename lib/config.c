@@ -63,6 +63,18 @@ const struct config_entry config_table[] = {
      1 * HOUR, NULL, 0, "PostgreSQL statement_timeout for every query; 0 = none"},
     {"database", "db_retry_interval", CONFIG_DURATION, OFF(db_retry_interval_ms), "1s", 100,
      5 * MIN, NULL, 0, "wait between attempts to reconnect to the database"},
+    {"stream", "sse_heartbeat", CONFIG_DURATION, OFF(sse_heartbeat_ms), "15s", 1 * SEC, 5 * MIN,
+     NULL, 0, "a comment line is sent on every event stream this often (keeps proxies open)"},
+    {"stream", "sse_retry", CONFIG_DURATION, OFF(sse_retry_ms), "3s", 100, 5 * MIN, NULL, 0,
+     "reconnection delay suggested to clients (the SSE retry: field)"},
+    {"stream", "sse_ring_size", CONFIG_INT, OFF(sse_ring_size), "10000", 16, 10000000, NULL,
+     CONFIG_NO_RELOAD, "recent events kept in memory to replay to reconnecting clients"},
+    {"stream", "sse_max_buffer", CONFIG_SIZE, OFF(sse_max_buffer), "1MB", 4 * KB, 256 * MB, NULL, 0,
+     "unsent bytes after which a slow subscriber is dropped (it resumes with Last-Event-ID)"},
+    {"stream", "sse_max_subscribers", CONFIG_INT, OFF(sse_max_subscribers), "20000", 1, 1000000,
+     NULL, 0, "event streams one serve process accepts"},
+    {"stream", "event_retention", CONFIG_DURATION, OFF(event_retention_ms), "7d", 1 * HOUR,
+     3650 * DAY, NULL, 0, "how long events stay in the database for replay; older ids get reset"},
     {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,
      "least severe level written: fatal, error, warning, log or debug"},
     {NULL, NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL},
@@ -411,6 +423,10 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	    inet_pton(AF_INET6, cfg->listen_addr, buf) != 1) {
 		errs_add(errs, "setting \"listen_addr\": \"%s\" is not an IP address",
 		         cfg->listen_addr);
+		st = ST_INVALID;
+	}
+	if (cfg->sse_heartbeat_ms >= cfg->http_timeout_ms) {
+		errs_add(errs, "setting \"sse_heartbeat\": must be shorter than http_timeout");
 		st = ST_INVALID;
 	}
 	if (cfg->database_url[0] == '\0') {

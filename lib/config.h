@@ -36,6 +36,13 @@ struct config {
 	int64_t db_connect_timeout_ms;   /* connection attempt limit */
 	int64_t db_statement_timeout_ms; /* server-side statement_timeout */
 	int64_t db_retry_interval_ms;    /* wait between reconnection attempts */
+	/* [stream] */
+	int64_t sse_heartbeat_ms;   /* comment line sent to every stream this often */
+	int64_t sse_retry_ms;       /* reconnection delay suggested to clients (retry:) */
+	int sse_ring_size;          /* recent events kept in memory for replay */
+	int64_t sse_max_buffer;     /* unsent bytes after which a subscriber is dropped */
+	int sse_max_subscribers;    /* streams per process */
+	int64_t event_retention_ms; /* how long events stay in the table for replay */
 	/* [log] */
 	char *log_level; /* fatal, error, warning, log, debug */
 };

@@ -15,6 +15,8 @@ extern const struct route task_routes[];
 extern const struct route assessment_routes[];
 extern const struct route admin_routes[];
 extern const struct route audit_routes[];
+extern const struct route stream_routes[];
+extern const struct route webhook_routes[];
 
 /* Every table above, ending with NULL. */
 extern const struct route *const api_route_tables[];

@@ -16,19 +16,25 @@ struct db;
 struct http;
 struct metrics;
 struct work;
+struct hub;
+struct listen;
+struct webhooks;
 struct work;
 
 struct app {
-	struct event_base *base; /* the one event loop */
-	struct config *cfg;      /* settings in force; owned by main */
-	struct db *db;           /* the async PostgreSQL pool */
-	struct http *http;       /* the HTTP server */
-	struct metrics *metrics; /* counters for /metrics */
-	struct work *work;       /* worker threads for password hashing */
-	int migration_latest;    /* highest migration version in this binary */
-	bool shutting_down;      /* SIGTERM/SIGINT seen: refuse new work */
-	int64_t clock_offset;    /* seconds added to the wall clock (test clock) */
-	int64_t started_at;      /* wall clock seconds at start */
+	struct event_base *base;   /* the one event loop */
+	struct config *cfg;        /* settings in force; owned by main */
+	struct db *db;             /* the async PostgreSQL pool */
+	struct http *http;         /* the HTTP server */
+	struct metrics *metrics;   /* counters for /metrics */
+	struct work *work;         /* worker threads for password hashing */
+	struct hub *hub;           /* live event stream subscribers */
+	struct listen *listen;     /* LISTEN connection for outbox notifications */
+	struct webhooks *webhooks; /* outbound webhook delivery */
+	int migration_latest;      /* highest migration version in this binary */
+	bool shutting_down;        /* SIGTERM/SIGINT seen: refuse new work */
+	int64_t clock_offset;      /* seconds added to the wall clock (test clock) */
+	int64_t started_at;        /* wall clock seconds at start */
 };
 
 /* The wall clock in Unix seconds, as carebridge sees it (a test clock may shift it). */

@@ -123,6 +123,24 @@ static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 	free(r);
 }
 
+struct evhttp_request *http_stream_start(struct http_req *r, const char *content_type)
+{
+	struct http *h = r->app->http;
+	struct evhttp_request *req = r->req;
+	double secs = (double)(mono_us() - r->started_us) / 1e6;
+
+	http_add_header(r, "Content-Type", content_type);
+	http_add_header(r, "X-Accel-Buffering", "no");
+	evhttp_send_reply_start(req, 200, "OK");
+	metrics_http_done(r->app->metrics, r->method, r->route->pattern, 200, secs);
+	log_debug("http", "stream started route=%s req=%s", r->route->pattern, r->id);
+	h->inflight--;
+	free(r->ward_buf);
+	free(r->ward_ptrs);
+	free(r);
+	return req;
+}
+
 void http_add_header(struct http_req *r, const char *name, const char *value)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);

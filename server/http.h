@@ -110,6 +110,13 @@ void http_add_header(struct http_req *r, const char *name, const char *value);
 /* The (raw) value of every occurrence of a query parameter; returns how many (at most max). */
 int http_query_all(struct http_req *r, const char *name, char out[][HTTP_PARAM_MAX], int max);
 
+/*
+ * Start a streaming reply (200, chunked) with content_type; r is counted as
+ * done and freed, the request now belongs to the caller until
+ * evhttp_send_reply_end or the connection closes.
+ */
+struct evhttp_request *http_stream_start(struct http_req *r, const char *content_type);
+
 /* HTTP status code for a status. */
 int http_code_for(enum status st);
 

@@ -28,6 +28,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "store_migrate.h"
+#include "hub.h"
+#include "listen.h"
+#include "webhook.h"
 #include "work.h"
 #include "xmalloc.h"
 
@@ -44,11 +47,23 @@ struct loop {
 	struct timespec drain_deadline; /* when shutdown stops waiting */
 };
 
+/* The outbox has news (LISTEN notification or reconnect): tell its readers. */
+static void loop_poke(void *arg)
+{
+	struct app *app = arg;
+
+	hub_poke(app->hub);
+	webhooks_poke(app->webhooks);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop *l = arg;
 
 	db_tick(l->app.db);
+	listen_tick(l->app.listen);
+	hub_tick(l->app.hub);
+	webhooks_tick(l->app.webhooks);
 }
 
 static bool deadline_passed(const struct timespec *d)
@@ -90,6 +105,7 @@ static void term_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("main", "shutdown requested signal=%d", (int)sig);
 	l->app.shutting_down = true;
 	http_stop_accepting(l->app.http);
+	hub_close_all(l->app.hub);
 	clock_gettime(CLOCK_MONOTONIC, &l->drain_deadline);
 	l->drain_deadline.tv_sec += ms / 1000;
 	l->drain_deadline.tv_nsec += (long)(ms % 1000) * 1000000;
@@ -212,6 +228,9 @@ int loop_serve(struct config *cfg, const char *config_path)
 	l.app.metrics = metrics_new();
 	l.app.db = db_new(l.app.base, cfg);
 	l.app.work = work_new(l.app.base, cfg->work_threads, 256);
+	l.app.hub = hub_new(&l.app);
+	l.app.webhooks = webhooks_new(&l.app);
+	l.app.listen = listen_new(l.app.base, cfg, loop_poke, &l.app);
 	l.app.http = http_new(&l.app);
 	if (l.app.http == NULL) {
 		rc = 1;
@@ -239,8 +258,15 @@ int loop_serve(struct config *cfg, const char *config_path)
 	log_info("main", "stopping");
 out:
 	/* The pool first: failed requests still reply through the HTTP server. */
+	/* Streams end first (clients reconnect elsewhere), then the pool (its failed
+	 * requests still reply through HTTP and may touch the hub), then the rest. */
+	if (l.app.hub != NULL)
+		hub_close_all(l.app.hub);
+	listen_free(l.app.listen);
 	work_free(l.app.work);
 	db_free(l.app.db);
+	webhooks_free(l.app.webhooks);
+	hub_free(l.app.hub);
 	http_free(l.app.http);
 	if (l.ev_term != NULL) {
 		event_free(l.ev_term);

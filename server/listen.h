@@ -1,0 +1,35 @@
+/*
+ * listen.h - the dedicated LISTEN connection of a serve process.
+ *
+ * Every write transaction NOTIFYs carebridge_events when it commits (a trigger
+ * on the events table).  This connection LISTENs and calls back "there may be
+ * new events" on each notification and after every (re)connection, so that the
+ * hub reads what it missed while the connection was down.  It carries no
+ * payload: the hub reads the events table in id order.
+ */
+#ifndef CB_LISTEN_H
+#define CB_LISTEN_H
+
+#include <stdbool.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+
+struct listen;
+
+typedef void listen_cb(void *arg);
+
+/* Start connecting at once; cb runs on the loop after each notification or reconnect. */
+struct listen *listen_new(struct event_base *base, const struct config *cfg, listen_cb *cb,
+                          void *arg);
+
+void listen_free(struct listen *l);
+
+/* Once a second: reconnect when down. */
+void listen_tick(struct listen *l);
+
+/* True while LISTEN is in effect. */
+bool listen_is_up(const struct listen *l);
+
+#endif

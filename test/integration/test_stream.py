@@ -1,0 +1,251 @@
+"""Live push: SSE delivery, filters, access, Last-Event-ID replay, two processes, crash, slow clients."""
+import json
+import re
+import signal
+import time
+
+import pytest
+import requests
+
+from conftest import admit, make_user, start_daemon, stop_daemon_clean
+from sse import SSEClient
+
+
+@pytest.fixture(scope="module")
+def people(database):
+    return {
+        "nurse_a": make_user(database, "nurse", wards=["SA"]),
+        "nurse_b": make_user(database, "nurse", wards=["SB"]),
+        "bm": make_user(database, "bed_manager"),
+        "sw": make_user(database, "social_worker"),
+    }
+
+
+def stream(d, user, query="", **kw):
+    headers = dict(user.auth)
+    headers.update(kw.pop("headers", {}))
+    c = SSEClient(d.base, "/api/v1/stream" + query, headers=headers, **kw)
+    assert c.wait_connected(), "stream did not open"
+    return c
+
+
+def patch_bed(d, user, ep_id, bed):
+    r = d.patch(f"/api/v1/episodes/{ep_id}", json={"bed": bed}, headers=user.auth)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_stream_requires_auth(daemon):
+    r = requests.get(daemon.base + "/api/v1/stream", timeout=5)
+    assert r.status_code == 401
+
+
+def test_update_reaches_subscriber_within_a_second(daemon, people):
+    ep = admit(daemon, people["nurse_a"], "SA")
+    c = stream(daemon, people["bm"], f"?episode={ep['id']}")
+    try:
+        t0 = time.monotonic()
+        patch_bed(daemon, people["nurse_a"], ep["id"], "9")
+        assert c.wait_for(lambda ev: any(e[1] == "episode.updated" for e in ev), timeout=1.0)
+        assert time.monotonic() - t0 < 1.0
+        eid, etype, data = [e for e in c.events if e[1] == "episode.updated"][0]
+        body = json.loads(data)
+        assert body["id"] == ep["id"] and body["bed"] == "9"
+        assert c.status == 200
+    finally:
+        c.close()
+
+
+def test_filters_and_access_hold(daemon, people):
+    a = stream(daemon, people["bm"], "?ward=SA")
+    nurse_a = stream(daemon, people["nurse_a"])          # no filter: only her own ward
+    tasks = stream(daemon, people["bm"], "?discipline=ot&types=task.created")
+    try:
+        ep_b = admit(daemon, people["nurse_b"], "SB", pathway=1)
+        ep_a = admit(daemon, people["nurse_a"], "SA", pathway=1)
+        assert a.wait_for(lambda ev: any(json.loads(e[2]).get("id") == ep_a["id"] for e in ev))
+        assert nurse_a.wait_for(lambda ev: any(json.loads(e[2]).get("id") == ep_a["id"] for e in ev))
+        assert tasks.wait_for(lambda ev: len(ev) >= 2)
+        time.sleep(0.3)
+        for c in (a, nurse_a):
+            for _, etype, data in c.events:
+                body = json.loads(data)
+                assert body.get("ward") == "SA", (etype, body)
+        assert all(e[1] == "task.created" and json.loads(e[2])["discipline"] == "ot"
+                   for e in tasks.events)
+    finally:
+        for c in (a, nurse_a, tasks):
+            c.close()
+
+
+def test_nurse_cannot_subscribe_to_another_ward(daemon, people):
+    r = requests.get(daemon.base + "/api/v1/stream?ward=SB", headers=people["nurse_a"].auth, timeout=5)
+    assert r.status_code == 403
+    r = requests.get(daemon.base + "/api/v1/stream?since=abc", headers=people["bm"].auth, timeout=5)
+    assert r.status_code == 400
+    r = requests.get(daemon.base + "/api/v1/stream?episode=nope", headers=people["bm"].auth, timeout=5)
+    assert r.status_code == 400
+
+
+def test_reconnect_with_last_event_id_gets_exactly_the_missed_100(daemon, people):
+    ep = admit(daemon, people["nurse_a"], "SA")
+    c = stream(daemon, people["bm"], f"?episode={ep['id']}")
+    patch_bed(daemon, people["nurse_a"], ep["id"], "0")
+    assert c.wait_count(1)
+    last = c.ids()[-1]
+    c.close()
+    for i in range(1, 101):
+        patch_bed(daemon, people["nurse_a"], ep["id"], str(i))
+    c2 = stream(daemon, people["bm"], f"?episode={ep['id']}", headers={"Last-Event-ID": str(last)})
+    try:
+        assert c2.wait_count(100, timeout=10)
+        time.sleep(0.3)
+        ids = c2.ids()
+        assert len(ids) == 100 and ids == sorted(ids) and len(set(ids)) == 100
+        beds = [json.loads(e[2])["bed"] for e in c2.events if e[0] is not None]
+        assert beds == [str(i) for i in range(1, 101)]
+        # and then it is live
+        patch_bed(daemon, people["nurse_a"], ep["id"], "live")
+        assert c2.wait_count(101)
+    finally:
+        c2.close()
+
+
+def test_since_query_parameter_and_ring_miss(database, people):
+    """A tiny ring forces replay from the table; ?since= works like Last-Event-ID."""
+    d = start_daemon(database.url, env={"CAREBRIDGE_SSE_RING_SIZE": "16"})
+    try:
+        ep = admit(d, people["nurse_a"], "SA")
+        first = int(database.sql("SELECT max(id) FROM events")[0][0])
+        for i in range(40):
+            patch_bed(d, people["nurse_a"], ep["id"], f"r{i}")
+        c = stream(d, people["bm"], f"?episode={ep['id']}&since={first}")
+        try:
+            assert c.wait_count(40)
+            assert [json.loads(e[2])["bed"] for e in c.events if e[0]] == [f"r{i}" for i in range(40)]
+        finally:
+            c.close()
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_too_old_id_gets_reset(database, people):
+    d = start_daemon(database.url, env={"CAREBRIDGE_SSE_RING_SIZE": "16"})
+    try:
+        ep = admit(d, people["nurse_a"], "SA")
+        database.sql("DELETE FROM events WHERE id < (SELECT max(id) - 5 FROM events)")
+        c = stream(d, people["bm"], f"?episode={ep['id']}", headers={"Last-Event-ID": "1"})
+        try:
+            assert c.wait_for(lambda ev: any(e[1] == "reset" for e in ev))
+            patch_bed(d, people["nurse_a"], ep["id"], "after-reset")
+            assert c.wait_for(lambda ev: any(e[1] == "episode.updated" for e in ev))
+        finally:
+            c.close()
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_write_through_one_process_reaches_subscriber_of_another(database, people):
+    d1 = start_daemon(database.url)
+    d2 = start_daemon(database.url)
+    try:
+        ep = admit(d1, people["nurse_a"], "SA")
+        c = stream(d2, people["bm"], f"?episode={ep['id']}")
+        try:
+            t0 = time.monotonic()
+            patch_bed(d1, people["nurse_a"], ep["id"], "via-1")
+            assert c.wait_for(lambda ev: any(json.loads(e[2]).get("bed") == "via-1" for e in ev), 2)
+            assert time.monotonic() - t0 < 1.0
+        finally:
+            c.close()
+    finally:
+        stop_daemon_clean(d1)
+        stop_daemon_clean(d2)
+
+
+def test_kill_9_and_restart_resumes_without_gap(database, people):
+    d = start_daemon(database.url)
+    ep = admit(d, people["nurse_a"], "SA")
+    c = stream(d, people["bm"], f"?episode={ep['id']}")
+    for i in range(5):
+        patch_bed(d, people["nurse_a"], ep["id"], f"k{i}")
+    assert c.wait_count(5)
+    d.kill()  # the process holding the subscriber dies
+    c.wait_for(lambda ev: False, timeout=0.5)
+    last = c.ids()[-1]
+    c.close()
+    d2 = start_daemon(database.url)
+    try:
+        for i in range(5, 12):  # writes while the client is away
+            patch_bed(d2, people["nurse_a"], ep["id"], f"k{i}")
+        c2 = stream(d2, people["bm"], f"?episode={ep['id']}", headers={"Last-Event-ID": str(last)})
+        try:
+            assert c2.wait_count(7)
+            beds = [json.loads(e[2])["bed"] for e in c2.events if e[0]]
+            assert beds == [f"k{i}" for i in range(5, 12)]
+        finally:
+            c2.close()
+    finally:
+        stop_daemon_clean(d2)
+
+
+def test_slow_subscriber_is_dropped_others_keep_receiving(database, people):
+    d = start_daemon(database.url, env={"CAREBRIDGE_SSE_MAX_BUFFER": "64kB"})
+    try:
+        ep = admit(d, people["nurse_a"], "SA")
+        stuck = SSEClient(d.base, "/api/v1/stream", headers=people["bm"].auth, rcvbuf=1024, read=False)
+        good = stream(d, people["bm"], f"?episode={ep['id']}")
+        try:
+            n = 0
+            deadline = time.monotonic() + 60
+            dropped = 0
+            while time.monotonic() < deadline:
+                for _ in range(20):
+                    n += 1
+                    patch_bed(d, people["nurse_a"], ep["id"], f"s{n}")
+                m = re.search(r"^carebridge_stream_subscribers_dropped_total (\d+)$",
+                              d.get("/metrics").text, re.M)
+                dropped = int(m.group(1))
+                if dropped >= 1:
+                    break
+            assert dropped >= 1
+            assert good.wait_count(n, timeout=10)
+            assert len(good.ids()) == n
+            m = re.search(r"^carebridge_stream_subscribers (\d+)$", d.get("/metrics").text, re.M)
+            assert int(m.group(1)) == 1
+            assert d.get("/healthz").status_code == 200
+        finally:
+            stuck.close()
+            good.close()
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_heartbeat_keeps_idle_stream_open_past_http_timeout(database, people):
+    d = start_daemon(database.url, env={"CAREBRIDGE_HTTP_TIMEOUT": "2s", "CAREBRIDGE_SSE_HEARTBEAT": "1s"})
+    try:
+        c = stream(d, people["bm"])
+        try:
+            time.sleep(5)
+            assert not c.closed
+            assert c.comments >= 3  # "connected" plus heartbeats
+            ep = admit(d, people["nurse_a"], "SA")
+            assert c.wait_for(lambda ev: any(json.loads(e[2]).get("id") == ep["id"] for e in ev))
+        finally:
+            c.close()
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_stream_metrics_and_clean_shutdown_with_subscribers(database, people):
+    d = start_daemon(database.url)
+    clients = [stream(d, people["bm"]) for _ in range(5)]
+    text = d.get("/metrics").text
+    assert re.search(r"^carebridge_stream_subscribers 5$", text, re.M)
+    assert "carebridge_stream_events_fanned_out_total" in text
+    rc = d.stop(signal.SIGTERM)
+    assert rc == 0
+    d.assert_clean_log()
+    for c in clients:
+        assert c.wait_for(lambda ev: False, timeout=0.1) is False
+        c.close()
