@@ -1,8 +1,593 @@
 /*
- * api_task.c - placeholder route table, filled by its issue.
+ * api_task.c - discharge tasks.
+ *
+ *   GET   /api/v1/tasks                  list for the web pages (ward, discipline, status,
+ *                                        overdue, episode, limit, offset)
+ *   GET   /api/v1/episodes/{id}/tasks    the episode's tasks, in creation order
+ *   POST  /api/v1/episodes/{id}/tasks    open a task {discipline, title, due_at, assignee, note}
+ *   PATCH /api/v1/tasks/{id}             {status, assignee, due_at, note}; If-Match: version
+ *
+ * Thin handlers: parse and validate with lib/, read the facts, authorise with
+ * lib/access on {episode ward, task discipline}, decide the status move with
+ * lib/task, then one store_task call whose transaction writes the change, the
+ * audit row and the outbox event.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "admission.h"
 #include "api.h"
+#include "app.h"
+#include "episode.h"
+#include "json.h"
+#include "store_task.h"
+#include "task.h"
+#include "xmalloc.h"
+
+#define TASK_TITLE_MAX 200 /* bytes, as the tasks table checks */
+#define TASK_NOTE_MAX 2000 /* bytes */
+
+/* Reply with stored JSON text (already a complete body). */
+static void reply_text_json(struct http_req *r, int code, const char *json)
+{
+	http_reply_data(r, code, "application/json", json, strlen(json));
+}
+
+/* Add ETag: "<version>" taken from the "version" of a JSON object. */
+static void add_etag(struct http_req *r, const char *json)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
+	char etag[32];
+
+	if (cJSON_IsNumber(v)) {
+		snprintf(etag, sizeof etag, "\"%d\"", v->valueint);
+		http_add_header(r, "ETag", etag);
+	}
+	cJSON_Delete(root);
+}
+
+/* Parse "If-Match: 3" or an ETag form ("3", W/"3"); -1 when absent, -2 when malformed. */
+static int if_match_version(struct http_req *r)
+{
+	const char *h = http_header(r, "If-Match");
+	char *end;
+	long v;
+
+	if (h == NULL)
+		return -1;
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	if (*h == '"')
+		h++;
+	v = strtol(h, &end, 10);
+	if (end == h || v < 0 || v > 1000000000 || (*end != '\0' && *end != '"'))
+		return -2;
+	return (int)v;
+}
+
+/* Validate the {id} of the route: a UUID, else 404 naming what (it names nothing). */
+static bool id_ok(struct http_req *r, const char *what)
+{
+	struct err err;
+
+	if (text_is_uuid(r->params[0]))
+		return true;
+	err_set(&err, ST_NOT_FOUND, "id", "%s not found", what);
+	http_reply_error(r, ST_NOT_FOUND, &err);
+	return false;
+}
+
+/* An optional "assignee": a user id (UUID) into out ("" when absent). */
+static enum status get_assignee(const cJSON *body, char out[37], struct err *err)
+{
+	enum status st;
+
+	out[0] = '\0';
+	if (!json_has(body, "assignee"))
+		return ST_OK;
+	st = json_get_string(body, "assignee", false, out, 37, err);
+	if (st != ST_OK || !text_is_uuid(out))
+		return err_set(err, ST_INVALID, "assignee",
+		               "\"assignee\" must be a user id (UUID)");
+	return ST_OK;
+}
+
+/* ---- GET /api/v1/episodes/{id}/tasks ------------------------------------------------ */
+
+struct list {
+	struct http_req *r; /* the request */
+	char *json;         /* the reply, owned */
+};
+
+static void list_audited(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct list *l = arg;
+
+	if (st != ST_OK)
+		http_reply_error(l->r, st, err);
+	else
+		reply_text_json(l->r, 200, l->json);
+	free(l->json);
+	free(l);
+}
+
+static void list_got(enum status st, const struct task_list *tl, void *arg)
+{
+	struct http_req *r = arg;
+	struct access_target target = {NULL, NULL};
+	struct actor actor;
+	struct list *l;
+	struct err err;
+
+	err_clear(&err);
+	if (st == ST_NOT_FOUND)
+		err_set(&err, st, NULL, "episode not found");
+	if (st == ST_OK) {
+		target.ward = tl->ward;
+		st = access_check(&r->principal, ACCESS_EPISODE_READ, &target, &err);
+	}
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		return;
+	}
+	l = xcalloc(1, sizeof *l);
+	l->r = r;
+	l->json = xstrdup(tl->json);
+	actor_from_req(&actor, r);
+	store_task_audit_list(r->app->db, r->params[0], &actor, list_audited, l);
+}
+
+static void tasks_list(struct http_req *r)
+{
+	if (id_ok(r, "episode"))
+		store_task_list(r->app->db, r->params[0], list_got, r);
+}
+
+/* ---- GET /api/v1/tasks -------------------------------------------------------------- */
+
+#define LIST_MAX_FILTERS 64 /* ward or discipline values in one request */
+
+static void list_all_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st != ST_OK)
+		http_reply_error(r, st, err);
+	else
+		reply_text_json(r, 200, json);
+}
+
+/* Parse an optional boolean query parameter into -1/0/1. */
+static enum status query_tristate(struct http_req *r, const char *name, int *out, struct err *err)
+{
+	char buf[16];
+
+	*out = -1;
+	if (http_query(r, name, buf, sizeof buf) == NULL)
+		return ST_OK;
+	if (strcmp(buf, "true") == 0)
+		*out = 1;
+	else if (strcmp(buf, "false") == 0)
+		*out = 0;
+	else
+		return err_set(err, ST_INVALID, name, "\"%s\" must be true or false", name);
+	return ST_OK;
+}
+
+static enum status query_int(struct http_req *r, const char *name, int def, int min, int max,
+                             int *out, struct err *err)
+{
+	char buf[32], *end;
+	long v;
+
+	*out = def;
+	if (http_query(r, name, buf, sizeof buf) == NULL)
+		return ST_OK;
+	v = strtol(buf, &end, 10);
+	if (end == buf || *end != '\0' || v < min || v > max)
+		return err_set(err, ST_INVALID, name, "\"%s\" must be an integer from %d to %d",
+		               name, min, max);
+	*out = (int)v;
+	return ST_OK;
+}
+
+static bool ward_code_ok(const char *w)
+{
+	return w[0] != '\0' && strlen(w) <= ADMISSION_WARD_MAX &&
+	       strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+	           strlen(w);
+}
+
+/* The request's filters, parsed in place (the pointers of f point into it). */
+struct list_query {
+	char wards[LIST_MAX_FILTERS + 1][HTTP_PARAM_MAX];       /* ward= values */
+	const char *ward_ptrs[LIST_MAX_FILTERS];                /* into wards */
+	char disciplines[LIST_MAX_FILTERS + 1][HTTP_PARAM_MAX]; /* discipline= values */
+	const char *discipline_ptrs[LIST_MAX_FILTERS];          /* into disciplines */
+	char status[16];                                        /* "open" or a status */
+	char episode[HTTP_PARAM_MAX];                           /* episode= */
+	struct task_filter f;                                   /* what the store is asked */
+};
+
+/* The ward filter: the wards asked for (each one readable), else a nurse's own wards. */
+static enum status list_wards(struct http_req *r, struct list_query *q, struct err *err)
+{
+	struct task_filter *f = &q->f;
+	int n = http_query_all(r, "ward", q->wards, LIST_MAX_FILTERS + 1);
+	enum status st;
+
+	if (n > LIST_MAX_FILTERS)
+		return err_set(err, ST_INVALID, "ward", "at most %d \"ward\" values are allowed",
+		               LIST_MAX_FILTERS);
+	for (int i = 0; i < n; i++) {
+		struct access_target t = {q->wards[i], NULL};
+
+		if (!ward_code_ok(q->wards[i]))
+			return err_set(err, ST_INVALID, "ward",
+			               "\"ward\" is not a valid ward code");
+		if ((st = access_check(&r->principal, ACCESS_EPISODE_READ, &t, err)) != ST_OK)
+			return st;
+		q->ward_ptrs[i] = q->wards[i];
+	}
+	if (n > 0) {
+		f->wards = q->ward_ptrs;
+		f->nwards = n;
+		f->restrict_wards = true;
+	} else if (r->principal.role == ROLE_NURSE) {
+		/* a nurse sees the tasks of her own wards (none if she has none) */
+		f->wards = r->principal.wards;
+		f->nwards = (int)r->principal.nwards;
+		f->restrict_wards = true;
+	} else {
+		return access_check(&r->principal, ACCESS_EPISODE_READ, NULL, err);
+	}
+	return ST_OK;
+}
+
+static enum status list_parse(struct http_req *r, struct list_query *q, struct err *err)
+{
+	struct task_filter *f = &q->f;
+	enum task_status ts;
+	enum status st;
+	int n;
+
+	if ((st = list_wards(r, q, err)) != ST_OK)
+		return st;
+	n = http_query_all(r, "discipline", q->disciplines, LIST_MAX_FILTERS + 1);
+	if (n > LIST_MAX_FILTERS)
+		return err_set(err, ST_INVALID, "discipline",
+		               "at most %d \"discipline\" values are allowed", LIST_MAX_FILTERS);
+	for (int i = 0; i < n; i++) {
+		if ((st = discipline_validate(q->disciplines[i], err)) != ST_OK)
+			return st;
+		q->discipline_ptrs[i] = q->disciplines[i];
+	}
+	if (n > 0) {
+		f->disciplines = q->discipline_ptrs;
+		f->ndisciplines = n;
+	}
+	if (http_query(r, "status", q->status, sizeof q->status) != NULL) {
+		if (strcmp(q->status, "open") == 0)
+			f->status = "open";
+		else if ((st = task_status_parse(q->status, &ts, err)) != ST_OK)
+			return err_set(err, ST_INVALID, "status",
+			               "\"status\" must be \"open\" or a task status");
+		else
+			f->status = task_status_name(ts);
+	}
+	if ((st = query_tristate(r, "overdue", &f->overdue, err)) != ST_OK)
+		return st;
+	if (http_query(r, "episode", q->episode, sizeof q->episode) != NULL) {
+		if (!text_is_uuid(q->episode))
+			return err_set(err, ST_INVALID, "episode",
+			               "\"episode\" must be an episode id (UUID)");
+		f->episode_id = q->episode;
+	}
+	if ((st = query_int(r, "limit", 500, 1, 2000, &f->limit, err)) != ST_OK)
+		return st;
+	return query_int(r, "offset", 0, 0, 10000000, &f->offset, err);
+}
+
+static void tasks_list_all(struct http_req *r)
+{
+	struct list_query *q = xcalloc(1, sizeof *q);
+	struct actor actor;
+	struct err err;
+	enum status st;
+
+	err_clear(&err);
+	q->f.overdue = -1;
+	st = list_parse(r, q, &err);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+	} else {
+		actor_from_req(&actor, r);
+		/* the store copies what it needs before returning */
+		store_task_list_all(r->app->db, &q->f, &actor, list_all_done, r);
+	}
+	free(q);
+}
+
+/* ---- POST /api/v1/episodes/{id}/tasks ----------------------------------------------- */
+
+struct create {
+	struct http_req *r;                       /* the request */
+	char discipline[DISCIPLINE_NAME_MAX + 1]; /* validated name */
+	char title[TASK_TITLE_MAX + 1];           /* required */
+	char assignee[37];                        /* user UUID or "" */
+	bool has_due;                             /* due_at given */
+	int64_t due_at;                           /* Unix seconds */
+	bool has_note;                            /* note given */
+	char note[TASK_NOTE_MAX + 1];             /* the note */
+};
+
+static const char *const create_fields[] = {"discipline", "title", "due_at",
+                                            "assignee",   "note",  NULL};
+
+static enum status create_parse(const cJSON *b, struct create *c, struct err *err)
+{
+	enum status st;
+
+	if ((st = json_only_keys(b, create_fields, err)) != ST_OK)
+		return st;
+	if ((st = json_get_string(b, "discipline", true, c->discipline, sizeof c->discipline,
+	                          err)) != ST_OK)
+		return st;
+	if ((st = discipline_validate(c->discipline, err)) != ST_OK)
+		return st;
+	if ((st = json_get_string(b, "title", true, c->title, sizeof c->title, err)) != ST_OK)
+		return st;
+	if ((st = json_get_time(b, "due_at", false, &c->due_at, &c->has_due, err)) != ST_OK)
+		return st;
+	if ((st = get_assignee(b, c->assignee, err)) != ST_OK)
+		return st;
+	if ((st = json_get_string(b, "note", false, c->note, sizeof c->note, err)) != ST_OK)
+		return st;
+	c->has_note = json_has(b, "note");
+	return ST_OK;
+}
+
+static void create_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct create *c = arg;
+
+	if (st != ST_OK) {
+		http_reply_error(c->r, st, err);
+	} else {
+		add_etag(c->r, json);
+		reply_text_json(c->r, 201, json);
+	}
+	free(c);
+}
+
+static enum status create_decide(struct create *c, const struct task_create_context *ctx,
+                                 struct err *err)
+{
+	struct access_target target = {ctx->ward, c->discipline};
+	enum episode_state es;
+	enum status st;
+
+	if ((st = access_check(&c->r->principal, ACCESS_TASK_CREATE, &target, err)) != ST_OK)
+		return st;
+	if (!ctx->discipline_exists)
+		return err_set(err, ST_INVALID, "discipline", "discipline \"%s\" does not exist",
+		               c->discipline);
+	if (!ctx->assignee_exists)
+		return err_set(err, ST_INVALID, "assignee", "user \"%s\" does not exist",
+		               c->assignee);
+	if (episode_state_parse(ctx->episode_state, &es, err) != ST_OK)
+		return err_set(err, ST_INTERNAL, NULL, "episode has an unknown state");
+	/* a new task changes the episode: only an admitted one takes it */
+	if (episode_can(es, EPISODE_UPDATE, NULL) != ST_OK)
+		return err_set(err, ST_CONFLICT, "state", "episode is \"%s\"; cannot add tasks",
+		               ctx->episode_state);
+	return ST_OK;
+}
+
+static void create_context(enum status st, const struct task_create_context *ctx, void *arg)
+{
+	struct create *c = arg;
+	struct task_new t;
+	struct actor actor;
+	struct err err;
+
+	err_clear(&err);
+	if (st == ST_NOT_FOUND)
+		err_set(&err, st, NULL, "episode not found");
+	if (st == ST_OK)
+		st = create_decide(c, ctx, &err);
+	if (st != ST_OK) {
+		http_reply_error(c->r, st, &err);
+		free(c);
+		return;
+	}
+	memset(&t, 0, sizeof t);
+	t.episode_id = c->r->params[0];
+	t.discipline = c->discipline;
+	t.title = c->title;
+	t.assignee = c->assignee[0] != '\0' ? c->assignee : NULL;
+	t.has_due = c->has_due;
+	t.due_at = c->due_at;
+	t.note = c->has_note ? c->note : NULL;
+	actor_from_req(&actor, c->r);
+	store_task_create(c->r->app->db, &t, &actor, create_done, c);
+}
+
+static void tasks_create(struct http_req *r)
+{
+	struct create *c;
+	struct err err;
+	enum status st;
+	cJSON *body = NULL;
+
+	if (!id_ok(r, "episode"))
+		return;
+	c = xcalloc(1, sizeof *c);
+	c->r = r;
+	st = http_body_json(r, &body, &err);
+	if (st == ST_OK)
+		st = create_parse(body, c, &err);
+	cJSON_Delete(body);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		free(c);
+		return;
+	}
+	store_task_create_context(r->app->db, r->params[0], c->discipline,
+	                          c->assignee[0] != '\0' ? c->assignee : NULL, create_context, c);
+}
+
+/* ---- PATCH /api/v1/tasks/{id} -------------------------------------------------------- */
+
+struct change {
+	struct http_req *r;           /* the request */
+	int if_match;                 /* -1 when no If-Match */
+	struct task_change c;         /* the decided change */
+	bool has_status;              /* a status was asked for */
+	enum task_status to;          /* the asked status */
+	char assignee[37];            /* user UUID or "" */
+	bool clear_assignee;          /* "assignee": null */
+	char note[TASK_NOTE_MAX + 1]; /* new note */
+};
+
+static const char *const patch_fields[] = {"status", "assignee", "due_at", "note", NULL};
+
+/* Parse a PATCH body into ch (what to change; the status move is decided later). */
+static enum status change_parse(const cJSON *b, struct change *ch, struct err *err)
+{
+	struct task_change *c = &ch->c;
+	char status[16];
+	enum status st;
+
+	if ((st = json_only_keys(b, patch_fields, err)) != ST_OK)
+		return st;
+	if (cJSON_GetArraySize(b) == 0)
+		return err_set(err, ST_INVALID, NULL, "nothing to change: give at least one field");
+	if (json_is_null(b, "status"))
+		return err_set(err, ST_INVALID, "status", "\"status\" cannot be null");
+	ch->has_status = json_has(b, "status");
+	if (ch->has_status) {
+		/* a string too long to be a status is not one either */
+		if (json_get_string(b, "status", true, status, sizeof status, NULL) != ST_OK)
+			status[0] = '\0';
+		if ((st = task_status_parse(status, &ch->to, err)) != ST_OK)
+			return st;
+	}
+	if (json_is_null(b, "assignee"))
+		ch->clear_assignee = true;
+	else if ((st = get_assignee(b, ch->assignee, err)) != ST_OK)
+		return st;
+	c->set_assignee = ch->clear_assignee || ch->assignee[0] != '\0';
+	c->assignee = ch->assignee[0] != '\0' ? ch->assignee : NULL;
+	if (json_is_null(b, "due_at"))
+		c->clear_due = true;
+	else if ((st = json_get_time(b, "due_at", false, &c->due_at, &c->set_due, err)) != ST_OK)
+		return st;
+	if (json_is_null(b, "note")) {
+		c->clear_note = true;
+	} else {
+		if ((st = json_get_string(b, "note", false, ch->note, sizeof ch->note, err)) !=
+		    ST_OK)
+			return st;
+		c->set_note = json_has(b, "note");
+		c->note = ch->note;
+	}
+	return ST_OK;
+}
+
+static void change_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct change *ch = arg;
+
+	if (st != ST_OK) {
+		http_reply_error(ch->r, st, err);
+	} else {
+		add_etag(ch->r, json);
+		reply_text_json(ch->r, 200, json);
+	}
+	free(ch);
+}
+
+static enum status change_decide(struct change *ch, const struct task_facts *f, struct err *err)
+{
+	struct access_target target = {f->ward, f->discipline};
+	enum task_status from;
+	enum status st;
+
+	if ((st = access_check(&ch->r->principal, ACCESS_TASK_UPDATE, &target, err)) != ST_OK)
+		return st;
+	if (ch->if_match >= 0 && ch->if_match != f->version)
+		return err_set(err, ST_PRECONDITION, NULL,
+		               "task is at version %d, not %d: reload it and try again", f->version,
+		               ch->if_match);
+	if (!f->assignee_exists)
+		return err_set(err, ST_INVALID, "assignee", "user \"%s\" does not exist",
+		               ch->assignee);
+	if (task_status_parse(f->status, &from, err) != ST_OK)
+		return err_set(err, ST_INTERNAL, NULL, "task has an unknown status");
+	if (ch->has_status) {
+		if ((st = task_can_transition(from, ch->to, err)) != ST_OK)
+			return st;
+		ch->c.status = task_status_name(ch->to);
+	}
+	ch->c.expected_version = f->version;
+	return ST_OK;
+}
+
+static void change_got(enum status st, const struct task_facts *f, void *arg)
+{
+	struct change *ch = arg;
+	struct actor actor;
+	struct err err;
+
+	err_clear(&err);
+	if (st == ST_NOT_FOUND)
+		err_set(&err, st, NULL, "task not found");
+	if (st == ST_OK)
+		st = change_decide(ch, f, &err);
+	if (st != ST_OK) {
+		http_reply_error(ch->r, st, &err);
+		free(ch);
+		return;
+	}
+	actor_from_req(&actor, ch->r);
+	store_task_change(ch->r->app->db, f, &ch->c, &actor, change_done, ch);
+}
+
+static void task_patch(struct http_req *r)
+{
+	struct change *ch;
+	struct err err;
+	enum status st;
+	cJSON *body = NULL;
+
+	if (!id_ok(r, "task"))
+		return;
+	ch = xcalloc(1, sizeof *ch);
+	ch->r = r;
+	ch->if_match = if_match_version(r);
+	st = http_body_json(r, &body, &err);
+	if (st == ST_OK && ch->if_match == -2)
+		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	if (st == ST_OK)
+		st = change_parse(body, ch, &err);
+	cJSON_Delete(body);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		free(ch);
+		return;
+	}
+	store_task_get(r->app->db, r->params[0], ch->assignee[0] != '\0' ? ch->assignee : NULL,
+	               change_got, ch);
+}
 
 const struct route task_routes[] = {
+    {EVHTTP_REQ_GET, "/api/v1/tasks", tasks_list_all, 0},
+    {EVHTTP_REQ_GET, "/api/v1/episodes/{id}/tasks", tasks_list, 0},
+    {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/tasks", tasks_create, 0},
+    {EVHTTP_REQ_PATCH, "/api/v1/tasks/{id}", task_patch, 0},
     {0, NULL, NULL, 0},
 };

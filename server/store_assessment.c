@@ -1,0 +1,239 @@
+/*
+ * store_assessment.c - SQL for Care Act assessments (see store_assessment.h).
+ */
+#include "store_assessment.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "xmalloc.h"
+
+/*
+ * A page of assessments (newest first) with ward, bed and patient, and the
+ * total, filtered by wards $1 (NULL for all), state $2 (NULL for any) and
+ * holder $5 (NULL for any).
+ */
+static const char SQL_ASSESSMENT_LIST[] =
+    "WITH f AS (SELECT a.id, a.opened_at, a.created_at FROM assessments a"
+    " JOIN episodes e ON e.id = a.episode_id"
+    " WHERE ($1::text[] IS NULL OR e.ward = ANY ($1::text[]))"
+    " AND ($2::text IS NULL OR a.state = $2)"
+    " AND ($5::uuid IS NULL OR a.claimed_by = $5::uuid))"
+    " SELECT jsonb_build_object("
+    "  'items', coalesce((SELECT jsonb_agg(cb_assessment_json(a) || jsonb_build_object("
+    "     'ward', e.ward, 'bed', e.bed, 'episode_id', e.id,"
+    "     'patient', jsonb_build_object('family_name', p.family_name,"
+    "       'given_name', p.given_name, 'nhs_number', p.nhs_number,"
+    "       'birth_date', to_char(p.birth_date, 'YYYY-MM-DD')))"
+    "     ORDER BY a.opened_at DESC, a.created_at DESC, a.id)"
+    "    FROM assessments a JOIN episodes e ON e.id = a.episode_id"
+    "    JOIN patients p ON p.id = e.patient_id"
+    "    WHERE a.id IN (SELECT id FROM f ORDER BY opened_at DESC, created_at DESC, id"
+    "                   LIMIT $3 OFFSET $4)), '[]'::jsonb),"
+    "  'total', (SELECT count(*) FROM f), 'limit', $3::integer, 'offset', $4::integer)::text";
+
+/* Facts and JSON of assessment $1: id, episode, ward, state, version, holder id and name. */
+static const char SQL_ASSESSMENT_GET[] =
+    "SELECT a.id, a.episode_id, e.ward, a.state, a.version, a.claimed_by,"
+    " (SELECT u.name FROM users u WHERE u.id = a.claimed_by), cb_assessment_json(a)::text"
+    " FROM assessments a JOIN episodes e ON e.id = a.episode_id WHERE a.id = $1::uuid";
+
+/*
+ * Claims assessment $1 for user $2 if it is unclaimed at this moment; CB409
+ * otherwise.  A concurrent claim waits for the row lock and then finds the
+ * state changed, so only one of two racing claims updates a row.
+ */
+static const char SQL_ASSESSMENT_CLAIM[] =
+    "WITH u AS (UPDATE assessments SET state = 'claimed', claimed_by = $2::uuid,"
+    " claimed_at = now(), version = version + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND state = 'unclaimed' RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB409', 'assessment is no longer \"unclaimed\"') FROM u";
+
+/* Applies an assessment change if the version is still $2; CB412 otherwise. */
+static const char SQL_ASSESSMENT_UPDATE[] =
+    "WITH u AS (UPDATE assessments SET"
+    " state = coalesce($3, state),"
+    " claimed_by = CASE WHEN $3 = 'unclaimed' THEN NULL ELSE claimed_by END,"
+    " claimed_at = CASE WHEN $3 = 'unclaimed' THEN NULL ELSE claimed_at END,"
+    " completed_at = CASE WHEN $3 = 'completed' THEN coalesce(completed_at, now())"
+    "   ELSE completed_at END,"
+    " note = CASE WHEN $4::boolean THEN $5 ELSE note END,"
+    " version = version + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND version = $2::integer RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB412',"
+    " 'assessment was changed by someone else; reload it and try again') FROM u";
+
+/* Assessment $1 as JSON text. */
+static const char SQL_ASSESSMENT_JSON[] =
+    "SELECT cb_assessment_json(a)::text FROM assessments a WHERE a.id = $1::uuid";
+
+typedef void any_fn(void);
+
+struct wait {
+	any_fn *cb;    /* the caller's callback */
+	void *arg;     /* its argument */
+	int json_stmt; /* the statement whose first cell is the reply, -1 if none */
+};
+
+static struct wait *wait_new(any_fn *cb, void *arg, int json_stmt)
+{
+	struct wait *w = xmalloc(sizeof *w);
+
+	w->cb = cb;
+	w->arg = arg;
+	w->json_stmt = json_stmt;
+	return w;
+}
+
+/* Reply with the JSON text in the first cell of statement w->json_stmt. */
+static void json_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_assessment_json_cb *cb = (store_assessment_json_cb *)w->cb;
+	const char *json = NULL;
+
+	if (r->st == ST_OK && w->json_stmt >= 0)
+		json = db_value(r->res[w->json_stmt], 0, 0);
+	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
+		struct err err;
+
+		err_set(&err, ST_NOT_FOUND, NULL, "assessment not found");
+		cb(ST_NOT_FOUND, &err, NULL, w->arg);
+	} else {
+		cb(r->st, &r->err, json, w->arg);
+	}
+	free(w);
+}
+
+/* The wards as a PostgreSQL array literal (codes are [A-Za-z0-9_-], checked by the caller). */
+static char *wards_array(const char *const *wards, int n)
+{
+	size_t len = 3;
+	char *s, *p;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(wards[i]) + 1;
+	p = s = xmalloc(len);
+	*p++ = '{';
+	for (int i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i > 0 ? "," : "", wards[i]);
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+void store_assessment_list(struct db *db, const struct assessment_filter *f,
+                           const struct actor *actor, store_assessment_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char *wards = f->wards != NULL ? wards_array(f->wards, f->nwards) : NULL;
+	char limit[16], offset[16], *detail;
+	cJSON *d = cJSON_CreateObject();
+	int json_stmt;
+
+	snprintf(limit, sizeof limit, "%d", f->limit);
+	snprintf(offset, sizeof offset, "%d", f->offset);
+	{
+		const char *v[] = {wards, f->state, limit, offset, f->claimed_by};
+
+		json_stmt = db_req_add(req, SQL_ASSESSMENT_LIST, 5, v);
+	}
+	/* what was asked for, not what was seen */
+	cJSON_AddStringToObject(d, "wards", wards != NULL ? wards : "*");
+	cJSON_AddStringToObject(d, "state", f->state != NULL ? f->state : "*");
+	cJSON_AddStringToObject(d, "claimed_by", f->claimed_by != NULL ? f->claimed_by : "*");
+	cJSON_AddNumberToObject(d, "limit", f->limit);
+	cJSON_AddNumberToObject(d, "offset", f->offset);
+	detail = cJSON_PrintUnformatted(d);
+	store_add_audit_read(req, actor, "assessment.list", "assessment", NULL, NULL, detail);
+	cJSON_free(detail);
+	cJSON_Delete(d);
+	free(wards);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}
+
+static void get_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_assessment_cb *cb = (store_assessment_cb *)w->cb;
+	const struct pg_result *res = r->res[0];
+	struct assessment_facts f;
+	const char *by, *name;
+
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, w->arg);
+	} else if (db_rows(res) != 1) {
+		cb(ST_NOT_FOUND, NULL, w->arg);
+	} else {
+		memset(&f, 0, sizeof f);
+		snprintf(f.id, sizeof f.id, "%s", db_value(res, 0, 0));
+		snprintf(f.episode_id, sizeof f.episode_id, "%s", db_value(res, 0, 1));
+		snprintf(f.ward, sizeof f.ward, "%s", db_value(res, 0, 2));
+		snprintf(f.state, sizeof f.state, "%s", db_value(res, 0, 3));
+		f.version = atoi(db_value(res, 0, 4));
+		by = db_value(res, 0, 5);
+		name = db_value(res, 0, 6);
+		snprintf(f.claimed_by, sizeof f.claimed_by, "%s", by != NULL ? by : "");
+		snprintf(f.claimed_by_name, sizeof f.claimed_by_name, "%s",
+		         name != NULL ? name : "");
+		f.json = db_value(res, 0, 7);
+		cb(ST_OK, &f, w->arg);
+	}
+	free(w);
+}
+
+void store_assessment_get(struct db *db, const char *id, store_assessment_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {id};
+
+	db_req_add(req, SQL_ASSESSMENT_GET, 1, v);
+	db_req_submit(db, req, get_done, wait_new((any_fn *)cb, arg, -1));
+}
+
+void store_assessment_claim(struct db *db, const struct assessment_facts *f,
+                            const struct actor *actor, store_assessment_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {f->id, actor->id};
+	const char *one[] = {f->id};
+	int json_stmt;
+
+	db_req_add(req, SQL_ASSESSMENT_CLAIM, 2, v);
+	store_add_audit(req, actor, "assessment.claim", "assessment", f->id, f->episode_id, f->json,
+	                NULL);
+	store_add_events_lock(req);
+	store_add_event(req, "assessment.claimed", "assessment", f->id);
+	json_stmt = db_req_add(req, SQL_ASSESSMENT_JSON, 1, one);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}
+
+void store_assessment_change(struct db *db, const struct assessment_facts *f,
+                             const struct assessment_change *c, const struct actor *actor,
+                             store_assessment_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *one[] = {f->id};
+	char version[16];
+	int json_stmt;
+
+	snprintf(version, sizeof version, "%d", c->expected_version);
+	{
+		const char *v[] = {f->id, version, c->state,
+		                   c->set_note || c->clear_note ? "true" : "false",
+		                   c->set_note ? c->note : NULL};
+
+		db_req_add(req, SQL_ASSESSMENT_UPDATE, 5, v);
+	}
+	store_add_audit(req, actor, c->audit_action, "assessment", f->id, f->episode_id, f->json,
+	                NULL);
+	store_add_events_lock(req);
+	store_add_event(req, c->event_type, "assessment", f->id);
+	json_stmt = db_req_add(req, SQL_ASSESSMENT_JSON, 1, one);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}

@@ -1,0 +1,387 @@
+/*
+ * store_task.c - SQL for discharge tasks (see store_task.h).
+ */
+#include "store_task.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "xmalloc.h"
+
+/* The ward and state of episode $1 (no row when there is none). */
+static const char SQL_EPISODE_WARD[] =
+    "SELECT e.ward, e.state FROM episodes e WHERE e.id = $1::uuid";
+
+/* One row when discipline $1 exists. */
+static const char SQL_DISCIPLINE_EXISTS[] = "SELECT 1 FROM disciplines WHERE name = $1";
+
+/* One row when user $1 exists. */
+static const char SQL_USER_EXISTS[] = "SELECT 1 FROM users WHERE id = $1::uuid";
+
+/* Aborts with CB409 unless episode $1 is still admitted (it may have left since the read). */
+static const char SQL_EPISODE_ADMITTED[] =
+    "SELECT cb_expect(e.state = 'admitted', 'CB409',"
+    " format('episode is \"%s\"; cannot add tasks', e.state))"
+    " FROM episodes e WHERE e.id = $1::uuid";
+
+/* Inserts task $1 of episode $2, status requested. */
+static const char SQL_TASK_INSERT[] =
+    "INSERT INTO tasks (id, episode_id, discipline, title, status, assignee, due_at, note)"
+    " VALUES ($1::uuid, $2::uuid, $3, $4, 'requested', $5::uuid,"
+    " to_timestamp($6::double precision), $7)";
+
+/* Task $1 as JSON text. */
+static const char SQL_TASK_JSON[] =
+    "SELECT cb_task_json(t)::text FROM tasks t WHERE t.id = $1::uuid";
+
+/* The ward of episode $1 and its tasks as {"items": [...]} text, in creation order. */
+static const char SQL_TASK_LIST[] =
+    "SELECT e.ward, jsonb_build_object('items', coalesce((SELECT jsonb_agg(cb_task_json(t)"
+    "  ORDER BY t.created_at, t.title, t.id) FROM tasks t WHERE t.episode_id = e.id),"
+    "  '[]'::jsonb))::text"
+    " FROM episodes e WHERE e.id = $1::uuid";
+
+/*
+ * A page of tasks with their episode's ward, bed and state, and the total:
+ * wards $1 and disciplines $2 (text[], NULL for any), status $3 (NULL any,
+ * 'open' or one status), overdue $4 (NULL any), episode $5 (NULL: admitted
+ * episodes only), limit $6, offset $7.  Overdue is as cb_task_json has it.
+ */
+static const char SQL_TASK_LIST_ALL[] =
+    "WITH f AS (SELECT t.id, t.due_at, t.created_at FROM tasks t"
+    " JOIN episodes e ON e.id = t.episode_id"
+    " WHERE ($1::text[] IS NULL OR e.ward = ANY ($1::text[]))"
+    " AND ($2::text[] IS NULL OR t.discipline = ANY ($2::text[]))"
+    " AND ($3::text IS NULL OR t.status = $3"
+    "      OR ($3 = 'open' AND t.status NOT IN ('completed', 'cancelled')))"
+    " AND ($4::boolean IS NULL OR (t.overdue_at IS NOT NULL"
+    "      AND t.status NOT IN ('completed', 'cancelled')) = $4)"
+    " AND (CASE WHEN $5::uuid IS NULL THEN e.state = 'admitted'"
+    "      ELSE t.episode_id = $5::uuid END))"
+    " SELECT jsonb_build_object("
+    "  'items', coalesce((SELECT jsonb_agg(cb_task_json(t) || jsonb_build_object("
+    "     'ward', e.ward, 'bed', e.bed, 'episode_state', e.state)"
+    "     ORDER BY t.due_at NULLS LAST, t.created_at, t.id)"
+    "    FROM tasks t JOIN episodes e ON e.id = t.episode_id"
+    "    WHERE t.id IN (SELECT id FROM f ORDER BY due_at NULLS LAST, created_at, id"
+    "                   LIMIT $6 OFFSET $7)), '[]'::jsonb),"
+    "  'total', (SELECT count(*) FROM f), 'limit', $6::integer, 'offset', $7::integer)::text";
+
+/* Facts and JSON of task $1: id, episode, ward, episode state, discipline, status, version. */
+static const char SQL_TASK_GET[] =
+    "SELECT t.id, t.episode_id, e.ward, e.state, t.discipline, t.status, t.version,"
+    " cb_task_json(t)::text"
+    " FROM tasks t JOIN episodes e ON e.id = t.episode_id WHERE t.id = $1::uuid";
+
+/* Applies a task change if the version is still $2; CB412 otherwise. */
+static const char SQL_TASK_UPDATE[] =
+    "WITH u AS (UPDATE tasks SET"
+    " status = coalesce($3, status),"
+    " assignee = CASE WHEN $4::boolean THEN $5::uuid ELSE assignee END,"
+    " due_at = CASE WHEN $6::boolean THEN to_timestamp($7::double precision) ELSE due_at END,"
+    " note = CASE WHEN $8::boolean THEN $9 ELSE note END,"
+    /* a new due time starts the chase afresh */
+    " chase_level = CASE WHEN $6::boolean THEN 0 ELSE chase_level END,"
+    " last_chased_at = CASE WHEN $6::boolean THEN NULL ELSE last_chased_at END,"
+    " next_chase_at = CASE WHEN $6::boolean THEN NULL ELSE next_chase_at END,"
+    " overdue_at = CASE WHEN $6::boolean THEN NULL ELSE overdue_at END,"
+    " completed_at = CASE WHEN $3 = 'completed' THEN coalesce(completed_at, now())"
+    "   ELSE completed_at END,"
+    " version = version + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND version = $2::integer RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB412',"
+    " 'task was changed by someone else; reload it and try again') FROM u";
+
+typedef void any_fn(void);
+
+struct wait {
+	any_fn *cb;    /* the caller's callback */
+	void *arg;     /* its argument */
+	int json_stmt; /* the statement whose first cell is the reply, -1 if none */
+};
+
+static struct wait *wait_new(any_fn *cb, void *arg, int json_stmt)
+{
+	struct wait *w = xmalloc(sizeof *w);
+
+	w->cb = cb;
+	w->arg = arg;
+	w->json_stmt = json_stmt;
+	return w;
+}
+
+/* Reply with the JSON text in the first cell of statement w->json_stmt. */
+static void json_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_task_json_cb *cb = (store_task_json_cb *)w->cb;
+	const char *json = NULL;
+
+	if (r->st == ST_OK && w->json_stmt >= 0)
+		json = db_value(r->res[w->json_stmt], 0, 0);
+	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
+		struct err err;
+
+		err_set(&err, ST_NOT_FOUND, NULL, "task not found");
+		cb(ST_NOT_FOUND, &err, NULL, w->arg);
+	} else {
+		cb(r->st, &r->err, json, w->arg);
+	}
+	free(w);
+}
+
+static void create_context_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_task_create_context_cb *cb = (store_task_create_context_cb *)w->cb;
+	struct task_create_context ctx;
+
+	memset(&ctx, 0, sizeof ctx);
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, w->arg);
+	} else if (db_rows(r->res[0]) != 1) {
+		cb(ST_NOT_FOUND, NULL, w->arg);
+	} else {
+		snprintf(ctx.ward, sizeof ctx.ward, "%s", db_value(r->res[0], 0, 0));
+		snprintf(ctx.episode_state, sizeof ctx.episode_state, "%s",
+		         db_value(r->res[0], 0, 1));
+		ctx.discipline_exists = db_rows(r->res[1]) == 1;
+		ctx.assignee_exists = r->n < 3 || db_rows(r->res[2]) == 1;
+		cb(ST_OK, &ctx, w->arg);
+	}
+	free(w);
+}
+
+void store_task_create_context(struct db *db, const char *episode_id, const char *discipline,
+                               const char *assignee, store_task_create_context_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *e[] = {episode_id};
+	const char *d[] = {discipline};
+	const char *u[] = {assignee};
+
+	db_req_add(req, SQL_EPISODE_WARD, 1, e);
+	db_req_add(req, SQL_DISCIPLINE_EXISTS, 1, d);
+	if (assignee != NULL)
+		db_req_add(req, SQL_USER_EXISTS, 1, u);
+	db_req_submit(db, req, create_context_done, wait_new((any_fn *)cb, arg, -1));
+}
+
+void store_task_create(struct db *db, const struct task_new *t, const struct actor *actor,
+                       store_task_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char id[37], due[32];
+	int json_stmt;
+
+	store_new_id(id);
+	snprintf(due, sizeof due, "%" PRId64, t->due_at);
+	{
+		const char *e[] = {t->episode_id};
+		const char *v[] = {id,          t->episode_id,           t->discipline, t->title,
+		                   t->assignee, t->has_due ? due : NULL, t->note};
+		const char *one[] = {id};
+
+		db_req_add(req, SQL_EPISODE_ADMITTED, 1, e);
+		db_req_add(req, SQL_TASK_INSERT, 7, v);
+		store_add_audit(req, actor, "task.create", "task", id, t->episode_id, NULL, NULL);
+		store_add_events_lock(req);
+		store_add_event(req, "task.created", "task", id);
+		json_stmt = db_req_add(req, SQL_TASK_JSON, 1, one);
+	}
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}
+
+static void list_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_task_list_cb *cb = (store_task_list_cb *)w->cb;
+	struct task_list l;
+
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, w->arg);
+	} else if (db_rows(r->res[0]) != 1) {
+		cb(ST_NOT_FOUND, NULL, w->arg);
+	} else {
+		snprintf(l.ward, sizeof l.ward, "%s", db_value(r->res[0], 0, 0));
+		l.json = db_value(r->res[0], 0, 1);
+		cb(ST_OK, &l, w->arg);
+	}
+	free(w);
+}
+
+void store_task_list(struct db *db, const char *episode_id, store_task_list_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {episode_id};
+
+	db_req_add(req, SQL_TASK_LIST, 1, v);
+	db_req_submit(db, req, list_done, wait_new((any_fn *)cb, arg, -1));
+}
+
+void store_task_audit_list(struct db *db, const char *episode_id, const struct actor *actor,
+                           store_task_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+
+	store_add_audit_read(req, actor, "task.list", "episode", episode_id, episode_id, NULL);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, -1));
+}
+
+/* items as a PostgreSQL array literal, each element quoted (the caller frees it). */
+static char *text_array(const char *const *items, int n)
+{
+	size_t len = 3;
+	char *s, *p;
+
+	for (int i = 0; i < n; i++)
+		len += 2 * strlen(items[i]) + 3;
+	p = s = xmalloc(len);
+	*p++ = '{';
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *c = items[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				*p++ = '\\';
+			*p++ = *c;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+/* A JSON array of n strings, or the string "*" when the filter is absent. */
+static cJSON *detail_list(const char *const *items, int n, bool given)
+{
+	cJSON *a;
+
+	if (!given)
+		return cJSON_CreateString("*");
+	a = cJSON_CreateArray();
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(items[i]));
+	return a;
+}
+
+void store_task_list_all(struct db *db, const struct task_filter *f, const struct actor *actor,
+                         store_task_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char *wards = f->restrict_wards ? text_array(f->wards, f->nwards) : NULL;
+	char *disciplines =
+	    f->disciplines != NULL ? text_array(f->disciplines, f->ndisciplines) : NULL;
+	char limit[16], offset[16], *detail;
+	cJSON *d = cJSON_CreateObject();
+	int json_stmt;
+
+	snprintf(limit, sizeof limit, "%d", f->limit);
+	snprintf(offset, sizeof offset, "%d", f->offset);
+	{
+		const char *v[] = {
+		    wards,         disciplines,
+		    f->status,     f->overdue < 0 ? NULL : (f->overdue ? "true" : "false"),
+		    f->episode_id, limit,
+		    offset};
+
+		json_stmt = db_req_add(req, SQL_TASK_LIST_ALL, 7, v);
+	}
+	/* what was asked for, not what was seen: no patient data */
+	cJSON_AddItemToObject(d, "wards", detail_list(f->wards, f->nwards, f->restrict_wards));
+	cJSON_AddItemToObject(d, "disciplines",
+	                      detail_list(f->disciplines, f->ndisciplines, f->disciplines != NULL));
+	cJSON_AddStringToObject(d, "status", f->status != NULL ? f->status : "*");
+	if (f->overdue < 0)
+		cJSON_AddStringToObject(d, "overdue", "*");
+	else
+		cJSON_AddBoolToObject(d, "overdue", f->overdue);
+	cJSON_AddStringToObject(d, "episode", f->episode_id != NULL ? f->episode_id : "*");
+	cJSON_AddNumberToObject(d, "limit", f->limit);
+	cJSON_AddNumberToObject(d, "offset", f->offset);
+	detail = cJSON_PrintUnformatted(d);
+	store_add_audit_read(req, actor, "task.list", "task", NULL, f->episode_id, detail);
+	cJSON_free(detail);
+	cJSON_Delete(d);
+	free(wards);
+	free(disciplines);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}
+
+static void get_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_task_cb *cb = (store_task_cb *)w->cb;
+	const struct pg_result *res = r->res[0];
+	struct task_facts f;
+
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, w->arg);
+	} else if (db_rows(res) != 1) {
+		cb(ST_NOT_FOUND, NULL, w->arg);
+	} else {
+		memset(&f, 0, sizeof f);
+		snprintf(f.id, sizeof f.id, "%s", db_value(res, 0, 0));
+		snprintf(f.episode_id, sizeof f.episode_id, "%s", db_value(res, 0, 1));
+		snprintf(f.ward, sizeof f.ward, "%s", db_value(res, 0, 2));
+		snprintf(f.episode_state, sizeof f.episode_state, "%s", db_value(res, 0, 3));
+		snprintf(f.discipline, sizeof f.discipline, "%s", db_value(res, 0, 4));
+		snprintf(f.status, sizeof f.status, "%s", db_value(res, 0, 5));
+		f.version = atoi(db_value(res, 0, 6));
+		f.json = db_value(res, 0, 7);
+		f.assignee_exists = r->n < 2 || db_rows(r->res[1]) == 1;
+		cb(ST_OK, &f, w->arg);
+	}
+	free(w);
+}
+
+void store_task_get(struct db *db, const char *id, const char *assignee, store_task_cb *cb,
+                    void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {id};
+	const char *u[] = {assignee};
+
+	db_req_add(req, SQL_TASK_GET, 1, v);
+	if (assignee != NULL)
+		db_req_add(req, SQL_USER_EXISTS, 1, u);
+	db_req_submit(db, req, get_done, wait_new((any_fn *)cb, arg, -1));
+}
+
+void store_task_change(struct db *db, const struct task_facts *f, const struct task_change *c,
+                       const struct actor *actor, store_task_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char version[16], due[32];
+	const char *one[] = {f->id};
+	int json_stmt;
+
+	snprintf(version, sizeof version, "%d", c->expected_version);
+	snprintf(due, sizeof due, "%" PRId64, c->due_at);
+	{
+		const char *v[] = {f->id,
+		                   version,
+		                   c->status,
+		                   c->set_assignee ? "true" : "false",
+		                   c->set_assignee ? c->assignee : NULL,
+		                   c->set_due || c->clear_due ? "true" : "false",
+		                   c->set_due ? due : NULL,
+		                   c->set_note || c->clear_note ? "true" : "false",
+		                   c->set_note ? c->note : NULL};
+
+		db_req_add(req, SQL_TASK_UPDATE, 9, v);
+	}
+	store_add_audit(req, actor, "task.update", "task", f->id, f->episode_id, f->json, NULL);
+	store_add_events_lock(req);
+	store_add_event(req, "task.updated", "task", f->id);
+	json_stmt = db_req_add(req, SQL_TASK_JSON, 1, one);
+	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+}
