@@ -1,8 +1,239 @@
 /*
- * api_webhook.c - placeholder route table, filled by the webhook work (issue 4).
+ * api_webhook.c - outbound webhooks, for administrators.
+ *
+ *   POST   /api/v1/webhooks        register {url, secret, wards?, disciplines?, types?}
+ *   GET    /api/v1/webhooks        every webhook with its cursor, backlog and failures
+ *   DELETE /api/v1/webhooks/{id}   remove one
+ *
+ * Thin handlers: authorise (ACCESS_WEBHOOK_MANAGE), validate the URL and the
+ * filter (lib/event_filter checks every value), then one store_webhook call.
+ * The secret is written once and never sent back: no reply or audit image
+ * holds it.  Only http:// URLs are accepted (the delivery has no TLS): a
+ * receiver on https needs a TLS-terminating proxy (stunnel, nginx, haproxy)
+ * next to carebridge, registered by its http:// address.  Delivery is
+ * webhook.c's.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "access.h"
+#include "admission.h"
 #include "api.h"
+#include "app.h"
+#include "event_filter.h"
+#include "json.h"
+#include "store_webhook.h"
+#include "xmalloc.h"
+
+#define WEBHOOK_URL_MAX 2048   /* as the webhooks table's CHECK */
+#define WEBHOOK_SECRET_MIN 16  /* bytes: short secrets are guessable */
+#define WEBHOOK_SECRET_MAX 256 /* as the webhooks table's CHECK */
+
+static const char *const webhook_fields[] = {"url",         "secret", "wards",
+                                             "disciplines", "types",  NULL};
+
+/* Reply with stored JSON text (already a complete body). */
+static void reply_text_json(struct http_req *r, int code, const char *json)
+{
+	http_reply_data(r, code, "application/json", json, strlen(json));
+}
+
+static void created_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st != ST_OK)
+		http_reply_error(r, st, err);
+	else
+		reply_text_json(r, 201, json);
+}
+
+static void list_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st != ST_OK)
+		http_reply_error(r, st, err);
+	else
+		reply_text_json(r, 200, json);
+}
+
+static void deleted_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st != ST_OK)
+		http_reply_error(r, st, err);
+	else
+		http_reply_empty(r, 204);
+}
+
+/* Authorise managing webhooks; on refusal reply 403 and return false. */
+static bool allowed(struct http_req *r)
+{
+	struct err err;
+	enum status st = access_check(&r->principal, ACCESS_WEBHOOK_MANAGE, NULL, &err);
+
+	if (st == ST_OK)
+		return true;
+	http_reply_error(r, st, &err);
+	return false;
+}
+
+/*
+ * Whether url is http://host[:port][/path][?query]: a host, a port in
+ * 1..65535 when given, no user name, no fragment.
+ */
+static enum status url_check(const char *url, struct err *err)
+{
+	struct evhttp_uri *u;
+	const char *host;
+	int port;
+	enum status st = ST_OK;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return err_set(err, ST_INVALID, "url",
+		               "\"url\" must start with http:// (put a TLS-terminating proxy in"
+		               " front of an https receiver)");
+	u = evhttp_uri_parse_with_flags(url, 0);
+	if (u == NULL)
+		return err_set(err, ST_INVALID, "url", "\"url\" is not a valid http:// URL");
+	host = evhttp_uri_get_host(u);
+	port = evhttp_uri_get_port(u);
+	if (host == NULL || host[0] == '\0')
+		st = err_set(err, ST_INVALID, "url", "\"url\" must name a host");
+	else if (port == 0 || port > 65535)
+		st = err_set(err, ST_INVALID, "url", "\"url\" must have a port from 1 to 65535");
+	else if (evhttp_uri_get_userinfo(u) != NULL)
+		st = err_set(err, ST_INVALID, "url", "\"url\" must not contain a user name");
+	else if (evhttp_uri_get_fragment(u) != NULL)
+		st = err_set(err, ST_INVALID, "url", "\"url\" must not contain a fragment");
+	evhttp_uri_free(u);
+	return st;
+}
+
+/* Read the optional array of strings key of b into filter kind ("ward", ...) of f. */
+static enum status filter_list(const cJSON *b, const char *key, const char *kind,
+                               struct event_filter *f, struct err *err)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(b, key);
+	const cJSON *v;
+	enum status st;
+
+	if (a == NULL || cJSON_IsNull(a))
+		return ST_OK;
+	if (!cJSON_IsArray(a))
+		return err_set(err, ST_INVALID, key, "\"%s\" must be an array of strings", key);
+	cJSON_ArrayForEach(v, a)
+	{
+		if (!cJSON_IsString(v))
+			return err_set(err, ST_INVALID, key, "\"%s\" must be an array of strings",
+			               key);
+		if ((st = event_filter_add(f, kind, v->valuestring, err)) != ST_OK) {
+			/* name the request's field, not the filter kind */
+			snprintf(err->field, sizeof err->field, "%s", key);
+			return st;
+		}
+	}
+	return ST_OK;
+}
+
+/* Everything a registration needs, kept together while the store copies it. */
+struct webhook_body {
+	char url[WEBHOOK_URL_MAX + 1];
+	char secret[WEBHOOK_SECRET_MAX + 1];
+	struct event_filter filter;
+};
+
+static enum status webhook_parse(const cJSON *b, struct webhook_body *wb, struct webhook_input *in,
+                                 struct err *err)
+{
+	enum status st;
+
+	if ((st = json_get_string(b, "url", true, wb->url, sizeof wb->url, err)) != ST_OK)
+		return st;
+	if ((st = url_check(wb->url, err)) != ST_OK)
+		return st;
+	if ((st = json_get_string(b, "secret", true, wb->secret, sizeof wb->secret, err)) != ST_OK)
+		return st;
+	if (strlen(wb->secret) < WEBHOOK_SECRET_MIN)
+		return err_set(err, ST_INVALID, "secret",
+		               "\"secret\" must be at least %d characters", WEBHOOK_SECRET_MIN);
+	event_filter_init(&wb->filter);
+	if ((st = filter_list(b, "wards", "ward", &wb->filter, err)) != ST_OK)
+		return st;
+	if ((st = filter_list(b, "disciplines", "discipline", &wb->filter, err)) != ST_OK)
+		return st;
+	if ((st = filter_list(b, "types", "types", &wb->filter, err)) != ST_OK)
+		return st;
+	in->url = wb->url;
+	in->secret = wb->secret;
+	for (int i = 0; i < wb->filter.nwards; i++)
+		in->wards[in->nwards++] = wb->filter.wards[i];
+	for (int i = 0; i < wb->filter.ndisciplines; i++)
+		in->disciplines[in->ndisciplines++] = wb->filter.disciplines[i];
+	for (int i = 0; i < wb->filter.ntypes; i++)
+		in->types[in->ntypes++] = wb->filter.types[i];
+	return ST_OK;
+}
+
+static void webhooks_post(struct http_req *r)
+{
+	struct webhook_input in;
+	struct webhook_body *wb;
+	struct actor actor;
+	struct err err;
+	cJSON *b = NULL;
+	enum status st;
+
+	if (!allowed(r))
+		return;
+	memset(&in, 0, sizeof in);
+	wb = xcalloc(1, sizeof *wb);
+	st = http_body_json(r, &b, &err);
+	if (st == ST_OK)
+		st = json_only_keys(b, webhook_fields, &err);
+	if (st == ST_OK)
+		st = webhook_parse(b, wb, &in, &err);
+	cJSON_Delete(b);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+	} else {
+		actor_from_req(&actor, r);
+		/* the store copies every value into its statements before returning */
+		store_webhook_add(r->app->db, &in, &actor, created_done, r);
+	}
+	free(wb);
+}
+
+static void webhooks_list(struct http_req *r)
+{
+	if (allowed(r))
+		store_webhook_list(r->app->db, list_done, r);
+}
+
+static void webhook_delete(struct http_req *r)
+{
+	struct actor actor;
+	struct err err;
+
+	if (!allowed(r))
+		return;
+	if (!text_is_uuid(r->params[0])) {
+		err_set(&err, ST_NOT_FOUND, "id", "webhook not found");
+		http_reply_error(r, ST_NOT_FOUND, &err);
+		return;
+	}
+	actor_from_req(&actor, r);
+	store_webhook_delete(r->app->db, r->params[0], &actor, deleted_done, r);
+}
 
 const struct route webhook_routes[] = {
+    {EVHTTP_REQ_GET, "/api/v1/webhooks", webhooks_list, 0},
+    {EVHTTP_REQ_POST, "/api/v1/webhooks", webhooks_post, 0},
+    {EVHTTP_REQ_DELETE, "/api/v1/webhooks/{id}", webhook_delete, 0},
     {0, NULL, NULL, 0},
 };

@@ -1,0 +1,285 @@
+/*
+ * store_webhook.c - SQL for webhooks (see store_webhook.h).
+ *
+ * Registering and removing are administrative writes: one transaction with
+ * the change and its audit row.  They write no outbox event: a webhook's
+ * configuration is no clinical change for the live screens, and an event
+ * would hand every other webhook's receiver this one's URL.  The delivery
+ * statements check lease_owner, so a process that lost a lease can no longer
+ * move the cursor it was working on.
+ */
+#include "store_webhook.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "db.h"
+#include "xmalloc.h"
+
+/*
+ * Adds webhook $1 (url $2, secret $3, filters $4..$6) with its cursor at the
+ * newest committed event: event ids follow commit order, so every event
+ * committed later has a higher id and is delivered.
+ */
+static const char SQL_WEBHOOK_INSERT[] =
+    "INSERT INTO webhooks (id, url, secret, wards, disciplines, types, last_delivered_id)"
+    " VALUES ($1::uuid, $2, $3, $4::text[], $5::text[], $6::text[],"
+    " (SELECT coalesce(max(id), 0) FROM events))";
+
+/* Webhook $1 as JSON text (no secret), with its backlog. */
+static const char SQL_WEBHOOK_JSON[] =
+    "SELECT (cb_webhook_json(w) || jsonb_build_object('backlog',"
+    " (SELECT count(*) FROM events e WHERE e.id > w.last_delivered_id)))::text"
+    " FROM webhooks w WHERE w.id = $1::uuid";
+
+/* Every webhook as {"items": [...]} (no secrets), oldest first, each with its backlog. */
+static const char SQL_WEBHOOK_LIST[] =
+    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(cb_webhook_json(w)"
+    " || jsonb_build_object('backlog',"
+    "  (SELECT count(*) FROM events e WHERE e.id > w.last_delivered_id))"
+    " ORDER BY w.created_at, w.id), '[]'::jsonb))::text FROM webhooks w";
+
+/* Aborts with CB404 unless webhook $1 exists. */
+static const char SQL_WEBHOOK_FOUND[] =
+    "SELECT cb_expect(EXISTS (SELECT 1 FROM webhooks WHERE id = $1::uuid), 'CB404',"
+    " 'webhook not found')";
+
+/* Removes webhook $4 and audits it with its before image (actor $1/$2, action $3, request $5). */
+static const char SQL_WEBHOOK_DELETE_AUDIT[] =
+    "WITH d AS (DELETE FROM webhooks w WHERE w.id = $4::uuid RETURNING w)"
+    " INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before, after,"
+    " request_id) SELECT $1::uuid, $2, $3, 'webhook', (d.w).id, NULL, cb_webhook_json(d.w),"
+    " NULL, $5::uuid FROM d";
+
+/*
+ * Claims or renews for owner $1, for $2 milliseconds, every active webhook
+ * whose lease is free, expired or already $1's; returns those webhooks: id,
+ * url, secret, filters (comma-separated), cursor.
+ */
+static const char SQL_WEBHOOK_LEASE[] =
+    "WITH l AS (UPDATE webhooks SET lease_owner = $1,"
+    "  lease_until = now() + make_interval(secs => $2::double precision / 1000)"
+    "  WHERE active AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $1)"
+    "  RETURNING id, url, secret, wards, disciplines, types, last_delivered_id, created_at)"
+    " SELECT id, url, secret, array_to_string(wards, ','), array_to_string(disciplines, ','),"
+    " array_to_string(types, ','), last_delivered_id FROM l ORDER BY created_at, id";
+
+/*
+ * Moves webhook $1's cursor forward to $3 (never back) while owner $2 holds
+ * it; a delivery ($4) clears the failure count.  One row when it still does.
+ */
+static const char SQL_WEBHOOK_ADVANCE[] =
+    "UPDATE webhooks SET last_delivered_id = greatest(last_delivered_id, $3::bigint),"
+    " failures = CASE WHEN $4::boolean THEN 0 ELSE failures END"
+    " WHERE id = $1::uuid AND lease_owner = $2 RETURNING 1";
+
+/* Counts a failed delivery of webhook $1 (owner $2) with error $3; one row when still owned. */
+static const char SQL_WEBHOOK_FAILED[] =
+    "UPDATE webhooks SET failures = failures + 1, last_error = $3, last_error_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2 RETURNING 1";
+
+typedef void any_fn(void);
+
+struct wait {
+	any_fn *cb;    /* the caller's callback */
+	void *arg;     /* its argument */
+	int json_stmt; /* the statement whose first cell is the reply, -1 if none */
+};
+
+static struct wait *wait_new(any_fn *cb, void *arg)
+{
+	struct wait *w = xmalloc(sizeof *w);
+
+	w->cb = cb;
+	w->arg = arg;
+	w->json_stmt = -1;
+	return w;
+}
+
+/* Reply with the JSON text in the first cell of statement w->json_stmt (if any). */
+static void json_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_json_cb *cb = (store_json_cb *)w->cb;
+	const char *json = NULL;
+
+	if (r->st == ST_OK && w->json_stmt >= 0)
+		json = db_value(r->res[w->json_stmt], 0, 0);
+	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
+		struct err err;
+
+		err_set(&err, ST_NOT_FOUND, NULL, "webhook not found");
+		cb(ST_NOT_FOUND, &err, NULL, w->arg);
+	} else {
+		cb(r->st, &r->err, json, w->arg);
+	}
+	free(w);
+}
+
+/* A PostgreSQL array literal of n strings ("{\"A\",\"B\"}"); a new string. */
+static char *array_literal(const char *const *v, int n)
+{
+	size_t len = 3;
+	char *out, *p;
+
+	for (int i = 0; i < n; i++)
+		len += 2 * strlen(v[i]) + 3;
+	out = p = xmalloc(len);
+	*p++ = '{';
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *s = v[i]; *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+static cJSON *string_array(const char *const *v, int n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}
+
+void store_webhook_add(struct db *db, const struct webhook_input *in, const struct actor *actor,
+                       store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new((any_fn *)cb, arg);
+	char id[37];
+	char *wards = array_literal(in->wards, in->nwards);
+	char *disciplines = array_literal(in->disciplines, in->ndisciplines);
+	char *types = array_literal(in->types, in->ntypes);
+	cJSON *after = cJSON_CreateObject();
+	char *after_json;
+	const char *ins[] = {id, in->url, in->secret, wards, disciplines, types};
+	const char *one[] = {id};
+
+	store_new_id(id);
+	/* the audit image is what was registered, without the secret */
+	cJSON_AddStringToObject(after, "id", id);
+	cJSON_AddStringToObject(after, "url", in->url);
+	cJSON_AddItemToObject(after, "wards", string_array(in->wards, in->nwards));
+	cJSON_AddItemToObject(after, "disciplines",
+	                      string_array(in->disciplines, in->ndisciplines));
+	cJSON_AddItemToObject(after, "types", string_array(in->types, in->ntypes));
+	after_json = cJSON_PrintUnformatted(after);
+	ASSERT(after_json != NULL);
+	db_req_add(req, SQL_WEBHOOK_INSERT, 6, ins);
+	store_add_audit(req, actor, "webhook.add", "webhook", id, NULL, NULL, after_json);
+	w->json_stmt = db_req_add(req, SQL_WEBHOOK_JSON, 1, one);
+	db_req_submit(db, req, json_done, w);
+	cJSON_free(after_json);
+	cJSON_Delete(after);
+	free(wards);
+	free(disciplines);
+	free(types);
+}
+
+void store_webhook_list(struct db *db, store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new((any_fn *)cb, arg);
+
+	w->json_stmt = db_req_add(req, SQL_WEBHOOK_LIST, 0, NULL);
+	db_req_submit(db, req, json_done, w);
+}
+
+void store_webhook_delete(struct db *db, const char *id, const struct actor *actor,
+                          store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new((any_fn *)cb, arg);
+	const char *one[] = {id};
+	const char *del[] = {actor->id, actor->name, "webhook.delete", id, actor->request_id};
+
+	db_req_add(req, SQL_WEBHOOK_FOUND, 1, one);
+	db_req_add(req, SQL_WEBHOOK_DELETE_AUDIT, 5, del);
+	db_req_submit(db, req, json_done, w);
+}
+
+static void lease_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_webhook_lease_cb *cb = (store_webhook_lease_cb *)w->cb;
+	struct webhook_row *rows;
+	int n;
+
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, 0, w->arg);
+		free(w);
+		return;
+	}
+	n = db_rows(r->res[0]);
+	rows = xcalloc((size_t)(n > 0 ? n : 1), sizeof *rows);
+	for (int i = 0; i < n; i++) {
+		rows[i].id = db_value(r->res[0], i, 0);
+		rows[i].url = db_value(r->res[0], i, 1);
+		rows[i].secret = db_value(r->res[0], i, 2);
+		rows[i].wards = db_value(r->res[0], i, 3);
+		rows[i].disciplines = db_value(r->res[0], i, 4);
+		rows[i].types = db_value(r->res[0], i, 5);
+		rows[i].last_delivered_id = strtoll(db_value(r->res[0], i, 6), NULL, 10);
+	}
+	cb(ST_OK, rows, n, w->arg);
+	free(rows);
+	free(w);
+}
+
+void store_webhook_lease(struct db *db, const char *owner, int64_t lease_ms,
+                         store_webhook_lease_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new((any_fn *)cb, arg);
+	char ms[32];
+	const char *v[] = {owner, ms};
+
+	snprintf(ms, sizeof ms, "%" PRId64, lease_ms);
+	db_req_add(req, SQL_WEBHOOK_LEASE, 2, v);
+	db_req_submit(db, req, lease_done, w);
+}
+
+static void update_done(const struct db_result *r, void *arg)
+{
+	struct wait *w = arg;
+	store_webhook_done_cb *cb = (store_webhook_done_cb *)w->cb;
+
+	cb(r->st, r->st == ST_OK && db_rows(r->res[0]) == 1, w->arg);
+	free(w);
+}
+
+void store_webhook_advance(struct db *db, const char *id, const char *owner, int64_t event_id,
+                           bool delivered, store_webhook_done_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char ev[32];
+	const char *v[] = {id, owner, ev, delivered ? "true" : "false"};
+
+	snprintf(ev, sizeof ev, "%" PRId64, event_id);
+	db_req_add(req, SQL_WEBHOOK_ADVANCE, 4, v);
+	db_req_submit(db, req, update_done, wait_new((any_fn *)cb, arg));
+}
+
+void store_webhook_failed(struct db *db, const char *id, const char *owner, const char *error,
+                          store_webhook_done_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {id, owner, error};
+
+	db_req_add(req, SQL_WEBHOOK_FAILED, 3, v);
+	db_req_submit(db, req, update_done, wait_new((any_fn *)cb, arg));
+}

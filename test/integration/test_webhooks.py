@@ -1,0 +1,280 @@
+"""Outbound webhooks: registration (admin only, no secret echoed), signed delivery in event
+order, exactly once per acknowledged event, retries while the receiver is down, ward filter,
+and resuming from the stored cursor after a daemon restart."""
+import hashlib
+import hmac
+import http.server
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import admit, make_user, start_daemon, stop_daemon_clean
+
+SECRET = "s3cret-for-webhook-tests-0123456789"
+# short back-off and lease so that retries and the take-over after a restart are quick
+ENV = {"CAREBRIDGE_WEBHOOK_MAX_BACKOFF": "2s", "CAREBRIDGE_WEBHOOK_LEASE": "3s"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """An HTTP endpoint on a fixed local port that records every POST and answers 200."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hooks/carebridge?src=test"
+        self.received = []  # (headers dict, raw body bytes, path)
+        self.lock = threading.Lock()
+        self.server = None
+        self.thread = None
+
+    def start(self):
+        rec = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                with rec.lock:
+                    rec.received.append((dict(self.headers), body, self.path))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
+            self.server = None
+
+    def ids(self):
+        with self.lock:
+            return [json.loads(b)["id"] for _, b, _ in self.received]
+
+    def wait_for(self, expected, timeout=25):
+        """Wait until the ids received are expected() (re-read: the outbox may grow meanwhile,
+        for example by chase jobs) and stay so for a moment; returns (received, expected)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            want = expected()
+            if self.ids() == want:
+                time.sleep(0.5)  # a duplicate or a stray event would show up now
+                want = expected()
+                if self.ids() == want or time.monotonic() > deadline:
+                    return self.ids(), want
+            elif time.monotonic() > deadline:
+                return self.ids(), want
+            time.sleep(0.05)
+
+
+class Holder:
+    """The module's daemon, replaceable by a restart."""
+    d = None
+
+
+@pytest.fixture(scope="module")
+def holder(database):
+    h = Holder()
+    h.d = start_daemon(database.url, env=ENV)
+    yield h
+    stop_daemon_clean(h.d)
+
+
+@pytest.fixture(scope="module")
+def people(database):
+    return {
+        "admin": make_user(database, "admin"),
+        "nurse": make_user(database, "nurse", wards=["WHK1", "WHK2", "WHK3"]),
+        "bm": make_user(database, "bed_manager"),
+    }
+
+
+def register(d, admin, url, **extra):
+    r = d.post("/api/v1/webhooks", json={"url": url, "secret": SECRET, **extra},
+               headers=admin.auth)
+    assert r.status_code == 201, r.text
+    assert SECRET not in r.text and "secret" not in r.json()
+    return r.json()
+
+
+def expected_ids(database, after, ward, types="%"):
+    rows = database.sql(f"SELECT id FROM events WHERE id > {after} AND ward = '{ward}'"
+                        f" AND type LIKE '{types}' ORDER BY id")
+    return [int(x[0]) for x in rows]
+
+
+def patch_beds(d, user, ep, n, prefix):
+    for i in range(n):
+        r = d.patch(f"/api/v1/episodes/{ep['id']}", json={"bed": f"{prefix}{i}"}, headers=user.auth)
+        assert r.status_code == 200, r.text
+
+
+def check_delivery(rec, database, ids):
+    """Every body is signed, well formed and agrees with its headers and the outbox."""
+    with rec.lock:
+        got = list(rec.received)
+    for headers, body, path in got:
+        assert path == "/hooks/carebridge?src=test"
+        assert headers["Content-Type"] == "application/json"
+        mac = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Carebridge-Signature"] == "sha256=" + mac
+        doc = json.loads(body)
+        assert set(doc) == {"id", "type", "data"}
+        assert headers["X-Carebridge-Event-Id"] == str(doc["id"])
+        assert headers["X-Carebridge-Event"] == doc["type"]
+    first = json.loads(got[0][1])
+    row = database.sql(f"SELECT type, payload::text FROM events WHERE id = {first['id']}")[0]
+    assert first["type"] == row[0] and first["data"] == json.loads(row[1])
+
+
+def webhook_of(d, admin, wid):
+    r = d.get("/api/v1/webhooks", headers=admin.auth)
+    assert r.status_code == 200
+    assert SECRET not in r.text
+    return next(w for w in r.json()["items"] if w["id"] == wid)
+
+
+def test_only_admins_manage_webhooks(holder, people):
+    d = holder.d
+    for who in ("nurse", "bm"):
+        auth = people[who].auth
+        assert d.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "secret": SECRET},
+                      headers=auth).status_code == 403
+        assert d.get("/api/v1/webhooks", headers=auth).status_code == 403
+        assert d.delete("/api/v1/webhooks/00000000-0000-4000-8000-000000000000",
+                        headers=auth).status_code == 403
+    assert d.get("/api/v1/webhooks").status_code == 401
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"url": "https://example.org/x"}, "url"),
+    ({"url": "ftp://example.org/x"}, "url"),
+    ({"url": "http:///nohost"}, "url"),
+    ({"url": "http://u:p@127.0.0.1:8/x"}, "url"),
+    ({"url": "http://127.0.0.1:99999/x"}, "url"),
+    ({"url": "not a url"}, "url"),
+    ({"secret": "short"}, "secret"),
+    ({"wards": "WHK1"}, "wards"),
+    ({"wards": ["bad ward"]}, "wards"),
+    ({"types": [1]}, "types"),
+    ({"colour": "red"}, "colour"),
+])
+def test_registration_is_validated(holder, people, body, field):
+    full = {"url": "http://127.0.0.1:9/x", "secret": SECRET, **body}
+    r = holder.d.post("/api/v1/webhooks", json=full, headers=people["admin"].auth)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["field"] == field
+    assert SECRET not in r.text
+
+
+def test_register_list_delete_audited_without_secret(holder, database, people):
+    d, admin = holder.d, people["admin"]
+    w = register(d, admin, "http://127.0.0.1:9/gone", types=["episode.*"], wards=["WHK3"])
+    assert w["types"] == ["episode.*"] and w["wards"] == ["WHK3"] and w["disciplines"] == []
+    assert w["backlog"] == 0 and w["failures"] == 0
+    assert w["last_delivered_id"] == int(database.sql("SELECT coalesce(max(id), 0) FROM events")[0][0])
+    assert webhook_of(d, admin, w["id"])["url"] == "http://127.0.0.1:9/gone"
+    assert d.delete(f"/api/v1/webhooks/{w['id']}", headers=admin.auth).status_code == 204
+    assert all(x["id"] != w["id"] for x in d.get("/api/v1/webhooks", headers=admin.auth).json()["items"])
+    assert d.delete(f"/api/v1/webhooks/{w['id']}", headers=admin.auth).status_code == 404
+    assert d.delete("/api/v1/webhooks/not-a-uuid", headers=admin.auth).status_code == 404
+    rows = database.sql(f"SELECT action, coalesce(after::text, ''), coalesce(before::text, '')"
+                        f" FROM audit WHERE entity = 'webhook' AND entity_id = '{w['id']}' ORDER BY id")
+    assert [r[0] for r in rows] == ["webhook.add", "webhook.delete"]
+    assert json.loads(rows[0][1])["url"] == "http://127.0.0.1:9/gone"
+    assert json.loads(rows[1][2])["id"] == w["id"]
+    assert all(SECRET not in r[1] and SECRET not in r[2] for r in rows)
+
+
+def test_delivery_while_receiver_down_then_up(holder, database, people):
+    """Events made while the receiver is down arrive once each, in id order, when it is up."""
+    d, admin, nurse = holder.d, people["admin"], people["nurse"]
+    rec = Receiver()
+    w = register(d, admin, rec.url, wards=["WHK1"])
+    start = w["last_delivered_id"]
+    ep = admit(d, nurse, "WHK1")
+    other = admit(d, nurse, "WHK2")  # another ward: filtered out
+    patch_beds(d, nurse, ep, 30, "A")
+    patch_beds(d, nurse, other, 5, "B")
+    time.sleep(3)  # the receiver's port is closed: attempts fail and back off
+    state = webhook_of(d, admin, w["id"])
+    assert state["failures"] >= 1 and state["last_error"], state
+    assert state["last_delivered_id"] == start  # nothing acknowledged yet
+    assert state["backlog"] > 0
+    rec.start()
+    try:
+        got, want = rec.wait_for(lambda: expected_ids(database, start, "WHK1"))
+        assert got == want  # every one, once, in id order; nothing from WHK2
+        assert len(want) >= 31  # the admission's events and 30 bed changes
+        check_delivery(rec, database, want)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            state = webhook_of(d, admin, w["id"])
+            if state["last_delivered_id"] >= want[-1]:
+                break
+            time.sleep(0.1)
+        assert state["last_delivered_id"] >= want[-1] and state["failures"] == 0
+        m = d.get("/metrics").text
+        assert 'carebridge_webhook_deliveries_total{outcome="ok"}' in m
+        assert 'carebridge_webhook_deliveries_total{outcome="error"}' in m
+        assert "carebridge_webhook_backlog" in m
+    finally:
+        rec.stop()
+        d.delete(f"/api/v1/webhooks/{w['id']}", headers=admin.auth)
+
+
+def test_restart_resumes_from_last_delivered(holder, database, people):
+    """A new daemon on the same database continues after the stored cursor: no repeats."""
+    admin, nurse = people["admin"], people["nurse"]
+    rec = Receiver()
+    rec.start()
+    w = register(holder.d, admin, rec.url, wards=["WHK3"], types=["episode.*"])
+    start = w["last_delivered_id"]
+    try:
+        ep = admit(holder.d, nurse, "WHK3")
+        patch_beds(holder.d, nurse, ep, 10, "C")
+        got, want_first = rec.wait_for(lambda: expected_ids(database, start, "WHK3", "episode.%"))
+        assert got == want_first and len(want_first) == 11  # admitted and 10 updates
+        # the receiver goes away, more changes queue up, the daemon is restarted
+        rec.stop()
+        patch_beds(holder.d, nurse, ep, 10, "D")
+        stop_daemon_clean(holder.d)
+        holder.d = start_daemon(database.url, env=ENV)
+        patch_beds(holder.d, nurse, ep, 5, "E")
+        rec.start()
+        got, want = rec.wait_for(lambda: expected_ids(database, start, "WHK3", "episode.%"))
+        assert got == want  # nothing delivered twice across the restart
+        assert len(want) == len(want_first) + 15
+        check_delivery(rec, database, want)
+    finally:
+        rec.stop()
+        holder.d.delete(f"/api/v1/webhooks/{w['id']}", headers=admin.auth)
+
+
+def test_deleted_webhook_stops_delivering(holder, database, people):
+    d, admin, nurse = holder.d, people["admin"], people["nurse"]
+    rec = Receiver()
+    rec.start()
+    try:
+        w = register(d, admin, rec.url, wards=["WHK2"])
+        assert d.delete(f"/api/v1/webhooks/{w['id']}", headers=admin.auth).status_code == 204
+        admit(d, nurse, "WHK2")
+        time.sleep(2)
+        assert rec.ids() == []
+    finally:
+        rec.stop()
