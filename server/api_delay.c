@@ -1,0 +1,220 @@
+/*
+ * api_delay.c - delay reasons and the daily delay report.
+ *
+ *   PUT /api/v1/episodes/{id}/delay   {"reason_code", "attribution"} on the open delay
+ *   GET /api/v1/reports/delays        ?date=D | ?from=D&to=D, format=json|csv
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "admission.h"
+#include "api.h"
+#include "app.h"
+#include "cbtime.h"
+#include "delay.h"
+#include "json.h"
+#include "report.h"
+#include "store_delay.h"
+#include "xmalloc.h"
+
+#define REPORT_MAX_DAYS 366
+#define REPORT_LONGEST 20
+
+struct delay_put {
+	struct http_req *r;   /* the request */
+	char reason[8];       /* validated */
+	char attribution[16]; /* validated */
+	int if_match;         /* -1 when absent */
+};
+
+static void reply_json_text(struct http_req *r, int code, const char *json)
+{
+	http_reply_data(r, code, "application/json", json, strlen(json));
+}
+
+static void delay_set_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct delay_put *d = arg;
+
+	if (st != ST_OK)
+		http_reply_error(d->r, st, err);
+	else
+		reply_json_text(d->r, 200, json);
+	free(d);
+}
+
+static void delay_got(enum status st, const struct delay_facts *f, void *arg)
+{
+	struct delay_put *d = arg;
+	struct access_target t = {NULL, NULL};
+	struct actor actor;
+	struct err err;
+
+	err_clear(&err);
+	if (st == ST_NOT_FOUND)
+		err_set(&err, st, NULL, "episode not found");
+	if (st == ST_OK) {
+		t.ward = f->ward;
+		st = access_check(&d->r->principal, ACCESS_DELAY_SET, &t, &err);
+	}
+	if (st == ST_OK && f->delay_id[0] == '\0')
+		st = err_set(&err, ST_CONFLICT, NULL,
+		             "episode has no open delay: a delay opens at the first midnight the "
+		             "patient is ready and still in a bed");
+	if (st == ST_OK && d->if_match >= 0 && d->if_match != f->version)
+		st = err_set(&err, ST_PRECONDITION, NULL,
+		             "delay is at version %d, not %d: reload it and try again", f->version,
+		             d->if_match);
+	if (st != ST_OK) {
+		http_reply_error(d->r, st, &err);
+		free(d);
+		return;
+	}
+	actor_from_req(&actor, d->r);
+	store_delay_set(d->r->app->db, d->r->params[0], f, d->reason, d->attribution, &actor,
+	                delay_set_done, d);
+}
+
+static const char *const delay_fields[] = {"reason_code", "attribution", NULL};
+
+static void delay_put(struct http_req *r)
+{
+	struct delay_put *d;
+	struct err err;
+	cJSON *body = NULL;
+	enum status st;
+	const char *im = http_header(r, "If-Match");
+
+	if (!text_is_uuid(r->params[0])) {
+		err_set(&err, ST_NOT_FOUND, "id", "episode not found");
+		http_reply_error(r, ST_NOT_FOUND, &err);
+		return;
+	}
+	d = xcalloc(1, sizeof *d);
+	d->r = r;
+	d->if_match = -1;
+	if (im != NULL) {
+		char *end;
+		const char *p = im[0] == '"' ? im + 1 : im;
+		long v = strtol(p, &end, 10);
+
+		d->if_match = end != p && v >= 0 ? (int)v : -2;
+	}
+	st = http_body_json(r, &body, &err);
+	if (st == ST_OK)
+		st = json_only_keys(body, delay_fields, &err);
+	if (st == ST_OK)
+		st = json_get_string(body, "reason_code", true, d->reason, sizeof d->reason, &err);
+	if (st == ST_OK)
+		st = json_get_string(body, "attribution", true, d->attribution,
+		                     sizeof d->attribution, &err);
+	if (st == ST_OK)
+		st = delay_reason_validate(d->reason, d->attribution, &err);
+	if (st == ST_OK && d->if_match == -2)
+		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	cJSON_Delete(body);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		free(d);
+		return;
+	}
+	store_delay_get(r->app->db, r->params[0], delay_got, d);
+}
+
+struct report_req {
+	struct http_req *r; /* the request */
+	int32_t from, to;   /* dates */
+	bool csv;           /* format */
+};
+
+static void report_loaded(enum status st, const struct report_period *p, size_t n, void *arg)
+{
+	struct report_req *q = arg;
+
+	if (st != ST_OK) {
+		http_reply_error(q->r, st, NULL);
+	} else if (q->csv) {
+		char *csv = report_csv(p, n, q->from, q->to), d[DATE_FORMAT_LEN], *disp;
+
+		date_format(q->to, d);
+		disp = xasprintf("attachment; filename=\"carebridge-delays-%s.csv\"", d);
+		http_add_header(q->r, "Content-Disposition", disp);
+		http_reply_data(q->r, 200, "text/csv; charset=utf-8", csv, strlen(csv));
+		free(disp);
+		free(csv);
+	} else {
+		http_reply_json(q->r, 200, report_json(p, n, q->from, q->to, REPORT_LONGEST));
+	}
+	free(q);
+}
+
+/* Parse the report's date parameters; yesterday (London) by default. */
+enum status report_dates(const char *date, const char *from, const char *to, int64_t now,
+                         int32_t *f, int32_t *t, struct err *err);
+enum status report_dates(const char *date, const char *from, const char *to, int64_t now,
+                         int32_t *f, int32_t *t, struct err *err)
+{
+	int32_t yesterday = london_date(now) - 1;
+	enum status st;
+
+	if (date != NULL && (from != NULL || to != NULL))
+		return err_set(err, ST_INVALID, "date", "give either date or from and to");
+	if (date != NULL) {
+		if ((st = date_parse(date, f, "date", err)) != ST_OK)
+			return st;
+		*t = *f;
+	} else if (from != NULL || to != NULL) {
+		if (from == NULL || to == NULL)
+			return err_set(err, ST_INVALID, from == NULL ? "from" : "to",
+			               "from and to go together");
+		if ((st = date_parse(from, f, "from", err)) != ST_OK ||
+		    (st = date_parse(to, t, "to", err)) != ST_OK)
+			return st;
+	} else {
+		*f = *t = yesterday;
+	}
+	if (*t < *f)
+		return err_set(err, ST_INVALID, "to", "\"to\" is before \"from\"");
+	if (*t > yesterday)
+		return err_set(err, ST_INVALID, date != NULL ? "date" : "to",
+		               "the midnight ending that date has not happened yet");
+	if (*t - *f + 1 > REPORT_MAX_DAYS)
+		return err_set(err, ST_INVALID, "from", "a report covers at most %d days",
+		               REPORT_MAX_DAYS);
+	return ST_OK;
+}
+
+static void report_get(struct http_req *r)
+{
+	struct report_req *q;
+	struct err err;
+	enum status st;
+	char date[32], from[32], to[32], fmt[16];
+	const char *dp = http_query(r, "date", date, sizeof date);
+	const char *fp = http_query(r, "from", from, sizeof from);
+	const char *tp = http_query(r, "to", to, sizeof to);
+	const char *fm = http_query(r, "format", fmt, sizeof fmt);
+
+	q = xcalloc(1, sizeof *q);
+	q->r = r;
+	st = access_check(&r->principal, ACCESS_REPORT_READ, NULL, &err);
+	if (st == ST_OK)
+		st = report_dates(dp, fp, tp, app_now(r->app), &q->from, &q->to, &err);
+	if (st == ST_OK && fm != NULL && strcmp(fm, "csv") != 0 && strcmp(fm, "json") != 0)
+		st = err_set(&err, ST_INVALID, "format", "\"format\" must be csv or json");
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		free(q);
+		return;
+	}
+	q->csv = fm != NULL && strcmp(fm, "csv") == 0;
+	store_report_load(r->app->db, q->from, q->to, report_loaded, q);
+}
+
+const struct route delay_routes[] = {
+    {EVHTTP_REQ_PUT, "/api/v1/episodes/{id}/delay", delay_put, 0},
+    {EVHTTP_REQ_GET, "/api/v1/reports/delays", report_get, 0},
+    {0, NULL, NULL, 0},
+};

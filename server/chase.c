@@ -1,0 +1,295 @@
+/*
+ * chase.c - driving chases and snapshots from the database's due times.
+ *
+ * One pass at a time: (1) take any midnight snapshot that is due (the one
+ * ending yesterday, London time, and ones missed while down, at most a week
+ * back); (2) read what is due for a chase, let lib/chase_rule decide level and
+ * next time, and record each chase in its own transaction; (3) read the
+ * earliest next due time and sleep until then (re-checking every 30 s and
+ * whenever poked).  No thread, no timer per task: the 1 s tick looks at one
+ * number unless something is due.
+ */
+#include "chase.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "cbtime.h"
+#include "chase_rule.h"
+#include "delay.h"
+#include "log.h"
+#include "store.h"
+#include "store_chase.h"
+#include "xmalloc.h"
+
+#define CHASE_BATCH 200
+#define CHASE_RECHECK 30 /* seconds between passes when nothing is known to be due */
+#define SNAPSHOT_BACKFILL 7
+
+struct chase {
+	struct app *app;       /* the process */
+	char process[48];      /* this process's name in chase records */
+	bool busy;             /* a pass is running */
+	bool poked;            /* run a pass soon */
+	int64_t next_wake;     /* carebridge time of the next due item, 0 = unknown */
+	int64_t last_pass;     /* monotonic seconds of the last pass */
+	bool snapshot_known;   /* last_snapshot is read */
+	bool snapshot_any;     /* some snapshot exists */
+	int32_t last_snapshot; /* newest snapshot day */
+	int pending;           /* chase writes in flight */
+	int64_t pass_now;      /* the time the pass runs at */
+	int due_count;         /* items read in this batch */
+	uint64_t chased;       /* chases recorded by this process */
+};
+
+static void pass_due(struct chase *c);
+static void pass_snapshot(struct chase *c);
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void policy_for(const struct chase *c, const char *kind, struct chase_policy *p)
+{
+	const struct config *cfg = c->app->cfg;
+
+	chase_policy_default(p);
+	p->first_after = kind[0] == 't' ? cfg->chase_first_after_ms / 1000 : 0;
+	p->repeat_every = cfg->chase_repeat_ms / 1000;
+	p->level_after[1] = 0;
+	p->level_after[2] = cfg->chase_level2_after_ms / 1000;
+	p->level_after[3] = cfg->chase_level3_after_ms / 1000;
+}
+
+static void delays_for(const struct chase *c, struct chase_delays *cd)
+{
+	cd->first_after = c->app->cfg->chase_first_after_ms / 1000;
+	cd->assessment_after = c->app->cfg->assessment_chase_after_ms / 1000;
+	cd->reason_after = c->app->cfg->delay_reason_chase_after_ms / 1000;
+}
+
+static void pass_end(struct chase *c)
+{
+	c->busy = false;
+	c->last_pass = mono_s();
+}
+
+static void next_done(enum status st, int64_t next_at, void *arg)
+{
+	struct chase *c = arg;
+
+	c->next_wake = st == ST_OK && next_at > 0 ? next_at : 0;
+	pass_end(c);
+}
+
+/* After a batch: read more if the batch was full, else find the next wake-up. */
+static void batch_done(struct chase *c)
+{
+	struct chase_delays cd;
+
+	if (c->due_count == CHASE_BATCH) {
+		pass_due(c);
+		return;
+	}
+	delays_for(c, &cd);
+	store_chase_next(c->app->db, &cd, next_done, c);
+}
+
+static void record_done(enum status st, void *arg)
+{
+	struct chase *c = arg;
+
+	if (st == ST_OK)
+		c->chased++;
+	else if (st != ST_CONFLICT) /* CONFLICT: another process chased it first */
+		log_warning("chase", "could not record a chase status=%s", status_code(st));
+	if (--c->pending == 0)
+		batch_done(c);
+}
+
+static void due_read(enum status st, const struct chase_item *items, int n, void *arg)
+{
+	struct chase *c = arg;
+	struct chase_policy p;
+	int levels[CHASE_BATCH];
+	int64_t nexts[CHASE_BATCH];
+	int todo = 0;
+
+	if (st != ST_OK) {
+		pass_end(c);
+		return;
+	}
+	c->due_count = n;
+	for (int i = 0; i < n && i < CHASE_BATCH; i++) {
+		struct chase_state s = {items[i].level, items[i].last_chased_at};
+
+		levels[i] = 0;
+		policy_for(c, items[i].kind, &p);
+		if (!chase_due(&p, items[i].due_at, &s, c->pass_now, &levels[i])) {
+			levels[i] = 0; /* not yet: the stored next time was early */
+			continue;
+		}
+		s.last_level = levels[i];
+		s.last_chased_at = c->pass_now;
+		nexts[i] = chase_next_at(&p, items[i].due_at, &s);
+		todo++;
+	}
+	if (todo == 0) {
+		batch_done(c);
+		return;
+	}
+	c->pending = todo;
+	for (int i = 0; i < n && i < CHASE_BATCH; i++) {
+		if (levels[i] == 0)
+			continue;
+		log_info("chase", "chase kind=%s id=%s level=%d target=%s", items[i].kind,
+		         items[i].id, levels[i], chase_level_target(levels[i]));
+		store_chase_record(c->app->db, &items[i], levels[i], chase_level_target(levels[i]),
+		                   c->pass_now, nexts[i], c->process, record_done, c);
+	}
+}
+
+static void pass_due(struct chase *c)
+{
+	struct chase_delays cd;
+
+	delays_for(c, &cd);
+	store_chase_due(c->app->db, c->pass_now, &cd, CHASE_BATCH, due_read, c);
+}
+
+struct snap {
+	struct chase *c; /* owner */
+	int32_t day;     /* the date whose ending midnight is counted */
+};
+
+static void snapshot_taken(enum status st, void *arg)
+{
+	struct snap *s = arg;
+	struct chase *c = s->c;
+
+	if (st == ST_OK || st == ST_CONFLICT) {
+		if (st == ST_OK) {
+			char d[DATE_FORMAT_LEN];
+
+			date_format(s->day, d);
+			log_info("chase", "midnight snapshot taken day=%s", d);
+		}
+		c->last_snapshot = s->day;
+		c->snapshot_any = true;
+		free(s);
+		pass_snapshot(c);
+		return;
+	}
+	free(s);
+	pass_end(c);
+}
+
+static void snapshot_periods(enum status st, const struct snapshot_period *p, int n, void *arg)
+{
+	struct snap *s = arg;
+	struct snapshot_delay *d;
+	int k = 0;
+
+	if (st != ST_OK) {
+		pass_end(s->c);
+		free(s);
+		return;
+	}
+	d = xcalloc((size_t)n + 1, sizeof *d);
+	for (int i = 0; i < n; i++) {
+		struct readiness r = {p[i].ready_at, p[i].withdrawn_at, p[i].left_at};
+		int32_t first;
+
+		if (!delay_counts_on(&r, s->day))
+			continue;
+		first = london_date(r.ready_at - 1);
+		d[k].p = &p[i];
+		d[k].days = delay_days(&r, 1, first, s->day);
+		if (p[i].delay_id[0] == '\0')
+			store_new_id(d[k].new_id);
+		k++;
+	}
+	store_snapshot_take(s->c->app->db, s->day, london_snapshot(s->day), d, k, snapshot_taken,
+	                    s);
+	free(d);
+}
+
+/* Take the next missing snapshot, or go on to chasing. */
+static void pass_snapshot(struct chase *c)
+{
+	int32_t yesterday = london_date(c->pass_now) - 1;
+	struct snap *s;
+
+	if (c->snapshot_any && c->last_snapshot >= yesterday) {
+		pass_due(c);
+		return;
+	}
+	s = xmalloc(sizeof *s);
+	s->c = c;
+	s->day = c->snapshot_any && c->last_snapshot >= yesterday - SNAPSHOT_BACKFILL
+	             ? c->last_snapshot + 1
+	             : yesterday;
+	store_snapshot_periods(c->app->db, london_snapshot(s->day), snapshot_periods, s);
+}
+
+static void snapshot_last(enum status st, int32_t day, bool any, void *arg)
+{
+	struct chase *c = arg;
+
+	if (st != ST_OK) {
+		pass_end(c);
+		return;
+	}
+	c->snapshot_known = true;
+	c->snapshot_any = any;
+	c->last_snapshot = day;
+	pass_snapshot(c);
+}
+
+void chase_tick(struct chase *c)
+{
+	int64_t now;
+
+	if (c->busy)
+		return;
+	now = app_now(c->app);
+	if (!c->poked && c->snapshot_known && (c->next_wake == 0 || now < c->next_wake) &&
+	    london_date(now) - 1 <= c->last_snapshot && mono_s() - c->last_pass < CHASE_RECHECK)
+		return;
+	c->poked = false;
+	c->busy = true;
+	c->pass_now = now;
+	if (!c->snapshot_known)
+		store_snapshot_last(c->app->db, snapshot_last, c);
+	else
+		pass_snapshot(c);
+}
+
+void chase_poke(struct chase *c)
+{
+	c->poked = true;
+}
+
+struct chase *chase_new(struct app *app)
+{
+	struct chase *c = xcalloc(1, sizeof *c);
+	char id[37];
+
+	c->app = app;
+	store_new_id(id);
+	snprintf(c->process, sizeof c->process, "pid%ld-%.8s", (long)getpid(), id);
+	return c;
+}
+
+void chase_free(struct chase *c)
+{
+	free(c);
+}
