@@ -1,0 +1,393 @@
+/*
+ * common.js - what every carebridge page shares: the API client (session
+ * cookie, JSON errors), the signed-in user, the header, the live stream with
+ * its "live / reconnecting" indicator, and small DOM and date helpers.
+ *
+ * Pages never put a patient identifier in the URL: selected episodes live in
+ * script state only.  No inline script or style anywhere (the pages carry a
+ * strict Content-Security-Policy).
+ */
+"use strict";
+
+const CB = (function () {
+	const HOME = {
+		nurse: "/ward",
+		ot: "/ward",
+		physio: "/ward",
+		social_worker: "/queue",
+		bed_manager: "/dashboard",
+		admin: "/dashboard",
+	};
+
+	const DISCIPLINES = {
+		ward: "Ward",
+		social_work: "SW",
+		ot: "OT",
+		physio: "PT",
+	};
+
+	const REASONS = {
+		A: "Awaiting completion of assessment",
+		B: "Awaiting public funding",
+		C: "Awaiting further non-acute NHS care",
+		Di: "Awaiting residential home placement",
+		Dii: "Awaiting nursing home placement",
+		E: "Awaiting care package in own home",
+		F: "Awaiting community equipment and adaptations",
+		G: "Patient or family choice",
+		H: "Disputes",
+		I: "Housing (not covered by the Care Act)",
+	};
+
+	const ATTRIBUTIONS = { NHS: "NHS", social_care: "Social care", both: "Both" };
+
+	/* Every event type the pages react to (named SSE events need one listener each). */
+	const EVENT_TYPES = [
+		"episode.admitted", "episode.updated", "episode.ready", "episode.not_ready",
+		"episode.transferred", "episode.discharged", "episode.cancelled",
+		"task.created", "task.updated", "task.overdue",
+		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
+		"delay.opened", "delay.updated", "delay.closed", "delay.set", "delay.changed",
+	];
+
+	/*
+	 * One API call.  Resolves to {ok, status, data, error}: error is the
+	 * server's {code, message, field} or a network message; never rejects.
+	 */
+	async function api(method, path, body, headers) {
+		const init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+		if (body !== undefined) {
+			init.headers["Content-Type"] = "application/json";
+			init.body = JSON.stringify(body);
+		}
+		Object.assign(init.headers, headers || {});
+		let res;
+		try {
+			res = await fetch(path, init);
+		} catch (e) {
+			return { ok: false, status: 0, data: null, error: { code: "network", message: "could not reach the server", field: null } };
+		}
+		let data = null;
+		const type = res.headers.get("Content-Type") || "";
+		if (res.status !== 204 && type.indexOf("json") >= 0) {
+			try {
+				data = await res.json();
+			} catch (e) {
+				data = null;
+			}
+		}
+		if (res.status === 401 && path !== "/api/v1/session" && path !== "/api/v1/me") {
+			location.assign("/login");
+		}
+		const error = res.ok ? null : (data && data.error) || { code: "http", message: "the server answered " + res.status, field: null };
+		return { ok: res.ok, status: res.status, data: data, error: error, headers: res.headers };
+	}
+
+	/* Every item of a paged list endpoint (limit at most 500). */
+	async function apiAll(path, max) {
+		const items = [];
+		const sep = path.indexOf("?") >= 0 ? "&" : "?";
+		for (let offset = 0; ; offset += 500) {
+			const r = await api("GET", path + sep + "limit=500&offset=" + offset);
+			if (!r.ok)
+				return r;
+			const page = (r.data && r.data.items) || [];
+			items.push.apply(items, page);
+			const total = r.data && typeof r.data.total === "number" ? r.data.total : items.length;
+			if (page.length === 0 || items.length >= total || items.length >= (max || 100000))
+				break;
+		}
+		return { ok: true, status: 200, data: { items: items }, error: null };
+	}
+
+	/* Run fn over items with at most n in flight. */
+	async function pool(items, n, fn) {
+		let next = 0;
+		async function worker() {
+			while (next < items.length) {
+				const i = next++;
+				await fn(items[i], i);
+			}
+		}
+		const workers = [];
+		for (let i = 0; i < Math.min(n, items.length); i++)
+			workers.push(worker());
+		await Promise.all(workers);
+	}
+
+	/* Create an element: el("td", {class: "num", text: "3"}, child...). */
+	function el(tag, attrs) {
+		const e = document.createElement(tag);
+		for (const k in attrs || {}) {
+			const v = attrs[k];
+			if (v === undefined || v === null || v === false)
+				continue;
+			if (k === "text")
+				e.textContent = v;
+			else if (k === "class")
+				e.className = v;
+			else if (k.slice(0, 2) === "on")
+				e.addEventListener(k.slice(2), v);
+			else if (v === true)
+				e.setAttribute(k, "");
+			else
+				e.setAttribute(k, String(v));
+		}
+		for (let i = 2; i < arguments.length; i++) {
+			const c = arguments[i];
+			if (c === null || c === undefined || c === false)
+				continue;
+			e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+		}
+		return e;
+	}
+
+	function $(id) {
+		return document.getElementById(id);
+	}
+
+	function clear(node) {
+		while (node.firstChild)
+			node.removeChild(node.firstChild);
+	}
+
+	/* ---- dates (the trust's clock is Europe/London) ---------------------------------- */
+	const londonFmt = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit" });
+	const showFmt = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", day: "numeric", month: "short" });
+	const showTimeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
+	/* "YYYY-MM-DD" of an instant in London. */
+	function londonDate(d) {
+		return londonFmt.format(d || new Date());
+	}
+
+	/* Days between two "YYYY-MM-DD" dates (b - a). */
+	function dayDiff(a, b) {
+		return Math.round((Date.parse(b + "T00:00:00Z") - Date.parse(a + "T00:00:00Z")) / 86400000);
+	}
+
+	function addDays(ymd, n) {
+		return new Date(Date.parse(ymd + "T00:00:00Z") + n * 86400000).toISOString().slice(0, 10);
+	}
+
+	function showDate(ymd) {
+		if (!ymd)
+			return "—";
+		return showFmt.format(new Date(ymd + "T12:00:00Z"));
+	}
+
+	function showTime(iso) {
+		if (!iso)
+			return "—";
+		return showTimeFmt.format(new Date(iso));
+	}
+
+	/* Whole days since an instant, counted in London dates. */
+	function daysSince(iso) {
+		if (!iso)
+			return 0;
+		return dayDiff(londonDate(new Date(iso)), londonDate());
+	}
+
+	/* An instant as the API writes it (RFC 3339, whole seconds, UTC). */
+	function isoNow(d) {
+		return (d || new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+	}
+
+	/*
+	 * Delayed days of a delay: the midnights counted from opened_at (the first
+	 * one) up to closed_at or now; the server's "days" when it gives one.
+	 */
+	function delayDays(delay) {
+		if (!delay)
+			return 0;
+		if (typeof delay.days === "number")
+			return delay.days;
+		if (!delay.opened_at)
+			return 0;
+		const first = londonDate(new Date(Date.parse(delay.opened_at) - 1000));
+		const end = delay.closed_at ? new Date(delay.closed_at) : new Date();
+		const last = londonDate(new Date(end.getTime() - 1000));
+		return Math.max(0, dayDiff(first, last) + (delay.closed_at ? 1 : 0));
+	}
+
+	/* ---- NHS number (DOMAIN.md: modulus 11) ------------------------------------------ */
+	function nhsDigits(s) {
+		return String(s || "").replace(/[\s-]/g, "");
+	}
+
+	function nhsValid(s) {
+		const d = nhsDigits(s);
+		if (!/^[0-9]{10}$/.test(d))
+			return false;
+		let sum = 0;
+		for (let i = 0; i < 9; i++)
+			sum += Number(d[i]) * (10 - i);
+		let check = 11 - (sum % 11);
+		if (check === 11)
+			check = 0;
+		if (check === 10)
+			return false;
+		return check === Number(d[9]);
+	}
+
+	function nhsShow(s) {
+		const d = nhsDigits(s);
+		return d.length === 10 ? d.slice(0, 3) + " " + d.slice(3, 6) + " " + d.slice(6) : d;
+	}
+
+	function patientName(p) {
+		if (!p)
+			return "—";
+		return (p.family_name || "").toUpperCase() + ", " + (p.given_name || "");
+	}
+
+	/* ---- the signed-in user ---------------------------------------------------------- */
+
+	/*
+	 * Who is signed in; sends anyone else to /login, and a user whose role
+	 * has no business on this page to their own home.
+	 */
+	async function requireUser(roles) {
+		const r = await api("GET", "/api/v1/me");
+		if (!r.ok) {
+			location.replace("/login");
+			return new Promise(function () {});
+		}
+		const me = r.data;
+		if (roles && roles.indexOf(me.role) < 0) {
+			location.replace(HOME[me.role] || "/login");
+			return new Promise(function () {});
+		}
+		const who = $("who");
+		if (who)
+			who.textContent = me.name + " (" + me.role.replace("_", " ") + ")";
+		const out = $("logout");
+		if (out) {
+			out.addEventListener("click", async function () {
+				await api("DELETE", "/api/v1/session");
+				location.assign("/login");
+			});
+		}
+		return me;
+	}
+
+	/*
+	 * The live stream.  EventSource sends the cookie and, after a dropped
+	 * connection, Last-Event-ID by itself; when it gives up (the server
+	 * answered an error, for example while restarting) a new one resumes with
+	 * ?since=<last id>.  A "reset" event means the server cannot replay the
+	 * gap: the page reloads its data.
+	 *
+	 *   query: "ward=A&types=..." ; onEvent(type, payload, id) ; onReset()
+	 */
+	function Live(query, onEvent, onReset) {
+		this.query = query;
+		this.onEvent = onEvent;
+		this.onReset = onReset;
+		this.lastId = null;
+		this.es = null;
+		this.backoff = 500;
+		this.timer = null;
+		this.indicator = $("live");
+		this.state = "";
+		this.open();
+	}
+
+	Live.prototype.show = function (state) {
+		if (this.state === state || !this.indicator)
+			return;
+		this.state = state;
+		this.indicator.className = "live is-" + state;
+		this.indicator.textContent = state === "live" ? "Live" : state === "reconnecting" ? "Reconnecting…" : "Connecting…";
+		this.indicator.setAttribute("data-state", state);
+	};
+
+	Live.prototype.open = function () {
+		const self = this;
+		let url = "/api/v1/stream" + (this.query ? "?" + this.query : "");
+		if (this.lastId !== null)
+			url += (this.query ? "&" : "?") + "since=" + encodeURIComponent(this.lastId);
+		const es = new EventSource(url, { withCredentials: true });
+		this.es = es;
+		this.show(this.lastId === null && this.state === "" ? "connecting" : this.state || "connecting");
+		es.onopen = function () {
+			self.backoff = 500;
+			self.show("live");
+		};
+		es.onerror = function () {
+			if (self.es !== es)
+				return;
+			self.show("reconnecting");
+			if (es.readyState === EventSource.CLOSED) {
+				/* the browser gave up: start again ourselves, from the last id seen */
+				es.close();
+				clearTimeout(self.timer);
+				self.timer = setTimeout(function () { self.open(); }, self.backoff);
+				self.backoff = Math.min(self.backoff * 2, 10000);
+			}
+		};
+		const handler = function (ev) {
+			if (ev.lastEventId)
+				self.lastId = ev.lastEventId;
+			let payload = null;
+			try {
+				payload = JSON.parse(ev.data);
+			} catch (e) {
+				return;
+			}
+			self.onEvent(ev.type, payload, ev.lastEventId);
+		};
+		for (const t of EVENT_TYPES)
+			es.addEventListener(t, handler);
+		es.addEventListener("message", handler);
+		es.addEventListener("reset", function (ev) {
+			try {
+				const d = JSON.parse(ev.data);
+				if (d && d.last_id !== undefined)
+					self.lastId = String(d.last_id);
+			} catch (e) {
+				/* keep the last id */
+			}
+			if (self.onReset)
+				self.onReset();
+		});
+	};
+
+	/* Call fn at most once per ms milliseconds (trailing), in an animation frame. */
+	function throttle(fn, ms) {
+		let pending = false;
+		let last = 0;
+		return function () {
+			if (pending)
+				return;
+			pending = true;
+			const wait = Math.max(0, last + ms - performance.now());
+			setTimeout(function () {
+				requestAnimationFrame(function () {
+					pending = false;
+					last = performance.now();
+					fn();
+				});
+			}, wait);
+		};
+	}
+
+	/* Show or clear a message in a region (role=status/alert set in the HTML). */
+	function say(node, text, kind) {
+		if (!node)
+			return;
+		node.textContent = text || "";
+		node.className = text ? "message " + (kind || "info") : "";
+		node.hidden = !text;
+	}
+
+	return {
+		HOME: HOME, DISCIPLINES: DISCIPLINES, REASONS: REASONS, ATTRIBUTIONS: ATTRIBUTIONS,
+		api: api, apiAll: apiAll, pool: pool, el: el, $: $, clear: clear,
+		londonDate: londonDate, dayDiff: dayDiff, addDays: addDays, showDate: showDate,
+		showTime: showTime, daysSince: daysSince, isoNow: isoNow, delayDays: delayDays,
+		nhsValid: nhsValid, nhsDigits: nhsDigits, nhsShow: nhsShow, patientName: patientName,
+		requireUser: requireUser, Live: Live, throttle: throttle, say: say,
+	};
+})();
