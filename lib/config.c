@@ -75,6 +75,42 @@ const struct config_entry config_table[] = {
      NULL, 0, "event streams one serve process accepts"},
     {"stream", "event_retention", CONFIG_DURATION, OFF(event_retention_ms), "7d", 1 * HOUR,
      3650 * DAY, NULL, 0, "how long events stay in the database for replay; older ids get reset"},
+    {"stream", "webhook_timeout", CONFIG_DURATION, OFF(webhook_timeout_ms), "10s", 1 * SEC, 5 * MIN,
+     NULL, 0, "a webhook delivery fails when the receiver is silent this long (connecting too)"},
+    {"stream", "webhook_max_backoff", CONFIG_DURATION, OFF(webhook_max_backoff_ms), "60s", 1 * SEC,
+     1 * HOUR, NULL, 0,
+     "longest wait between retries of a failed webhook delivery (doubling from 1s)"},
+    {"stream", "webhook_lease", CONFIG_DURATION, OFF(webhook_lease_ms), "30s", 3 * SEC, 10 * MIN,
+     NULL, 0, "a webhook is delivered by one process, which renews this lease every second"},
+    {"chase", "chase_first_after", CONFIG_DURATION, OFF(chase_first_after_ms), "0s", 0, 30 * DAY,
+     NULL, 0, "how long a task may be overdue before it is first chased"},
+    {"chase", "chase_repeat", CONFIG_DURATION, OFF(chase_repeat_ms), "4h", 1 * MIN, 30 * DAY, NULL,
+     0, "how often a chase repeats at the same level"},
+    {"chase", "chase_level2_after", CONFIG_DURATION, OFF(chase_level2_after_ms), "8h", 1 * MIN,
+     60 * DAY, NULL, 0, "overdue this long: escalate to the discipline's team lead (level 2)"},
+    {"chase", "chase_level3_after", CONFIG_DURATION, OFF(chase_level3_after_ms), "24h", 1 * MIN,
+     90 * DAY, NULL, 0, "overdue this long: escalate to the bed manager (level 3)"},
+    {"chase", "assessment_chase_after", CONFIG_DURATION, OFF(assessment_chase_after_ms), "24h",
+     1 * MIN, 30 * DAY, NULL, 0,
+     "an assessment still unclaimed this long after admission is chased to social work"},
+    {"chase", "delay_reason_chase_after", CONFIG_DURATION, OFF(delay_reason_chase_after_ms), "4h",
+     1 * MIN, 30 * DAY, NULL, 0, "a delay still without a reason this long is chased"},
+    {"chase", "test_clock_file", CONFIG_STRING, OFF(test_clock_file), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD,
+     "TESTS ONLY: carebridge reads its clock from this file (an RFC 3339 instant), each second"},
+    {"hl7", "mllp_listen_addr", CONFIG_STRING, OFF(mllp_listen_addr), "127.0.0.1", 0, 0, NULL,
+     CONFIG_NO_RELOAD, "IP address the HL7 v2 (MLLP) listener binds to"},
+    {"hl7", "mllp_port", CONFIG_INT, OFF(mllp_port), "2575", 0, 65535, NULL, CONFIG_NO_RELOAD,
+     "TCP port of the HL7 v2 (MLLP) listener; 0 picks a free port (see mllp_port_file)"},
+    {"hl7", "mllp_port_file", CONFIG_STRING, OFF(mllp_port_file), "", 0, 0, NULL, CONFIG_NO_RELOAD,
+     "if set, serve writes the MLLP port it listens on to this file"},
+    {"hl7", "mllp_allow", CONFIG_STRING, OFF(mllp_allow), "", 0, 0, NULL, CONFIG_NO_RELOAD,
+     "comma-separated IP addresses allowed to connect to the MLLP port; empty = any"},
+    /* no more than HL7_MAX_MESSAGE, the parser's own limit */
+    {"hl7", "mllp_max_message", CONFIG_SIZE, OFF(mllp_max_message), "1MB", 1 * KB, 1 * MB, NULL, 0,
+     "largest HL7 message accepted; a larger frame closes the connection"},
+    {"hl7", "hl7_retention", CONFIG_DURATION, OFF(hl7_retention_ms), "30d", 1 * HOUR, 3650 * DAY,
+     NULL, 0, "how long received HL7 messages and their ACKs are kept"},
     {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,
      "least severe level written: fatal, error, warning, log or debug"},
     {NULL, NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL},
@@ -414,6 +450,22 @@ enum status config_apply_env(struct config *cfg, char *const *envp, struct confi
 	return st;
 }
 
+/* Whether s is empty or a comma-separated list of IP addresses (spaces allowed). */
+static bool allow_list_is_valid(const char *s)
+{
+	char *copy = xstrdup(s), *save = NULL;
+	unsigned char buf[16];
+	bool ok = true;
+
+	for (char *item = strtok_r(copy, ",", &save); item != NULL && ok;
+	     item = strtok_r(NULL, ",", &save)) {
+		item = trim(item);
+		ok = inet_pton(AF_INET, item, buf) == 1 || inet_pton(AF_INET6, item, buf) == 1;
+	}
+	free(copy);
+	return ok;
+}
+
 enum status config_validate(const struct config *cfg, struct config_errors *errs)
 {
 	unsigned char buf[16];
@@ -427,6 +479,22 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	}
 	if (cfg->sse_heartbeat_ms >= cfg->http_timeout_ms) {
 		errs_add(errs, "setting \"sse_heartbeat\": must be shorter than http_timeout");
+		st = ST_INVALID;
+	}
+	if (!(cfg->chase_level2_after_ms < cfg->chase_level3_after_ms)) {
+		errs_add(errs,
+		         "setting \"chase_level3_after\": must be longer than chase_level2_after");
+		st = ST_INVALID;
+	}
+	if (inet_pton(AF_INET, cfg->mllp_listen_addr, buf) != 1 &&
+	    inet_pton(AF_INET6, cfg->mllp_listen_addr, buf) != 1) {
+		errs_add(errs, "setting \"mllp_listen_addr\": \"%s\" is not an IP address",
+		         cfg->mllp_listen_addr);
+		st = ST_INVALID;
+	}
+	if (!allow_list_is_valid(cfg->mllp_allow)) {
+		errs_add(errs,
+		         "setting \"mllp_allow\": not a comma-separated list of IP addresses");
 		st = ST_INVALID;
 	}
 	if (cfg->database_url[0] == '\0') {

@@ -43,6 +43,25 @@ struct config {
 	int64_t sse_max_buffer;     /* unsent bytes after which a subscriber is dropped */
 	int sse_max_subscribers;    /* streams per process */
 	int64_t event_retention_ms; /* how long events stay in the table for replay */
+	/* [stream], outbound webhooks */
+	int64_t webhook_timeout_ms;     /* limit of one webhook delivery (connect to reply) */
+	int64_t webhook_max_backoff_ms; /* longest wait between retries of a failed delivery */
+	int64_t webhook_lease_ms;       /* how long a process holds a webhook without renewing */
+	/* [chase] */
+	int64_t chase_first_after_ms;        /* overdue this long before the first chase */
+	int64_t chase_repeat_ms;             /* between chases at one level */
+	int64_t chase_level2_after_ms;       /* overdue this long: escalate to the team lead */
+	int64_t chase_level3_after_ms;       /* overdue this long: escalate to the bed manager */
+	int64_t assessment_chase_after_ms;   /* an unclaimed assessment is chased after this */
+	int64_t delay_reason_chase_after_ms; /* a delay without a reason is chased after this */
+	char *test_clock_file;               /* tests only: read "now" from this file */
+	/* [hl7] */
+	char *mllp_listen_addr;   /* MLLP (HL7 v2) listen address */
+	int mllp_port;            /* MLLP port; 0 = any free port (tests) */
+	char *mllp_port_file;     /* where serve writes its real MLLP port ("" = nowhere) */
+	char *mllp_allow;         /* comma-separated client IP addresses; "" = any */
+	int64_t mllp_max_message; /* largest HL7 message accepted, bytes */
+	int64_t hl7_retention_ms; /* how long received HL7 messages are kept */
 	/* [log] */
 	char *log_level; /* fatal, error, warning, log, debug */
 };

@@ -17,6 +17,9 @@ extern const struct route admin_routes[];
 extern const struct route audit_routes[];
 extern const struct route stream_routes[];
 extern const struct route webhook_routes[];
+extern const struct route hl7_routes[];
+extern const struct route delay_routes[];
+extern const struct route static_routes[];
 
 /* Every table above, ending with NULL. */
 extern const struct route *const api_route_tables[];

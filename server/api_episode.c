@@ -27,11 +27,6 @@
 #include "store_episode.h"
 #include "xmalloc.h"
 
-int64_t app_now(const struct app *app)
-{
-	return (int64_t)time(NULL) + app->clock_offset;
-}
-
 /* Reply with stored JSON text (already a complete body). */
 static void reply_text_json(struct http_req *r, int code, const char *json)
 {

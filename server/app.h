@@ -18,7 +18,9 @@ struct metrics;
 struct work;
 struct hub;
 struct listen;
+struct mllp;
 struct webhooks;
+struct chase;
 struct work;
 
 struct app {
@@ -31,6 +33,8 @@ struct app {
 	struct hub *hub;           /* live event stream subscribers */
 	struct listen *listen;     /* LISTEN connection for outbox notifications */
 	struct webhooks *webhooks; /* outbound webhook delivery */
+	struct mllp *mllp;         /* the HL7 v2 (MLLP) listener */
+	struct chase *chase;       /* overdue work, escalation, midnight snapshots */
 	int migration_latest;      /* highest migration version in this binary */
 	bool shutting_down;        /* SIGTERM/SIGINT seen: refuse new work */
 	int64_t clock_offset;      /* seconds added to the wall clock (test clock) */
@@ -39,5 +43,11 @@ struct app {
 
 /* The wall clock in Unix seconds, as carebridge sees it (a test clock may shift it). */
 int64_t app_now(const struct app *app);
+
+/*
+ * With test_clock_file set, re-read "now" (RFC 3339) from that file and keep
+ * the clock running from there; called at start and every tick.
+ */
+void app_clock_refresh(struct app *app);
 
 #endif

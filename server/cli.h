@@ -18,6 +18,9 @@ const char *cli_default_config_path(void);
 /* carebridge user add|list|disable|password|token issue|token revoke */
 int cmd_user(int argc, char **argv);
 
+/* carebridge report delays */
+int cmd_report(int argc, char **argv);
+
 /* carebridge ward add */
 int cmd_ward(int argc, char **argv);
 

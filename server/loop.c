@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -27,7 +28,9 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "mllp.h"
 #include "store_migrate.h"
+#include "chase.h"
 #include "hub.h"
 #include "listen.h"
 #include "webhook.h"
@@ -45,7 +48,71 @@ struct loop {
 	struct event *ev_tick;          /* the 1 s tick; owned */
 	struct event *ev_drain;         /* checks shutdown progress every 50 ms; owned */
 	struct timespec drain_deadline; /* when shutdown stops waiting */
+	struct event *ev_probe;         /* the loop-lag probe, every 100 ms; owned */
+	int64_t probe_due_us;           /* when the probe should have fired */
+	uint64_t lag_buckets[7];        /* probe lateness histogram (see lag_bounds) */
+	double lag_sum;                 /* seconds */
+	uint64_t lag_count;             /* samples */
+	double lag_max;                 /* worst lateness seen, seconds */
 };
+
+#define PROBE_US 100000
+static const double lag_bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 1.0};
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * The loop-lag probe: a 100 ms timer that measures how late it fires.  A
+ * blocked or overloaded loop shows here (carebridge_loop_lag_seconds).
+ */
+static void probe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *l = arg;
+	int64_t now = mono_us();
+	double lag = (double)(now - l->probe_due_us) / 1e6;
+	size_t b;
+
+	if (lag < 0)
+		lag = 0;
+	for (b = 0; b < 6 && lag > lag_bounds[b]; b++)
+		;
+	l->lag_buckets[b]++;
+	l->lag_sum += lag;
+	l->lag_count++;
+	if (lag > l->lag_max)
+		l->lag_max = lag;
+	l->probe_due_us = now + PROBE_US;
+}
+
+static void lag_report(struct evbuffer *out, void *arg)
+{
+	struct loop *l = arg;
+	uint64_t cum = 0;
+
+	evbuffer_add_printf(out, "# HELP carebridge_loop_lag_seconds How late a 100 ms timer "
+	                         "fires: the event loop's latency.\n"
+	                         "# TYPE carebridge_loop_lag_seconds histogram\n");
+	for (size_t b = 0; b < 6; b++) {
+		cum += l->lag_buckets[b];
+		evbuffer_add_printf(out,
+		                    "carebridge_loop_lag_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+		                    lag_bounds[b], cum);
+	}
+	evbuffer_add_printf(out,
+	                    "carebridge_loop_lag_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+	                    "carebridge_loop_lag_seconds_sum %.6f\n"
+	                    "carebridge_loop_lag_seconds_count %" PRIu64 "\n"
+	                    "# HELP carebridge_loop_lag_max_seconds Worst loop lag since start.\n"
+	                    "# TYPE carebridge_loop_lag_max_seconds gauge\n"
+	                    "carebridge_loop_lag_max_seconds %.6f\n",
+	                    l->lag_count, l->lag_sum, l->lag_count, l->lag_max);
+}
 
 /* The outbox has news (LISTEN notification or reconnect): tell its readers. */
 static void loop_poke(void *arg)
@@ -54,6 +121,7 @@ static void loop_poke(void *arg)
 
 	hub_poke(app->hub);
 	webhooks_poke(app->webhooks);
+	chase_poke(app->chase);
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -64,6 +132,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	listen_tick(l->app.listen);
 	hub_tick(l->app.hub);
 	webhooks_tick(l->app.webhooks);
+	mllp_tick(l->app.mllp);
+	app_clock_refresh(&l->app);
+	chase_tick(l->app.chase);
 }
 
 static bool deadline_passed(const struct timespec *d)
@@ -105,6 +176,7 @@ static void term_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("main", "shutdown requested signal=%d", (int)sig);
 	l->app.shutting_down = true;
 	http_stop_accepting(l->app.http);
+	mllp_stop(l->app.mllp);
 	hub_close_all(l->app.hub);
 	clock_gettime(CLOCK_MONOTONIC, &l->drain_deadline);
 	l->drain_deadline.tv_sec += ms / 1000;
@@ -230,6 +302,10 @@ int loop_serve(struct config *cfg, const char *config_path)
 	l.app.work = work_new(l.app.base, cfg->work_threads, 256);
 	l.app.hub = hub_new(&l.app);
 	l.app.webhooks = webhooks_new(&l.app);
+	l.app.chase = chase_new(&l.app);
+	app_clock_refresh(&l.app);
+	if (cfg->test_clock_file[0] != '\0')
+		log_warning("main", "test clock in use: time is read from test_clock_file");
 	l.app.listen = listen_new(l.app.base, cfg, loop_poke, &l.app);
 	l.app.http = http_new(&l.app);
 	if (l.app.http == NULL) {
@@ -243,6 +319,12 @@ int loop_serve(struct config *cfg, const char *config_path)
 		rc = 1;
 		goto out;
 	}
+	/* HL7 v2 over MLLP, once the HTTP port file exists */
+	l.app.mllp = mllp_new(&l.app);
+	if (l.app.mllp == NULL) {
+		rc = 1;
+		goto out;
+	}
 	l.ev_term = evsignal_new(l.app.base, SIGTERM, term_cb, &l);
 	l.ev_int = evsignal_new(l.app.base, SIGINT, term_cb, &l);
 	l.ev_hup = evsignal_new(l.app.base, SIGHUP, hup_cb, &l);
@@ -251,6 +333,14 @@ int loop_serve(struct config *cfg, const char *config_path)
 	event_add(l.ev_int, NULL);
 	event_add(l.ev_hup, NULL);
 	event_add(l.ev_tick, &second);
+	{
+		struct timeval probe = {0, PROBE_US};
+
+		l.ev_probe = event_new(l.app.base, -1, EV_PERSIST, probe_cb, &l);
+		l.probe_due_us = mono_us() + PROBE_US;
+		event_add(l.ev_probe, &probe);
+		metrics_add_reporter(l.app.metrics, lag_report, &l);
+	}
 	log_info("main", "listening addr=%s port=%d schema=%d", l.app.cfg->listen_addr,
 	         http_port(l.app.http), l.app.migration_latest);
 
@@ -264,8 +354,11 @@ out:
 		hub_close_all(l.app.hub);
 	listen_free(l.app.listen);
 	work_free(l.app.work);
+	/* MLLP connections close before the pool: their jobs then finish detached */
+	mllp_free(l.app.mllp);
 	db_free(l.app.db);
 	webhooks_free(l.app.webhooks);
+	chase_free(l.app.chase);
 	hub_free(l.app.hub);
 	http_free(l.app.http);
 	if (l.ev_term != NULL) {
@@ -276,6 +369,8 @@ out:
 	}
 	if (l.ev_drain != NULL)
 		event_free(l.ev_drain);
+	if (l.ev_probe != NULL)
+		event_free(l.ev_probe);
 	metrics_free(l.app.metrics);
 	event_base_free(l.app.base);
 	libevent_global_shutdown();

@@ -114,9 +114,10 @@ static int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 	                                     {"port-file", required_argument, NULL, 'p'},
+	                                     {"mllp-port-file", required_argument, NULL, 'm'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *path = cli_default_config_path(), *port_file = NULL;
+	const char *path = cli_default_config_path(), *port_file = NULL, *mllp_port_file = NULL;
 	struct config *cfg = xcalloc(1, sizeof *cfg);
 	int c;
 
@@ -128,9 +129,13 @@ static int cmd_serve(int argc, char **argv)
 		case 'p':
 			port_file = optarg;
 			break;
+		case 'm':
+			mllp_port_file = optarg;
+			break;
 		case 'h':
 			printf(
-			    "usage: carebridge serve [-c FILE] [--port-file FILE]\n"
+			    "usage: carebridge serve [-c FILE] [--port-file FILE] "
+			    "[--mllp-port-file FILE]\n"
 			    "\n"
 			    "Run the daemon: the HTTP API and pages, the live event stream and\n"
 			    "the timers.  Stops gracefully on SIGTERM or SIGINT; SIGHUP re-reads\n"
@@ -138,7 +143,10 @@ static int cmd_serve(int argc, char **argv)
 			    "\n"
 			    "  -c, --config FILE   configuration file (default "
 			    "$CAREBRIDGE_CONFIG)\n"
-			    "  --port-file FILE    write the HTTP port listened on to FILE\n");
+			    "  --port-file FILE    write the HTTP port listened on to FILE\n"
+			    "  --mllp-port-file FILE\n"
+			    "                      write the HL7 (MLLP) port listened on to "
+			    "FILE\n");
 			free(cfg);
 			return 0;
 		default:
@@ -154,6 +162,10 @@ static int cmd_serve(int argc, char **argv)
 	if (port_file != NULL) {
 		free(cfg->port_file);
 		cfg->port_file = xstrdup(port_file);
+	}
+	if (mllp_port_file != NULL) {
+		free(cfg->mllp_port_file);
+		cfg->mllp_port_file = xstrdup(mllp_port_file);
 	}
 	log_set_level_name(cfg->log_level);
 	return loop_serve(cfg, path);
@@ -264,6 +276,8 @@ int main(int argc, char **argv)
 		return cmd_check_config(argc, argv);
 	if (strcmp(cmd, "user") == 0)
 		return cmd_user(argc, argv);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc, argv);
 	if (strcmp(cmd, "ward") == 0)
 		return cmd_ward(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -119,6 +119,19 @@ static const char SQL_EPISODE_UPDATE[] =
     " SELECT cb_expect(count(*) = 1, 'CB412',"
     " 'episode was changed by someone else; reload it and try again') FROM u";
 
+/* Closes the open delay of episode $1 at $2 (discharge, or readiness withdrawn). */
+static const char SQL_DELAY_CLOSE[] =
+    "UPDATE delays SET closed_at = to_timestamp($2::double precision), updated_at = now(),"
+    " version = version + 1 WHERE episode_id = $1::uuid AND closed_at IS NULL";
+
+/* delay.closed events for the delays this transaction closed (updated_at = now()). */
+static const char SQL_DELAY_CLOSED_EVENTS[] =
+    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT 'delay.closed', e.ward, e.id, NULL, cb_delay_json(d)"
+    "  || jsonb_build_object('ward', e.ward)"
+    " FROM delays d JOIN episodes e ON e.id = d.episode_id"
+    " WHERE d.episode_id = $1::uuid AND d.closed_at IS NOT NULL AND d.updated_at = now()";
+
 /* Readiness history: a new period, a moved start, or a withdrawal. */
 static const char SQL_READINESS_START[] = "INSERT INTO readiness (episode_id, ready_at)"
 					  " VALUES ($1::uuid, to_timestamp($2::double precision))";
@@ -126,7 +139,7 @@ static const char SQL_READINESS_MOVE[] =
     "UPDATE readiness SET ready_at = to_timestamp($2::double precision)"
     " WHERE episode_id = $1::uuid AND withdrawn_at IS NULL";
 static const char SQL_READINESS_WITHDRAW[] =
-    "UPDATE readiness SET withdrawn_at = greatest(now(), ready_at)"
+    "UPDATE readiness SET withdrawn_at = greatest(to_timestamp($2::double precision), ready_at)"
     " WHERE episode_id = $1::uuid AND withdrawn_at IS NULL";
 
 typedef void any_fn(void);
@@ -246,6 +259,14 @@ void store_admission_commit(struct db *db, const struct admission *a,
                             const struct planned_task *tasks, size_t ntasks,
                             const struct actor *actor, int64_t now, store_json_cb *cb, void *arg)
 {
+	store_admission_commit_with(db, a, tasks, ntasks, actor, now, NULL, NULL, cb, arg);
+}
+
+void store_admission_commit_with(struct db *db, const struct admission *a,
+                                 const struct planned_task *tasks, size_t ntasks,
+                                 const struct actor *actor, int64_t now, store_extra_fn *extra,
+                                 void *extra_arg, store_json_cb *cb, void *arg)
+{
 	struct db_req *req = db_req_new();
 	char patient_id[37], episode_id[37], assessment_id[37], bd[DATE_FORMAT_LEN];
 	char edd[DATE_FORMAT_LEN], admitted[32], pathway[8], opened[32];
@@ -301,6 +322,8 @@ void store_admission_commit(struct db *db, const struct admission *a,
 		db_req_add(req, SQL_ASSESSMENT_INSERT, 3, ass);
 		if (ntasks > 0)
 			db_req_add(req, SQL_TASKS_INSERT, 4, tsk);
+		if (extra != NULL)
+			extra(req, episode_id, extra_arg);
 		store_add_audit(req, actor, "episode.admit", "episode", episode_id, episode_id,
 		                NULL, NULL);
 		if (a->external_id[0] != '\0') {
@@ -404,6 +427,14 @@ void store_episode_change(struct db *db, const struct episode_facts *f,
                           const struct episode_change *c, const struct actor *actor, int64_t now,
                           store_json_cb *cb, void *arg)
 {
+	store_episode_change_with(db, f, c, actor, now, NULL, NULL, cb, arg);
+}
+
+void store_episode_change_with(struct db *db, const struct episode_facts *f,
+                               const struct episode_change *c, const struct actor *actor,
+                               int64_t now, store_extra_fn *extra, void *extra_arg,
+                               store_json_cb *cb, void *arg)
+{
 	struct db_req *req = db_req_new();
 	char version[16], edd[DATE_FORMAT_LEN], pathway[8], ready[32], disc[32];
 	const char *ready_op = c->set_ready ? "set" : c->clear_ready ? "clear" : "keep";
@@ -440,15 +471,33 @@ void store_episode_change(struct db *db, const struct episode_facts *f,
 		if (c->set_ready)
 			db_req_add(req, c->was_ready ? SQL_READINESS_MOVE : SQL_READINESS_START, 2,
 			           rd);
-		else if (c->clear_ready)
-			db_req_add(req, SQL_READINESS_WITHDRAW, 1, one);
+		else if (c->clear_ready) {
+			char nw[32];
+			const char *wd[] = {f->id, nw};
+
+			snprintf(nw, sizeof nw, "%" PRId64, now);
+			db_req_add(req, SQL_READINESS_WITHDRAW, 2, wd);
+		}
+		if (c->clear_ready || c->new_state != NULL) {
+			char at[32];
+			const char *cl[] = {f->id, at};
+
+			snprintf(at, sizeof at, "%" PRId64,
+			         c->new_state != NULL && strcmp(c->new_state, "discharged") == 0
+			             ? c->discharged_at
+			             : now);
+			db_req_add(req, SQL_DELAY_CLOSE, 2, cl);
+		}
 	}
+	if (extra != NULL)
+		extra(req, f->id, extra_arg);
 	store_add_audit(req, actor, c->audit_action, "episode", f->id, f->id, f->json, NULL);
 	store_add_events_lock(req);
 	if (c->new_ward != NULL && strcmp(c->new_ward, f->ward) != 0)
 		store_add_episode_event_at(req, c->event_type, f->id, f->ward);
 	store_add_event(req, c->event_type, "episode", f->id);
+	if (c->clear_ready || c->new_state != NULL)
+		db_req_add(req, SQL_DELAY_CLOSED_EVENTS, 1, one);
 	json_stmt = db_req_add(req, SQL_EPISODE_JSON, 1, one);
-	(void)now;
 	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
 }

@@ -46,6 +46,21 @@ void store_admission_commit(struct db *db, const struct admission *a,
                             const struct planned_task *tasks, size_t ntasks,
                             const struct actor *actor, int64_t now, store_json_cb *cb, void *arg);
 
+/*
+ * Appends a caller's own statements to a write transaction while it is being
+ * built, so that they commit (or fail) with it: the HL7 listener records its
+ * message in the transaction that applies it.  Called once, before the
+ * submitting function returns, with the episode's id; it runs after the
+ * change's own statements and before its audit row and events.
+ */
+typedef void store_extra_fn(struct db_req *req, const char *episode_id, void *arg);
+
+/* As store_admission_commit, with extra statements (extra may be NULL). */
+void store_admission_commit_with(struct db *db, const struct admission *a,
+                                 const struct planned_task *tasks, size_t ntasks,
+                                 const struct actor *actor, int64_t now, store_extra_fn *extra,
+                                 void *extra_arg, store_json_cb *cb, void *arg);
+
 /* The facts about an episode that decisions need. */
 struct episode_facts {
 	char id[37];         /* the episode */
@@ -104,5 +119,11 @@ struct episode_change {
 void store_episode_change(struct db *db, const struct episode_facts *f,
                           const struct episode_change *c, const struct actor *actor, int64_t now,
                           store_json_cb *cb, void *arg);
+
+/* As store_episode_change, with extra statements (extra may be NULL). */
+void store_episode_change_with(struct db *db, const struct episode_facts *f,
+                               const struct episode_change *c, const struct actor *actor,
+                               int64_t now, store_extra_fn *extra, void *extra_arg,
+                               store_json_cb *cb, void *arg);
 
 #endif

@@ -82,7 +82,9 @@ class Daemon:
         env.update({
             "CAREBRIDGE_DATABASE_URL": self.url,
             "CAREBRIDGE_LISTEN_PORT": "0",
+            "CAREBRIDGE_MLLP_PORT": "0",  # HL7: a free port too (see test_hl7.py)
             "CAREBRIDGE_DB_RETRY_INTERVAL": "200ms",
+            "CAREBRIDGE_MLLP_PORT": "0",  # several daemons run at once in the tests
         })
         env.update(self.extra_env)
         if os.path.exists(self.port_file):

@@ -89,14 +89,15 @@ def test_nurse_cannot_subscribe_to_another_ward(daemon, people):
 
 def test_reconnect_with_last_event_id_gets_exactly_the_missed_100(daemon, people):
     ep = admit(daemon, people["nurse_a"], "SA")
-    c = stream(daemon, people["bm"], f"?episode={ep['id']}")
+    q = f"?episode={ep['id']}&types=episode.updated"
+    c = stream(daemon, people["bm"], q)
     patch_bed(daemon, people["nurse_a"], ep["id"], "0")
     assert c.wait_count(1)
     last = c.ids()[-1]
     c.close()
     for i in range(1, 101):
         patch_bed(daemon, people["nurse_a"], ep["id"], str(i))
-    c2 = stream(daemon, people["bm"], f"?episode={ep['id']}", headers={"Last-Event-ID": str(last)})
+    c2 = stream(daemon, people["bm"], q, headers={"Last-Event-ID": str(last)})
     try:
         assert c2.wait_count(100, timeout=10)
         time.sleep(0.3)
@@ -119,7 +120,7 @@ def test_since_query_parameter_and_ring_miss(database, people):
         first = int(database.sql("SELECT max(id) FROM events")[0][0])
         for i in range(40):
             patch_bed(d, people["nurse_a"], ep["id"], f"r{i}")
-        c = stream(d, people["bm"], f"?episode={ep['id']}&since={first}")
+        c = stream(d, people["bm"], f"?episode={ep['id']}&types=episode.updated&since={first}")
         try:
             assert c.wait_count(40)
             assert [json.loads(e[2])["bed"] for e in c.events if e[0]] == [f"r{i}" for i in range(40)]
@@ -166,7 +167,8 @@ def test_write_through_one_process_reaches_subscriber_of_another(database, peopl
 def test_kill_9_and_restart_resumes_without_gap(database, people):
     d = start_daemon(database.url)
     ep = admit(d, people["nurse_a"], "SA")
-    c = stream(d, people["bm"], f"?episode={ep['id']}")
+    q = f"?episode={ep['id']}&types=episode.updated"
+    c = stream(d, people["bm"], q)
     for i in range(5):
         patch_bed(d, people["nurse_a"], ep["id"], f"k{i}")
     assert c.wait_count(5)
@@ -178,7 +180,7 @@ def test_kill_9_and_restart_resumes_without_gap(database, people):
     try:
         for i in range(5, 12):  # writes while the client is away
             patch_bed(d2, people["nurse_a"], ep["id"], f"k{i}")
-        c2 = stream(d2, people["bm"], f"?episode={ep['id']}", headers={"Last-Event-ID": str(last)})
+        c2 = stream(d2, people["bm"], q, headers={"Last-Event-ID": str(last)})
         try:
             assert c2.wait_count(7)
             beds = [json.loads(e[2])["bed"] for e in c2.events if e[0]]
@@ -194,7 +196,7 @@ def test_slow_subscriber_is_dropped_others_keep_receiving(database, people):
     try:
         ep = admit(d, people["nurse_a"], "SA")
         stuck = SSEClient(d.base, "/api/v1/stream", headers=people["bm"].auth, rcvbuf=1024, read=False)
-        good = stream(d, people["bm"], f"?episode={ep['id']}")
+        good = stream(d, people["bm"], f"?episode={ep['id']}&types=episode.updated")
         try:
             n = 0
             deadline = time.monotonic() + 60

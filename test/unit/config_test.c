@@ -173,7 +173,7 @@ static void test_example_file_matches_table(void **state)
 		line[strcspn(line, "\n")] = '\0';
 		if (sscanf(line, "[%63[^]]]", section) == 1)
 			continue;
-		if (sscanf(line, "# %63[a-z_] = %255[^\n]", key, value) != 2)
+		if (sscanf(line, "# %63[a-z_0-9] = %255[^\n]", key, value) != 2)
 			continue;
 		e = config_find(key);
 		if (e == NULL)
