@@ -1,0 +1,642 @@
+"""Issue 3: every role x every /api/v1 endpoint gets the right 2xx/401/403.
+
+One row per (method, path template) of the route tables in server/api_*.c (POST
+/api/v1/session, the public sign-in, is left out), plus a few variants where the
+answer depends on the target (a ward filter, a task's discipline).  Each row has
+a request factory that builds a request which succeeds for an allowed role (fresh
+objects where the call consumes state) and the expected outcome for every caller,
+written out by hand from lib/access.c's table and the handlers' access_check
+calls -- never computed from the code under test:
+
+  anon         no credentials at all                          -> 401
+  bad_token    "Authorization: Bearer <garbage>"              -> 401
+  nurse_own    nurse attached to the episode's ward (WARD)
+  nurse_other  nurse attached to another ward (OTHER) only
+  social_worker, ot, physio, bed_manager, admin
+
+OK means any 2xx; 403 means exactly 403 with error code "forbidden"; 401 means
+exactly 401 with the JSON error shape.  pytest runs each (route, caller) pair as
+its own test.
+"""
+import secrets
+import uuid
+
+import pytest
+import requests
+
+from conftest import admission_body, admit, cli, ensure_ward, make_user, uuid_hex
+
+OK = "ok"
+F = 403
+U = 401
+
+WARD = "AXM1"      # the episodes' ward; nurse_own's ward
+OTHER = "AXM2"     # nurse_other's ward; transfer target
+SECRET = "matrix-webhook-secret-0123456789"
+# a webhook filter no event matches: registrations made here never deliver anything
+HOOK_FILTER = {"wards": ["AXMNOWHERE"]}
+TEMPLATE = {
+    "min_pathway": 1,
+    "max_pathway": 3,
+    "discipline": "physio",
+    "title": "Access matrix template",
+    "anchor": "after_admission",
+    "offset_seconds": 3600,
+    "active": False,   # never planned into anyone's admission
+}
+
+CALLERS = ["anon", "bad_token", "nurse_own", "nurse_other", "social_worker", "ot", "physio",
+           "bed_manager", "admin"]
+
+
+class Req:
+    def __init__(self, method, path, json=None, params=None, auth=None, stream=False):
+        self.method = method
+        self.path = path
+        self.json = json
+        self.params = params
+        self.auth = auth          # headers replacing the caller's own (DELETE /session)
+        self.stream = stream      # SSE: read the status line only
+
+
+class Ctx:
+    """Users and shared objects for the whole module; helpers for fresh ones."""
+
+    def __init__(self, daemon, database):
+        self.d = daemon
+        self.db = database
+        ensure_ward(database, WARD)
+        ensure_ward(database, OTHER)
+        self.users = {
+            "nurse_own": make_user(database, "nurse", wards=[WARD]),
+            "nurse_other": make_user(database, "nurse", wards=[OTHER]),
+            "social_worker": make_user(database, "social_worker"),
+            "ot": make_user(database, "ot"),
+            "physio": make_user(database, "physio"),
+            "bed_manager": make_user(database, "bed_manager"),
+            "admin": make_user(database, "admin"),
+        }
+        # set-up actors, never the caller under test
+        self.setup_nurse = make_user(database, "nurse", wards=[WARD])
+        self.setup_admin = make_user(database, "admin")
+        self.webhooks = []   # created here, deleted at teardown
+        self.pas_codes = []  # mapped here, deleted at teardown
+
+        # the shared episode: reads, PATCH, tasks, its assessment
+        self.ep = self.admit()
+        self.assessment_id = self.ep["assessment"]["id"]
+        self.tasks = {}
+        for disc in ("ward", "social_work", "ot", "physio"):
+            r = self.setup_call("POST", f"/api/v1/episodes/{self.ep['id']}/tasks",
+                                {"discipline": disc, "title": f"Matrix {disc} task"},
+                                self.setup_nurse)
+            self.tasks[disc] = r.json()["id"]
+
+        # an episode with an open delay (a delay opens only at a midnight snapshot,
+        # so the row is put in directly): allowed roles get 200 from PUT .../delay
+        self.delay_ep = self.admit()
+        database.sql(
+            "INSERT INTO delays (id, episode_id, ready_at, opened_at, reason_code, attribution)"
+            f" VALUES ('{uuid.uuid4()}', '{self.delay_ep['id']}',"
+            " now() - interval '2 days', now() - interval '1 day', 'A', 'NHS')")
+
+        # admin objects changed in place
+        self.patch_ward = f"AXP{uuid_hex()[:6]}"
+        self.setup_call("POST", "/api/v1/wards", {"code": self.patch_ward, "name": "Matrix"},
+                        self.setup_admin)
+        self.template_id = self.setup_call("POST", "/api/v1/task-templates", TEMPLATE,
+                                           self.setup_admin).json()["id"]
+        self.pas_get = self.new_mapping()
+        self.pas_put = f"AXMPAS{uuid_hex()[:6]}"
+        self.pas_codes.append(self.pas_put)
+
+    def setup_call(self, method, path, body, user):
+        r = self.d.request(method, path, json=body, headers=user.auth)
+        assert 200 <= r.status_code < 300, f"set-up {method} {path}: {r.status_code} {r.text}"
+        return r
+
+    # ---- fresh objects ----
+
+    def admit(self):
+        return admit(self.d, self.setup_nurse, WARD)
+
+    def new_assessment(self):
+        return self.admit()["assessment"]["id"]
+
+    def claimed_by_social_worker(self):
+        aid = self.new_assessment()
+        self.setup_call("POST", f"/api/v1/assessments/{aid}/claim", None,
+                        self.users["social_worker"])
+        return aid
+
+    def new_ward_code(self):
+        return f"AXN{uuid_hex()[:6]}"
+
+    def new_user_id(self):
+        return self.setup_call("POST", "/api/v1/users",
+                               {"name": f"axm.{uuid_hex()}", "role": "ot"},
+                               self.setup_admin).json()["id"]
+
+    def new_mapping(self):
+        code = f"AXMPAS{uuid_hex()[:6]}"
+        self.setup_call("PUT", f"/api/v1/hl7/ward-map/{code}", {"ward": WARD}, self.setup_admin)
+        self.pas_codes.append(code)
+        return code
+
+    def new_webhook(self):
+        wid = self.setup_call("POST", "/api/v1/webhooks", self.webhook_body(),
+                              self.setup_admin).json()["id"]
+        self.webhooks.append(wid)
+        return wid
+
+    def webhook_body(self):
+        return {"url": f"http://127.0.0.1:9/axm/{uuid_hex()}", "secret": SECRET, **HOOK_FILTER}
+
+    def fresh_token_auth(self, who):
+        """A new API token of caller who (DELETE /session revokes the one used)."""
+        token = cli(self.db, "user", "token", "issue", "--name", self.users[who].name).stdout.strip()
+        return {"Authorization": f"Bearer {token}"}
+
+    def cleanup(self):
+        for wid in self.webhooks:
+            self.d.delete(f"/api/v1/webhooks/{wid}", headers=self.setup_admin.auth)
+        for code in self.pas_codes:
+            self.d.delete(f"/api/v1/hl7/ward-map/{code}", headers=self.setup_admin.auth)
+
+
+# ---- request factories: (ctx, caller) -> Req ------------------------------------------
+
+def f_admission(c, who):
+    return Req("POST", "/api/v1/admissions", admission_body(WARD))
+
+
+def f_episodes_list(c, who):
+    return Req("GET", "/api/v1/episodes")
+
+
+def f_episodes_list_ward(c, who):
+    return Req("GET", "/api/v1/episodes", params={"ward": WARD})
+
+
+def f_episode_get(c, who):
+    return Req("GET", f"/api/v1/episodes/{c.ep['id']}")
+
+
+def f_episode_patch(c, who):
+    return Req("PATCH", f"/api/v1/episodes/{c.ep['id']}", {"bed": "7"})
+
+
+def f_episode_transfer(c, who):
+    return Req("POST", f"/api/v1/episodes/{c.admit()['id']}/transfer", {"ward": OTHER, "bed": "3"})
+
+
+def f_episode_discharge(c, who):
+    return Req("POST", f"/api/v1/episodes/{c.admit()['id']}/discharge", {"destination": "home"})
+
+
+def f_delay_put(c, who):
+    return Req("PUT", f"/api/v1/episodes/{c.delay_ep['id']}/delay",
+               {"reason_code": "A", "attribution": "NHS"})
+
+
+def f_report(c, who):
+    return Req("GET", "/api/v1/reports/delays")
+
+
+def f_tasks_all(c, who):
+    return Req("GET", "/api/v1/tasks")
+
+
+def f_tasks_all_ward(c, who):
+    return Req("GET", "/api/v1/tasks", params={"ward": WARD})
+
+
+def f_tasks_list(c, who):
+    return Req("GET", f"/api/v1/episodes/{c.ep['id']}/tasks")
+
+
+def f_task_create(disc):
+    def f(c, who):
+        return Req("POST", f"/api/v1/episodes/{c.ep['id']}/tasks",
+                   {"discipline": disc, "title": "Matrix created"})
+    return f
+
+
+def f_task_patch(disc):
+    def f(c, who):
+        return Req("PATCH", f"/api/v1/tasks/{c.tasks[disc]}", {"note": f"matrix {who}"})
+    return f
+
+
+def f_assessments_list(c, who):
+    return Req("GET", "/api/v1/assessments")
+
+
+def f_assessments_list_ward(c, who):
+    return Req("GET", "/api/v1/assessments", params={"ward": WARD})
+
+
+def f_assessment_patch(c, who):
+    return Req("PATCH", f"/api/v1/assessments/{c.assessment_id}", {"note": f"matrix {who}"})
+
+
+def f_assessment_claim(c, who):
+    return Req("POST", f"/api/v1/assessments/{c.new_assessment()}/claim")
+
+
+def f_assessment_release(c, who):
+    # claimed by the social_worker caller: theirs to release, refused to everyone else
+    return Req("POST", f"/api/v1/assessments/{c.claimed_by_social_worker()}/release")
+
+
+def f_audit(c, who):
+    return Req("GET", "/api/v1/audit", params={"episode": c.ep["id"]})
+
+
+def f_wards_list(c, who):
+    return Req("GET", "/api/v1/wards")
+
+
+def f_ward_post(c, who):
+    return Req("POST", "/api/v1/wards", {"code": c.new_ward_code(), "name": "Matrix new"})
+
+
+def f_ward_patch(c, who):
+    return Req("PATCH", f"/api/v1/wards/{c.patch_ward}", {"beds": 5})
+
+
+def f_templates_list(c, who):
+    return Req("GET", "/api/v1/task-templates")
+
+
+def f_template_post(c, who):
+    return Req("POST", "/api/v1/task-templates", TEMPLATE)
+
+
+def f_template_patch(c, who):
+    return Req("PATCH", f"/api/v1/task-templates/{c.template_id}",
+               {"title": "Access matrix renamed"})
+
+
+def f_users_list(c, who):
+    return Req("GET", "/api/v1/users")
+
+
+def f_user_post(c, who):
+    return Req("POST", "/api/v1/users", {"name": f"axm.{uuid_hex()}", "role": "physio"})
+
+
+def f_user_disable(c, who):
+    return Req("POST", f"/api/v1/users/{c.new_user_id()}/disable")
+
+
+def f_hl7_messages(c, who):
+    return Req("GET", "/api/v1/hl7/messages")
+
+
+def f_ward_map_list(c, who):
+    return Req("GET", "/api/v1/hl7/ward-map")
+
+
+def f_ward_map_get(c, who):
+    return Req("GET", f"/api/v1/hl7/ward-map/{c.pas_get}")
+
+
+def f_ward_map_put(c, who):
+    return Req("PUT", f"/api/v1/hl7/ward-map/{c.pas_put}", {"ward": WARD})
+
+
+def f_ward_map_delete(c, who):
+    return Req("DELETE", f"/api/v1/hl7/ward-map/{c.new_mapping()}")
+
+
+def f_webhooks_list(c, who):
+    return Req("GET", "/api/v1/webhooks")
+
+
+def f_webhook_post(c, who):
+    return Req("POST", "/api/v1/webhooks", c.webhook_body())
+
+
+def f_webhook_delete(c, who):
+    return Req("DELETE", f"/api/v1/webhooks/{c.new_webhook()}")
+
+
+def f_session_delete(c, who):
+    if who in c.users:
+        return Req("DELETE", "/api/v1/session", auth=c.fresh_token_auth(who))
+    return Req("DELETE", "/api/v1/session")
+
+
+def f_me(c, who):
+    return Req("GET", "/api/v1/me")
+
+
+def f_stream(c, who):
+    return Req("GET", "/api/v1/stream", stream=True)
+
+
+def f_stream_ward(c, who):
+    return Req("GET", "/api/v1/stream", params={"ward": WARD}, stream=True)
+
+
+# ---- the table ------------------------------------------------------------------------
+#
+# (method, path template [variant], factory, expectations).  Every expectation is
+# written out; the rules they come from (lib/access.c):
+#   nurse: episode read/admit/write, task create (any discipline), task update ("ward"
+#     only), events -- all on own wards only
+#   social_worker / ot / physio: episode read anywhere; task create+update of own
+#     discipline; social_worker also assessment claim/update and delay set
+#   bed_manager: episode read, delay set, audit, reports
+#   admin: users, templates, wards (incl. HL7 ward map), webhooks, HL7 read, audit,
+#     reports, episode read
+#   list handlers without a ward filter do no ward check; GET /wards, GET /task-templates,
+#   GET /me and DELETE /session have no access check (any signed-in user).
+
+def row(method, path, factory, *, anon, bad_token, nurse_own, nurse_other, social_worker, ot,
+        physio, bed_manager, admin):
+    return (method, path, factory, {
+        "anon": anon, "bad_token": bad_token, "nurse_own": nurse_own,
+        "nurse_other": nurse_other, "social_worker": social_worker, "ot": ot,
+        "physio": physio, "bed_manager": bed_manager, "admin": admin})
+
+
+TABLE = [
+    # ---- admissions and episodes (server/api_episode.c) ----
+    row("POST", "/api/v1/admissions", f_admission,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("GET", "/api/v1/episodes", f_episodes_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/episodes [?ward=WARD]", f_episodes_list_ward,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/episodes/{id}", f_episode_get,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("PATCH", "/api/v1/episodes/{id}", f_episode_patch,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/episodes/{id}/transfer", f_episode_transfer,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/episodes/{id}/discharge", f_episode_discharge,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    # ---- delays and reports (server/api_delay.c) ----
+    row("PUT", "/api/v1/episodes/{id}/delay", f_delay_put,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=OK, admin=F),
+    row("GET", "/api/v1/reports/delays", f_report,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=OK, admin=OK),
+    # ---- tasks (server/api_task.c) ----
+    row("GET", "/api/v1/tasks", f_tasks_all,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/tasks [?ward=WARD]", f_tasks_all_ward,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/episodes/{id}/tasks", f_tasks_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("POST", "/api/v1/episodes/{id}/tasks [ward]", f_task_create("ward"),
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/episodes/{id}/tasks [social_work]", f_task_create("social_work"),
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/episodes/{id}/tasks [ot]", f_task_create("ot"),
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=OK, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/episodes/{id}/tasks [physio]", f_task_create("physio"),
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=OK,
+        bed_manager=F, admin=F),
+    row("PATCH", "/api/v1/tasks/{id} [ward]", f_task_patch("ward"),
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("PATCH", "/api/v1/tasks/{id} [social_work]", f_task_patch("social_work"),
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("PATCH", "/api/v1/tasks/{id} [ot]", f_task_patch("ot"),
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=OK, physio=F,
+        bed_manager=F, admin=F),
+    row("PATCH", "/api/v1/tasks/{id} [physio]", f_task_patch("physio"),
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=OK,
+        bed_manager=F, admin=F),
+    # ---- assessments (server/api_assessment.c) ----
+    row("GET", "/api/v1/assessments", f_assessments_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/assessments [?ward=WARD]", f_assessments_list_ward,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("PATCH", "/api/v1/assessments/{id}", f_assessment_patch,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/assessments/{id}/claim", f_assessment_claim,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/assessments/{id}/release", f_assessment_release,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    # ---- audit (server/api_audit.c) ----
+    row("GET", "/api/v1/audit", f_audit,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=OK, admin=OK),
+    # ---- administration (server/api_admin.c) ----
+    row("GET", "/api/v1/wards", f_wards_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("POST", "/api/v1/wards", f_ward_post,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("PATCH", "/api/v1/wards/{code}", f_ward_patch,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("GET", "/api/v1/task-templates", f_templates_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("POST", "/api/v1/task-templates", f_template_post,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("PATCH", "/api/v1/task-templates/{id}", f_template_patch,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("GET", "/api/v1/users", f_users_list,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("POST", "/api/v1/users", f_user_post,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("POST", "/api/v1/users/{id}/disable", f_user_disable,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    # ---- HL7 (server/api_hl7.c) ----
+    row("GET", "/api/v1/hl7/messages", f_hl7_messages,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("GET", "/api/v1/hl7/ward-map", f_ward_map_list,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("GET", "/api/v1/hl7/ward-map/{pas_code}", f_ward_map_get,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("PUT", "/api/v1/hl7/ward-map/{pas_code}", f_ward_map_put,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("DELETE", "/api/v1/hl7/ward-map/{pas_code}", f_ward_map_delete,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    # ---- webhooks (server/api_webhook.c) ----
+    row("GET", "/api/v1/webhooks", f_webhooks_list,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("POST", "/api/v1/webhooks", f_webhook_post,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("DELETE", "/api/v1/webhooks/{id}", f_webhook_delete,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    # ---- session (server/api_session.c; POST /api/v1/session is public) ----
+    row("DELETE", "/api/v1/session", f_session_delete,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/me", f_me,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    # ---- live events (server/api_stream.c) ----
+    row("GET", "/api/v1/stream", f_stream,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/stream [?ward=WARD]", f_stream_ward,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+]
+
+# Every authenticated /api/v1 route of the route tables, as (method, template): the
+# table above must cover each one (a new route without a row fails test_table_covers).
+ROUTES = {
+    ("POST", "/api/v1/admissions"),
+    ("GET", "/api/v1/episodes"),
+    ("GET", "/api/v1/episodes/{id}"),
+    ("PATCH", "/api/v1/episodes/{id}"),
+    ("POST", "/api/v1/episodes/{id}/transfer"),
+    ("POST", "/api/v1/episodes/{id}/discharge"),
+    ("PUT", "/api/v1/episodes/{id}/delay"),
+    ("GET", "/api/v1/reports/delays"),
+    ("GET", "/api/v1/tasks"),
+    ("GET", "/api/v1/episodes/{id}/tasks"),
+    ("POST", "/api/v1/episodes/{id}/tasks"),
+    ("PATCH", "/api/v1/tasks/{id}"),
+    ("GET", "/api/v1/assessments"),
+    ("PATCH", "/api/v1/assessments/{id}"),
+    ("POST", "/api/v1/assessments/{id}/claim"),
+    ("POST", "/api/v1/assessments/{id}/release"),
+    ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/wards"),
+    ("POST", "/api/v1/wards"),
+    ("PATCH", "/api/v1/wards/{code}"),
+    ("GET", "/api/v1/task-templates"),
+    ("POST", "/api/v1/task-templates"),
+    ("PATCH", "/api/v1/task-templates/{id}"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("POST", "/api/v1/users/{id}/disable"),
+    ("GET", "/api/v1/hl7/messages"),
+    ("GET", "/api/v1/hl7/ward-map"),
+    ("GET", "/api/v1/hl7/ward-map/{pas_code}"),
+    ("PUT", "/api/v1/hl7/ward-map/{pas_code}"),
+    ("DELETE", "/api/v1/hl7/ward-map/{pas_code}"),
+    ("GET", "/api/v1/webhooks"),
+    ("POST", "/api/v1/webhooks"),
+    ("DELETE", "/api/v1/webhooks/{id}"),
+    ("DELETE", "/api/v1/session"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/stream"),
+}
+
+CASES = [pytest.param(method, path, factory, who, expect[who], id=f"{method} {path} | {who}")
+         for method, path, factory, expect in TABLE for who in CALLERS]
+
+
+def _template(path):
+    return path.split(" [")[0]
+
+
+def test_table_covers_every_route_once_per_caller():
+    covered = {(m, _template(p)) for m, p, _, _ in TABLE}
+    assert covered == ROUTES
+    for m, p, _, expect in TABLE:
+        assert sorted(expect) == sorted(CALLERS), (m, p)
+        assert expect["anon"] == U and expect["bad_token"] == U, (m, p)
+        for who, e in expect.items():
+            assert e in (OK, F, U), (m, p, who, e)
+
+
+def test_route_tables_in_the_source_match():
+    """ROUTES is the authenticated /api/v1 part of server/api_*.c's route tables."""
+    import pathlib
+    import re
+    top = pathlib.Path(__file__).resolve().parents[2]
+    found = set()
+    for f in sorted((top / "server").glob("api_*.c")):
+        for m in re.finditer(r'\{EVHTTP_REQ_(\w+),\s*"(/api/v1/[^"]*)",\s*\w+,\s*([^}]*)\}',
+                             f.read_text()):
+            if "ROUTE_PUBLIC" not in m.group(3):
+                found.add((m.group(1), m.group(2)))
+    assert found == ROUTES
+
+
+@pytest.fixture(scope="module")
+def ctx(daemon, database):
+    c = Ctx(daemon, database)
+    yield c
+    c.cleanup()
+
+
+def _send(c, req, who):
+    if who == "anon":
+        headers = {}
+    elif who == "bad_token":
+        headers = {"Authorization": f"Bearer {secrets.token_urlsafe(32)}"}
+    else:
+        headers = req.auth if req.auth is not None else c.users[who].auth
+    if req.stream:
+        r = requests.request(req.method, c.d.base + req.path, params=req.params, headers=headers,
+                             stream=True, timeout=10)
+        if r.status_code >= 300:
+            r.content  # an error reply is a finite JSON body
+        return r
+    return c.d.request(req.method, req.path, json=req.json, params=req.params, headers=headers)
+
+
+@pytest.mark.parametrize("method,path,factory,who,expected", CASES)
+def test_access(ctx, method, path, factory, who, expected):
+    req = factory(ctx, who)
+    assert req.method == method
+    r = _send(ctx, req, who)
+    try:
+        where = f"{method} {path} as {who}: {r.status_code}"
+        if expected == OK:
+            text = "" if req.stream else r.text
+            assert 200 <= r.status_code < 300, f"{where}, expected 2xx: {text}"
+        elif expected == U:
+            assert r.status_code == 401, f"{where}, expected 401: {r.text}"
+            assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+            body = r.json()
+            assert set(body) == {"error"}, body
+            err = body["error"]
+            assert err["code"] == "unauthorized", body
+            assert isinstance(err["message"], str) and err["message"], body
+            assert "field" in err, body
+        else:
+            assert r.status_code == 403, f"{where}, expected 403: {r.text}"
+            assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+            err = r.json()["error"]
+            assert err["code"] == "forbidden", err
+            assert isinstance(err["message"], str) and err["message"], err
+    finally:
+        r.close()
