@@ -298,6 +298,8 @@ static void episodes_list(struct http_req *r)
 }
 
 /* A change request waiting for the episode to be read. */
+#define CHANGE_ATTEMPTS 4
+
 struct change {
 	struct http_req *r;                /* the request */
 	cJSON *body;                       /* the parsed body, owned */
@@ -307,6 +309,7 @@ struct change {
 	char ward[ADMISSION_WARD_MAX + 1]; /* transfer target */
 	char bed[ADMISSION_BED_MAX + 1];   /* new bed */
 	char destination[201];             /* discharge destination */
+	int attempts;                      /* writes lost to a concurrent change so far */
 };
 
 static void change_free(struct change *ch)
@@ -315,10 +318,17 @@ static void change_free(struct change *ch)
 	free(ch);
 }
 
+static void change_got(enum status st, const struct episode_facts *f, void *arg);
+
 static void change_done(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct change *ch = arg;
 
+	/* without If-Match, a concurrent change is no reason to fail: decide again */
+	if (st == ST_PRECONDITION && ch->if_match < 0 && ++ch->attempts < CHANGE_ATTEMPTS) {
+		store_episode_get(ch->r->app->db, ch->r->params[0], change_got, ch);
+		return;
+	}
 	if (st != ST_OK) {
 		http_reply_error(ch->r, st, err);
 	} else {
@@ -410,6 +420,7 @@ static enum status decide(struct change *ch, const struct episode_facts *f, stru
 	enum status st;
 	bool present;
 
+	memset(&ch->c, 0, sizeof ch->c); /* decided afresh on every attempt */
 	if ((st = access_check(&ch->r->principal, ACCESS_EPISODE_WRITE, &target, err)) != ST_OK)
 		return st;
 	if (ch->if_match >= 0 && ch->if_match != f->version)

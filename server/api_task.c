@@ -442,6 +442,8 @@ static void tasks_create(struct http_req *r)
 
 /* ---- PATCH /api/v1/tasks/{id} -------------------------------------------------------- */
 
+#define CHANGE_ATTEMPTS 4
+
 struct change {
 	struct http_req *r;           /* the request */
 	int if_match;                 /* -1 when no If-Match */
@@ -451,6 +453,7 @@ struct change {
 	char assignee[37];            /* user UUID or "" */
 	bool clear_assignee;          /* "assignee": null */
 	char note[TASK_NOTE_MAX + 1]; /* new note */
+	int attempts;                 /* writes lost to a concurrent change so far */
 };
 
 static const char *const patch_fields[] = {"status", "assignee", "due_at", "note", NULL};
@@ -498,10 +501,22 @@ static enum status change_parse(const cJSON *b, struct change *ch, struct err *e
 	return ST_OK;
 }
 
+static void change_got(enum status st, const struct task_facts *f, void *arg);
+
 static void change_done(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct change *ch = arg;
 
+	/*
+	 * Without If-Match the client asked for "this change on the current
+	 * task": when another write slipped in between our read and our write,
+	 * decide again on the new state (a few times) rather than answer 412.
+	 */
+	if (st == ST_PRECONDITION && ch->if_match < 0 && ++ch->attempts < CHANGE_ATTEMPTS) {
+		store_task_get(ch->r->app->db, ch->r->params[0],
+		               ch->assignee[0] != '\0' ? ch->assignee : NULL, change_got, ch);
+		return;
+	}
 	if (st != ST_OK) {
 		http_reply_error(ch->r, st, err);
 	} else {

@@ -67,7 +67,7 @@ def test_admission_is_atomic(daemon, database, people):
     database.sql("CREATE TRIGGER test_fail_tasks BEFORE INSERT ON tasks "
                  "FOR EACH ROW EXECUTE FUNCTION test_fail_tasks()")
     try:
-        before = database.sql("SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM events),"
+        before = database.sql("SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM events WHERE type = 'episode.admitted'),"
                               " (SELECT count(*) FROM assessments), (SELECT count(*) FROM audit"
                               "  WHERE action = 'episode.admit')")
         r = daemon.post("/api/v1/admissions", json=admission_body("EA1", nhs_number=nhs),
@@ -75,7 +75,7 @@ def test_admission_is_atomic(daemon, database, people):
         assert r.status_code == 500
         assert r.json()["error"]["code"] == "internal"
         assert database.sql(f"SELECT count(*) FROM patients WHERE nhs_number = '{nhs}'") == [["0"]]
-        after = database.sql("SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM events),"
+        after = database.sql("SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM events WHERE type = 'episode.admitted'),"
                              " (SELECT count(*) FROM assessments), (SELECT count(*) FROM audit"
                              "  WHERE action = 'episode.admit')")
         assert after == before
@@ -373,3 +373,19 @@ def test_cli_user_errors(database):
             check=False)
     assert r.returncode != 0 and "at least 8" in r.stderr
     assert "x4" not in cli(database, "user", "list").stdout
+
+
+def test_concurrent_patches_without_if_match_all_apply(daemon, people):
+    """No If-Match means 'apply to the current state': a lost race is retried, not a 412."""
+    n = people["nurse"]
+    ep = admit(daemon, n, "EA1")
+    url = daemon.base + f"/api/v1/episodes/{ep['id']}"
+
+    def patch(i):
+        return requests.patch(url, json={"bed": f"N{i}"}, headers=n.auth, timeout=30).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        codes = list(ex.map(patch, range(4)))
+    assert codes == [200] * 4
+    final = daemon.get(f"/api/v1/episodes/{ep['id']}", headers=n.auth).json()
+    assert final["version"] == ep["version"] + 4

@@ -313,12 +313,26 @@ def test_write_is_guarded_by_the_version_read(daemon, database, people, episode)
     holder = hold_row_changed(database, f"UPDATE tasks SET version = version + 1, note = 'other'"
                                         f" WHERE id = '{t['id']}'")
     try:
-        r = patch(daemon, people["nurse"], t["id"], {"status": "accepted"})
+        r = patch(daemon, people["nurse"], t["id"], {"status": "accepted"}, 1)
     finally:
         assert holder.wait(timeout=30) == 0
     assert r.status_code == 412, r.text
     row = database.sql(f"SELECT status, note, version FROM tasks WHERE id = '{t['id']}'")
     assert row == [["requested", "other", "2"]]
+
+
+def test_race_without_if_match_is_decided_again_not_lost(daemon, database, people, episode):
+    """Without If-Match the same race is retried on the new state: both changes survive."""
+    t = new_task(daemon, people["nurse"], episode["id"])
+    holder = hold_row_changed(database, f"UPDATE tasks SET version = version + 1, note = 'other'"
+                                        f" WHERE id = '{t['id']}'")
+    try:
+        r = patch(daemon, people["nurse"], t["id"], {"status": "accepted"})
+    finally:
+        assert holder.wait(timeout=30) == 0
+    assert r.status_code == 200, r.text
+    row = database.sql(f"SELECT status, note, version FROM tasks WHERE id = '{t['id']}'")
+    assert row == [["accepted", "other", "3"]]
 
 
 def test_concurrent_patches_with_same_version_one_wins(daemon, database, people, episode):
