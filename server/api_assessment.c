@@ -338,8 +338,9 @@ static enum status change_decide(struct change *ch, const struct assessment_fact
 	if (ch->release && from == ASSESSMENT_UNCLAIMED)
 		return err_set(err, ST_CONFLICT, "state",
 		               "assessment is \"unclaimed\"; there is no claim to release");
-	if (ch->release && from == ASSESSMENT_CLAIMED &&
-	    strcmp(f->claimed_by, ch->r->principal.id) != 0)
+	/* only the holder lets go of a claim, by /release or by PATCH to unclaimed */
+	if ((ch->release || (ch->has_state && ch->to == ASSESSMENT_UNCLAIMED)) &&
+	    f->claimed_by[0] != '\0' && strcmp(f->claimed_by, ch->r->principal.id) != 0)
 		return err_set(err, ST_CONFLICT, "state", "assessment is claimed by %s, not by you",
 		               f->claimed_by_name);
 	if (ch->has_state) {

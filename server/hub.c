@@ -275,10 +275,12 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Tell s to reload; the frame carries the newest id so a reconnect resumes from here. */
 static void sub_reset(struct sub *s, const char *reason)
 {
-	char *f = xasprintf("event: reset\ndata: {\"reason\":\"%s\",\"last_id\":%" PRId64 "}\n\n",
-	                    reason, s->hub->last_id);
+	char *f = xasprintf("id: %" PRId64
+	                    "\nevent: reset\ndata: {\"reason\":\"%s\",\"last_id\":%" PRId64 "}\n\n",
+	                    s->hub->last_id, reason, s->hub->last_id);
 
 	sub_write(s, f, strlen(f));
 	free(f);

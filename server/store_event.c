@@ -23,9 +23,12 @@ static const char SQL_EVENTS_READ[] =
 static const char SQL_EVENTS_BOUNDS[] =
     "SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM events";
 
-/* Removes events older than $1 seconds. */
+/* Removes events older than $1 seconds that every active webhook has delivered. */
 static const char SQL_EVENTS_PRUNE[] =
-    "DELETE FROM events WHERE at < now() - make_interval(secs => $1::double precision)";
+    "DELETE FROM events WHERE at < now() - make_interval(secs => $1::double precision)"
+    /* never an event an active webhook has yet to deliver */
+    " AND id <= coalesce((SELECT min(last_delivered_id) FROM webhooks WHERE active),"
+    "                    (SELECT max(id) FROM events))";
 
 struct wait {
 	store_events_cb *cb; /* the caller's */

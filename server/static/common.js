@@ -43,11 +43,11 @@ const CB = (function () {
 
 	/* Every event type the pages react to (named SSE events need one listener each). */
 	const EVENT_TYPES = [
-		"episode.admitted", "episode.updated", "episode.ready", "episode.not_ready",
+		"episode.admitted", "episode.updated", "episode.ready", "episode.reopened",
 		"episode.transferred", "episode.discharged", "episode.cancelled",
 		"task.created", "task.updated", "task.overdue",
 		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
-		"delay.opened", "delay.updated", "delay.closed", "delay.set", "delay.changed",
+		"delay.opened", "delay.updated", "delay.closed",
 	];
 
 	/*

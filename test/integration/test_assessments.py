@@ -416,3 +416,18 @@ def test_queue_claimed_by_is_audited(daemon, database, people):
                         f" WHERE actor = '{people['sw2'].name}' AND action = 'assessment.list'"
                         f" ORDER BY id DESC LIMIT 1")
     assert rows == [[user_id(database, people["sw2"])]]
+
+
+def test_only_the_holder_may_unclaim_by_patch(daemon, database):
+    from conftest import admit, make_user
+    nurse = make_user(database, "nurse", wards=["UH1"])
+    holder = make_user(database, "social_worker")
+    other = make_user(database, "social_worker")
+    ep = admit(daemon, nurse, "UH1")
+    aid = ep["assessment"]["id"]
+    assert daemon.post(f"/api/v1/assessments/{aid}/claim", headers=holder.auth).status_code == 200
+    r = daemon.patch(f"/api/v1/assessments/{aid}", json={"state": "unclaimed"}, headers=other.auth)
+    assert r.status_code == 409
+    assert holder.name in r.json()["error"]["message"]
+    r = daemon.patch(f"/api/v1/assessments/{aid}", json={"state": "unclaimed"}, headers=holder.auth)
+    assert r.status_code == 200 and r.json()["state"] == "unclaimed"
