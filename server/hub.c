@@ -255,6 +255,13 @@ static void sub_closed(struct evhttp_connection *evcon, void *arg)
 	TAILQ_REMOVE(&hub->subs, s, entry);
 	hub->nsubs--;
 	log_debug("hub", "subscriber left subscribers=%d", hub->nsubs);
+	/*
+	 * When the client went away, libevent 2.1 detaches an unfinished reply
+	 * from its connection and leaves it to us (evhttp_connection_incoming_fail);
+	 * a reply still attached is freed with the connection after this callback.
+	 */
+	if (evhttp_request_get_connection(s->req) == NULL)
+		evhttp_request_free(s->req);
 	if (s->querying)
 		s->gone = true; /* the replay callback frees it */
 	else
