@@ -41,12 +41,6 @@ static const char WARD_CODE_CHARS[] =
 static const char USER_NAME_CHARS[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-";
 
-/* Reply with stored JSON text (already a complete body). */
-static void reply_text_json(struct http_req *r, int code, const char *json)
-{
-	http_reply_data(r, code, "application/json", json, strlen(json));
-}
-
 /* Reply 201 (created) or 200 with the store's JSON, or the failure. */
 static void created_done(enum status st, const struct err *err, const char *json, void *arg)
 {
@@ -55,7 +49,7 @@ static void created_done(enum status st, const struct err *err, const char *json
 	if (st != ST_OK)
 		http_reply_error(r, st, err);
 	else
-		reply_text_json(r, 201, json);
+		http_reply_json_text(r, 201, json);
 }
 
 static void ok_done(enum status st, const struct err *err, const char *json, void *arg)
@@ -65,7 +59,7 @@ static void ok_done(enum status st, const struct err *err, const char *json, voi
 	if (st != ST_OK)
 		http_reply_error(r, st, err);
 	else
-		reply_text_json(r, 200, json);
+		http_reply_json_text(r, 200, json);
 }
 
 /* Authorise action (no target); on refusal reply 403 and return false. */
@@ -98,25 +92,6 @@ static enum status body_object(struct http_req *r, const char *const *allowed_ke
 	if (st == ST_OK)
 		st = json_only_keys(*out, allowed_keys, err);
 	return st;
-}
-
-/* Parse "If-Match: 3" or an ETag form ("3", W/"3"); -1 when absent, -2 when malformed. */
-static int if_match_version(struct http_req *r)
-{
-	const char *h = http_header(r, "If-Match");
-	char *end;
-	long v;
-
-	if (h == NULL)
-		return -1;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	if (*h == '"')
-		h++;
-	v = strtol(h, &end, 10);
-	if (end == h || v < 0 || v > 1000000000 || (*end != '\0' && *end != '"'))
-		return -2;
-	return (int)v;
 }
 
 /* ---- wards ---- */
@@ -349,7 +324,7 @@ static void template_changed(enum status st, const struct err *err, const char *
 		http_add_header(r, "ETag", etag);
 	}
 	cJSON_Delete(root);
-	reply_text_json(r, 200, json);
+	http_reply_json_text(r, 200, json);
 }
 
 static void template_got(enum status st, const struct template_facts *f, void *arg)
@@ -401,7 +376,7 @@ static void template_patch(struct http_req *r)
 	st = body_object(r, template_fields, &b, &err);
 	if (st == ST_OK && cJSON_GetArraySize(b) == 0)
 		st = err_set(&err, ST_INVALID, NULL, "nothing to change: give at least one field");
-	if (st == ST_OK && if_match_version(r) == -2)
+	if (st == ST_OK && http_if_match(r) == -2)
 		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
 	if (st != ST_OK) {
 		cJSON_Delete(b);
@@ -411,7 +386,7 @@ static void template_patch(struct http_req *r)
 	tc = xcalloc(1, sizeof *tc);
 	tc->r = r;
 	tc->body = b;
-	tc->if_match = if_match_version(r);
+	tc->if_match = http_if_match(r);
 	store_template_get(r->app->db, r->params[0], template_got, tc);
 }
 

@@ -27,12 +27,6 @@
 #define ASSESSMENT_NOTE_MAX 2000 /* bytes */
 #define LIST_MAX_WARDS 64
 
-/* Reply with stored JSON text (already a complete body). */
-static void reply_text_json(struct http_req *r, int code, const char *json)
-{
-	http_reply_data(r, code, "application/json", json, strlen(json));
-}
-
 /* Reply with JSON text and ETag: "<version>" taken from its "version". */
 static void reply_versioned(struct http_req *r, const char *json)
 {
@@ -45,26 +39,7 @@ static void reply_versioned(struct http_req *r, const char *json)
 		http_add_header(r, "ETag", etag);
 	}
 	cJSON_Delete(root);
-	reply_text_json(r, 200, json);
-}
-
-/* Parse "If-Match: 3" or an ETag form ("3", W/"3"); -1 when absent, -2 when malformed. */
-static int if_match_version(struct http_req *r)
-{
-	const char *h = http_header(r, "If-Match");
-	char *end;
-	long v;
-
-	if (h == NULL)
-		return -1;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	if (*h == '"')
-		h++;
-	v = strtol(h, &end, 10);
-	if (end == h || v < 0 || v > 1000000000 || (*end != '\0' && *end != '"'))
-		return -2;
-	return (int)v;
+	http_reply_json_text(r, 200, json);
 }
 
 /* Validate the {id} of the route: a UUID, else 404 (it names nothing). */
@@ -88,24 +63,7 @@ static void list_done(enum status st, const struct err *err, const char *json, v
 	if (st != ST_OK)
 		http_reply_error(r, st, err);
 	else
-		reply_text_json(r, 200, json);
-}
-
-static enum status query_int(struct http_req *r, const char *name, int def, int min, int max,
-                             int *out, struct err *err)
-{
-	char buf[32], *end;
-	long v;
-
-	*out = def;
-	if (http_query(r, name, buf, sizeof buf) == NULL)
-		return ST_OK;
-	v = strtol(buf, &end, 10);
-	if (end == buf || *end != '\0' || v < min || v > max)
-		return err_set(err, ST_INVALID, name, "\"%s\" must be an integer from %d to %d",
-		               name, min, max);
-	*out = (int)v;
-	return ST_OK;
+		http_reply_json_text(r, 200, json);
 }
 
 static bool ward_code_ok(const char *w)
@@ -164,9 +122,9 @@ static void assessments_list(struct http_req *r)
 		f.claimed_by = claimed_by;
 	}
 	if (st == ST_OK)
-		st = query_int(r, "limit", 50, 1, 500, &f.limit, &err);
+		st = http_query_int(r, "limit", 50, 1, 500, &f.limit, &err);
 	if (st == ST_OK)
-		st = query_int(r, "offset", 0, 0, 10000000, &f.offset, &err);
+		st = http_query_int(r, "offset", 0, 0, 10000000, &f.offset, &err);
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
 		return;
@@ -381,7 +339,7 @@ static void change_got(enum status st, const struct assessment_facts *f, void *a
 static void change_start(struct http_req *r, struct change *ch)
 {
 	ch->r = r;
-	ch->if_match = if_match_version(r);
+	ch->if_match = http_if_match(r);
 	if (ch->if_match == -2) {
 		struct err err;
 

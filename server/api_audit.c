@@ -32,24 +32,6 @@ static void list_done(enum status st, const struct err *err, const char *json, v
 		http_reply_data(r, 200, "application/json", json, strlen(json));
 }
 
-/* An optional integer query parameter within min..max. */
-static enum status query_int(struct http_req *r, const char *name, int def, int min, int max,
-                             int *out, struct err *err)
-{
-	char buf[32], *end;
-	long v;
-
-	*out = def;
-	if (http_query(r, name, buf, sizeof buf) == NULL)
-		return ST_OK;
-	v = strtol(buf, &end, 10);
-	if (end == buf || *end != '\0' || v < min || v > max)
-		return err_set(err, ST_INVALID, name, "\"%s\" must be an integer from %d to %d",
-		               name, min, max);
-	*out = (int)v;
-	return ST_OK;
-}
-
 /* An optional UUID query parameter into buf (37 bytes); *out is buf or NULL. */
 static enum status query_uuid(struct http_req *r, const char *name, char *buf, size_t size,
                               const char **out, struct err *err)
@@ -90,9 +72,10 @@ static void audit_list(struct http_req *r)
 		st = err_set(&err, ST_INVALID, "episode",
 		             "give at least one filter: \"episode\", \"actor\" or \"entity_id\"");
 	if (st == ST_OK)
-		st = query_int(r, "limit", AUDIT_LIMIT_DEFAULT, 1, AUDIT_LIMIT_MAX, &f.limit, &err);
+		st = http_query_int(r, "limit", AUDIT_LIMIT_DEFAULT, 1, AUDIT_LIMIT_MAX, &f.limit,
+		                    &err);
 	if (st == ST_OK)
-		st = query_int(r, "offset", 0, 0, AUDIT_OFFSET_MAX, &f.offset, &err);
+		st = http_query_int(r, "offset", 0, 0, AUDIT_OFFSET_MAX, &f.offset, &err);
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
 		return;

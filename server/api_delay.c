@@ -29,11 +29,6 @@ struct delay_put {
 	int if_match;         /* -1 when absent */
 };
 
-static void reply_json_text(struct http_req *r, int code, const char *json)
-{
-	http_reply_data(r, code, "application/json", json, strlen(json));
-}
-
 static void delay_set_done(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct delay_put *d = arg;
@@ -41,7 +36,7 @@ static void delay_set_done(enum status st, const struct err *err, const char *js
 	if (st != ST_OK)
 		http_reply_error(d->r, st, err);
 	else
-		reply_json_text(d->r, 200, json);
+		http_reply_json_text(d->r, 200, json);
 	free(d);
 }
 
@@ -85,7 +80,6 @@ static void delay_put(struct http_req *r)
 	struct err err;
 	cJSON *body = NULL;
 	enum status st;
-	const char *im = http_header(r, "If-Match");
 
 	if (!text_is_uuid(r->params[0])) {
 		err_set(&err, ST_NOT_FOUND, "id", "episode not found");
@@ -94,14 +88,7 @@ static void delay_put(struct http_req *r)
 	}
 	d = xcalloc(1, sizeof *d);
 	d->r = r;
-	d->if_match = -1;
-	if (im != NULL) {
-		char *end;
-		const char *p = im[0] == '"' ? im + 1 : im;
-		long v = strtol(p, &end, 10);
-
-		d->if_match = end != p && v >= 0 ? (int)v : -2;
-	}
+	d->if_match = http_if_match(r);
 	st = http_body_json(r, &body, &err);
 	if (st == ST_OK)
 		st = json_only_keys(body, delay_fields, &err);

@@ -27,31 +27,6 @@
 #include "store_episode.h"
 #include "xmalloc.h"
 
-/* Reply with stored JSON text (already a complete body). */
-static void reply_text_json(struct http_req *r, int code, const char *json)
-{
-	http_reply_data(r, code, "application/json", json, strlen(json));
-}
-
-/* Parse "If-Match: 3" or an ETag form ("3", W/"3"); -1 when absent, -2 when malformed. */
-static int if_match_version(struct http_req *r)
-{
-	const char *h = http_header(r, "If-Match");
-	char *end;
-	long v;
-
-	if (h == NULL)
-		return -1;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	if (*h == '"')
-		h++;
-	v = strtol(h, &end, 10);
-	if (end == h || v < 0 || v > 1000000000 || (*end != '\0' && *end != '"'))
-		return -2;
-	return (int)v;
-}
-
 struct admit {
 	struct http_req *r;   /* the request */
 	struct admission adm; /* the validated body */
@@ -64,7 +39,7 @@ static void admit_done(enum status st, const struct err *err, const char *json, 
 	if (st != ST_OK)
 		http_reply_error(a->r, st, err);
 	else
-		reply_text_json(a->r, 201, json);
+		http_reply_json_text(a->r, 201, json);
 	free(a);
 }
 
@@ -84,7 +59,7 @@ static void admit_context(enum status st, const struct admission_context *ctx, v
 	if (ctx->replay_json != NULL) {
 		/* the same external_id again: the original reply, nothing new */
 		http_add_header(a->r, "Idempotent-Replayed", "true");
-		reply_text_json(a->r, ctx->replay_status, ctx->replay_json);
+		http_reply_json_text(a->r, ctx->replay_status, ctx->replay_json);
 		free(a);
 		return;
 	}
@@ -156,7 +131,7 @@ static void read_audited(enum status st, const struct err *err, const char *json
 	} else {
 		snprintf(etag, sizeof etag, "\"%d\"", rd->version);
 		http_add_header(rd->r, "ETag", etag);
-		reply_text_json(rd->r, 200, rd->json);
+		http_reply_json_text(rd->r, 200, rd->json);
 	}
 	free(rd->json);
 	free(rd);
@@ -202,41 +177,7 @@ static void list_done(enum status st, const struct err *err, const char *json, v
 	if (st != ST_OK)
 		http_reply_error(r, st, err);
 	else
-		reply_text_json(r, 200, json);
-}
-
-/* Parse an optional boolean query parameter into -1/0/1. */
-static enum status query_tristate(struct http_req *r, const char *name, int *out, struct err *err)
-{
-	char buf[16];
-
-	*out = -1;
-	if (http_query(r, name, buf, sizeof buf) == NULL)
-		return ST_OK;
-	if (strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0)
-		*out = 1;
-	else if (strcmp(buf, "false") == 0 || strcmp(buf, "0") == 0)
-		*out = 0;
-	else
-		return err_set(err, ST_INVALID, name, "\"%s\" must be true or false", name);
-	return ST_OK;
-}
-
-static enum status query_int(struct http_req *r, const char *name, int def, int min, int max,
-                             int *out, struct err *err)
-{
-	char buf[32], *end;
-	long v;
-
-	*out = def;
-	if (http_query(r, name, buf, sizeof buf) == NULL)
-		return ST_OK;
-	v = strtol(buf, &end, 10);
-	if (end == buf || *end != '\0' || v < min || v > max)
-		return err_set(err, ST_INVALID, name, "\"%s\" must be an integer from %d to %d",
-		               name, min, max);
-	*out = (int)v;
-	return ST_OK;
+		http_reply_json_text(r, 200, json);
 }
 
 #define LIST_MAX_WARDS 64
@@ -282,13 +223,13 @@ static void episodes_list(struct http_req *r)
 		f.state = "admitted";
 	}
 	if (st == ST_OK)
-		st = query_tristate(r, "ready", &f.ready, &err);
+		st = http_query_bool(r, "ready", &f.ready, &err);
 	if (st == ST_OK)
-		st = query_tristate(r, "delayed", &f.delayed, &err);
+		st = http_query_bool(r, "delayed", &f.delayed, &err);
 	if (st == ST_OK)
-		st = query_int(r, "limit", 50, 1, 500, &f.limit, &err);
+		st = http_query_int(r, "limit", 50, 1, 500, &f.limit, &err);
 	if (st == ST_OK)
-		st = query_int(r, "offset", 0, 0, 10000000, &f.offset, &err);
+		st = http_query_int(r, "offset", 0, 0, 10000000, &f.offset, &err);
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
 		return;
@@ -341,7 +282,7 @@ static void change_done(enum status st, const struct err *err, const char *json,
 			http_add_header(ch->r, "ETag", etag);
 		}
 		cJSON_Delete(root);
-		reply_text_json(ch->r, 200, json);
+		http_reply_json_text(ch->r, 200, json);
 	}
 	change_free(ch);
 }
@@ -510,7 +451,7 @@ static void episode_change(struct http_req *r, enum episode_action action)
 	if (!episode_id_ok(r))
 		return;
 	st = http_body_json(r, &body, &err);
-	if (st == ST_OK && if_match_version(r) == -2)
+	if (st == ST_OK && http_if_match(r) == -2)
 		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
 	if (st != ST_OK) {
 		cJSON_Delete(body);
@@ -520,7 +461,7 @@ static void episode_change(struct http_req *r, enum episode_action action)
 	ch = xcalloc(1, sizeof *ch);
 	ch->r = r;
 	ch->body = body;
-	ch->if_match = if_match_version(r);
+	ch->if_match = http_if_match(r);
 	ch->action = action;
 	store_episode_get(r->app->db, r->params[0], change_got, ch);
 }

@@ -58,24 +58,6 @@ static bool allowed(struct http_req *r, enum access_action action)
 	return false;
 }
 
-/* An optional integer query parameter within min..max. */
-static enum status query_int(struct http_req *r, const char *name, int def, int min, int max,
-                             int *out, struct err *err)
-{
-	char buf[32], *end;
-	long v;
-
-	*out = def;
-	if (http_query(r, name, buf, sizeof buf) == NULL)
-		return ST_OK;
-	v = strtol(buf, &end, 10);
-	if (end == buf || *end != '\0' || v < min || v > max)
-		return err_set(err, ST_INVALID, name, "\"%s\" must be an integer from %d to %d",
-		               name, min, max);
-	*out = (int)v;
-	return ST_OK;
-}
-
 static void messages_list(struct http_req *r)
 {
 	struct hl7_message_filter f;
@@ -93,9 +75,10 @@ static void messages_list(struct http_req *r)
 		f.ack_code = ack;
 	}
 	if (st == ST_OK)
-		st = query_int(r, "limit", HL7_LIMIT_DEFAULT, 1, HL7_LIMIT_MAX, &f.limit, &err);
+		st =
+		    http_query_int(r, "limit", HL7_LIMIT_DEFAULT, 1, HL7_LIMIT_MAX, &f.limit, &err);
 	if (st == ST_OK)
-		st = query_int(r, "offset", 0, 0, HL7_OFFSET_MAX, &f.offset, &err);
+		st = http_query_int(r, "offset", 0, 0, HL7_OFFSET_MAX, &f.offset, &err);
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
 		return;

@@ -29,12 +29,6 @@
 #define TASK_TITLE_MAX 200 /* bytes, as the tasks table checks */
 #define TASK_NOTE_MAX 2000 /* bytes */
 
-/* Reply with stored JSON text (already a complete body). */
-static void reply_text_json(struct http_req *r, int code, const char *json)
-{
-	http_reply_data(r, code, "application/json", json, strlen(json));
-}
-
 /* Add ETag: "<version>" taken from the "version" of a JSON object. */
 static void add_etag(struct http_req *r, const char *json)
 {
@@ -47,25 +41,6 @@ static void add_etag(struct http_req *r, const char *json)
 		http_add_header(r, "ETag", etag);
 	}
 	cJSON_Delete(root);
-}
-
-/* Parse "If-Match: 3" or an ETag form ("3", W/"3"); -1 when absent, -2 when malformed. */
-static int if_match_version(struct http_req *r)
-{
-	const char *h = http_header(r, "If-Match");
-	char *end;
-	long v;
-
-	if (h == NULL)
-		return -1;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	if (*h == '"')
-		h++;
-	v = strtol(h, &end, 10);
-	if (end == h || v < 0 || v > 1000000000 || (*end != '\0' && *end != '"'))
-		return -2;
-	return (int)v;
 }
 
 /* Validate the {id} of the route: a UUID, else 404 naming what (it names nothing). */
@@ -109,7 +84,7 @@ static void list_audited(enum status st, const struct err *err, const char *json
 	if (st != ST_OK)
 		http_reply_error(l->r, st, err);
 	else
-		reply_text_json(l->r, 200, l->json);
+		http_reply_json_text(l->r, 200, l->json);
 	free(l->json);
 	free(l);
 }
@@ -157,41 +132,7 @@ static void list_all_done(enum status st, const struct err *err, const char *jso
 	if (st != ST_OK)
 		http_reply_error(r, st, err);
 	else
-		reply_text_json(r, 200, json);
-}
-
-/* Parse an optional boolean query parameter into -1/0/1. */
-static enum status query_tristate(struct http_req *r, const char *name, int *out, struct err *err)
-{
-	char buf[16];
-
-	*out = -1;
-	if (http_query(r, name, buf, sizeof buf) == NULL)
-		return ST_OK;
-	if (strcmp(buf, "true") == 0)
-		*out = 1;
-	else if (strcmp(buf, "false") == 0)
-		*out = 0;
-	else
-		return err_set(err, ST_INVALID, name, "\"%s\" must be true or false", name);
-	return ST_OK;
-}
-
-static enum status query_int(struct http_req *r, const char *name, int def, int min, int max,
-                             int *out, struct err *err)
-{
-	char buf[32], *end;
-	long v;
-
-	*out = def;
-	if (http_query(r, name, buf, sizeof buf) == NULL)
-		return ST_OK;
-	v = strtol(buf, &end, 10);
-	if (end == buf || *end != '\0' || v < min || v > max)
-		return err_set(err, ST_INVALID, name, "\"%s\" must be an integer from %d to %d",
-		               name, min, max);
-	*out = (int)v;
-	return ST_OK;
+		http_reply_json_text(r, 200, json);
 }
 
 static bool ward_code_ok(const char *w)
@@ -278,7 +219,7 @@ static enum status list_parse(struct http_req *r, struct list_query *q, struct e
 		else
 			f->status = task_status_name(ts);
 	}
-	if ((st = query_tristate(r, "overdue", &f->overdue, err)) != ST_OK)
+	if ((st = http_query_bool(r, "overdue", &f->overdue, err)) != ST_OK)
 		return st;
 	if (http_query(r, "episode", q->episode, sizeof q->episode) != NULL) {
 		if (!text_is_uuid(q->episode))
@@ -286,9 +227,9 @@ static enum status list_parse(struct http_req *r, struct list_query *q, struct e
 			               "\"episode\" must be an episode id (UUID)");
 		f->episode_id = q->episode;
 	}
-	if ((st = query_int(r, "limit", 500, 1, 2000, &f->limit, err)) != ST_OK)
+	if ((st = http_query_int(r, "limit", 500, 1, 2000, &f->limit, err)) != ST_OK)
 		return st;
-	return query_int(r, "offset", 0, 0, 10000000, &f->offset, err);
+	return http_query_int(r, "offset", 0, 0, 10000000, &f->offset, err);
 }
 
 static void tasks_list_all(struct http_req *r)
@@ -358,7 +299,7 @@ static void create_done(enum status st, const struct err *err, const char *json,
 		http_reply_error(c->r, st, err);
 	} else {
 		add_etag(c->r, json);
-		reply_text_json(c->r, 201, json);
+		http_reply_json_text(c->r, 201, json);
 	}
 	free(c);
 }
@@ -521,7 +462,7 @@ static void change_done(enum status st, const struct err *err, const char *json,
 		http_reply_error(ch->r, st, err);
 	} else {
 		add_etag(ch->r, json);
-		reply_text_json(ch->r, 200, json);
+		http_reply_json_text(ch->r, 200, json);
 	}
 	free(ch);
 }
@@ -583,7 +524,7 @@ static void task_patch(struct http_req *r)
 		return;
 	ch = xcalloc(1, sizeof *ch);
 	ch->r = r;
-	ch->if_match = if_match_version(r);
+	ch->if_match = http_if_match(r);
 	st = http_body_json(r, &body, &err);
 	if (st == ST_OK && ch->if_match == -2)
 		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");

@@ -35,12 +35,6 @@
 static const char *const webhook_fields[] = {"url",         "secret", "wards",
                                              "disciplines", "types",  NULL};
 
-/* Reply with stored JSON text (already a complete body). */
-static void reply_text_json(struct http_req *r, int code, const char *json)
-{
-	http_reply_data(r, code, "application/json", json, strlen(json));
-}
-
 static void created_done(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct http_req *r = arg;
@@ -48,7 +42,7 @@ static void created_done(enum status st, const struct err *err, const char *json
 	if (st != ST_OK)
 		http_reply_error(r, st, err);
 	else
-		reply_text_json(r, 201, json);
+		http_reply_json_text(r, 201, json);
 }
 
 static void list_done(enum status st, const struct err *err, const char *json, void *arg)
@@ -58,7 +52,7 @@ static void list_done(enum status st, const struct err *err, const char *json, v
 	if (st != ST_OK)
 		http_reply_error(r, st, err);
 	else
-		reply_text_json(r, 200, json);
+		http_reply_json_text(r, 200, json);
 }
 
 static void deleted_done(enum status st, const struct err *err, const char *json, void *arg)

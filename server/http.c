@@ -487,3 +487,59 @@ void http_free(struct http *h)
 	evhttp_free(h->evh);
 	free(h);
 }
+
+void http_reply_json_text(struct http_req *r, int code, const char *json)
+{
+	http_reply_data(r, code, "application/json", json, strlen(json));
+}
+
+int http_if_match(struct http_req *r)
+{
+	const char *h = http_header(r, "If-Match");
+	char *end;
+	long v;
+
+	if (h == NULL)
+		return -1;
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	if (*h == '"')
+		h++;
+	v = strtol(h, &end, 10);
+	if (end == h || v < 0 || v > 1000000000 || (*end != '\0' && *end != '"'))
+		return -2;
+	return (int)v;
+}
+
+enum status http_query_int(struct http_req *r, const char *name, int def, int min, int max,
+                           int *out, struct err *err)
+{
+	char buf[32], *end;
+	long v;
+
+	*out = def;
+	if (http_query(r, name, buf, sizeof buf) == NULL)
+		return ST_OK;
+	v = strtol(buf, &end, 10);
+	if (end == buf || *end != '\0' || v < min || v > max)
+		return err_set(err, ST_INVALID, name, "\"%s\" must be an integer from %d to %d",
+		               name, min, max);
+	*out = (int)v;
+	return ST_OK;
+}
+
+enum status http_query_bool(struct http_req *r, const char *name, int *out, struct err *err)
+{
+	char buf[16];
+
+	*out = -1;
+	if (http_query(r, name, buf, sizeof buf) == NULL)
+		return ST_OK;
+	if (strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0)
+		*out = 1;
+	else if (strcmp(buf, "false") == 0 || strcmp(buf, "0") == 0)
+		*out = 0;
+	else
+		return err_set(err, ST_INVALID, name, "\"%s\" must be true or false", name);
+	return ST_OK;
+}

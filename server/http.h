@@ -117,6 +117,22 @@ int http_query_all(struct http_req *r, const char *name, char out[][HTTP_PARAM_M
  */
 struct evhttp_request *http_stream_start(struct http_req *r, const char *content_type);
 
+/* Reply with a complete JSON body given as text (copied). */
+void http_reply_json_text(struct http_req *r, int code, const char *json);
+
+/*
+ * The version an If-Match header asks for: "3", "\"3\"" or W/"3"; -1 when
+ * there is none, -2 when it is malformed.
+ */
+int http_if_match(struct http_req *r);
+
+/* An optional integer query parameter within min..max (def when absent). */
+enum status http_query_int(struct http_req *r, const char *name, int def, int min, int max,
+                           int *out, struct err *err);
+
+/* An optional boolean query parameter ("true"/"false"/"1"/"0"): -1 absent, 0, 1. */
+enum status http_query_bool(struct http_req *r, const char *name, int *out, struct err *err);
+
 /* HTTP status code for a status. */
 int http_code_for(enum status st);
 
