@@ -214,7 +214,9 @@ def test_delivery_while_receiver_down_then_up(holder, database, people):
     time.sleep(3)  # the receiver's port is closed: attempts fail and back off
     state = webhook_of(d, admin, w["id"])
     assert state["failures"] >= 1 and state["last_error"], state
-    assert state["last_delivered_id"] == start  # nothing acknowledged yet
+    # nothing of WHK1 acknowledged yet (the cursor may pass events of other wards,
+    # such as the chase subsystem's, that the filter skips)
+    assert start <= state["last_delivered_id"] < expected_ids(database, start, "WHK1")[0]
     assert state["backlog"] > 0
     rec.start()
     try:
