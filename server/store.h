@@ -12,6 +12,7 @@
 #define CB_STORE_H
 
 #include "db.h"
+#include "status.h"
 
 struct http_req;
 
@@ -53,6 +54,34 @@ void store_add_events_lock(struct db_req *req);
  */
 int store_add_event(struct db_req *req, const char *type, const char *entity,
                     const char *entity_id);
+
+/* The reply of a store call: the object's JSON text (NULL when none), or the failure. */
+typedef void store_json_cb(enum status st, const struct err *err, const char *json, void *arg);
+
+/* Any callback type, stored until the request's completion casts it back. */
+typedef void store_any_fn(void);
+
+/*
+ * What a store_* function keeps while its request runs: the caller's typed
+ * callback and argument, and for store_json_done the statement whose first
+ * cell is the reply (-1: none) and what a missing reply row means.
+ */
+struct store_wait {
+	store_any_fn *cb; /* the caller's callback, cast back by the completion */
+	void *arg;        /* its argument */
+	int json_stmt;    /* statement whose first cell is the JSON reply, -1 if none */
+	const char *what; /* "task": a missing reply row is 'task not found'; NULL: no check */
+};
+
+/* A new wait (freed by the completion). */
+struct store_wait *store_wait_new(store_any_fn *cb, void *arg, int json_stmt, const char *what);
+
+/*
+ * A db_cb for requests whose reply is JSON text: calls the wait's
+ * store_json_cb (if any) with the first cell of json_stmt, or ST_NOT_FOUND
+ * "<what> not found" when that statement returned no row; frees the wait.
+ */
+void store_json_done(const struct db_result *r, void *arg);
 
 /* A new random UUID in text form. */
 void store_new_id(char out[37]);

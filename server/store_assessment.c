@@ -72,44 +72,6 @@ static const char SQL_ASSESSMENT_UPDATE[] =
 static const char SQL_ASSESSMENT_JSON[] =
     "SELECT cb_assessment_json(a)::text FROM assessments a WHERE a.id = $1::uuid";
 
-typedef void any_fn(void);
-
-struct wait {
-	any_fn *cb;    /* the caller's callback */
-	void *arg;     /* its argument */
-	int json_stmt; /* the statement whose first cell is the reply, -1 if none */
-};
-
-static struct wait *wait_new(any_fn *cb, void *arg, int json_stmt)
-{
-	struct wait *w = xmalloc(sizeof *w);
-
-	w->cb = cb;
-	w->arg = arg;
-	w->json_stmt = json_stmt;
-	return w;
-}
-
-/* Reply with the JSON text in the first cell of statement w->json_stmt. */
-static void json_done(const struct db_result *r, void *arg)
-{
-	struct wait *w = arg;
-	store_assessment_json_cb *cb = (store_assessment_json_cb *)w->cb;
-	const char *json = NULL;
-
-	if (r->st == ST_OK && w->json_stmt >= 0)
-		json = db_value(r->res[w->json_stmt], 0, 0);
-	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
-		struct err err;
-
-		err_set(&err, ST_NOT_FOUND, NULL, "assessment not found");
-		cb(ST_NOT_FOUND, &err, NULL, w->arg);
-	} else {
-		cb(r->st, &r->err, json, w->arg);
-	}
-	free(w);
-}
-
 /* The wards as a PostgreSQL array literal (codes are [A-Za-z0-9_-], checked by the caller). */
 static char *wards_array(const char *const *wards, int n)
 {
@@ -154,12 +116,13 @@ void store_assessment_list(struct db *db, const struct assessment_filter *f,
 	cJSON_free(detail);
 	cJSON_Delete(d);
 	free(wards);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "assessment"));
 }
 
 static void get_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_assessment_cb *cb = (store_assessment_cb *)w->cb;
 	const struct pg_result *res = r->res[0];
 	struct assessment_facts f;
@@ -193,7 +156,7 @@ void store_assessment_get(struct db *db, const char *id, store_assessment_cb *cb
 	const char *v[] = {id};
 
 	db_req_add(req, SQL_ASSESSMENT_GET, 1, v);
-	db_req_submit(db, req, get_done, wait_new((any_fn *)cb, arg, -1));
+	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "assessment"));
 }
 
 void store_assessment_claim(struct db *db, const struct assessment_facts *f,
@@ -210,7 +173,8 @@ void store_assessment_claim(struct db *db, const struct assessment_facts *f,
 	store_add_events_lock(req);
 	store_add_event(req, "assessment.claimed", "assessment", f->id);
 	json_stmt = db_req_add(req, SQL_ASSESSMENT_JSON, 1, one);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "assessment"));
 }
 
 void store_assessment_change(struct db *db, const struct assessment_facts *f,
@@ -235,5 +199,6 @@ void store_assessment_change(struct db *db, const struct assessment_facts *f,
 	store_add_events_lock(req);
 	store_add_event(req, c->event_type, "assessment", f->id);
 	json_stmt = db_req_add(req, SQL_ASSESSMENT_JSON, 1, one);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "assessment"));
 }

@@ -3,9 +3,12 @@
  */
 #include "store.h"
 
+#include <stdlib.h>
+
 #include <uuid/uuid.h>
 
 #include "http.h"
+#include "xmalloc.h"
 
 /* One audit row; the "after" image is read from the entity's row in this transaction. */
 static const char SQL_AUDIT[] =
@@ -116,4 +119,38 @@ int store_add_episode_event_at(struct db_req *req, const char *type, const char 
 	const char *v[] = {type, episode_id, ward};
 
 	return db_req_add(req, SQL_EVENT_EPISODE_AT, 3, v);
+}
+
+struct store_wait *store_wait_new(store_any_fn *cb, void *arg, int json_stmt, const char *what)
+{
+	struct store_wait *w = xmalloc(sizeof *w);
+
+	w->cb = cb;
+	w->arg = arg;
+	w->json_stmt = json_stmt;
+	w->what = what;
+	return w;
+}
+
+void store_json_done(const struct db_result *r, void *arg)
+{
+	struct store_wait *w = arg;
+	store_json_cb *cb = (store_json_cb *)w->cb;
+	const char *json = NULL;
+
+	if (cb == NULL) {
+		free(w);
+		return;
+	}
+	if (r->st == ST_OK && w->json_stmt >= 0)
+		json = db_value(r->res[w->json_stmt], 0, 0);
+	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL && w->what != NULL) {
+		struct err err;
+
+		err_set(&err, ST_NOT_FOUND, NULL, "%s not found", w->what);
+		cb(ST_NOT_FOUND, &err, NULL, w->arg);
+	} else {
+		cb(r->st, &r->err, json, w->arg);
+	}
+	free(w);
 }

@@ -52,25 +52,9 @@ static void copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src != NULL ? src : "");
 }
 
-struct wait {
-	void (*cb)(void); /* the caller's, cast back */
-	void *arg;        /* its argument */
-	int json_stmt;    /* reply statement */
-};
-
-static struct wait *wait_new(void (*cb)(void), void *arg, int json_stmt)
-{
-	struct wait *w = xmalloc(sizeof *w);
-
-	w->cb = cb;
-	w->arg = arg;
-	w->json_stmt = json_stmt;
-	return w;
-}
-
 static void get_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_delay_facts_cb *cb = (store_delay_facts_cb *)w->cb;
 	struct delay_facts f;
 
@@ -95,16 +79,7 @@ void store_delay_get(struct db *db, const char *episode_id, store_delay_facts_cb
 	const char *v[] = {episode_id};
 
 	db_req_add(req, SQL_DELAY_GET, 1, v);
-	db_req_submit(db, req, get_done, wait_new((void (*)(void))cb, arg, -1));
-}
-
-static void json_done(const struct db_result *r, void *arg)
-{
-	struct wait *w = arg;
-	store_delay_json_cb *cb = (store_delay_json_cb *)w->cb;
-
-	cb(r->st, &r->err, r->st == ST_OK ? db_value(r->res[w->json_stmt], 0, 0) : NULL, w->arg);
-	free(w);
+	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 void store_delay_set(struct db *db, const char *episode_id, const struct delay_facts *f,
@@ -124,7 +99,7 @@ void store_delay_set(struct db *db, const char *episode_id, const struct delay_f
 	store_add_events_lock(req);
 	store_add_event(req, "delay.updated", "delay", f->delay_id);
 	js = db_req_add(req, SQL_DELAY_JSON, 1, one);
-	db_req_submit(db, req, json_done, wait_new((void (*)(void))cb, arg, js));
+	db_req_submit(db, req, store_json_done, store_wait_new((store_any_fn *)cb, arg, js, NULL));
 }
 
 /* Copy the report rows of res into a new array. */
@@ -149,7 +124,7 @@ static struct report_period *periods_from(const PGresult *res, size_t *n)
 
 static void report_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_report_cb *cb = (store_report_cb *)w->cb;
 	struct report_period *p;
 	size_t n;
@@ -178,7 +153,7 @@ void store_report_load(struct db *db, int32_t from, int32_t to, store_report_cb 
 
 	bounds(from, to, a, b);
 	db_req_add(req, SQL_REPORT_PERIODS, 2, v);
-	db_req_submit(db, req, report_done, wait_new((void (*)(void))cb, arg, -1));
+	db_req_submit(db, req, report_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 struct report_period *store_report_load_blocking(const char *conninfo, int32_t from, int32_t to,

@@ -142,47 +142,9 @@ static const char SQL_READINESS_WITHDRAW[] =
     "UPDATE readiness SET withdrawn_at = greatest(to_timestamp($2::double precision), ready_at)"
     " WHERE episode_id = $1::uuid AND withdrawn_at IS NULL";
 
-typedef void any_fn(void);
-
-struct wait {
-	any_fn *cb;    /* the caller's callback */
-	void *arg;     /* its argument */
-	int json_stmt; /* the statement whose first cell is the reply, -1 if none */
-};
-
-static struct wait *wait_new(any_fn *cb, void *arg, int json_stmt)
-{
-	struct wait *w = xmalloc(sizeof *w);
-
-	w->cb = cb;
-	w->arg = arg;
-	w->json_stmt = json_stmt;
-	return w;
-}
-
-/* Reply with the JSON text in the first cell of statement w->json_stmt. */
-static void json_done(const struct db_result *r, void *arg)
-{
-	struct wait *w = arg;
-	store_json_cb *cb = (store_json_cb *)w->cb;
-	const char *json = NULL;
-
-	if (r->st == ST_OK && w->json_stmt >= 0)
-		json = db_value(r->res[w->json_stmt], 0, 0);
-	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
-		struct err err;
-
-		err_set(&err, ST_NOT_FOUND, NULL, "episode not found");
-		cb(ST_NOT_FOUND, &err, NULL, w->arg);
-	} else {
-		cb(r->st, &r->err, json, w->arg);
-	}
-	free(w);
-}
-
 static void context_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_admission_context_cb *cb = (store_admission_context_cb *)w->cb;
 	struct admission_context ctx;
 	int n;
@@ -235,7 +197,8 @@ void store_admission_context(struct db *db, const struct admission *a,
 		db_req_add(req, SQL_IDEMPOTENCY_GET, 1, k);
 		free(key);
 	}
-	db_req_submit(db, req, context_done, wait_new((any_fn *)cb, arg, -1));
+	db_req_submit(db, req, context_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, "episode"));
 }
 
 /* Append "x" to a PostgreSQL array literal being built in *buf. */
@@ -344,12 +307,13 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 	free(tpls);
 	free(dues);
 	free(task_ids);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "episode"));
 }
 
 static void get_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_episode_cb *cb = (store_episode_cb *)w->cb;
 	struct episode_facts f;
 	const struct pg_result *res = r->res[0];
@@ -379,7 +343,7 @@ void store_episode_get(struct db *db, const char *id, store_episode_cb *cb, void
 	const char *v[] = {id};
 
 	db_req_add(req, SQL_EPISODE_GET, 1, v);
-	db_req_submit(db, req, get_done, wait_new((any_fn *)cb, arg, -1));
+	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "episode"));
 }
 
 void store_episode_audit_read(struct db *db, const char *id, const struct actor *actor,
@@ -388,7 +352,8 @@ void store_episode_audit_read(struct db *db, const char *id, const struct actor 
 	struct db_req *req = db_req_new();
 
 	store_add_audit_read(req, actor, "episode.read", "episode", id, id, NULL);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, -1));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, "episode"));
 }
 
 void store_episode_list(struct db *db, const struct episode_filter *f, const struct actor *actor,
@@ -420,7 +385,8 @@ void store_episode_list(struct db *db, const struct episode_filter *f, const str
 	store_add_audit_read(req, actor, "episode.list", "episode", NULL, NULL, detail);
 	free(detail);
 	free(wards);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "episode"));
 }
 
 void store_episode_change(struct db *db, const struct episode_facts *f,
@@ -499,5 +465,6 @@ void store_episode_change_with(struct db *db, const struct episode_facts *f,
 	if (c->clear_ready || c->new_state != NULL)
 		db_req_add(req, SQL_DELAY_CLOSED_EVENTS, 1, one);
 	json_stmt = db_req_add(req, SQL_EPISODE_JSON, 1, one);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "episode"));
 }

@@ -18,9 +18,6 @@
 
 struct db;
 
-/* A reply body (JSON text) or the failure. */
-typedef void store_json_cb(enum status st, const struct err *err, const char *json, void *arg);
-
 /* What an admission needs to know before it is written. */
 struct admission_context {
 	struct task_template *templates; /* active templates in order; owned by the store */

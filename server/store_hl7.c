@@ -231,50 +231,6 @@ static void record_params_free(struct record_params *p)
 		free(p->v[i]);
 }
 
-typedef void any_fn(void);
-
-struct wait {
-	any_fn *cb;       /* the caller's callback */
-	void *arg;        /* its argument */
-	int json_stmt;    /* the statement whose first cell is the reply, -1 if none */
-	const char *what; /* what is missing when the reply is NULL ("ward mapping") */
-};
-
-static struct wait *wait_new(any_fn *cb, void *arg, int json_stmt, const char *what)
-{
-	struct wait *w = xmalloc(sizeof *w);
-
-	w->cb = cb;
-	w->arg = arg;
-	w->json_stmt = json_stmt;
-	w->what = what;
-	return w;
-}
-
-/* Reply with the JSON text in the first cell of statement w->json_stmt. */
-static void json_done(const struct db_result *r, void *arg)
-{
-	struct wait *w = arg;
-	store_json_cb *cb = (store_json_cb *)w->cb;
-	const char *json = NULL;
-
-	if (cb == NULL) {
-		free(w);
-		return;
-	}
-	if (r->st == ST_OK && w->json_stmt >= 0)
-		json = db_value(r->res[w->json_stmt], 0, 0);
-	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
-		struct err err;
-
-		err_set(&err, ST_NOT_FOUND, NULL, "%s not found", w->what);
-		cb(ST_NOT_FOUND, &err, NULL, w->arg);
-	} else {
-		cb(r->st, &r->err, json, w->arg);
-	}
-	free(w);
-}
-
 struct lookup_wait {
 	store_hl7_lookup_cb *cb; /* the caller's */
 	void *arg;               /* its argument */
@@ -413,7 +369,8 @@ void store_hl7_prune(struct db *db, int64_t retention_ms, store_json_cb *cb, voi
 
 	snprintf(ms, sizeof ms, "%" PRId64, retention_ms);
 	db_req_add(req, SQL_HL7_PRUNE, 1, v);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, -1, "message"));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, "message"));
 }
 
 void store_hl7_list(struct db *db, const struct hl7_message_filter *f, const struct actor *actor,
@@ -431,7 +388,8 @@ void store_hl7_list(struct db *db, const struct hl7_message_filter *f, const str
 	                   f->ack_code != NULL ? f->ack_code : "*", f->limit, f->offset);
 	store_add_audit_read(req, actor, "hl7.read", "hl7_message", NULL, NULL, detail);
 	free(detail);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt, "message"));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "message"));
 }
 
 void store_hl7_ward_map_list(struct db *db, store_json_cb *cb, void *arg)
@@ -439,7 +397,8 @@ void store_hl7_ward_map_list(struct db *db, store_json_cb *cb, void *arg)
 	struct db_req *req = db_req_new();
 	int json_stmt = db_req_add(req, SQL_HL7_MAP_LIST, 0, NULL);
 
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt, "ward mapping"));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "ward mapping"));
 }
 
 void store_hl7_ward_map_get(struct db *db, const char *pas_code, store_json_cb *cb, void *arg)
@@ -448,7 +407,8 @@ void store_hl7_ward_map_get(struct db *db, const char *pas_code, store_json_cb *
 	const char *v[] = {pas_code};
 	int json_stmt = db_req_add(req, SQL_HL7_MAP_GET, 1, v);
 
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt, "ward mapping"));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "ward mapping"));
 }
 
 /* The audit image of a mapping, {"pas_code": ..., "ward": ...} (a new string). */
@@ -480,7 +440,8 @@ void store_hl7_ward_map_put(struct db *db, const char *pas_code, const char *war
 	store_add_audit(req, actor, "hl7.ward_map.put", "hl7_ward_map", NULL, NULL, NULL, after);
 	json_stmt = db_req_add(req, SQL_HL7_MAP_GET, 1, one);
 	cJSON_free(after);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt, "ward mapping"));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "ward mapping"));
 }
 
 void store_hl7_ward_map_delete(struct db *db, const char *pas_code, const struct actor *actor,
@@ -494,5 +455,6 @@ void store_hl7_ward_map_delete(struct db *db, const char *pas_code, const struct
 	store_add_audit(req, actor, "hl7.ward_map.delete", "hl7_ward_map", NULL, NULL, before,
 	                NULL);
 	cJSON_free(before);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, -1, "ward mapping"));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, "ward mapping"));
 }

@@ -98,47 +98,9 @@ static const char SQL_TASK_UPDATE[] =
     " SELECT cb_expect(count(*) = 1, 'CB412',"
     " 'task was changed by someone else; reload it and try again') FROM u";
 
-typedef void any_fn(void);
-
-struct wait {
-	any_fn *cb;    /* the caller's callback */
-	void *arg;     /* its argument */
-	int json_stmt; /* the statement whose first cell is the reply, -1 if none */
-};
-
-static struct wait *wait_new(any_fn *cb, void *arg, int json_stmt)
-{
-	struct wait *w = xmalloc(sizeof *w);
-
-	w->cb = cb;
-	w->arg = arg;
-	w->json_stmt = json_stmt;
-	return w;
-}
-
-/* Reply with the JSON text in the first cell of statement w->json_stmt. */
-static void json_done(const struct db_result *r, void *arg)
-{
-	struct wait *w = arg;
-	store_task_json_cb *cb = (store_task_json_cb *)w->cb;
-	const char *json = NULL;
-
-	if (r->st == ST_OK && w->json_stmt >= 0)
-		json = db_value(r->res[w->json_stmt], 0, 0);
-	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
-		struct err err;
-
-		err_set(&err, ST_NOT_FOUND, NULL, "task not found");
-		cb(ST_NOT_FOUND, &err, NULL, w->arg);
-	} else {
-		cb(r->st, &r->err, json, w->arg);
-	}
-	free(w);
-}
-
 static void create_context_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_task_create_context_cb *cb = (store_task_create_context_cb *)w->cb;
 	struct task_create_context ctx;
 
@@ -170,7 +132,8 @@ void store_task_create_context(struct db *db, const char *episode_id, const char
 	db_req_add(req, SQL_DISCIPLINE_EXISTS, 1, d);
 	if (assignee != NULL)
 		db_req_add(req, SQL_USER_EXISTS, 1, u);
-	db_req_submit(db, req, create_context_done, wait_new((any_fn *)cb, arg, -1));
+	db_req_submit(db, req, create_context_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, "task"));
 }
 
 void store_task_create(struct db *db, const struct task_new *t, const struct actor *actor,
@@ -195,12 +158,13 @@ void store_task_create(struct db *db, const struct task_new *t, const struct act
 		store_add_event(req, "task.created", "task", id);
 		json_stmt = db_req_add(req, SQL_TASK_JSON, 1, one);
 	}
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "task"));
 }
 
 static void list_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_task_list_cb *cb = (store_task_list_cb *)w->cb;
 	struct task_list l;
 
@@ -222,7 +186,7 @@ void store_task_list(struct db *db, const char *episode_id, store_task_list_cb *
 	const char *v[] = {episode_id};
 
 	db_req_add(req, SQL_TASK_LIST, 1, v);
-	db_req_submit(db, req, list_done, wait_new((any_fn *)cb, arg, -1));
+	db_req_submit(db, req, list_done, store_wait_new((store_any_fn *)cb, arg, -1, "task"));
 }
 
 void store_task_audit_list(struct db *db, const char *episode_id, const struct actor *actor,
@@ -231,7 +195,8 @@ void store_task_audit_list(struct db *db, const char *episode_id, const struct a
 	struct db_req *req = db_req_new();
 
 	store_add_audit_read(req, actor, "task.list", "episode", episode_id, episode_id, NULL);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, -1));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, "task"));
 }
 
 /* items as a PostgreSQL array literal, each element quoted (the caller frees it). */
@@ -313,12 +278,13 @@ void store_task_list_all(struct db *db, const struct task_filter *f, const struc
 	cJSON_Delete(d);
 	free(wards);
 	free(disciplines);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "task"));
 }
 
 static void get_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_task_cb *cb = (store_task_cb *)w->cb;
 	const struct pg_result *res = r->res[0];
 	struct task_facts f;
@@ -353,7 +319,7 @@ void store_task_get(struct db *db, const char *id, const char *assignee, store_t
 	db_req_add(req, SQL_TASK_GET, 1, v);
 	if (assignee != NULL)
 		db_req_add(req, SQL_USER_EXISTS, 1, u);
-	db_req_submit(db, req, get_done, wait_new((any_fn *)cb, arg, -1));
+	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "task"));
 }
 
 void store_task_change(struct db *db, const struct task_facts *f, const struct task_change *c,
@@ -383,5 +349,6 @@ void store_task_change(struct db *db, const struct task_facts *f, const struct t
 	store_add_events_lock(req);
 	store_add_event(req, "task.updated", "task", f->id);
 	json_stmt = db_req_add(req, SQL_TASK_JSON, 1, one);
-	db_req_submit(db, req, json_done, wait_new((any_fn *)cb, arg, json_stmt));
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "task"));
 }

@@ -82,44 +82,6 @@ static const char SQL_WEBHOOK_FAILED[] =
     "UPDATE webhooks SET failures = failures + 1, last_error = $3, last_error_at = now()"
     " WHERE id = $1::uuid AND lease_owner = $2 RETURNING 1";
 
-typedef void any_fn(void);
-
-struct wait {
-	any_fn *cb;    /* the caller's callback */
-	void *arg;     /* its argument */
-	int json_stmt; /* the statement whose first cell is the reply, -1 if none */
-};
-
-static struct wait *wait_new(any_fn *cb, void *arg)
-{
-	struct wait *w = xmalloc(sizeof *w);
-
-	w->cb = cb;
-	w->arg = arg;
-	w->json_stmt = -1;
-	return w;
-}
-
-/* Reply with the JSON text in the first cell of statement w->json_stmt (if any). */
-static void json_done(const struct db_result *r, void *arg)
-{
-	struct wait *w = arg;
-	store_json_cb *cb = (store_json_cb *)w->cb;
-	const char *json = NULL;
-
-	if (r->st == ST_OK && w->json_stmt >= 0)
-		json = db_value(r->res[w->json_stmt], 0, 0);
-	if (r->st == ST_OK && w->json_stmt >= 0 && json == NULL) {
-		struct err err;
-
-		err_set(&err, ST_NOT_FOUND, NULL, "webhook not found");
-		cb(ST_NOT_FOUND, &err, NULL, w->arg);
-	} else {
-		cb(r->st, &r->err, json, w->arg);
-	}
-	free(w);
-}
-
 /* A PostgreSQL array literal of n strings ("{\"A\",\"B\"}"); a new string. */
 static char *array_literal(const char *const *v, int n)
 {
@@ -159,7 +121,7 @@ void store_webhook_add(struct db *db, const struct webhook_input *in, const stru
                        store_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	struct wait *w = wait_new((any_fn *)cb, arg);
+	struct store_wait *w = store_wait_new((store_any_fn *)cb, arg, -1, "webhook");
 	char id[37];
 	char *wards = array_literal(in->wards, in->nwards);
 	char *disciplines = array_literal(in->disciplines, in->ndisciplines);
@@ -182,7 +144,7 @@ void store_webhook_add(struct db *db, const struct webhook_input *in, const stru
 	db_req_add(req, SQL_WEBHOOK_INSERT, 6, ins);
 	store_add_audit(req, actor, "webhook.add", "webhook", id, NULL, NULL, after_json);
 	w->json_stmt = db_req_add(req, SQL_WEBHOOK_JSON, 1, one);
-	db_req_submit(db, req, json_done, w);
+	db_req_submit(db, req, store_json_done, w);
 	cJSON_free(after_json);
 	cJSON_Delete(after);
 	free(wards);
@@ -193,28 +155,28 @@ void store_webhook_add(struct db *db, const struct webhook_input *in, const stru
 void store_webhook_list(struct db *db, store_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	struct wait *w = wait_new((any_fn *)cb, arg);
+	struct store_wait *w = store_wait_new((store_any_fn *)cb, arg, -1, "webhook");
 
 	w->json_stmt = db_req_add(req, SQL_WEBHOOK_LIST, 0, NULL);
-	db_req_submit(db, req, json_done, w);
+	db_req_submit(db, req, store_json_done, w);
 }
 
 void store_webhook_delete(struct db *db, const char *id, const struct actor *actor,
                           store_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	struct wait *w = wait_new((any_fn *)cb, arg);
+	struct store_wait *w = store_wait_new((store_any_fn *)cb, arg, -1, "webhook");
 	const char *one[] = {id};
 	const char *del[] = {actor->id, actor->name, "webhook.delete", id, actor->request_id};
 
 	db_req_add(req, SQL_WEBHOOK_FOUND, 1, one);
 	db_req_add(req, SQL_WEBHOOK_DELETE_AUDIT, 5, del);
-	db_req_submit(db, req, json_done, w);
+	db_req_submit(db, req, store_json_done, w);
 }
 
 static void lease_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_webhook_lease_cb *cb = (store_webhook_lease_cb *)w->cb;
 	struct webhook_row *rows;
 	int n;
@@ -244,7 +206,7 @@ void store_webhook_lease(struct db *db, const char *owner, int64_t lease_ms,
                          store_webhook_lease_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	struct wait *w = wait_new((any_fn *)cb, arg);
+	struct store_wait *w = store_wait_new((store_any_fn *)cb, arg, -1, "webhook");
 	char ms[32];
 	const char *v[] = {owner, ms};
 
@@ -255,7 +217,7 @@ void store_webhook_lease(struct db *db, const char *owner, int64_t lease_ms,
 
 static void update_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_webhook_done_cb *cb = (store_webhook_done_cb *)w->cb;
 
 	cb(r->st, r->st == ST_OK && db_rows(r->res[0]) == 1, w->arg);
@@ -271,7 +233,7 @@ void store_webhook_advance(struct db *db, const char *id, const char *owner, int
 
 	snprintf(ev, sizeof ev, "%" PRId64, event_id);
 	db_req_add(req, SQL_WEBHOOK_ADVANCE, 4, v);
-	db_req_submit(db, req, update_done, wait_new((any_fn *)cb, arg));
+	db_req_submit(db, req, update_done, store_wait_new((store_any_fn *)cb, arg, -1, "webhook"));
 }
 
 void store_webhook_failed(struct db *db, const char *id, const char *owner, const char *error,
@@ -281,5 +243,5 @@ void store_webhook_failed(struct db *db, const char *id, const char *owner, cons
 	const char *v[] = {id, owner, error};
 
 	db_req_add(req, SQL_WEBHOOK_FAILED, 3, v);
-	db_req_submit(db, req, update_done, wait_new((any_fn *)cb, arg));
+	db_req_submit(db, req, update_done, store_wait_new((store_any_fn *)cb, arg, -1, "webhook"));
 }
