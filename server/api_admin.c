@@ -41,27 +41,6 @@ static const char WARD_CODE_CHARS[] =
 static const char USER_NAME_CHARS[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-";
 
-/* Reply 201 (created) or 200 with the store's JSON, or the failure. */
-static void created_done(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct http_req *r = arg;
-
-	if (st != ST_OK)
-		http_reply_error(r, st, err);
-	else
-		http_reply_json_text(r, 201, json);
-}
-
-static void ok_done(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct http_req *r = arg;
-
-	if (st != ST_OK)
-		http_reply_error(r, st, err);
-	else
-		http_reply_json_text(r, 200, json);
-}
-
 /* Authorise action (no target); on refusal reply 403 and return false. */
 static bool allowed(struct http_req *r, enum access_action action)
 {
@@ -137,7 +116,7 @@ static enum status ward_parse_common(const cJSON *b, struct ward_input *in, stru
 
 static void wards_list(struct http_req *r)
 {
-	store_ward_list(r->app->db, ok_done, r);
+	store_ward_list(r->app->db, http_json_ok, r);
 }
 
 static void wards_post(struct http_req *r)
@@ -168,7 +147,7 @@ static void wards_post(struct http_req *r)
 	}
 	in.code = wb.code;
 	actor_from_req(&actor, r);
-	store_ward_add(r->app->db, &in, &actor, created_done, r);
+	store_ward_add(r->app->db, &in, &actor, http_json_created, r);
 }
 
 static void ward_patch(struct http_req *r)
@@ -203,7 +182,7 @@ static void ward_patch(struct http_req *r)
 	}
 	in.code = r->params[0];
 	actor_from_req(&actor, r);
-	store_ward_update(r->app->db, &in, &actor, ok_done, r);
+	store_ward_update(r->app->db, &in, &actor, http_json_ok, r);
 }
 
 /* ---- task templates ---- */
@@ -269,7 +248,7 @@ static enum status template_parse(const cJSON *b, bool creating, struct task_tem
 
 static void templates_list(struct http_req *r)
 {
-	store_template_list(r->app->db, ok_done, r);
+	store_template_list(r->app->db, http_json_ok, r);
 }
 
 static void templates_post(struct http_req *r)
@@ -295,8 +274,8 @@ static void templates_post(struct http_req *r)
 		return;
 	}
 	actor_from_req(&actor, r);
-	store_template_add(r->app->db, &t, has_position ? &position : NULL, &actor, created_done,
-	                   r);
+	store_template_add(r->app->db, &t, has_position ? &position : NULL, &actor,
+	                   http_json_created, r);
 }
 
 /* A template change waiting for the template to be read. */
@@ -474,7 +453,7 @@ static enum status user_parse(const cJSON *b, struct user_body *ub, struct user_
 static void users_list(struct http_req *r)
 {
 	if (allowed(r, ACCESS_USER_MANAGE))
-		store_user_list(r->app->db, ok_done, r);
+		store_user_list(r->app->db, http_json_ok, r);
 }
 
 static void users_post(struct http_req *r)
@@ -498,7 +477,7 @@ static void users_post(struct http_req *r)
 	} else {
 		actor_from_req(&actor, r);
 		/* the store copies every value into its statements before returning */
-		store_user_add(r->app->db, &in, &actor, created_done, r);
+		store_user_add(r->app->db, &in, &actor, http_json_created, r);
 	}
 	free(ub);
 }
@@ -522,7 +501,7 @@ static void user_disable(struct http_req *r)
 		return;
 	}
 	actor_from_req(&actor, r);
-	store_user_disable(r->app->db, r->params[0], &actor, ok_done, r);
+	store_user_disable(r->app->db, r->params[0], &actor, http_json_ok, r);
 }
 
 const struct route admin_routes[] = {

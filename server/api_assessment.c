@@ -56,16 +56,6 @@ static bool assessment_id_ok(struct http_req *r)
 
 /* ---- GET /api/v1/assessments --------------------------------------------------------- */
 
-static void list_done(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct http_req *r = arg;
-
-	if (st != ST_OK)
-		http_reply_error(r, st, err);
-	else
-		http_reply_json_text(r, 200, json);
-}
-
 static bool ward_code_ok(const char *w)
 {
 	return w[0] != '\0' && strlen(w) <= ADMISSION_WARD_MAX &&
@@ -130,7 +120,7 @@ static void assessments_list(struct http_req *r)
 		return;
 	}
 	actor_from_req(&actor, r);
-	store_assessment_list(r->app->db, &f, &actor, list_done, r);
+	store_assessment_list(r->app->db, &f, &actor, http_json_ok, r);
 }
 
 /* ---- POST /api/v1/assessments/{id}/claim ---------------------------------------------- */

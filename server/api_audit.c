@@ -22,16 +22,6 @@
 #define AUDIT_OFFSET_MAX 100000000
 #define AUDIT_ACTOR_MAX 64 /* a user name, or "system" / "hl7" / "cli" */
 
-static void list_done(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct http_req *r = arg;
-
-	if (st != ST_OK)
-		http_reply_error(r, st, err);
-	else
-		http_reply_data(r, 200, "application/json", json, strlen(json));
-}
-
 /* An optional UUID query parameter into buf (37 bytes); *out is buf or NULL. */
 static enum status query_uuid(struct http_req *r, const char *name, char *buf, size_t size,
                               const char **out, struct err *err)
@@ -81,7 +71,7 @@ static void audit_list(struct http_req *r)
 		return;
 	}
 	actor_from_req(&actor, r);
-	store_audit_list(r->app->db, &f, &actor, list_done, r);
+	store_audit_list(r->app->db, &f, &actor, http_json_ok, r);
 }
 
 const struct route audit_routes[] = {

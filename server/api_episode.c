@@ -170,16 +170,6 @@ static void episode_get(struct http_req *r)
 		store_episode_get(r->app->db, r->params[0], episode_got, r);
 }
 
-static void list_done(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct http_req *r = arg;
-
-	if (st != ST_OK)
-		http_reply_error(r, st, err);
-	else
-		http_reply_json_text(r, 200, json);
-}
-
 #define LIST_MAX_WARDS 64
 
 static void episodes_list(struct http_req *r)
@@ -235,7 +225,7 @@ static void episodes_list(struct http_req *r)
 		return;
 	}
 	actor_from_req(&actor, r);
-	store_episode_list(r->app->db, &f, &actor, list_done, r);
+	store_episode_list(r->app->db, &f, &actor, http_json_ok, r);
 }
 
 /* A change request waiting for the episode to be read. */

@@ -125,16 +125,6 @@ static void tasks_list(struct http_req *r)
 
 #define LIST_MAX_FILTERS 64 /* ward or discipline values in one request */
 
-static void list_all_done(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct http_req *r = arg;
-
-	if (st != ST_OK)
-		http_reply_error(r, st, err);
-	else
-		http_reply_json_text(r, 200, json);
-}
-
 static bool ward_code_ok(const char *w)
 {
 	return w[0] != '\0' && strlen(w) <= ADMISSION_WARD_MAX &&
@@ -247,7 +237,7 @@ static void tasks_list_all(struct http_req *r)
 	} else {
 		actor_from_req(&actor, r);
 		/* the store copies what it needs before returning */
-		store_task_list_all(r->app->db, &q->f, &actor, list_all_done, r);
+		store_task_list_all(r->app->db, &q->f, &actor, http_json_ok, r);
 	}
 	free(q);
 }

@@ -35,26 +35,6 @@
 static const char *const webhook_fields[] = {"url",         "secret", "wards",
                                              "disciplines", "types",  NULL};
 
-static void created_done(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct http_req *r = arg;
-
-	if (st != ST_OK)
-		http_reply_error(r, st, err);
-	else
-		http_reply_json_text(r, 201, json);
-}
-
-static void list_done(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct http_req *r = arg;
-
-	if (st != ST_OK)
-		http_reply_error(r, st, err);
-	else
-		http_reply_json_text(r, 200, json);
-}
-
 static void deleted_done(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct http_req *r = arg;
@@ -198,7 +178,7 @@ static void webhooks_post(struct http_req *r)
 	} else {
 		actor_from_req(&actor, r);
 		/* the store copies every value into its statements before returning */
-		store_webhook_add(r->app->db, &in, &actor, created_done, r);
+		store_webhook_add(r->app->db, &in, &actor, http_json_created, r);
 	}
 	free(wb);
 }
@@ -206,7 +186,7 @@ static void webhooks_post(struct http_req *r)
 static void webhooks_list(struct http_req *r)
 {
 	if (allowed(r))
-		store_webhook_list(r->app->db, list_done, r);
+		store_webhook_list(r->app->db, http_json_ok, r);
 }
 
 static void webhook_delete(struct http_req *r)

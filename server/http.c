@@ -543,3 +543,24 @@ enum status http_query_bool(struct http_req *r, const char *name, int *out, stru
 		return err_set(err, ST_INVALID, name, "\"%s\" must be true or false", name);
 	return ST_OK;
 }
+
+static void json_done_with(void *arg, int code, enum status st, const struct err *err,
+                           const char *json)
+{
+	struct http_req *r = arg;
+
+	if (st != ST_OK)
+		http_reply_error(r, st, err);
+	else
+		http_reply_json_text(r, code, json);
+}
+
+void http_json_ok(enum status st, const struct err *err, const char *json, void *arg)
+{
+	json_done_with(arg, 200, st, err, json);
+}
+
+void http_json_created(enum status st, const struct err *err, const char *json, void *arg)
+{
+	json_done_with(arg, 201, st, err, json);
+}

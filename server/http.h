@@ -121,6 +121,14 @@ struct evhttp_request *http_stream_start(struct http_req *r, const char *content
 void http_reply_json_text(struct http_req *r, int code, const char *json);
 
 /*
+ * Completions of the shape store_json_cb with arg = the struct http_req:
+ * reply 200 (http_json_ok) or 201 (http_json_created) with the JSON text, or
+ * the error body for st.
+ */
+void http_json_ok(enum status st, const struct err *err, const char *json, void *arg);
+void http_json_created(enum status st, const struct err *err, const char *json, void *arg);
+
+/*
  * The version an If-Match header asks for: "3", "\"3\"" or W/"3"; -1 when
  * there is none, -2 when it is malformed.
  */
