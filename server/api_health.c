@@ -68,21 +68,34 @@ static void metrics(struct http_req *r)
 
 	metrics_write(r->app->metrics, out);
 	db_get_stats(r->app->db, &ds);
-	evbuffer_add_printf(out,
-	                    "# HELP carebridge_db_pool_connections Database connections by state.\n"
-	                    "# TYPE carebridge_db_pool_connections gauge\n"
-	                    "carebridge_db_pool_connections{state=\"configured\"} %d\n"
-	                    "carebridge_db_pool_connections{state=\"connected\"} %d\n"
-	                    "carebridge_db_pool_connections{state=\"in_use\"} %d\n"
-	                    "# HELP carebridge_db_pool_queued Requests waiting for a connection.\n"
-	                    "# TYPE carebridge_db_pool_queued gauge\n"
-	                    "carebridge_db_pool_queued %d\n"
-	                    "# HELP carebridge_db_requests_total Database requests by outcome.\n"
-	                    "# TYPE carebridge_db_requests_total counter\n"
-	                    "carebridge_db_requests_total{outcome=\"ok\"} %" PRIu64 "\n"
-	                    "carebridge_db_requests_total{outcome=\"error\"} %" PRIu64 "\n",
-	                    ds.size, ds.connected, ds.busy, ds.queued, ds.done - ds.failed,
-	                    ds.failed);
+	evbuffer_add_printf(
+	    out,
+	    "# HELP carebridge_db_pool_connections Database connections by state.\n"
+	    "# TYPE carebridge_db_pool_connections gauge\n"
+	    "carebridge_db_pool_connections{state=\"configured\"} %d\n"
+	    "carebridge_db_pool_connections{state=\"connected\"} %d\n"
+	    "carebridge_db_pool_connections{state=\"in_use\"} %d\n"
+	    "# HELP carebridge_db_pool_queued Requests waiting for a connection.\n"
+	    "# TYPE carebridge_db_pool_queued gauge\n"
+	    "carebridge_db_pool_queued %d\n"
+	    "# HELP carebridge_db_requests_total Database requests by outcome.\n"
+	    "# TYPE carebridge_db_requests_total counter\n"
+	    "carebridge_db_requests_total{outcome=\"ok\"} %" PRIu64 "\n"
+	    "carebridge_db_requests_total{outcome=\"error\"} %" PRIu64 "\n"
+	    "# HELP carebridge_db_group_commits_total Shared write transactions "
+	    "committed (group commit).\n"
+	    "# TYPE carebridge_db_group_commits_total counter\n"
+	    "carebridge_db_group_commits_total %" PRIu64 "\n"
+	    "# HELP carebridge_db_grouped_requests_total Write requests committed in "
+	    "them.\n"
+	    "# TYPE carebridge_db_grouped_requests_total counter\n"
+	    "carebridge_db_grouped_requests_total %" PRIu64 "\n"
+	    "# HELP carebridge_db_group_retries_total Shared transactions that failed "
+	    "and were re-run one request at a time.\n"
+	    "# TYPE carebridge_db_group_retries_total counter\n"
+	    "carebridge_db_group_retries_total %" PRIu64 "\n",
+	    ds.size, ds.connected, ds.busy, ds.queued, ds.done - ds.failed, ds.failed,
+	    ds.group_commits, ds.grouped, ds.group_retries);
 	len = evbuffer_get_length(out);
 	http_reply_data(r, 200, "text/plain; version=0.0.4; charset=utf-8",
 	                evbuffer_pullup(out, -1), len);

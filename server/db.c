@@ -8,6 +8,19 @@
  *
  * A connection moves DOWN -> CONNECTING -> IDLE <-> BUSY, and back to DOWN on
  * any failure; db_tick retries DOWN connections every db_retry_interval.
+ *
+ * Group commit: a group transaction takes every grouped request
+ * (db_req_set_group) waiting when it is sent (up to GROUP_MAX_REQS), so
+ * concurrent writers share one COMMIT and one WAL flush.  At most
+ * GROUP_MAX_INFLIGHT of them are out at once, pipelined on one connection: the
+ * next is already in PostgreSQL's hands when the one before commits.  If anything in a shared
+ * transaction fails, nothing of it has committed; its requests go back to the head of the queue
+ * marked "alone" and run one by one, so each gets the outcome it would have had by itself.
+ *
+ * Prepared statements: each connection prepares a statement the first time it
+ * runs it (named "cbN", keyed by the SQL string's address and checked against
+ * a copy of its text) and executes the prepared form from then on, so
+ * PostgreSQL parses and plans the hot statements once per connection.
  */
 #include "db.h"
 
@@ -26,6 +39,14 @@
 
 enum dbc_state { DBC_DOWN, DBC_CONNECTING, DBC_IDLE, DBC_BUSY };
 
+enum {
+	GROUP_MAX_REQS = 64,    /* requests sharing one transaction at most */
+	GROUP_MAX_STMTS = 1024, /* statements in one shared transaction at most */
+	PREP_SLOTS = 512,       /* prepared statements a connection keeps (power of two) */
+	PIPELINE_DEPTH = 8,     /* transactions in flight on one connection at most */
+	GROUP_MAX_INFLIGHT = 2, /* group transactions sent at once (pipelined on one connection) */
+};
+
 struct db_stmt {
 	const char *sql; /* borrowed: a static string in a store_*.c */
 	int nparams;     /* number of values */
@@ -33,30 +54,61 @@ struct db_stmt {
 };
 
 struct db_req {
-	TAILQ_ENTRY(db_req) entry; /* in db->queue or db->finished */
+	TAILQ_ENTRY(db_req) entry; /* in db->queue, a connection's batch or db->finished */
 	struct db_stmt *stmts;     /* owned, n of them */
 	int n, cap;                /* used and allocated statements */
+	const char *lead;          /* grouped: statement run first in its transaction */
+	bool alone;                /* grouped, but must run in a transaction of its own */
 	db_cb *cb;                 /* completion callback */
 	void *arg;                 /* its argument */
 	int64_t queued_at;         /* monotonic ms when submitted */
-	int cur;                   /* statement whose results are being read */
 	struct db_result result;   /* filled while reading; res[] owned */
 };
 
 TAILQ_HEAD(db_req_list, db_req);
 
+/* One result libpq will return on a connection, in the order they were sent. */
+struct db_slot {
+	struct db_req *req; /* whose statement */
+	int stmt;           /* its index; -1 for the transaction's lead statement */
+	int prep;           /* >= 0: the Parse of prepared statement prep, not the execution */
+};
+
+/* One transaction in flight on a connection: its requests are the next nreqs of batch. */
+struct db_unit {
+	int nreqs;    /* requests in it */
+	bool grouped; /* the pool's group transaction */
+};
+
+/* A statement prepared (or being prepared) on one connection. */
+struct db_prep {
+	const char *key; /* the SQL string's address; NULL: free slot */
+	char *sql;       /* owned copy of its text, to detect a reused address */
+	bool ready;      /* its Parse succeeded: execute by name */
+	bool sent;       /* a Parse is in flight */
+};
+
 struct db_conn {
-	struct db *db;          /* the pool */
-	int index;              /* position in the pool, for log lines */
-	PGconn *pg;             /* owned; NULL when DOWN */
-	enum dbc_state state;   /* see the file comment */
-	struct event *ev_read;  /* persistent read readiness while connected; owned */
-	struct event *ev_write; /* one-shot write readiness (connect, flush); owned */
-	int fd;                 /* PQsocket the events are on, -1 if none */
-	struct db_req *req;     /* the request running, when BUSY */
-	int64_t since;          /* monotonic ms the connect began or the request was sent */
-	int64_t retry_at;       /* monotonic ms of the next connect attempt when DOWN */
-	bool was_up;            /* logged as up, so a loss is worth a line */
+	struct db *db;                        /* the pool */
+	int index;                            /* position in the pool, for log lines */
+	PGconn *pg;                           /* owned; NULL when DOWN */
+	enum dbc_state state;                 /* see the file comment */
+	struct event *ev_read;                /* persistent read readiness while connected; owned */
+	struct event *ev_write;               /* one-shot write readiness (connect, flush); owned */
+	int fd;                               /* PQsocket the events are on, -1 if none */
+	struct db_req_list batch;             /* requests sent and not finished, in sending order */
+	struct db_unit units[PIPELINE_DEPTH]; /* transactions in flight, a ring */
+	int unit_head, nunits;                /* the oldest one's index, and how many (BUSY: > 0) */
+	int ngrouped;                         /* how many of them are group transactions */
+	bool reset;            /* drop the connection once idle (stale prepared plans) */
+	struct db_slot *slots; /* owned: results expected, in order */
+	int nslots, slots_cap; /* appended up to nslots */
+	int slot_cur;          /* the slot whose results are being read */
+	struct db_prep *preps; /* owned array of PREP_SLOTS, NULL until first used */
+	int nprep;             /* statements prepared so far (names cb0...) */
+	int64_t since;         /* monotonic ms the connect began or the request was sent */
+	int64_t retry_at;      /* monotonic ms of the next connect attempt when DOWN */
+	bool was_up;           /* logged as up, so a loss is worth a line */
 };
 
 struct db {
@@ -72,7 +124,11 @@ struct db {
 	int nqueued;                 /* length of queue */
 	struct db_req_list finished; /* completed, callbacks not yet run */
 	struct event *ev_finished;   /* runs the finished callbacks from the loop; owned */
+	int group_inflight;          /* group transactions sent and not finished */
 	uint64_t done, failed;       /* counters for metrics */
+	uint64_t group_commits;      /* group transactions committed */
+	uint64_t grouped;            /* requests committed in them */
+	uint64_t group_retries;      /* shared transactions that failed and were re-run alone */
 };
 
 static void conn_start(struct db_conn *c);
@@ -209,6 +265,34 @@ static void finished_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Fail every request in flight on c. */
+static void batch_fail(struct db_conn *c, enum status st, const char *msg)
+{
+	struct db_req *req;
+
+	while ((req = TAILQ_FIRST(&c->batch)) != NULL) {
+		TAILQ_REMOVE(&c->batch, req, entry);
+		req_fail(c->db, req, st, msg);
+	}
+	c->nunits = 0;
+	c->nslots = c->slot_cur = 0;
+	c->db->group_inflight -= c->ngrouped;
+	c->ngrouped = 0;
+}
+
+/* Forget c's prepared statements (the session that had them is gone). */
+static void preps_clear(struct db_conn *c)
+{
+	if (c->preps != NULL) {
+		for (int i = 0; i < PREP_SLOTS; i++)
+			free(c->preps[i].sql);
+		free(c->preps);
+	}
+	c->preps = NULL;
+	c->nprep = 0;
+	c->reset = false;
+}
+
 /* Drop the connection: fail its request, free libpq and events, retry later. */
 static void conn_down(struct db_conn *c, const char *why)
 {
@@ -220,10 +304,8 @@ static void conn_down(struct db_conn *c, const char *why)
 		log_warning("db", "connection lost conn=%d reason=\"%s\"", c->index, msg);
 	else
 		log_debug("db", "connect failed conn=%d reason=\"%s\"", c->index, msg);
-	if (c->req != NULL) {
-		req_fail(db, c->req, ST_UNAVAILABLE, "could not complete the database request");
-		c->req = NULL;
-	}
+	batch_fail(c, ST_UNAVAILABLE, "could not complete the database request");
+	preps_clear(c);
 	if (c->ev_read != NULL)
 		event_free(c->ev_read);
 	if (c->ev_write != NULL)
@@ -320,41 +402,189 @@ static void conn_flush(struct db_conn *c)
 		event_add(c->ev_write, NULL);
 }
 
-/* Send req's statements and the sync point on idle connection c. */
-static void conn_send(struct db_conn *c, struct db_req *req)
+static void slot_push(struct db_conn *c, struct db_req *req, int stmt, int prep)
 {
-	req->result.res = xcalloc((size_t)req->n, sizeof *req->result.res);
-	req->result.n = req->n;
-	req->cur = 0;
-	c->req = req;
-	c->state = DBC_BUSY;
-	c->since = mono_ms();
-	for (int i = 0; i < req->n; i++) {
-		const struct db_stmt *s = &req->stmts[i];
-
-		if (PQsendQueryParams(c->pg, s->sql, s->nparams, NULL,
-		                      (const char *const *)s->values, NULL, NULL, 0) != 1) {
-			conn_down(c, PQerrorMessage(c->pg));
-			return;
-		}
+	if (c->nslots == c->slots_cap && c->slot_cur > 0) {
+		/* a connection that never goes idle: drop the slots already read */
+		memmove(c->slots, c->slots + c->slot_cur,
+		        (size_t)(c->nslots - c->slot_cur) * sizeof *c->slots);
+		c->nslots -= c->slot_cur;
+		c->slot_cur = 0;
 	}
-	if (PQpipelineSync(c->pg) != 1) {
-		conn_down(c, PQerrorMessage(c->pg));
-		return;
+	if (c->nslots == c->slots_cap) {
+		c->slots_cap = c->slots_cap != 0 ? c->slots_cap * 2 : 16;
+		c->slots = xrealloc(c->slots, (size_t)c->slots_cap * sizeof *c->slots);
 	}
-	conn_flush(c);
+	c->slots[c->nslots].req = req;
+	c->slots[c->nslots].stmt = stmt;
+	c->slots[c->nslots].prep = prep;
+	c->nslots++;
 }
 
-/* Record the first failing statement of the running request. */
-static void req_note_error(struct db_req *req, const PGresult *res)
+/*
+ * The prepared-statement slot for sql on c, or -1 when c keeps no more: a
+ * slot whose key is sql's address and whose text is sql's (an address reused
+ * for other text gets a slot of its own).
+ */
+static int prep_find(struct db_conn *c, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 4) * 2654435761u;
+
+	if (c->preps == NULL)
+		c->preps = xcalloc(PREP_SLOTS, sizeof *c->preps);
+	for (int probe = 0; probe < PREP_SLOTS; probe++) {
+		int i = (int)((h + (size_t)probe) & (PREP_SLOTS - 1));
+		struct db_prep *p = &c->preps[i];
+
+		if (p->key == NULL) {
+			if (c->nprep >= PREP_SLOTS / 2)
+				return -1; /* keep the table sparse; run the rest unprepared */
+			p->key = sql;
+			p->sql = xstrdup(sql);
+			c->nprep++;
+			return i;
+		}
+		if (p->key == sql && strcmp(p->sql, sql) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Send one statement, preparing it first if c has not yet; false if libpq failed. */
+static bool stmt_send(struct db_conn *c, struct db_req *req, int stmt, const char *sql, int nparams,
+                      const char *const *values)
+{
+	int i = prep_find(c, sql);
+	char name[16];
+
+	if (i < 0) {
+		slot_push(c, req, stmt, -1);
+		return PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0) == 1;
+	}
+	snprintf(name, sizeof name, "cb%d", i);
+	if (!c->preps[i].ready && !c->preps[i].sent) {
+		if (PQsendPrepare(c->pg, name, sql, nparams, NULL) != 1)
+			return false;
+		c->preps[i].sent = true;
+		slot_push(c, req, stmt, i);
+	}
+	slot_push(c, req, stmt, -1);
+	return PQsendQueryPrepared(c->pg, name, nparams, values, NULL, NULL, 0) == 1;
+}
+
+/*
+ * Send one transaction: the nreqs requests from first on (already at the end
+ * of c->batch), after the lead statement if grouped, then the sync point.
+ * Earlier transactions may still be running: their results come back first.
+ */
+static void conn_send(struct db_conn *c, struct db_req *first, int nreqs, bool grouped)
+{
+	struct db_unit *u;
+	struct db_req *req = first;
+
+	if (c->nunits == 0)
+		c->nslots = c->slot_cur = 0;
+	c->state = DBC_BUSY;
+	c->since = mono_ms();
+	u = &c->units[(c->unit_head + c->nunits) % PIPELINE_DEPTH];
+	u->nreqs = nreqs;
+	u->grouped = grouped;
+	c->nunits++;
+	if (grouped)
+		c->ngrouped++;
+	if (grouped && !stmt_send(c, first, -1, first->lead, 0, NULL))
+		goto fail;
+	for (int k = 0; k < nreqs; k++, req = TAILQ_NEXT(req, entry)) {
+		req->result.res = xcalloc((size_t)req->n, sizeof *req->result.res);
+		req->result.n = req->n;
+		for (int i = 0; i < req->n; i++) {
+			const struct db_stmt *st = &req->stmts[i];
+
+			if (!stmt_send(c, req, i, st->sql, st->nparams,
+			               (const char *const *)st->values))
+				goto fail;
+		}
+	}
+	if (PQpipelineSync(c->pg) != 1)
+		goto fail;
+	conn_flush(c);
+	return;
+fail:
+	conn_down(c, PQerrorMessage(c->pg));
+}
+
+/* Forget what a request's failed run left in it, so it can run again. */
+static void req_reset(struct db_req *req)
+{
+	if (req->result.res != NULL) {
+		for (int i = 0; i < req->result.n; i++)
+			PQclear(req->result.res[i]);
+		free(req->result.res);
+	}
+	memset(&req->result, 0, sizeof req->result);
+	req->result.failed_stmt = -1;
+}
+
+/* The oldest transaction's sync point arrived: finish its requests, or re-run them alone. */
+static void conn_unit_done(struct db_conn *c)
+{
+	struct db *db = c->db;
+	struct db_unit u = c->units[c->unit_head];
+	struct db_req_list done;
+	struct db_req *req;
+	bool failed = false;
+
+	c->unit_head = (c->unit_head + 1) % PIPELINE_DEPTH;
+	c->nunits--;
+	TAILQ_INIT(&done);
+	for (int k = 0; k < u.nreqs && (req = TAILQ_FIRST(&c->batch)) != NULL; k++) {
+		TAILQ_REMOVE(&c->batch, req, entry);
+		TAILQ_INSERT_TAIL(&done, req, entry);
+		failed = failed || req->result.st != ST_OK;
+	}
+	if (failed && u.nreqs > 1) {
+		/* Nothing committed: run each alone, in the same order, before anything else. */
+		db->group_retries++;
+		log_debug("db", "shared transaction failed; re-running requests=%d alone", u.nreqs);
+		while ((req = TAILQ_LAST(&done, db_req_list)) != NULL) {
+			TAILQ_REMOVE(&done, req, entry);
+			req_reset(req);
+			req->alone = true;
+			TAILQ_INSERT_HEAD(&db->queue, req, entry);
+			db->nqueued++;
+		}
+	} else {
+		if (u.grouped && !failed) {
+			db->group_commits++;
+			db->grouped += (uint64_t)u.nreqs;
+		}
+		while ((req = TAILQ_FIRST(&done)) != NULL) {
+			TAILQ_REMOVE(&done, req, entry);
+			req_finish(db, req);
+		}
+	}
+	if (u.grouped) {
+		db->group_inflight--;
+		c->ngrouped--;
+	}
+	if (c->nunits == 0) {
+		c->state = DBC_IDLE;
+		c->nslots = c->slot_cur = 0;
+		if (c->reset)
+			conn_down(c, "prepared statements are out of date");
+	}
+}
+
+/* Record the first failing statement of a request (stmt -1: its transaction's lead). */
+static void req_note_error(struct db_req *req, int stmt, const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	enum status st;
 
-	if (req->result.failed_stmt >= 0)
+	if (req->result.st != ST_OK)
 		return;
-	req->result.failed_stmt = req->cur;
+	req->result.failed_stmt = stmt;
 	snprintf(req->result.sqlstate, sizeof req->result.sqlstate, "%s", state ? state : "");
 	st = db_status_from_sqlstate(state);
 	req->result.st = st;
@@ -363,7 +593,7 @@ static void req_note_error(struct db_req *req, const PGresult *res)
 		err_set(&req->result.err, st, NULL, "%s", primary ? primary : "");
 		return;
 	}
-	log_warning("db", "statement failed stmt=%d sqlstate=%s", req->cur, state ? state : "");
+	log_warning("db", "statement failed stmt=%d sqlstate=%s", stmt, state ? state : "");
 	if (st == ST_CONFLICT)
 		err_set(&req->result.err, st, NULL, "the change conflicts with another one");
 	else if (st == ST_INVALID)
@@ -375,44 +605,54 @@ static void req_note_error(struct db_req *req, const PGresult *res)
 		err_set(&req->result.err, st, NULL, "internal database error");
 }
 
-/* Read every result that has arrived for the running request. */
+/* Read every result that has arrived for the running transaction. */
 static void conn_read_results(struct db_conn *c)
 {
-	struct db_req *req;
 	PGresult *res;
 
-	while ((req = c->req) != NULL && !PQisBusy(c->pg)) {
+	while (c->state == DBC_BUSY && !PQisBusy(c->pg)) {
+		struct db_slot *slot;
+		ExecStatusType rs;
+
 		res = PQgetResult(c->pg);
 		if (res == NULL) {
 			/* end of one statement's results */
-			if (req->cur < req->n)
-				req->cur++;
+			if (c->slot_cur < c->nslots)
+				c->slot_cur++;
 			continue;
 		}
-		switch (PQresultStatus(res)) {
-		case PGRES_PIPELINE_SYNC:
+		rs = PQresultStatus(res);
+		if (rs == PGRES_PIPELINE_SYNC) {
 			PQclear(res);
-			c->req = NULL;
-			c->state = DBC_IDLE;
-			req_finish(c->db, req);
+			conn_unit_done(c);
 			continue;
-		case PGRES_FATAL_ERROR:
-			req_note_error(req, res);
-			break;
-		case PGRES_PIPELINE_ABORTED:
-			PQclear(res);
-			continue;
-		default:
-			break;
 		}
-		if (req->cur < req->n) {
-			PQclear(req->result.res[req->cur]);
-			req->result.res[req->cur] = res;
+		slot = c->slot_cur < c->nslots ? &c->slots[c->slot_cur] : NULL;
+		if (rs == PGRES_FATAL_ERROR) {
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			/* a prepared plan whose result shape changed, or a lost statement */
+			if (state != NULL &&
+			    (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0))
+				c->reset = true;
+			if (slot != NULL)
+				req_note_error(slot->req, slot->stmt, res);
+		}
+		if (slot != NULL && slot->prep >= 0) {
+			if (rs == PGRES_COMMAND_OK)
+				c->preps[slot->prep].ready = true;
+			c->preps[slot->prep].sent = false;
+			PQclear(res);
+		} else if (slot != NULL && slot->stmt >= 0 && rs != PGRES_PIPELINE_ABORTED) {
+			struct db_req *req = slot->req;
+
+			PQclear(req->result.res[slot->stmt]);
+			req->result.res[slot->stmt] = res;
 		} else {
 			PQclear(res);
 		}
 	}
-	if (c->state == DBC_IDLE)
+	if (c->state != DBC_DOWN)
 		conn_dispatch(c->db);
 }
 
@@ -441,19 +681,89 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 		conn_flush(c);
 }
 
-/* Hand queued requests to idle connections. */
+/*
+ * The connection to send a transaction to: an idle one; else, for an
+ * ungrouped transaction, the least busy one whose pipeline has room and holds
+ * no group transaction (which may wait on a lock).  NULL if none.
+ */
+static struct db_conn *conn_pick(struct db *db, bool grouped)
+{
+	struct db_conn *best = NULL;
+
+	if (grouped) {
+		/* behind the group transaction already running: it starts the moment that commits
+		 */
+		for (int i = 0; i < db->size; i++)
+			if (db->conns[i].ngrouped > 0 && !db->conns[i].reset &&
+			    db->conns[i].nunits < PIPELINE_DEPTH)
+				return &db->conns[i];
+	}
+	for (int i = 0; i < db->size; i++)
+		if (db->conns[i].state == DBC_IDLE && !db->conns[i].reset)
+			return &db->conns[i];
+	if (grouped)
+		return NULL;
+	for (int i = 0; i < db->size; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		if (c->state == DBC_BUSY && c->ngrouped == 0 && !c->reset &&
+		    c->nunits < PIPELINE_DEPTH && (best == NULL || c->nunits < best->nunits))
+			best = c;
+	}
+	return best;
+}
+
+/* Move req from the queue to the end of c's batch. */
+static void queue_take(struct db *db, struct db_conn *c, struct db_req *req)
+{
+	TAILQ_REMOVE(&db->queue, req, entry);
+	db->nqueued--;
+	TAILQ_INSERT_TAIL(&c->batch, req, entry);
+}
+
+/* Send what may start now: ungrouped requests pipelined, grouped ones in group transactions. */
 static void conn_dispatch(struct db *db)
 {
-	for (int i = 0; i < db->size && !TAILQ_EMPTY(&db->queue); i++) {
-		struct db_conn *c = &db->conns[i];
-		struct db_req *req;
+	struct db_req *req, *next, *first;
+	struct db_conn *c;
+	int n, stmts;
 
-		if (c->state != DBC_IDLE)
+again:
+	TAILQ_FOREACH_SAFE(req, &db->queue, entry, next)
+	{
+		bool grouped = req->lead != NULL;
+
+		if (grouped && db->group_inflight >= GROUP_MAX_INFLIGHT)
 			continue;
-		req = TAILQ_FIRST(&db->queue);
-		TAILQ_REMOVE(&db->queue, req, entry);
-		db->nqueued--;
-		conn_send(c, req);
+		c = conn_pick(db, grouped);
+		if (c == NULL) {
+			if (grouped)
+				continue;
+			return; /* no room for anything */
+		}
+		queue_take(db, c, req);
+		if (!grouped) {
+			conn_send(c, req, 1, false);
+			continue;
+		}
+		/* Group commit: every grouped request waiting joins this transaction. */
+		db->group_inflight++;
+		first = req;
+		n = 1;
+		stmts = req->n;
+		for (req = first->alone ? NULL : TAILQ_FIRST(&db->queue); req != NULL; req = next) {
+			next = TAILQ_NEXT(req, entry);
+			if (n >= GROUP_MAX_REQS)
+				break;
+			if (req->lead == NULL || req->alone ||
+			    strcmp(req->lead, first->lead) != 0 || stmts + req->n > GROUP_MAX_STMTS)
+				continue;
+			queue_take(db, c, req);
+			n++;
+			stmts += req->n;
+		}
+		conn_send(c, first, n, true);
+		goto again; /* the queue changed under the iteration */
 	}
 }
 
@@ -463,6 +773,11 @@ static bool db_any_usable(const struct db *db)
 		if (db->conns[i].state != DBC_DOWN)
 			return true;
 	return false;
+}
+
+void db_req_set_group(struct db_req *req, const char *lead_sql)
+{
+	req->lead = lead_sql;
 }
 
 void db_req_submit(struct db *db, struct db_req *req, db_cb *cb, void *arg)
@@ -504,6 +819,7 @@ struct db *db_new(struct event_base *base, const struct config *cfg)
 		db->conns[i].db = db;
 		db->conns[i].index = i;
 		db->conns[i].fd = -1;
+		TAILQ_INIT(&db->conns[i].batch);
 		conn_start(&db->conns[i]);
 	}
 	return db;
@@ -526,6 +842,7 @@ void db_free(struct db *db)
 		c->was_up = false;
 		if (c->state != DBC_DOWN)
 			conn_down(c, "shutting down");
+		free(c->slots);
 	}
 	/* Callbacks of failed requests still run, so their owners can clean up. */
 	finished_cb(-1, 0, db);
@@ -543,6 +860,9 @@ void db_get_stats(const struct db *db, struct db_stats *stats)
 	stats->queued = db->nqueued;
 	stats->done = db->done;
 	stats->failed = db->failed;
+	stats->group_commits = db->group_commits;
+	stats->grouped = db->grouped;
+	stats->group_retries = db->group_retries;
 	for (int i = 0; i < db->size; i++) {
 		if (db->conns[i].state == DBC_IDLE || db->conns[i].state == DBC_BUSY)
 			stats->connected++;

@@ -13,6 +13,9 @@
  * (UUIDs) before submitting, and use SQL (CTEs) where one row needs another's.
  * A statement can abort the whole transaction on purpose by raising one of the
  * carebridge SQLSTATEs (see db_status_from_sqlstate).
+ *
+ * Statements are prepared once per connection and then executed by name, so
+ * pass each SQL text as the same static string every time.
  */
 #ifndef CB_DB_H
 #define CB_DB_H
@@ -42,12 +45,15 @@ struct db_result {
 typedef void db_cb(const struct db_result *result, void *arg);
 
 struct db_stats {
-	int size;        /* configured connections */
-	int connected;   /* connections up (idle or busy) */
-	int busy;        /* connections running a request */
-	int queued;      /* requests waiting for a connection */
-	uint64_t done;   /* requests completed since start */
-	uint64_t failed; /* requests completed with an error */
+	int size;               /* configured connections */
+	int connected;          /* connections up (idle or busy) */
+	int busy;               /* connections running a request */
+	int queued;             /* requests waiting for a connection */
+	uint64_t done;          /* requests completed since start */
+	uint64_t failed;        /* requests completed with an error */
+	uint64_t group_commits; /* group transactions committed (db_req_set_group) */
+	uint64_t grouped;       /* grouped requests committed in them */
+	uint64_t group_retries; /* shared transactions that failed and were re-run alone */
 };
 
 /* A new pool that starts connecting at once; db_free closes it. */
@@ -64,6 +70,21 @@ struct db_req *db_req_new(void);
  * a NULL value is SQL NULL.  Returns the statement's index.
  */
 int db_req_add(struct db_req *req, const char *sql, int nparams, const char *const *values);
+
+/*
+ * Make req a grouped request: lead_sql (a static statement without parameters,
+ * the same for every grouped request, such as an advisory lock) runs first in
+ * its transaction.  A grouped transaction takes every grouped request waiting
+ * when it is sent (group commit: one COMMIT and one WAL flush for all of them);
+ * at most two are out at once, one behind the other on the same connection,
+ * so they commit in the order they were sent.  Each callback still runs only
+ * after that COMMIT.  Requests in one transaction run in submission order and
+ * see each other's changes, as if run one after the other; if any statement
+ * fails, nothing commits and each request is run again alone, so a request's
+ * outcome is the one it would have had by itself.  A grouped request must not
+ * rely on a transaction of its own beyond that (now() is shared, for one).
+ */
+void db_req_set_group(struct db_req *req, const char *lead_sql);
 
 /* Free a request that was never submitted. */
 void db_req_free(struct db_req *req);

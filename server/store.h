@@ -3,10 +3,14 @@
  * write transaction appends after its own so that the change, its audit row
  * and its outbox event commit together.
  *
- * Outbox ordering: store_add_events_lock() must come right before a
- * transaction's event inserts.  It takes a transaction-scoped advisory lock
- * held until COMMIT, so event ids are handed out in commit order and a reader
- * that has seen id N has seen every event below N.
+ * Outbox ordering: every transaction that inserts events calls
+ * store_add_events_lock(), which makes its first statement take a
+ * transaction-scoped advisory lock held until COMMIT, so event ids are handed
+ * out in commit order and a reader that has seen id N has seen every event
+ * below N.  Taking it first means a writer never waits for the lock while
+ * holding row locks another writer needs (no deadlock), and such requests are
+ * grouped: concurrent writers share one transaction and one COMMIT
+ * (db_req_set_group), so the lock costs one commit per group, not per write.
  */
 #ifndef CB_STORE_H
 #define CB_STORE_H
@@ -44,7 +48,7 @@ void store_add_audit_read(struct db_req *req, const struct actor *a, const char 
 int store_add_episode_event_at(struct db_req *req, const char *type, const char *episode_id,
                                const char *ward);
 
-/* Append the outbox lock (see the file comment). */
+/* Take the outbox lock first in req's transaction, and group it (see the file comment). */
 void store_add_events_lock(struct db_req *req);
 
 /*

@@ -4,23 +4,33 @@
 #include "store.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <uuid/uuid.h>
 
 #include "http.h"
 #include "xmalloc.h"
 
-/* One audit row; the "after" image is read from the entity's row in this transaction. */
-static const char SQL_AUDIT[] =
-    "INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before, after,"
-    " request_id) VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6::uuid, $7::jsonb,"
-    " CASE $4"
-    "  WHEN 'episode' THEN (SELECT cb_episode_json(e) FROM episodes e WHERE e.id = $5::uuid)"
-    "  WHEN 'task' THEN (SELECT cb_task_json(t) FROM tasks t WHERE t.id = $5::uuid)"
-    "  WHEN 'assessment' THEN (SELECT cb_assessment_json(a) FROM assessments a"
-    "                          WHERE a.id = $5::uuid)"
-    "  WHEN 'delay' THEN (SELECT cb_delay_json(d) FROM delays d WHERE d.id = $5::uuid)"
-    "  ELSE $8::jsonb END, $9::uuid)";
+/*
+ * One audit row; the "after" image is read from the entity's row in this
+ * transaction ($8 is then the request id), or given as $8 for other kinds.
+ * One statement per kind of entity, not one CASE over them all, so that each
+ * has a plan PostgreSQL can keep.
+ */
+#define SQL_AUDIT_HEAD                                                                             \
+	"INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before,"       \
+	" after, request_id) VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6::uuid, $7::jsonb, "
+static const char SQL_AUDIT[] = SQL_AUDIT_HEAD "$8::jsonb, $9::uuid)";
+static const char SQL_AUDIT_EPISODE[] =
+    SQL_AUDIT_HEAD "(SELECT cb_episode_json(e) FROM episodes e WHERE e.id = $5::uuid),"
+		   " $8::uuid)";
+static const char SQL_AUDIT_TASK[] =
+    SQL_AUDIT_HEAD "(SELECT cb_task_json(t) FROM tasks t WHERE t.id = $5::uuid), $8::uuid)";
+static const char SQL_AUDIT_ASSESSMENT[] =
+    SQL_AUDIT_HEAD "(SELECT cb_assessment_json(a) FROM assessments a WHERE a.id = $5::uuid),"
+		   " $8::uuid)";
+static const char SQL_AUDIT_DELAY[] =
+    SQL_AUDIT_HEAD "(SELECT cb_delay_json(d) FROM delays d WHERE d.id = $5::uuid), $8::uuid)";
 
 /* A read of patient data: who read what (no images of the data itself). */
 static const char SQL_AUDIT_READ[] =
@@ -72,13 +82,29 @@ void store_add_audit(struct db_req *req, const struct actor *a, const char *acti
 {
 	const char *v[] = {a->id,      a->name,     action,     entity,       entity_id,
 	                   episode_id, before_json, after_json, a->request_id};
+	const char *ve[] = {a->id,     a->name,    action,      entity,
+	                    entity_id, episode_id, before_json, a->request_id};
+	const char *sql = NULL;
 
-	db_req_add(req, SQL_AUDIT, 9, v);
+	if (strcmp(entity, "episode") == 0)
+		sql = SQL_AUDIT_EPISODE;
+	else if (strcmp(entity, "task") == 0)
+		sql = SQL_AUDIT_TASK;
+	else if (strcmp(entity, "assessment") == 0)
+		sql = SQL_AUDIT_ASSESSMENT;
+	else if (strcmp(entity, "delay") == 0)
+		sql = SQL_AUDIT_DELAY;
+	/* an entity's own image, or the caller's for anything else */
+	if (sql != NULL)
+		db_req_add(req, sql, 8, ve);
+	else
+		db_req_add(req, SQL_AUDIT, 9, v);
 }
 
 void store_add_events_lock(struct db_req *req)
 {
-	db_req_add(req, SQL_EVENTS_LOCK, 0, NULL);
+	/* First in the transaction, which the pool shares between writers (group commit). */
+	db_req_set_group(req, SQL_EVENTS_LOCK);
 }
 
 int store_add_event(struct db_req *req, const char *type, const char *entity, const char *entity_id)
