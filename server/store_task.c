@@ -79,7 +79,12 @@ static const char SQL_TASK_GET[] =
     " cb_task_json(t)::text"
     " FROM tasks t JOIN episodes e ON e.id = t.episode_id WHERE t.id = $1::uuid";
 
-/* Applies a task change if the version is still $2; CB412 otherwise. */
+/*
+ * Applies a task change if the version is still $2 (CB412 otherwise), and in
+ * the same statement writes its audit row (actor $10, $11, request $13,
+ * before image $12) and its outbox event, and returns the task as JSON text:
+ * one statement, one call of cb_task_json, on the hottest write there is.
+ */
 static const char SQL_TASK_UPDATE[] =
     "WITH u AS (UPDATE tasks SET"
     " status = coalesce($3, status),"
@@ -94,8 +99,16 @@ static const char SQL_TASK_UPDATE[] =
     " completed_at = CASE WHEN $3 = 'completed' THEN coalesce(completed_at, now())"
     "   ELSE completed_at END,"
     " version = version + 1, updated_at = now()"
-    " WHERE id = $1::uuid AND version = $2::integer RETURNING 1)"
-    " SELECT cb_expect(count(*) = 1, 'CB412',"
+    " WHERE id = $1::uuid AND version = $2::integer"
+    " RETURNING tasks.id, tasks.episode_id, tasks.discipline, cb_task_json(tasks) AS doc),"
+    " a AS (INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before,"
+    "  after, request_id) SELECT $10::uuid, $11, 'task.update', 'task', u.id, u.episode_id,"
+    "  $12::jsonb, u.doc, $13::uuid FROM u),"
+    " ev AS (INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    "  SELECT 'task.updated', e.ward, e.id, u.discipline, u.doc || jsonb_build_object('ward', "
+    "e.ward)"
+    "  FROM u JOIN episodes e ON e.id = u.episode_id)"
+    " SELECT max(u.doc::text), cb_expect(count(*) = 1, 'CB412',"
     " 'task was changed by someone else; reload it and try again') FROM u";
 
 static void create_context_done(const struct db_result *r, void *arg)
@@ -327,7 +340,6 @@ void store_task_change(struct db *db, const struct task_facts *f, const struct t
 {
 	struct db_req *req = db_req_new();
 	char version[16], due[32];
-	const char *one[] = {f->id};
 	int json_stmt;
 
 	snprintf(version, sizeof version, "%d", c->expected_version);
@@ -341,14 +353,15 @@ void store_task_change(struct db *db, const struct task_facts *f, const struct t
 		                   c->set_due || c->clear_due ? "true" : "false",
 		                   c->set_due ? due : NULL,
 		                   c->set_note || c->clear_note ? "true" : "false",
-		                   c->set_note ? c->note : NULL};
+		                   c->set_note ? c->note : NULL,
+		                   actor->id,
+		                   actor->name,
+		                   f->json,
+		                   actor->request_id};
 
-		db_req_add(req, SQL_TASK_UPDATE, 9, v);
+		store_add_events_lock(req);
+		json_stmt = db_req_add(req, SQL_TASK_UPDATE, 13, v);
 	}
-	store_add_audit(req, actor, "task.update", "task", f->id, f->episode_id, f->json, NULL);
-	store_add_events_lock(req);
-	store_add_event(req, "task.updated", "task", f->id);
-	json_stmt = db_req_add(req, SQL_TASK_JSON, 1, one);
 	db_req_submit(db, req, store_json_done,
 	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "task"));
 }
