@@ -47,6 +47,10 @@ const struct config_entry config_table[] = {
      "if set, serve writes the HTTP port it listens on to this file"},
     {"server", "session_ttl", CONFIG_DURATION, OFF(session_ttl_ms), "12h", 5 * MIN, 30 * DAY, NULL,
      0, "how long a web session (sign-in) lasts"},
+    {"server", "auth_cache_ttl", CONFIG_DURATION, OFF(auth_cache_ttl_ms), "60s", 0, 1 * HOUR, NULL,
+     CONFIG_NO_RELOAD,
+     "how long a token check is reused without asking the database; any change to tokens or users "
+     "ends it at once (0 = ask every time)"},
     {"server", "cookie_secure", CONFIG_BOOL, OFF(cookie_secure), "off", 0, 0, NULL, 0,
      "mark the session cookie Secure: turn on when users reach carebridge over HTTPS"},
     {"server", "work_threads", CONFIG_INT, OFF(work_threads), "2", 1, 16, NULL, CONFIG_NO_RELOAD,

@@ -27,6 +27,7 @@ struct config {
 	bool migrate_on_start;       /* serve applies pending migrations before listening */
 	char *port_file;             /* where serve writes its real port ("" = nowhere) */
 	int64_t session_ttl_ms;      /* how long a web session lasts */
+	int64_t auth_cache_ttl_ms;   /* how long a token check may be reused */
 	bool cookie_secure;          /* mark the session cookie Secure (behind HTTPS) */
 	int work_threads;            /* worker threads for password hashing */
 	/* [database] */

@@ -23,6 +23,7 @@
 #include "admission.h"
 #include "api.h"
 #include "app.h"
+#include "auth.h"
 #include "json.h"
 #include "store_admin.h"
 #include "template.h"
@@ -482,6 +483,16 @@ static void users_post(struct http_req *r)
 	free(ub);
 }
 
+/* A disabled user's tokens are revoked with it: no cached check may outlive the commit. */
+static void user_disabled(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct http_req *r = arg;
+
+	if (st == ST_OK)
+		auth_cache_flush(r->app->auth_cache);
+	http_json_ok(st, err, json, r);
+}
+
 static void user_disable(struct http_req *r)
 {
 	struct actor actor;
@@ -501,7 +512,7 @@ static void user_disable(struct http_req *r)
 		return;
 	}
 	actor_from_req(&actor, r);
-	store_user_disable(r->app->db, r->params[0], &actor, http_json_ok, r);
+	store_user_disable(r->app->db, r->params[0], &actor, user_disabled, r);
 }
 
 const struct route admin_routes[] = {

@@ -156,6 +156,7 @@ static void session_revoked(enum status st, const struct err *err, void *arg)
 		http_reply_error(r, st, err);
 		return;
 	}
+	auth_cache_flush(r->app->auth_cache); /* committed: no cached check may outlive it */
 	snprintf(cookie, sizeof cookie, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
 	         AUTH_COOKIE);
 	http_add_header(r, "Set-Cookie", cookie);

@@ -21,24 +21,26 @@ struct listen;
 struct mllp;
 struct webhooks;
 struct chase;
+struct auth_cache;
 struct work;
 
 struct app {
-	struct event_base *base;   /* the one event loop */
-	struct config *cfg;        /* settings in force; owned by main */
-	struct db *db;             /* the async PostgreSQL pool */
-	struct http *http;         /* the HTTP server */
-	struct metrics *metrics;   /* counters for /metrics */
-	struct work *work;         /* worker threads for password hashing */
-	struct hub *hub;           /* live event stream subscribers */
-	struct listen *listen;     /* LISTEN connection for outbox notifications */
-	struct webhooks *webhooks; /* outbound webhook delivery */
-	struct mllp *mllp;         /* the HL7 v2 (MLLP) listener */
-	struct chase *chase;       /* overdue work, escalation, midnight snapshots */
-	int migration_latest;      /* highest migration version in this binary */
-	bool shutting_down;        /* SIGTERM/SIGINT seen: refuse new work */
-	int64_t clock_offset;      /* seconds added to the wall clock (test clock) */
-	int64_t started_at;        /* wall clock seconds at start */
+	struct event_base *base;       /* the one event loop */
+	struct config *cfg;            /* settings in force; owned by main */
+	struct db *db;                 /* the async PostgreSQL pool */
+	struct http *http;             /* the HTTP server */
+	struct metrics *metrics;       /* counters for /metrics */
+	struct work *work;             /* worker threads for password hashing */
+	struct hub *hub;               /* live event stream subscribers */
+	struct listen *listen;         /* LISTEN connection for outbox notifications */
+	struct webhooks *webhooks;     /* outbound webhook delivery */
+	struct mllp *mllp;             /* the HL7 v2 (MLLP) listener */
+	struct chase *chase;           /* overdue work, escalation, midnight snapshots */
+	struct auth_cache *auth_cache; /* recent token checks */
+	int migration_latest;          /* highest migration version in this binary */
+	bool shutting_down;            /* SIGTERM/SIGINT seen: refuse new work */
+	int64_t clock_offset;          /* seconds added to the wall clock (test clock) */
+	int64_t started_at;            /* wall clock seconds at start */
 };
 
 /* The wall clock in Unix seconds, as carebridge sees it (a test clock may shift it). */

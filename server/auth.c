@@ -9,14 +9,19 @@
  */
 #include "auth.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <event2/buffer.h>
 #include <sodium.h>
 
 #include "access.h"
 #include "app.h"
 #include "http.h"
+#include "listen.h"
 #include "log.h"
 #include "store_auth.h"
 #include "xmalloc.h"
@@ -123,6 +128,128 @@ static void principal_set_wards(struct http_req *r, const char *csv)
 	r->principal.nwards = n;
 }
 
+enum { AUTH_CACHE_SLOTS = 1024 }; /* direct-mapped by the token hash */
+
+struct auth_cache_entry {
+	unsigned char hash[AUTH_HASH_SIZE]; /* SHA-256 of the token */
+	bool used;                          /* holds a check */
+	uint64_t gen, listen_gen;           /* the generations it was made under */
+	int64_t until_ms;                   /* monotonic ms it may be used until */
+	struct auth_user u;                 /* the check's result */
+};
+
+struct auth_cache {
+	int64_t ttl_ms;                 /* 0: keep nothing */
+	uint64_t gen;                   /* bumped by auth_cache_flush */
+	uint64_t hits, misses;          /* token checks answered from here, and not */
+	struct auth_cache_entry *slots; /* owned, AUTH_CACHE_SLOTS of them (NULL if ttl 0) */
+};
+
+/* A token lookup in flight: the request and what the cache needs to keep its result. */
+struct auth_lookup {
+	struct http_req *r;
+	unsigned char hash[AUTH_HASH_SIZE];
+	uint64_t gen, listen_gen;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct auth_cache *auth_cache_new(int64_t ttl_ms)
+{
+	struct auth_cache *c = xcalloc(1, sizeof *c);
+
+	c->ttl_ms = ttl_ms;
+	if (ttl_ms > 0)
+		c->slots = xcalloc(AUTH_CACHE_SLOTS, sizeof *c->slots);
+	return c;
+}
+
+void auth_cache_free(struct auth_cache *c)
+{
+	if (c == NULL)
+		return;
+	if (c->slots != NULL)
+		sodium_memzero(c->slots, AUTH_CACHE_SLOTS * sizeof *c->slots);
+	free(c->slots);
+	free(c);
+}
+
+void auth_cache_report(struct evbuffer *out, void *arg)
+{
+	struct auth_cache *c = arg;
+
+	evbuffer_add_printf(out,
+	                    "# HELP carebridge_auth_cache_total Token checks by where they were "
+	                    "answered.\n"
+	                    "# TYPE carebridge_auth_cache_total counter\n"
+	                    "carebridge_auth_cache_total{result=\"hit\"} %" PRIu64 "\n"
+	                    "carebridge_auth_cache_total{result=\"miss\"} %" PRIu64 "\n",
+	                    c->hits, c->misses);
+}
+
+void auth_cache_flush(struct auth_cache *c)
+{
+	if (c != NULL)
+		c->gen++;
+}
+
+static struct auth_cache_entry *cache_slot(struct auth_cache *c, const unsigned char *hash)
+{
+	uint32_t i;
+
+	memcpy(&i, hash, sizeof i); /* a SHA-256: uniformly spread already */
+	return &c->slots[i % AUTH_CACHE_SLOTS];
+}
+
+/* The cached check of hash, if it may still be used. */
+static const struct auth_user *cache_get(struct app *app, const unsigned char *hash)
+{
+	struct auth_cache *c = app->auth_cache;
+	struct auth_cache_entry *e;
+
+	if (c == NULL || c->slots == NULL || app->listen == NULL)
+		return NULL;
+	/* a change notified already but not read yet must still count */
+	listen_poll(app->listen);
+	if (!listen_is_up(app->listen))
+		return NULL;
+	e = cache_slot(c, hash);
+	if (!e->used || sodium_memcmp(e->hash, hash, AUTH_HASH_SIZE) != 0 || e->gen != c->gen ||
+	    e->listen_gen != listen_auth_generation(app->listen) || mono_ms() >= e->until_ms)
+		return NULL;
+	return &e->u;
+}
+
+/* Keep a check made under l's generations, unless something changed since it began. */
+static void cache_put(struct app *app, const struct auth_lookup *l, const struct auth_user *u)
+{
+	struct auth_cache *c = app->auth_cache;
+	struct auth_cache_entry *e;
+	int64_t ttl;
+
+	if (c == NULL || c->slots == NULL || app->listen == NULL || !listen_is_up(app->listen) ||
+	    l->gen != c->gen || l->listen_gen != listen_auth_generation(app->listen))
+		return;
+	ttl = c->ttl_ms;
+	if (u->expires_in >= 0 && u->expires_in * 1000 < ttl)
+		ttl = u->expires_in * 1000;
+	if (ttl <= 0)
+		return;
+	e = cache_slot(c, l->hash);
+	memcpy(e->hash, l->hash, AUTH_HASH_SIZE);
+	e->used = true;
+	e->gen = l->gen;
+	e->listen_gen = l->listen_gen;
+	e->until_ms = mono_ms() + ttl;
+	e->u = *u;
+}
+
 static void auth_done(enum status st, const struct auth_user *u, void *arg)
 {
 	struct http_req *r = arg;
@@ -150,9 +277,22 @@ static void auth_done(enum status st, const struct auth_user *u, void *arg)
 	r->route->handler(r);
 }
 
+static void lookup_done(enum status st, const struct auth_user *u, void *arg)
+{
+	struct auth_lookup *l = arg;
+	struct http_req *r = l->r;
+
+	if (st == ST_OK)
+		cache_put(r->app, l, u);
+	free(l);
+	auth_done(st, u, r);
+}
+
 void auth_begin(struct http_req *r)
 {
 	char secret[256], hex[AUTH_HASH_HEX_SIZE];
+	const struct auth_user *u;
+	struct auth_lookup *l;
 	struct err err;
 	bool via_cookie;
 
@@ -163,7 +303,22 @@ void auth_begin(struct http_req *r)
 		http_reply_error(r, ST_UNAUTHORIZED, &err);
 		return;
 	}
-	auth_token_hash_hex(secret, hex);
+	l = xmalloc(sizeof *l);
+	crypto_hash_sha256(l->hash, (const unsigned char *)secret, strlen(secret));
 	sodium_memzero(secret, sizeof secret);
-	store_auth_lookup(r->app->db, hex, auth_done, r);
+	u = cache_get(r->app, l->hash);
+	if (r->app->auth_cache != NULL && u != NULL)
+		r->app->auth_cache->hits++;
+	else if (r->app->auth_cache != NULL)
+		r->app->auth_cache->misses++;
+	if (u != NULL) {
+		free(l);
+		auth_done(ST_OK, u, r);
+		return;
+	}
+	l->r = r;
+	l->gen = r->app->auth_cache != NULL ? r->app->auth_cache->gen : 0;
+	l->listen_gen = r->app->listen != NULL ? listen_auth_generation(r->app->listen) : 0;
+	hash_hex(l->hash, hex);
+	store_auth_lookup(r->app->db, hex, lookup_done, l);
 }

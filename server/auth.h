@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_req;
 
@@ -31,6 +32,29 @@ bool auth_password_hash(const char *password, char out[AUTH_PWHASH_SIZE]);
 
 /* Check a password against a stored hash (slow on purpose: never on the loop). */
 bool auth_password_verify(const char *stored, const char *password);
+
+struct app;
+struct auth_cache;
+
+/*
+ * Token checks kept for up to ttl_ms (0: none kept), so that a client sending
+ * request after request costs one database lookup, not one each.  An entry is
+ * used only while the process's LISTEN connection is up, and every entry is
+ * dropped when tokens, users or their wards change (a carebridge_auth
+ * notification from any process or the CLI, see listen_auth_generation), when
+ * this process revokes a token or disables a user (auth_cache_flush), and at
+ * the token's own expiry.
+ */
+struct auth_cache *auth_cache_new(int64_t ttl_ms);
+void auth_cache_free(struct auth_cache *c);
+
+struct evbuffer;
+
+/* Its hit and miss counters in the Prometheus text format (a metrics reporter). */
+void auth_cache_report(struct evbuffer *out, void *arg);
+
+/* Drop every cached token check (call after committing a change to tokens or users). */
+void auth_cache_flush(struct auth_cache *c);
 
 /*
  * Authenticate r (token or session cookie) asynchronously, then run its

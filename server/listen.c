@@ -17,8 +17,12 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Subscribes this session to commit notifications of the outbox. */
-static const char SQL_LISTEN[] = "LISTEN carebridge_events";
+/*
+ * Subscribes this session to commit notifications of the outbox, and of
+ * changes to tokens, users and their wards (migration 0009's triggers).
+ */
+static const char SQL_LISTEN[] = "LISTEN carebridge_events; LISTEN carebridge_auth";
+static const char AUTH_CHANNEL[] = "carebridge_auth";
 
 enum listen_state { LS_DOWN, LS_CONNECTING, LS_SUBSCRIBING, LS_LISTENING };
 
@@ -36,6 +40,8 @@ struct listen {
 	int fd;                     /* socket the events watch */
 	int64_t since;              /* monotonic ms of the last state change */
 	int64_t retry_at;           /* next attempt when down */
+	int subscribing;            /* LISTEN results still to come */
+	uint64_t auth_gen;          /* see listen_auth_generation */
 };
 
 static int64_t mono_ms(void)
@@ -67,6 +73,7 @@ static void listen_down(struct listen *l, const char *why)
 	l->pg = NULL;
 	l->fd = -1;
 	l->state = LS_DOWN;
+	l->auth_gen++; /* auth notifications may be missed from now on */
 	l->retry_at = mono_ms() + l->retry_ms;
 }
 
@@ -95,6 +102,7 @@ static void subscribe(struct listen *l)
 		return;
 	}
 	l->state = LS_SUBSCRIBING;
+	l->subscribing = 2;
 	if (PQflush(l->pg) == 1)
 		event_add(l->ev_write, NULL);
 }
@@ -139,6 +147,14 @@ static void start(struct listen *l)
 	event_add(l->ev_write, NULL);
 }
 
+static void on_read(evutil_socket_t fd, short what, void *arg);
+
+void listen_poll(struct listen *l)
+{
+	if (l->state == LS_LISTENING)
+		on_read(l->fd, EV_READ, l);
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct listen *l = arg;
@@ -164,14 +180,20 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 				listen_down(l, PQerrorMessage(l->pg));
 				return;
 			}
-			l->state = LS_LISTENING;
-			log_info("listen", "listening channel=carebridge_events");
-			any = true; /* read whatever committed while we were away */
+			if (--l->subscribing == 0) {
+				l->state = LS_LISTENING;
+				l->auth_gen++;
+				log_info("listen", "listening channel=carebridge_events");
+				any = true; /* read whatever committed while we were away */
+			}
 		}
 		PQclear(res);
 	}
 	while ((n = PQnotifies(l->pg)) != NULL) {
-		any = true;
+		if (strcmp(n->relname, AUTH_CHANNEL) == 0)
+			l->auth_gen++;
+		else
+			any = true;
 		PQfreemem(n);
 	}
 	if (any && l->state == LS_LISTENING)
@@ -227,4 +249,9 @@ void listen_tick(struct listen *l)
 bool listen_is_up(const struct listen *l)
 {
 	return l->state == LS_LISTENING;
+}
+
+uint64_t listen_auth_generation(const struct listen *l)
+{
+	return l->auth_gen;
 }

@@ -11,6 +11,7 @@
 #define CB_LISTEN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 
@@ -31,5 +32,16 @@ void listen_tick(struct listen *l);
 
 /* True while LISTEN is in effect. */
 bool listen_is_up(const struct listen *l);
+
+/*
+ * A number that changes whenever tokens, users or their wards may have
+ * changed (a carebridge_auth notification), and whenever the connection was
+ * lost or re-established (notifications may have been missed).  A token check
+ * made under one value is stale once the value changes.
+ */
+uint64_t listen_auth_generation(const struct listen *l);
+
+/* Read whatever has arrived on the connection now, without waiting for the loop. */
+void listen_poll(struct listen *l);
 
 #endif

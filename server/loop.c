@@ -307,6 +307,8 @@ int loop_serve(struct config *cfg, const char *config_path)
 	if (cfg->test_clock_file[0] != '\0')
 		log_warning("main", "test clock in use: time is read from test_clock_file");
 	l.app.listen = listen_new(l.app.base, cfg, loop_poke, &l.app);
+	l.app.auth_cache = auth_cache_new(cfg->auth_cache_ttl_ms);
+	metrics_add_reporter(l.app.metrics, auth_cache_report, l.app.auth_cache);
 	l.app.http = http_new(&l.app);
 	if (l.app.http == NULL) {
 		rc = 1;
@@ -353,6 +355,7 @@ out:
 	if (l.app.hub != NULL)
 		hub_close_all(l.app.hub);
 	listen_free(l.app.listen);
+	l.app.listen = NULL; /* the token cache is off from here */
 	work_free(l.app.work);
 	/* MLLP connections close before the pool: their jobs then finish detached */
 	mllp_free(l.app.mllp);
@@ -361,6 +364,7 @@ out:
 	chase_free(l.app.chase);
 	hub_free(l.app.hub);
 	http_free(l.app.http);
+	auth_cache_free(l.app.auth_cache);
 	if (l.ev_term != NULL) {
 		event_free(l.ev_term);
 		event_free(l.ev_int);

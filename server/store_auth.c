@@ -15,7 +15,8 @@ static const char SQL_AUTH_LOOKUP[] =
     "SELECT u.id, u.name, u.role,"
     " coalesce((SELECT string_agg(w.ward, ',' ORDER BY w.ward) FROM user_wards w"
     "           WHERE w.user_id = u.id), ''),"
-    " t.id, t.kind"
+    " t.id, t.kind,"
+    " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1)"
     " FROM tokens t JOIN users u ON u.id = t.user_id"
     " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL"
     " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL";
@@ -85,6 +86,7 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 		copy(u.wards, sizeof u.wards, db_value(r->res[0], 0, 3));
 		copy(u.token_id, sizeof u.token_id, db_value(r->res[0], 0, 4));
 		copy(u.kind, sizeof u.kind, db_value(r->res[0], 0, 5));
+		u.expires_in = strtoll(db_value(r->res[0], 0, 6), NULL, 10);
 		cb(ST_OK, &u, w->arg);
 	}
 	free(w);

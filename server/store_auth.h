@@ -5,17 +5,20 @@
 #ifndef CB_STORE_AUTH_H
 #define CB_STORE_AUTH_H
 
+#include <stdint.h>
+
 #include "status.h"
 
 struct db;
 
 struct auth_user {
-	char id[37];       /* users.id */
-	char name[65];     /* users.name */
-	char role[32];     /* users.role */
-	char wards[2048];  /* ward codes, comma-separated */
-	char token_id[37]; /* tokens.id used */
-	char kind[8];      /* "api" or "session" */
+	char id[37];        /* users.id */
+	char name[65];      /* users.name */
+	char role[32];      /* users.role */
+	char wards[2048];   /* ward codes, comma-separated */
+	char token_id[37];  /* tokens.id used */
+	char kind[8];       /* "api" or "session" */
+	int64_t expires_in; /* seconds until the token expires, -1 if it does not */
 };
 
 typedef void store_auth_cb(enum status st, const struct auth_user *u, void *arg);
