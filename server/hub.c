@@ -15,10 +15,13 @@
  */
 #include "hub.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -34,6 +37,9 @@
 
 #define HUB_FETCH_BATCH 1000
 #define HUB_REPLAY_BATCH 1000
+#define HUB_SLICE 500          /* subscribers a fan-out writes to per loop turn */
+#define HUB_SLICE_VISITS 20000 /* subscribers it looks at per loop turn */
+#define HUB_BATCH 32           /* frames to one subscriber per system call */
 
 struct hub_event {
 	int64_t id;          /* outbox id */
@@ -52,6 +58,9 @@ struct sub {
 	struct hub *hub;                 /* owner */
 	struct evhttp_request *req;      /* the streaming reply; owned by libevent */
 	struct evhttp_connection *evcon; /* its connection; owned by libevent */
+	struct bufferevent *bev;         /* evcon's; owned by libevent */
+	struct evbuffer *out;            /* bev's output: what waits to be written */
+	evutil_socket_t fd;              /* bev's socket */
 	struct event_filter filter;      /* what it asked for */
 	struct principal principal;      /* who it is (wards point into ward_buf) */
 	char *ward_buf;                  /* owned */
@@ -62,6 +71,8 @@ struct sub {
 	bool gone;                       /* the connection closed while querying */
 	bool dropping;                   /* over its buffer limit: being closed */
 	bool live_only;                  /* no Last-Event-ID: start from the newest event */
+	bool chunked;                    /* the reply uses chunked transfer coding */
+	bool no_body;                    /* HEAD: the reply has no body */
 };
 
 TAILQ_HEAD(sub_list, sub);
@@ -82,6 +93,10 @@ struct hub {
 	int64_t heartbeat_due;  /* monotonic seconds of the next heartbeat */
 	int64_t prune_due;      /* next retention pruning */
 	struct event *ev_reap;  /* frees dropped subscribers at the end of a turn */
+	struct event *ev_fan;   /* the next slice of a fan-out (hub_fan_run) */
+	struct sub *fan_next;   /* where the fan-out pass goes on; NULL: between passes */
+	int64_t fan_upto;       /* last_id when the current pass began */
+	bool fan_pending;       /* some live subscriber may be behind last_id */
 	uint64_t fanned_out;    /* frames queued to subscribers */
 	uint64_t dropped;       /* subscribers dropped for falling behind */
 	uint64_t resets;        /* reset events sent */
@@ -99,16 +114,93 @@ static int64_t mono_s(void)
 
 static size_t sub_pending(const struct sub *s)
 {
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
-
-	return bev != NULL ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+	return evbuffer_get_length(s->out);
 }
 
-/* Queue raw bytes on s; drop s when it is too far behind. */
-static void sub_write(struct sub *s, const char *data, size_t len)
-{
-	struct evbuffer *buf;
+/* One frame to send: borrowed bytes (a ring frame, or the caller's). */
+struct frame_ref {
+	const char *data;
+	size_t len;
+};
 
+/*
+ * Queue frames on s's reply the way evhttp_send_reply_chunk does, but with
+ * one system call in the common case: when nothing is queued (the client
+ * keeps up), the chunks go straight to the socket in one sendmsg.  libevent
+ * would otherwise add the write event (epoll_ctl), wait a loop turn, writev
+ * and delete the event again (epoll_ctl) for every subscriber of every event.
+ * Whatever the socket does not take now (a full socket buffer, or an error)
+ * is queued in the connection's output buffer and left to libevent, which
+ * writes it in order, applies the write timeout and reports a failed socket
+ * through the connection's close callback as before.
+ */
+static void sub_send(struct sub *s, const struct frame_ref *f, int nf)
+{
+	struct iovec iov[3 * HUB_BATCH];
+	char heads[HUB_BATCH][20];
+	struct msghdr msg;
+	size_t total = 0;
+	ssize_t n;
+	int niov = 0;
+
+	if (s->no_body)
+		return; /* HEAD: evhttp_send_reply_chunk sends nothing either */
+	if (evbuffer_get_length(s->out) > 0) {
+		/* behind already: queue after what waits, framed by libevent */
+		for (int i = 0; i < nf; i++) {
+			struct evbuffer *buf = evbuffer_new();
+
+			evbuffer_add(buf, f[i].data, f[i].len);
+			evhttp_send_reply_chunk(s->req, buf);
+			evbuffer_free(buf);
+		}
+		return;
+	}
+	for (int i = 0; i < nf && i < HUB_BATCH; i++) {
+		if (f[i].len == 0)
+			continue; /* a zero-length chunk would end the reply */
+		if (s->chunked) {
+			int hl = snprintf(heads[i], sizeof heads[i], "%zx\r\n", f[i].len);
+
+			iov[niov].iov_base = heads[i];
+			iov[niov++].iov_len = (size_t)hl;
+			total += (size_t)hl;
+		}
+		iov[niov].iov_base = (void *)(uintptr_t)f[i].data;
+		iov[niov++].iov_len = f[i].len;
+		total += f[i].len;
+		if (s->chunked) {
+			iov[niov].iov_base = (void *)(uintptr_t) "\r\n";
+			iov[niov++].iov_len = 2;
+			total += 2;
+		}
+	}
+	if (niov == 0)
+		return;
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)niov;
+	do
+		n = sendmsg(s->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)total)
+		return;
+	if (n < 0)
+		n = 0; /* full, or failed: libevent retries and reports a failure */
+	for (int i = 0; i < niov; i++) {
+		size_t skip = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+
+		n -= (ssize_t)skip;
+		if (skip < iov[i].iov_len)
+			evbuffer_add(s->out, (const char *)iov[i].iov_base + skip,
+			             iov[i].iov_len - skip);
+	}
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* Queue frames on s; drop s when it is too far behind. */
+static void sub_write_frames(struct sub *s, const struct frame_ref *f, int nf)
+{
 	if (s->dropping || s->gone)
 		return;
 	if ((int64_t)sub_pending(s) > s->hub->app->cfg->sse_max_buffer) {
@@ -118,10 +210,15 @@ static void sub_write(struct sub *s, const char *data, size_t len)
 		event_active(s->hub->ev_reap, EV_TIMEOUT, 0);
 		return;
 	}
-	buf = evbuffer_new();
-	evbuffer_add(buf, data, len);
-	evhttp_send_reply_chunk(s->req, buf);
-	evbuffer_free(buf);
+	sub_send(s, f, nf);
+}
+
+/* Queue raw bytes on s; drop s when it is too far behind. */
+static void sub_write(struct sub *s, const char *data, size_t len)
+{
+	struct frame_ref f = {data, len};
+
+	sub_write_frames(s, &f, 1);
 }
 
 static bool sub_wants(const struct sub *s, int64_t id, const char *type, const char *ward,
@@ -133,15 +230,87 @@ static bool sub_wants(const struct sub *s, int64_t id, const char *type, const c
 	return event_filter_matches(&s->filter, &s->principal, &e);
 }
 
-static void sub_offer(struct sub *s, const struct hub_event *e)
+/*
+ * Offer s every ring event after s->pos, in order, several frames to a system
+ * call.  The caller knows the ring still holds them (s->pos >= ring_floor).
+ * Returns whether anything was sent.
+ */
+static bool sub_flush(struct sub *s)
 {
-	if (e->id <= s->pos)
-		return;
-	s->pos = e->id;
-	if (sub_wants(s, e->id, e->type, e->ward, e->discipline, e->episode)) {
-		sub_write(s, e->frame, e->len);
-		s->hub->fanned_out++;
+	struct hub *hub = s->hub;
+	struct frame_ref batch[HUB_BATCH];
+	int i, nb = 0;
+	bool sent = false;
+
+	if (s->pos >= hub->last_id)
+		return false;
+	/* the oldest event after pos: a live subscriber is rarely more than one behind */
+	for (i = hub->n; i > 0 && hub->ring[(hub->head + i - 1) % hub->cap].id > s->pos; i--)
+		;
+	for (; i < hub->n; i++) {
+		const struct hub_event *e = &hub->ring[(hub->head + i) % hub->cap];
+
+		s->pos = e->id;
+		if (!sub_wants(s, e->id, e->type, e->ward, e->discipline, e->episode))
+			continue;
+		batch[nb].data = e->frame;
+		batch[nb++].len = e->len;
+		hub->fanned_out++;
+		if (nb == HUB_BATCH) {
+			sub_write_frames(s, batch, nb);
+			sent = true;
+			nb = 0;
+		}
 	}
+	if (nb > 0) {
+		sub_write_frames(s, batch, nb);
+		sent = true;
+	}
+	return sent;
+}
+
+/*
+ * Fan-out: bring every live subscriber up to the newest event, in passes over
+ * the subscriber list.  A pass serves at most budget subscribers per call
+ * (budget < 0: no limit) and goes on in a later loop turn, so that database
+ * replies and HTTP requests (a writer's PATCH among them) are handled between
+ * slices instead of after 10,000 writes.  Events that arrive during a pass
+ * reach the subscribers after the cursor in this pass and the ones before it
+ * in the next; each subscriber still gets every event once and in order, as
+ * its pos says what it has been offered.
+ */
+static void hub_fan_run(struct hub *hub, int budget)
+{
+	static const struct timeval now = {0, 0};
+	int visits = 0;
+
+	while (hub->fan_pending) {
+		if (hub->fan_next == NULL) {
+			hub->fan_next = TAILQ_FIRST(&hub->subs);
+			hub->fan_upto = hub->last_id;
+		}
+		while (hub->fan_next != NULL) {
+			struct sub *s = hub->fan_next;
+
+			if (budget == 0 || visits == HUB_SLICE_VISITS) {
+				/* a zero timeout runs after the next poll for I/O */
+				event_add(hub->ev_fan, &now);
+				return;
+			}
+			hub->fan_next = TAILQ_NEXT(s, entry);
+			if (budget > 0)
+				visits++;
+			if (s->state == SUB_LIVE && sub_flush(s) && budget > 0)
+				budget--;
+		}
+		if (hub->fan_upto == hub->last_id)
+			hub->fan_pending = false;
+	}
+}
+
+static void fan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	hub_fan_run(arg, HUB_SLICE);
 }
 
 static char *frame_new(int64_t id, const char *type, const char *payload, size_t *len)
@@ -152,17 +321,19 @@ static char *frame_new(int64_t id, const char *type, const char *payload, size_t
 	return f;
 }
 
-/* Append an event to the ring (evicting the oldest) and fan it out to live subscribers. */
+/* Append an event to the ring (evicting the oldest); hub_fan_run sends it. */
 static void hub_append(struct hub *hub, const struct event_row *row)
 {
 	struct hub_event *e;
-	struct sub *s;
 
 	if (row->id <= hub->last_id)
 		return;
 	if (hub->n == hub->cap) {
 		struct hub_event *old = &hub->ring[hub->head];
 
+		/* live subscribers must have the oldest event before it goes */
+		if (hub->fan_pending)
+			hub_fan_run(hub, -1);
 		hub->ring_floor = old->id;
 		free(old->frame);
 		hub->head = (hub->head + 1) % hub->cap;
@@ -177,9 +348,7 @@ static void hub_append(struct hub *hub, const struct event_row *row)
 	snprintf(e->episode, sizeof e->episode, "%s", row->episode);
 	e->frame = frame_new(row->id, row->type, row->payload, &e->len);
 	hub->last_id = row->id;
-	TAILQ_FOREACH(s, &hub->subs, entry)
-	if (s->state == SUB_LIVE)
-		sub_offer(s, e);
+	hub->fan_pending = true;
 }
 
 static void hub_fetch(struct hub *hub);
@@ -204,6 +373,8 @@ static void fetch_done(enum status st, const struct event_row *rows, int n, int6
 	}
 	for (int i = 0; i < n; i++)
 		hub_append(hub, &rows[i]);
+	if (!evtimer_pending(hub->ev_fan, NULL))
+		hub_fan_run(hub, HUB_SLICE);
 	if (!was_ready) {
 		TAILQ_FOREACH_SAFE(s, &hub->subs, entry, tmp)
 		{
@@ -252,6 +423,8 @@ static void sub_closed(struct evhttp_connection *evcon, void *arg)
 	struct sub *s = arg;
 	struct hub *hub = s->hub;
 
+	if (hub->fan_next == s)
+		hub->fan_next = TAILQ_NEXT(s, entry);
 	TAILQ_REMOVE(&hub->subs, s, entry);
 	hub->nsubs--;
 	log_debug("hub", "subscriber left subscribers=%d", hub->nsubs);
@@ -352,8 +525,7 @@ static void sub_catch_up(struct sub *s)
 		sub_reset(s, "unknown event id; reload");
 	}
 	if (s->pos >= hub->ring_floor) {
-		for (int i = 0; i < hub->n; i++)
-			sub_offer(s, &hub->ring[(hub->head + i) % hub->cap]);
+		sub_flush(s);
 		s->pos = hub->last_id;
 		s->state = SUB_LIVE;
 		return;
@@ -399,6 +571,13 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	s->pos = since >= 0 ? since : -1;
 	s->req = http_stream_start(r, "text/event-stream; charset=utf-8");
 	s->evcon = evhttp_request_get_connection(s->req);
+	s->bev = evhttp_connection_get_bufferevent(s->evcon);
+	s->out = bufferevent_get_output(s->bev);
+	s->fd = bufferevent_getfd(s->bev);
+	/* evhttp_send_reply_start chose these; sub_send frames chunks the same way */
+	s->chunked = evhttp_find_header(evhttp_request_get_output_headers(s->req),
+	                                "Transfer-Encoding") != NULL;
+	s->no_body = evhttp_request_get_command(s->req) == EVHTTP_REQ_HEAD;
 	evhttp_connection_set_closecb(s->evcon, sub_closed, s);
 	/*
 	 * libevent 2.1 keeps the HTTP timeout armed as a read timeout while a
@@ -406,7 +585,7 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	 * a write timeout (a client that stops reading is also caught by
 	 * sse_max_buffer).
 	 */
-	bev = evhttp_connection_get_bufferevent(s->evcon);
+	bev = s->bev;
 	wtv.tv_sec = (time_t)(hub->app->cfg->http_timeout_ms / 1000);
 	wtv.tv_usec = (suseconds_t)(hub->app->cfg->http_timeout_ms % 1000) * 1000;
 	bufferevent_set_timeouts(bev, NULL, &wtv);
@@ -484,6 +663,7 @@ struct hub *hub_new(struct app *app)
 	hub->ring = xcalloc((size_t)hub->cap, sizeof *hub->ring);
 	TAILQ_INIT(&hub->subs);
 	hub->ev_reap = event_new(app->base, -1, 0, reap_cb, hub);
+	hub->ev_fan = evtimer_new(app->base, fan_cb, hub);
 	hub->heartbeat_due = mono_s() + app->cfg->sse_heartbeat_ms / 1000;
 	hub->prune_due = mono_s() + 60;
 	metrics_add_reporter(app->metrics, hub_report, hub);
@@ -495,6 +675,9 @@ void hub_close_all(struct hub *hub)
 {
 	struct sub *s;
 
+	hub->fan_next = NULL;
+	hub->fan_pending = false;
+	event_del(hub->ev_fan);
 	while ((s = TAILQ_FIRST(&hub->subs)) != NULL) {
 		TAILQ_REMOVE(&hub->subs, s, entry);
 		hub->nsubs--;
@@ -516,6 +699,7 @@ void hub_free(struct hub *hub)
 		free(hub->ring[(hub->head + i) % hub->cap].frame);
 	free(hub->ring);
 	event_free(hub->ev_reap);
+	event_free(hub->ev_fan);
 	free(hub);
 }
 

@@ -1,7 +1,9 @@
 """Live push: SSE delivery, filters, access, Last-Event-ID replay, two processes, crash, slow clients."""
 import json
 import re
+import selectors
 import signal
+import socket
 import time
 
 import pytest
@@ -251,3 +253,117 @@ def test_stream_metrics_and_clean_shutdown_with_subscribers(database, people):
     for c in clients:
         assert c.wait_for(lambda ev: False, timeout=0.1) is False
         c.close()
+
+
+def _raw_stream(d, user, method="GET", version="1.1", query=""):
+    host, port = d.base.replace("http://", "").split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    lines = [f"{method} /api/v1/stream{query} HTTP/{version}", f"Host: {host}:{port}"]
+    lines += [f"{k}: {v}" for k, v in user.auth.items()]
+    s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    return s
+
+
+def _read_until(s, pred, timeout=10):
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while not pred(buf) and time.monotonic() < deadline:
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        buf += data
+    return buf
+
+
+def _dechunk(body):
+    """Exact chunked decoding: (frames, rest); fails on a malformed chunk."""
+    out = []
+    while b"\r\n" in body:
+        size_line, rest = body.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        assert size > 0, "the stream must not end"
+        if len(rest) < size + 2:
+            break
+        assert rest[size:size + 2] == b"\r\n", "chunk not followed by CRLF"
+        out.append(rest[:size])
+        body = rest[size + 2:]
+    return out, body
+
+
+def test_stream_framing_chunked_http10_and_head(daemon, people):
+    ep = admit(daemon, people["nurse_a"], "SA")
+    q = f"?episode={ep['id']}&types=episode.updated"
+    c11 = _raw_stream(daemon, people["bm"], query=q)
+    c10 = _raw_stream(daemon, people["bm"], version="1.0", query=q)
+    head = _raw_stream(daemon, people["bm"], method="HEAD", query=q)
+    pending, headers = {}, {}
+    try:
+        for s in (c11, c10, head):
+            got = _read_until(s, lambda b: b"\r\n\r\n" in b)
+            assert got.startswith(b"HTTP/1.1 200") or got.startswith(b"HTTP/1.0 200"), got
+            headers[s], pending[s] = got.split(b"\r\n\r\n", 1)
+        assert b"transfer-encoding: chunked" in headers[c11].lower()
+        assert b"transfer-encoding" not in headers[c10].lower()
+        for i in range(5):
+            patch_bed(daemon, people["nurse_a"], ep["id"], f"f{i}")
+
+        def five(b):
+            return b.count(b"event: episode.updated") >= 5
+
+        body11 = pending[c11] + _read_until(c11, lambda b: five(pending[c11] + b))
+        frames, rest = _dechunk(body11)
+        text = b"".join(frames).decode()
+        assert text.startswith("retry: ")
+        assert text.count("event: episode.updated") == 5 and rest == b""
+        beds = [json.loads(m)["bed"] for m in re.findall(r"^data: (.*)$", text, re.M)]
+        assert beds == [f"f{i}" for i in range(5)]
+        body10 = (pending[c10] + _read_until(c10, lambda b: five(pending[c10] + b))).decode()
+        assert body10.startswith("retry: ") and body10.count("event: episode.updated") == 5
+        assert not re.search(r"^[0-9a-f]+\r$", body10, re.M), "HTTP/1.0 must not be chunked"
+        assert pending[head] + _read_until(head, lambda b: b != b"", timeout=1) == b""
+    finally:
+        for s in (c11, c10, head):
+            s.close()
+
+
+def test_fan_out_over_many_subscribers_keeps_order(daemon, people):
+    """More subscribers than one loop turn serves: every one gets every event, in order."""
+    ep = admit(daemon, people["nurse_a"], "SA")
+    q = f"?episode={ep['id']}&types=episode.updated"
+    n_subs, n_events = 700, 30
+    subs = [_raw_stream(daemon, people["bm"], query=q) for _ in range(n_subs)]
+    sel = selectors.DefaultSelector()
+    bufs = {}
+    try:
+        for s in subs:
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ)
+            bufs[s] = b""
+
+        def pump(until, timeout):
+            deadline = time.monotonic() + timeout
+            while not until() and time.monotonic() < deadline:
+                for key, _ in sel.select(0.2):
+                    data = key.fileobj.recv(65536)
+                    assert data, "a subscriber was disconnected"
+                    bufs[key.fileobj] += data
+
+        pump(lambda: all(b": connected" in b for b in bufs.values()), 30)
+        for i in range(n_events):
+            patch_bed(daemon, people["nurse_a"], ep["id"], f"m{i}")
+        pump(lambda: all(b.count(b"event: episode.updated") >= n_events
+                         for b in bufs.values()), 60)
+        want = [f"m{i}" for i in range(n_events)]
+        for b in bufs.values():
+            frames, _ = _dechunk(b.split(b"\r\n\r\n", 1)[1])
+            text = b"".join(frames).decode()
+            beds = [json.loads(m)["bed"] for m in re.findall(r"^data: (.*)$", text, re.M)]
+            assert beds == want
+    finally:
+        sel.close()
+        for s in subs:
+            s.close()
