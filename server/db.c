@@ -86,6 +86,7 @@ struct db_prep {
 	char *sql;       /* owned copy of its text, to detect a reused address */
 	bool ready;      /* its Parse succeeded: execute by name */
 	bool sent;       /* a Parse is in flight */
+	uint64_t unit;   /* the transaction (c->units_sent) that carries it */
 };
 
 struct db_conn {
@@ -106,6 +107,7 @@ struct db_conn {
 	int slot_cur;          /* the slot whose results are being read */
 	struct db_prep *preps; /* owned array of PREP_SLOTS, NULL until first used */
 	int nprep;             /* statements prepared so far (names cb0...) */
+	uint64_t units_sent;   /* transactions sent so far: numbers them */
 	int64_t since;         /* monotonic ms the connect began or the request was sent */
 	int64_t retry_at;      /* monotonic ms of the next connect attempt when DOWN */
 	bool was_up;           /* logged as up, so a loss is worth a line */
@@ -461,11 +463,20 @@ static bool stmt_send(struct db_conn *c, struct db_req *req, int stmt, const cha
 		slot_push(c, req, stmt, -1);
 		return PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0) == 1;
 	}
+	/*
+	 * A Parse still in flight in an earlier transaction may yet be skipped (if
+	 * that transaction fails before it): do not depend on it from this one.
+	 */
+	if (!c->preps[i].ready && c->preps[i].sent && c->preps[i].unit != c->units_sent) {
+		slot_push(c, req, stmt, -1);
+		return PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0) == 1;
+	}
 	snprintf(name, sizeof name, "cb%d", i);
 	if (!c->preps[i].ready && !c->preps[i].sent) {
 		if (PQsendPrepare(c->pg, name, sql, nparams, NULL) != 1)
 			return false;
 		c->preps[i].sent = true;
+		c->preps[i].unit = c->units_sent;
 		slot_push(c, req, stmt, i);
 	}
 	slot_push(c, req, stmt, -1);
@@ -486,6 +497,7 @@ static void conn_send(struct db_conn *c, struct db_req *first, int nreqs, bool g
 		c->nslots = c->slot_cur = 0;
 	c->state = DBC_BUSY;
 	c->since = mono_ms();
+	c->units_sent++;
 	u = &c->units[(c->unit_head + c->nunits) % PIPELINE_DEPTH];
 	u->nreqs = nreqs;
 	u->grouped = grouped;
