@@ -9,10 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "api.h"
 #include "app.h"
 #include "event_filter.h"
 #include "hub.h"
+#include "store_audit.h"
+#include "xmalloc.h"
 
 #define STREAM_MAX_VALUES 32
 
@@ -48,9 +52,54 @@ static int64_t parse_id(const char *s)
 	return (int64_t)v;
 }
 
+/* A stream being opened, while its audit row is written. */
+struct opening {
+	struct http_req *r;
+	struct event_filter filter;
+	int64_t since;
+};
+
+static void audited(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct opening *o = arg;
+
+	if (st != ST_OK)
+		http_reply_error(o->r, st, err);
+	else
+		hub_subscribe(o->r->app->hub, o->r, &o->filter, o->since);
+	free(o);
+}
+
+/* What the stream asked for, as JSON for the audit row (the query, not what it will see). */
+static char *stream_detail(struct http_req *r, const struct event_filter *f, int64_t since)
+{
+	static const char *const kinds[] = {"ward", "discipline", "types"};
+	cJSON *d = cJSON_CreateObject();
+	char *text;
+
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		char vals[STREAM_MAX_VALUES][HTTP_PARAM_MAX];
+		int n = http_query_all(r, kinds[k], vals, STREAM_MAX_VALUES);
+		cJSON *a = cJSON_AddArrayToObject(d, kinds[k]);
+
+		for (int i = 0; i < n; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(vals[i]));
+	}
+	if (f->episode[0] != '\0')
+		cJSON_AddStringToObject(d, "episode", f->episode);
+	if (since >= 0)
+		cJSON_AddNumberToObject(d, "since", (double)since);
+	text = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	return text;
+}
+
 static void stream(struct http_req *r)
 {
 	struct event_filter f;
+	struct opening *o;
+	struct actor actor;
+	char *detail;
 	struct err err;
 	char episode[HTTP_PARAM_MAX], since_q[32];
 	int64_t since;
@@ -75,7 +124,16 @@ static void stream(struct http_req *r)
 		http_reply_error(r, st, &err);
 		return;
 	}
-	hub_subscribe(r->app->hub, r, &f, since);
+	/* the stream carries patient data: audit who opened it, then start it */
+	o = xmalloc(sizeof *o);
+	o->r = r;
+	o->filter = f;
+	o->since = since;
+	actor_from_req(&actor, r);
+	detail = stream_detail(r, &f, since);
+	store_audit_stream_open(r->app->db, &actor, f.episode[0] != '\0' ? f.episode : NULL, detail,
+	                        audited, o);
+	cJSON_free(detail);
 }
 
 const struct route stream_routes[] = {

@@ -27,4 +27,12 @@ struct audit_filter {
 void store_audit_list(struct db *db, const struct audit_filter *f, const struct actor *actor,
                       store_json_cb *cb, void *arg);
 
+/*
+ * Audit the opening of an event stream ("stream.open"): who, for which
+ * episode (NULL: any), with what it asked for (detail_json, no patient data).
+ * cb gets the status (json is NULL).
+ */
+void store_audit_stream_open(struct db *db, const struct actor *actor, const char *episode_id,
+                             const char *detail_json, store_json_cb *cb, void *arg);
+
 #endif

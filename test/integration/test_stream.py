@@ -89,6 +89,30 @@ def test_nurse_cannot_subscribe_to_another_ward(daemon, people):
     assert r.status_code == 400
 
 
+def test_opening_a_stream_is_audited(daemon, database, people):
+    """The stream carries patient data: who opened it, and what they asked for, is audited."""
+    user = people["bm"]
+    ep = admit(daemon, people["nurse_a"], "SA")
+    before = database.sql("SELECT coalesce(max(id), 0) FROM audit")[0][0]
+    c = stream(daemon, user, f"?ward=SA&types=task.updated,episode.updated&episode={ep['id']}",
+               headers={"Last-Event-ID": "1"})
+    c.close()
+    rows = database.sql("SELECT actor, entity, episode_id, after FROM audit"
+                        f" WHERE action = 'stream.open' AND id > {before}")
+    assert len(rows) == 1, rows
+    actor, entity, episode_id, detail = rows[0]
+    assert (actor, entity, episode_id) == (user.name, "stream", ep["id"])
+    assert json.loads(detail) == {"ward": ["SA"], "discipline": [],
+                                  "types": ["task.updated,episode.updated"],
+                                  "episode": ep["id"], "since": 1}
+    # refused streams open nothing, and are not audited as opened
+    r = requests.get(daemon.base + "/api/v1/stream?ward=SB", headers=people["nurse_a"].auth,
+                     timeout=5)
+    assert r.status_code == 403
+    assert database.sql("SELECT count(*) FROM audit WHERE action = 'stream.open'"
+                        f" AND id > {before}") == [["1"]]
+
+
 def test_reconnect_with_last_event_id_gets_exactly_the_missed_100(daemon, people):
     ep = admit(daemon, people["nurse_a"], "SA")
     q = f"?episode={ep['id']}&types=episode.updated"
