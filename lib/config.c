@@ -68,7 +68,7 @@ const struct config_entry config_table[] = {
     {"database", "db_retry_interval", CONFIG_DURATION, OFF(db_retry_interval_ms), "1s", 100,
      5 * MIN, NULL, CONFIG_NO_RELOAD, "wait between attempts to reconnect to the database"},
     {"stream", "sse_heartbeat", CONFIG_DURATION, OFF(sse_heartbeat_ms), "15s", 1 * SEC, 5 * MIN,
-     NULL, 0, "a comment line is sent on every event stream this often (keeps proxies open)"},
+     NULL, 0, "a comment line is sent on every event stream idle this long (keeps proxies open)"},
     {"stream", "sse_retry", CONFIG_DURATION, OFF(sse_retry_ms), "3s", 100, 5 * MIN, NULL, 0,
      "reconnection delay suggested to clients (the SSE retry: field)"},
     {"stream", "sse_ring_size", CONFIG_INT, OFF(sse_ring_size), "10000", 16, 10000000, NULL,

@@ -72,6 +72,7 @@ struct sub {
 	bool dropping;                   /* over its buffer limit: being closed */
 	bool live_only;                  /* no Last-Event-ID: start from the newest event */
 	bool chunked;                    /* the reply uses chunked transfer coding */
+	int64_t last_sent_ms;            /* monotonic ms anything was last queued or sent */
 	bool no_body;                    /* HEAD: the reply has no body */
 };
 
@@ -90,7 +91,6 @@ struct hub {
 	bool dirty;             /* poked while fetching */
 	struct sub_list subs;   /* every subscriber */
 	int nsubs;              /* how many */
-	int64_t heartbeat_due;  /* monotonic seconds of the next heartbeat */
 	int64_t prune_due;      /* next retention pruning */
 	struct event *ev_reap;  /* frees dropped subscribers at the end of a turn */
 	struct event *ev_fan;   /* the next slice of a fan-out (hub_fan_run) */
@@ -110,6 +110,14 @@ static int64_t mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static size_t sub_pending(const struct sub *s)
@@ -210,6 +218,7 @@ static void sub_write_frames(struct sub *s, const struct frame_ref *f, int nf)
 		event_active(s->hub->ev_reap, EV_TIMEOUT, 0);
 		return;
 	}
+	s->last_sent_ms = mono_ms();
 	sub_send(s, f, nf);
 }
 
@@ -573,6 +582,7 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	s->evcon = evhttp_request_get_connection(s->req);
 	s->bev = evhttp_connection_get_bufferevent(s->evcon);
 	s->out = bufferevent_get_output(s->bev);
+	s->last_sent_ms = mono_ms();
 	s->fd = bufferevent_getfd(s->bev);
 	/* evhttp_send_reply_start chose these; sub_send frames chunks the same way */
 	s->chunked = evhttp_find_header(evhttp_request_get_output_headers(s->req),
@@ -603,23 +613,29 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	sub_catch_up(s);
 }
 
+/*
+ * A comment line to every stream that has been sent nothing for a heartbeat
+ * interval (checked every tick): it keeps proxies and the connection's write
+ * path alive and lets clients notice a dead connection.  Streams that are
+ * getting events need none, and the idle ones are not all written in one
+ * burst that would delay the next event's fan-out.
+ */
 static void heartbeat(struct hub *hub)
 {
 	static const char hb[] = ": heartbeat\n\n";
+	int64_t due = mono_ms() - hub->app->cfg->sse_heartbeat_ms;
 	struct sub *s;
 
 	TAILQ_FOREACH(s, &hub->subs, entry)
-	sub_write(s, hb, sizeof hb - 1);
+	if (s->last_sent_ms <= due)
+		sub_write(s, hb, sizeof hb - 1);
 }
 
 void hub_tick(struct hub *hub)
 {
 	int64_t now = mono_s();
 
-	if (now >= hub->heartbeat_due) {
-		heartbeat(hub);
-		hub->heartbeat_due = now + hub->app->cfg->sse_heartbeat_ms / 1000;
-	}
+	heartbeat(hub);
 	if (!hub->ready || hub->dirty)
 		hub_fetch(hub);
 	if (now >= hub->prune_due) {
@@ -664,7 +680,6 @@ struct hub *hub_new(struct app *app)
 	TAILQ_INIT(&hub->subs);
 	hub->ev_reap = event_new(app->base, -1, 0, reap_cb, hub);
 	hub->ev_fan = evtimer_new(app->base, fan_cb, hub);
-	hub->heartbeat_due = mono_s() + app->cfg->sse_heartbeat_ms / 1000;
 	hub->prune_due = mono_s() + 60;
 	metrics_add_reporter(app->metrics, hub_report, hub);
 	hub_fetch(hub);

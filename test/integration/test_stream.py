@@ -265,6 +265,30 @@ def test_heartbeat_keeps_idle_stream_open_past_http_timeout(database, people):
         stop_daemon_clean(d)
 
 
+def test_heartbeats_go_to_idle_streams_only(database, people):
+    """A stream that is getting events needs no heartbeat; an idle one gets one per interval."""
+    d = start_daemon(database.url, env={"CAREBRIDGE_SSE_HEARTBEAT": "1s"})
+    try:
+        ep = admit(d, people["nurse_a"], "SA")
+        busy = stream(d, people["bm"], f"?episode={ep['id']}")
+        idle = stream(d, people["bm"], "?ward=SB")
+        try:
+            c0 = busy.comments
+            for k in range(16):  # an update every 0.25 s for 4 s
+                r = d.patch(f"/api/v1/episodes/{ep['id']}", json={"bed": f"B{k}"},
+                            headers=people["nurse_a"].auth)
+                assert r.status_code == 200, r.text
+                time.sleep(0.25)
+            assert busy.wait_for(lambda ev: len(ev) >= 16)
+            assert busy.comments == c0, "a stream getting events was sent heartbeats"
+            assert idle.comments >= 1 + 2, "an idle stream missed its heartbeats"
+        finally:
+            busy.close()
+            idle.close()
+    finally:
+        stop_daemon_clean(d)
+
+
 def test_stream_metrics_and_clean_shutdown_with_subscribers(database, people):
     d = start_daemon(database.url)
     clients = [stream(d, people["bm"]) for _ in range(5)]
