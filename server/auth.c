@@ -13,13 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <sodium.h>
 
 #include "access.h"
 #include "app.h"
+#include "clock.h"
 #include "http.h"
 #include "listen.h"
 #include "log.h"
@@ -151,14 +151,6 @@ struct auth_lookup {
 	unsigned char hash[AUTH_HASH_SIZE];
 	uint64_t gen, listen_gen;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct auth_cache *auth_cache_new(int64_t ttl_ms)
 {

@@ -20,6 +20,7 @@
 #include "app.h"
 #include "cbtime.h"
 #include "chase_rule.h"
+#include "clock.h"
 #include "delay.h"
 #include "log.h"
 #include "store.h"
@@ -48,14 +49,6 @@ struct chase {
 
 static void pass_due(struct chase *c);
 static void pass_snapshot(struct chase *c);
-
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static void policy_for(const struct chase *c, const char *kind, struct chase_policy *p)
 {

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "cbtime.h"
+#include "clock.h"
 #include "log.h"
 
 int64_t app_now(const struct app *app)
@@ -38,4 +39,31 @@ void app_clock_refresh(struct app *app)
 		return;
 	}
 	app->clock_offset = t - (int64_t)time(NULL);
+}
+
+static struct timespec mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts;
+}
+
+int64_t mono_s(void)
+{
+	return mono_now().tv_sec;
+}
+
+int64_t mono_ms(void)
+{
+	struct timespec ts = mono_now();
+
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t mono_us(void)
+{
+	struct timespec ts = mono_now();
+
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

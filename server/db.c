@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "list.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -135,14 +136,6 @@ struct db {
 
 static void conn_start(struct db_conn *c);
 static void conn_dispatch(struct db *db);
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Copy a libpq message without its final newline, for logs and errors. */
 static void trim_copy(char *out, size_t size, const char *msg)

@@ -25,6 +25,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
@@ -41,14 +42,6 @@ struct http {
 	int ntables;                                 /* how many */
 	int inflight;                                /* requests not yet replied to */
 };
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int http_code_for(enum status st)
 {

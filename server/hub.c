@@ -28,6 +28,7 @@
 #include <event2/http.h>
 
 #include "app.h"
+#include "clock.h"
 #include "http.h"
 #include "list.h"
 #include "log.h"
@@ -103,22 +104,6 @@ struct hub {
 };
 
 static void sub_catch_up(struct sub *s);
-
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t sub_pending(const struct sub *s)
 {

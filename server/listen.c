@@ -14,6 +14,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -43,14 +44,6 @@ struct listen {
 	int subscribing;            /* LISTEN results still to come */
 	uint64_t auth_gen;          /* see listen_auth_generation */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void listen_down(struct listen *l, const char *why)
 {

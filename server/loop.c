@@ -24,6 +24,7 @@
 #include "api.h"
 #include "app.h"
 #include "auth.h"
+#include "clock.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -58,14 +59,6 @@ struct loop {
 
 #define PROBE_US 100000
 static const double lag_bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 1.0};
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /*
  * The loop-lag probe: a 100 ms timer that measures how late it fires.  A

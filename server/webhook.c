@@ -54,6 +54,7 @@
 #include <sodium.h>
 
 #include "app.h"
+#include "clock.h"
 #include "event_filter.h"
 #include "hub.h"
 #include "list.h"
@@ -137,14 +138,6 @@ struct webhooks {
 };
 
 static void hook_run(struct hook *h);
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void queue_clear(struct hook *h)
 {
