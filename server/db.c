@@ -210,6 +210,18 @@ int db_req_add(struct db_req *req, const char *sql, int nparams, const char *con
 	return req->n++;
 }
 
+/* Free a request's results and clear them, so it can run again (or be freed). */
+static void req_reset(struct db_req *req)
+{
+	if (req->result.res != NULL) {
+		for (int i = 0; i < req->result.n; i++)
+			PQclear(req->result.res[i]);
+		free(req->result.res);
+	}
+	memset(&req->result, 0, sizeof req->result);
+	req->result.failed_stmt = -1;
+}
+
 void db_req_free(struct db_req *req)
 {
 	if (req == NULL)
@@ -220,11 +232,7 @@ void db_req_free(struct db_req *req)
 		free(req->stmts[i].values);
 	}
 	free(req->stmts);
-	if (req->result.res != NULL) {
-		for (int i = 0; i < req->result.n; i++)
-			PQclear(req->result.res[i]);
-		free(req->result.res);
-	}
+	req_reset(req);
 	free(req);
 }
 
@@ -451,15 +459,13 @@ static bool stmt_send(struct db_conn *c, struct db_req *req, int stmt, const cha
 	int i = prep_find(c, sql);
 	char name[16];
 
-	if (i < 0) {
-		slot_push(c, req, stmt, -1);
-		return PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0) == 1;
-	}
 	/*
-	 * A Parse still in flight in an earlier transaction may yet be skipped (if
-	 * that transaction fails before it): do not depend on it from this one.
+	 * Unprepared when c keeps no more, or while a Parse still rides in an
+	 * earlier transaction: it may yet be skipped (if that transaction fails
+	 * before it), so this one must not depend on it.
 	 */
-	if (!c->preps[i].ready && c->preps[i].sent && c->preps[i].unit != c->units_sent) {
+	if (i < 0 ||
+	    (!c->preps[i].ready && c->preps[i].sent && c->preps[i].unit != c->units_sent)) {
 		slot_push(c, req, stmt, -1);
 		return PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0) == 1;
 	}
@@ -477,16 +483,16 @@ static bool stmt_send(struct db_conn *c, struct db_req *req, int stmt, const cha
 
 /*
  * Send one transaction: the nreqs requests from first on (already at the end
- * of c->batch), after the lead statement if grouped, then the sync point.
- * Earlier transactions may still be running: their results come back first.
+ * of c->batch), after the lead statement if they are grouped, then the sync
+ * point.  Earlier transactions may still be running: their results come back
+ * first.
  */
-static void conn_send(struct db_conn *c, struct db_req *first, int nreqs, bool grouped)
+static void conn_send(struct db_conn *c, struct db_req *first, int nreqs)
 {
+	bool grouped = first->lead != NULL;
 	struct db_unit *u;
 	struct db_req *req = first;
 
-	if (c->nunits == 0)
-		c->nslots = c->slot_cur = 0;
 	c->state = DBC_BUSY;
 	c->since = mono_ms();
 	c->units_sent++;
@@ -515,18 +521,6 @@ static void conn_send(struct db_conn *c, struct db_req *first, int nreqs, bool g
 	return;
 fail:
 	conn_down(c, PQerrorMessage(c->pg));
-}
-
-/* Forget what a request's failed run left in it, so it can run again. */
-static void req_reset(struct db_req *req)
-{
-	if (req->result.res != NULL) {
-		for (int i = 0; i < req->result.n; i++)
-			PQclear(req->result.res[i]);
-		free(req->result.res);
-	}
-	memset(&req->result, 0, sizeof req->result);
-	req->result.failed_stmt = -1;
 }
 
 /* The oldest transaction's sync point arrived: finish its requests, or re-run them alone. */
@@ -747,7 +741,7 @@ again:
 		}
 		queue_take(db, c, req);
 		if (!grouped) {
-			conn_send(c, req, 1, false);
+			conn_send(c, req, 1);
 			continue;
 		}
 		/* Group commit: every grouped request waiting joins this transaction. */
@@ -766,7 +760,7 @@ again:
 			n++;
 			stmts += req->n;
 		}
-		conn_send(c, first, n, true);
+		conn_send(c, first, n);
 		goto again; /* the queue changed under the iteration */
 	}
 }
