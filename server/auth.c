@@ -199,21 +199,38 @@ static struct auth_cache_entry *cache_slot(struct auth_cache *c, const unsigned 
 	return &c->slots[i % AUTH_CACHE_SLOTS];
 }
 
-/* The cached check of hash, if it may still be used. */
-static const struct auth_user *cache_get(struct app *app, const unsigned char *hash)
+/*
+ * The cache, if it may be used now: it keeps entries, and the LISTEN
+ * connection is up after reading whatever has arrived on it (a change
+ * notified already but not read yet must still count).  NULL otherwise.
+ */
+static struct auth_cache *cache_usable(struct app *app)
 {
 	struct auth_cache *c = app->auth_cache;
-	struct auth_cache_entry *e;
 
 	if (c == NULL || c->slots == NULL || app->listen == NULL)
 		return NULL;
-	/* a change notified already but not read yet must still count */
 	listen_poll(app->listen);
-	if (!listen_is_up(app->listen))
+	return listen_is_up(app->listen) ? c : NULL;
+}
+
+/* Whether nothing has changed since a check made under these generations. */
+static bool cache_current(struct app *app, uint64_t gen, uint64_t listen_gen)
+{
+	return gen == app->auth_cache->gen && listen_gen == listen_auth_generation(app->listen);
+}
+
+/* The cached check of hash, if it may still be used. */
+static const struct auth_user *cache_get(struct app *app, const unsigned char *hash)
+{
+	struct auth_cache *c = cache_usable(app);
+	struct auth_cache_entry *e;
+
+	if (c == NULL)
 		return NULL;
 	e = cache_slot(c, hash);
-	if (!e->used || sodium_memcmp(e->hash, hash, AUTH_HASH_SIZE) != 0 || e->gen != c->gen ||
-	    e->listen_gen != listen_auth_generation(app->listen) || mono_ms() >= e->until_ms)
+	if (!e->used || sodium_memcmp(e->hash, hash, AUTH_HASH_SIZE) != 0 ||
+	    !cache_current(app, e->gen, e->listen_gen) || mono_ms() >= e->until_ms)
 		return NULL;
 	return &e->u;
 }
@@ -221,12 +238,11 @@ static const struct auth_user *cache_get(struct app *app, const unsigned char *h
 /* Keep a check made under l's generations, unless something changed since it began. */
 static void cache_put(struct app *app, const struct auth_lookup *l, const struct auth_user *u)
 {
-	struct auth_cache *c = app->auth_cache;
+	struct auth_cache *c = cache_usable(app);
 	struct auth_cache_entry *e;
 	int64_t ttl;
 
-	if (c == NULL || c->slots == NULL || app->listen == NULL || !listen_is_up(app->listen) ||
-	    l->gen != c->gen || l->listen_gen != listen_auth_generation(app->listen))
+	if (c == NULL || !cache_current(app, l->gen, l->listen_gen))
 		return;
 	ttl = c->ttl_ms;
 	if (u->expires_in >= 0 && u->expires_in * 1000 < ttl)
