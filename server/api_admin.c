@@ -345,6 +345,7 @@ static void template_patch(struct http_req *r)
 	struct err err;
 	cJSON *b = NULL;
 	enum status st;
+	int if_match;
 
 	if (!allowed(r, ACCESS_TEMPLATE_MANAGE))
 		return;
@@ -356,8 +357,8 @@ static void template_patch(struct http_req *r)
 	st = body_object(r, template_fields, &b, &err);
 	if (st == ST_OK && cJSON_GetArraySize(b) == 0)
 		st = err_set(&err, ST_INVALID, NULL, "nothing to change: give at least one field");
-	if (st == ST_OK && http_if_match(r) == -2)
-		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	if (st == ST_OK)
+		st = http_if_match(r, &if_match, &err);
 	if (st != ST_OK) {
 		cJSON_Delete(b);
 		http_reply_error(r, st, &err);
@@ -366,7 +367,7 @@ static void template_patch(struct http_req *r)
 	tc = xcalloc(1, sizeof *tc);
 	tc->r = r;
 	tc->body = b;
-	tc->if_match = http_if_match(r);
+	tc->if_match = if_match;
 	store_template_get(r->app->db, r->params[0], template_got, tc);
 }
 

@@ -328,12 +328,10 @@ static void change_got(enum status st, const struct assessment_facts *f, void *a
 /* Read the assessment, then decide and write ch. */
 static void change_start(struct http_req *r, struct change *ch)
 {
-	ch->r = r;
-	ch->if_match = http_if_match(r);
-	if (ch->if_match == -2) {
-		struct err err;
+	struct err err;
 
-		err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	ch->r = r;
+	if (http_if_match(r, &ch->if_match, &err) != ST_OK) {
 		http_reply_error(r, ST_INVALID, &err);
 		free(ch);
 		return;

@@ -88,7 +88,6 @@ static void delay_put(struct http_req *r)
 	}
 	d = xcalloc(1, sizeof *d);
 	d->r = r;
-	d->if_match = http_if_match(r);
 	st = http_body_json(r, &body, &err);
 	if (st == ST_OK)
 		st = json_only_keys(body, delay_fields, &err);
@@ -99,8 +98,8 @@ static void delay_put(struct http_req *r)
 		                     sizeof d->attribution, &err);
 	if (st == ST_OK)
 		st = delay_reason_validate(d->reason, d->attribution, &err);
-	if (st == ST_OK && d->if_match == -2)
-		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	if (st == ST_OK)
+		st = http_if_match(r, &d->if_match, &err);
 	cJSON_Delete(body);
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);

@@ -437,12 +437,13 @@ static void episode_change(struct http_req *r, enum episode_action action)
 	struct err err;
 	enum status st;
 	cJSON *body = NULL;
+	int if_match;
 
 	if (!episode_id_ok(r))
 		return;
 	st = http_body_json(r, &body, &err);
-	if (st == ST_OK && http_if_match(r) == -2)
-		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	if (st == ST_OK)
+		st = http_if_match(r, &if_match, &err);
 	if (st != ST_OK) {
 		cJSON_Delete(body);
 		http_reply_error(r, st, &err);
@@ -451,7 +452,7 @@ static void episode_change(struct http_req *r, enum episode_action action)
 	ch = xcalloc(1, sizeof *ch);
 	ch->r = r;
 	ch->body = body;
-	ch->if_match = http_if_match(r);
+	ch->if_match = if_match;
 	ch->action = action;
 	store_episode_get(r->app->db, r->params[0], change_got, ch);
 }

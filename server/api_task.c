@@ -514,10 +514,9 @@ static void task_patch(struct http_req *r)
 		return;
 	ch = xcalloc(1, sizeof *ch);
 	ch->r = r;
-	ch->if_match = http_if_match(r);
 	st = http_body_json(r, &body, &err);
-	if (st == ST_OK && ch->if_match == -2)
-		st = err_set(&err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	if (st == ST_OK)
+		st = http_if_match(r, &ch->if_match, &err);
 	if (st == ST_OK)
 		st = change_parse(body, ch, &err);
 	cJSON_Delete(body);

@@ -485,22 +485,24 @@ void http_reply_json_text(struct http_req *r, int code, const char *json)
 	http_reply_data(r, code, "application/json", json, strlen(json));
 }
 
-int http_if_match(struct http_req *r)
+enum status http_if_match(struct http_req *r, int *version, struct err *err)
 {
 	const char *h = http_header(r, "If-Match");
 	char *end;
 	long v;
 
+	*version = -1;
 	if (h == NULL)
-		return -1;
+		return ST_OK;
 	if (strncmp(h, "W/", 2) == 0)
 		h += 2;
 	if (*h == '"')
 		h++;
 	v = strtol(h, &end, 10);
 	if (end == h || v < 0 || v > 1000000000 || (*end != '\0' && *end != '"'))
-		return -2;
-	return (int)v;
+		return err_set(err, ST_INVALID, "If-Match", "If-Match must carry a version number");
+	*version = (int)v;
+	return ST_OK;
 }
 
 enum status http_query_int(struct http_req *r, const char *name, int def, int min, int max,

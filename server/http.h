@@ -129,10 +129,11 @@ void http_json_ok(enum status st, const struct err *err, const char *json, void 
 void http_json_created(enum status st, const struct err *err, const char *json, void *arg);
 
 /*
- * The version an If-Match header asks for: "3", "\"3\"" or W/"3"; -1 when
- * there is none, -2 when it is malformed.
+ * The version an If-Match header asks for: "3", "\"3\"" or W/"3" into
+ * *version, -1 when there is none.  ST_INVALID naming the header when it is
+ * malformed.
  */
-int http_if_match(struct http_req *r);
+enum status http_if_match(struct http_req *r, int *version, struct err *err);
 
 /* An optional integer query parameter within min..max (def when absent). */
 enum status http_query_int(struct http_req *r, const char *name, int def, int min, int max,
