@@ -24,6 +24,7 @@
 #include "json.h"
 #include "store_task.h"
 #include "task.h"
+#include "task_cache.h"
 #include "xmalloc.h"
 
 #define TASK_TITLE_MAX 200 /* bytes, as the tasks table checks */
@@ -385,6 +386,8 @@ struct change {
 	bool clear_assignee;          /* "assignee": null */
 	char note[TASK_NOTE_MAX + 1]; /* new note */
 	int attempts;                 /* writes lost to a concurrent change so far */
+	struct task_facts f;          /* the facts the change was decided on */
+	bool cached;                  /* ... and they came from the task cache */
 };
 
 static const char *const patch_fields[] = {"status", "assignee", "due_at", "note", NULL};
@@ -434,23 +437,46 @@ static enum status change_parse(const cJSON *b, struct change *ch, struct err *e
 
 static void change_got(enum status st, const struct task_facts *f, void *arg);
 
+/* Read the task (and whether the assignee exists), then decide in change_got. */
+static void change_read(struct change *ch)
+{
+	store_task_get(ch->r->app->db, ch->r->params[0],
+	               ch->assignee[0] != '\0' ? ch->assignee : NULL, change_got, ch);
+}
+
 static void change_done(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct change *ch = arg;
+	struct task_cache *tc = ch->r->app->task_cache;
 
+	/* the cached facts were out of date: read, and decide again on what is there */
+	if (st == ST_PRECONDITION && ch->cached) {
+		ch->cached = false;
+		task_cache_count(tc, TASK_CACHE_STALE);
+		task_cache_forget(tc, ch->f.id);
+		change_read(ch);
+		return;
+	}
 	/*
 	 * Without If-Match the client asked for "this change on the current
 	 * task": when another write slipped in between our read and our write,
 	 * decide again on the new state (a few times) rather than answer 412.
 	 */
 	if (st == ST_PRECONDITION && ch->if_match < 0 && ++ch->attempts < CHANGE_ATTEMPTS) {
-		store_task_get(ch->r->app->db, ch->r->params[0],
-		               ch->assignee[0] != '\0' ? ch->assignee : NULL, change_got, ch);
+		change_read(ch);
 		return;
 	}
 	if (st != ST_OK) {
+		task_cache_forget(tc, ch->f.id);
 		http_reply_error(ch->r, st, err);
 	} else {
+		if (ch->cached)
+			task_cache_count(tc, TASK_CACHE_HIT);
+		/* the write checked version and ward: these are the task's facts now */
+		ch->f.version = ch->c.expected_version + 1;
+		if (ch->c.status != NULL)
+			snprintf(ch->f.status, sizeof ch->f.status, "%s", ch->c.status);
+		task_cache_put(tc, &ch->f);
 		add_etag(ch->r, json);
 		http_reply_json_text(ch->r, 200, json);
 	}
@@ -474,6 +500,7 @@ static enum status change_decide(struct change *ch, const struct task_facts *f, 
 		               ch->assignee);
 	if (task_status_parse(f->status, &from, err) != ST_OK)
 		return err_set(err, ST_INTERNAL, NULL, "task has an unknown status");
+	ch->c.status = NULL;
 	if (ch->has_status) {
 		if ((st = task_can_transition(from, ch->to, err)) != ST_OK)
 			return st;
@@ -483,24 +510,63 @@ static enum status change_decide(struct change *ch, const struct task_facts *f, 
 	return ST_OK;
 }
 
+static void change_write(struct change *ch)
+{
+	struct actor actor;
+
+	actor_from_req(&actor, ch->r);
+	store_task_change(ch->r->app->db, &ch->f, &ch->c, &actor, change_done, ch);
+}
+
 static void change_got(enum status st, const struct task_facts *f, void *arg)
 {
 	struct change *ch = arg;
-	struct actor actor;
+	struct task_cache *tc = ch->r->app->task_cache;
 	struct err err;
 
 	err_clear(&err);
-	if (st == ST_NOT_FOUND)
+	if (st == ST_NOT_FOUND) {
+		task_cache_forget(tc, ch->r->params[0]);
 		err_set(&err, st, NULL, "task not found");
-	if (st == ST_OK)
-		st = change_decide(ch, f, &err);
+	}
+	if (st == ST_OK) {
+		ch->f = *f;
+		task_cache_put(tc, f);
+		st = change_decide(ch, &ch->f, &err);
+	}
 	if (st != ST_OK) {
 		http_reply_error(ch->r, st, &err);
 		free(ch);
 		return;
 	}
-	actor_from_req(&actor, ch->r);
-	store_task_change(ch->r->app->db, f, &ch->c, &actor, change_done, ch);
+	change_write(ch);
+}
+
+/*
+ * Decide the change on the task's cached facts and write it, if this process
+ * knows them and the change needs nothing else (an assignee must be looked
+ * up).  Only a change the facts allow is written, with them as the write's
+ * conditions; anything else is decided again on a fresh read, so the cache
+ * never gives an answer the database would not.
+ */
+static bool change_from_cache(struct change *ch)
+{
+	struct task_cache *tc = ch->r->app->task_cache;
+	struct err err;
+
+	if (ch->assignee[0] != '\0' || !task_cache_get(tc, ch->r->params[0], &ch->f)) {
+		task_cache_count(tc, TASK_CACHE_MISS);
+		return false;
+	}
+	ch->f.assignee_exists = true;
+	err_clear(&err);
+	if (change_decide(ch, &ch->f, &err) != ST_OK) {
+		task_cache_count(tc, TASK_CACHE_STALE);
+		return false;
+	}
+	ch->cached = true;
+	change_write(ch);
+	return true;
 }
 
 static void task_patch(struct http_req *r)
@@ -525,8 +591,8 @@ static void task_patch(struct http_req *r)
 		free(ch);
 		return;
 	}
-	store_task_get(r->app->db, r->params[0], ch->assignee[0] != '\0' ? ch->assignee : NULL,
-	               change_got, ch);
+	if (!change_from_cache(ch))
+		change_read(ch);
 }
 
 const struct route task_routes[] = {

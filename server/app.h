@@ -22,6 +22,7 @@ struct mllp;
 struct webhooks;
 struct chase;
 struct auth_cache;
+struct task_cache;
 struct work;
 
 struct app {
@@ -37,6 +38,7 @@ struct app {
 	struct mllp *mllp;             /* the HL7 v2 (MLLP) listener */
 	struct chase *chase;           /* overdue work, escalation, midnight snapshots */
 	struct auth_cache *auth_cache; /* recent token checks */
+	struct task_cache *task_cache; /* recent task facts */
 	int migration_latest;          /* highest migration version in this binary */
 	bool shutting_down;            /* SIGTERM/SIGINT seen: refuse new work */
 	int64_t clock_offset;          /* seconds added to the wall clock (test clock) */

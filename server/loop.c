@@ -31,6 +31,7 @@
 #include "metrics.h"
 #include "mllp.h"
 #include "store_migrate.h"
+#include "task_cache.h"
 #include "chase.h"
 #include "hub.h"
 #include "listen.h"
@@ -302,6 +303,8 @@ int loop_serve(struct config *cfg, const char *config_path)
 	l.app.listen = listen_new(l.app.base, cfg, loop_poke, &l.app);
 	l.app.auth_cache = auth_cache_new(cfg->auth_cache_ttl_ms);
 	metrics_add_reporter(l.app.metrics, auth_cache_report, l.app.auth_cache);
+	l.app.task_cache = task_cache_new();
+	metrics_add_reporter(l.app.metrics, task_cache_report, l.app.task_cache);
 	l.app.http = http_new(&l.app);
 	if (l.app.http == NULL) {
 		rc = 1;
@@ -358,6 +361,7 @@ out:
 	hub_free(l.app.hub);
 	http_free(l.app.http);
 	auth_cache_free(l.app.auth_cache);
+	task_cache_free(l.app.task_cache);
 	if (l.ev_term != NULL) {
 		event_free(l.ev_term);
 		event_free(l.ev_int);

@@ -73,43 +73,46 @@ static const char SQL_TASK_LIST_ALL[] =
     "                   LIMIT $6 OFFSET $7)), '[]'::jsonb),"
     "  'total', (SELECT count(*) FROM f), 'limit', $6::integer, 'offset', $7::integer)::text";
 
-/* Facts and JSON of task $1: id, episode, ward, episode state, discipline, status, version. */
+/* Facts of task $1: id, episode, ward, episode state, discipline, status, version. */
 static const char SQL_TASK_GET[] =
-    "SELECT t.id, t.episode_id, e.ward, e.state, t.discipline, t.status, t.version,"
-    " cb_task_json(t)::text"
+    "SELECT t.id, t.episode_id, e.ward, e.state, t.discipline, t.status, t.version"
     " FROM tasks t JOIN episodes e ON e.id = t.episode_id WHERE t.id = $1::uuid";
 
 /*
- * Applies a task change if the version is still $2 (CB412 otherwise), and in
- * the same statement writes its audit row (actor $10, $11, request $13,
- * before image $12) and its outbox event, and returns the task as JSON text:
- * one statement, one call of cb_task_json, on the hottest write there is.
+ * Applies a task change if the task is still at version $2 and its episode
+ * still on ward $12 (the facts the change was decided on), and in the same
+ * statement writes its audit row (actor $10, $11, request $13; the before
+ * image is the row the update replaced) and its outbox event.  Returns the
+ * task as JSON text, or NULL when either fact no longer holds: not an error,
+ * so a stale decision does not abort the other writes sharing the transaction
+ * (db.c's group commit).  One statement on the hottest write there is.
  */
 static const char SQL_TASK_UPDATE[] =
-    "WITH u AS (UPDATE tasks SET"
-    " status = coalesce($3, status),"
-    " assignee = CASE WHEN $4::boolean THEN $5::uuid ELSE assignee END,"
-    " due_at = CASE WHEN $6::boolean THEN to_timestamp($7::double precision) ELSE due_at END,"
-    " note = CASE WHEN $8::boolean THEN $9 ELSE note END,"
+    "WITH u AS (UPDATE tasks t SET"
+    " status = coalesce($3, t.status),"
+    " assignee = CASE WHEN $4::boolean THEN $5::uuid ELSE t.assignee END,"
+    " due_at = CASE WHEN $6::boolean THEN to_timestamp($7::double precision) ELSE t.due_at END,"
+    " note = CASE WHEN $8::boolean THEN $9 ELSE t.note END,"
     /* a new due time starts the chase afresh */
-    " chase_level = CASE WHEN $6::boolean THEN 0 ELSE chase_level END,"
-    " last_chased_at = CASE WHEN $6::boolean THEN NULL ELSE last_chased_at END,"
-    " next_chase_at = CASE WHEN $6::boolean THEN NULL ELSE next_chase_at END,"
-    " overdue_at = CASE WHEN $6::boolean THEN NULL ELSE overdue_at END,"
-    " completed_at = CASE WHEN $3 = 'completed' THEN coalesce(completed_at, now())"
-    "   ELSE completed_at END,"
-    " version = version + 1, updated_at = now()"
-    " WHERE id = $1::uuid AND version = $2::integer"
-    " RETURNING tasks.id, tasks.episode_id, tasks.discipline, cb_task_json(tasks) AS doc),"
+    " chase_level = CASE WHEN $6::boolean THEN 0 ELSE t.chase_level END,"
+    " last_chased_at = CASE WHEN $6::boolean THEN NULL ELSE t.last_chased_at END,"
+    " next_chase_at = CASE WHEN $6::boolean THEN NULL ELSE t.next_chase_at END,"
+    " overdue_at = CASE WHEN $6::boolean THEN NULL ELSE t.overdue_at END,"
+    " completed_at = CASE WHEN $3 = 'completed' THEN coalesce(t.completed_at, now())"
+    "   ELSE t.completed_at END,"
+    " version = t.version + 1, updated_at = now()"
+    " FROM tasks pre, episodes e"
+    " WHERE t.id = $1::uuid AND t.version = $2::integer AND pre.id = t.id"
+    " AND e.id = t.episode_id AND e.ward = $12"
+    " RETURNING t.id, t.episode_id, t.discipline, e.ward, cb_task_json(t) AS doc,"
+    " cb_task_json(pre) AS before),"
     " a AS (INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before,"
     "  after, request_id) SELECT $10::uuid, $11, 'task.update', 'task', u.id, u.episode_id,"
-    "  $12::jsonb, u.doc, $13::uuid FROM u),"
+    "  u.before, u.doc, $13::uuid FROM u),"
     " ev AS (INSERT INTO events (type, ward, episode_id, discipline, payload)"
-    "  SELECT 'task.updated', e.ward, e.id, u.discipline, u.doc || jsonb_build_object('ward', "
-    "e.ward)"
-    "  FROM u JOIN episodes e ON e.id = u.episode_id)"
-    " SELECT max(u.doc::text), cb_expect(count(*) = 1, 'CB412',"
-    " 'task was changed by someone else; reload it and try again') FROM u";
+    "  SELECT 'task.updated', u.ward, u.episode_id, u.discipline,"
+    "  u.doc || jsonb_build_object('ward', u.ward) FROM u)"
+    " SELECT (SELECT u.doc::text FROM u)";
 
 static void create_context_done(const struct db_result *r, void *arg)
 {
@@ -315,7 +318,6 @@ static void get_done(const struct db_result *r, void *arg)
 		snprintf(f.discipline, sizeof f.discipline, "%s", db_value(res, 0, 4));
 		snprintf(f.status, sizeof f.status, "%s", db_value(res, 0, 5));
 		f.version = atoi(db_value(res, 0, 6));
-		f.json = db_value(res, 0, 7);
 		f.assignee_exists = r->n < 2 || db_rows(r->res[1]) == 1;
 		cb(ST_OK, &f, w->arg);
 	}
@@ -333,6 +335,26 @@ void store_task_get(struct db *db, const char *id, const char *assignee, store_t
 	if (assignee != NULL)
 		db_req_add(req, SQL_USER_EXISTS, 1, u);
 	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "task"));
+}
+
+static void change_done(const struct db_result *r, void *arg)
+{
+	struct store_wait *w = arg;
+	store_task_json_cb *cb = (store_task_json_cb *)w->cb;
+	const char *json = NULL;
+
+	if (r->st == ST_OK)
+		json = db_value(r->res[w->json_stmt], 0, 0);
+	if (r->st == ST_OK && json == NULL) {
+		struct err err;
+
+		err_set(&err, ST_PRECONDITION, NULL,
+		        "task was changed by someone else; reload it and try again");
+		cb(ST_PRECONDITION, &err, NULL, w->arg);
+	} else {
+		cb(r->st, &r->err, json, w->arg);
+	}
+	free(w);
 }
 
 void store_task_change(struct db *db, const struct task_facts *f, const struct task_change *c,
@@ -356,12 +378,12 @@ void store_task_change(struct db *db, const struct task_facts *f, const struct t
 		                   c->set_note ? c->note : NULL,
 		                   actor->id,
 		                   actor->name,
-		                   f->json,
+		                   f->ward,
 		                   actor->request_id};
 
 		store_add_events_lock(req);
 		json_stmt = db_req_add(req, SQL_TASK_UPDATE, 13, v);
 	}
-	db_req_submit(db, req, store_json_done,
+	db_req_submit(db, req, change_done,
 	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "task"));
 }

@@ -113,7 +113,6 @@ struct task_facts {
 	char status[16];                          /* "requested", ... */
 	int version;                              /* row version */
 	bool assignee_exists;                     /* the assignee asked about is a user */
-	const char *json;                         /* its JSON form; borrowed until cb returns */
 };
 
 typedef void store_task_cb(enum status st, const struct task_facts *f, void *arg);
@@ -138,10 +137,11 @@ struct task_change {
 };
 
 /*
- * Apply change c to task f: audit task.update (before: f->json), event
- * task.updated; completed_at is set when the task becomes completed.  The
- * reply is the task's new JSON.  ST_PRECONDITION when the task changed since
- * f was read.
+ * Apply change c to task f->id: audit task.update (before: the row it
+ * replaced), event task.updated; completed_at is set when the task becomes
+ * completed.  The reply is the task's new JSON.  ST_PRECONDITION when the task
+ * is no longer at version c->expected_version or its episode no longer on
+ * ward f->ward (the facts the change was decided on).
  */
 void store_task_change(struct db *db, const struct task_facts *f, const struct task_change *c,
                        const struct actor *actor, store_task_json_cb *cb, void *arg);

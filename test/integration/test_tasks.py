@@ -1,5 +1,6 @@
 """Discharge tasks: list, create, status moves, optimistic concurrency, access, audit, events."""
 import datetime
+import re
 import subprocess
 import time
 import uuid
@@ -346,6 +347,115 @@ def test_concurrent_patches_with_same_version_one_wins(daemon, database, people,
             codes = sorted(f.result().status_code for f in futs)
         assert codes == [200, 412, 412, 412], codes
         assert database.sql(f"SELECT version FROM tasks WHERE id = '{t['id']}'") == [["2"]]
+
+
+# ---- the task cache: decisions from cached facts are checked by the write ----------------
+
+def cache_counts(daemon):
+    """carebridge_task_cache_total by result."""
+    text = daemon.get("/metrics").text
+    return {m.group(1): int(m.group(2)) for m in re.finditer(
+        r'^carebridge_task_cache_total\{result="(\w+)"\} (\d+)$', text, re.M)}
+
+
+def test_repeated_changes_are_decided_from_the_cache(daemon, database, people, episode):
+    t = new_task(daemon, people["nurse"], episode["id"])
+    c0 = cache_counts(daemon)
+    for i in range(5):
+        r = patch(daemon, people["nurse"], t["id"], {"note": f"n{i}"})
+        assert r.status_code == 200, r.text
+        assert r.json()["version"] == 2 + i and r.json()["note"] == f"n{i}"
+    c1 = cache_counts(daemon)
+    assert c1["miss"] - c0["miss"] == 1  # the first change reads the task
+    assert c1["hit"] - c0["hit"] == 4  # the others go straight to the write
+    assert c1["stale"] == c0["stale"]
+    # and each is audited with the row it replaced, and outboxed
+    rows = database.sql(f"SELECT before->>'note', after->>'note', (after->>'version')::int"
+                        f" FROM audit WHERE entity_id = '{t['id']}' AND action = 'task.update'"
+                        f" ORDER BY id")
+    assert rows == [["", "n0", "2"]] + [[f"n{i - 1}", f"n{i}", str(2 + i)] for i in range(1, 5)]
+    assert database.sql(f"SELECT count(*) FROM events WHERE type = 'task.updated'"
+                        f" AND payload->>'id' = '{t['id']}'") == [["5"]]
+
+
+def test_a_change_made_elsewhere_is_read_before_deciding(daemon, database, people, episode):
+    """Completed behind the cache's back (another process, or SQL): the move the cached
+    facts allow is refused on the fresh facts, and nothing is written."""
+    t = new_task(daemon, people["nurse"], episode["id"])
+    assert patch(daemon, people["nurse"], t["id"], {"note": "seen"}).status_code == 200
+    database.sql(f"UPDATE tasks SET status = 'completed', version = version + 1"
+                 f" WHERE id = '{t['id']}'")
+    c0 = cache_counts(daemon)
+    r = patch(daemon, people["nurse"], t["id"], {"status": "accepted"})
+    assert r.status_code == 409, r.text
+    assert "completed" in error(r)["message"]
+    assert cache_counts(daemon)["stale"] == c0["stale"] + 1
+    assert database.sql(f"SELECT status, version FROM tasks WHERE id = '{t['id']}'") == [
+        ["completed", "3"]]
+    # with If-Match of the version the cache does not know yet: accepted, on the fresh read
+    r = patch(daemon, people["nurse"], t["id"], {"note": "after"}, 3)
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 4
+
+
+def test_a_transfer_elsewhere_is_seen_before_writing(daemon, database, people):
+    """The episode moved to another ward behind the cache's back: the nurse of the old ward
+    is refused (the write checks the ward it was decided on), the new ward's nurse is not."""
+    ep = admit(daemon, people["nurse"], WARD)
+    t = new_task(daemon, people["nurse"], ep["id"])
+    assert patch(daemon, people["nurse"], t["id"], {"note": "seen"}).status_code == 200
+    assert patch(daemon, people["nurse_b"], t["id"], {"note": "x"}).status_code == 403
+    database.sql(f"UPDATE episodes SET ward = '{OTHER_WARD}' WHERE id = '{ep['id']}'")
+    r = patch(daemon, people["nurse"], t["id"], {"note": "too late"})
+    assert r.status_code == 403, r.text
+    r = patch(daemon, people["nurse_b"], t["id"], {"note": "new ward"})
+    assert r.status_code == 200, r.text
+    assert database.sql(f"SELECT note FROM tasks WHERE id = '{t['id']}'") == [["new ward"]]
+    assert database.sql(f"SELECT ward FROM events WHERE type = 'task.updated'"
+                        f" AND payload->>'id' = '{t['id']}' ORDER BY id") == [
+        [WARD], [OTHER_WARD]]
+
+
+def test_cached_writes_audit_the_row_they_replace(daemon, database, people, episode):
+    """A chase changes a task without a new version: the next change's audit 'before' is
+    the row as the chase left it, not the cached last reply."""
+    t = new_task(daemon, people["nurse"], episode["id"])
+    assert patch(daemon, people["nurse"], t["id"], {"note": "one"}).status_code == 200
+    database.sql(f"UPDATE tasks SET chase_level = 2, overdue_at = now()"
+                 f" WHERE id = '{t['id']}'")
+    c0 = cache_counts(daemon)
+    assert patch(daemon, people["nurse"], t["id"], {"note": "two"}).status_code == 200
+    assert cache_counts(daemon)["hit"] == c0["hit"] + 1
+    assert database.sql(f"SELECT before->>'chase_level', after->>'chase_level' FROM audit"
+                        f" WHERE entity_id = '{t['id']}' AND after->>'note' = 'two'") == [
+        ["2", "2"]]
+
+
+def test_two_processes_keep_each_other_honest(database, daemon, people, episode):
+    """Two daemons on one database each cache the task: a write through one makes the
+    other's facts stale, which costs it a read, never a lost update or a wrong answer."""
+    from conftest import start_daemon, stop_daemon_clean
+
+    other = start_daemon(database.url)
+    try:
+        t = new_task(daemon, people["nurse"], episode["id"])
+        assert patch(daemon, people["nurse"], t["id"], {"note": "a1"}).status_code == 200
+        assert patch(other, people["nurse"], t["id"], {"status": "accepted"}).status_code == 200
+        # daemon's cache says requested/v2: accepted -> in-progress is still decided right
+        r = patch(daemon, people["nurse"], t["id"], {"status": "in-progress"})
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["version"]) == ("in-progress", 4)
+        assert patch(other, people["nurse"], t["id"], {"note": "b"}, 3).status_code == 412
+        r = patch(other, people["nurse"], t["id"], {"status": "completed"}, 4)
+        assert r.status_code == 200, r.text
+        r = patch(daemon, people["nurse"], t["id"], {"status": "on-hold"})
+        assert r.status_code == 409, r.text
+        assert database.sql(f"SELECT status, version, note FROM tasks WHERE id = '{t['id']}'"
+                            ) == [["completed", "5", "a1"]]
+        assert database.sql(f"SELECT count(*) FROM audit WHERE entity_id = '{t['id']}'"
+                            f" AND action = 'task.update'") == [["4"]]
+    finally:
+        stop_daemon_clean(other)
 
 
 def test_patch_access(daemon, people, episode):

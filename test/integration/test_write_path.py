@@ -92,33 +92,34 @@ def test_concurrent_writes_share_commits_and_every_one_lands(daemon, database, p
         assert [e[0] for e in events] == [f"gc-{i}-{k}" for k in range(rounds)]
 
 
-def test_a_failing_write_leaves_the_others_of_its_transaction_alone(daemon, database, people):
-    """Two If-Match writes of the same version in one shared transaction with eight others:
-    the loser's CB412 aborts it, each is re-run alone, and only the loser fails."""
+def shared_transaction_race(daemon, database, nurse, x_path, x_version):
+    """Two If-Match writes of x_path at x_version, sent with eight task writes while the
+    outbox lock is held elsewhere, so that all ten share one group transaction.
+
+    Returns (status by name, the eight tasks with their notes, the winner's name)."""
     from test_tasks import hold_row_changed
 
-    nurse = people["nurse"]
-    x, g1, g2, *others = ward_tasks(daemon, nurse, 11)
-    retries0 = metric(daemon, "carebridge_db_group_retries_total")
+    g1, g2, *others = ward_tasks(daemon, nurse, 10)
     status = {}
 
-    def send(name, task, note, version=None):
+    def send(name, path, note, version=None):
         headers = dict(nurse.auth)
         if version is not None:
             headers["If-Match"] = str(version)
-        r = requests.patch(daemon.base + f"/api/v1/tasks/{task['id']}", json={"note": note},
-                           headers=headers, timeout=30)
+        body = {"bed": note} if path.startswith("/api/v1/episodes/") else {"note": note}
+        r = requests.patch(daemon.base + path, json=body, headers=headers, timeout=30)
         status[name] = (r.status_code, r.text)
 
     # Hold the outbox lock elsewhere: the first two group transactions (g1, g2) wait on it,
     # and every write sent meanwhile queues for the third.
     holder = hold_row_changed(database, "SELECT pg_advisory_xact_lock(7262270002)", seconds=2.5)
-    first = [threading.Thread(target=send, args=(n, t, n)) for n, t in (("g1", g1), ("g2", g2))]
+    first = [threading.Thread(target=send, args=(n, f"/api/v1/tasks/{t['id']}", n))
+             for n, t in (("g1", g1), ("g2", g2))]
     for t in first:
         t.start()
     time.sleep(0.5)
-    rest = [threading.Thread(target=send, args=(n, x, n, x["version"])) for n in ("a", "b")]
-    rest += [threading.Thread(target=send, args=(f"o{i}", t, f"o{i}"))
+    rest = [threading.Thread(target=send, args=(n, x_path, n, x_version)) for n in ("a", "b")]
+    rest += [threading.Thread(target=send, args=(f"o{i}", f"/api/v1/tasks/{t['id']}", f"o{i}"))
              for i, t in enumerate(others)]
     for t in rest:
         t.start()
@@ -131,17 +132,50 @@ def test_a_failing_write_leaves_the_others_of_its_transaction_alone(daemon, data
     loser = "a" if codes["a"] == 412 else "b"
     assert "changed by someone else" in status[loser][1]
     assert all(codes[n] == 200 for n in codes if n not in ("a", "b")), status
-    assert metric(daemon, "carebridge_db_group_retries_total") >= retries0 + 1
-    # exactly the winners are written, audited and outboxed, once each
-    winner = "b" if loser == "a" else "a"
-    for task, note in [(x, winner), (g1, "g1"), (g2, "g2")] + [
-            (t, f"o{i}") for i, t in enumerate(others)]:
+    tasks = [(g1, "g1"), (g2, "g2")] + [(t, f"o{i}") for i, t in enumerate(others)]
+    return status, tasks, "b" if loser == "a" else "a"
+
+
+def assert_written_once(database, tasks):
+    """Each (task, note) is written, audited and outboxed exactly once."""
+    for task, note in tasks:
         assert database.sql(f"SELECT note, version FROM tasks WHERE id = '{task['id']}'") == [
             [note, str(task["version"] + 1)]]
         assert database.sql("SELECT after->>'note' FROM audit WHERE action = 'task.update'"
                             f" AND entity_id = '{task['id']}'") == [[note]]
         assert database.sql("SELECT payload->>'note' FROM events WHERE type = 'task.updated'"
                             f" AND payload->>'id' = '{task['id']}'") == [[note]]
+
+
+def test_a_failing_write_leaves_the_others_of_its_transaction_alone(daemon, database, people):
+    """Two If-Match episode writes of the same version in one shared transaction with eight
+    task writes: the loser's CB412 aborts it, each is re-run alone, and only the loser fails."""
+    nurse = people["nurse"]
+    x = admit(daemon, nurse, WARD)
+    retries0 = metric(daemon, "carebridge_db_group_retries_total")
+    _, tasks, winner = shared_transaction_race(daemon, database, nurse,
+                                               f"/api/v1/episodes/{x['id']}", x["version"])
+    assert metric(daemon, "carebridge_db_group_retries_total") >= retries0 + 1
+    # exactly the winners are written, audited and outboxed, once each
+    assert database.sql(f"SELECT bed, version FROM episodes WHERE id = '{x['id']}'") == [
+        [winner, str(x["version"] + 1)]]
+    assert database.sql("SELECT count(*) FROM audit WHERE action = 'episode.update'"
+                        f" AND entity_id = '{x['id']}'") == [["1"]]
+    assert database.sql("SELECT payload->>'bed' FROM events WHERE type = 'episode.updated'"
+                        f" AND episode_id = '{x['id']}'") == [[winner]]
+    assert_written_once(database, tasks)
+
+
+def test_a_stale_task_write_does_not_abort_its_shared_transaction(daemon, database, people):
+    """A task write that finds its version changed returns no row instead of raising, so
+    the other writes of its transaction commit with it, on the first try."""
+    nurse = people["nurse"]
+    x = ward_tasks(daemon, nurse, 1)[0]
+    retries0 = metric(daemon, "carebridge_db_group_retries_total")
+    _, tasks, winner = shared_transaction_race(daemon, database, nurse,
+                                               f"/api/v1/tasks/{x['id']}", x["version"])
+    assert metric(daemon, "carebridge_db_group_retries_total") == retries0
+    assert_written_once(database, tasks + [(x, winner)])
 
 
 def test_token_checks_are_cached_and_dropped_on_any_change(daemon, database, people):
