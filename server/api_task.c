@@ -452,7 +452,7 @@ static void change_done(enum status st, const struct err *err, const char *json,
 	/* the cached facts were out of date: read, and decide again on what is there */
 	if (st == ST_PRECONDITION && ch->cached) {
 		ch->cached = false;
-		task_cache_count(tc, TASK_CACHE_STALE);
+		task_cache_count(tc, TASK_CACHE_REREAD);
 		task_cache_forget(tc, ch->f.id);
 		change_read(ch);
 		return;
@@ -561,7 +561,7 @@ static bool change_from_cache(struct change *ch)
 	ch->f.assignee_exists = true;
 	err_clear(&err);
 	if (change_decide(ch, &ch->f, &err) != ST_OK) {
-		task_cache_count(tc, TASK_CACHE_STALE);
+		task_cache_count(tc, TASK_CACHE_REREAD);
 		return false;
 	}
 	ch->cached = true;

@@ -2,7 +2,7 @@
  * task_cache.c - recent task facts (see task_cache.h).
  *
  * Direct-mapped: a task's id picks its one slot, and a newer task with the
- * same slot replaces it.  Bounded (TASK_CACHE_SLOTS entries, about 2.5 MiB,
+ * same slot replaces it.  Bounded (TASK_CACHE_SLOTS entries, about 3 MiB,
  * touched only as slots are used) and without eviction bookkeeping; a busy
  * trust has a few thousand open tasks.
  */
@@ -20,8 +20,8 @@
 #define TASK_CACHE_SLOTS 16384
 
 struct task_cache {
-	struct task_facts *slots;              /* owned; an empty id is an empty slot */
-	uint64_t counts[TASK_CACHE_STALE + 1]; /* by enum task_cache_result */
+	struct task_facts *slots;               /* owned; an empty id is an empty slot */
+	uint64_t counts[TASK_CACHE_REREAD + 1]; /* by enum task_cache_result */
 };
 
 struct task_cache *task_cache_new(void)
@@ -92,7 +92,7 @@ void task_cache_report(struct evbuffer *out, void *arg)
 	                    "# TYPE carebridge_task_cache_total counter\n"
 	                    "carebridge_task_cache_total{result=\"hit\"} %" PRIu64 "\n"
 	                    "carebridge_task_cache_total{result=\"miss\"} %" PRIu64 "\n"
-	                    "carebridge_task_cache_total{result=\"stale\"} %" PRIu64 "\n",
+	                    "carebridge_task_cache_total{result=\"reread\"} %" PRIu64 "\n",
 	                    c->counts[TASK_CACHE_HIT], c->counts[TASK_CACHE_MISS],
-	                    c->counts[TASK_CACHE_STALE]);
+	                    c->counts[TASK_CACHE_REREAD]);
 }

@@ -24,9 +24,9 @@ struct task_facts;
 
 /* How a change used the cache (counted for GET /metrics). */
 enum task_cache_result {
-	TASK_CACHE_HIT,   /* decided from cached facts and written */
-	TASK_CACHE_MISS,  /* no entry (or a change that needs a read): read */
-	TASK_CACHE_STALE, /* the cached facts were out of date: read again */
+	TASK_CACHE_HIT,    /* decided from cached facts and written */
+	TASK_CACHE_MISS,   /* no entry (or a change that needs a read): read */
+	TASK_CACHE_REREAD, /* the cached facts would refuse it, or were out of date: read */
 };
 
 struct task_cache *task_cache_new(void);
@@ -46,7 +46,7 @@ void task_cache_forget(struct task_cache *c, const char *id);
 
 void task_cache_count(struct task_cache *c, enum task_cache_result result);
 
-/* The hit/miss/stale counters, in Prometheus text format (a metrics reporter). */
+/* The hit/miss/reread counters, in Prometheus text format (a metrics reporter). */
 void task_cache_report(struct evbuffer *out, void *arg);
 
 #endif

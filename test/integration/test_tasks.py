@@ -368,7 +368,7 @@ def test_repeated_changes_are_decided_from_the_cache(daemon, database, people, e
     c1 = cache_counts(daemon)
     assert c1["miss"] - c0["miss"] == 1  # the first change reads the task
     assert c1["hit"] - c0["hit"] == 4  # the others go straight to the write
-    assert c1["stale"] == c0["stale"]
+    assert c1["reread"] == c0["reread"]
     # and each is audited with the row it replaced, and outboxed
     rows = database.sql(f"SELECT before->>'note', after->>'note', (after->>'version')::int"
                         f" FROM audit WHERE entity_id = '{t['id']}' AND action = 'task.update'"
@@ -389,7 +389,7 @@ def test_a_change_made_elsewhere_is_read_before_deciding(daemon, database, peopl
     r = patch(daemon, people["nurse"], t["id"], {"status": "accepted"})
     assert r.status_code == 409, r.text
     assert "completed" in error(r)["message"]
-    assert cache_counts(daemon)["stale"] == c0["stale"] + 1
+    assert cache_counts(daemon)["reread"] == c0["reread"] + 1
     assert database.sql(f"SELECT status, version FROM tasks WHERE id = '{t['id']}'") == [
         ["completed", "3"]]
     # with If-Match of the version the cache does not know yet: accepted, on the fresh read
