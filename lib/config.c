@@ -113,6 +113,12 @@ const struct config_entry config_table[] = {
     /* no more than HL7_MAX_MESSAGE, the parser's own limit */
     {"hl7", "mllp_max_message", CONFIG_SIZE, OFF(mllp_max_message), "1MB", 1 * KB, 1 * MB, NULL, 0,
      "largest HL7 message accepted; a larger frame closes the connection"},
+    {"hl7", "mllp_max_connections", CONFIG_INT, OFF(mllp_max_connections), "64", 1, 10000, NULL, 0,
+     "MLLP connections open at once at most; more are refused (and logged)"},
+    {"hl7", "mllp_idle_timeout", CONFIG_DURATION, OFF(mllp_idle_timeout_ms), "30m", 0, 7 * DAY,
+     NULL, 0,
+     "an MLLP connection that sends nothing for this long is closed (new connections); 0 = "
+     "never"},
     {"hl7", "hl7_retention", CONFIG_DURATION, OFF(hl7_retention_ms), "30d", 1 * HOUR, 3650 * DAY,
      NULL, 0, "how long received HL7 messages and their ACKs are kept"},
     {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,

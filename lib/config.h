@@ -57,12 +57,14 @@ struct config {
 	int64_t delay_reason_chase_after_ms; /* a delay without a reason is chased after this */
 	char *test_clock_file;               /* tests only: read "now" from this file */
 	/* [hl7] */
-	char *mllp_listen_addr;   /* MLLP (HL7 v2) listen address */
-	int mllp_port;            /* MLLP port; 0 = any free port (tests) */
-	char *mllp_port_file;     /* where serve writes its real MLLP port ("" = nowhere) */
-	char *mllp_allow;         /* comma-separated client IP addresses; "" = any */
-	int64_t mllp_max_message; /* largest HL7 message accepted, bytes */
-	int64_t hl7_retention_ms; /* how long received HL7 messages are kept */
+	char *mllp_listen_addr;       /* MLLP (HL7 v2) listen address */
+	int mllp_port;                /* MLLP port; 0 = any free port (tests) */
+	char *mllp_port_file;         /* where serve writes its real MLLP port ("" = nowhere) */
+	char *mllp_allow;             /* comma-separated client IP addresses; "" = any */
+	int64_t mllp_max_message;     /* largest HL7 message accepted, bytes */
+	int mllp_max_connections;     /* open MLLP connections allowed at once */
+	int64_t mllp_idle_timeout_ms; /* close an MLLP connection silent this long; 0 never */
+	int64_t hl7_retention_ms;     /* how long received HL7 messages are kept */
 	/* [log] */
 	char *log_level; /* fatal, error, warning, log, debug */
 };

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -68,6 +69,7 @@ struct mllp {
 	struct mllp_allow *allow;        /* allowed clients; owned; none = any */
 	size_t nallow;                   /* entries in allow */
 	struct mllp_conn_list conns;     /* open connections */
+	int nconns;                      /* how many */
 	struct mllp_conn_list dead;      /* closed, to free at the end of the turn */
 	struct event *ev_reap;           /* frees dead; owned */
 	uint64_t next_id;                /* next connection number */
@@ -125,6 +127,7 @@ static void conn_close(struct mllp_conn *c, const char *why)
 	}
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_REMOVE(&m->conns, c, entry);
+	m->nconns--;
 	TAILQ_INSERT_TAIL(&m->dead, c, entry);
 	event_active(m->ev_reap, EV_TIMEOUT, 0);
 	log_info("mllp", "connection closed conn=%llu addr=%s messages=%u reason=%s",
@@ -214,7 +217,9 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_EOF)
 		conn_close(c, "closed by peer");
-	else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+	else if (what & BEV_EVENT_TIMEOUT)
+		conn_close(c, "idle timeout");
+	else if (what & BEV_EVENT_ERROR)
 		conn_close(c, "socket error");
 }
 
@@ -250,6 +255,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       int socklen, void *arg)
 {
 	struct mllp *m = arg;
+	const struct config *cfg = m->app->cfg;
 	struct mllp_conn *c;
 	char peer[INET6_ADDRSTRLEN] = "?";
 	int on = 1;
@@ -263,16 +269,30 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		evutil_closesocket(fd);
 		return;
 	}
+	if (m->nconns >= cfg->mllp_max_connections) {
+		log_warning("mllp", "connection refused addr=%s reason=\"%d connections are open\"",
+		            peer, m->nconns);
+		evutil_closesocket(fd);
+		return;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
 	c = xcalloc(1, sizeof *c);
 	c->m = m;
 	c->id = ++m->next_id;
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
-	mllp_decoder_init(&c->dec, (size_t)m->app->cfg->mllp_max_message);
+	mllp_decoder_init(&c->dec, (size_t)cfg->mllp_max_message);
 	c->bev = bufferevent_socket_new(m->app->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	if (cfg->mllp_idle_timeout_ms > 0) {
+		/* counts only while reading: not while a message is applied, nor for its ACK */
+		struct timeval tv = {(time_t)(cfg->mllp_idle_timeout_ms / 1000),
+		                     (suseconds_t)(cfg->mllp_idle_timeout_ms % 1000 * 1000)};
+
+		bufferevent_set_timeouts(c->bev, &tv, NULL);
+	}
 	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&m->conns, c, entry);
+	m->nconns++;
 	log_info("mllp", "connection opened conn=%llu addr=%s", (unsigned long long)c->id, peer);
 }
 

@@ -445,6 +445,46 @@ def test_allow_list(hl7db):
         stop_daemon_clean(d)
 
 
+def closed_by_server(s, timeout=10):
+    """True once the server has closed socket s (EOF or reset) within timeout."""
+    s.settimeout(timeout)
+    try:
+        return s.recv(4096) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_connection_cap_and_idle_timeout(hl7db, wards):
+    d = start_hl7_daemon(hl7db, env={"CAREBRIDGE_MLLP_MAX_CONNECTIONS": "2",
+                                     "CAREBRIDGE_MLLP_IDLE_TIMEOUT": "1500ms"})
+    try:
+        a, b = Mllp(d.mllp_port), Mllp(d.mllp_port)
+        # a third is refused while two are open, and logged
+        third = socket.create_connection(("127.0.0.1", d.mllp_port), timeout=10)
+        assert closed_by_server(third, timeout=5)
+        third.close()
+        assert 'connection refused addr=127.0.0.1 reason="2 connections are open"' in d.log_text()
+        # one that keeps talking is served past the timeout; one that says nothing is closed
+        for _ in range(4):
+            assert msa(a.call(adt("A01", new_visit(), nhs_number())))[0] == "AA"
+            time.sleep(0.6)
+        assert closed_by_server(b.sock, timeout=1)
+        assert "reason=idle timeout" in d.log_text()
+        # its place is free again
+        c = Mllp(d.mllp_port)
+        assert msa(c.call(adt("A01", new_visit(), nhs_number())))[0] == "AA"
+        # a half-sent frame does not hold the connection either
+        c.sock.sendall(SB + b"MSH|^~\\&|")
+        assert closed_by_server(c.sock, timeout=5)
+        for x in (a, b, c):
+            x.close()
+        assert d.get("/healthz").status_code == 200
+    finally:
+        stop_daemon_clean(d)
+
+
 def test_no_patient_data_in_log(daemon):
     text = daemon.log_text()
     assert "hl7: message done" in text
