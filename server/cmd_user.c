@@ -34,6 +34,7 @@ static int user_usage(FILE *fp)
 	    "       carebridge user disable --name NAME\n"
 	    "       carebridge user password --name NAME\n"
 	    "       carebridge user token issue --name NAME [--label TEXT] [--expires DURATION]\n"
+	    "       carebridge user token list --name NAME\n"
 	    "       carebridge user token revoke --id TOKEN_ID\n"
 	    "\n"
 	    "Roles: nurse, social_worker, ot, physio, bed_manager, admin.  --password and\n"
@@ -256,6 +257,13 @@ int cmd_user(int argc, char **argv)
 		printf("%s\n", token);
 		sodium_memzero(token, sizeof token);
 		rc = 0;
+	} else if (strcmp(sub, "token") == 0 && strcmp(sub2, "list") == 0) {
+		if (name == NULL) {
+			fprintf(stderr, "carebridge: user token list needs --name\n");
+			rc = 2;
+			goto out;
+		}
+		rc = cli_token_list(db, name, stdout, &err) == ST_OK ? 0 : fail(&err);
 	} else if (strcmp(sub, "token") == 0 && strcmp(sub2, "revoke") == 0) {
 		if (token_id == NULL) {
 			fprintf(stderr, "carebridge: user token revoke needs --id\n");

@@ -10,16 +10,23 @@
 #include "db.h"
 #include "xmalloc.h"
 
-/* One row: the user behind a live token with hash $1, and the token's id and kind. */
+/*
+ * One row: the user behind a live token with hash $1, and the token's id and
+ * kind.  Records the use in tokens.last_used_at when the recorded one is over
+ * an hour old (an update of last_used_at alone notifies no one: migration 0010).
+ */
 static const char SQL_AUTH_LOOKUP[] =
-    "SELECT u.id, u.name, u.role,"
+    "WITH l AS (SELECT u.id, u.name, u.role,"
     " coalesce((SELECT string_agg(w.ward, ',' ORDER BY w.ward) FROM user_wards w"
-    "           WHERE w.user_id = u.id), ''),"
-    " t.id, t.kind,"
-    " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1)"
+    "           WHERE w.user_id = u.id), '') AS wards,"
+    " t.id AS token_id, t.kind, t.last_used_at,"
+    " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1) AS expires_in"
     " FROM tokens t JOIN users u ON u.id = t.user_id"
     " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL"
-    " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL";
+    " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL),"
+    " used AS (UPDATE tokens SET last_used_at = now() FROM l WHERE tokens.id = l.token_id"
+    "  AND (l.last_used_at IS NULL OR l.last_used_at < now() - interval '1 hour'))"
+    " SELECT id, name, role, wards, token_id, kind, expires_in FROM l";
 
 /* One row: id and password hash of the enabled user named $1. */
 static const char SQL_LOGIN_FETCH[] = "SELECT id, coalesce(password_hash, '') FROM users"

@@ -63,6 +63,18 @@ static const char SQL_TOKEN_REVOKE_ID[] =
     "UPDATE tokens SET revoked_at = now() WHERE id = $1::uuid AND revoked_at IS NULL"
     " RETURNING id";
 
+/* The tokens and web sessions of user $1 (by name), oldest first; no row: none, or no user. */
+static const char SQL_TOKEN_LIST[] =
+    "SELECT t.id, t.kind, CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'"
+    "  WHEN t.expires_at <= now() THEN 'expired' ELSE 'live' END,"
+    " cb_ts(t.created_at), coalesce(cb_ts(t.expires_at), '-'),"
+    " coalesce(cb_ts(t.last_used_at), 'never'), t.label"
+    " FROM tokens t JOIN users u ON u.id = t.user_id WHERE u.name = $1"
+    " ORDER BY t.created_at, t.id";
+
+/* One row when user $1 (by name) exists. */
+static const char SQL_USER_NAMED[] = "SELECT 1 FROM users WHERE name = $1";
+
 /* Adds ward $1 named $2 with $3 beds and PAS code $4. */
 static const char SQL_WARD_ADD[] =
     "INSERT INTO wards (code, name, beds, pas_code) VALUES ($1, $2, $3::integer, $4)";
@@ -288,6 +300,31 @@ enum status cli_token_revoke(struct cli_db *db, const char *token_id, struct err
 	if (st == ST_OK)
 		st = audit(db, "token.revoke", "token", token_id, err);
 	return finish(db, st, err);
+}
+
+enum status cli_token_list(struct cli_db *db, const char *name, FILE *out, struct err *err)
+{
+	const char *v[] = {name};
+	enum status st;
+	PGresult *res = run(db, SQL_USER_NAMED, 1, v, err, &st);
+
+	if (res == NULL)
+		return st;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return err_set(err, ST_NOT_FOUND, "name", "no user \"%s\"", name);
+	}
+	PQclear(res);
+	if ((res = run(db, SQL_TOKEN_LIST, 1, v, err, &st)) == NULL)
+		return st;
+	fprintf(out, "%-36s %-7s %-7s %-20s %-20s %-20s %s\n", "id", "kind", "state", "created",
+	        "expires", "last used (hour)", "label");
+	for (int i = 0; i < PQntuples(res); i++)
+		fprintf(out, "%-36s %-7s %-7s %-20s %-20s %-20s %s\n", PQgetvalue(res, i, 0),
+		        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+		        PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6));
+	PQclear(res);
+	return ST_OK;
 }
 
 enum status cli_ward_add(struct cli_db *db, const char *code, const char *name, int beds,

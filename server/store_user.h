@@ -37,6 +37,13 @@ enum status cli_token_issue(struct cli_db *db, const char *name, const char *has
                             const char *label, long expires_seconds, char id_out[37],
                             struct err *err);
 
+/*
+ * Print user name's tokens and web sessions, one per line, to out: id, kind,
+ * state (live, expired, revoked), created, expires, last used (to the hour:
+ * serve records a use when the recorded one is over an hour old), label.
+ */
+enum status cli_token_list(struct cli_db *db, const char *name, FILE *out, struct err *err);
+
 /* Revoke one token by id. */
 enum status cli_token_revoke(struct cli_db *db, const char *token_id, struct err *err);
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from conftest import admit, make_user, start_daemon, stop_daemon_clean
+from conftest import admit, cli, make_user, start_daemon, stop_daemon_clean
 
 WARD = "WP1"
 
@@ -280,6 +280,49 @@ def test_auth_cache_ttl_zero_asks_every_time(database, people):
         assert metric(d, 'carebridge_auth_cache_total{result="miss"}') >= 3
     finally:
         stop_daemon_clean(d)
+
+
+def test_token_use_is_recorded_hourly_and_keeps_the_caches(daemon, database, people):
+    """serve records when a token was last used (to the hour) as it looks the token up; that
+    write alone drops no process's token cache; `user token list` shows it."""
+    u = make_user(database, "nurse", wards=[WARD])
+    tid = database.sql("SELECT t.id FROM tokens t JOIN users s ON s.id = t.user_id"
+                       f" WHERE s.name = '{u.name}'")[0][0]
+    listing = cli(database, "user", "token", "list", "--name", u.name).stdout.splitlines()
+    assert listing[0].split()[:3] == ["id", "kind", "state"]
+    assert listing[1].split()[:3] == [tid, "api", "live"] and "never" in listing[1]
+
+    assert daemon.get("/api/v1/me", headers=u.auth).status_code == 200
+    used = database.sql(f"SELECT last_used_at FROM tokens WHERE id = '{tid}'")[0][0]
+    assert used, "the lookup did not record the use"
+    time.sleep(0.3)  # a notification, had the write sent one, would have been read by now
+    hits0 = metric(daemon, 'carebridge_auth_cache_total{result="hit"}')
+    assert daemon.get("/api/v1/me", headers=u.auth).status_code == 200
+    assert metric(daemon, 'carebridge_auth_cache_total{result="hit"}') == hits0 + 1
+
+    d = start_daemon(database.url, env={"CAREBRIDGE_AUTH_CACHE_TTL": "0s"})
+    try:
+        # looked up again within the hour: nothing new is written
+        assert d.get("/api/v1/me", headers=u.auth).status_code == 200
+        assert database.sql(f"SELECT last_used_at FROM tokens WHERE id = '{tid}'") == [[used]]
+        # over an hour old (moved back by SQL, which notifies no one either): recorded again
+        database.sql("UPDATE tokens SET last_used_at = now() - interval '2 hours'"
+                     f" WHERE id = '{tid}'")
+        time.sleep(0.3)
+        assert daemon.get("/api/v1/me", headers=u.auth).status_code == 200
+        assert metric(daemon, 'carebridge_auth_cache_total{result="hit"}') == hits0 + 2
+        assert d.get("/api/v1/me", headers=u.auth).status_code == 200
+        assert database.sql(f"SELECT last_used_at > now() - interval '1 minute' FROM tokens"
+                            f" WHERE id = '{tid}'") == [["t"]]
+    finally:
+        stop_daemon_clean(d)
+    out = cli(database, "user", "token", "list", "--name", u.name).stdout
+    assert "never" not in out.splitlines()[1]
+    cli(database, "user", "token", "revoke", "--id", tid)
+    assert cli(database, "user", "token", "list", "--name", u.name).stdout.splitlines()[1].split(
+        )[:3] == [tid, "api", "revoked"]
+    r = cli(database, "user", "token", "list", "--name", "nobody_" + u.name, check=False)
+    assert r.returncode != 0 and "no user" in r.stderr
 
 
 def test_prepared_statements_survive_a_schema_change(daemon, database, people):
