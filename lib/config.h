@@ -38,12 +38,13 @@ struct config {
 	int64_t db_statement_timeout_ms; /* server-side statement_timeout */
 	int64_t db_retry_interval_ms;    /* wait between reconnection attempts */
 	/* [stream] */
-	int64_t sse_heartbeat_ms;   /* comment line sent to every stream this often */
-	int64_t sse_retry_ms;       /* reconnection delay suggested to clients (retry:) */
-	int sse_ring_size;          /* recent events kept in memory for replay */
-	int64_t sse_max_buffer;     /* unsent bytes after which a subscriber is dropped */
-	int sse_max_subscribers;    /* streams per process */
-	int64_t event_retention_ms; /* how long events stay in the table for replay */
+	int64_t sse_heartbeat_ms;     /* comment line sent to every stream this often */
+	int64_t sse_retry_ms;         /* reconnection delay suggested to clients (retry:) */
+	int sse_ring_size;            /* recent events kept in memory for replay */
+	int64_t sse_max_buffer;       /* unsent bytes after which a subscriber is dropped */
+	int64_t sse_max_total_buffer; /* unsent bytes of all subscribers: beyond, the slowest go */
+	int sse_max_subscribers;      /* streams per process */
+	int64_t event_retention_ms;   /* how long events stay in the table for replay */
 	/* [stream], outbound webhooks */
 	int64_t webhook_timeout_ms;     /* limit of one webhook delivery (connect to reply) */
 	int64_t webhook_max_backoff_ms; /* longest wait between retries of a failed delivery */

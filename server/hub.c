@@ -75,6 +75,8 @@ struct sub {
 	bool chunked;                    /* the reply uses chunked transfer coding */
 	int64_t last_sent_ms;            /* monotonic ms anything was last queued or sent */
 	bool no_body;                    /* HEAD: the reply has no body */
+	struct evbuffer_cb_entry
+	    *out_cb; /* counts out's bytes into the hub's; NULL once released */
 };
 
 TAILQ_HEAD(sub_list, sub);
@@ -100,10 +102,54 @@ struct hub {
 	bool fan_pending;       /* some live subscriber may be behind last_id */
 	uint64_t fanned_out;    /* frames queued to subscribers */
 	uint64_t dropped;       /* subscribers dropped for falling behind */
+	int64_t queued;         /* bytes waiting in all subscribers' output buffers */
+	int nbehind;            /* subscribers with anything waiting */
 	uint64_t resets;        /* reset events sent */
 };
 
 static void sub_catch_up(struct sub *s);
+
+/*
+ * out's callback: keeps hub->queued and hub->nbehind exact as libevent and
+ * sub_send add to a subscriber's output buffer and the socket drains it.
+ */
+static void out_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct sub *s = arg;
+	size_t now = info->orig_size + info->n_added - info->n_deleted;
+
+	s->hub->queued += (int64_t)info->n_added - (int64_t)info->n_deleted;
+	if (info->orig_size == 0 && now > 0)
+		s->hub->nbehind++;
+	else if (info->orig_size > 0 && now == 0)
+		s->hub->nbehind--;
+}
+
+/* Start counting s's output buffer (it may hold the reply's headers already). */
+static void sub_count(struct sub *s)
+{
+	size_t len = evbuffer_get_length(s->out);
+
+	s->hub->queued += (int64_t)len;
+	if (len > 0)
+		s->hub->nbehind++;
+	s->out_cb = evbuffer_add_cb(s->out, out_changed, s);
+}
+
+/* Stop counting s's output buffer: its connection is going (called before libevent frees it). */
+static void sub_uncount(struct sub *s)
+{
+	size_t len;
+
+	if (s->out_cb == NULL)
+		return;
+	len = evbuffer_get_length(s->out);
+	s->hub->queued -= (int64_t)len;
+	if (len > 0)
+		s->hub->nbehind--;
+	evbuffer_remove_cb_entry(s->out, s->out_cb);
+	s->out_cb = NULL;
+}
 
 static size_t sub_pending(const struct sub *s)
 {
@@ -191,20 +237,33 @@ static void sub_send(struct sub *s, const struct frame_ref *f, int nf)
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
-/* Queue frames on s; drop s when it is too far behind. */
+/* Mark s to be dropped (closed at the end of the loop turn; it resumes with Last-Event-ID). */
+static void sub_drop(struct sub *s, const char *limit)
+{
+	s->dropping = true;
+	s->hub->dropped++;
+	log_info("hub", "subscriber dropped: too far behind pending=%zu all=%" PRId64 " limit=%s",
+	         sub_pending(s), s->hub->queued, limit);
+	event_active(s->hub->ev_reap, EV_TIMEOUT, 0);
+}
+
+/*
+ * Queue frames on s; drop s when it is over sse_max_buffer.  When all
+ * subscribers together hold over sse_max_total_buffer, the end of the loop
+ * turn drops the slowest (reap_cb).
+ */
 static void sub_write_frames(struct sub *s, const struct frame_ref *f, int nf)
 {
 	if (s->dropping || s->gone)
 		return;
 	if ((int64_t)sub_pending(s) > s->hub->app->cfg->sse_max_buffer) {
-		s->dropping = true;
-		s->hub->dropped++;
-		log_info("hub", "subscriber dropped: too far behind pending=%zu", sub_pending(s));
-		event_active(s->hub->ev_reap, EV_TIMEOUT, 0);
+		sub_drop(s, "sse_max_buffer");
 		return;
 	}
 	s->last_sent_ms = mono_ms();
 	sub_send(s, f, nf);
+	if (s->hub->queued > s->hub->app->cfg->sse_max_total_buffer)
+		event_active(s->hub->ev_reap, EV_TIMEOUT, 0);
 }
 
 /* Queue raw bytes on s; drop s when it is too far behind. */
@@ -417,6 +476,7 @@ static void sub_closed(struct evhttp_connection *evcon, void *arg)
 	struct sub *s = arg;
 	struct hub *hub = s->hub;
 
+	sub_uncount(s);
 	if (hub->fan_next == s)
 		hub->fan_next = TAILQ_NEXT(s, entry);
 	TAILQ_REMOVE(&hub->subs, s, entry);
@@ -435,11 +495,39 @@ static void sub_closed(struct evhttp_connection *evcon, void *arg)
 		sub_free(s);
 }
 
+/*
+ * While all subscribers together hold over sse_max_total_buffer, drop the one
+ * holding most, then the next: streams that keep up hold nothing and are
+ * never touched.
+ */
+static void drop_slowest(struct hub *hub)
+{
+	int64_t excess = hub->queued - hub->app->cfg->sse_max_total_buffer;
+	struct sub *s;
+
+	TAILQ_FOREACH(s, &hub->subs, entry)
+	if (s->dropping)
+		excess -= (int64_t)sub_pending(s); /* going already */
+	while (excess > 0) {
+		struct sub *worst = NULL;
+
+		TAILQ_FOREACH(s, &hub->subs, entry)
+		if (!s->dropping && sub_pending(s) > 0 &&
+		    (worst == NULL || sub_pending(s) > sub_pending(worst)))
+			worst = s;
+		if (worst == NULL)
+			break;
+		excess -= (int64_t)sub_pending(worst);
+		sub_drop(worst, "sse_max_total_buffer");
+	}
+}
+
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct hub *hub = arg;
 	struct sub *s, *tmp;
 
+	drop_slowest(hub);
 	TAILQ_FOREACH_SAFE(s, &hub->subs, entry, tmp)
 	{
 		if (!s->dropping)
@@ -567,6 +655,7 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	s->evcon = evhttp_request_get_connection(s->req);
 	s->bev = evhttp_connection_get_bufferevent(s->evcon);
 	s->out = bufferevent_get_output(s->bev);
+	sub_count(s);
 	s->last_sent_ms = mono_ms();
 	s->fd = bufferevent_getfd(s->bev);
 	/* evhttp_send_reply_start chose these; sub_send frames chunks the same way */
@@ -649,10 +738,13 @@ static void hub_report(struct evbuffer *out, void *arg)
 	    "# HELP carebridge_stream_resets_total Reset events sent.\n"
 	    "# TYPE carebridge_stream_resets_total counter\n"
 	    "carebridge_stream_resets_total %" PRIu64 "\n"
+	    "# HELP carebridge_stream_queued_bytes Bytes waiting to be sent to subscribers.\n"
+	    "# TYPE carebridge_stream_queued_bytes gauge\n"
+	    "carebridge_stream_queued_bytes %" PRId64 "\n"
 	    "# HELP carebridge_stream_last_event_id Newest outbox id seen.\n"
 	    "# TYPE carebridge_stream_last_event_id gauge\n"
 	    "carebridge_stream_last_event_id %" PRId64 "\n",
-	    hub->nsubs, hub->fanned_out, hub->dropped, hub->resets, hub->last_id);
+	    hub->nsubs, hub->fanned_out, hub->dropped, hub->resets, hub->queued, hub->last_id);
 }
 
 struct hub *hub_new(struct app *app)
@@ -681,6 +773,7 @@ void hub_close_all(struct hub *hub)
 	while ((s = TAILQ_FIRST(&hub->subs)) != NULL) {
 		TAILQ_REMOVE(&hub->subs, s, entry);
 		hub->nsubs--;
+		sub_uncount(s);
 		evhttp_connection_set_closecb(s->evcon, NULL, NULL);
 		evhttp_send_reply_end(s->req);
 		if (s->querying)

@@ -249,6 +249,55 @@ def test_slow_subscriber_is_dropped_others_keep_receiving(database, people):
         stop_daemon_clean(d)
 
 
+def test_slow_subscribers_together_are_bounded_by_the_process_limit(database, people):
+    """Three stuck clients, each far under sse_max_buffer, together over
+    sse_max_total_buffer: the slowest are dropped until the process is under it, and a
+    client that keeps up is never touched and misses nothing."""
+    d = start_daemon(database.url, env={"CAREBRIDGE_SSE_MAX_BUFFER": "64MB",
+                                        "CAREBRIDGE_SSE_MAX_TOTAL_BUFFER": "2MB"})
+
+    def gauge(name):
+        m = re.search(rf"^{name} (\d+)$", d.get("/metrics").text, re.M)
+        return int(m.group(1))
+
+    try:
+        stuck = [SSEClient(d.base, "/api/v1/stream?ward=SA", headers=people["bm"].auth,
+                           rcvbuf=1024, read=False) for _ in range(3)]
+        good = stream(d, people["bm"], "?ward=SA&types=episode.updated")
+        try:
+            deadline = time.monotonic() + 10
+            while gauge("carebridge_stream_subscribers") < 4:
+                assert time.monotonic() < deadline, "subscribers did not connect"
+                time.sleep(0.05)
+            # 60 events of about 100 kB each (6 MB per subscriber), written straight to the
+            # outbox: the daemon hears of them by NOTIFY like any others
+            database.sql("INSERT INTO events (type, ward, payload) SELECT 'episode.updated',"
+                         " 'SA', jsonb_build_object('n', g, 'pad', repeat('x', 100000))"
+                         " FROM generate_series(1, 60) g")
+            assert good.wait_count(60, timeout=30)
+            assert len(good.ids()) == 60
+            deadline = time.monotonic() + 10
+            while gauge("carebridge_stream_subscribers") > 1:
+                assert time.monotonic() < deadline, ("stuck subscribers not dropped", [
+                    ln for ln in d.get("/metrics").text.splitlines()
+                    if ln.startswith("carebridge_stream")])
+                time.sleep(0.05)
+            assert gauge("carebridge_stream_subscribers_dropped_total") == 3
+            assert gauge("carebridge_stream_queued_bytes") < 2 * 1024 * 1024
+            assert "limit=sse_max_total_buffer" in d.log_text()
+            assert d.get("/healthz").status_code == 200
+        finally:
+            for c in stuck:
+                c.close()
+            good.close()
+        deadline = time.monotonic() + 5
+        while gauge("carebridge_stream_queued_bytes") != 0:
+            assert time.monotonic() < deadline, "queued bytes not released with the streams"
+            time.sleep(0.05)
+    finally:
+        stop_daemon_clean(d)
+
+
 def test_heartbeat_keeps_idle_stream_open_past_http_timeout(database, people):
     d = start_daemon(database.url, env={"CAREBRIDGE_HTTP_TIMEOUT": "2s", "CAREBRIDGE_SSE_HEARTBEAT": "1s"})
     try:
