@@ -103,50 +103,35 @@ struct hub {
 	uint64_t fanned_out;    /* frames queued to subscribers */
 	uint64_t dropped;       /* subscribers dropped for falling behind */
 	int64_t queued;         /* bytes waiting in all subscribers' output buffers */
-	int nbehind;            /* subscribers with anything waiting */
 	uint64_t resets;        /* reset events sent */
 };
 
 static void sub_catch_up(struct sub *s);
 
 /*
- * out's callback: keeps hub->queued and hub->nbehind exact as libevent and
- * sub_send add to a subscriber's output buffer and the socket drains it.
+ * out's callback: keeps hub->queued exact as libevent and sub_send add to a
+ * subscriber's output buffer and the socket drains it.
  */
 static void out_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct sub *s = arg;
-	size_t now = info->orig_size + info->n_added - info->n_deleted;
 
 	s->hub->queued += (int64_t)info->n_added - (int64_t)info->n_deleted;
-	if (info->orig_size == 0 && now > 0)
-		s->hub->nbehind++;
-	else if (info->orig_size > 0 && now == 0)
-		s->hub->nbehind--;
 }
 
 /* Start counting s's output buffer (it may hold the reply's headers already). */
 static void sub_count(struct sub *s)
 {
-	size_t len = evbuffer_get_length(s->out);
-
-	s->hub->queued += (int64_t)len;
-	if (len > 0)
-		s->hub->nbehind++;
+	s->hub->queued += (int64_t)evbuffer_get_length(s->out);
 	s->out_cb = evbuffer_add_cb(s->out, out_changed, s);
 }
 
 /* Stop counting s's output buffer: its connection is going (called before libevent frees it). */
 static void sub_uncount(struct sub *s)
 {
-	size_t len;
-
 	if (s->out_cb == NULL)
 		return;
-	len = evbuffer_get_length(s->out);
-	s->hub->queued -= (int64_t)len;
-	if (len > 0)
-		s->hub->nbehind--;
+	s->hub->queued -= (int64_t)evbuffer_get_length(s->out);
 	evbuffer_remove_cb_entry(s->out, s->out_cb);
 	s->out_cb = NULL;
 }
