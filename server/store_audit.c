@@ -25,23 +25,18 @@ static const char SQL_AUDIT_LIST[] =
     "  AND ($3::uuid IS NULL OR a.entity_id = $3::uuid)"
     "  ORDER BY a.id LIMIT $4::integer OFFSET $5::integer) a";
 
-struct wait {
-	store_json_cb *cb; /* the caller's callback */
-	void *arg;         /* its argument */
-	int json_stmt;     /* the statement whose first cell is the reply */
-};
-
 static void list_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
+	store_json_cb *cb = (store_json_cb *)w->cb;
 	const char *json = r->st == ST_OK ? db_value(r->res[w->json_stmt], 0, 0) : NULL;
 	struct err err;
 
 	if (r->st == ST_OK && json == NULL) {
 		err_set(&err, ST_INTERNAL, NULL, "could not read the audit log");
-		w->cb(ST_INTERNAL, &err, NULL, w->arg);
+		cb(ST_INTERNAL, &err, NULL, w->arg);
 	} else {
-		w->cb(r->st, &r->err, json, w->arg);
+		cb(r->st, &r->err, json, w->arg);
 	}
 	free(w);
 }
@@ -70,14 +65,12 @@ void store_audit_list(struct db *db, const struct audit_filter *f, const struct 
                       store_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	struct wait *w = xmalloc(sizeof *w);
+	struct store_wait *w = store_wait_new((store_any_fn *)cb, arg, -1, NULL);
 	char limit[16], offset[16], *detail;
 	const char *v[] = {f->episode_id, f->actor, f->entity_id, limit, offset};
 
 	snprintf(limit, sizeof limit, "%d", f->limit);
 	snprintf(offset, sizeof offset, "%d", f->offset);
-	w->cb = cb;
-	w->arg = arg;
 	w->json_stmt = db_req_add(req, SQL_AUDIT_LIST, 5, v);
 	detail = filter_detail(f);
 	store_add_audit_read(req, actor, "audit.read", "audit", NULL, f->episode_id, detail);

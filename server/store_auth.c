@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "db.h"
-#include "xmalloc.h"
+#include "store.h"
 
 /*
  * One row: the user behind a live token with hash $1, and the token's id and
@@ -54,22 +54,6 @@ static const char SQL_LOGOUT_AUDIT[] =
     "INSERT INTO audit (actor_id, actor, action, entity, entity_id, request_id)"
     " SELECT u.id, u.name, 'session.logout', 'user', u.id, $2 FROM users u WHERE u.id = $1";
 
-typedef void any_fn(void);
-
-struct wait {
-	any_fn *cb; /* the caller's callback, cast back by the done function */
-	void *arg;  /* its argument */
-};
-
-static struct wait *wait_new(any_fn *cb, void *arg)
-{
-	struct wait *w = xmalloc(sizeof *w);
-
-	w->cb = cb;
-	w->arg = arg;
-	return w;
-}
-
 static void copy(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src != NULL ? src : "");
@@ -77,7 +61,7 @@ static void copy(char *dst, size_t size, const char *src)
 
 static void auth_lookup_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_auth_cb *cb = (store_auth_cb *)w->cb;
 	struct auth_user u;
 
@@ -105,12 +89,12 @@ void store_auth_lookup(struct db *db, const char *hash_hex, store_auth_cb *cb, v
 	const char *v[] = {hash_hex};
 
 	db_req_add(req, SQL_AUTH_LOOKUP, 1, v);
-	db_req_submit(db, req, auth_lookup_done, wait_new((any_fn *)cb, arg));
+	db_req_submit(db, req, auth_lookup_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void login_fetch_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_login_cb *cb = (store_login_cb *)w->cb;
 	struct login_row row;
 
@@ -132,12 +116,12 @@ void store_login_fetch(struct db *db, const char *name, store_login_cb *cb, void
 	const char *v[] = {name};
 
 	db_req_add(req, SQL_LOGIN_FETCH, 1, v);
-	db_req_submit(db, req, login_fetch_done, wait_new((any_fn *)cb, arg));
+	db_req_submit(db, req, login_fetch_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void done_plain(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_done_cb *cb = (store_done_cb *)w->cb;
 
 	cb(r->st, &r->err, w->arg);
@@ -156,7 +140,7 @@ void store_session_create(struct db *db, const char *token_id, const char *user_
 	snprintf(ttl, sizeof ttl, "%ld", ttl_seconds);
 	db_req_add(req, SQL_SESSION_INSERT, 4, ins);
 	db_req_add(req, SQL_SESSION_AUDIT, 2, aud);
-	db_req_submit(db, req, done_plain, wait_new((any_fn *)cb, arg));
+	db_req_submit(db, req, done_plain, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 void store_token_revoke(struct db *db, const char *token_id, const char *user_id,
@@ -168,5 +152,5 @@ void store_token_revoke(struct db *db, const char *token_id, const char *user_id
 
 	db_req_add(req, SQL_TOKEN_REVOKE, 2, rev);
 	db_req_add(req, SQL_LOGOUT_AUDIT, 2, aud);
-	db_req_submit(db, req, done_plain, wait_new((any_fn *)cb, arg));
+	db_req_submit(db, req, done_plain, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }

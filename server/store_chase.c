@@ -144,23 +144,9 @@ static void copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src != NULL ? src : "");
 }
 
-struct wait {
-	void (*cb)(void); /* the caller's callback, cast back */
-	void *arg;        /* its argument */
-};
-
-static struct wait *wait_new(void (*cb)(void), void *arg)
-{
-	struct wait *w = xmalloc(sizeof *w);
-
-	w->cb = cb;
-	w->arg = arg;
-	return w;
-}
-
 static void due_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_chase_items_cb *cb = (store_chase_items_cb *)w->cb;
 	struct chase_item *items;
 	int n = 0, k = 0;
@@ -208,12 +194,12 @@ void store_chase_due(struct db *db, int64_t now, const struct chase_delays *cd, 
 	db_req_add(req, SQL_DUE_TASKS, 3, vt);
 	db_req_add(req, SQL_DUE_ASSESSMENTS, 3, va);
 	db_req_add(req, SQL_DUE_DELAYS, 3, vd);
-	db_req_submit(db, req, due_done, wait_new((void (*)(void))cb, arg));
+	db_req_submit(db, req, due_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void plain_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_chase_done_cb *cb = (store_chase_done_cb *)w->cb;
 
 	cb(r->st, w->arg);
@@ -258,12 +244,12 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 		db_req_add(req, SQL_CHASE_EVENT, 9, ev);
 	}
 	free(type);
-	db_req_submit(db, req, plain_done, wait_new((void (*)(void))cb, arg));
+	db_req_submit(db, req, plain_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void next_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_chase_next_cb *cb = (store_chase_next_cb *)w->cb;
 	const char *v = r->st == ST_OK ? db_value(r->res[0], 0, 0) : NULL;
 
@@ -282,12 +268,12 @@ void store_chase_next(struct db *db, const struct chase_delays *cd, store_chase_
 	snprintf(b, sizeof b, "%" PRId64, cd->assessment_after);
 	snprintf(c, sizeof c, "%" PRId64, cd->reason_after);
 	db_req_add(req, SQL_NEXT, 3, v);
-	db_req_submit(db, req, next_done, wait_new((void (*)(void))cb, arg));
+	db_req_submit(db, req, next_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void last_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_snapshot_last_cb *cb = (store_snapshot_last_cb *)w->cb;
 	const char *v = r->st == ST_OK ? db_value(r->res[0], 0, 0) : NULL;
 	int32_t day = 0;
@@ -303,12 +289,12 @@ void store_snapshot_last(struct db *db, store_snapshot_last_cb *cb, void *arg)
 	struct db_req *req = db_req_new();
 
 	db_req_add(req, SQL_SNAPSHOT_LAST, 0, NULL);
-	db_req_submit(db, req, last_done, wait_new((void (*)(void))cb, arg));
+	db_req_submit(db, req, last_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void periods_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
 	store_snapshot_periods_cb *cb = (store_snapshot_periods_cb *)w->cb;
 	struct snapshot_period *p;
 	int n;
@@ -342,7 +328,7 @@ void store_snapshot_periods(struct db *db, int64_t snapshot, store_snapshot_peri
 
 	snprintf(s, sizeof s, "%" PRId64, snapshot);
 	db_req_add(req, SQL_SNAPSHOT_PERIODS, 1, v);
-	db_req_submit(db, req, periods_done, wait_new((void (*)(void))cb, arg));
+	db_req_submit(db, req, periods_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 void store_snapshot_take(struct db *db, int32_t day, int64_t snapshot,
@@ -378,5 +364,5 @@ void store_snapshot_take(struct db *db, int32_t day, int64_t snapshot,
 		else
 			store_add_event(req, "delay.updated", "delay", d[i].p->delay_id);
 	}
-	db_req_submit(db, req, plain_done, wait_new((void (*)(void))cb, arg));
+	db_req_submit(db, req, plain_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
