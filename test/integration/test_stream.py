@@ -160,12 +160,26 @@ def test_too_old_id_gets_reset(database, people):
     d = start_daemon(database.url, env={"CAREBRIDGE_SSE_RING_SIZE": "16"})
     try:
         ep = admit(d, people["nurse_a"], "SA")
+        for i in range(20):  # more than the ring holds, so id 1 is neither there nor stored
+            patch_bed(d, people["nurse_a"], ep["id"], f"b{i}")
         database.sql("DELETE FROM events WHERE id < (SELECT max(id) - 5 FROM events)")
         c = stream(d, people["bm"], f"?episode={ep['id']}", headers={"Last-Event-ID": "1"})
         try:
             assert c.wait_for(lambda ev: any(e[1] == "reset" for e in ev))
+            reset = [e for e in c.events if e[1] == "reset"][0]
+            # the frame carries the newest id, as an EventSource would keep it for a reconnect
+            newest = json.loads(reset[2])["last_id"]
+            assert reset[0] == newest and newest > 1
             patch_bed(d, people["nurse_a"], ep["id"], "after-reset")
             assert c.wait_for(lambda ev: any(e[1] == "episode.updated" for e in ev))
+        finally:
+            c.close()
+        # a client that reconnects with the reset's id, before any new event, resumes from there
+        c = stream(d, people["bm"], f"?episode={ep['id']}",
+                   headers={"Last-Event-ID": str(newest)})
+        try:
+            assert c.wait_for(lambda ev: any(e[1] == "episode.updated" for e in ev))
+            assert not any(e[1] == "reset" for e in c.events)
         finally:
             c.close()
     finally:
