@@ -620,6 +620,7 @@ static void decide_change(struct hl7_job *job, const struct hl7_lookup *l)
 		c->new_state = episode_state_name(episode_next_state(state, action));
 		c->event_type = "episode.cancelled";
 		c->audit_action = "episode.cancel";
+		c->cancel_work = true;
 		ok = true;
 		break;
 	case HL7_A13:

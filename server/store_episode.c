@@ -132,6 +132,39 @@ static const char SQL_DELAY_CLOSED_EVENTS[] =
     " FROM delays d JOIN episodes e ON e.id = d.episode_id"
     " WHERE d.episode_id = $1::uuid AND d.closed_at IS NOT NULL AND d.updated_at = now()";
 
+/*
+ * An admission entered in error leaves no work behind: its open tasks ($1 the
+ * episode) and its assessment, unless already final, become "cancelled", each
+ * audited with the row it replaces ($2 actor id, $3 actor, $4 request id) and
+ * announced as an update.
+ */
+static const char SQL_CANCEL_TASKS[] =
+    "WITH u AS (UPDATE tasks t SET status = 'cancelled', version = t.version + 1,"
+    " updated_at = now() FROM tasks pre, episodes e"
+    " WHERE t.episode_id = $1::uuid AND t.status NOT IN ('completed', 'cancelled')"
+    " AND pre.id = t.id AND e.id = t.episode_id"
+    " RETURNING t.id, t.episode_id, t.discipline, e.ward, cb_task_json(t) AS doc,"
+    " cb_task_json(pre) AS before),"
+    " a AS (INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before,"
+    "  after, request_id) SELECT $2::uuid, $3, 'task.cancel', 'task', u.id, u.episode_id,"
+    "  u.before, u.doc, $4::uuid FROM u)"
+    " INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT 'task.updated', u.ward, u.episode_id, u.discipline,"
+    " u.doc || jsonb_build_object('ward', u.ward) FROM u ORDER BY u.id";
+static const char SQL_CANCEL_ASSESSMENT[] =
+    "WITH u AS (UPDATE assessments a SET state = 'cancelled', version = a.version + 1,"
+    " updated_at = now() FROM assessments pre, episodes e"
+    " WHERE a.episode_id = $1::uuid AND a.state NOT IN ('completed', 'cancelled')"
+    " AND pre.id = a.id AND e.id = a.episode_id"
+    " RETURNING a.id, a.episode_id, e.ward, cb_assessment_json(a) AS doc,"
+    " cb_assessment_json(pre) AS before),"
+    " au AS (INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before,"
+    "  after, request_id) SELECT $2::uuid, $3, 'assessment.cancel', 'assessment', u.id,"
+    "  u.episode_id, u.before, u.doc, $4::uuid FROM u)"
+    " INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT 'assessment.updated', u.ward, u.episode_id, 'social_work',"
+    " u.doc || jsonb_build_object('ward', u.ward) FROM u ORDER BY u.id";
+
 /* Readiness history: a new period, a moved start, or a withdrawal. */
 static const char SQL_READINESS_START[] = "INSERT INTO readiness (episode_id, ready_at)"
 					  " VALUES ($1::uuid, to_timestamp($2::double precision))";
@@ -464,6 +497,12 @@ void store_episode_change_with(struct db *db, const struct episode_facts *f,
 	store_add_event(req, c->event_type, "episode", f->id);
 	if (c->clear_ready || c->new_state != NULL)
 		db_req_add(req, SQL_DELAY_CLOSED_EVENTS, 1, one);
+	if (c->cancel_work) {
+		const char *cw[] = {f->id, actor->id, actor->name, actor->request_id};
+
+		db_req_add(req, SQL_CANCEL_TASKS, 4, cw);
+		db_req_add(req, SQL_CANCEL_ASSESSMENT, 4, cw);
+	}
 	json_stmt = db_req_add(req, SQL_EPISODE_JSON, 1, one);
 	db_req_submit(db, req, store_json_done,
 	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "episode"));

@@ -110,6 +110,7 @@ struct episode_change {
 	const char *destination;         /* discharge: where to */
 	const char *event_type;          /* episode.updated, episode.ready, ... */
 	const char *audit_action;        /* episode.update, episode.transfer, ... */
+	bool cancel_work;                /* cancel (A11): its open tasks and assessment too */
 };
 
 /* Apply change c to episode f (state checked by the caller); reply JSON is the new episode. */

@@ -256,10 +256,63 @@ def test_transfer_update_discharge_reopen_cancel(daemon, hl7db, admin, wards):
     code, _, text = msa(c.call(adt("A13", visit, nhs, ward="PAS-B")))
     assert code == "AE" and "cancelled" in text, text
     actions = [r[0] for r in hl7db.sql(
-        f"SELECT action FROM audit WHERE episode_id = '{ep['id']}' AND actor = 'hl7' ORDER BY id")]
+        f"SELECT action FROM audit WHERE episode_id = '{ep['id']}' AND actor = 'hl7'"
+        f" AND entity = 'episode' ORDER BY id")]
     assert actions == ["episode.admit", "episode.transfer", "episode.update",
                        "episode.discharge", "episode.reopen", "episode.cancel"]
     c.close()
+
+
+def test_cancel_admission_cancels_its_open_work(daemon, hl7db, admin, wards):
+    """A11: an admission entered in error leaves no tasks or assessment open."""
+    visit, nhs = new_visit(), nhs_number()
+    c = Mllp(daemon.mllp_port)
+    assert msa(c.call(adt("A01", visit, nhs)))[0] == "AA"
+    ep = get_episode(daemon, admin, visit, hl7db)
+    nurse = make_user(hl7db, "nurse", wards=["HA"])
+    sw = make_user(hl7db, "social_worker")
+    tasks = daemon.get(f"/api/v1/tasks?episode={ep['id']}", headers=nurse.auth).json()["items"]
+    assert len(tasks) >= 2, tasks
+    done = tasks[0]
+    r = daemon.patch(f"/api/v1/tasks/{done['id']}", json={"status": "completed"},
+                     headers=nurse.auth)
+    assert r.status_code == 200, r.text
+    aid = ep["assessment"]["id"]
+    assert daemon.post(f"/api/v1/assessments/{aid}/claim", headers=sw.auth).status_code == 200
+    last = hl7db.sql("SELECT coalesce(max(id), 0) FROM events")[0][0]
+
+    assert msa(c.call(adt("A11", visit, nhs)))[0] == "AA"
+    c.close()
+    status = dict(hl7db.sql(f"SELECT id, status FROM tasks WHERE episode_id = '{ep['id']}'"))
+    assert status.pop(done["id"]) == "completed"  # finished work stays as it was
+    assert set(status.values()) == {"cancelled"}, status
+    assert hl7db.sql(f"SELECT state FROM assessments WHERE id = '{aid}'") == [["cancelled"]]
+    # each cancellation audited with the row it replaced, and announced
+    audit = hl7db.sql(
+        f"SELECT entity_id, action, before->>'status', after->>'status', before->>'state',"
+        f" after->>'state' FROM audit WHERE episode_id = '{ep['id']}' AND actor = 'hl7'"
+        f" AND entity <> 'episode' ORDER BY id")
+    assert sorted((r[0], r[1], r[3]) for r in audit if r[1] == "task.cancel") == \
+        sorted((t, "task.cancel", "cancelled") for t in status)
+    assert all(r[2] in ("requested", "accepted", "in-progress", "on-hold")
+               for r in audit if r[1] == "task.cancel")
+    assert [(r[0], r[1], r[4], r[5]) for r in audit if r[1] == "assessment.cancel"] == \
+        [(aid, "assessment.cancel", "claimed", "cancelled")]
+    events = hl7db.sql(f"SELECT type, payload->>'id', payload->>'status', payload->>'state'"
+                       f" FROM events WHERE id > {last} AND episode_id = '{ep['id']}' ORDER BY id")
+    assert events[0][0] == "episode.cancelled"
+    assert sorted(e[1] for e in events if e[0] == "task.updated" and e[2] == "cancelled") == \
+        sorted(status)
+    assert [e[1] for e in events if e[0] == "assessment.updated" and e[3] == "cancelled"] == [aid]
+    # nothing of it is left for anyone to work on
+    r = daemon.get("/api/v1/assessments?state=claimed&claimed_by=me", headers=sw.auth)
+    assert aid not in [a["id"] for a in r.json()["items"]]
+    open_ids = [t["id"] for t in daemon.get("/api/v1/tasks?ward=HA&status=open&limit=500",
+                                            headers=nurse.auth).json()["items"]]
+    assert not set(open_ids) & set(status)
+    r = daemon.patch(f"/api/v1/tasks/{next(iter(status))}", json={"status": "in-progress"},
+                     headers=nurse.auth)
+    assert r.status_code == 409, r.text
 
 
 # ---- ACK codes ----------------------------------------------------------------------
