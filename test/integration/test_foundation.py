@@ -177,6 +177,41 @@ def test_broken_migration_rolls_back(fresh_database, tmp_path):
     assert fresh_database.sql("SELECT count(*) FROM schema_migrations WHERE version = 9999") == [["1"]]
 
 
+def test_migration_0012_cancels_the_open_work_of_cancelled_admissions(fresh_database):
+    """Episodes cancelled before A11 cancelled their work get it cancelled, audited, announced."""
+    from conftest import admit, make_user
+    db = fresh_database
+    db.migrate()
+    nurse = make_user(db, "nurse", wards=["MG1"])
+    d = start_daemon(db.url)
+    try:
+        ep = admit(d, nurse, "MG1")
+        kept = admit(d, nurse, "MG1")  # still admitted: left alone
+    finally:
+        stop_daemon_clean(d)
+    # what an A11 before this change left behind, and the schema before 0012
+    db.sql(f"UPDATE episodes SET state = 'cancelled' WHERE id = '{ep['id']}'")
+    db.sql("DELETE FROM schema_migrations WHERE version = 12")
+    last = db.sql("SELECT max(id) FROM events")[0][0]
+    r = run_bin("migrate", env={"CAREBRIDGE_DATABASE_URL": db.url})
+    assert r.returncode == 0 and "applied=1" in r.stderr, r.stderr
+    tasks = db.sql(f"SELECT id, status FROM tasks WHERE episode_id = '{ep['id']}'")
+    assert tasks and {t[1] for t in tasks} == {"cancelled"}
+    assert db.sql(f"SELECT state FROM assessments WHERE episode_id = '{ep['id']}'") == \
+        [["cancelled"]]
+    assert {r[0] for r in db.sql(f"SELECT status FROM tasks WHERE episode_id = '{kept['id']}'")} \
+        == {"requested"}
+    assert db.sql(f"SELECT state FROM assessments WHERE episode_id = '{kept['id']}'") == \
+        [["unclaimed"]]
+    audit = db.sql(f"SELECT action, actor, before->>'status', after->>'status' FROM audit"
+                   f" WHERE episode_id = '{ep['id']}' AND action LIKE '%.cancel'")
+    assert sorted(a[0] for a in audit) == ["assessment.cancel"] + ["task.cancel"] * len(tasks)
+    assert all(a[1] == "system" for a in audit)
+    assert all((a[2], a[3]) == ("requested", "cancelled") for a in audit if a[0] == "task.cancel")
+    events = db.sql(f"SELECT type FROM events WHERE id > {last} ORDER BY id")
+    assert sorted(e[0] for e in events) == ["assessment.updated"] + ["task.updated"] * len(tasks)
+
+
 def test_migrate_without_database_fails_clearly():
     r = run_bin("migrate", env={"CAREBRIDGE_DATABASE_URL": "host=/nonexistent port=1 dbname=x"})
     assert r.returncode != 0
