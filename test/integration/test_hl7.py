@@ -8,6 +8,7 @@ pipelined on one connection, garbage bytes, the allow-list, the admin API
 The module has a database of its own, so visit numbers may be fixed.
 """
 import os
+import pathlib
 import re
 import socket
 import subprocess
@@ -17,7 +18,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import (Daemon, Database, ensure_ward, make_user, nhs_number, stop_daemon_clean)
+from conftest import (TOP, Daemon, Database, ensure_ward, make_user, nhs_number,
+                      stop_daemon_clean)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
@@ -590,3 +592,80 @@ def test_retention_prunes_old_messages(hl7db):
         assert hl7db.sql(f"SELECT 1 FROM hl7_messages WHERE id = '{new}'") == [["1"]]
     finally:
         stop_daemon_clean(d)
+
+
+# ---- privacy of the log --------------------------------------------------------------
+
+def test_no_patient_identifier_reaches_the_log(hl7db, admin, wards):
+    """At debug level, through the API and HL7, good and bad input: the identifiers stay out.
+
+    carebridge's own log and the PostgreSQL server log are read for the patient's NHS number
+    (and a wrong-check-digit variant), visit number, names and birth date after admissions,
+    updates, transfers, refusals, HL7 AE/AR answers and webhook deliveries to a dead receiver.
+    """
+    nhs, visit = nhs_number(), new_visit()
+    bad_nhs = nhs[:9] + str((int(nhs[9]) + 1) % 10)
+    family, given = "Zyxwvutska", "Qwertinella"
+    secrets = [nhs, bad_nhs, visit, family, given, "1933-02-03", "19330203",
+               f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}"]
+    d = start_hl7_daemon(hl7db, env={"CAREBRIDGE_LOG_LEVEL": "debug"})
+    try:
+        nurse = make_user(hl7db, "nurse", wards=["HA", "HB"])
+        sw = make_user(hl7db, "social_worker")
+        with socket.socket() as s:  # a receiver that is not there
+            s.bind(("127.0.0.1", 0))
+            dead = s.getsockname()[1]
+        r = d.post("/api/v1/webhooks", json={"url": f"http://127.0.0.1:{dead}/hook",
+                                             "secret": "s" * 20}, headers=admin.auth)
+        assert r.status_code == 201, r.text
+        c = Mllp(d.mllp_port)
+        assert msa(c.call(adt("A01", visit, nhs, family=family, given=given,
+                              birth="19330203")))[0] == "AA"
+        # HL7 refusals that concern this patient: a wrong NHS number on the visit, a repeat
+        code, _, _ = msa(c.call(adt("A08", visit, bad_nhs, family=family)))
+        assert code == "AE"
+        code, _, _ = msa(c.call(adt("A01", new_visit(), bad_nhs, family=family, given=given)))
+        assert code == "AE"
+        assert msa(c.call(adt("A02", visit, nhs, ward="PAS-B", prior="PAS-A^^3")))[0] == "AA"
+        assert c.call(f"MSH|^~\\&|PAS|RVJ\rPID|1||{nhs}^^^NHS^NH||{family}^{given}\r") \
+            is not None  # AR: not a message we can use
+        c.close()
+        eid = episode_of(hl7db, visit)
+        # the API: reads, searches, good and bad writes with the identifiers in them
+        assert d.get(f"/api/v1/episodes/{eid}", headers=nurse.auth).status_code == 200
+        d.get(f"/api/v1/episodes?ward=HB&nhs_number={nhs}&q={family}", headers=nurse.auth)
+        r = d.post("/api/v1/admissions", headers=nurse.auth, json={
+            "nhs_number": bad_nhs, "family_name": family, "given_name": given,
+            "birth_date": "1933-02-03", "ward": "HA", "bed": "1",
+            "admitted_at": "2026-11-20T09:30:00Z"})
+        assert r.status_code == 400
+        r = d.post("/api/v1/admissions", headers=nurse.auth, json={
+            "nhs_number": nhs, "family_name": family, "given_name": given,
+            "birth_date": "1933-02-03", "ward": "HA", "bed": "1",
+            "admitted_at": "2026-11-20T09:30:00Z"})
+        assert r.status_code == 409, r.text  # already admitted
+        r = d.patch(f"/api/v1/episodes/{eid}", json={"bed": family, "nhs_number": nhs},
+                    headers=nurse.auth)
+        assert r.status_code == 400
+        assert d.patch(f"/api/v1/episodes/{eid}", json={"bed": "4"},
+                       headers=nurse.auth).status_code == 200
+        r = d.post("/api/v1/admissions", data=f'{{"nhs_number": "{nhs}", "family_name": "{family}"',
+                   headers={**nurse.auth, "Content-Type": "application/json"})
+        assert r.status_code == 400  # not JSON
+        aid = hl7db.sql(f"SELECT id FROM assessments WHERE episode_id = '{eid}'")[0][0]
+        assert d.post(f"/api/v1/assessments/{aid}/claim", headers=sw.auth).status_code == 200
+        # let the webhook fail a few times
+        deadline = time.monotonic() + 10
+        while "webhook" not in d.log_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop_daemon_clean(d)
+    log = d.log_text()
+    assert "DEBUG" in log and "hl7" in log and "webhook" in log, log[-2000:]
+    leaked = [s for s in secrets if s in log]
+    assert not leaked, f"patient identifiers in carebridge's log: {leaked}"
+    pg_log = pathlib.Path(os.environ.get("CB_PG_DIR", TOP / "build/pg")) / "postgresql.log"
+    if pg_log.exists():
+        text = pg_log.read_text(errors="replace")
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, f"patient identifiers in PostgreSQL's log: {leaked}"
