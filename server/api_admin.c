@@ -289,22 +289,11 @@ struct template_change {
 static void template_changed(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct http_req *r = arg;
-	cJSON *root;
-	const cJSON *v;
-	char etag[32];
 
-	if (st != ST_OK) {
+	if (st != ST_OK)
 		http_reply_error(r, st, err);
-		return;
-	}
-	root = cJSON_Parse(json);
-	v = cJSON_GetObjectItemCaseSensitive(root, "version");
-	if (cJSON_IsNumber(v)) {
-		snprintf(etag, sizeof etag, "\"%d\"", v->valueint);
-		http_add_header(r, "ETag", etag);
-	}
-	cJSON_Delete(root);
-	http_reply_json_text(r, 200, json);
+	else
+		http_reply_json_versioned(r, 200, json);
 }
 
 static void template_got(enum status st, const struct template_facts *f, void *arg)

@@ -27,21 +27,6 @@
 #define ASSESSMENT_NOTE_MAX 2000 /* bytes */
 #define LIST_MAX_WARDS 64
 
-/* Reply with JSON text and ETag: "<version>" taken from its "version". */
-static void reply_versioned(struct http_req *r, const char *json)
-{
-	cJSON *root = cJSON_Parse(json);
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
-	char etag[32];
-
-	if (cJSON_IsNumber(v)) {
-		snprintf(etag, sizeof etag, "\"%d\"", v->valueint);
-		http_add_header(r, "ETag", etag);
-	}
-	cJSON_Delete(root);
-	http_reply_json_text(r, 200, json);
-}
-
 /* Validate the {id} of the route: a UUID, else 404 (it names nothing). */
 static bool assessment_id_ok(struct http_req *r)
 {
@@ -163,7 +148,7 @@ static void claim_done(enum status st, const struct err *err, const char *json, 
 	if (st != ST_OK)
 		http_reply_error(c->r, st, err);
 	else
-		reply_versioned(c->r, json);
+		http_reply_json_versioned(c->r, 200, json);
 	free(c);
 }
 
@@ -261,7 +246,7 @@ static void change_done(enum status st, const struct err *err, const char *json,
 	if (st != ST_OK)
 		http_reply_error(ch->r, st, err);
 	else
-		reply_versioned(ch->r, json);
+		http_reply_json_versioned(ch->r, 200, json);
 	free(ch);
 }
 

@@ -36,7 +36,7 @@ static void delay_set_done(enum status st, const struct err *err, const char *js
 	if (st != ST_OK)
 		http_reply_error(d->r, st, err);
 	else
-		http_reply_json_text(d->r, 200, json);
+		http_reply_json_versioned(d->r, 200, json);
 	free(d);
 }
 

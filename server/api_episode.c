@@ -39,7 +39,7 @@ static void admit_done(enum status st, const struct err *err, const char *json, 
 	if (st != ST_OK)
 		http_reply_error(a->r, st, err);
 	else
-		http_reply_json_text(a->r, 201, json);
+		http_reply_json_versioned(a->r, 201, json);
 	free(a);
 }
 
@@ -124,13 +124,11 @@ struct read {
 static void read_audited(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct read *rd = arg;
-	char etag[32];
 
 	if (st != ST_OK) {
 		http_reply_error(rd->r, st, err);
 	} else {
-		snprintf(etag, sizeof etag, "\"%d\"", rd->version);
-		http_add_header(rd->r, "ETag", etag);
+		http_add_etag(rd->r, rd->version);
 		http_reply_json_text(rd->r, 200, rd->json);
 	}
 	free(rd->json);
@@ -263,16 +261,7 @@ static void change_done(enum status st, const struct err *err, const char *json,
 	if (st != ST_OK) {
 		http_reply_error(ch->r, st, err);
 	} else {
-		cJSON *root = cJSON_Parse(json);
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
-		char etag[32];
-
-		if (cJSON_IsNumber(v)) {
-			snprintf(etag, sizeof etag, "\"%d\"", v->valueint);
-			http_add_header(ch->r, "ETag", etag);
-		}
-		cJSON_Delete(root);
-		http_reply_json_text(ch->r, 200, json);
+		http_reply_json_versioned(ch->r, 200, json);
 	}
 	change_free(ch);
 }

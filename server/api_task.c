@@ -30,20 +30,6 @@
 #define TASK_TITLE_MAX 200 /* bytes, as the tasks table checks */
 #define TASK_NOTE_MAX 2000 /* bytes */
 
-/* Add ETag: "<version>" taken from the "version" of a JSON object. */
-static void add_etag(struct http_req *r, const char *json)
-{
-	cJSON *root = cJSON_Parse(json);
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
-	char etag[32];
-
-	if (cJSON_IsNumber(v)) {
-		snprintf(etag, sizeof etag, "\"%d\"", v->valueint);
-		http_add_header(r, "ETag", etag);
-	}
-	cJSON_Delete(root);
-}
-
 /* Validate the {id} of the route: a UUID, else 404 naming what (it names nothing). */
 static bool id_ok(struct http_req *r, const char *what)
 {
@@ -289,8 +275,7 @@ static void create_done(enum status st, const struct err *err, const char *json,
 	if (st != ST_OK) {
 		http_reply_error(c->r, st, err);
 	} else {
-		add_etag(c->r, json);
-		http_reply_json_text(c->r, 201, json);
+		http_reply_json_versioned(c->r, 201, json);
 	}
 	free(c);
 }
@@ -477,7 +462,7 @@ static void change_done(enum status st, const struct err *err, const char *json,
 		if (ch->c.status != NULL)
 			snprintf(ch->f.status, sizeof ch->f.status, "%s", ch->c.status);
 		task_cache_put(tc, &ch->f);
-		add_etag(ch->r, json);
+		http_add_etag(ch->r, ch->f.version); /* no need to parse the reply for it */
 		http_reply_json_text(ch->r, 200, json);
 	}
 	free(ch);

@@ -485,6 +485,25 @@ void http_reply_json_text(struct http_req *r, int code, const char *json)
 	http_reply_data(r, code, "application/json", json, strlen(json));
 }
 
+void http_add_etag(struct http_req *r, int version)
+{
+	char etag[32];
+
+	snprintf(etag, sizeof etag, "\"%d\"", version);
+	http_add_header(r, "ETag", etag);
+}
+
+void http_reply_json_versioned(struct http_req *r, int code, const char *json)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
+
+	if (cJSON_IsNumber(v))
+		http_add_etag(r, v->valueint);
+	cJSON_Delete(root);
+	http_reply_json_text(r, code, json);
+}
+
 enum status http_if_match(struct http_req *r, int *version, struct err *err)
 {
 	const char *h = http_header(r, "If-Match");

@@ -120,6 +120,15 @@ struct evhttp_request *http_stream_start(struct http_req *r, const char *content
 /* Reply with a complete JSON body given as text (copied). */
 void http_reply_json_text(struct http_req *r, int code, const char *json);
 
+/* Add ETag: "<version>". */
+void http_add_etag(struct http_req *r, int version);
+
+/*
+ * Reply as http_reply_json_text, with ETag: "<n>" where n is the JSON
+ * object's top-level "version" (no ETag if it has none).
+ */
+void http_reply_json_versioned(struct http_req *r, int code, const char *json);
+
 /*
  * Completions of the shape store_json_cb with arg = the struct http_req:
  * reply 200 (http_json_ok) or 201 (http_json_created) with the JSON text, or

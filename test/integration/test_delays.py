@@ -214,6 +214,19 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
                   headers=people["bm"].auth)
         assert r.status_code == 200, r.text
         assert r.json()["reason_code"] == "E" and r.json()["days"] == 4
+        version = r.json()["version"]
+        assert r.headers["ETag"] == f'"{version}"'
+        # If-Match in each form the other writes take: weak, quoted, bare; a stale one is 412
+        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
+                  headers={**people["bm"].auth, "If-Match": f'W/"{version}"'})
+        assert r.status_code == 200, r.text
+        assert r.headers["ETag"] == f'"{version + 1}"' == f'"{r.json()["version"]}"'
+        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
+                  headers={**people["bm"].auth, "If-Match": str(version)})
+        assert r.status_code == 412 and f"not {version}" in r.json()["error"]["message"]
+        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
+                  headers={**people["bm"].auth, "If-Match": "W/banana"})
+        assert r.status_code == 400 and r.json()["error"]["field"] == "If-Match"
         r = d.put(f"/api/v1/episodes/{e3['id']}/delay", json={"reason_code": "A", "attribution": "NHS"},
                   headers=people["sw"].auth)
         assert r.status_code == 200
@@ -226,7 +239,7 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
                   headers=people["bm"].auth)
         assert r.status_code == 409  # discharged before any counted midnight... no open delay
         audit = db.sql(f"SELECT actor, action FROM audit WHERE action = 'delay.set_reason' ORDER BY id")
-        assert [a[1] for a in audit] == ["delay.set_reason", "delay.set_reason"]
+        assert [a[1] for a in audit] == ["delay.set_reason"] * 3  # E, E again (If-Match), A
         # readiness withdrawn on the 31st closes E3's delay
         set_clock(clock, "2026-03-31T12:00:00Z")
         time.sleep(1.3)

@@ -172,6 +172,12 @@ def test_nurse_cannot_admit_to_another_ward(daemon, people):
         assert r.status_code == 403, role
 
 
+def test_admission_reply_carries_the_etag(daemon, people):
+    r = daemon.post("/api/v1/admissions", json=admission_body("EA1"), headers=people["nurse"].auth)
+    assert r.status_code == 201, r.text
+    assert r.headers["ETag"] == f'"{r.json()["version"]}"'
+
+
 def test_get_episode_is_audited_and_access_checked(daemon, database, people):
     ep = admit(daemon, people["nurse"], "EA1")
     r = daemon.get(f"/api/v1/episodes/{ep['id']}", headers=people["bm"].auth)
