@@ -256,3 +256,30 @@ enum status access_check(const struct principal *p, enum access_action a,
 	}
 	return ST_OK;
 }
+
+enum status access_check_assignee(enum role role, bool on_ward, const struct access_target *t,
+                                  struct err *err)
+{
+	const char *wards[1];
+	struct principal p;
+	struct err why;
+
+	ASSERT(t != NULL);
+	ASSERT((unsigned)role < ROLE_COUNT);
+	memset(&p, 0, sizeof p);
+	p.role = role;
+	wards[0] = t->ward;
+	p.wards = wards;
+	p.nwards = on_ward && t->ward != NULL ? 1 : 0;
+	err_clear(&why);
+	if (access_check(&p, ACCESS_TASK_UPDATE, t, &why) == ST_OK)
+		return ST_OK;
+	/* access_check speaks of "this user": here it is the assignee, not the caller */
+	if (role == ROLE_NURSE && !on_ward && t->ward != NULL)
+		return err_set(err, ST_INVALID, "assignee",
+		               "the assignee may not work on this task: ward \"%s\" is not one of "
+		               "the assignee's wards",
+		               t->ward);
+	return err_set(err, ST_INVALID, "assignee", "the assignee may not work on this task: %s",
+	               why.message);
+}

@@ -119,4 +119,14 @@ bool principal_has_ward(const struct principal *p, const char *ward);
 enum status access_check(const struct principal *p, enum access_action a,
                          const struct access_target *t, struct err *err);
 
+/*
+ * Whether a user of role, attached to t's ward or not (on_ward), may be made
+ * the assignee of a task with target t: only someone who may update the task
+ * (access_check's ACCESS_TASK_UPDATE) can be given it.  t is borrowed.
+ * Returns ST_OK, or ST_INVALID with field "assignee" and a message such as:
+ * the assignee may not work on this task: role "ot" may not update "physio" tasks
+ */
+enum status access_check_assignee(enum role role, bool on_ward, const struct access_target *t,
+                                  struct err *err);
+
 #endif

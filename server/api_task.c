@@ -268,6 +268,20 @@ static enum status create_parse(const cJSON *b, struct create *c, struct err *er
 	return ST_OK;
 }
 
+/*
+ * Whether user id, of whom the read found a, may be given the task with
+ * target t: an existing, enabled user who may update it.
+ */
+static enum status assignee_check(const struct assignee_facts *a, const char *id,
+                                  const struct access_target *t, struct err *err)
+{
+	if (!a->exists)
+		return err_set(err, ST_INVALID, "assignee", "user \"%s\" does not exist", id);
+	if (a->disabled)
+		return err_set(err, ST_INVALID, "assignee", "user \"%s\" is disabled", id);
+	return access_check_assignee(a->role, a->on_ward, t, err);
+}
+
 static void create_done(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct create *c = arg;
@@ -292,9 +306,9 @@ static enum status create_decide(struct create *c, const struct task_create_cont
 	if (!ctx->discipline_exists)
 		return err_set(err, ST_INVALID, "discipline", "discipline \"%s\" does not exist",
 		               c->discipline);
-	if (!ctx->assignee_exists)
-		return err_set(err, ST_INVALID, "assignee", "user \"%s\" does not exist",
-		               c->assignee);
+	if (c->assignee[0] != '\0' &&
+	    (st = assignee_check(&ctx->assignee, c->assignee, &target, err)) != ST_OK)
+		return st;
 	if (episode_state_parse(ctx->episode_state, &es, err) != ST_OK)
 		return err_set(err, ST_INTERNAL, NULL, "episode has an unknown state");
 	/* a new task changes the episode: only an admitted one takes it */
@@ -480,9 +494,9 @@ static enum status change_decide(struct change *ch, const struct task_facts *f, 
 		return err_set(err, ST_PRECONDITION, NULL,
 		               "task is at version %d, not %d: reload it and try again", f->version,
 		               ch->if_match);
-	if (!f->assignee_exists)
-		return err_set(err, ST_INVALID, "assignee", "user \"%s\" does not exist",
-		               ch->assignee);
+	if (ch->assignee[0] != '\0' &&
+	    (st = assignee_check(&f->assignee, ch->assignee, &target, err)) != ST_OK)
+		return st;
 	if (task_status_parse(f->status, &from, err) != ST_OK)
 		return err_set(err, ST_INTERNAL, NULL, "task has an unknown status");
 	ch->c.status = NULL;
@@ -543,7 +557,6 @@ static bool change_from_cache(struct change *ch)
 		task_cache_count(tc, TASK_CACHE_MISS);
 		return false;
 	}
-	ch->f.assignee_exists = true;
 	err_clear(&err);
 	if (change_decide(ch, &ch->f, &err) != ST_OK) {
 		task_cache_count(tc, TASK_CACHE_REREAD);

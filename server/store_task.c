@@ -21,8 +21,34 @@ static const char SQL_EPISODE_WARD[] =
 /* One row when discipline $1 exists. */
 static const char SQL_DISCIPLINE_EXISTS[] = "SELECT 1 FROM disciplines WHERE name = $1";
 
-/* One row when user $1 exists. */
-static const char SQL_USER_EXISTS[] = "SELECT 1 FROM users WHERE id = $1::uuid";
+/*
+ * User $1 as an assignee: role, disabled, and whether attached to the ward of
+ * episode $2 (SQL_ASSIGNEE_OF_EPISODE) or of task $2's episode (..._OF_TASK).
+ */
+#define SQL_ASSIGNEE_HEAD                                                                          \
+	"SELECT u.role, u.disabled_at IS NOT NULL, EXISTS (SELECT 1 FROM user_wards w"             \
+	" JOIN episodes e ON e.ward = w.ward "
+static const char SQL_ASSIGNEE_OF_EPISODE[] =
+    SQL_ASSIGNEE_HEAD "WHERE w.user_id = u.id AND e.id = $2::uuid)"
+		      " FROM users u WHERE u.id = $1::uuid";
+static const char SQL_ASSIGNEE_OF_TASK[] =
+    SQL_ASSIGNEE_HEAD "JOIN tasks t ON t.episode_id = e.id WHERE w.user_id = u.id"
+		      " AND t.id = $2::uuid) FROM users u WHERE u.id = $1::uuid";
+
+/* The assignee facts in res (NULL when none was asked about). */
+static void assignee_read(const struct pg_result *res, struct assignee_facts *a)
+{
+	memset(a, 0, sizeof *a);
+	a->exists = true;
+	if (res == NULL)
+		return;
+	a->exists =
+	    db_rows(res) == 1 && role_parse_user(db_value(res, 0, 0), &a->role, NULL) == ST_OK;
+	if (!a->exists)
+		return;
+	a->disabled = strcmp(db_value(res, 0, 1), "t") == 0;
+	a->on_ward = strcmp(db_value(res, 0, 2), "t") == 0;
+}
 
 /* Aborts with CB409 unless episode $1 is still admitted (it may have left since the read). */
 static const char SQL_EPISODE_ADMITTED[] =
@@ -130,7 +156,7 @@ static void create_context_done(const struct db_result *r, void *arg)
 		snprintf(ctx.episode_state, sizeof ctx.episode_state, "%s",
 		         db_value(r->res[0], 0, 1));
 		ctx.discipline_exists = db_rows(r->res[1]) == 1;
-		ctx.assignee_exists = r->n < 3 || db_rows(r->res[2]) == 1;
+		assignee_read(r->n < 3 ? NULL : r->res[2], &ctx.assignee);
 		cb(ST_OK, &ctx, w->arg);
 	}
 	free(w);
@@ -142,12 +168,12 @@ void store_task_create_context(struct db *db, const char *episode_id, const char
 	struct db_req *req = db_req_new();
 	const char *e[] = {episode_id};
 	const char *d[] = {discipline};
-	const char *u[] = {assignee};
+	const char *u[] = {assignee, episode_id};
 
 	db_req_add(req, SQL_EPISODE_WARD, 1, e);
 	db_req_add(req, SQL_DISCIPLINE_EXISTS, 1, d);
 	if (assignee != NULL)
-		db_req_add(req, SQL_USER_EXISTS, 1, u);
+		db_req_add(req, SQL_ASSIGNEE_OF_EPISODE, 2, u);
 	db_req_submit(db, req, create_context_done,
 	              store_wait_new((store_any_fn *)cb, arg, -1, "task"));
 }
@@ -318,7 +344,7 @@ static void get_done(const struct db_result *r, void *arg)
 		snprintf(f.discipline, sizeof f.discipline, "%s", db_value(res, 0, 4));
 		snprintf(f.status, sizeof f.status, "%s", db_value(res, 0, 5));
 		f.version = atoi(db_value(res, 0, 6));
-		f.assignee_exists = r->n < 2 || db_rows(r->res[1]) == 1;
+		assignee_read(r->n < 2 ? NULL : r->res[1], &f.assignee);
 		cb(ST_OK, &f, w->arg);
 	}
 	free(w);
@@ -329,11 +355,11 @@ void store_task_get(struct db *db, const char *id, const char *assignee, store_t
 {
 	struct db_req *req = db_req_new();
 	const char *v[] = {id};
-	const char *u[] = {assignee};
+	const char *u[] = {assignee, id};
 
 	db_req_add(req, SQL_TASK_GET, 1, v);
 	if (assignee != NULL)
-		db_req_add(req, SQL_USER_EXISTS, 1, u);
+		db_req_add(req, SQL_ASSIGNEE_OF_TASK, 2, u);
 	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "task"));
 }
 

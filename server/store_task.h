@@ -15,21 +15,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "status.h"
 #include "store.h"
 #include "task.h"
 
 struct db;
 
+/* The user a change would make a task's assignee (when one was given). */
+struct assignee_facts {
+	bool exists;    /* there is such a user (true when none was given) */
+	bool disabled;  /* the user is disabled */
+	bool on_ward;   /* the user is attached to the episode's ward */
+	enum role role; /* the user's role */
+};
+
 /* A reply body (JSON text, borrowed until the callback returns) or the failure. */
 typedef void store_task_json_cb(enum status st, const struct err *err, const char *json, void *arg);
 
 /* What deciding about a new task of an episode needs. */
 struct task_create_context {
-	char ward[33];          /* the episode's ward */
-	char episode_state[16]; /* "admitted", ... */
-	bool discipline_exists; /* the discipline is in the disciplines table */
-	bool assignee_exists;   /* the assignee is a user (true when none was given) */
+	char ward[33];                  /* the episode's ward */
+	char episode_state[16];         /* "admitted", ... */
+	bool discipline_exists;         /* the discipline is in the disciplines table */
+	struct assignee_facts assignee; /* the assignee asked about */
 };
 
 typedef void store_task_create_context_cb(enum status st, const struct task_create_context *ctx,
@@ -37,7 +46,7 @@ typedef void store_task_create_context_cb(enum status st, const struct task_crea
 
 /*
  * Read episode episode_id's ward and state, whether discipline exists and
- * whether assignee (a UUID, or NULL for none) is a user.  ST_NOT_FOUND when
+ * what assignee (a UUID, or NULL for none) is: a user, enabled, on the ward.  ST_NOT_FOUND when
  * there is no such episode; cb runs later from the loop.
  */
 void store_task_create_context(struct db *db, const char *episode_id, const char *discipline,
@@ -112,7 +121,7 @@ struct task_facts {
 	char discipline[DISCIPLINE_NAME_MAX + 1]; /* the task's discipline */
 	char status[16];                          /* "requested", ... */
 	int version;                              /* row version */
-	bool assignee_exists;                     /* the assignee asked about is a user */
+	struct assignee_facts assignee;           /* the assignee asked about */
 };
 
 typedef void store_task_cb(enum status st, const struct task_facts *f, void *arg);

@@ -66,7 +66,7 @@ void task_cache_put(struct task_cache *c, const struct task_facts *f)
 
 	*s = *f;
 	s->episode_state[0] = '\0';
-	s->assignee_exists = false;
+	memset(&s->assignee, 0, sizeof s->assignee);
 }
 
 void task_cache_forget(struct task_cache *c, const char *id)

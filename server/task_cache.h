@@ -34,7 +34,7 @@ void task_cache_free(struct task_cache *c);
 
 /*
  * The cached facts of task id into *f (the fields of struct task_facts but
- * episode_state, assignee_exists and json), or false when there are none.
+ * episode_state and assignee), or false when there are none.
  */
 bool task_cache_get(struct task_cache *c, const char *id, struct task_facts *f);
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import TOP, admit, make_user
+from conftest import TOP, admit, cli, make_user
 
 WARD = "TK1"
 OTHER_WARD = "TK2"
@@ -227,6 +227,45 @@ def test_patch_assignee(daemon, database, people, episode):
     assert r.json()["assignee"] is None
     r = patch(daemon, people["nurse"], t["id"], {"assignee": str(uuid.uuid4())})
     assert r.status_code == 400 and error(r)["field"] == "assignee"
+
+
+def test_assignee_must_be_able_to_work_on_the_task(daemon, database, people, episode):
+    """Only an enabled user who may update a task can be given it, on create and on PATCH."""
+    ward_task = new_task(daemon, people["nurse"], episode["id"], discipline="ward")
+    ot_task = new_task(daemon, people["nurse"], episode["id"], discipline="ot")
+    refused = [
+        # a nurse of another ward
+        (ward_task, people["nurse_b"], 'ward "%s" is not one of the assignee\'s wards' % WARD),
+        # a therapist on someone else's discipline, a nurse on a therapy task
+        (ward_task, people["ot"], 'role "ot" may not update "ward" tasks'),
+        (ot_task, people["nurse"], 'role "nurse" may not update "ot" tasks'),
+        (ot_task, people["sw"], 'role "social_worker" may not update "ot" tasks'),
+        # a role that works on no task
+        (ot_task, people["bm"], 'role "bed_manager" may not update tasks'),
+    ]
+    for task, who, why in refused:
+        uid = people_id(database, who)
+        actor = people["nurse"] if task is ward_task else people["ot"]  # who may change it
+        r = patch(daemon, actor, task["id"], {"assignee": uid})
+        assert r.status_code == 400, (who.name, r.text)
+        assert error(r)["field"] == "assignee" and why in error(r)["message"], error(r)
+        r = create(daemon, people["nurse"], episode["id"], discipline=task["discipline"],
+                   title="x", assignee=uid)
+        assert r.status_code == 400 and why in error(r)["message"], r.text
+    # nothing was written by the refusals
+    assert database.sql(f"SELECT count(*) FROM tasks WHERE id IN ('{ward_task['id']}',"
+                        f" '{ot_task['id']}') AND assignee IS NULL") == [["2"]]
+    # the right people are accepted
+    r = patch(daemon, people["ot"], ot_task["id"], {"assignee": people_id(database, people["ot"])})
+    assert r.status_code == 200, r.text
+    r = patch(daemon, people["nurse"], ward_task["id"],
+              {"assignee": people_id(database, people["nurse"])})
+    assert r.status_code == 200, r.text
+    # a disabled user is refused, even one who could otherwise take the task
+    gone = make_user(database, "ot")
+    cli(database, "user", "disable", "--name", gone.name)
+    r = patch(daemon, people["ot"], ot_task["id"], {"assignee": people_id(database, gone)})
+    assert r.status_code == 400 and "is disabled" in error(r)["message"], r.text
 
 
 # (from, to) pairs the FHIR subset refuses, reached by a legal path first

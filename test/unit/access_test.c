@@ -452,6 +452,49 @@ static void test_action_names(void **state)
 		EXPECT_STR(i, access_action_name((enum access_action)i), names[i]);
 }
 
+/* Only someone who may update a task can be its assignee. */
+static void test_assignee(void **state)
+{
+	static const struct {
+		enum role role;
+		bool on_ward;
+		const char *discipline;
+		enum status want;
+		const char *message; /* on refusal */
+	} cases[] = {
+	    {ROLE_NURSE, true, "ward", ST_OK, NULL},
+	    {ROLE_NURSE, false, "ward", ST_INVALID,
+	     "the assignee may not work on this task: ward \"W1\" is not one of the "
+	     "assignee's wards"},
+	    {ROLE_NURSE, true, "ot", ST_INVALID,
+	     "the assignee may not work on this task: role \"nurse\" may not update \"ot\" tasks"},
+	    {ROLE_OT, false, "ot", ST_OK, NULL},
+	    {ROLE_OT, true, "physio", ST_INVALID,
+	     "the assignee may not work on this task: role \"ot\" may not update \"physio\" "
+	     "tasks"},
+	    {ROLE_PHYSIO, false, "physio", ST_OK, NULL},
+	    {ROLE_SOCIAL_WORKER, false, "social_work", ST_OK, NULL},
+	    {ROLE_SOCIAL_WORKER, false, "ward", ST_INVALID, NULL},
+	    {ROLE_BED_MANAGER, true, "ward", ST_INVALID,
+	     "the assignee may not work on this task: role \"bed_manager\" may not update tasks"},
+	    {ROLE_ADMIN, true, "ot", ST_INVALID, NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct access_target t = {"W1", cases[i].discipline};
+		struct err err;
+
+		err_clear(&err);
+		EXPECT_INT(i, access_check_assignee(cases[i].role, cases[i].on_ward, &t, &err),
+		           cases[i].want);
+		if (cases[i].want == ST_OK)
+			continue;
+		EXPECT_STR(i, err.field, "assignee");
+		if (cases[i].message != NULL)
+			EXPECT_STR(i, err.message, cases[i].message);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +506,7 @@ int main(void)
 	    cmocka_unit_test(test_role_parse_rejects),
 	    cmocka_unit_test(test_has_ward),
 	    cmocka_unit_test(test_action_names),
+	    cmocka_unit_test(test_assignee),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
