@@ -332,6 +332,7 @@ static enum status decide_patch(struct change *ch, const struct episode_facts *f
 
 static const char *const transfer_fields[] = {"ward", "bed", NULL};
 static const char *const discharge_fields[] = {"discharged_at", "destination", NULL};
+static const char *const reopen_fields[] = {NULL};
 
 static enum status decide(struct change *ch, const struct episode_facts *f, struct err *err)
 {
@@ -392,6 +393,16 @@ static enum status decide(struct change *ch, const struct episode_facts *f, stru
 		ch->c.destination = ch->destination[0] != '\0' ? ch->destination : NULL;
 		ch->c.event_type = "episode.discharged";
 		ch->c.audit_action = "episode.discharge";
+		return ST_OK;
+	case EPISODE_REOPEN:
+		/* a discharge entered in error: admitted again, as HL7 A13 does */
+		if ((st = json_only_keys(ch->body, reopen_fields, err)) != ST_OK)
+			return st;
+		if ((st = episode_can(state, EPISODE_REOPEN, err)) != ST_OK)
+			return st;
+		ch->c.new_state = episode_state_name(episode_next_state(state, EPISODE_REOPEN));
+		ch->c.event_type = "episode.reopened";
+		ch->c.audit_action = "episode.reopen";
 		return ST_OK;
 	default:
 		break;
@@ -461,6 +472,11 @@ static void episode_discharge(struct http_req *r)
 	episode_change(r, EPISODE_DISCHARGE);
 }
 
+static void episode_reopen(struct http_req *r)
+{
+	episode_change(r, EPISODE_REOPEN);
+}
+
 const struct route admission_routes[] = {
     {EVHTTP_REQ_POST, "/api/v1/admissions", admissions_post, 0},
     {0, NULL, NULL, 0},
@@ -472,5 +488,6 @@ const struct route episode_routes[] = {
     {EVHTTP_REQ_PATCH, "/api/v1/episodes/{id}", episode_patch, 0},
     {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/transfer", episode_transfer, 0},
     {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/discharge", episode_discharge, 0},
+    {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/reopen", episode_reopen, 0},
     {0, NULL, NULL, 0},
 };

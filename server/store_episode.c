@@ -119,6 +119,13 @@ static const char SQL_EPISODE_UPDATE[] =
     " SELECT cb_expect(count(*) = 1, 'CB412',"
     " 'episode was changed by someone else; reload it and try again') FROM u";
 
+/* Aborts with CB409 if episode $1's patient has been admitted again since (reopen). */
+static const char SQL_REOPEN_CHECK[] =
+    "SELECT cb_expect(NOT EXISTS (SELECT 1 FROM episodes o WHERE o.patient_id = e.patient_id"
+    " AND o.state = 'admitted' AND o.id <> e.id), 'CB409',"
+    " 'the patient has been admitted again since this discharge, and that admission is open')"
+    " FROM episodes e WHERE e.id = $1::uuid";
+
 /* Closes the open delay of episode $1 at $2 (discharge, or readiness withdrawn). */
 static const char SQL_DELAY_CLOSE[] =
     "UPDATE delays SET closed_at = to_timestamp($2::double precision), updated_at = now(),"
@@ -466,6 +473,8 @@ void store_episode_change_with(struct db *db, const struct episode_facts *f,
 
 		if (c->new_ward != NULL)
 			db_req_add(req, SQL_WARD_CHECK, 1, wc);
+		if (c->new_state != NULL && strcmp(c->new_state, "admitted") == 0)
+			db_req_add(req, SQL_REOPEN_CHECK, 1, one);
 		db_req_add(req, SQL_EPISODE_UPDATE, 14, v);
 		if (c->set_ready)
 			db_req_add(req, c->was_ready ? SQL_READINESS_MOVE : SQL_READINESS_START, 2,

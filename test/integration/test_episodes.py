@@ -395,3 +395,42 @@ def test_concurrent_patches_without_if_match_all_apply(daemon, people):
     assert codes == [200] * 4
     final = daemon.get(f"/api/v1/episodes/{ep['id']}", headers=n.auth).json()
     assert final["version"] == ep["version"] + 4
+
+
+def test_reopen_a_discharge_entered_in_error(daemon, database, people):
+    n = people["nurse"]
+    nhs = nhs_number()
+    ep = admit(daemon, n, "EA1", nhs_number=nhs)
+    url = f"/api/v1/episodes/{ep['id']}"
+    r = daemon.post(url + "/reopen", json={}, headers=n.auth)
+    assert r.status_code == 409 and "admitted" in r.json()["error"]["message"], r.text
+    r = daemon.post(url + "/discharge", json={"destination": "home"}, headers=n.auth)
+    assert r.status_code == 200, r.text
+    version = r.json()["version"]
+    # who may not, and what is refused
+    assert daemon.post(url + "/reopen", json={}, headers=people["nurse_b"].auth).status_code == 403
+    assert daemon.post(url + "/reopen", json={}, headers=people["ot"].auth).status_code == 403
+    r = daemon.post(url + "/reopen", json={"why": "x"}, headers=n.auth)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "why"
+    r = daemon.post(url + "/reopen", json={}, headers={**n.auth, "If-Match": str(version - 1)})
+    assert r.status_code == 412
+    last = database.sql("SELECT max(id) FROM events")[0][0]
+    r = daemon.post(url + "/reopen", json={}, headers={**n.auth, "If-Match": f'"{version}"'})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["state"] == "admitted" and body["discharged_at"] is None
+    assert body["discharge_destination"] is None
+    assert r.headers["ETag"] == f'"{version + 1}"'
+    assert database.sql(f"SELECT type FROM events WHERE id > {last} AND episode_id = '{ep['id']}'"
+                        ) == [["episode.reopened"]]
+    rows = database.sql(f"SELECT actor, before->>'state', after->>'state' FROM audit"
+                        f" WHERE entity_id = '{ep['id']}' AND action = 'episode.reopen'")
+    assert rows == [[n.name, "discharged", "admitted"]]
+    # discharged again, and the patient admitted anew since: the old stay cannot come back
+    assert daemon.post(url + "/discharge", json={}, headers=n.auth).status_code == 200
+    again = admit(daemon, n, "EA1", nhs_number=nhs)
+    r = daemon.post(url + "/reopen", json={}, headers=n.auth)
+    assert r.status_code == 409 and "admitted again" in r.json()["error"]["message"], r.text
+    assert daemon.get(url, headers=n.auth).json()["state"] == "discharged"
+    assert daemon.get(f"/api/v1/episodes/{again['id']}", headers=n.auth).json()["state"] == \
+        "admitted"

@@ -317,6 +317,20 @@ def test_cancel_admission_cancels_its_open_work(daemon, hl7db, admin, wards):
     assert r.status_code == 409, r.text
 
 
+def test_cancel_discharge_after_a_new_admission_is_refused(daemon, hl7db, admin, wards):
+    """A13 for a stay whose patient has been admitted again since: AE naming why, no change."""
+    old, new, nhs = new_visit(), new_visit(), nhs_number()
+    c = Mllp(daemon.mllp_port)
+    assert msa(c.call(adt("A01", old, nhs)))[0] == "AA"
+    assert msa(c.call(adt("A03", old, nhs, discharge=hl7_now())))[0] == "AA"
+    assert msa(c.call(adt("A01", new, nhs)))[0] == "AA"
+    code, _, text = msa(c.call(adt("A13", old, nhs)))
+    c.close()
+    assert code == "AE" and "admitted again" in text, text
+    assert get_episode(daemon, admin, old, hl7db)["state"] == "discharged"
+    assert get_episode(daemon, admin, new, hl7db)["state"] == "admitted"
+
+
 # ---- ACK codes ----------------------------------------------------------------------
 
 def test_ack_codes(daemon, hl7db, admin, wards):
