@@ -15,7 +15,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 FLAVOUR  ?= release
 BUILD    := build/$(FLAVOUR)
-PKGS     := libevent libpq libcjson uuid libsodium
+PKGS     := libevent libevent_openssl openssl libpq libcjson uuid libsodium
 
 # Project flags live apart from CFLAGS so that "make CFLAGS=..." adds to them.
 CB_WARN  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \

@@ -89,6 +89,10 @@ const struct config_entry config_table[] = {
      "longest wait between retries of a failed webhook delivery (doubling from 1s)"},
     {"stream", "webhook_lease", CONFIG_DURATION, OFF(webhook_lease_ms), "30s", 3 * SEC, 10 * MIN,
      NULL, 0, "a webhook is delivered by one process, which renews this lease every second"},
+    {"stream", "webhook_ca_file", CONFIG_STRING, OFF(webhook_ca_file), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD,
+     "PEM file of the CA certificates https:// webhook receivers are checked against; empty: "
+     "the system's (/etc/ssl/certs)"},
     {"chase", "chase_first_after", CONFIG_DURATION, OFF(chase_first_after_ms), "0s", 0, 30 * DAY,
      NULL, 0, "how long a task may be overdue before it is first chased"},
     {"chase", "chase_repeat", CONFIG_DURATION, OFF(chase_repeat_ms), "4h", 1 * MIN, 30 * DAY, NULL,

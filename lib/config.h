@@ -49,6 +49,7 @@ struct config {
 	int64_t webhook_timeout_ms;     /* limit of one webhook delivery (connect to reply) */
 	int64_t webhook_max_backoff_ms; /* longest wait between retries of a failed delivery */
 	int64_t webhook_lease_ms;       /* how long a process holds a webhook without renewing */
+	char *webhook_ca_file;          /* CA certificates for https receivers ("" = system's) */
 	/* [chase] */
 	int64_t chase_first_after_ms;        /* overdue this long before the first chase */
 	int64_t chase_repeat_ms;             /* between chases at one level */

@@ -8,11 +8,12 @@
  * Thin handlers: authorise (ACCESS_WEBHOOK_MANAGE), validate the URL and the
  * filter (lib/event_filter checks every value), then one store_webhook call.
  * The secret is written once and never sent back: no reply or audit image
- * holds it.  Only http:// URLs are accepted (the delivery has no TLS): a
- * receiver on https needs a TLS-terminating proxy (stunnel, nginx, haproxy)
- * next to carebridge, registered by its http:// address.  Delivery is
+ * holds it.  Events carry patient data, so a receiver is reached by https://
+ * (webhook.c checks its certificate and name); plain http:// is accepted only
+ * for a loopback address, such as a relay on the same machine.  Delivery is
  * webhook.c's.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,21 @@ static bool allowed(struct http_req *r)
 	return false;
 }
 
+/* Whether host (as in a URL, IPv6 in brackets) is this machine's loopback. */
+static bool is_loopback(const char *host)
+{
+	struct in_addr a;
+
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return true;
+	/* 127.0.0.0/8 written as an address, not a name that merely starts with "127." */
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 /*
- * Whether url is http://host[:port][/path][?query]: a host, a port in
- * 1..65535 when given, no user name, no fragment.
+ * Whether url is https://host[:port][/path][?query], or the same with
+ * http:// and a loopback host: a host, a port in 1..65535 when given, no user
+ * name, no fragment.
  */
 static enum status url_check(const char *url, struct err *err)
 {
@@ -68,17 +81,20 @@ static enum status url_check(const char *url, struct err *err)
 	int port;
 	enum status st = ST_OK;
 
-	if (strncmp(url, "http://", 7) != 0)
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
 		return err_set(err, ST_INVALID, "url",
-		               "\"url\" must start with http:// (put a TLS-terminating proxy in"
-		               " front of an https receiver)");
+		               "\"url\" must start with https:// or http://");
 	u = evhttp_uri_parse_with_flags(url, 0);
 	if (u == NULL)
-		return err_set(err, ST_INVALID, "url", "\"url\" is not a valid http:// URL");
+		return err_set(err, ST_INVALID, "url", "\"url\" is not a valid URL");
 	host = evhttp_uri_get_host(u);
 	port = evhttp_uri_get_port(u);
 	if (host == NULL || host[0] == '\0')
 		st = err_set(err, ST_INVALID, "url", "\"url\" must name a host");
+	else if (url[4] == ':' && !is_loopback(host))
+		st = err_set(err, ST_INVALID, "url",
+		             "\"url\" must use https:// (http:// only to this machine's loopback "
+		             "address, for a local relay)");
 	else if (port == 0 || port > 65535)
 		st = err_set(err, ST_INVALID, "url", "\"url\" must have a port from 1 to 65535");
 	else if (evhttp_uri_get_userinfo(u) != NULL)

@@ -296,6 +296,10 @@ int loop_serve(struct config *cfg, const char *config_path)
 	l.app.work = work_new(l.app.base, cfg->work_threads, 256);
 	l.app.hub = hub_new(&l.app);
 	l.app.webhooks = webhooks_new(&l.app);
+	if (l.app.webhooks == NULL) {
+		rc = 1;
+		goto out;
+	}
 	l.app.chase = chase_new(&l.app);
 	app_clock_refresh(&l.app);
 	if (cfg->test_clock_file[0] != '\0')

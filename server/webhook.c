@@ -46,11 +46,17 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sodium.h>
 
 #include "app.h"
@@ -113,6 +119,9 @@ struct hook {
 	bool gone;                          /* released while querying: the callback frees */
 	bool broken;                        /* its URL or filter is unusable: never runs */
 	struct evhttp_connection *evcon;    /* to the receiver, NULL until needed; owned */
+	bool tls;                           /* https://: TLS, certificate and name checked */
+	bool closed;                        /* evcon's connection closed (TLS: make a new one) */
+	struct bufferevent *bev;            /* TLS: evcon's, so its errors can be read */
 	struct event *ev_retry;             /* back-off timer; owned */
 	int64_t backoff_ms;                 /* current retry delay, 0 after a success */
 	int failures;                       /* consecutive failed attempts (for logs) */
@@ -128,6 +137,7 @@ struct webhooks {
 	struct app *app;            /* the process */
 	char owner[128];            /* lease owner id: "host/pid/random" */
 	struct evdns_base *dns;     /* asynchronous resolver for receiver names; owned */
+	SSL_CTX *tls;               /* for https receivers: peers verified; owned */
 	struct hook_list hooks;     /* webhooks held */
 	int nhooks;                 /* how many */
 	bool leasing;               /* a lease statement is out */
@@ -138,6 +148,8 @@ struct webhooks {
 };
 
 static void hook_run(struct hook *h);
+static void hook_fail(struct hook *h);
+static bool tls_error(struct hook *h, char *out, size_t size);
 
 static void queue_clear(struct hook *h)
 {
@@ -192,6 +204,7 @@ static bool hook_set_url(struct hook *h, const char *url)
 {
 	struct evhttp_uri *u = evhttp_uri_parse_with_flags(url, 0);
 	const char *host, *path, *query;
+	int def_port;
 	size_t n;
 
 	if (u == NULL || evhttp_uri_get_host(u) == NULL) {
@@ -200,13 +213,15 @@ static bool hook_set_url(struct hook *h, const char *url)
 		return false;
 	}
 	host = evhttp_uri_get_host(u);
-	h->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 80;
+	h->tls = evhttp_uri_get_scheme(u) != NULL && strcmp(evhttp_uri_get_scheme(u), "https") == 0;
+	def_port = h->tls ? 443 : 80;
+	h->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : def_port;
 	n = strlen(host);
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
 		h->host = xstrndup(host + 1, n - 2);
 	else
 		h->host = xstrdup(host);
-	h->host_header = h->port == 80 ? xstrdup(host) : xasprintf("%s:%d", host, h->port);
+	h->host_header = h->port == def_port ? xstrdup(host) : xasprintf("%s:%d", host, h->port);
 	path = evhttp_uri_get_path(u);
 	query = evhttp_uri_get_query(u);
 	if (path == NULL || path[0] == '\0')
@@ -432,6 +447,8 @@ static void post_done(struct evhttp_request *req, void *arg)
 	}
 	if (code != 0)
 		snprintf(h->error, sizeof h->error, "receiver replied with status %d", code);
+	else if (h->tls && tls_error(h, h->error, sizeof h->error))
+		; /* the TLS layer said why */
 	else if (h->http_err_set)
 		snprintf(h->error, sizeof h->error, "%s", http_error_name(h->http_err));
 	else
@@ -453,6 +470,101 @@ static void sign(const char *secret, const char *body, size_t len,
 	sodium_bin2hex(out + 7, 2 * crypto_auth_hmacsha256_BYTES + 1, mac, sizeof mac);
 }
 
+static void conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct hook *h = arg;
+
+	h->closed = true;
+}
+
+/* Whether host is an IPv4 or IPv6 address rather than a name. */
+static bool is_ip_literal(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/*
+ * A new connection to h's receiver: plain for http://; for https:// TLS 1.2 or
+ * later whose certificate must chain to a trusted CA and name h->host (as a
+ * DNS name, or as an IP address for an address URL).  NULL (h->error set) if
+ * TLS cannot be set up.
+ */
+static struct evhttp_connection *hook_connect(struct hook *h)
+{
+	struct webhooks *w = h->w;
+	struct evhttp_connection *evcon;
+	X509_VERIFY_PARAM *param;
+	SSL *ssl;
+	bool ok;
+
+	h->closed = false;
+	h->bev = NULL;
+	if (!h->tls) {
+		evcon = evhttp_connection_base_new(w->app->base, w->dns, h->host,
+		                                   (unsigned short)h->port);
+		ASSERT(evcon != NULL);
+		return evcon;
+	}
+	if (w->tls == NULL || (ssl = SSL_new(w->tls)) == NULL) {
+		snprintf(h->error, sizeof h->error, "TLS is not available");
+		return NULL;
+	}
+	param = SSL_get0_param(ssl);
+	X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (is_ip_literal(h->host)) {
+		ok = X509_VERIFY_PARAM_set1_ip_asc(param, h->host) == 1;
+	} else {
+		ok = SSL_set1_host(ssl, h->host) == 1 &&
+		     SSL_set_tlsext_host_name(ssl, h->host) == 1; /* SNI */
+	}
+	if (!ok) {
+		SSL_free(ssl);
+		snprintf(h->error, sizeof h->error, "TLS: cannot check the receiver's name");
+		return NULL;
+	}
+	h->bev = bufferevent_openssl_socket_new(w->app->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (h->bev == NULL) {
+		SSL_free(ssl);
+		snprintf(h->error, sizeof h->error, "TLS: could not set up the connection");
+		return NULL;
+	}
+	/* receivers that close without close_notify are common; the reply is complete anyway */
+	bufferevent_openssl_set_allow_dirty_shutdown(h->bev, 1);
+	evcon = evhttp_connection_base_bufferevent_new(w->app->base, w->dns, h->bev, h->host,
+	                                               (unsigned short)h->port);
+	ASSERT(evcon != NULL);
+	evhttp_connection_set_closecb(evcon, conn_closed, h);
+	return evcon;
+}
+
+/* Why the TLS layer of h's connection failed, into out; false if it did not. */
+static bool tls_error(struct hook *h, char *out, size_t size)
+{
+	SSL *ssl = h->bev != NULL ? bufferevent_openssl_get_ssl(h->bev) : NULL;
+	unsigned long e = h->bev != NULL ? bufferevent_get_openssl_error(h->bev) : 0;
+	const char *why;
+	long verify;
+
+	if (ssl == NULL)
+		return false;
+	verify = SSL_get_verify_result(ssl);
+	if (verify != X509_V_OK) {
+		snprintf(out, size, "TLS: certificate refused: %.60s",
+		         X509_verify_cert_error_string(verify));
+		return true;
+	}
+	if (e == 0)
+		return false;
+	why = ERR_reason_error_string(e);
+	snprintf(out, size, "TLS: %.80s", why != NULL ? why : "handshake failed");
+	while (bufferevent_get_openssl_error(h->bev) != 0)
+		; /* the rest of this connection's queue */
+	return true;
+}
+
 /* POST the next queued event. */
 static void hook_post(struct hook *h)
 {
@@ -472,12 +584,20 @@ static void hook_post(struct hook *h)
 	len = strlen(body);
 	cJSON_free(type_json);
 	cJSON_Delete(type);
+	h->posting_id = e->id;
 	sign(h->secret, body, len, sig);
 	snprintf(idbuf, sizeof idbuf, "%" PRId64, e->id);
+	if (h->evcon != NULL && h->tls && h->closed) {
+		/* a TLS session is not resumed on a new socket: start afresh */
+		evhttp_connection_free(h->evcon);
+		h->evcon = NULL;
+	}
 	if (h->evcon == NULL) {
-		h->evcon = evhttp_connection_base_new(w->app->base, w->dns, h->host,
-		                                      (unsigned short)h->port);
-		ASSERT(h->evcon != NULL);
+		h->evcon = hook_connect(h);
+		if (h->evcon == NULL) {
+			hook_fail(h);
+			return;
+		}
 		evhttp_connection_set_retries(h->evcon, 0);
 		/* a receiver cannot make us buffer without bound */
 		evhttp_connection_set_max_body_size(h->evcon, WEBHOOK_REPLY_MAX);
@@ -500,7 +620,6 @@ static void hook_post(struct hook *h)
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
 	free(body);
 	h->state = HOOK_POSTING;
-	h->posting_id = e->id;
 	h->http_err_set = false;
 	if (evhttp_make_request(h->evcon, req, EVHTTP_REQ_POST, h->path) != 0) {
 		/* libevent freed req without calling post_done */
@@ -649,6 +768,28 @@ static void webhooks_report(struct evbuffer *out, void *arg)
 	                    backlog, w->nhooks, w->delivered, w->failed);
 }
 
+/* The TLS context for https receivers: TLS 1.2+, peers verified against webhook_ca_file. */
+static bool tls_init(struct webhooks *w)
+{
+	const char *ca = w->app->cfg->webhook_ca_file;
+	char buf[160];
+
+	w->tls = SSL_CTX_new(TLS_client_method());
+	if (w->tls == NULL) {
+		log_fatal("webhook", "could not create a TLS context");
+		return false;
+	}
+	SSL_CTX_set_min_proto_version(w->tls, TLS1_2_VERSION);
+	SSL_CTX_set_verify(w->tls, SSL_VERIFY_PEER, NULL);
+	if (ca[0] == '\0' ? SSL_CTX_set_default_verify_paths(w->tls) == 1
+	                  : SSL_CTX_load_verify_locations(w->tls, ca, NULL) == 1)
+		return true;
+	ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+	ERR_clear_error();
+	log_fatal("webhook", "could not load webhook_ca_file \"%s\": %s", ca, buf);
+	return false;
+}
+
 struct webhooks *webhooks_new(struct app *app)
 {
 	struct webhooks *w = xcalloc(1, sizeof *w);
@@ -670,6 +811,10 @@ struct webhooks *webhooks_new(struct app *app)
 		w->dns = evdns_base_new(app->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	w->principal.role = ROLE_SYSTEM;
 	snprintf(w->principal.name, sizeof w->principal.name, "system");
+	if (!tls_init(w)) {
+		webhooks_free(w);
+		return NULL;
+	}
 	metrics_add_reporter(app->metrics, webhooks_report, w);
 	return w;
 }
@@ -687,5 +832,6 @@ void webhooks_free(struct webhooks *w)
 	}
 	if (w->dns != NULL)
 		evdns_base_free(w->dns, 0);
+	SSL_CTX_free(w->tls);
 	free(w);
 }

@@ -11,6 +11,7 @@
 struct app;
 struct webhooks;
 
+/* NULL (logged) when TLS for https:// receivers cannot be set up, e.g. webhook_ca_file. */
 struct webhooks *webhooks_new(struct app *app);
 void webhooks_free(struct webhooks *w);
 
