@@ -81,7 +81,9 @@ const struct config_entry config_table[] = {
     {"stream", "sse_max_subscribers", CONFIG_INT, OFF(sse_max_subscribers), "20000", 1, 1000000,
      NULL, 0, "event streams one serve process accepts"},
     {"stream", "event_retention", CONFIG_DURATION, OFF(event_retention_ms), "7d", 1 * HOUR,
-     3650 * DAY, NULL, 0, "how long events stay in the database for replay; older ids get reset"},
+     3650 * DAY, NULL, 0,
+     "how long events stay in the database for replay; older ids get reset (events an active"
+     " webhook has not delivered yet are kept until it has)"},
     {"stream", "webhook_timeout", CONFIG_DURATION, OFF(webhook_timeout_ms), "10s", 1 * SEC, 5 * MIN,
      NULL, 0, "a webhook delivery fails when the receiver is silent this long (connecting too)"},
     {"stream", "webhook_max_backoff", CONFIG_DURATION, OFF(webhook_max_backoff_ms), "60s", 1 * SEC,

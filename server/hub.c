@@ -2,7 +2,8 @@
  * hub.c - SSE subscribers, the ring and replay (see hub.h).
  *
  * Owns: the ring (a circular array of preformatted frames), the subscriber
- * list, the fetch state machine that reads the outbox, and the heartbeat.
+ * list, the fetch state machine that reads the outbox, the heartbeat, and the
+ * pruning rounds (with what they found held back for webhooks).
  * Must not: block (a slow client is dropped, not waited for) or free a
  * subscriber anywhere but in its connection's close callback (sub_closed) or
  * after its replay query returned, whichever comes last.
@@ -41,6 +42,10 @@
 #define HUB_SLICE 500          /* subscribers a fan-out writes to per loop turn */
 #define HUB_SLICE_VISITS 20000 /* subscribers it looks at per loop turn */
 #define HUB_BATCH 32           /* frames to one subscriber per system call */
+#define HUB_PRUNE_EVERY 3600   /* seconds between pruning rounds */
+#define HUB_PRUNE_FIRST 5      /* seconds after start to the first round */
+#define HUB_PRUNE_RETRY 60     /* seconds to the next round when one failed */
+#define HUB_PRUNE_BATCH 10000  /* ids a pruning statement looks at (statement_timeout) */
 
 struct hub_event {
 	int64_t id;          /* outbox id */
@@ -94,7 +99,12 @@ struct hub {
 	bool dirty;             /* poked while fetching */
 	struct sub_list subs;   /* every subscriber */
 	int nsubs;              /* how many */
-	int64_t prune_due;      /* next retention pruning */
+	int64_t prune_due;      /* monotonic s of the next pruning round */
+	bool pruning;           /* a pruning batch is out */
+	int64_t prune_round;    /* events deleted by the current round so far */
+	uint64_t pruned;        /* events deleted by pruning since start */
+	int64_t held;           /* events past retention kept for webhooks (last round) */
+	int64_t held_age_s;     /* age of the oldest of them (last round) */
 	struct event *ev_reap;  /* frees dropped subscribers at the end of a turn */
 	struct event *ev_fan;   /* the next slice of a fan-out (hub_fan_run) */
 	struct sub *fan_next;   /* where the fan-out pass goes on; NULL: between passes */
@@ -690,6 +700,55 @@ static void heartbeat(struct hub *hub)
 		sub_write(s, hb, sizeof hb - 1);
 }
 
+static void prune_batch(struct hub *hub, bool first);
+
+/*
+ * A pruning batch returned: note what webhooks hold back (the first batch
+ * counts it), run the next batch while old events remain, log the round.
+ */
+static void prune_done(enum status st, const struct event_prune *p, void *arg)
+{
+	struct hub *hub = arg;
+
+	hub->pruning = false;
+	if (st != ST_OK) {
+		/* the database is away or the statement failed (logged by db.c) */
+		if (!hub->app->shutting_down)
+			log_info("hub", "event pruning stopped retry_s=%d", HUB_PRUNE_RETRY);
+		hub->prune_due = mono_s() + HUB_PRUNE_RETRY;
+		hub->prune_round = 0;
+		return;
+	}
+	hub->pruned += (uint64_t)p->deleted;
+	hub->prune_round += p->deleted;
+	if (p->counted) {
+		hub->held = p->held;
+		hub->held_age_s = p->held_age_s;
+		/* webhook ids only: never anything from the events themselves */
+		if (p->held > 0)
+			log_warning("hub",
+			            "events past event_retention kept for webhooks that have not"
+			            " delivered them events=%" PRId64 " oldest_age_s=%" PRId64
+			            " webhooks=%" PRId64 " webhook=%s cursor=%" PRId64,
+			            p->held, p->held_age_s, p->held_webhooks, p->webhook,
+			            p->cursor);
+	}
+	if (p->more && p->deleted > 0 && !hub->app->shutting_down) {
+		prune_batch(hub, false);
+		return;
+	}
+	if (hub->prune_round > 0)
+		log_info("hub", "events pruned deleted=%" PRId64, hub->prune_round);
+	hub->prune_round = 0;
+}
+
+static void prune_batch(struct hub *hub, bool first)
+{
+	hub->pruning = true;
+	store_events_prune(hub->app->db, hub->app->cfg->event_retention_ms / 1000, HUB_PRUNE_BATCH,
+	                   first, prune_done, hub);
+}
+
 void hub_tick(struct hub *hub)
 {
 	int64_t now = mono_s();
@@ -697,9 +756,9 @@ void hub_tick(struct hub *hub)
 	heartbeat(hub);
 	if (!hub->ready || hub->dirty)
 		hub_fetch(hub);
-	if (now >= hub->prune_due) {
-		store_events_prune(hub->app->db, hub->app->cfg->event_retention_ms / 1000);
-		hub->prune_due = now + 3600;
+	if (now >= hub->prune_due && !hub->pruning) {
+		hub->prune_due = now + HUB_PRUNE_EVERY;
+		prune_batch(hub, true);
 	}
 }
 
@@ -728,8 +787,20 @@ static void hub_report(struct evbuffer *out, void *arg)
 	    "carebridge_stream_queued_bytes %" PRId64 "\n"
 	    "# HELP carebridge_stream_last_event_id Newest outbox id seen.\n"
 	    "# TYPE carebridge_stream_last_event_id gauge\n"
-	    "carebridge_stream_last_event_id %" PRId64 "\n",
-	    hub->nsubs, hub->fanned_out, hub->dropped, hub->resets, hub->queued, hub->last_id);
+	    "carebridge_stream_last_event_id %" PRId64 "\n"
+	    "# HELP carebridge_events_pruned_total Events deleted by retention pruning.\n"
+	    "# TYPE carebridge_events_pruned_total counter\n"
+	    "carebridge_events_pruned_total %" PRIu64 "\n"
+	    "# HELP carebridge_events_held_for_webhooks Events past event_retention kept "
+	    "because an active webhook has not delivered them (at the last pruning).\n"
+	    "# TYPE carebridge_events_held_for_webhooks gauge\n"
+	    "carebridge_events_held_for_webhooks %" PRId64 "\n"
+	    "# HELP carebridge_events_held_for_webhooks_oldest_seconds Age of the oldest "
+	    "of them (at the last pruning).\n"
+	    "# TYPE carebridge_events_held_for_webhooks_oldest_seconds gauge\n"
+	    "carebridge_events_held_for_webhooks_oldest_seconds %" PRId64 "\n",
+	    hub->nsubs, hub->fanned_out, hub->dropped, hub->resets, hub->queued, hub->last_id,
+	    hub->pruned, hub->held, hub->held_age_s);
 }
 
 struct hub *hub_new(struct app *app)
@@ -742,7 +813,7 @@ struct hub *hub_new(struct app *app)
 	TAILQ_INIT(&hub->subs);
 	hub->ev_reap = event_new(app->base, -1, 0, reap_cb, hub);
 	hub->ev_fan = evtimer_new(app->base, fan_cb, hub);
-	hub->prune_due = mono_s() + 60;
+	hub->prune_due = mono_s() + HUB_PRUNE_FIRST;
 	metrics_add_reporter(app->metrics, hub_report, hub);
 	hub_fetch(hub);
 	return hub;

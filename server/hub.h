@@ -7,6 +7,9 @@
  * order.  A subscriber resuming with Last-Event-ID gets what it missed from the
  * ring, or from the table if the ring no longer has it, before live events; an
  * id older than the table's retention gets a "reset" event.
+ *
+ * The hub also prunes the table: events older than event_retention go, except
+ * those an active webhook has yet to deliver (store_events_prune).
  */
 #ifndef CB_HUB_H
 #define CB_HUB_H
@@ -38,7 +41,10 @@ void hub_poke(void *hub);
 void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filter *f,
                    int64_t since);
 
-/* Once a second: heartbeats, pruning. */
+/*
+ * Once a second: heartbeats, and pruning (soon after start, then hourly, in
+ * batches; a round that failed is tried again a minute later).
+ */
 void hub_tick(struct hub *hub);
 
 /* Subscribers connected now. */

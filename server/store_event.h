@@ -1,9 +1,11 @@
 /*
- * store_event.h - reading the outbox (events table) for the live stream.
+ * store_event.h - reading the outbox (events table) for the live stream and
+ * webhooks, and pruning it.
  */
 #ifndef CB_STORE_EVENT_H
 #define CB_STORE_EVENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "status.h"
@@ -30,7 +32,30 @@ typedef void store_events_cb(enum status st, const struct event_row *rows, int n
 void store_events_read(struct db *db, int64_t after, int64_t upto, int limit, store_events_cb *cb,
                        void *arg);
 
-/* Delete events older than retention_seconds. */
-void store_events_prune(struct db *db, int64_t retention_seconds);
+/* What one pruning batch did, and what pruning holds back for webhooks. */
+struct event_prune {
+	int64_t deleted;       /* events the batch deleted */
+	bool more;             /* older events may remain after the batch: run another */
+	bool counted;          /* the held_* fields, webhook and cursor were asked for */
+	int64_t held;          /* events past retention kept for active webhooks */
+	int64_t held_age_s;    /* age of the oldest of them in seconds, 0 if none */
+	int64_t held_webhooks; /* active webhooks that have some of them still to deliver */
+	char webhook[37];      /* the active webhook furthest behind, "" if none */
+	int64_t cursor;        /* its last_delivered_id */
+};
+
+/* p is valid only during the call (zero when st != ST_OK). */
+typedef void store_events_prune_cb(enum status st, const struct event_prune *p, void *arg);
+
+/*
+ * Delete one batch of events older than retention_seconds: among the batch
+ * lowest ids, and never one after the cursor of an active webhook, which has
+ * yet to deliver it (a paused or removed webhook holds nothing back).  With
+ * count, the same transaction also counts the events past retention that
+ * are kept only for webhooks (p->held ...).  Run batches while p->more and
+ * p->deleted > 0.  cb runs later from the loop.
+ */
+void store_events_prune(struct db *db, int64_t retention_seconds, int batch, bool count,
+                        store_events_prune_cb *cb, void *arg);
 
 #endif

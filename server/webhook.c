@@ -23,10 +23,14 @@
  * read in batches; those the filter drops are skipped, the first match is
  * POSTed, and only its 2xx moves the cursor (to its id, which also covers the
  * skipped ones before it).  A failed POST is retried, with back-off doubling
- * from 1 s to webhook_max_backoff, for ever: never skipped.  When the batch
- * holds no more matches the cursor moves past its last event.  Event ids are
- * handed out in commit order (store.h), so nothing can appear behind the
- * cursor.  Delivery is at least once: a reply lost after the receiver acted
+ * from 1 s to webhook_max_backoff, for ever: never skipped.  Nor are events
+ * pruned under it: retention pruning (hub.c, store_events_prune) keeps every
+ * event after the cursor of an active webhook, however old, so a receiver
+ * that comes back after longer than event_retention still gets all of them;
+ * pausing (active = false) or removing the webhook gives that up.  When the
+ * batch holds no more matches the cursor moves past its last event.  Event
+ * ids are handed out in commit order (store.h), so nothing can appear behind
+ * the cursor.  Delivery is at least once: a reply lost after the receiver acted
  * (a timeout, a crash before the cursor is saved) repeats the event, and
  * receivers deduplicate with X-Carebridge-Event-Id.
  *

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import admit, make_user, start_daemon, stop_daemon_clean
+from sse import SSEClient
 
 SECRET = "s3cret-for-webhook-tests-0123456789"
 # short back-off and lease so that retries and the take-over after a restart are quick
@@ -282,3 +283,148 @@ def test_deleted_webhook_stops_delivering(holder, database, people):
         assert rec.ids() == []
     finally:
         rec.stop()
+
+
+# ---- retention: pruning never drops what an active webhook has yet to deliver ----
+#
+# Each test has a database of its own: it ages every event past event_retention (7 days by
+# default) while the daemon is stopped, and the daemon prunes a few seconds after it starts.
+
+HELD = "carebridge_events_held_for_webhooks"
+HELD_AGE = "carebridge_events_held_for_webhooks_oldest_seconds"
+PRUNED = "carebridge_events_pruned_total"
+HELD_LOG = "events past event_retention kept for webhooks"
+
+
+def metric(d, name):
+    for line in d.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
+def wait_until(pred, timeout=20, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def event_ids(database, after=0):
+    return [int(r[0]) for r in database.sql(f"SELECT id FROM events WHERE id > {after} ORDER BY id")]
+
+
+def count_upto(database, last):
+    return int(database.sql(f"SELECT count(*) FROM events WHERE id <= {last}")[0][0])
+
+
+def cursor_of(database, wid):
+    return int(database.sql(f"SELECT last_delivered_id FROM webhooks WHERE id = '{wid}'")[0][0])
+
+
+def stop_if_running(d):
+    if d.proc is not None:
+        stop_daemon_clean(d)
+
+
+def age_every_event(database):
+    """What a long outage does to the outbox: every event becomes older than event_retention."""
+    database.sql("UPDATE events SET at = at - interval '8 days'")
+
+
+def own_database(db):
+    db.migrate()
+    return db, make_user(db, "admin"), make_user(db, "nurse", wards=["WHR1"])
+
+
+def test_receiver_down_past_retention_gets_every_event(fresh_database):
+    """A receiver down for longer than event_retention: pruning keeps every event after the
+    webhook's cursor (and says so in a metric and a WARNING), takes the ones before it, and on
+    its return the receiver gets every event, once, in id order; then they can go."""
+    database, admin, nurse = own_database(fresh_database)
+    bm = make_user(database, "bed_manager")
+    rec = Receiver()
+    d = start_daemon(database.url, env=ENV)
+    try:
+        admit(d, nurse, "WHR1")  # before the webhook: no webhook needs these events
+        w = register(d, admin, rec.url)
+        start = w["last_delivered_id"]
+        ep = admit(d, nurse, "WHR1")
+        patch_beds(d, nurse, ep, 20, "R")
+        wait_until(lambda: webhook_of(d, admin, w["id"])["failures"] >= 1, what="a failed attempt")
+        stop_daemon_clean(d)
+        owed = event_ids(database, start)
+        assert len(owed) >= 21 and event_ids(database)[0] <= start
+        age_every_event(database)
+
+        d = start_daemon(database.url, env=ENV)
+        wait_until(lambda: metric(d, PRUNED) > 0, what="the first pruning")
+        kept = event_ids(database)
+        assert [i for i in kept if i <= owed[-1]] == owed  # all owed kept, what none needs gone
+        assert metric(d, HELD) == len(owed)
+        assert metric(d, HELD_AGE) >= 8 * 86400
+        warnings = [line for line in d.log_text().splitlines() if HELD_LOG in line]
+        assert len(warnings) == 1 and " WARNING " in warnings[0], warnings
+        assert f"webhook={w['id']}" in warnings[0] and f"events={len(owed)}" in warnings[0]
+        assert f"cursor={start}" in warnings[0]
+
+        # the live stream replays the kept events, and resets an id that was pruned
+        c = SSEClient(d.base, "/api/v1/stream", headers={**bm.auth, "Last-Event-ID": str(start)})
+        try:
+            assert c.wait_for(lambda ev: owed[-1] in [e[0] for e in ev])
+            assert c.ids()[0] == owed[0] and all(e[1] != "reset" for e in c.events)
+        finally:
+            c.close()
+        c = SSEClient(d.base, "/api/v1/stream", headers={**bm.auth, "Last-Event-ID": "1"})
+        try:
+            assert c.wait_for(lambda ev: any(e[1] == "reset" for e in ev))
+        finally:
+            c.close()
+
+        rec.start()
+        got, want = rec.wait_for(lambda: event_ids(database, start))
+        assert got == want  # every one, once, in id order
+        assert got[:len(owed)] == owed  # none of those kept past retention skipped
+        check_delivery(rec, database, want)
+        wait_until(lambda: webhook_of(d, admin, w["id"])["last_delivered_id"] >= owed[-1],
+                   what="the cursor")
+
+        # delivered: the next pruning takes them, and nothing is held any more
+        stop_daemon_clean(d)
+        d = start_daemon(database.url, env=ENV)
+        wait_until(lambda: metric(d, PRUNED) > 0, what="the second pruning")
+        assert count_upto(database, owed[-1]) == 0
+        assert metric(d, HELD) == 0 and metric(d, HELD_AGE) == 0
+        assert HELD_LOG not in d.log_text()
+    finally:
+        rec.stop()
+        stop_if_running(d)
+
+
+def test_disabled_or_deleted_webhook_does_not_hold_pruning(fresh_database):
+    """A paused (active = false) or deleted webhook holds nothing back: old events are pruned,
+    in batches until none is left, however far behind those webhooks were."""
+    database, admin, nurse = own_database(fresh_database)
+    d = start_daemon(database.url, env=ENV)
+    try:
+        paused = register(d, admin, "http://127.0.0.1:9/paused")
+        deleted = register(d, admin, "http://127.0.0.1:9/deleted")
+        ep = admit(d, nurse, "WHR1")
+        patch_beds(d, nurse, ep, 5, "P")
+        database.sql(f"UPDATE webhooks SET active = false WHERE id = '{paused['id']}'")
+        assert d.delete(f"/api/v1/webhooks/{deleted['id']}", headers=admin.auth).status_code == 204
+        stop_daemon_clean(d)
+        # more old events than one pruning statement takes (HUB_PRUNE_BATCH)
+        database.sql("INSERT INTO events (type, payload) SELECT 'test.filler', '{}'::jsonb"
+                     " FROM generate_series(1, 25000)")
+        last = event_ids(database)[-1]
+        age_every_event(database)
+        assert cursor_of(database, paused["id"]) < last
+
+        d = start_daemon(database.url, env=ENV)
+        wait_until(lambda: count_upto(database, last) == 0, what="every old event to be pruned")
+        assert metric(d, PRUNED) >= 25000
+        assert metric(d, HELD) == 0 and metric(d, HELD_AGE) == 0
+        assert HELD_LOG not in d.log_text()
+    finally:
+        stop_if_running(d)
