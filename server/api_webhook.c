@@ -3,6 +3,7 @@
  *
  *   POST   /api/v1/webhooks        register {url, secret, wards?, disciplines?, types?}
  *   GET    /api/v1/webhooks        every webhook with its cursor, backlog and failures
+ *   PATCH  /api/v1/webhooks/{id}   pause or resume one {active}
  *   DELETE /api/v1/webhooks/{id}   remove one
  *
  * Thin handlers: authorise (ACCESS_WEBHOOK_MANAGE), validate the URL and the
@@ -221,9 +222,42 @@ static void webhook_delete(struct http_req *r)
 	store_webhook_delete(r->app->db, r->params[0], &actor, deleted_done, r);
 }
 
+static const char *const patch_fields[] = {"active", NULL};
+
+/* PATCH /api/v1/webhooks/{id} {"active": false|true}: pause or resume delivery. */
+static void webhook_patch(struct http_req *r)
+{
+	struct actor actor;
+	struct err err;
+	cJSON *b = NULL;
+	enum status st;
+	bool active = true, present = false;
+
+	if (!allowed(r))
+		return;
+	if (!text_is_uuid(r->params[0])) {
+		err_set(&err, ST_NOT_FOUND, "id", "webhook not found");
+		http_reply_error(r, ST_NOT_FOUND, &err);
+		return;
+	}
+	st = http_body_json(r, &b, &err);
+	if (st == ST_OK)
+		st = json_only_keys(b, patch_fields, &err);
+	if (st == ST_OK)
+		st = json_get_bool(b, "active", true, &active, &present, &err);
+	cJSON_Delete(b);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		return;
+	}
+	actor_from_req(&actor, r);
+	store_webhook_set_active(r->app->db, r->params[0], active, &actor, http_json_ok, r);
+}
+
 const struct route webhook_routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/webhooks", webhooks_list, 0},
     {EVHTTP_REQ_POST, "/api/v1/webhooks", webhooks_post, 0},
+    {EVHTTP_REQ_PATCH, "/api/v1/webhooks/{id}", webhook_patch, 0},
     {EVHTTP_REQ_DELETE, "/api/v1/webhooks/{id}", webhook_delete, 0},
     {0, NULL, NULL, 0},
 };

@@ -56,6 +56,22 @@ static const char SQL_WEBHOOK_DELETE_AUDIT[] =
     " NULL, $5::uuid FROM d";
 
 /*
+ * Pauses or resumes webhook $4 (active $6) and audits it with before and
+ * after images (actor $1/$2, action $3, request $5); returns its JSON.  A
+ * resumed webhook's lease is left to expire or be claimed as usual.
+ */
+static const char SQL_WEBHOOK_SET_ACTIVE[] =
+    "WITH u AS (UPDATE webhooks w SET active = $6::boolean, version = w.version + 1,"
+    " failures = CASE WHEN $6::boolean THEN 0 ELSE w.failures END"
+    " FROM webhooks pre WHERE w.id = $4::uuid AND pre.id = w.id"
+    " RETURNING w, cb_webhook_json(pre) AS before),"
+    " a AS (INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before,"
+    " after, request_id) SELECT $1::uuid, $2, $3, 'webhook', (u.w).id, NULL, u.before,"
+    " cb_webhook_json(u.w), $5::uuid FROM u)"
+    " SELECT (cb_webhook_json(u.w) || jsonb_build_object('backlog',"
+    " (SELECT count(*) FROM events e WHERE e.id > (u.w).last_delivered_id)))::text FROM u";
+
+/*
  * Claims or renews for owner $1, for $2 milliseconds, every active webhook
  * whose lease is free, expired or already $1's; returns those webhooks: id,
  * url, secret, filters (comma-separated), cursor.
@@ -172,6 +188,22 @@ void store_webhook_delete(struct db *db, const char *id, const struct actor *act
 	db_req_add(req, SQL_WEBHOOK_FOUND, 1, one);
 	db_req_add(req, SQL_WEBHOOK_DELETE_AUDIT, 5, del);
 	db_req_submit(db, req, store_json_done, w);
+}
+
+void store_webhook_set_active(struct db *db, const char *id, bool active, const struct actor *actor,
+                              store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *one[] = {id};
+	const char *v[] = {
+	    actor->id, actor->name,       active ? "webhook.resume" : "webhook.pause",
+	    id,        actor->request_id, active ? "true" : "false"};
+	int json_stmt;
+
+	db_req_add(req, SQL_WEBHOOK_FOUND, 1, one);
+	json_stmt = db_req_add(req, SQL_WEBHOOK_SET_ACTIVE, 6, v);
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "webhook"));
 }
 
 static void lease_done(const struct db_result *r, void *arg)

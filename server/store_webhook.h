@@ -48,6 +48,14 @@ void store_webhook_add(struct db *db, const struct webhook_input *w, const struc
 void store_webhook_list(struct db *db, store_json_cb *cb, void *arg);
 
 /*
+ * Pause (active false: not delivered, and no longer holding retention
+ * pruning back) or resume webhook id, audited as "webhook.pause" or
+ * "webhook.resume".  cb gets the webhook's JSON, or ST_NOT_FOUND.
+ */
+void store_webhook_set_active(struct db *db, const char *id, bool active, const struct actor *actor,
+                              store_json_cb *cb, void *arg);
+
+/*
  * Remove webhook id (a UUID), audited with its before image.  cb gets
  * ST_NOT_FOUND when there is no such webhook; json is NULL either way.
  */

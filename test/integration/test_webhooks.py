@@ -285,6 +285,45 @@ def test_deleted_webhook_stops_delivering(holder, database, people):
         rec.stop()
 
 
+def test_pause_and_resume(holder, database, people):
+    """A paused webhook delivers nothing; resumed, it delivers what was made meanwhile, in order."""
+    d, admin, nurse = holder.d, people["admin"], people["nurse"]
+    rec = Receiver()
+    rec.start()
+    try:
+        w = register(d, admin, rec.url, wards=["WHK3"])
+        url = f"/api/v1/webhooks/{w['id']}"
+        start = w["last_delivered_id"]
+        for body, field in (({"active": "no"}, "active"), ({}, "active"),
+                            ({"active": False, "url": "x"}, "url")):
+            r = d.patch(url, json=body, headers=admin.auth)
+            assert r.status_code == 400 and r.json()["error"]["field"] == field, r.text
+        assert d.patch(url, json={"active": False}, headers=nurse.auth).status_code == 403
+        assert d.patch("/api/v1/webhooks/00000000-0000-4000-8000-000000000000",
+                       json={"active": False}, headers=admin.auth).status_code == 404
+        r = d.patch(url, json={"active": False}, headers=admin.auth)
+        assert r.status_code == 200, r.text
+        assert r.json()["active"] is False and SECRET not in r.text
+        ep = admit(d, nurse, "WHK3")
+        patch_beds(d, nurse, ep, 3, "Q")
+        time.sleep(2.5)  # a lease tick or two: a paused webhook is not delivered
+        assert rec.ids() == []
+        r = d.patch(url, json={"active": True}, headers=admin.auth)
+        assert r.status_code == 200 and r.json()["active"] is True
+        got, want = rec.wait_for(lambda: expected_ids(database, start, "WHK3"))
+        assert got == want and len(want) >= 4
+        rows = database.sql(f"SELECT action, before->>'active', after->>'active', actor FROM audit"
+                            f" WHERE entity_id = '{w['id']}' AND action LIKE 'webhook.%'"
+                            f" ORDER BY id")
+        assert [r[:3] for r in rows][1:] == [["webhook.pause", "true", "false"],
+                                             ["webhook.resume", "false", "true"]], rows
+        assert rows[0][0] == "webhook.add"
+        assert all(SECRET not in str(r) for r in rows)
+    finally:
+        rec.stop()
+        d.delete(f"/api/v1/webhooks/{w['id']}", headers=admin.auth)
+
+
 # ---- retention: pruning never drops what an active webhook has yet to deliver ----
 #
 # Each test has a database of its own: it ages every event past event_retention (7 days by
@@ -411,7 +450,9 @@ def test_disabled_or_deleted_webhook_does_not_hold_pruning(fresh_database):
         deleted = register(d, admin, "http://127.0.0.1:9/deleted")
         ep = admit(d, nurse, "WHR1")
         patch_beds(d, nurse, ep, 5, "P")
-        database.sql(f"UPDATE webhooks SET active = false WHERE id = '{paused['id']}'")
+        r = d.patch(f"/api/v1/webhooks/{paused['id']}", json={"active": False},
+                    headers=admin.auth)
+        assert r.status_code == 200 and r.json()["active"] is False, r.text
         assert d.delete(f"/api/v1/webhooks/{deleted['id']}", headers=admin.auth).status_code == 204
         stop_daemon_clean(d)
         # more old events than one pruning statement takes (HUB_PRUNE_BATCH)
