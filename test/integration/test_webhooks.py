@@ -469,3 +469,34 @@ def test_disabled_or_deleted_webhook_does_not_hold_pruning(fresh_database):
         assert HELD_LOG not in d.log_text()
     finally:
         stop_if_running(d)
+
+
+def test_two_processes_share_one_webhook(fresh_database):
+    """Two serve processes on one database: one holds the webhook's lease and delivers each event
+    once, in order; when it stops, the other takes the lease over and carries on from the cursor."""
+    database, admin, nurse = own_database(fresh_database)
+    rec = Receiver()
+    rec.start()
+    d1 = start_daemon(database.url, env=ENV)
+    d2 = start_daemon(database.url, env=ENV)
+    try:
+        w = register(d1, admin, rec.url, wards=["WHR1"])
+        start = w["last_delivered_id"]
+        ep = admit(d1, nurse, "WHR1")
+        patch_beds(d1, nurse, ep, 10, "A")
+        patch_beds(d2, nurse, ep, 10, "B")  # written through either process
+        got, want = rec.wait_for(lambda: expected_ids(database, start, "WHR1"))
+        assert got == want and len(want) >= 21  # once each, in order, by one of them
+        held = [metric(d, "carebridge_webhooks_held") for d in (d1, d2)]
+        assert sorted(held) == [0, 1], held
+        holder, other = (d1, d2) if held[0] == 1 else (d2, d1)
+        stop_daemon_clean(holder)  # its lease runs out (webhook_lease 3 s); the other takes over
+        patch_beds(other, nurse, ep, 5, "C")
+        got, want = rec.wait_for(lambda: expected_ids(database, start, "WHR1"), timeout=30)
+        assert got == want  # nothing lost, nothing twice across the take-over
+        wait_until(lambda: metric(other, "carebridge_webhooks_held") == 1, what="the take-over")
+        check_delivery(rec, database, want)
+    finally:
+        stop_if_running(d1)
+        stop_if_running(d2)
+        rec.stop()
