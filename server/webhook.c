@@ -457,6 +457,8 @@ static void post_done(struct evhttp_request *req, void *arg)
 		snprintf(h->error, sizeof h->error, "%s", http_error_name(h->http_err));
 	else
 		snprintf(h->error, sizeof h->error, "could not connect");
+	/* a failed handshake does not count as a close: never retry on that TLS state */
+	h->closed = true;
 	hook_fail(h);
 }
 

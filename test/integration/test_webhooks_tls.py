@@ -41,7 +41,7 @@ def pki(tmp_path_factory):
 class TlsReceiver:
     """An https endpoint on 127.0.0.1 that records every POST and answers 200."""
 
-    def __init__(self, pki, cert="good"):
+    def __init__(self, pki, cert="good", port=0):
         self.received = []
         self.lock = threading.Lock()
         rec = self
@@ -62,7 +62,8 @@ class TlsReceiver:
 
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(pki / f"{cert}.pem"), str(pki / f"{cert}.key"))
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        http.server.ThreadingHTTPServer.allow_reuse_address = True
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -166,6 +167,14 @@ def test_receiver_with_an_unknown_ca_or_another_name_gets_nothing(db, pki):
         assert "TLS: certificate refused" in s["last_error"] and "mismatch" in s["last_error"], s
         assert wrong.ids() == []
         assert s["last_delivered_id"] < int(db.sql("SELECT max(id) FROM events")[0][0])
+        # the receiver gets a proper certificate on the same port: delivery recovers by itself
+        port = wrong.port
+        wrong.stop()
+        wrong = TlsReceiver(pki, cert="good", port=port)
+        last = int(db.sql("SELECT max(id) FROM events")[0][0])
+        assert wait(lambda: state_of(d, admin, misnamed["id"])["last_delivered_id"] >= last), \
+            state_of(d, admin, misnamed["id"])
+        assert wrong.ids() and state_of(d, admin, misnamed["id"])["failures"] == 0
     finally:
         stop_daemon_clean(d)
         wrong.stop()
