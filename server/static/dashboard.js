@@ -12,6 +12,19 @@
 "use strict";
 
 (async function () {
+	/*
+	 * The events that change what this page shows: every episode event
+	 * (occupancy, readiness, ward; discharge, A11 cancelling and A13 reopening
+	 * take a patient off the counts or put one back), the task events that can
+	 * make a task overdue or no longer overdue (a new task never is), and the
+	 * delays.  Assessments and chases are not shown here.
+	 */
+	const STREAM_TYPES = [
+		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
+		"episode.discharged", "episode.cancelled", "episode.reopened",
+		"task.updated", "task.overdue",
+		"delay.opened", "delay.updated", "delay.closed",
+	];
 	const me = await CB.requireUser(["bed_manager", "admin"]);
 	const canEdit = me.role === "bed_manager";
 	const REASON_CODES = Object.keys(CB.REASONS);
@@ -525,7 +538,7 @@
 	}
 
 	/* ---- start ---------------------------------------------------------------------- */
-	new CB.Live("types=episode.*,task.*,delay.*", onEvent, load);
+	new CB.Live(STREAM_TYPES, "", onEvent, load);
 	await load();
 	/* day counts move at midnight; the report's figures only then */
 	setInterval(function () { render(); }, 60000);

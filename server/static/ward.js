@@ -7,6 +7,19 @@
 "use strict";
 
 (async function () {
+	/*
+	 * Every episode event (a patient arrives, changes, is transferred in or
+	 * out, leaves by discharge or HL7 A11 cancelling, or comes back by A13
+	 * reopening), every task and assessment event (the chips) and the delays
+	 * (the "delayed" badge).  Chases are not shown on the board.
+	 */
+	const STREAM_TYPES = [
+		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
+		"episode.discharged", "episode.cancelled", "episode.reopened",
+		"task.created", "task.updated", "task.overdue",
+		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
+		"delay.opened", "delay.updated", "delay.closed",
+	];
 	const me = await CB.requireUser(["nurse", "ot", "physio"]);
 	const nurse = me.role === "nurse";
 	const myDisc = me.discipline || (nurse ? "ward" : me.role);
@@ -499,8 +512,7 @@
 
 	/* ---- ward choice, stream, start --------------------------------------------------- */
 	function streamQuery() {
-		const types = "types=episode.*,task.*,assessment.*,delay.*";
-		return ward ? "ward=" + encodeURIComponent(ward) + "&" + types : types;
+		return ward ? "ward=" + encodeURIComponent(ward) : "";
 	}
 
 	if (nurse && me.wards.length > 1) {
@@ -513,7 +525,7 @@
 			CB.$("ward-label").textContent = "ward " + ward;
 			if (live && live.es)
 				live.es.close();
-			live = new CB.Live(streamQuery(), onEvent, load);
+			live = new CB.Live(STREAM_TYPES, streamQuery(), onEvent, load);
 			load();
 		});
 	}
@@ -523,7 +535,7 @@
 		return;
 	}
 	render = CB.throttle(render, 100);
-	live = new CB.Live(streamQuery(), onEvent, load);
+	live = new CB.Live(STREAM_TYPES, streamQuery(), onEvent, load);
 	await load();
 	/* the day count changes at midnight */
 	setInterval(render, 60000);
