@@ -67,6 +67,10 @@
 			return;
 		if (ep.state !== "admitted") {
 			episodes.delete(ep.id);
+			/* its tasks no longer count, as in the server's overdue list */
+			for (const [id, t] of overdue)
+				if (t.episode_id === ep.id)
+					overdue.delete(id);
 			return;
 		}
 		episodes.set(ep.id, Object.assign({}, old || {}, ep));
@@ -91,14 +95,29 @@
 		ep.delaySig = (ep.delaySig || 0) + 1;
 	}
 
+	/* The overdue tasks of an episode back on the counts (HL7 A13). */
+	async function loadEpisodeOverdue(id) {
+		const r = await CB.apiAll("/api/v1/tasks?overdue=true&episode=" + encodeURIComponent(id));
+		if (!r.ok || !episodes.has(id))
+			return;
+		for (const t of r.data.items)
+			putTask(t);
+		render();
+	}
+
 	function apply(type, p) {
 		window.cbStats.events++;
-		if (type.indexOf("episode.") === 0)
+		if (type.indexOf("episode.") === 0) {
 			putEpisode(p);
-		else if (type.indexOf("task.") === 0)
-			putTask(p);
-		else if (type.indexOf("delay.") === 0)
+			if (type === "episode.reopened" && episodes.has(p.id))
+				loadEpisodeOverdue(p.id);
+		} else if (type.indexOf("task.") === 0) {
+			/* a task of a discharged or cancelled episode stays off the counts */
+			if (episodes.has(p.episode_id))
+				putTask(p);
+		} else if (type.indexOf("delay.") === 0) {
 			putDelay(p);
+		}
 	}
 
 	const onEvent = timed(function (type, p) {

@@ -81,9 +81,18 @@
 		if (type.indexOf("episode.") === 0) {
 			if (type === "episode.transferred" && p.from_ward && p.from_ward !== p.ward && ward && p.from_ward === ward) {
 				episodes.delete(p.id);
+				tasks.delete(p.id);
 				return;
 			}
+			const known = episodes.has(p.id);
 			putEpisode(p);
+			/*
+			 * A patient reopened (HL7 A13) or transferred in brings no task
+			 * events: the tasks were created before, elsewhere or while
+			 * the patient was off the board.
+			 */
+			if (!known && episodes.has(p.id) && (type === "episode.reopened" || type === "episode.transferred"))
+				loadEpisodeTasks(p.id);
 		} else if (type.indexOf("task.") === 0) {
 			if (episodes.has(p.episode_id))
 				putTask(p);
@@ -98,6 +107,17 @@
 		}
 		if (editing && type.indexOf("task.") === 0 && p.episode_id === editing)
 			renderEditTasks();
+	}
+
+	/* The open tasks of one episode that has come (back) onto the board. */
+	async function loadEpisodeTasks(id) {
+		const q = "episode=" + encodeURIComponent(id) + "&status=open" + (nurse ? "" : "&discipline=" + encodeURIComponent(myDisc));
+		const r = await CB.apiAll("/api/v1/tasks?" + q);
+		if (!r.ok || !episodes.has(id))
+			return;
+		for (const t of r.data.items)
+			putTask(t);
+		render();
 	}
 
 	/* Tasks of the shown episodes: one bulk call when the server has it, else one per episode. */
