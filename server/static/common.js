@@ -41,15 +41,6 @@ const CB = (function () {
 
 	const ATTRIBUTIONS = { NHS: "NHS", social_care: "Social care", both: "Both" };
 
-	/* Every event type the pages react to (named SSE events need one listener each). */
-	const EVENT_TYPES = [
-		"episode.admitted", "episode.updated", "episode.ready", "episode.reopened",
-		"episode.transferred", "episode.discharged", "episode.cancelled",
-		"task.created", "task.updated", "task.overdue",
-		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
-		"delay.opened", "delay.updated", "delay.closed",
-	];
-
 	/*
 	 * One API call.  Resolves to {ok, status, data, error}: error is the
 	 * server's {code, message, field} or a network message; never rejects.
@@ -279,10 +270,19 @@ const CB = (function () {
 	 * ?since=<last id>.  A "reset" event means the server cannot replay the
 	 * gap: the page reloads its data.
 	 *
-	 *   query: "ward=A&types=..." ; onEvent(type, payload, id) ; onReset()
+	 * types are the exact event types the page reacts to, each one the
+	 * server emits (docs/API.md, "Event types"; test_page_events.py checks
+	 * every page's STREAM_TYPES against the server's source).  The server is
+	 * asked for these types only and each gets a listener, so an event the
+	 * page does not name is neither sent nor silently dropped.
+	 *
+	 *   types: the page's STREAM_TYPES ; query: "ward=A" or "" ;
+	 *   onEvent(type, payload, id) ; onReset()
 	 */
-	function Live(query, onEvent, onReset) {
-		this.query = query;
+	function Live(types, query, onEvent, onReset) {
+		this.types = types.slice();
+		/* one "types=" each: the server cuts a parameter value at 127 bytes */
+		this.query = this.types.map(function (t) { return "types=" + t; }).join("&") + (query ? "&" + query : "");
 		this.onEvent = onEvent;
 		this.onReset = onReset;
 		this.lastId = null;
@@ -305,9 +305,9 @@ const CB = (function () {
 
 	Live.prototype.open = function () {
 		const self = this;
-		let url = "/api/v1/stream" + (this.query ? "?" + this.query : "");
+		let url = "/api/v1/stream?" + this.query;
 		if (this.lastId !== null)
-			url += (this.query ? "&" : "?") + "since=" + encodeURIComponent(this.lastId);
+			url += "&since=" + encodeURIComponent(this.lastId);
 		const es = new EventSource(url, { withCredentials: true });
 		this.es = es;
 		this.show(this.lastId === null && this.state === "" ? "connecting" : this.state || "connecting");
@@ -338,9 +338,9 @@ const CB = (function () {
 			}
 			self.onEvent(ev.type, payload, ev.lastEventId);
 		};
-		for (const t of EVENT_TYPES)
+		/* every frame the server sends is named, so there is no "message" listener */
+		for (const t of this.types)
 			es.addEventListener(t, handler);
-		es.addEventListener("message", handler);
 		es.addEventListener("reset", function (ev) {
 			try {
 				const d = JSON.parse(ev.data);

@@ -12,6 +12,19 @@
 "use strict";
 
 (async function () {
+	/*
+	 * The events that change what this page shows: every episode event
+	 * (occupancy, readiness, ward; discharge, A11 cancelling and A13 reopening
+	 * take a patient off the counts or put one back), the task events that can
+	 * make a task overdue or no longer overdue (a new task never is), and the
+	 * delays.  Assessments and chases are not shown here.
+	 */
+	const STREAM_TYPES = [
+		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
+		"episode.discharged", "episode.cancelled", "episode.reopened",
+		"task.updated", "task.overdue",
+		"delay.opened", "delay.updated", "delay.closed",
+	];
 	const me = await CB.requireUser(["bed_manager", "admin"]);
 	const canEdit = me.role === "bed_manager";
 	const REASON_CODES = Object.keys(CB.REASONS);
@@ -54,6 +67,10 @@
 			return;
 		if (ep.state !== "admitted") {
 			episodes.delete(ep.id);
+			/* its tasks no longer count, as in the server's overdue list */
+			for (const [id, t] of overdue)
+				if (t.episode_id === ep.id)
+					overdue.delete(id);
 			return;
 		}
 		episodes.set(ep.id, Object.assign({}, old || {}, ep));
@@ -78,14 +95,29 @@
 		ep.delaySig = (ep.delaySig || 0) + 1;
 	}
 
+	/* The overdue tasks of an episode back on the counts (HL7 A13). */
+	async function loadEpisodeOverdue(id) {
+		const r = await CB.apiAll("/api/v1/tasks?overdue=true&episode=" + encodeURIComponent(id));
+		if (!r.ok || !episodes.has(id))
+			return;
+		for (const t of r.data.items)
+			putTask(t);
+		render();
+	}
+
 	function apply(type, p) {
 		window.cbStats.events++;
-		if (type.indexOf("episode.") === 0)
+		if (type.indexOf("episode.") === 0) {
 			putEpisode(p);
-		else if (type.indexOf("task.") === 0)
-			putTask(p);
-		else if (type.indexOf("delay.") === 0)
+			if (type === "episode.reopened" && episodes.has(p.id))
+				loadEpisodeOverdue(p.id);
+		} else if (type.indexOf("task.") === 0) {
+			/* a task of a discharged or cancelled episode stays off the counts */
+			if (episodes.has(p.episode_id))
+				putTask(p);
+		} else if (type.indexOf("delay.") === 0) {
 			putDelay(p);
+		}
 	}
 
 	const onEvent = timed(function (type, p) {
@@ -525,7 +557,7 @@
 	}
 
 	/* ---- start ---------------------------------------------------------------------- */
-	new CB.Live("types=episode.*,task.*,delay.*", onEvent, load);
+	new CB.Live(STREAM_TYPES, "", onEvent, load);
 	await load();
 	/* day counts move at midnight; the report's figures only then */
 	setInterval(function () { render(); }, 60000);

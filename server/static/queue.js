@@ -7,6 +7,17 @@
 "use strict";
 
 (async function () {
+	/*
+	 * Every assessment event (the lists themselves), and the episode events
+	 * that change what a row shows about its patient: the ward and bed
+	 * (transfer, bed move) and the name (HL7 A08).  The lists hold
+	 * assessments whatever their episode's state, so discharge, A11
+	 * cancelling and A13 reopening change nothing here.
+	 */
+	const STREAM_TYPES = [
+		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
+		"episode.transferred", "episode.updated",
+	];
 	const me = await CB.requireUser(["social_worker"]);
 	const ACTIVE = ["claimed", "in-progress", "on-hold"];
 	/* Next actions per state: [label, target state or "release"]. */
@@ -122,8 +133,20 @@
 		await load();
 	}
 
-	/* Any assessment event may change either list; the list endpoint carries the patient. */
+	/*
+	 * Any assessment event may change either list; an episode event only
+	 * when a listed assessment is that episode's.  The list endpoint carries
+	 * the patient, ward and bed.
+	 */
+	function shown(episodeId) {
+		return queue.some(function (a) { return a.episode_id === episodeId; }) ||
+			mine.some(function (a) { return a.episode_id === episodeId; });
+	}
+
 	const reload = CB.throttle(load, 150);
-	new CB.Live("types=assessment.*", function () { reload(); }, load);
+	new CB.Live(STREAM_TYPES, "", function (type, p) {
+		if (type.indexOf("assessment.") === 0 || shown(p.id))
+			reload();
+	}, load);
 	await load();
 })();

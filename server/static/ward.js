@@ -7,6 +7,19 @@
 "use strict";
 
 (async function () {
+	/*
+	 * Every episode event (a patient arrives, changes, is transferred in or
+	 * out, leaves by discharge or HL7 A11 cancelling, or comes back by A13
+	 * reopening), every task and assessment event (the chips) and the delays
+	 * (the "delayed" badge).  Chases are not shown on the board.
+	 */
+	const STREAM_TYPES = [
+		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
+		"episode.discharged", "episode.cancelled", "episode.reopened",
+		"task.created", "task.updated", "task.overdue",
+		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
+		"delay.opened", "delay.updated", "delay.closed",
+	];
 	const me = await CB.requireUser(["nurse", "ot", "physio"]);
 	const nurse = me.role === "nurse";
 	const myDisc = me.discipline || (nurse ? "ward" : me.role);
@@ -68,9 +81,18 @@
 		if (type.indexOf("episode.") === 0) {
 			if (type === "episode.transferred" && p.from_ward && p.from_ward !== p.ward && ward && p.from_ward === ward) {
 				episodes.delete(p.id);
+				tasks.delete(p.id);
 				return;
 			}
+			const known = episodes.has(p.id);
 			putEpisode(p);
+			/*
+			 * A patient reopened (HL7 A13) or transferred in brings no task
+			 * events: the tasks were created before, elsewhere or while
+			 * the patient was off the board.
+			 */
+			if (!known && episodes.has(p.id) && (type === "episode.reopened" || type === "episode.transferred"))
+				loadEpisodeTasks(p.id);
 		} else if (type.indexOf("task.") === 0) {
 			if (episodes.has(p.episode_id))
 				putTask(p);
@@ -85,6 +107,17 @@
 		}
 		if (editing && type.indexOf("task.") === 0 && p.episode_id === editing)
 			renderEditTasks();
+	}
+
+	/* The open tasks of one episode that has come (back) onto the board. */
+	async function loadEpisodeTasks(id) {
+		const q = "episode=" + encodeURIComponent(id) + "&status=open" + (nurse ? "" : "&discipline=" + encodeURIComponent(myDisc));
+		const r = await CB.apiAll("/api/v1/tasks?" + q);
+		if (!r.ok || !episodes.has(id))
+			return;
+		for (const t of r.data.items)
+			putTask(t);
+		render();
 	}
 
 	/* Tasks of the shown episodes: one bulk call when the server has it, else one per episode. */
@@ -499,8 +532,7 @@
 
 	/* ---- ward choice, stream, start --------------------------------------------------- */
 	function streamQuery() {
-		const types = "types=episode.*,task.*,assessment.*,delay.*";
-		return ward ? "ward=" + encodeURIComponent(ward) + "&" + types : types;
+		return ward ? "ward=" + encodeURIComponent(ward) : "";
 	}
 
 	if (nurse && me.wards.length > 1) {
@@ -513,7 +545,7 @@
 			CB.$("ward-label").textContent = "ward " + ward;
 			if (live && live.es)
 				live.es.close();
-			live = new CB.Live(streamQuery(), onEvent, load);
+			live = new CB.Live(STREAM_TYPES, streamQuery(), onEvent, load);
 			load();
 		});
 	}
@@ -523,7 +555,7 @@
 		return;
 	}
 	render = CB.throttle(render, 100);
-	live = new CB.Live(streamQuery(), onEvent, load);
+	live = new CB.Live(STREAM_TYPES, streamQuery(), onEvent, load);
 	await load();
 	/* the day count changes at midnight */
 	setInterval(render, 60000);

@@ -2,7 +2,7 @@
 
 The daemon and the private PostgreSQL come from test/integration/conftest.py
 (loaded here under another module name, so both suites can run in one pytest
-session).  Browsers are Debian's chromium driven by Debian's chromium-driver
+session), the HL7 client from test/integration/hl7_util.py.  Browsers are Debian's chromium driven by Debian's chromium-driver
 through python3-selenium; each one gets a fresh profile, so each has its own
 session cookie.  Screenshots go to build/screenshots/.
 """
@@ -19,10 +19,16 @@ HERE = pathlib.Path(__file__).resolve().parent
 TOP = HERE.parents[1]
 SCREENSHOTS = TOP / "build" / "screenshots"
 
-_spec = importlib.util.spec_from_file_location("cb_integration_conftest",
-                                               TOP / "test" / "integration" / "conftest.py")
-itg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(itg)
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+itg = _load("cb_integration_conftest", TOP / "test" / "integration" / "conftest.py")
+hl7 = _load("cb_hl7_util", TOP / "test" / "integration" / "hl7_util.py")  # MLLP client, ADT builder
 
 CHROMIUM = os.environ.get("CB_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CB_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -86,11 +92,19 @@ class Site:
     def __init__(self, url, env):
         self.url = url
         self.env = dict(env)
+        self.tmp = tempfile.mkdtemp(prefix="cb-site-")
+        self.env["CAREBRIDGE_MLLP_PORT_FILE"] = os.path.join(self.tmp, "mllp_port")
         self.daemon = itg.start_daemon(url, env=self.env)
 
     @property
     def base(self):
         return self.daemon.base
+
+    @property
+    def mllp_port(self):
+        """The HL7 listener's port (a free one, written at start like the HTTP port)."""
+        with open(self.env["CAREBRIDGE_MLLP_PORT_FILE"]) as f:
+            return int(f.read().strip())
 
     def restart(self):
         """Stop the daemon cleanly and start a new one on the same port."""
@@ -112,6 +126,7 @@ class Site:
         if self.daemon is not None:
             itg.stop_daemon_clean(self.daemon)
             self.daemon = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def screenshot(driver, name):

@@ -15,7 +15,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from browser_util import browser_errors, itg, screenshot, wait_for
+from browser_util import browser_errors, hl7, itg, screenshot, wait_for
 
 PASSWORD = "correct horse battery"
 
@@ -234,6 +234,107 @@ def test_screens_flow(site, database, browsers):
     screenshot(nb, "login")
 
     for b in (nb, sb, bb):
+        errors = [e for e in browser_errors(b)
+                  if "Content Security Policy" in e["message"] or "Uncaught" in e["message"]]
+        assert not errors, errors
+
+
+# ---- HL7 changes reach open pages ----------------------------------------------------------
+
+def overdue_total(driver):
+    return int(driver.find_element(By.ID, "k-overdue").text)
+
+
+def test_hl7_discharge_reopen_transfer_cancel_reach_open_pages(site, database, browsers):
+    """A03, A13 (discharge cancelled: reopened), A02 and A11 from the PAS, over MLLP, show on
+    the open ward board, dashboard and social-work queue without a reload (docs/SAFETY.md H4)."""
+    ward, ward2 = "HW" + rand(4).upper(), "HX" + rand(4).upper()
+    itg.ensure_ward(database, ward, beds=10)
+    itg.ensure_ward(database, ward2, beds=10)
+    admin = itg.make_user(database, "admin")
+    for code in (ward, ward2):
+        r = site.daemon.put(f"/api/v1/hl7/ward-map/PAS-{code}", json={"ward": code},
+                            headers=admin.auth)
+        assert r.status_code == 200, r.text
+    nurse = itg.make_user(database, "nurse", [ward], password=PASSWORD)
+    sw = itg.make_user(database, "social_worker", password=PASSWORD)
+    bm = itg.make_user(database, "bed_manager", password=PASSWORD)
+
+    # admitted by the PAS, with one ward task overdue (as the chaser would have marked it)
+    family, visit, nhs = "Reopen" + rand(), "V" + rand(10), itg.nhs_number()
+    c = hl7.Mllp(site.mllp_port)
+
+    def send(event, pas_ward, **kw):
+        ack = c.call(hl7.adt(event, visit, nhs, ward=f"PAS-{pas_ward}", bed="4", family=family,
+                             **kw))
+        assert hl7.msa(ack)[0] == "AA", ack
+
+    send("A01", ward)
+    eid = database.sql(f"SELECT id FROM episodes WHERE external_id = '{visit}'")[0][0]
+    aid = database.sql(f"SELECT id FROM assessments WHERE episode_id = '{eid}'")[0][0]
+    database.sql(f"""UPDATE tasks SET due_at = now() - interval '3 hours',
+                                      overdue_at = now() - interval '2 hours'
+                      WHERE id = (SELECT id FROM tasks WHERE episode_id = '{eid}'
+                                   AND discipline = 'ward' ORDER BY id LIMIT 1)""")
+
+    nb = browsers.new()
+    login(nb, site.base, nurse, "/ward")
+    bb = browsers.new(1920, 1080)
+    login(bb, site.base, bm, "/dashboard")
+    sb = browsers.new()
+    login(sb, site.base, sw, "/queue")
+    row = f"#board-body tr[data-id='{eid}']"
+    wait_for(lambda: nb.find_elements(By.CSS_SELECTOR, row + " [data-task]"),
+             message="the PAS admission on the ward board with its tasks")
+    wait_for(lambda: bb.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "true",
+             message="dashboard loaded")
+    wait_for(lambda: occupied(bb, ward) == 1, message="dashboard occupancy")
+    overdue = overdue_total(bb)
+    assert overdue >= 1
+    qrow = f"#queue-body tr[data-id='{aid}']"
+    wait_for(lambda: ward in sb.find_element(By.CSS_SELECTOR, qrow).text, message="queue row")
+    for b in (nb, bb, sb):
+        b.execute_script("window.cbNotReloaded = true;")
+
+    def board_has(present):
+        return bool(nb.find_elements(By.CSS_SELECTOR, row)) == present
+
+    # A03: discharged; the patient and the overdue task leave the screens
+    send("A03", ward)
+    wait_for(lambda: board_has(False), timeout=3, message="A03: row gone from the ward board")
+    wait_for(lambda: occupied(bb, ward) == 0 and overdue_total(bb) == overdue - 1, timeout=3,
+             message="A03: dashboard occupancy and overdue tasks",
+             detail=lambda: (occupied(bb, ward), overdue_total(bb)))
+
+    # A13: the discharge is cancelled and the episode reopened: back, tasks and all
+    send("A13", ward)
+    wait_for(lambda: nb.find_elements(By.CSS_SELECTOR, row + " [data-task]"), timeout=3,
+             message="A13: reopened patient back on the ward board with its tasks",
+             detail=lambda: [e.text for e in nb.find_elements(By.CSS_SELECTOR, row)])
+    wait_for(lambda: occupied(bb, ward) == 1 and overdue_total(bb) == overdue, timeout=3,
+             message="A13: dashboard occupancy and overdue tasks back",
+             detail=lambda: (occupied(bb, ward), overdue_total(bb)))
+    screenshot(nb, "ward-after-a13")
+
+    # A02: moved to another ward; the queue shows where the patient now is
+    send("A02", ward2)
+    wait_for(lambda: board_has(False), timeout=3, message="A02: row gone from the old ward")
+    wait_for(lambda: occupied(bb, ward) == 0 and occupied(bb, ward2) == 1, timeout=3,
+             message="A02: dashboard occupancy moves",
+             detail=lambda: (occupied(bb, ward), occupied(bb, ward2)))
+    wait_for(lambda: ward2 in sb.find_element(By.CSS_SELECTOR, qrow).text, timeout=3,
+             message="A02: the queue shows the new ward",
+             detail=lambda: sb.find_element(By.CSS_SELECTOR, qrow).text)
+
+    # A11: the admission is cancelled
+    send("A11", ward2)
+    wait_for(lambda: occupied(bb, ward2) == 0 and overdue_total(bb) == overdue - 1, timeout=3,
+             message="A11: dashboard occupancy and overdue tasks",
+             detail=lambda: (occupied(bb, ward2), overdue_total(bb)))
+    c.close()
+
+    for b in (nb, bb, sb):
+        assert b.execute_script("return window.cbNotReloaded === true;"), "a page reloaded"
         errors = [e for e in browser_errors(b)
                   if "Content Security Policy" in e["message"] or "Uncaught" in e["message"]]
         assert not errors, errors

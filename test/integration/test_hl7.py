@@ -20,9 +20,9 @@ import pytest
 
 from conftest import (TOP, Daemon, Database, ensure_ward, make_user, nhs_number,
                       stop_daemon_clean)
+from hl7_util import SB, Mllp, adt, frame, hl7_now, msa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
 
 
 # ---- fixtures -----------------------------------------------------------------
@@ -64,71 +64,6 @@ def wards(daemon, hl7db, admin):
         r = daemon.put(f"/api/v1/hl7/ward-map/{pas}", json={"ward": ward}, headers=admin.auth)
         assert r.status_code == 200, r.text
     return ("HA", "HB")
-
-
-# ---- an MLLP client ------------------------------------------------------------
-
-class Mllp:
-    def __init__(self, port, timeout=20):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-
-    def send(self, msg):
-        self.sock.sendall(frame(msg))
-
-    def ack(self):
-        """The next ACK (without framing) as text; None when the server closed."""
-        while EB + CR not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                return None
-            self.buf += data
-        raw, self.buf = self.buf.split(EB + CR, 1)
-        assert raw.startswith(SB), raw
-        return raw[1:].decode("utf-8", "replace")
-
-    def call(self, msg):
-        self.send(msg)
-        return self.ack()
-
-    def close(self):
-        self.sock.close()
-
-
-def frame(msg):
-    if isinstance(msg, str):
-        msg = msg.encode()
-    return SB + msg + EB + CR
-
-
-def msa(ack):
-    """(code, control id, text) of an ACK's MSA segment."""
-    for seg in ack.split("\r"):
-        if seg.startswith("MSA|"):
-            f = seg.split("|") + ["", "", ""]
-            return f[1], f[2], f[3]
-    raise AssertionError(f"no MSA in {ack!r}")
-
-
-def hl7_now(delta=timedelta(0)):
-    return (datetime.now(timezone.utc) + delta).strftime("%Y%m%d%H%M%S+0000")
-
-
-def adt(event, visit, nhs=None, ward="PAS-A", bed="3", control=None, family="Hl7person",
-        given="Alex", birth="19410506", sex="F", admit=None, discharge=None, dest="",
-        msg_type=None, prior=""):
-    """An ADT message with \\r segment ends; fields by HL7 position."""
-    control = control or f"C{uuid.uuid4().hex[:16]}"
-    ids = f"{nhs}^^^NHS^NH~MRN{visit}^^^RVJ^MR" if nhs else f"MRN{visit}^^^RVJ^MR"
-    pv1 = {1: "1", 2: "I", 3: f"{ward}^^{bed}^RVJ" if ward else "", 6: prior, 19: visit,
-           37: dest, 44: admit or "", 45: discharge or ""}
-    return "\r".join([
-        f"MSH|^~\\&|PAS|RVJ|CAREBRIDGE|RVJ|{hl7_now()}||{msg_type or f'ADT^{event}^ADT_{event}'}"
-        f"|{control}|P|2.5",
-        f"EVN|{event}|{hl7_now()}",
-        f"PID|1||{ids}||{family}^{given}||{birth}|{sex}",
-        "PV1|" + "|".join(pv1.get(i, "") for i in range(1, 46)),
-    ]) + "\r"
 
 
 def episode_of(hl7db, visit):
