@@ -24,8 +24,8 @@
 #include "store_assessment.h"
 #include "xmalloc.h"
 
-#define ASSESSMENT_NOTE_MAX 2000 /* bytes */
-#define LIST_MAX_WARDS 64
+#define ASSESSMENT_NOTE_MAX 2000             /* bytes */
+#define LIST_MAX_WARDS HTTP_QUERY_REPEAT_MAX /* http.c refuses more */
 
 /* Validate the {id} of the route: a UUID, else 404 (it names nothing). */
 static bool assessment_id_ok(struct http_req *r)

@@ -168,7 +168,7 @@ static void episode_get(struct http_req *r)
 		store_episode_get(r->app->db, r->params[0], episode_got, r);
 }
 
-#define LIST_MAX_WARDS 64
+#define LIST_MAX_WARDS HTTP_QUERY_REPEAT_MAX /* http.c refuses more */
 
 static void episodes_list(struct http_req *r)
 {

@@ -18,7 +18,7 @@
 #include "store_audit.h"
 #include "xmalloc.h"
 
-#define STREAM_MAX_VALUES 32
+#define STREAM_MAX_VALUES HTTP_QUERY_REPEAT_MAX /* http.c refuses more */
 
 static enum status add_all(struct http_req *r, struct event_filter *f, const char *kind,
                            struct err *err)

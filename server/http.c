@@ -340,6 +340,45 @@ static void allow_header(unsigned methods, char *buf, size_t size)
 	}
 }
 
+/* Whether r's query string parses, with no value too long and no name given too often. */
+static enum status query_check(struct http_req *r, struct err *err)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq params;
+	struct evkeyval *kv, *other;
+	enum status st = ST_OK;
+
+	if (q == NULL)
+		return ST_OK;
+	TAILQ_INIT(&params);
+	if (evhttp_parse_query_str(q, &params) != 0) {
+		evhttp_clear_headers(&params);
+		return err_set(err, ST_INVALID, NULL, "query string is malformed");
+	}
+	TAILQ_FOREACH(kv, &params, next)
+	{
+		int n = 0;
+
+		if (strlen(kv->value) >= HTTP_PARAM_MAX) {
+			st = err_set(err, ST_INVALID, kv->key,
+			             "\"%.64s\" is too long (at most %d bytes)", kv->key,
+			             HTTP_PARAM_MAX - 1);
+			break;
+		}
+		TAILQ_FOREACH(other, &params, next)
+		n += strcmp(other->key, kv->key) == 0;
+		if (n > HTTP_QUERY_REPEAT_MAX) {
+			st = err_set(err, ST_INVALID, kv->key,
+			             "\"%.64s\" is given more than %d times", kv->key,
+			             HTTP_QUERY_REPEAT_MAX);
+			break;
+		}
+	}
+	evhttp_clear_headers(&params);
+	return st;
+}
+
 static void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct http *h = arg;
@@ -348,6 +387,7 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	unsigned allowed = 0;
+	struct err err;
 	uuid_t u;
 
 	r->app = h->app;
@@ -363,6 +403,10 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
 
 	if (path == NULL || path[0] != '/' || strlen(path) > HTTP_MAX_PATH) {
 		reply_code(r, 400, "invalid", "request path is malformed");
+		return;
+	}
+	if (query_check(r, &err) != ST_OK) {
+		http_reply_error(r, ST_INVALID, &err);
 		return;
 	}
 	if ((int64_t)evbuffer_get_length(evhttp_request_get_input_buffer(req)) >

@@ -41,6 +41,13 @@ struct route {
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX 128
+/*
+ * A query parameter's value is at most HTTP_PARAM_MAX - 1 bytes (decoded) and
+ * one name is given at most HTTP_QUERY_REPEAT_MAX times; http.c answers 400
+ * naming the parameter otherwise, so handlers never see a value cut short or
+ * a list with values left out.
+ */
+#define HTTP_QUERY_REPEAT_MAX 64
 
 struct http_req {
 	struct app *app;                              /* the process */

@@ -421,8 +421,9 @@ def test_reopen_a_discharge_entered_in_error(daemon, database, people):
     assert body["state"] == "admitted" and body["discharged_at"] is None
     assert body["discharge_destination"] is None
     assert r.headers["ETag"] == f'"{version + 1}"'
+    # (the chaser may also pick the open tasks up again: only the episode's own events here)
     assert database.sql(f"SELECT type FROM events WHERE id > {last} AND episode_id = '{ep['id']}'"
-                        ) == [["episode.reopened"]]
+                        f" AND type LIKE 'episode.%'") == [["episode.reopened"]]
     rows = database.sql(f"SELECT actor, before->>'state', after->>'state' FROM audit"
                         f" WHERE entity_id = '{ep['id']}' AND action = 'episode.reopen'")
     assert rows == [[n.name, "discharged", "admitted"]]

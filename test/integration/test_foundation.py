@@ -34,6 +34,21 @@ def test_unknown_route_is_404_with_json_error(daemon):
     assert "message" in r.json()["error"] and "field" in r.json()["error"]
 
 
+def test_query_values_are_never_cut_or_dropped(daemon):
+    """A value too long, or a name given too often, is 400 naming it, never silently shortened."""
+    url = "/api/v1/stream?types=" + ",".join(f"task.t{i:04d}" for i in range(20))  # > 127 bytes
+    r = daemon.get(url)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "types", r.text
+    assert "too long (at most 127 bytes)" in r.json()["error"]["message"]
+    r = daemon.get("/api/v1/episodes?" + "&".join(["ward=A1"] * 65))
+    assert r.status_code == 400 and r.json()["error"]["field"] == "ward", r.text
+    assert "more than 64 times" in r.json()["error"]["message"]
+    # at the limits: accepted as far as the query goes (then authentication decides)
+    assert daemon.get("/api/v1/episodes?" + "&".join(["ward=A1"] * 64)).status_code == 401
+    assert daemon.get("/api/v1/stream?types=" + "a" * 127).status_code == 401
+    assert daemon.get("/healthz?x=" + "b" * 128).status_code == 400
+
+
 def test_wrong_method_is_405_with_allow(daemon):
     r = daemon.post("/healthz", json={})
     assert r.status_code == 405
