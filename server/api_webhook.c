@@ -206,18 +206,26 @@ static void webhooks_list(struct http_req *r)
 		store_webhook_list(r->app->db, http_json_ok, r);
 }
 
-static void webhook_delete(struct http_req *r)
+/* Whether the caller may manage webhooks and {id} may name one; if not, the reply is sent. */
+static bool allowed_id(struct http_req *r)
 {
-	struct actor actor;
 	struct err err;
 
 	if (!allowed(r))
+		return false;
+	if (text_is_uuid(r->params[0]))
+		return true;
+	err_set(&err, ST_NOT_FOUND, "id", "webhook not found");
+	http_reply_error(r, ST_NOT_FOUND, &err);
+	return false;
+}
+
+static void webhook_delete(struct http_req *r)
+{
+	struct actor actor;
+
+	if (!allowed_id(r))
 		return;
-	if (!text_is_uuid(r->params[0])) {
-		err_set(&err, ST_NOT_FOUND, "id", "webhook not found");
-		http_reply_error(r, ST_NOT_FOUND, &err);
-		return;
-	}
 	actor_from_req(&actor, r);
 	store_webhook_delete(r->app->db, r->params[0], &actor, deleted_done, r);
 }
@@ -233,13 +241,8 @@ static void webhook_patch(struct http_req *r)
 	enum status st;
 	bool active = true, present = false;
 
-	if (!allowed(r))
+	if (!allowed_id(r))
 		return;
-	if (!text_is_uuid(r->params[0])) {
-		err_set(&err, ST_NOT_FOUND, "id", "webhook not found");
-		http_reply_error(r, ST_NOT_FOUND, &err);
-		return;
-	}
 	st = http_body_json(r, &b, &err);
 	if (st == ST_OK)
 		st = json_only_keys(b, patch_fields, &err);

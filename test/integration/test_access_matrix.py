@@ -194,6 +194,12 @@ def f_episode_discharge(c, who):
     return Req("POST", f"/api/v1/episodes/{c.admit()['id']}/discharge", {"destination": "home"})
 
 
+def f_episode_reopen(c, who):
+    ep = c.admit()
+    c.setup_call("POST", f"/api/v1/episodes/{ep['id']}/discharge", {}, c.setup_nurse)
+    return Req("POST", f"/api/v1/episodes/{ep['id']}/reopen", {})
+
+
 def f_delay_put(c, who):
     return Req("PUT", f"/api/v1/episodes/{c.delay_ep['id']}/delay",
                {"reason_code": "A", "attribution": "NHS"})
@@ -318,6 +324,10 @@ def f_webhook_post(c, who):
     return Req("POST", "/api/v1/webhooks", c.webhook_body())
 
 
+def f_webhook_patch(c, who):
+    return Req("PATCH", f"/api/v1/webhooks/{c.new_webhook()}", {"active": False})
+
+
 def f_webhook_delete(c, who):
     return Req("DELETE", f"/api/v1/webhooks/{c.new_webhook()}")
 
@@ -383,6 +393,9 @@ TABLE = [
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=F),
     row("POST", "/api/v1/episodes/{id}/discharge", f_episode_discharge,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/episodes/{id}/reopen", f_episode_reopen,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=F),
     # ---- delays and reports (server/api_delay.c) ----
@@ -497,6 +510,9 @@ TABLE = [
     row("POST", "/api/v1/webhooks", f_webhook_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK),
+    row("PATCH", "/api/v1/webhooks/{id}", f_webhook_patch,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
     row("DELETE", "/api/v1/webhooks/{id}", f_webhook_delete,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK),
@@ -525,6 +541,7 @@ ROUTES = {
     ("PATCH", "/api/v1/episodes/{id}"),
     ("POST", "/api/v1/episodes/{id}/transfer"),
     ("POST", "/api/v1/episodes/{id}/discharge"),
+    ("POST", "/api/v1/episodes/{id}/reopen"),
     ("PUT", "/api/v1/episodes/{id}/delay"),
     ("GET", "/api/v1/reports/delays"),
     ("GET", "/api/v1/tasks"),
@@ -552,6 +569,7 @@ ROUTES = {
     ("DELETE", "/api/v1/hl7/ward-map/{pas_code}"),
     ("GET", "/api/v1/webhooks"),
     ("POST", "/api/v1/webhooks"),
+    ("PATCH", "/api/v1/webhooks/{id}"),
     ("DELETE", "/api/v1/webhooks/{id}"),
     ("DELETE", "/api/v1/session"),
     ("GET", "/api/v1/me"),
