@@ -29,7 +29,8 @@ static const char SQL_EVENTS_BOUNDS[] =
  * One batch of pruning: deletes the events older than $1 seconds among the $2
  * lowest ids, never one after the cursor of an active webhook (it has yet to
  * deliver it; a paused or removed webhook holds nothing back); returns how
- * many went and whether more may follow.  Every step walks the primary key
+ * many went and whether more may follow, and raises events_pruned.upto to
+ * the highest id deleted.  Every step walks the primary key
  * from the oldest id, so the work follows what is deleted, not the size of
  * the table.  at follows id only roughly (it is a transaction's start, ids
  * follow commit order): everything before the first event still within
@@ -43,7 +44,10 @@ static const char SQL_EVENTS_PRUNE[] =
     "   AND e.at >= now() - make_interval(secs => $1::double precision)"
     "   ORDER BY e.id LIMIT 1) AS young FROM w),"
     " d AS (DELETE FROM events e USING y"
-    "  WHERE e.id BETWEEN y.lo AND coalesce(y.young - 1, y.upto) RETURNING 1)"
+    "  WHERE e.id BETWEEN y.lo AND coalesce(y.young - 1, y.upto) RETURNING e.id),"
+    /* how far pruning has gone: a paused webhook resumed below it has a gap */
+    " m AS (UPDATE events_pruned SET upto = greatest(upto, (SELECT max(id) FROM d))"
+    "  WHERE EXISTS (SELECT 1 FROM d))"
     " SELECT (SELECT count(*) FROM d),"
     " coalesce(y.young IS NULL AND y.upto < least(y.hi, y.cursor), false) FROM y";
 

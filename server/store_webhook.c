@@ -58,12 +58,21 @@ static const char SQL_WEBHOOK_DELETE_AUDIT[] =
 /*
  * Pauses or resumes webhook $4 (active $6) and audits it with before and
  * after images (actor $1/$2, action $3, request $5); returns its JSON.  A
- * resumed webhook's lease is left to expire or be claimed as usual.
+ * resumed webhook's lease is left to expire or be claimed as usual.  Events
+ * pruned while it was paused (its cursor below events_pruned.upto) are said
+ * in last_error and the cursor moves past them, so the gap is on record.
  */
 static const char SQL_WEBHOOK_SET_ACTIVE[] =
     "WITH u AS (UPDATE webhooks w SET active = $6::boolean, version = w.version + 1,"
-    " failures = CASE WHEN $6::boolean THEN 0 ELSE w.failures END"
-    " FROM webhooks pre WHERE w.id = $4::uuid AND pre.id = w.id"
+    " failures = CASE WHEN $6::boolean THEN 0 ELSE w.failures END,"
+    " last_error = CASE WHEN $6::boolean AND p.upto > w.last_delivered_id"
+    "  THEN format('events %s to %s were pruned while the webhook was paused',"
+    "   w.last_delivered_id + 1, p.upto) ELSE w.last_error END,"
+    " last_error_at = CASE WHEN $6::boolean AND p.upto > w.last_delivered_id THEN now()"
+    "  ELSE w.last_error_at END,"
+    " last_delivered_id = CASE WHEN $6::boolean THEN greatest(w.last_delivered_id, p.upto)"
+    "  ELSE w.last_delivered_id END"
+    " FROM webhooks pre, events_pruned p WHERE w.id = $4::uuid AND pre.id = w.id"
     " RETURNING w, cb_webhook_json(pre) AS before),"
     " a AS (INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before,"
     " after, request_id) SELECT $1::uuid, $2, $3, 'webhook', (u.w).id, NULL, u.before,"

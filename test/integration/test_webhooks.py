@@ -310,6 +310,7 @@ def test_pause_and_resume(holder, database, people):
         assert rec.ids() == []
         r = d.patch(url, json={"active": True}, headers=admin.auth)
         assert r.status_code == 200 and r.json()["active"] is True
+        assert r.json()["last_error"] is None  # nothing was pruned meanwhile: no gap
         got, want = rec.wait_for(lambda: expected_ids(database, start, "WHK3"))
         assert got == want and len(want) >= 4
         rows = database.sql(f"SELECT action, before->>'active', after->>'active', actor FROM audit"
@@ -499,4 +500,43 @@ def test_two_processes_share_one_webhook(fresh_database):
     finally:
         stop_if_running(d1)
         stop_if_running(d2)
+        rec.stop()
+
+
+def test_resumed_webhook_is_told_what_was_pruned_while_paused(fresh_database):
+    """A webhook paused for longer than event_retention: pruning takes what it had not delivered;
+    resuming it puts the gap on record (last_error, cursor moved past it) instead of skipping
+    the missing events without a word, and delivery goes on from there."""
+    database, admin, nurse = own_database(fresh_database)
+    rec = Receiver()
+    d = start_daemon(database.url, env=ENV)
+    try:
+        w = register(d, admin, rec.url, wards=["WHR1"])
+        cursor = w["last_delivered_id"]
+        r = d.patch(f"/api/v1/webhooks/{w['id']}", json={"active": False}, headers=admin.auth)
+        assert r.status_code == 200, r.text
+        ep = admit(d, nurse, "WHR1")
+        patch_beds(d, nurse, ep, 3, "G")
+        stop_daemon_clean(d)
+        missed = event_ids(database, cursor)
+        age_every_event(database)
+
+        d = start_daemon(database.url, env=ENV)
+        wait_until(lambda: count_upto(database, missed[-1]) == 0, what="pruning of the paused")
+        r = d.patch(f"/api/v1/webhooks/{w['id']}", json={"active": True}, headers=admin.auth)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["last_delivered_id"] >= missed[-1]
+        assert body["last_error"] == (f"events {cursor + 1} to {body['last_delivered_id']} were"
+                                      f" pruned while the webhook was paused"), body
+        audit = database.sql(f"SELECT after->>'last_error' FROM audit WHERE entity_id ="
+                             f" '{w['id']}' AND action = 'webhook.resume'")
+        assert audit == [[body["last_error"]]]
+        rec.start()
+        start = body["last_delivered_id"]
+        patch_beds(d, nurse, ep, 2, "H")
+        got, want = rec.wait_for(lambda: expected_ids(database, start, "WHR1"))
+        assert got == want and len(want) >= 2  # delivery goes on after the gap
+    finally:
+        stop_if_running(d)
         rec.stop()
