@@ -340,14 +340,36 @@ static void allow_header(unsigned methods, char *buf, size_t size)
 	}
 }
 
-/* Whether r's query string parses, with no value too long and no name given too often. */
+/* A query parameter and its place in the query string. */
+struct query_param {
+	const struct evkeyval *kv;
+	int pos;
+};
+
+/* By name, then by place. */
+static int query_param_cmp(const void *a, const void *b)
+{
+	const struct query_param *x = a, *y = b;
+	int c = strcmp(x->kv->key, y->kv->key);
+
+	return c != 0 ? c : x->pos - y->pos;
+}
+
+/*
+ * Whether r's query string parses, with no value too long and no name given
+ * too often; the refusal names the first parameter, in query order, at
+ * fault.  Repeats are counted on the names sorted (the query is read before
+ * authentication: its cost must not grow with the square of its length).
+ */
 static enum status query_check(struct http_req *r, struct err *err)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
 	const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	struct evkeyvalq params;
-	struct evkeyval *kv, *other;
-	enum status st = ST_OK;
+	struct evkeyval *kv;
+	struct query_param *all;
+	const struct evkeyval *too_long = NULL, *too_many = NULL;
+	int n = 0, long_pos = -1, many_pos = -1;
 
 	if (q == NULL)
 		return ST_OK;
@@ -357,26 +379,38 @@ static enum status query_check(struct http_req *r, struct err *err)
 		return err_set(err, ST_INVALID, NULL, "query string is malformed");
 	}
 	TAILQ_FOREACH(kv, &params, next)
+	n++;
+	all = xcalloc((size_t)(n > 0 ? n : 1), sizeof *all);
+	n = 0;
+	TAILQ_FOREACH(kv, &params, next)
 	{
-		int n = 0;
-
-		if (strlen(kv->value) >= HTTP_PARAM_MAX) {
-			st = err_set(err, ST_INVALID, kv->key,
-			             "\"%.64s\" is too long (at most %d bytes)", kv->key,
-			             HTTP_PARAM_MAX - 1);
-			break;
+		if (too_long == NULL && strlen(kv->value) >= HTTP_PARAM_MAX) {
+			too_long = kv;
+			long_pos = n;
 		}
-		TAILQ_FOREACH(other, &params, next)
-		n += strcmp(other->key, kv->key) == 0;
-		if (n > HTTP_QUERY_REPEAT_MAX) {
-			st = err_set(err, ST_INVALID, kv->key,
-			             "\"%.64s\" is given more than %d times", kv->key,
-			             HTTP_QUERY_REPEAT_MAX);
-			break;
+		all[n].kv = kv;
+		all[n].pos = n;
+		n++;
+	}
+	qsort(all, (size_t)n, sizeof *all, query_param_cmp);
+	for (int i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(all[j].kv->key, all[i].kv->key) == 0; j++)
+			;
+		/* a name given too often is named at its first place in the query */
+		if (j - i > HTTP_QUERY_REPEAT_MAX && (too_many == NULL || all[i].pos < many_pos)) {
+			too_many = all[i].kv;
+			many_pos = all[i].pos;
 		}
 	}
+	if (too_long != NULL && (too_many == NULL || long_pos <= many_pos))
+		err_set(err, ST_INVALID, too_long->key, "\"%.64s\" is too long (at most %d bytes)",
+		        too_long->key, HTTP_PARAM_MAX - 1);
+	else if (too_many != NULL)
+		err_set(err, ST_INVALID, too_many->key, "\"%.64s\" is given more than %d times",
+		        too_many->key, HTTP_QUERY_REPEAT_MAX);
+	free(all);
 	evhttp_clear_headers(&params);
-	return st;
+	return too_long != NULL || too_many != NULL ? ST_INVALID : ST_OK;
 }
 
 static void http_dispatch(struct evhttp_request *req, void *arg)

@@ -43,6 +43,11 @@ def test_query_values_are_never_cut_or_dropped(daemon):
     r = daemon.get("/api/v1/episodes?" + "&".join(["ward=A1"] * 65))
     assert r.status_code == 400 and r.json()["error"]["field"] == "ward", r.text
     assert "more than 64 times" in r.json()["error"]["message"]
+    # both faults: the one met first in the query is named
+    many, long_ = "&".join(["ward=A1"] * 65), "types=" + "t" * 128
+    assert daemon.get(f"/api/v1/episodes?{many}&{long_}").json()["error"]["field"] == "ward"
+    assert daemon.get(f"/api/v1/episodes?{long_}&{many}").json()["error"]["field"] == "types"
+    assert daemon.get(f"/api/v1/episodes?x=1&{many}").json()["error"]["field"] == "ward"
     # at the limits: accepted as far as the query goes (then authentication decides)
     assert daemon.get("/api/v1/episodes?" + "&".join(["ward=A1"] * 64)).status_code == 401
     assert daemon.get("/api/v1/stream?types=" + "a" * 127).status_code == 401
