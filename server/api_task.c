@@ -110,7 +110,9 @@ static void tasks_list(struct http_req *r)
 
 /* ---- GET /api/v1/tasks -------------------------------------------------------------- */
 
-#define LIST_MAX_FILTERS 64 /* ward or discipline values in one request */
+#define LIST_MAX_FILTERS                                                                           \
+	HTTP_QUERY_REPEAT_MAX /* ward or discipline values: http.c refuses more                    \
+	                       */
 
 static bool ward_code_ok(const char *w)
 {
@@ -121,25 +123,22 @@ static bool ward_code_ok(const char *w)
 
 /* The request's filters, parsed in place (the pointers of f point into it). */
 struct list_query {
-	char wards[LIST_MAX_FILTERS + 1][HTTP_PARAM_MAX];       /* ward= values */
-	const char *ward_ptrs[LIST_MAX_FILTERS];                /* into wards */
-	char disciplines[LIST_MAX_FILTERS + 1][HTTP_PARAM_MAX]; /* discipline= values */
-	const char *discipline_ptrs[LIST_MAX_FILTERS];          /* into disciplines */
-	char status[16];                                        /* "open" or a status */
-	char episode[HTTP_PARAM_MAX];                           /* episode= */
-	struct task_filter f;                                   /* what the store is asked */
+	char wards[LIST_MAX_FILTERS][HTTP_PARAM_MAX];       /* ward= values */
+	const char *ward_ptrs[LIST_MAX_FILTERS];            /* into wards */
+	char disciplines[LIST_MAX_FILTERS][HTTP_PARAM_MAX]; /* discipline= values */
+	const char *discipline_ptrs[LIST_MAX_FILTERS];      /* into disciplines */
+	char status[16];                                    /* "open" or a status */
+	char episode[HTTP_PARAM_MAX];                       /* episode= */
+	struct task_filter f;                               /* what the store is asked */
 };
 
 /* The ward filter: the wards asked for (each one readable), else a nurse's own wards. */
 static enum status list_wards(struct http_req *r, struct list_query *q, struct err *err)
 {
 	struct task_filter *f = &q->f;
-	int n = http_query_all(r, "ward", q->wards, LIST_MAX_FILTERS + 1);
+	int n = http_query_all(r, "ward", q->wards, LIST_MAX_FILTERS);
 	enum status st;
 
-	if (n > LIST_MAX_FILTERS)
-		return err_set(err, ST_INVALID, "ward", "at most %d \"ward\" values are allowed",
-		               LIST_MAX_FILTERS);
 	for (int i = 0; i < n; i++) {
 		struct access_target t = {q->wards[i], NULL};
 
@@ -174,10 +173,7 @@ static enum status list_parse(struct http_req *r, struct list_query *q, struct e
 
 	if ((st = list_wards(r, q, err)) != ST_OK)
 		return st;
-	n = http_query_all(r, "discipline", q->disciplines, LIST_MAX_FILTERS + 1);
-	if (n > LIST_MAX_FILTERS)
-		return err_set(err, ST_INVALID, "discipline",
-		               "at most %d \"discipline\" values are allowed", LIST_MAX_FILTERS);
+	n = http_query_all(r, "discipline", q->disciplines, LIST_MAX_FILTERS);
 	for (int i = 0; i < n; i++) {
 		if ((st = discipline_validate(q->disciplines[i], err)) != ST_OK)
 			return st;
