@@ -71,19 +71,15 @@ static const char SQL_EVENTS_HELD[] =
     " (SELECT count(*) FROM webhooks w WHERE w.active AND w.last_delivered_id < k.last),"
     " y.id, y.cursor FROM y, k";
 
-struct wait {
-	store_events_cb *cb; /* the caller's */
-	void *arg;           /* its argument */
-};
-
 static void read_done(const struct db_result *r, void *arg)
 {
-	struct wait *w = arg;
+	struct store_wait *w = arg;
+	store_events_cb *cb = (store_events_cb *)w->cb;
 	struct event_row *rows;
 	int n;
 
 	if (r->st != ST_OK) {
-		w->cb(r->st, NULL, 0, 0, 0, w->arg);
+		cb(r->st, NULL, 0, 0, 0, w->arg);
 		free(w);
 		return;
 	}
@@ -97,8 +93,8 @@ static void read_done(const struct db_result *r, void *arg)
 		rows[i].discipline = db_value(r->res[0], i, 4);
 		rows[i].payload = db_value(r->res[0], i, 5);
 	}
-	w->cb(ST_OK, rows, n, strtoll(db_value(r->res[1], 0, 0), NULL, 10),
-	      strtoll(db_value(r->res[1], 0, 1), NULL, 10), w->arg);
+	cb(ST_OK, rows, n, strtoll(db_value(r->res[1], 0, 0), NULL, 10),
+	   strtoll(db_value(r->res[1], 0, 1), NULL, 10), w->arg);
 	free(rows);
 	free(w);
 }
@@ -107,18 +103,15 @@ void store_events_read(struct db *db, int64_t after, int64_t upto, int limit, st
                        void *arg)
 {
 	struct db_req *req = db_req_new();
-	struct wait *w = xmalloc(sizeof *w);
 	char a[32], u[32], l[16];
 	const char *v[] = {a, upto >= 0 ? u : NULL, l};
 
 	snprintf(a, sizeof a, "%" PRId64, after);
 	snprintf(u, sizeof u, "%" PRId64, upto);
 	snprintf(l, sizeof l, "%d", limit);
-	w->cb = cb;
-	w->arg = arg;
 	db_req_add(req, SQL_EVENTS_READ, 3, v);
 	db_req_add(req, SQL_EVENTS_BOUNDS, 0, NULL);
-	db_req_submit(db, req, read_done, w);
+	db_req_submit(db, req, read_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void prune_done(const struct db_result *r, void *arg)
