@@ -42,6 +42,7 @@
  */
 #include "webhook.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -513,7 +513,7 @@ static struct evhttp_connection *hook_connect(struct hook *h)
 		ASSERT(evcon != NULL);
 		return evcon;
 	}
-	if (w->tls == NULL || (ssl = SSL_new(w->tls)) == NULL) {
+	if ((ssl = SSL_new(w->tls)) == NULL) { /* w->tls exists: webhooks_new checked */
 		snprintf(h->error, sizeof h->error, "TLS is not available");
 		return NULL;
 	}
