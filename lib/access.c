@@ -50,6 +50,8 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_WEBHOOK_MANAGE] = "webhook_manage",
     [ACCESS_HL7_READ] = "hl7_read",
     [ACCESS_EVENT_READ] = "event_read",
+    [ACCESS_SELF] = "self",
+    [ACCESS_REFERENCE_READ] = "reference_read",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -70,6 +72,8 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_WEBHOOK_MANAGE] = "manage webhooks",
     [ACCESS_HL7_READ] = "read HL7 messages",
     [ACCESS_EVENT_READ] = "receive events",
+    [ACCESS_SELF] = "use their own session",
+    [ACCESS_REFERENCE_READ] = "read wards and task templates",
 };
 
 /*
@@ -86,6 +90,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_TASK_CREATE] = ACCESS_RULE_WARD_SCOPED,
 	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_WARD_SCOPED | ACCESS_RULE_OWN_DISC,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_SOCIAL_WORKER] =
 	{
@@ -96,6 +102,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_ASSESSMENT_UPDATE] = ACCESS_RULE_ANY,
 	    [ACCESS_DELAY_SET] = ACCESS_RULE_ANY,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_OT] =
 	{
@@ -103,6 +111,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
 	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_PHYSIO] =
 	{
@@ -110,6 +120,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
 	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_BED_MANAGER] =
 	{
@@ -118,6 +130,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REPORT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_ADMIN] =
 	{
@@ -130,6 +144,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_WEBHOOK_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_HL7_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_SYSTEM] =
 	{
@@ -149,6 +165,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_WEBHOOK_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_HL7_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	},
 };
 
@@ -211,6 +229,28 @@ bool principal_has_ward(const struct principal *p, const char *ward)
 			return true;
 	}
 	return false;
+}
+
+enum status access_role_may(const struct principal *p, enum access_action a, struct err *err)
+{
+	ASSERT(p != NULL);
+	ASSERT((unsigned)p->role < ROLE_COUNT);
+	ASSERT((unsigned)a < ACCESS_ACTION_COUNT);
+	if ((access_rules[p->role][a] & ACCESS_RULE_ALLOW) == 0)
+		return err_set(err, ST_FORBIDDEN, NULL, "role \"%s\" may not %s",
+		               role_names[p->role], access_action_phrases[a]);
+	return ST_OK;
+}
+
+bool access_reaches_every_ward(const struct principal *p, enum access_action a)
+{
+	unsigned rule;
+
+	ASSERT(p != NULL);
+	ASSERT((unsigned)p->role < ROLE_COUNT);
+	ASSERT((unsigned)a < ACCESS_ACTION_COUNT);
+	rule = access_rules[p->role][a];
+	return (rule & ACCESS_RULE_ALLOW) != 0 && (rule & ACCESS_RULE_OWN_WARD) == 0;
 }
 
 enum status access_check(const struct principal *p, enum access_action a,

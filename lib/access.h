@@ -44,9 +44,11 @@ enum access_action {
 	ACCESS_WEBHOOK_MANAGE,    /* edit webhooks */
 	ACCESS_HL7_READ,          /* read stored HL7 messages */
 	ACCESS_EVENT_READ,        /* receive a live event (target: its ward, NULL if none) */
+	ACCESS_SELF,              /* one's own session and profile (sign out, "me") */
+	ACCESS_REFERENCE_READ,    /* read reference data: wards, task templates */
 };
 
-#define ACCESS_ACTION_COUNT 16
+#define ACCESS_ACTION_COUNT 18
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
@@ -118,6 +120,23 @@ bool principal_has_ward(const struct principal *p, const char *ward);
  */
 enum status access_check(const struct principal *p, enum access_action a,
                          const struct access_target *t, struct err *err);
+
+/*
+ * Whether p's role may perform action a on some target at all: the part of
+ * access_check() that does not depend on the target, for the dispatcher to
+ * apply before any handler runs.  A nurse may read episodes (on her wards),
+ * so ACCESS_EPISODE_READ passes here and access_check() decides per ward.
+ * Returns ST_OK, or ST_FORBIDDEN with access_check()'s message.
+ */
+enum status access_role_may(const struct principal *p, enum access_action a, struct err *err);
+
+/*
+ * Whether p may perform a on every ward, not only on its own: what a list
+ * without a ward filter may show.  False for a role confined to its wards
+ * (a nurse) and for a role that may not perform a at all, so a list handler
+ * that narrows to p->wards unless this holds fails closed for any new role.
+ */
+bool access_reaches_every_ward(const struct principal *p, enum access_action a);
 
 /*
  * Whether a user of role, attached to t's ward or not (on_ward), may be made

@@ -42,18 +42,6 @@ static const char WARD_CODE_CHARS[] =
 static const char USER_NAME_CHARS[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-";
 
-/* Authorise action (no target); on refusal reply 403 and return false. */
-static bool allowed(struct http_req *r, enum access_action action)
-{
-	struct err err;
-	enum status st = access_check(&r->principal, action, NULL, &err);
-
-	if (st == ST_OK)
-		return true;
-	http_reply_error(r, st, &err);
-	return false;
-}
-
 /* Whether s is a ward code: 1..32 of letters, digits, "_" and "-", not starting with either. */
 static bool ward_code_ok(const char *s)
 {
@@ -129,8 +117,6 @@ static void wards_post(struct http_req *r)
 	cJSON *b = NULL;
 	enum status st;
 
-	if (!allowed(r, ACCESS_WARD_MANAGE))
-		return;
 	st = body_object(r, ward_fields, &b, &err);
 	if (st == ST_OK)
 		st = json_get_string(b, "code", true, wb.code, sizeof wb.code, &err);
@@ -160,13 +146,6 @@ static void ward_patch(struct http_req *r)
 	cJSON *b = NULL;
 	enum status st;
 
-	if (!allowed(r, ACCESS_WARD_MANAGE))
-		return;
-	if (!ward_code_ok(r->params[0])) {
-		err_set(&err, ST_NOT_FOUND, "code", "ward not found");
-		http_reply_error(r, ST_NOT_FOUND, &err);
-		return;
-	}
 	st = body_object(r, ward_patch_fields, &b, &err);
 	if (st == ST_OK && cJSON_GetArraySize(b) == 0)
 		st = err_set(&err, ST_INVALID, NULL, "nothing to change: give at least one field");
@@ -262,8 +241,6 @@ static void templates_post(struct http_req *r)
 	cJSON *b = NULL;
 	enum status st;
 
-	if (!allowed(r, ACCESS_TEMPLATE_MANAGE))
-		return;
 	memset(&t, 0, sizeof t);
 	t.active = true;
 	st = body_object(r, template_fields, &b, &err);
@@ -336,13 +313,6 @@ static void template_patch(struct http_req *r)
 	enum status st;
 	int if_match;
 
-	if (!allowed(r, ACCESS_TEMPLATE_MANAGE))
-		return;
-	if (!text_is_uuid(r->params[0])) {
-		err_set(&err, ST_NOT_FOUND, "id", "task template not found");
-		http_reply_error(r, ST_NOT_FOUND, &err);
-		return;
-	}
 	st = body_object(r, template_fields, &b, &err);
 	if (st == ST_OK && cJSON_GetArraySize(b) == 0)
 		st = err_set(&err, ST_INVALID, NULL, "nothing to change: give at least one field");
@@ -443,8 +413,7 @@ static enum status user_parse(const cJSON *b, struct user_body *ub, struct user_
 
 static void users_list(struct http_req *r)
 {
-	if (allowed(r, ACCESS_USER_MANAGE))
-		store_user_list(r->app->db, http_json_ok, r);
+	store_user_list(r->app->db, http_json_ok, r);
 }
 
 static void users_post(struct http_req *r)
@@ -456,8 +425,6 @@ static void users_post(struct http_req *r)
 	cJSON *b = NULL;
 	enum status st;
 
-	if (!allowed(r, ACCESS_USER_MANAGE))
-		return;
 	ub = xcalloc(1, sizeof *ub);
 	st = body_object(r, user_fields, &b, &err);
 	if (st == ST_OK)
@@ -488,13 +455,6 @@ static void user_disable(struct http_req *r)
 	struct actor actor;
 	struct err err;
 
-	if (!allowed(r, ACCESS_USER_MANAGE))
-		return;
-	if (!text_is_uuid(r->params[0])) {
-		err_set(&err, ST_NOT_FOUND, "id", "user not found");
-		http_reply_error(r, ST_NOT_FOUND, &err);
-		return;
-	}
 	if (strcmp(r->params[0], r->principal.id) == 0) {
 		/* an administrator locking themselves out needs another one to undo it */
 		err_set(&err, ST_CONFLICT, "id", "cannot disable your own user");
@@ -506,14 +466,18 @@ static void user_disable(struct http_req *r)
 }
 
 const struct route admin_routes[] = {
-    {EVHTTP_REQ_GET, "/api/v1/wards", wards_list, 0},
-    {EVHTTP_REQ_POST, "/api/v1/wards", wards_post, 0},
-    {EVHTTP_REQ_PATCH, "/api/v1/wards/{code}", ward_patch, 0},
-    {EVHTTP_REQ_GET, "/api/v1/task-templates", templates_list, 0},
-    {EVHTTP_REQ_POST, "/api/v1/task-templates", templates_post, 0},
-    {EVHTTP_REQ_PATCH, "/api/v1/task-templates/{id}", template_patch, 0},
-    {EVHTTP_REQ_GET, "/api/v1/users", users_list, 0},
-    {EVHTTP_REQ_POST, "/api/v1/users", users_post, 0},
-    {EVHTTP_REQ_POST, "/api/v1/users/{id}/disable", user_disable, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/wards", wards_list, ACCESS_REFERENCE_READ, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/wards", wards_post, ACCESS_WARD_MANAGE, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_PATCH, "/api/v1/wards/{code}", ward_patch, ACCESS_WARD_MANAGE, ROUTE_ID_WARD),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/task-templates", templates_list, ACCESS_REFERENCE_READ,
+          ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/task-templates", templates_post, ACCESS_TEMPLATE_MANAGE,
+          ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_PATCH, "/api/v1/task-templates/{id}", template_patch, ACCESS_TEMPLATE_MANAGE,
+          ROUTE_ID_TEMPLATE),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/users", users_list, ACCESS_USER_MANAGE, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/users", users_post, ACCESS_USER_MANAGE, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/users/{id}/disable", user_disable, ACCESS_USER_MANAGE,
+          ROUTE_ID_USER),
+    ROUTE_END,
 };

@@ -27,18 +27,6 @@
 #define ASSESSMENT_NOTE_MAX 2000             /* bytes */
 #define LIST_MAX_WARDS HTTP_QUERY_REPEAT_MAX /* http.c refuses more */
 
-/* Validate the {id} of the route: a UUID, else 404 (it names nothing). */
-static bool assessment_id_ok(struct http_req *r)
-{
-	struct err err;
-
-	if (text_is_uuid(r->params[0]))
-		return true;
-	err_set(&err, ST_NOT_FOUND, "id", "assessment not found");
-	http_reply_error(r, ST_NOT_FOUND, &err);
-	return false;
-}
-
 /* ---- GET /api/v1/assessments --------------------------------------------------------- */
 
 static bool ward_code_ok(const char *w)
@@ -74,12 +62,10 @@ static void assessments_list(struct http_req *r)
 	if (st == ST_OK && nw > 0) {
 		f.wards = ward_ptrs;
 		f.nwards = nw;
-	} else if (st == ST_OK && r->principal.role == ROLE_NURSE) {
-		/* a nurse sees the assessments of her own wards */
+	} else if (st == ST_OK && !access_reaches_every_ward(&r->principal, ACCESS_EPISODE_READ)) {
+		/* a role confined to its wards (a nurse) sees their assessments only */
 		f.wards = r->principal.wards;
 		f.nwards = (int)r->principal.nwards;
-	} else if (st == ST_OK) {
-		st = access_check(&r->principal, ACCESS_EPISODE_READ, NULL, &err);
 	}
 	if (st == ST_OK && http_query(r, "state", state, sizeof state) != NULL) {
 		st = assessment_state_parse(state, &as, &err);
@@ -164,7 +150,7 @@ static void claim_got(enum status st, const struct assessment_facts *f, void *ar
 		err_set(&err, st, NULL, "assessment not found");
 	if (st == ST_OK) {
 		target.ward = f->ward;
-		st = access_check(&c->r->principal, ACCESS_ASSESSMENT_CLAIM, &target, &err);
+		st = http_access(c->r, &target, &err);
 	}
 	if (st == ST_OK)
 		st = claimable(f, &err);
@@ -186,8 +172,6 @@ static void assessment_claim(struct http_req *r)
 {
 	struct claim *c;
 
-	if (!assessment_id_ok(r))
-		return;
 	c = xcalloc(1, sizeof *c);
 	c->r = r;
 	store_assessment_get(r->app->db, r->params[0], claim_got, c);
@@ -257,9 +241,8 @@ static enum status change_decide(struct change *ch, const struct assessment_fact
 	enum assessment_state from;
 	enum status st;
 
-	st = access_check(&ch->r->principal,
-	                  ch->release ? ACCESS_ASSESSMENT_CLAIM : ACCESS_ASSESSMENT_UPDATE, &target,
-	                  err);
+	/* the route's action: claim for a release, update otherwise */
+	st = http_access(ch->r, &target, err);
 	if (st != ST_OK)
 		return st;
 	if (ch->if_match >= 0 && ch->if_match != f->version)
@@ -331,8 +314,6 @@ static void assessment_patch(struct http_req *r)
 	enum status st;
 	cJSON *body = NULL;
 
-	if (!assessment_id_ok(r))
-		return;
 	ch = xcalloc(1, sizeof *ch);
 	ch->c.event_type = "assessment.updated";
 	ch->c.audit_action = "assessment.update";
@@ -352,8 +333,6 @@ static void assessment_release(struct http_req *r)
 {
 	struct change *ch;
 
-	if (!assessment_id_ok(r))
-		return;
 	ch = xcalloc(1, sizeof *ch);
 	ch->release = true;
 	ch->has_state = true;
@@ -364,9 +343,13 @@ static void assessment_release(struct http_req *r)
 }
 
 const struct route assessment_routes[] = {
-    {EVHTTP_REQ_GET, "/api/v1/assessments", assessments_list, 0},
-    {EVHTTP_REQ_PATCH, "/api/v1/assessments/{id}", assessment_patch, 0},
-    {EVHTTP_REQ_POST, "/api/v1/assessments/{id}/claim", assessment_claim, 0},
-    {EVHTTP_REQ_POST, "/api/v1/assessments/{id}/release", assessment_release, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/assessments", assessments_list, ACCESS_EPISODE_READ,
+          ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_PATCH, "/api/v1/assessments/{id}", assessment_patch, ACCESS_ASSESSMENT_UPDATE,
+          ROUTE_ID_ASSESSMENT),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/assessments/{id}/claim", assessment_claim,
+          ACCESS_ASSESSMENT_CLAIM, ROUTE_ID_ASSESSMENT),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/assessments/{id}/release", assessment_release,
+          ACCESS_ASSESSMENT_CLAIM, ROUTE_ID_ASSESSMENT),
+    ROUTE_END,
 };

@@ -44,9 +44,7 @@ static void audit_list(struct http_req *r)
 	enum status st;
 
 	memset(&f, 0, sizeof f);
-	st = access_check(&r->principal, ACCESS_AUDIT_READ, NULL, &err);
-	if (st == ST_OK)
-		st = query_uuid(r, "episode", episode, sizeof episode, &f.episode_id, &err);
+	st = query_uuid(r, "episode", episode, sizeof episode, &f.episode_id, &err);
 	if (st == ST_OK)
 		st = query_uuid(r, "entity_id", entity, sizeof entity, &f.entity_id, &err);
 	if (st == ST_OK && http_query(r, "actor", actor_name, sizeof actor_name) != NULL) {
@@ -75,6 +73,6 @@ static void audit_list(struct http_req *r)
 }
 
 const struct route audit_routes[] = {
-    {EVHTTP_REQ_GET, "/api/v1/audit", audit_list, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/audit", audit_list, ACCESS_AUDIT_READ, ROUTE_ID_NONE),
+    ROUTE_END,
 };

@@ -52,7 +52,7 @@ static void delay_got(enum status st, const struct delay_facts *f, void *arg)
 		err_set(&err, st, NULL, "episode not found");
 	if (st == ST_OK) {
 		t.ward = f->ward;
-		st = access_check(&d->r->principal, ACCESS_DELAY_SET, &t, &err);
+		st = http_access(d->r, &t, &err);
 	}
 	if (st == ST_OK && f->delay_id[0] == '\0')
 		st = err_set(&err, ST_CONFLICT, NULL,
@@ -81,11 +81,6 @@ static void delay_put(struct http_req *r)
 	cJSON *body = NULL;
 	enum status st;
 
-	if (!text_is_uuid(r->params[0])) {
-		err_set(&err, ST_NOT_FOUND, "id", "episode not found");
-		http_reply_error(r, ST_NOT_FOUND, &err);
-		return;
-	}
 	d = xcalloc(1, sizeof *d);
 	d->r = r;
 	st = http_body_json(r, &body, &err);
@@ -185,9 +180,7 @@ static void report_get(struct http_req *r)
 
 	q = xcalloc(1, sizeof *q);
 	q->r = r;
-	st = access_check(&r->principal, ACCESS_REPORT_READ, NULL, &err);
-	if (st == ST_OK)
-		st = report_dates(dp, fp, tp, app_now(r->app), &q->from, &q->to, &err);
+	st = report_dates(dp, fp, tp, app_now(r->app), &q->from, &q->to, &err);
 	if (st == ST_OK && fm != NULL && strcmp(fm, "csv") != 0 && strcmp(fm, "json") != 0)
 		st = err_set(&err, ST_INVALID, "format", "\"format\" must be csv or json");
 	if (st != ST_OK) {
@@ -200,7 +193,8 @@ static void report_get(struct http_req *r)
 }
 
 const struct route delay_routes[] = {
-    {EVHTTP_REQ_PUT, "/api/v1/episodes/{id}/delay", delay_put, 0},
-    {EVHTTP_REQ_GET, "/api/v1/reports/delays", report_get, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_PUT, "/api/v1/episodes/{id}/delay", delay_put, ACCESS_DELAY_SET,
+          ROUTE_ID_EPISODE),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/reports/delays", report_get, ACCESS_REPORT_READ, ROUTE_ID_NONE),
+    ROUTE_END,
 };

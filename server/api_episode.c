@@ -93,7 +93,7 @@ static void admissions_post(struct http_req *r)
 	cJSON_Delete(body);
 	if (st == ST_OK) {
 		target.ward = a->adm.ward;
-		st = access_check(&r->principal, ACCESS_EPISODE_ADMIT, &target, &err);
+		st = http_access(r, &target, &err);
 	}
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
@@ -101,18 +101,6 @@ static void admissions_post(struct http_req *r)
 		return;
 	}
 	store_admission_context(r->app->db, &a->adm, admit_context, a);
-}
-
-/* Validate the {id} of the route: a UUID, else 404 (it names nothing). */
-static bool episode_id_ok(struct http_req *r)
-{
-	struct err err;
-
-	if (text_is_uuid(r->params[0]))
-		return true;
-	err_set(&err, ST_NOT_FOUND, "id", "episode not found");
-	http_reply_error(r, ST_NOT_FOUND, &err);
-	return false;
 }
 
 struct read {
@@ -150,7 +138,7 @@ static void episode_got(enum status st, const struct episode_facts *f, void *arg
 		return;
 	}
 	target.ward = f->ward;
-	if ((st = access_check(&r->principal, ACCESS_EPISODE_READ, &target, &err)) != ST_OK) {
+	if ((st = http_access(r, &target, &err)) != ST_OK) {
 		http_reply_error(r, st, &err);
 		return;
 	}
@@ -164,8 +152,7 @@ static void episode_got(enum status st, const struct episode_facts *f, void *arg
 
 static void episode_get(struct http_req *r)
 {
-	if (episode_id_ok(r))
-		store_episode_get(r->app->db, r->params[0], episode_got, r);
+	store_episode_get(r->app->db, r->params[0], episode_got, r);
 }
 
 #define LIST_MAX_WARDS HTTP_QUERY_REPEAT_MAX /* http.c refuses more */
@@ -199,8 +186,8 @@ static void episodes_list(struct http_req *r)
 	if (st == ST_OK && nw > 0) {
 		f.wards = ward_ptrs;
 		f.nwards = nw;
-	} else if (st == ST_OK && r->principal.role == ROLE_NURSE) {
-		/* a nurse sees her own wards */
+	} else if (st == ST_OK && !access_reaches_every_ward(&r->principal, ACCESS_EPISODE_READ)) {
+		/* a role confined to its wards (a nurse) sees those; never every ward */
 		f.wards = r->principal.wards;
 		f.nwards = (int)r->principal.nwards;
 	}
@@ -342,7 +329,7 @@ static enum status decide(struct change *ch, const struct episode_facts *f, stru
 	bool present;
 
 	memset(&ch->c, 0, sizeof ch->c); /* decided afresh on every attempt */
-	if ((st = access_check(&ch->r->principal, ACCESS_EPISODE_WRITE, &target, err)) != ST_OK)
+	if ((st = http_access(ch->r, &target, err)) != ST_OK)
 		return st;
 	if (ch->if_match >= 0 && ch->if_match != f->version)
 		return err_set(err, ST_PRECONDITION, NULL,
@@ -439,8 +426,6 @@ static void episode_change(struct http_req *r, enum episode_action action)
 	cJSON *body = NULL;
 	int if_match;
 
-	if (!episode_id_ok(r))
-		return;
 	st = http_body_json(r, &body, &err);
 	if (st == ST_OK)
 		st = http_if_match(r, &if_match, &err);
@@ -478,16 +463,22 @@ static void episode_reopen(struct http_req *r)
 }
 
 const struct route admission_routes[] = {
-    {EVHTTP_REQ_POST, "/api/v1/admissions", admissions_post, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/admissions", admissions_post, ACCESS_EPISODE_ADMIT,
+          ROUTE_ID_NONE),
+    ROUTE_END,
 };
 
 const struct route episode_routes[] = {
-    {EVHTTP_REQ_GET, "/api/v1/episodes", episodes_list, 0},
-    {EVHTTP_REQ_GET, "/api/v1/episodes/{id}", episode_get, 0},
-    {EVHTTP_REQ_PATCH, "/api/v1/episodes/{id}", episode_patch, 0},
-    {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/transfer", episode_transfer, 0},
-    {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/discharge", episode_discharge, 0},
-    {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/reopen", episode_reopen, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/episodes", episodes_list, ACCESS_EPISODE_READ, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/episodes/{id}", episode_get, ACCESS_EPISODE_READ,
+          ROUTE_ID_EPISODE),
+    ROUTE(EVHTTP_REQ_PATCH, "/api/v1/episodes/{id}", episode_patch, ACCESS_EPISODE_WRITE,
+          ROUTE_ID_EPISODE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/episodes/{id}/transfer", episode_transfer, ACCESS_EPISODE_WRITE,
+          ROUTE_ID_EPISODE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/episodes/{id}/discharge", episode_discharge,
+          ACCESS_EPISODE_WRITE, ROUTE_ID_EPISODE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/episodes/{id}/reopen", episode_reopen, ACCESS_EPISODE_WRITE,
+          ROUTE_ID_EPISODE),
+    ROUTE_END,
 };

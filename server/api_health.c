@@ -103,8 +103,8 @@ static void metrics(struct http_req *r)
 }
 
 const struct route health_routes[] = {
-    {EVHTTP_REQ_GET, "/healthz", healthz, ROUTE_PUBLIC},
-    {EVHTTP_REQ_GET, "/readyz", readyz, ROUTE_PUBLIC},
-    {EVHTTP_REQ_GET, "/metrics", metrics, ROUTE_PUBLIC},
-    {0, NULL, NULL, 0},
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/healthz", healthz, ROUTE_ID_NONE),
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/readyz", readyz, ROUTE_ID_NONE),
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/metrics", metrics, ROUTE_ID_NONE),
+    ROUTE_END,
 };

@@ -9,8 +9,9 @@
  *
  * Messages carry raw patient data, so only ACCESS_HL7_READ (admins) reads
  * them and every read is audited; mappings are read with ACCESS_HL7_READ and
- * changed with ACCESS_WARD_MANAGE.  Thin handlers: authorise, check the
- * parameters, one store_hl7 call.
+ * changed with ACCESS_WARD_MANAGE, as the route table declares (http.c
+ * checks the role and the {pas_code}'s form before a handler runs).  Thin
+ * handlers: check the other parameters, one store_hl7 call.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,6 @@
 #define HL7_LIMIT_DEFAULT 50
 #define HL7_LIMIT_MAX 500
 #define HL7_OFFSET_MAX 100000000
-#define PAS_CODE_MAX 64 /* as hl7_ward_map's CHECK */
-
-static const char PAS_CODE_CHARS[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
 
 static void reply_cb(struct http_req *r, int code, enum status st, const struct err *err,
                      const char *json)
@@ -46,18 +43,6 @@ static void ok_done(enum status st, const struct err *err, const char *json, voi
 	reply_cb(arg, 200, st, err, json);
 }
 
-/* Authorise action (no target); on refusal reply 403 and return false. */
-static bool allowed(struct http_req *r, enum access_action action)
-{
-	struct err err;
-	enum status st = access_check(&r->principal, action, NULL, &err);
-
-	if (st == ST_OK)
-		return true;
-	http_reply_error(r, st, &err);
-	return false;
-}
-
 static void messages_list(struct http_req *r)
 {
 	struct hl7_message_filter f;
@@ -66,8 +51,6 @@ static void messages_list(struct http_req *r)
 	struct err err;
 	enum status st = ST_OK;
 
-	if (!allowed(r, ACCESS_HL7_READ))
-		return;
 	memset(&f, 0, sizeof f);
 	if (http_query(r, "ack", ack, sizeof ack) != NULL) {
 		if (strcmp(ack, "AA") != 0 && strcmp(ack, "AE") != 0 && strcmp(ack, "AR") != 0)
@@ -87,30 +70,14 @@ static void messages_list(struct http_req *r)
 	store_hl7_list(r->app->db, &f, &actor, ok_done, r);
 }
 
-/* The {pas_code} of the route is one a mapping can have; else 404 (it names nothing). */
-static bool pas_code_ok(struct http_req *r)
-{
-	const char *code = r->params[0];
-	size_t n = strlen(code);
-	struct err err;
-
-	if (n > 0 && n <= PAS_CODE_MAX && strspn(code, PAS_CODE_CHARS) == n)
-		return true;
-	err_set(&err, ST_NOT_FOUND, "pas_code", "ward mapping not found");
-	http_reply_error(r, ST_NOT_FOUND, &err);
-	return false;
-}
-
 static void ward_map_list(struct http_req *r)
 {
-	if (allowed(r, ACCESS_HL7_READ))
-		store_hl7_ward_map_list(r->app->db, ok_done, r);
+	store_hl7_ward_map_list(r->app->db, ok_done, r);
 }
 
 static void ward_map_get(struct http_req *r)
 {
-	if (allowed(r, ACCESS_HL7_READ) && pas_code_ok(r))
-		store_hl7_ward_map_get(r->app->db, r->params[0], ok_done, r);
+	store_hl7_ward_map_get(r->app->db, r->params[0], ok_done, r);
 }
 
 static const char *const put_fields[] = {"ward", NULL};
@@ -123,8 +90,6 @@ static void ward_map_put(struct http_req *r)
 	cJSON *body = NULL;
 	enum status st;
 
-	if (!allowed(r, ACCESS_WARD_MANAGE) || !pas_code_ok(r))
-		return;
 	st = http_body_json(r, &body, &err);
 	if (st == ST_OK)
 		st = json_only_keys(body, put_fields, &err);
@@ -145,17 +110,18 @@ static void ward_map_delete(struct http_req *r)
 {
 	struct actor actor;
 
-	if (!allowed(r, ACCESS_WARD_MANAGE) || !pas_code_ok(r))
-		return;
 	actor_from_req(&actor, r);
 	store_hl7_ward_map_delete(r->app->db, r->params[0], &actor, ok_done, r);
 }
 
 const struct route hl7_routes[] = {
-    {EVHTTP_REQ_GET, "/api/v1/hl7/messages", messages_list, 0},
-    {EVHTTP_REQ_GET, "/api/v1/hl7/ward-map", ward_map_list, 0},
-    {EVHTTP_REQ_GET, "/api/v1/hl7/ward-map/{pas_code}", ward_map_get, 0},
-    {EVHTTP_REQ_PUT, "/api/v1/hl7/ward-map/{pas_code}", ward_map_put, 0},
-    {EVHTTP_REQ_DELETE, "/api/v1/hl7/ward-map/{pas_code}", ward_map_delete, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/hl7/messages", messages_list, ACCESS_HL7_READ, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/hl7/ward-map", ward_map_list, ACCESS_HL7_READ, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/hl7/ward-map/{pas_code}", ward_map_get, ACCESS_HL7_READ,
+          ROUTE_ID_PAS_CODE),
+    ROUTE(EVHTTP_REQ_PUT, "/api/v1/hl7/ward-map/{pas_code}", ward_map_put, ACCESS_WARD_MANAGE,
+          ROUTE_ID_PAS_CODE),
+    ROUTE(EVHTTP_REQ_DELETE, "/api/v1/hl7/ward-map/{pas_code}", ward_map_delete, ACCESS_WARD_MANAGE,
+          ROUTE_ID_PAS_CODE),
+    ROUTE_END,
 };

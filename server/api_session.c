@@ -185,8 +185,8 @@ static void me(struct http_req *r)
 }
 
 const struct route session_routes[] = {
-    {EVHTTP_REQ_POST, "/api/v1/session", session_create, ROUTE_PUBLIC},
-    {EVHTTP_REQ_DELETE, "/api/v1/session", session_delete, 0},
-    {EVHTTP_REQ_GET, "/api/v1/me", me, 0},
-    {0, NULL, NULL, 0},
+    ROUTE_OPEN(EVHTTP_REQ_POST, "/api/v1/session", session_create, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_DELETE, "/api/v1/session", session_delete, ACCESS_SELF, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/me", me, ACCESS_SELF, ROUTE_ID_NONE),
+    ROUTE_END,
 };

@@ -170,11 +170,11 @@ static void static_asset(struct http_req *r)
 }
 
 const struct route static_routes[] = {
-    {EVHTTP_REQ_GET, "/", static_root, ROUTE_PUBLIC},
-    {EVHTTP_REQ_GET, "/login", static_login, ROUTE_PUBLIC},
-    {EVHTTP_REQ_GET, "/ward", static_ward, ROUTE_PUBLIC},
-    {EVHTTP_REQ_GET, "/queue", static_queue, ROUTE_PUBLIC},
-    {EVHTTP_REQ_GET, "/dashboard", static_dashboard, ROUTE_PUBLIC},
-    {EVHTTP_REQ_GET, "/static/{file}", static_asset, ROUTE_PUBLIC},
-    {0, NULL, NULL, 0},
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/", static_root, ROUTE_ID_NONE),
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/login", static_login, ROUTE_ID_NONE),
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/ward", static_ward, ROUTE_ID_NONE),
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/queue", static_queue, ROUTE_ID_NONE),
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/dashboard", static_dashboard, ROUTE_ID_NONE),
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/static/{file}", static_asset, ROUTE_ID_FILE),
+    ROUTE_END,
 };

@@ -137,6 +137,6 @@ static void stream(struct http_req *r)
 }
 
 const struct route stream_routes[] = {
-    {EVHTTP_REQ_GET, "/api/v1/stream", stream, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/stream", stream, ACCESS_EVENT_READ, ROUTE_ID_NONE),
+    ROUTE_END,
 };

@@ -30,18 +30,6 @@
 #define TASK_TITLE_MAX 200 /* bytes, as the tasks table checks */
 #define TASK_NOTE_MAX 2000 /* bytes */
 
-/* Validate the {id} of the route: a UUID, else 404 naming what (it names nothing). */
-static bool id_ok(struct http_req *r, const char *what)
-{
-	struct err err;
-
-	if (text_is_uuid(r->params[0]))
-		return true;
-	err_set(&err, ST_NOT_FOUND, "id", "%s not found", what);
-	http_reply_error(r, ST_NOT_FOUND, &err);
-	return false;
-}
-
 /* An optional "assignee": a user id (UUID) into out ("" when absent). */
 static enum status get_assignee(const cJSON *body, char out[37], struct err *err)
 {
@@ -89,7 +77,7 @@ static void list_got(enum status st, const struct task_list *tl, void *arg)
 		err_set(&err, st, NULL, "episode not found");
 	if (st == ST_OK) {
 		target.ward = tl->ward;
-		st = access_check(&r->principal, ACCESS_EPISODE_READ, &target, &err);
+		st = http_access(r, &target, &err);
 	}
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
@@ -104,8 +92,7 @@ static void list_got(enum status st, const struct task_list *tl, void *arg)
 
 static void tasks_list(struct http_req *r)
 {
-	if (id_ok(r, "episode"))
-		store_task_list(r->app->db, r->params[0], list_got, r);
+	store_task_list(r->app->db, r->params[0], list_got, r);
 }
 
 /* ---- GET /api/v1/tasks -------------------------------------------------------------- */
@@ -153,13 +140,11 @@ static enum status list_wards(struct http_req *r, struct list_query *q, struct e
 		f->wards = q->ward_ptrs;
 		f->nwards = n;
 		f->restrict_wards = true;
-	} else if (r->principal.role == ROLE_NURSE) {
-		/* a nurse sees the tasks of her own wards (none if she has none) */
+	} else if (!access_reaches_every_ward(&r->principal, ACCESS_EPISODE_READ)) {
+		/* a role confined to its wards (a nurse) sees their tasks (none if none) */
 		f->wards = r->principal.wards;
 		f->nwards = (int)r->principal.nwards;
 		f->restrict_wards = true;
-	} else {
-		return access_check(&r->principal, ACCESS_EPISODE_READ, NULL, err);
 	}
 	return ST_OK;
 }
@@ -297,7 +282,7 @@ static enum status create_decide(struct create *c, const struct task_create_cont
 	enum episode_state es;
 	enum status st;
 
-	if ((st = access_check(&c->r->principal, ACCESS_TASK_CREATE, &target, err)) != ST_OK)
+	if ((st = http_access(c->r, &target, err)) != ST_OK)
 		return st;
 	if (!ctx->discipline_exists)
 		return err_set(err, ST_INVALID, "discipline", "discipline \"%s\" does not exist",
@@ -350,8 +335,6 @@ static void tasks_create(struct http_req *r)
 	enum status st;
 	cJSON *body = NULL;
 
-	if (!id_ok(r, "episode"))
-		return;
 	c = xcalloc(1, sizeof *c);
 	c->r = r;
 	st = http_body_json(r, &body, &err);
@@ -484,7 +467,7 @@ static enum status change_decide(struct change *ch, const struct task_facts *f, 
 	enum task_status from;
 	enum status st;
 
-	if ((st = access_check(&ch->r->principal, ACCESS_TASK_UPDATE, &target, err)) != ST_OK)
+	if ((st = http_access(ch->r, &target, err)) != ST_OK)
 		return st;
 	if (ch->if_match >= 0 && ch->if_match != f->version)
 		return err_set(err, ST_PRECONDITION, NULL,
@@ -570,8 +553,6 @@ static void task_patch(struct http_req *r)
 	enum status st;
 	cJSON *body = NULL;
 
-	if (!id_ok(r, "task"))
-		return;
 	ch = xcalloc(1, sizeof *ch);
 	ch->r = r;
 	st = http_body_json(r, &body, &err);
@@ -590,9 +571,11 @@ static void task_patch(struct http_req *r)
 }
 
 const struct route task_routes[] = {
-    {EVHTTP_REQ_GET, "/api/v1/tasks", tasks_list_all, 0},
-    {EVHTTP_REQ_GET, "/api/v1/episodes/{id}/tasks", tasks_list, 0},
-    {EVHTTP_REQ_POST, "/api/v1/episodes/{id}/tasks", tasks_create, 0},
-    {EVHTTP_REQ_PATCH, "/api/v1/tasks/{id}", task_patch, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/tasks", tasks_list_all, ACCESS_EPISODE_READ, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/episodes/{id}/tasks", tasks_list, ACCESS_EPISODE_READ,
+          ROUTE_ID_EPISODE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/episodes/{id}/tasks", tasks_create, ACCESS_TASK_CREATE,
+          ROUTE_ID_EPISODE),
+    ROUTE(EVHTTP_REQ_PATCH, "/api/v1/tasks/{id}", task_patch, ACCESS_TASK_UPDATE, ROUTE_ID_TASK),
+    ROUTE_END,
 };

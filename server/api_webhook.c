@@ -47,18 +47,6 @@ static void deleted_done(enum status st, const struct err *err, const char *json
 		http_reply_empty(r, 204);
 }
 
-/* Authorise managing webhooks; on refusal reply 403 and return false. */
-static bool allowed(struct http_req *r)
-{
-	struct err err;
-	enum status st = access_check(&r->principal, ACCESS_WEBHOOK_MANAGE, NULL, &err);
-
-	if (st == ST_OK)
-		return true;
-	http_reply_error(r, st, &err);
-	return false;
-}
-
 /* Whether host (as in a URL, IPv6 in brackets) is this machine's loopback. */
 static bool is_loopback(const char *host)
 {
@@ -180,8 +168,6 @@ static void webhooks_post(struct http_req *r)
 	cJSON *b = NULL;
 	enum status st;
 
-	if (!allowed(r))
-		return;
 	memset(&in, 0, sizeof in);
 	wb = xcalloc(1, sizeof *wb);
 	st = http_body_json(r, &b, &err);
@@ -202,30 +188,13 @@ static void webhooks_post(struct http_req *r)
 
 static void webhooks_list(struct http_req *r)
 {
-	if (allowed(r))
-		store_webhook_list(r->app->db, http_json_ok, r);
-}
-
-/* Whether the caller may manage webhooks and {id} may name one; if not, the reply is sent. */
-static bool allowed_id(struct http_req *r)
-{
-	struct err err;
-
-	if (!allowed(r))
-		return false;
-	if (text_is_uuid(r->params[0]))
-		return true;
-	err_set(&err, ST_NOT_FOUND, "id", "webhook not found");
-	http_reply_error(r, ST_NOT_FOUND, &err);
-	return false;
+	store_webhook_list(r->app->db, http_json_ok, r);
 }
 
 static void webhook_delete(struct http_req *r)
 {
 	struct actor actor;
 
-	if (!allowed_id(r))
-		return;
 	actor_from_req(&actor, r);
 	store_webhook_delete(r->app->db, r->params[0], &actor, deleted_done, r);
 }
@@ -241,8 +210,6 @@ static void webhook_patch(struct http_req *r)
 	enum status st;
 	bool active = true, present = false;
 
-	if (!allowed_id(r))
-		return;
 	st = http_body_json(r, &b, &err);
 	if (st == ST_OK)
 		st = json_only_keys(b, patch_fields, &err);
@@ -258,9 +225,11 @@ static void webhook_patch(struct http_req *r)
 }
 
 const struct route webhook_routes[] = {
-    {EVHTTP_REQ_GET, "/api/v1/webhooks", webhooks_list, 0},
-    {EVHTTP_REQ_POST, "/api/v1/webhooks", webhooks_post, 0},
-    {EVHTTP_REQ_PATCH, "/api/v1/webhooks/{id}", webhook_patch, 0},
-    {EVHTTP_REQ_DELETE, "/api/v1/webhooks/{id}", webhook_delete, 0},
-    {0, NULL, NULL, 0},
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/webhooks", webhooks_list, ACCESS_WEBHOOK_MANAGE, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/webhooks", webhooks_post, ACCESS_WEBHOOK_MANAGE, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_PATCH, "/api/v1/webhooks/{id}", webhook_patch, ACCESS_WEBHOOK_MANAGE,
+          ROUTE_ID_WEBHOOK),
+    ROUTE(EVHTTP_REQ_DELETE, "/api/v1/webhooks/{id}", webhook_delete, ACCESS_WEBHOOK_MANAGE,
+          ROUTE_ID_WEBHOOK),
+    ROUTE_END,
 };

@@ -282,7 +282,7 @@ static void auth_done(enum status st, const struct auth_user *u, void *arg)
 	principal_set_wards(r, u->wards);
 	r->authenticated = true;
 	r->via_session = strcmp(u->kind, "session") == 0;
-	r->route->handler(r);
+	http_route_run(r);
 }
 
 static void lookup_done(enum status st, const struct auth_user *u, void *arg)

@@ -22,6 +22,7 @@
 #include <sys/queue.h>
 #include <uuid/uuid.h>
 
+#include "admission.h"
 #include "app.h"
 #include "auth.h"
 #include "clock.h"
@@ -41,6 +42,59 @@ struct http {
 	int ntables;                                 /* how many */
 	int inflight;                                /* requests not yet replied to */
 };
+
+/* Characters of the code kinds of {param}, as the tables' CHECKs allow. */
+static const char CODE_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+static const char PAS_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+
+/* What each enum route_id is: its name, what a 404 calls it and its form. */
+static const struct route_id_kind {
+	const char *name;  /* for `carebridge routes` */
+	const char *noun;  /* "<noun> not found" */
+	bool uuid;         /* a UUID in text form */
+	const char *chars; /* else: the characters a code may have (NULL: not checked here) */
+	size_t max;        /* and its longest length */
+	bool ward_scoped;  /* names a patient's record: handlers call http_access() */
+} route_ids[] = {
+    [ROUTE_ID_NONE] = {"none", NULL, false, NULL, 0, false},
+    [ROUTE_ID_EPISODE] = {"episode", "episode", true, NULL, 0, true},
+    [ROUTE_ID_TASK] = {"task", "task", true, NULL, 0, true},
+    [ROUTE_ID_ASSESSMENT] = {"assessment", "assessment", true, NULL, 0, true},
+    [ROUTE_ID_TEMPLATE] = {"task_template", "task template", true, NULL, 0, false},
+    [ROUTE_ID_USER] = {"user", "user", true, NULL, 0, false},
+    [ROUTE_ID_WEBHOOK] = {"webhook", "webhook", true, NULL, 0, false},
+    [ROUTE_ID_WARD] = {"ward", "ward", false, CODE_CHARS, 32, false},
+    [ROUTE_ID_PAS_CODE] = {"pas_code", "ward mapping", false, PAS_CHARS, 64, false},
+    [ROUTE_ID_FILE] = {"file", NULL, false, NULL, 0, false},
+};
+
+const char *route_id_name(enum route_id id)
+{
+	ASSERT((size_t)id < nitems(route_ids));
+	return route_ids[id].name;
+}
+
+bool route_id_is_ward_scoped(enum route_id id)
+{
+	ASSERT((size_t)id < nitems(route_ids));
+	return route_ids[id].ward_scoped;
+}
+
+/* Whether value has the form of a {param} of kind id. */
+static bool route_id_ok(enum route_id id, const char *value)
+{
+	const struct route_id_kind *k = &route_ids[id];
+	size_t n = strlen(value);
+
+	if (k->uuid)
+		return text_is_uuid(value);
+	if (k->chars == NULL)
+		return true;
+	if (n < 1 || n > k->max || strspn(value, k->chars) != n)
+		return false;
+	/* a ward code starts with a letter or digit; a PAS code may not */
+	return id != ROUTE_ID_WARD || (value[0] != '_' && value[0] != '-');
+}
 
 int http_code_for(enum status st)
 {
@@ -94,13 +148,45 @@ static const char *method_name(enum evhttp_cmd_type m)
 	return "OTHER";
 }
 
+/*
+ * Whether r is about to succeed on a route whose {id} names a patient's
+ * record without its handler having checked the route's action against
+ * that record: a handler that forgot.  Such a reply is never sent.
+ */
+static bool reply_unchecked(const struct http_req *r, int code)
+{
+	return code >= 200 && code < 300 && r->route != NULL &&
+	       (r->route->flags & ROUTE_DECLARED) != 0 && route_ids[r->route->id].ward_scoped &&
+	       !r->access_checked;
+}
+
 /* Send the reply, count it, log one line and free r. */
 static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 {
 	struct http *h = r->app->http;
 	double secs = (double)(mono_us() - r->started_us) / 1e6;
 	const char *route = r->route != NULL ? r->route->pattern : "unmatched";
+	struct evbuffer *refusal = NULL;
 
+	if (reply_unchecked(r, code)) {
+		struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+
+		log_error("http",
+		          "reply refused: the handler made no access check method=%s "
+		          "route=%s req=%s",
+		          r->method, route, r->id);
+		evhttp_remove_header(out, "ETag");
+		evhttp_remove_header(out, "Location");
+		evhttp_remove_header(out, "Content-Type");
+		evhttp_add_header(out, "Content-Type", "application/json");
+		refusal = evbuffer_new();
+		evbuffer_add_printf(refusal,
+		                    "{\"error\":{\"code\":\"%s\",\"message\":"
+		                    "\"internal error\",\"field\":null}}",
+		                    status_code(ST_INTERNAL));
+		code = 500;
+		body = refusal;
+	}
 	evhttp_send_reply(r->req, code, NULL, body);
 	metrics_http_done(r->app->metrics, r->method, route, code, secs);
 	if (code >= 500)
@@ -113,6 +199,8 @@ static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 	free(r->ward_buf);
 	free(r->ward_ptrs);
 	free(r);
+	if (refusal != NULL)
+		evbuffer_free(refusal);
 }
 
 struct evhttp_request *http_stream_start(struct http_req *r, const char *content_type)
@@ -413,6 +501,64 @@ static enum status query_check(struct http_req *r, struct err *err)
 	return too_long != NULL || too_many != NULL ? ST_INVALID : ST_OK;
 }
 
+/* The name of r's route's n-th {param} ("id", "code", ...) into buf. */
+static const char *param_name(const struct http_req *r, int n, char *buf, size_t size)
+{
+	const char *p = r->route->pattern;
+
+	for (int i = 0; (p = strchr(p, '{')) != NULL; i++, p++) {
+		if (i == n) {
+			snprintf(buf, size, "%.*s", (int)strcspn(p + 1, "}"), p + 1);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Whether r's {param} has the form its route declares; else reply 404
+ * naming it (a malformed id names nothing) and return false.
+ */
+static bool params_ok(struct http_req *r)
+{
+	const struct route_id_kind *k = &route_ids[r->route->id];
+	char name[HTTP_PARAM_MAX];
+	struct err err;
+
+	if (r->nparams == 0 || route_id_ok(r->route->id, r->params[0]))
+		return true;
+	err_set(&err, ST_NOT_FOUND, param_name(r, 0, name, sizeof name), "%s not found",
+	        k->noun != NULL ? k->noun : "object");
+	http_reply_error(r, ST_NOT_FOUND, &err);
+	return false;
+}
+
+void http_route_run(struct http_req *r)
+{
+	struct err err;
+
+	if ((r->route->flags & ROUTE_DECLARED) != 0) {
+		ASSERT(r->authenticated);
+		if (access_role_may(&r->principal, r->route->action, &err) != ST_OK) {
+			http_reply_error(r, ST_FORBIDDEN, &err);
+			return;
+		}
+	}
+	if (params_ok(r))
+		r->route->handler(r);
+}
+
+enum status http_access(struct http_req *r, const struct access_target *t, struct err *err)
+{
+	enum status st;
+
+	ASSERT(r->route != NULL && (r->route->flags & ROUTE_DECLARED) != 0);
+	st = access_check(&r->principal, r->route->action, t, err);
+	if (st == ST_OK)
+		r->access_checked = true;
+	return st;
+}
+
 static void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct http *h = arg;
@@ -468,7 +614,7 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
 			}
 			r->route = rt;
 			if (rt->flags & ROUTE_PUBLIC)
-				rt->handler(r);
+				http_route_run(r);
 			else
 				auth_begin(r);
 			return;
@@ -529,6 +675,13 @@ struct http *http_new(struct app *app)
 void http_add_routes(struct http *h, const struct route *routes)
 {
 	ASSERT(h->ntables < HTTP_MAX_TABLES);
+	for (const struct route *rt = routes; rt->pattern != NULL; rt++) {
+		/* every row declares its access: public, or an action and an id kind */
+		ASSERT(rt->flags == ROUTE_PUBLIC || rt->flags == ROUTE_DECLARED);
+		ASSERT((unsigned)rt->action < ACCESS_ACTION_COUNT);
+		ASSERT((size_t)rt->id < nitems(route_ids));
+		ASSERT((rt->id == ROUTE_ID_NONE) == (strchr(rt->pattern, '{') == NULL));
+	}
 	h->tables[h->ntables++] = routes;
 }
 
@@ -654,4 +807,36 @@ void http_json_ok(enum status st, const struct err *err, const char *json, void 
 void http_json_created(enum status st, const struct err *err, const char *json, void *arg)
 {
 	json_done_with(arg, 201, st, err, json);
+}
+
+cJSON *http_routes_to_json(const struct route *const *tables)
+{
+	static const enum evhttp_cmd_type all[] = {EVHTTP_REQ_GET, EVHTTP_REQ_POST, EVHTTP_REQ_PUT,
+	                                           EVHTTP_REQ_PATCH, EVHTTP_REQ_DELETE};
+	cJSON *out = cJSON_CreateArray();
+
+	for (const struct route *const *t = tables; *t != NULL; t++) {
+		for (const struct route *rt = *t; rt->pattern != NULL; rt++) {
+			for (size_t i = 0; i < nitems(all); i++) {
+				cJSON *o;
+
+				if ((rt->methods & all[i]) == 0)
+					continue;
+				o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "method", method_name(all[i]));
+				cJSON_AddStringToObject(o, "pattern", rt->pattern);
+				if (rt->flags == ROUTE_PUBLIC)
+					cJSON_AddNullToObject(o, "action");
+				else
+					cJSON_AddStringToObject(o, "action",
+					                        access_action_name(rt->action));
+				cJSON_AddBoolToObject(o, "public", rt->flags == ROUTE_PUBLIC);
+				cJSON_AddStringToObject(o, "id", route_ids[rt->id].name);
+				cJSON_AddBoolToObject(o, "ward_scoped",
+				                      route_ids[rt->id].ward_scoped);
+				cJSON_AddItemToArray(out, o);
+			}
+		}
+	}
+	return out;
 }

@@ -30,14 +30,65 @@ struct http_req;
 
 typedef void route_handler(struct http_req *r);
 
-#define ROUTE_PUBLIC 0x1 /* no authentication (health checks, login, pages) */
-
-struct route {
-	unsigned methods;       /* EVHTTP_REQ_GET | ... */
-	const char *pattern;    /* "/api/v1/tasks/{id}": {name} matches one segment */
-	route_handler *handler; /* called with params parsed */
-	unsigned flags;         /* ROUTE_PUBLIC */
+/*
+ * What a route's {param} names.  http.c checks the value's form before the
+ * handler runs (a UUID, a code) and answers 404 "<what> not found" naming
+ * the parameter otherwise, since a malformed id names nothing.  The kinds
+ * marked "ward-scoped" name a patient's record: the route's action depends on
+ * that record's ward, so the handler must load it and call http_access()
+ * before any 2xx reply (http.c refuses to send one otherwise).
+ */
+enum route_id {
+	ROUTE_ID_NONE,       /* no {param} */
+	ROUTE_ID_EPISODE,    /* an episode's UUID; ward-scoped */
+	ROUTE_ID_TASK,       /* a task's UUID; ward-scoped (and discipline) */
+	ROUTE_ID_ASSESSMENT, /* an assessment's UUID; ward-scoped */
+	ROUTE_ID_TEMPLATE,   /* a task template's UUID */
+	ROUTE_ID_USER,       /* a user's UUID */
+	ROUTE_ID_WEBHOOK,    /* a webhook's UUID */
+	ROUTE_ID_WARD,       /* a ward code */
+	ROUTE_ID_PAS_CODE,   /* a PAS point-of-care code (HL7 ward map) */
+	ROUTE_ID_FILE,       /* a static file name (public routes) */
 };
+
+#define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */
+#define ROUTE_DECLARED 0x2 /* authenticated; action and id kind declared */
+
+/*
+ * One row of a route table.  Write rows with ROUTE() or ROUTE_OPEN() only:
+ * their arity makes a row without an access declaration a compile error, and
+ * http_add_routes() refuses (at start-up) a row that is neither.
+ */
+struct route {
+	unsigned methods;          /* EVHTTP_REQ_GET | ... */
+	const char *pattern;       /* "/api/v1/tasks/{id}": {name} matches one segment */
+	route_handler *handler;    /* called with params parsed, after the checks below */
+	unsigned flags;            /* ROUTE_PUBLIC or ROUTE_DECLARED */
+	enum access_action action; /* what the route does (ROUTE_DECLARED only) */
+	enum route_id id;          /* what its {param} names */
+};
+
+/*
+ * An authenticated route: http.c authenticates, refuses (403) a role that may
+ * never perform action (access_role_may), checks the {param}'s form, then
+ * calls handler.
+ */
+#define ROUTE(methods, pattern, handler, action, id)                                               \
+	{                                                                                          \
+		(methods), (pattern), (handler), ROUTE_DECLARED, (action), (id)                    \
+	}
+
+/* A public route: no authentication, no access check (id: its {param}'s kind). */
+#define ROUTE_OPEN(methods, pattern, handler, id)                                                  \
+	{                                                                                          \
+		(methods), (pattern), (handler), ROUTE_PUBLIC, ACCESS_EPISODE_READ, (id)           \
+	}
+
+/* The end of a route table. */
+#define ROUTE_END                                                                                  \
+	{                                                                                          \
+		0, NULL, NULL, 0, ACCESS_EPISODE_READ, ROUTE_ID_NONE                               \
+	}
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX 128
@@ -64,8 +115,37 @@ struct http_req {
 	char *ward_buf;             /* owned: the principal's ward codes */
 	const char **ward_ptrs;     /* owned: pointers into ward_buf */
 	char token_id[37];          /* the token or session used */
+	bool access_checked;        /* http_access() allowed the route's action on a target */
 	bool via_session;           /* authenticated by the session cookie */
 };
+
+/*
+ * Whether r's principal may perform r's route's declared action on target t
+ * (access_check()); marks r as checked when allowed.  Handlers of routes with
+ * a ward-scoped {id} call this once they have loaded the record.  Returns
+ * ST_OK, or ST_FORBIDDEN with the reason in err.
+ */
+enum status http_access(struct http_req *r, const struct access_target *t, struct err *err);
+
+/* The route's {param} kind as a short name ("episode", ...), for `carebridge routes`. */
+const char *route_id_name(enum route_id id);
+
+/* Whether {param}s of kind id name a patient's record (the handler must call http_access). */
+bool route_id_is_ward_scoped(enum route_id id);
+
+/*
+ * Run r's matched route (after authentication, for a ROUTE_DECLARED one):
+ * refuse with 403 a role that may never perform its action, refuse with 404
+ * a {param} not of its declared form, else call its handler.
+ */
+void http_route_run(struct http_req *r);
+
+/*
+ * The route tables (ending with NULL) as a JSON array, one object per method
+ * and pattern: {"method", "pattern", "action" (null if public), "public",
+ * "id", "ward_scoped"}.  Caller owns the result.
+ */
+cJSON *http_routes_to_json(const struct route *const *tables);
 
 /* Create the server on app->base, bound per app->cfg; NULL and a log line on failure. */
 struct http *http_new(struct app *app);

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "cli.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "loop.h"
 #include "store_migrate.h"
@@ -36,6 +38,7 @@ static void usage(FILE *fp)
 	        "  user          add, list and disable users; issue and revoke API tokens\n"
 	        "  ward          add wards\n"
 	        "  report        the daily delayed-transfers-of-care report (CSV or JSON)\n"
+	        "  routes        print the HTTP route table with each route's access (JSON)\n"
 	        "  version       print the version\n"
 	        "\n"
 	        "Run \"carebridge <command> --help\" for a command's options.\n"
@@ -260,6 +263,18 @@ static int cmd_check_config(int argc, char **argv)
 	return ok ? 0 : 1;
 }
 
+/* carebridge routes: the route table and what each route needs, for audits and tests. */
+static int cmd_routes(void)
+{
+	cJSON *all = http_routes_to_json(api_route_tables);
+	char *text = cJSON_Print(all);
+
+	printf("%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(all);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -283,6 +298,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc, argv);
 	if (strcmp(cmd, "ward") == 0)
 		return cmd_ward(argc, argv);
+	if (strcmp(cmd, "routes") == 0)
+		return cmd_routes();
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("carebridge %s\n", CAREBRIDGE_VERSION);
 		return 0;

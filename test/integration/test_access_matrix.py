@@ -18,13 +18,15 @@ OK means any 2xx; 403 means exactly 403 with error code "forbidden"; 401 means
 exactly 401 with the JSON error shape.  pytest runs each (route, caller) pair as
 its own test.
 """
+import json
+import re
 import secrets
 import uuid
 
 import pytest
 import requests
 
-from conftest import admission_body, admit, cli, ensure_ward, make_user, uuid_hex
+from conftest import admission_body, admit, cli, ensure_ward, make_user, run_bin, uuid_hex
 
 OK = "ok"
 F = 403
@@ -361,8 +363,9 @@ def f_stream_ward(c, who):
 #   bed_manager: episode read, delay set, audit, reports
 #   admin: users, templates, wards (incl. HL7 ward map), webhooks, HL7 read, audit,
 #     reports, episode read
-#   list handlers without a ward filter do no ward check; GET /wards, GET /task-templates,
-#   GET /me and DELETE /session have no access check (any signed-in user).
+#   list handlers without a ward filter show a nurse her own wards and other roles every
+#   ward; GET /wards and GET /task-templates (reference_read) and GET /me and DELETE
+#   /session (self) are allowed to every signed-in role.
 
 def row(method, path, factory, *, anon, bad_token, nurse_own, nurse_other, social_worker, ot,
         physio, bed_manager, admin):
@@ -532,49 +535,69 @@ TABLE = [
         bed_manager=OK, admin=OK),
 ]
 
-# Every authenticated /api/v1 route of the route tables, as (method, template): the
-# table above must cover each one (a new route without a row fails test_table_covers).
+# Every authenticated route of the route tables, as (method, template): (the access
+# action it declares, the kind of its {param}), written out by hand from the access rules
+# above.  The TABLE must cover each one, and `carebridge routes` (the route table the
+# daemon dispatches by) must declare exactly these: a new route without a declared action
+# or without a row here fails test_route_table_declares_access.
 ROUTES = {
-    ("POST", "/api/v1/admissions"),
-    ("GET", "/api/v1/episodes"),
-    ("GET", "/api/v1/episodes/{id}"),
-    ("PATCH", "/api/v1/episodes/{id}"),
-    ("POST", "/api/v1/episodes/{id}/transfer"),
-    ("POST", "/api/v1/episodes/{id}/discharge"),
-    ("POST", "/api/v1/episodes/{id}/reopen"),
-    ("PUT", "/api/v1/episodes/{id}/delay"),
-    ("GET", "/api/v1/reports/delays"),
-    ("GET", "/api/v1/tasks"),
-    ("GET", "/api/v1/episodes/{id}/tasks"),
-    ("POST", "/api/v1/episodes/{id}/tasks"),
-    ("PATCH", "/api/v1/tasks/{id}"),
-    ("GET", "/api/v1/assessments"),
-    ("PATCH", "/api/v1/assessments/{id}"),
-    ("POST", "/api/v1/assessments/{id}/claim"),
-    ("POST", "/api/v1/assessments/{id}/release"),
-    ("GET", "/api/v1/audit"),
-    ("GET", "/api/v1/wards"),
-    ("POST", "/api/v1/wards"),
-    ("PATCH", "/api/v1/wards/{code}"),
-    ("GET", "/api/v1/task-templates"),
-    ("POST", "/api/v1/task-templates"),
-    ("PATCH", "/api/v1/task-templates/{id}"),
-    ("GET", "/api/v1/users"),
-    ("POST", "/api/v1/users"),
-    ("POST", "/api/v1/users/{id}/disable"),
-    ("GET", "/api/v1/hl7/messages"),
-    ("GET", "/api/v1/hl7/ward-map"),
-    ("GET", "/api/v1/hl7/ward-map/{pas_code}"),
-    ("PUT", "/api/v1/hl7/ward-map/{pas_code}"),
-    ("DELETE", "/api/v1/hl7/ward-map/{pas_code}"),
-    ("GET", "/api/v1/webhooks"),
-    ("POST", "/api/v1/webhooks"),
-    ("PATCH", "/api/v1/webhooks/{id}"),
-    ("DELETE", "/api/v1/webhooks/{id}"),
-    ("DELETE", "/api/v1/session"),
-    ("GET", "/api/v1/me"),
-    ("GET", "/api/v1/stream"),
+    ("POST", "/api/v1/admissions"): ("episode_admit", "none"),
+    ("GET", "/api/v1/episodes"): ("episode_read", "none"),
+    ("GET", "/api/v1/episodes/{id}"): ("episode_read", "episode"),
+    ("PATCH", "/api/v1/episodes/{id}"): ("episode_write", "episode"),
+    ("POST", "/api/v1/episodes/{id}/transfer"): ("episode_write", "episode"),
+    ("POST", "/api/v1/episodes/{id}/discharge"): ("episode_write", "episode"),
+    ("POST", "/api/v1/episodes/{id}/reopen"): ("episode_write", "episode"),
+    ("PUT", "/api/v1/episodes/{id}/delay"): ("delay_set", "episode"),
+    ("GET", "/api/v1/reports/delays"): ("report_read", "none"),
+    ("GET", "/api/v1/tasks"): ("episode_read", "none"),
+    ("GET", "/api/v1/episodes/{id}/tasks"): ("episode_read", "episode"),
+    ("POST", "/api/v1/episodes/{id}/tasks"): ("task_create", "episode"),
+    ("PATCH", "/api/v1/tasks/{id}"): ("task_update", "task"),
+    ("GET", "/api/v1/assessments"): ("episode_read", "none"),
+    ("PATCH", "/api/v1/assessments/{id}"): ("assessment_update", "assessment"),
+    ("POST", "/api/v1/assessments/{id}/claim"): ("assessment_claim", "assessment"),
+    ("POST", "/api/v1/assessments/{id}/release"): ("assessment_claim", "assessment"),
+    ("GET", "/api/v1/audit"): ("audit_read", "none"),
+    ("GET", "/api/v1/wards"): ("reference_read", "none"),
+    ("POST", "/api/v1/wards"): ("ward_manage", "none"),
+    ("PATCH", "/api/v1/wards/{code}"): ("ward_manage", "ward"),
+    ("GET", "/api/v1/task-templates"): ("reference_read", "none"),
+    ("POST", "/api/v1/task-templates"): ("template_manage", "none"),
+    ("PATCH", "/api/v1/task-templates/{id}"): ("template_manage", "task_template"),
+    ("GET", "/api/v1/users"): ("user_manage", "none"),
+    ("POST", "/api/v1/users"): ("user_manage", "none"),
+    ("POST", "/api/v1/users/{id}/disable"): ("user_manage", "user"),
+    ("GET", "/api/v1/hl7/messages"): ("hl7_read", "none"),
+    ("GET", "/api/v1/hl7/ward-map"): ("hl7_read", "none"),
+    ("GET", "/api/v1/hl7/ward-map/{pas_code}"): ("hl7_read", "pas_code"),
+    ("PUT", "/api/v1/hl7/ward-map/{pas_code}"): ("ward_manage", "pas_code"),
+    ("DELETE", "/api/v1/hl7/ward-map/{pas_code}"): ("ward_manage", "pas_code"),
+    ("GET", "/api/v1/webhooks"): ("webhook_manage", "none"),
+    ("POST", "/api/v1/webhooks"): ("webhook_manage", "none"),
+    ("PATCH", "/api/v1/webhooks/{id}"): ("webhook_manage", "webhook"),
+    ("DELETE", "/api/v1/webhooks/{id}"): ("webhook_manage", "webhook"),
+    ("DELETE", "/api/v1/session"): ("self", "none"),
+    ("GET", "/api/v1/me"): ("self", "none"),
+    ("GET", "/api/v1/stream"): ("event_read", "none"),
 }
+
+# The routes anyone may call without credentials: health, sign-in, the pages.
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("POST", "/api/v1/session"),
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("GET", "/ward"),
+    ("GET", "/queue"),
+    ("GET", "/dashboard"),
+    ("GET", "/static/{file}"),
+}
+
+# The {param} kinds that name a patient's record: their handlers check the ward.
+WARD_SCOPED_IDS = {"episode", "task", "assessment"}
 
 CASES = [pytest.param(method, path, factory, who, expect[who], id=f"{method} {path} | {who}")
          for method, path, factory, expect in TABLE for who in CALLERS]
@@ -586,7 +609,7 @@ def _template(path):
 
 def test_table_covers_every_route_once_per_caller():
     covered = {(m, _template(p)) for m, p, _, _ in TABLE}
-    assert covered == ROUTES
+    assert covered == set(ROUTES)
     for m, p, _, expect in TABLE:
         assert sorted(expect) == sorted(CALLERS), (m, p)
         assert expect["anon"] == U and expect["bad_token"] == U, (m, p)
@@ -594,18 +617,57 @@ def test_table_covers_every_route_once_per_caller():
             assert e in (OK, F, U), (m, p, who, e)
 
 
-def test_route_tables_in_the_source_match():
-    """ROUTES is the authenticated /api/v1 part of server/api_*.c's route tables."""
-    import pathlib
-    import re
-    top = pathlib.Path(__file__).resolve().parents[2]
-    found = set()
-    for f in sorted((top / "server").glob("api_*.c")):
-        for m in re.finditer(r'\{EVHTTP_REQ_(\w+),\s*"(/api/v1/[^"]*)",\s*\w+,\s*([^}]*)\}',
-                             f.read_text()):
-            if "ROUTE_PUBLIC" not in m.group(3):
-                found.add((m.group(1), m.group(2)))
-    assert found == ROUTES
+def route_table():
+    """The daemon's route table, as `carebridge routes` prints it."""
+    out = run_bin("routes", check=True)
+    return json.loads(out.stdout)
+
+
+def test_route_table_declares_access():
+    """Every route of the table the daemon dispatches by declares its access (issue 20 #8).
+
+    Public routes are exactly PUBLIC; every other route names an access action and the
+    kind of its {param}, and they are the ones written out in ROUTES.
+    """
+    routes = route_table()
+    public = {(r["method"], r["pattern"]) for r in routes if r["public"]}
+    assert public == PUBLIC
+    declared = {}
+    for r in routes:
+        if r["public"]:
+            continue
+        assert r["action"], f"{r['method']} {r['pattern']} declares no access action"
+        declared[(r["method"], r["pattern"])] = (r["action"], r["id"])
+        assert r["ward_scoped"] == (r["id"] in WARD_SCOPED_IDS), r
+        assert (r["id"] == "none") == ("{" not in r["pattern"]), r
+    assert declared == ROUTES
+
+
+def _bad_param(kind):
+    return "not-a-uuid" if kind not in ("ward", "pas_code") else "bad*code"
+
+
+@pytest.mark.parametrize("method,path", sorted(p for p, (_, k) in ROUTES.items() if k != "none"))
+def test_malformed_param_is_404_before_the_handler(ctx, method, path):
+    """http.c checks each {param}'s declared kind: a malformed one names nothing (404)."""
+    kind = ROUTES[(method, path)][1]
+    who = next(w for m, p, _, expect in TABLE if m == method and _template(p) == path
+               for w in CALLERS if expect[w] == OK)
+    name = re.search(r"\{(\w+)\}", path).group(1)
+    url = re.sub(r"\{\w+\}", _bad_param(kind), path)
+    r = ctx.d.request(method, url, json={}, headers=ctx.users[who].auth)
+    assert r.status_code == 404, r.text
+    assert r.json()["error"]["field"] == name, r.text
+
+
+def test_forbidden_role_is_refused_before_the_lookup(ctx):
+    """A role that may never do a route's action is refused before its {id} is looked up:
+    the same 403 for a record that exists and one that does not (no existence oracle)."""
+    ot = ctx.users["ot"].auth
+    for eid in (ctx.ep["id"], str(uuid.uuid4())):
+        r = ctx.d.request("PATCH", f"/api/v1/episodes/{eid}", json={"bed": "1"}, headers=ot)
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["message"] == 'role "ot" may not change episodes', r.text
 
 
 @pytest.fixture(scope="module")

@@ -96,6 +96,8 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_WEBHOOK_MANAGE, "------"},
     {ROLE_NURSE, ACCESS_HL7_READ, "------"},
     {ROLE_NURSE, ACCESS_EVENT_READ, "YY---Y"},
+    {ROLE_NURSE, ACCESS_SELF, "YYYYYY"},
+    {ROLE_NURSE, ACCESS_REFERENCE_READ, "YYYYYY"},
 
     /* social_worker */
     {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -114,6 +116,8 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_WEBHOOK_MANAGE, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_HL7_READ, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_EVENT_READ, "YYYY-Y"},
+    {ROLE_SOCIAL_WORKER, ACCESS_SELF, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_REFERENCE_READ, "YYYYYY"},
 
     /* ot */
     {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -132,6 +136,8 @@ static const struct table_row {
     {ROLE_OT, ACCESS_WEBHOOK_MANAGE, "------"},
     {ROLE_OT, ACCESS_HL7_READ, "------"},
     {ROLE_OT, ACCESS_EVENT_READ, "YYYY-Y"},
+    {ROLE_OT, ACCESS_SELF, "YYYYYY"},
+    {ROLE_OT, ACCESS_REFERENCE_READ, "YYYYYY"},
 
     /* physio */
     {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -150,6 +156,8 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_WEBHOOK_MANAGE, "------"},
     {ROLE_PHYSIO, ACCESS_HL7_READ, "------"},
     {ROLE_PHYSIO, ACCESS_EVENT_READ, "YYYY-Y"},
+    {ROLE_PHYSIO, ACCESS_SELF, "YYYYYY"},
+    {ROLE_PHYSIO, ACCESS_REFERENCE_READ, "YYYYYY"},
 
     /* bed_manager */
     {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -168,6 +176,8 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_WEBHOOK_MANAGE, "------"},
     {ROLE_BED_MANAGER, ACCESS_HL7_READ, "------"},
     {ROLE_BED_MANAGER, ACCESS_EVENT_READ, "YYYY-Y"},
+    {ROLE_BED_MANAGER, ACCESS_SELF, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_REFERENCE_READ, "YYYYYY"},
 
     /* admin */
     {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -186,6 +196,8 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_WEBHOOK_MANAGE, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_HL7_READ, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_EVENT_READ, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_SELF, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_REFERENCE_READ, "YYYYYY"},
 
     /* system */
     {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -204,6 +216,8 @@ static const struct table_row {
     {ROLE_SYSTEM, ACCESS_WEBHOOK_MANAGE, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_HL7_READ, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_EVENT_READ, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_SELF, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_REFERENCE_READ, "YYYYYY"},
 };
 
 static struct access_target target_make(enum role role, enum column col)
@@ -271,6 +285,42 @@ static void test_table(void **state)
 				EXPECT_INT(i, err.message[0] != '\0', true);
 			}
 		}
+	}
+}
+
+/*
+ * access_role_may is access_check's target-free part: it allows exactly the
+ * (role, action) pairs that access_check allows for at least one target.
+ */
+static void test_role_may(void **state)
+{
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		const struct table_row *row = &table[i];
+		struct principal p = principal_make(row->role);
+		bool some = strchr(row->want, 'Y') != NULL;
+		struct err err = {"", ""};
+		enum status got = access_role_may(&p, row->action, &err);
+
+		if (got != (some ? ST_OK : ST_FORBIDDEN))
+			fail_msg("%s %s: got %s", role_name(row->role),
+			         access_action_name(row->action), status_code(got));
+		if (!some)
+			EXPECT_INT(i, err.message[0] != '\0', true);
+	}
+}
+
+/* Every ward: allowed, and not confined to the principal's own wards. */
+static void test_reaches_every_ward(void **state)
+{
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		const struct table_row *row = &table[i];
+		struct principal p = principal_make(row->role);
+		/* columns 2 and 3 are targets on another ward than the principal's */
+		bool other = row->want[2] == 'Y' || row->want[3] == 'Y';
+
+		if (access_reaches_every_ward(&p, row->action) != other)
+			fail_msg("%s %s: got %d", role_name(row->role),
+			         access_action_name(row->action), !other);
 	}
 }
 
@@ -446,6 +496,7 @@ static void test_action_names(void **state)
 	    "task_update",  "assessment_claim", "assessment_update", "delay_set",
 	    "audit_read",   "report_read",      "user_manage",       "template_manage",
 	    "ward_manage",  "webhook_manage",   "hl7_read",          "event_read",
+	    "self",         "reference_read",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)
@@ -499,6 +550,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_role_may),
+	    cmocka_unit_test(test_reaches_every_ward),
 	    cmocka_unit_test(test_null_target),
 	    cmocka_unit_test(test_system_without_wards),
 	    cmocka_unit_test(test_messages),
