@@ -42,7 +42,8 @@ const struct config_entry config_table[] = {
     {"server", "shutdown_timeout", CONFIG_DURATION, OFF(shutdown_timeout_ms), "10s", 0, 10 * MIN,
      NULL, 0, "how long SIGTERM waits for requests in flight before exiting"},
     {"server", "migrate_on_start", CONFIG_BOOL, OFF(migrate_on_start), "on", 0, 0, NULL, 0,
-     "apply pending database migrations when serve starts"},
+     "apply pending database migrations when serve starts (as database_owner_url's role if set; "
+     "the application role cannot: it only checks the schema is current)"},
     {"server", "port_file", CONFIG_STRING, OFF(port_file), "", 0, 0, NULL, CONFIG_NO_RELOAD,
      "if set, serve writes the HTTP port it listens on to this file"},
     {"server", "session_ttl", CONFIG_DURATION, OFF(session_ttl_ms), "12h", 5 * MIN, 30 * DAY, NULL,
@@ -56,7 +57,14 @@ const struct config_entry config_table[] = {
     {"server", "work_threads", CONFIG_INT, OFF(work_threads), "2", 1, 16, NULL, CONFIG_NO_RELOAD,
      "worker threads for password hashing (kept off the event loop)"},
     {"database", "database_url", CONFIG_STRING, OFF(database_url), "dbname=carebridge", 0, 0, NULL,
-     CONFIG_NO_RELOAD | CONFIG_SECRET, "libpq connection string or URI of the PostgreSQL database"},
+     CONFIG_NO_RELOAD | CONFIG_SECRET,
+     "libpq connection string or URI of the PostgreSQL database, as the application role (which "
+     "may not change the schema or the audit log)"},
+    {"database", "database_owner_url", CONFIG_STRING, OFF(database_owner_url), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD | CONFIG_SECRET,
+     "connection string of the role that owns the schema: migrate (and serve's "
+     "migrate_on_start) use it; empty = database_url.  Keep it out of serve's configuration "
+     "where you can"},
     {"database", "db_pool_size", CONFIG_INT, OFF(db_pool_size), "4", 1, 64, NULL, CONFIG_NO_RELOAD,
      "database connections per serve process"},
     {"database", "db_queue_max", CONFIG_INT, OFF(db_queue_max), "1024", 1, 1000000, NULL,
@@ -342,6 +350,11 @@ void config_free(struct config *cfg)
 			*p = NULL;
 		}
 	}
+}
+
+const char *config_owner_url(const struct config *cfg)
+{
+	return cfg->database_owner_url[0] != '\0' ? cfg->database_owner_url : cfg->database_url;
 }
 
 /* Trim spaces at both ends of s in place; returns the start. */

@@ -31,10 +31,11 @@ struct config {
 	bool cookie_secure;          /* mark the session cookie Secure (behind HTTPS) */
 	int work_threads;            /* worker threads for password hashing */
 	/* [database] */
-	char *database_url;              /* libpq connection string or URI */
-	int db_pool_size;                /* connections in the async pool */
-	int db_queue_max;                /* requests waiting for a connection before 503 */
-	int64_t db_connect_timeout_ms;   /* connection attempt limit */
+	char *database_url;            /* libpq connection string or URI (application role) */
+	char *database_owner_url;      /* the schema owner's, for migrations ("" = database_url) */
+	int db_pool_size;              /* connections in the async pool */
+	int db_queue_max;              /* requests waiting for a connection before 503 */
+	int64_t db_connect_timeout_ms; /* connection attempt limit */
 	int64_t db_statement_timeout_ms; /* server-side statement_timeout */
 	int64_t db_retry_interval_ms;    /* wait between reconnection attempts */
 	/* [stream] */
@@ -109,6 +110,13 @@ void config_init(struct config *cfg);
 
 /* Free what cfg owns (not cfg itself); config_free of a zeroed struct is fine. */
 void config_free(struct config *cfg);
+
+/*
+ * The connection string migrations run with: database_owner_url, or
+ * database_url when that is empty (one role for everything, as before the
+ * roles were split).  Borrowed from cfg.
+ */
+const char *config_owner_url(const struct config *cfg);
 
 /*
  * Parse INI text (not NUL-terminated, len bytes) into cfg.  Every problem is

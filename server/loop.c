@@ -285,7 +285,8 @@ int loop_serve(struct config *cfg, const char *config_path)
 		return 1;
 	}
 
-	if (cfg->migrate_on_start && migrate_run(cfg->database_url, NULL, false, &err) != ST_OK) {
+	if (cfg->migrate_on_start &&
+	    migrate_run(config_owner_url(cfg), NULL, MIGRATE_ON_START, &err) != ST_OK) {
 		/* Not fatal: /readyz says 503 until someone migrates and the database answers. */
 		log_error("main", "could not migrate on start: %s", err.message);
 	}

@@ -187,6 +187,7 @@ static int cmd_migrate(int argc, char **argv)
 	const char *path = cli_default_config_path(), *dir = NULL;
 	struct config cfg;
 	bool status_only = false;
+	enum migrate_mode mode;
 	struct err err;
 	int c, rc;
 
@@ -207,6 +208,8 @@ static int cmd_migrate(int argc, char **argv)
 			    "\n"
 			    "Apply the pending database migrations built into this binary, in\n"
 			    "order, each in one transaction.  Running it again is a no-op.\n"
+			    "Connects as database_owner_url (else database_url): the role\n"
+			    "that owns the schema, never the application role.\n"
 			    "\n"
 			    "  -c, --config FILE   configuration file (default "
 			    "$CAREBRIDGE_CONFIG)\n"
@@ -222,7 +225,8 @@ static int cmd_migrate(int argc, char **argv)
 		return 1;
 	}
 	log_set_level_name(cfg.log_level);
-	rc = migrate_run(cfg.database_url, dir, status_only, &err) == ST_OK ? 0 : 1;
+	mode = status_only ? MIGRATE_STATUS : MIGRATE_APPLY;
+	rc = migrate_run(config_owner_url(&cfg), dir, mode, &err) == ST_OK ? 0 : 1;
 	if (rc != 0)
 		log_error("migrate", "%s", err.message);
 	config_free(&cfg);

@@ -3,7 +3,10 @@
  *
  * Owns: the schema_migrations table and the SQL that reads and writes it.
  * migrate_run uses blocking libpq on purpose: it runs from the command line or
- * before serve's event loop starts, never on the loop.
+ * before serve's event loop starts, never on the loop.  Migrations are the
+ * schema owner's job: the application role serve runs as may not create
+ * objects (migration 0018), and migrate_run says so plainly instead of
+ * failing on the first CREATE.
  */
 #include "store_migrate.h"
 
@@ -28,6 +31,17 @@ static const char SQL_MIGRATIONS_TABLE[] = "CREATE TABLE IF NOT EXISTS schema_mi
 /* Serialises concurrent migrators (several serve processes starting at once). */
 static const char SQL_MIGRATIONS_LOCK[] = "SELECT pg_advisory_lock(7262270001)";
 static const char SQL_MIGRATIONS_UNLOCK[] = "SELECT pg_advisory_unlock(7262270001)";
+
+/*
+ * Returns one row: the role connected, the schema new objects go to (NULL if
+ * none), whether that role may create objects there (a superuser always may),
+ * and whether schema_migrations exists yet.
+ */
+static const char SQL_MIGRATE_ROLE[] =
+    "SELECT current_user, current_schema(),"
+    " coalesce(r.rolsuper OR has_schema_privilege(current_schema(), 'CREATE'), false),"
+    " to_regclass('schema_migrations') IS NOT NULL"
+    " FROM pg_roles r WHERE r.rolname = current_user";
 
 /* Returns 1 row when version $1 is already applied. */
 static const char SQL_MIGRATION_APPLIED[] = "SELECT 1 FROM schema_migrations WHERE version = $1";
@@ -244,11 +258,46 @@ static bool apply_one(PGconn *pg, const struct migration *m, struct err *err)
 	return ok;
 }
 
-enum status migrate_run(const char *conninfo, const char *dir, bool status_only, struct err *err)
+/* What the connected role may do; false (err filled) if the question failed. */
+struct migrate_role {
+	char user[128];   /* current_user */
+	char schema[128]; /* current_schema(), "" if none */
+	bool can_create;  /* may create objects there: the owner (or a superuser) */
+	bool has_table;   /* schema_migrations exists */
+};
+
+static bool role_read(PGconn *pg, struct migrate_role *out, struct err *err)
+{
+	PGresult *res = PQexec(pg, SQL_MIGRATE_ROLE);
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+
+	if (ok) {
+		snprintf(out->user, sizeof out->user, "%s", PQgetvalue(res, 0, 0));
+		snprintf(out->schema, sizeof out->schema, "%s", PQgetvalue(res, 0, 1));
+		out->can_create = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		out->has_table = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	} else {
+		err_set(err, ST_INTERNAL, NULL, "could not read the connected role's privileges");
+	}
+	PQclear(res);
+	return ok;
+}
+
+static enum status role_refused(const struct migrate_role *role, struct err *err)
+{
+	return err_set(err, ST_FORBIDDEN, NULL,
+	               "cannot migrate as role \"%s\": it may not create objects in schema \"%s\"; "
+	               "migrations need the schema owner's connection string (database_owner_url)",
+	               role->user, role->schema[0] != '\0' ? role->schema : "(none)");
+}
+
+enum status migrate_run(const char *conninfo, const char *dir, enum migrate_mode mode,
+                        struct err *err)
 {
 	const char *keys[] = {"dbname", "application_name", NULL};
 	const char *vals[] = {conninfo, "carebridge-migrate", NULL};
 	struct migration *list = NULL;
+	struct migrate_role role;
 	enum status st = ST_OK;
 	int n, done = 0;
 	PGconn *pg;
@@ -271,13 +320,25 @@ enum status migrate_run(const char *conninfo, const char *dir, bool status_only,
 	}
 	if (!exec_ok(pg, "SET client_min_messages = warning", 0, NULL, err, "could not set up") ||
 	    !exec_ok(pg, SQL_MIGRATIONS_LOCK, 0, NULL, err, "could not lock migrations") ||
+	    !role_read(pg, &role, err)) {
+		st = ST_INTERNAL;
+		goto out;
+	}
+	/* The migrate command refuses the wrong role even with nothing to do: found now, not
+	 * at the next upgrade.  serve's start-up check only needs one when there is work. */
+	if (!role.can_create &&
+	    (mode == MIGRATE_APPLY || (mode == MIGRATE_ON_START && !role.has_table))) {
+		st = role_refused(&role, err);
+		goto out;
+	}
+	if (!role.has_table && role.can_create &&
 	    !exec_ok(pg, SQL_MIGRATIONS_TABLE, 0, NULL, err,
 	             "could not create schema_migrations")) {
 		st = ST_INTERNAL;
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		int a = applied(pg, list[i].version, err);
+		int a = role.has_table || role.can_create ? applied(pg, list[i].version, err) : 0;
 
 		if (a < 0) {
 			st = ST_INTERNAL;
@@ -285,9 +346,13 @@ enum status migrate_run(const char *conninfo, const char *dir, bool status_only,
 		}
 		if (a == 1)
 			continue;
-		if (status_only) {
+		if (mode == MIGRATE_STATUS) {
 			log_info("migrate", "pending migration=%s", list[i].name);
 			continue;
+		}
+		if (!role.can_create) {
+			st = role_refused(&role, err);
+			goto out;
 		}
 		if (!apply_one(pg, &list[i], err)) {
 			st = ST_INTERNAL;
@@ -296,7 +361,7 @@ enum status migrate_run(const char *conninfo, const char *dir, bool status_only,
 		log_info("migrate", "applied migration=%s", list[i].name);
 		done++;
 	}
-	if (!status_only)
+	if (mode != MIGRATE_STATUS)
 		log_info("migrate", "schema is current applied=%d", done);
 out:
 	if (PQstatus(pg) == CONNECTION_OK) {

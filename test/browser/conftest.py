@@ -1,8 +1,9 @@
 """Fixtures for the browser tests (helpers in browser_util.py).
 
 The private PostgreSQL cluster and the fresh database are the integration
-suite's own session fixtures (test/integration/conftest.py); the daemon is
-one per module and can be restarted on the same port.
+suite's own session fixtures (test/integration/conftest.py): migrated as the
+owner role, served as the application role (database.url), as in production;
+the daemon is one per module and can be restarted on the same port.
 """
 import pytest
 

@@ -41,17 +41,23 @@ class Cluster:
     def stop(self):
         self.pg("stop")
 
-    def url(self, db):
-        return self.pg("url", db)
+    def url(self, db, role=None):
+        """db's connection string as the superuser, or role "owner" or "app" (scripts/pg)."""
+        return self.pg("url", db, *([role] if role else []))
 
     def createdb(self, db):
         self.pg("createdb", db)
         return self.url(db)
 
-    def sql(self, db, query):
-        """Run SQL with psql; returns rows as lists of strings."""
-        out = subprocess.run([str(TOP / "scripts/pg"), "psql", "-d", db, "-qtA", "-F", "\t",
-                              "-v", "ON_ERROR_STOP=1", "-c", query],
+    def user(self, role):
+        """The login name of role "owner" or "app"."""
+        return dict(kv.split("=", 1) for kv in self.url("postgres", role).split())["user"]
+
+    def sql(self, db, query, role=None):
+        """Run SQL with psql (as the superuser, or role); returns rows as lists of strings."""
+        user = ["-U", self.user(role)] if role else []
+        out = subprocess.run([str(TOP / "scripts/pg"), "psql", *user, "-d", db, "-qtA", "-F",
+                              "\t", "-v", "ON_ERROR_STOP=1", "-c", query],
                              env=self.env, check=True, capture_output=True, text=True)
         return [line.split("\t") for line in out.stdout.splitlines() if line != ""]
 
@@ -176,18 +182,25 @@ def cluster():
 
 
 class Database:
+    """A database owned by the owner role: migrate runs as the owner, and serve and the
+    CLI as the application role (url), as in production (docs/OPERATIONS.md)."""
+
     def __init__(self, cluster, name):
         self.cluster = cluster
         self.name = name
-        self.url = cluster.createdb(name)
+        cluster.createdb(name)
+        self.owner_url = cluster.url(name, "owner")
+        self.url = cluster.url(name, "app")
 
     def migrate(self):
-        r = run_bin("migrate", env={"CAREBRIDGE_DATABASE_URL": self.url})
+        r = run_bin("migrate", env={"CAREBRIDGE_DATABASE_URL": self.url,
+                                    "CAREBRIDGE_DATABASE_OWNER_URL": self.owner_url})
         assert r.returncode == 0, r.stderr
         return r
 
-    def sql(self, query):
-        return self.cluster.sql(self.name, query)
+    def sql(self, query, role=None):
+        """As the cluster's superuser, or role "owner" / "app"."""
+        return self.cluster.sql(self.name, query, role=role)
 
 
 @pytest.fixture(scope="session")

@@ -155,7 +155,9 @@ def test_readyz_503_until_migrated(fresh_database):
 
 
 def test_migrate_on_start_applies_schema(fresh_database):
-    d = start_daemon(fresh_database.url)
+    # serve migrates with the owner's connection string, then serves as the application role
+    d = start_daemon(fresh_database.url,
+                     env={"CAREBRIDGE_DATABASE_OWNER_URL": fresh_database.owner_url})
     try:
         assert d.get("/readyz").status_code == 200
     finally:
@@ -163,7 +165,7 @@ def test_migrate_on_start_applies_schema(fresh_database):
 
 
 def test_migrations_are_idempotent(fresh_database):
-    env = {"CAREBRIDGE_DATABASE_URL": fresh_database.url}
+    env = {"CAREBRIDGE_DATABASE_URL": fresh_database.owner_url}
     first = run_bin("migrate", env=env)
     assert first.returncode == 0, first.stderr
     n = len(list((TOP / "migrations").glob("*.sql")))
@@ -176,7 +178,7 @@ def test_migrations_are_idempotent(fresh_database):
 
 
 def test_broken_migration_rolls_back(fresh_database, tmp_path):
-    env = {"CAREBRIDGE_DATABASE_URL": fresh_database.url}
+    env = {"CAREBRIDGE_DATABASE_URL": fresh_database.owner_url}
     mig = tmp_path / "migrations"
     shutil.copytree(TOP / "migrations", mig)
     (mig / "9999_broken.sql").write_text(
@@ -213,7 +215,7 @@ def test_migration_0012_cancels_the_open_work_of_cancelled_admissions(fresh_data
     db.sql(f"UPDATE episodes SET state = 'cancelled' WHERE id = '{ep['id']}'")
     db.sql("DELETE FROM schema_migrations WHERE version = 12")
     last = db.sql("SELECT max(id) FROM events")[0][0]
-    r = run_bin("migrate", env={"CAREBRIDGE_DATABASE_URL": db.url})
+    r = run_bin("migrate", env={"CAREBRIDGE_DATABASE_URL": db.owner_url})
     assert r.returncode == 0 and "applied=1" in r.stderr, r.stderr
     tasks = db.sql(f"SELECT id, status FROM tasks WHERE episode_id = '{ep['id']}'")
     assert tasks and {t[1] for t in tasks} == {"cancelled"}

@@ -112,6 +112,22 @@ static void test_parse_reports_every_error_with_line(void **state)
 	config_free(&cfg);
 }
 
+/* migrate connects as the owner when one is configured, else as database_url's role. */
+static void test_owner_url_falls_back_to_database_url(void **state)
+{
+	struct config cfg;
+	struct err err;
+
+	config_init(&cfg);
+	assert_int_equal(config_set(&cfg, "database_url", "user=app dbname=cb", &err), ST_OK);
+	assert_string_equal(config_owner_url(&cfg), "user=app dbname=cb");
+	assert_int_equal(config_set(&cfg, "database_owner_url", "user=owner dbname=cb", &err),
+	                 ST_OK);
+	assert_string_equal(config_owner_url(&cfg), "user=owner dbname=cb");
+	assert_string_equal(cfg.database_url, "user=app dbname=cb");
+	config_free(&cfg);
+}
+
 static void test_env_overrides(void **state)
 {
 	static char e0[] = "PATH=/bin", e1[] = "CAREBRIDGE_LISTEN_PORT=9090",
@@ -199,6 +215,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_reports_every_error_with_line),
 	    cmocka_unit_test(test_env_overrides),
 	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_owner_url_falls_back_to_database_url),
 	    cmocka_unit_test(test_example_file_matches_table),
 	};
 
