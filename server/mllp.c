@@ -525,8 +525,18 @@ static SSL_CTX *tls_ctx_new(const struct config *cfg, char **why)
 	/* engines often close without close_notify; MLLP frames its messages, so that is EOF */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 #endif
-	/* resumed sessions keep the client's verified certificate */
+	/*
+	 * No resumption and no renegotiation: every connection runs the whole
+	 * handshake, so verify_cb checks every client against the current lists
+	 * (engines keep their connections open; a full handshake is rare).
+	 */
 	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+#ifdef SSL_OP_NO_RENEGOTIATION
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+#endif
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->mllp_tls_cert_file) != 1) {
 		*why = tls_file_error(cfg, "mllp_tls_cert_file", cfg->mllp_tls_cert_file,
 		                      "not a PEM certificate");
@@ -647,9 +657,8 @@ struct mllp *mllp_new(struct app *app)
 	}
 	m->ev_reap = event_new(app->base, -1, 0, reap_cb, m);
 	m->ticks = MLLP_PRUNE_EVERY - 5; /* a first prune soon after start */
-	log_info("mllp", "listening addr=%s port=%d allow=%s tls=%s client_cert=%s",
-	         cfg->mllp_listen_addr, m->port, m->nallow > 0 ? "list" : "any",
-	         m->tls != NULL ? "on" : "off",
+	log_info("mllp", "listening addr=%s port=%d allow=%zu tls=%s client_cert=%s",
+	         cfg->mllp_listen_addr, m->port, m->nallow, m->tls != NULL ? "on" : "off",
 	         m->tls == NULL                      ? "none"
 	         : cfg->mllp_tls_require_client_cert ? "required"
 	                                             : "optional");
