@@ -126,7 +126,25 @@ const struct config_entry config_table[] = {
     {"hl7", "mllp_port_file", CONFIG_STRING, OFF(mllp_port_file), "", 0, 0, NULL, CONFIG_NO_RELOAD,
      "if set, serve writes the MLLP port it listens on to this file"},
     {"hl7", "mllp_allow", CONFIG_STRING, OFF(mllp_allow), "", 0, 0, NULL, CONFIG_NO_RELOAD,
-     "comma-separated IP addresses allowed to connect to the MLLP port; empty = any"},
+     "comma-separated IP addresses allowed to connect to the MLLP port, or \"any\"; empty = any "
+     "on a loopback mllp_listen_addr, refused on any other"},
+    {"hl7", "mllp_tls", CONFIG_BOOL, OFF(mllp_tls), "off", 0, 0, NULL, CONFIG_NO_RELOAD,
+     "MLLP over TLS (1.2 or later): the listener speaks only TLS, with the certificate below"},
+    {"hl7", "mllp_tls_cert_file", CONFIG_STRING, OFF(mllp_tls_cert_file), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD,
+     "PEM file of the MLLP server certificate (then any intermediate CA certificates)"},
+    {"hl7", "mllp_tls_key_file", CONFIG_STRING, OFF(mllp_tls_key_file), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD, "PEM file of the private key of mllp_tls_cert_file (unencrypted)"},
+    {"hl7", "mllp_tls_ca_file", CONFIG_STRING, OFF(mllp_tls_ca_file), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD, "PEM file of the CA certificates that client certificates must chain to"},
+    {"hl7", "mllp_tls_require_client_cert", CONFIG_BOOL, OFF(mllp_tls_require_client_cert), "on", 0,
+     0, NULL, CONFIG_NO_RELOAD,
+     "a client without a certificate of mllp_tls_ca_file is refused at the handshake; off: a "
+     "certificate is optional (one that is sent must still be valid)"},
+    {"hl7", "mllp_tls_allowed_clients", CONFIG_STRING, OFF(mllp_tls_allowed_clients), "", 0, 0,
+     NULL, CONFIG_NO_RELOAD,
+     "comma-separated subject common names (CN) of the client certificates accepted; empty = "
+     "any certificate of mllp_tls_ca_file"},
     /* no more than HL7_MAX_MESSAGE, the parser's own limit */
     {"hl7", "mllp_max_message", CONFIG_SIZE, OFF(mllp_max_message), "1MB", 1 * KB, 1 * MB, NULL, 0,
      "largest HL7 message accepted; a larger frame closes the connection"},
@@ -176,6 +194,31 @@ const struct config_entry *config_find(const char *key)
 		if (strcmp(e->key, key) == 0)
 			return e;
 	return NULL;
+}
+
+/* Remember that e got its value at where (taken over). */
+static void origin_set(struct config *cfg, const struct config_entry *e, char *where)
+{
+	size_t i = (size_t)(e - config_table);
+
+	if (cfg->origin == NULL) {
+		size_t n = 0;
+
+		while (config_table[n].key != NULL)
+			n++;
+		cfg->origin = xcalloc(n, sizeof *cfg->origin);
+	}
+	free(cfg->origin[i]);
+	cfg->origin[i] = where;
+}
+
+const char *config_origin(const struct config *cfg, const char *key)
+{
+	const struct config_entry *e = config_find(key);
+
+	if (e == NULL || cfg->origin == NULL)
+		return NULL;
+	return cfg->origin[e - config_table];
 }
 
 /* Parse a number followed by a unit from units[] (suffix, multiplier); "" is the bare unit. */
@@ -349,7 +392,11 @@ void config_free(struct config *cfg)
 			free(*p);
 			*p = NULL;
 		}
+		if (cfg->origin != NULL)
+			free(cfg->origin[e - config_table]);
 	}
+	free(cfg->origin);
+	cfg->origin = NULL;
 }
 
 const char *config_owner_url(const struct config *cfg)
@@ -432,7 +479,9 @@ enum status config_parse(struct config *cfg, const char *text, size_t len, const
 		if (entry_set(cfg, e, value, &err) != ST_OK) {
 			errs_add(errs, "%s:%d: %s", filename, lineno, err.message);
 			st = ST_INVALID;
+			continue;
 		}
+		origin_set(cfg, e, xasprintf("%s:%d", filename, lineno));
 	}
 	free(copy);
 	return st;
@@ -477,18 +526,34 @@ enum status config_apply_env(struct config *cfg, char *const *envp, struct confi
 		if (entry_set(cfg, e, eq + 1, &err) != ST_OK) {
 			errs_add(errs, "environment %.*s: %s", (int)(eq - var), var, err.message);
 			st = ST_INVALID;
+			continue;
 		}
+		origin_set(cfg, e, xasprintf("environment %.*s", (int)(eq - var), var));
 	}
 	return st;
 }
 
-/* Whether s is empty or a comma-separated list of IP addresses (spaces allowed). */
+/* Whether s is "any" (any case, spaces around allowed). */
+static bool allow_list_is_any(const char *s)
+{
+	char *copy = xstrdup(s);
+	bool any = strcasecmp(trim(copy), "any") == 0;
+
+	free(copy);
+	return any;
+}
+
+/* Whether s is empty, "any", or a comma-separated list of IP addresses (spaces allowed). */
 static bool allow_list_is_valid(const char *s)
 {
 	char *copy = xstrdup(s), *save = NULL;
 	unsigned char buf[16];
 	bool ok = true;
 
+	if (allow_list_is_any(s)) {
+		free(copy);
+		return true;
+	}
 	for (char *item = strtok_r(copy, ",", &save); item != NULL && ok;
 	     item = strtok_r(NULL, ",", &save)) {
 		item = trim(item);
@@ -496,6 +561,135 @@ static bool allow_list_is_valid(const char *s)
 	}
 	free(copy);
 	return ok;
+}
+
+bool config_addr_is_loopback(const char *addr)
+{
+	struct in6_addr a6;
+	unsigned char a4[4];
+
+	if (inet_pton(AF_INET, addr, a4) == 1)
+		return a4[0] == 127;
+	if (inet_pton(AF_INET6, addr, &a6) != 1)
+		return false;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+bool config_list_contains(const char *list, const char *name)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	bool found = false;
+
+	for (char *item = strtok_r(copy, ",", &save); item != NULL && !found;
+	     item = strtok_r(NULL, ",", &save))
+		found = strcmp(trim(item), name) == 0;
+	free(copy);
+	return found;
+}
+
+/* Whether s is a comma-separated list of names, none empty, none longer than 64 (a CN's limit). */
+static bool name_list_is_valid(const char *s)
+{
+	char *copy = xstrdup(s), *p = copy;
+	bool ok = true;
+
+	/* not strtok_r: it would skip the empty item of "a,,b" */
+	for (char *item = strsep(&p, ","); item != NULL && ok; item = strsep(&p, ",")) {
+		size_t n = strlen(trim(item));
+
+		ok = n > 0 && n <= 64;
+	}
+	free(copy);
+	return ok;
+}
+
+/* Append "where: message" for key, where it was written, or "setting "key": message". */
+static void errs_add_at(struct config_errors *errs, const struct config *cfg, const char *key,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void errs_add_at(struct config_errors *errs, const struct config *cfg, const char *key,
+                        const char *fmt, ...)
+{
+	const char *where = config_origin(cfg, key);
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = xstrdup("out of memory");
+	va_end(ap);
+	if (where != NULL)
+		errs_add(errs, "%s: %s", where, msg);
+	else
+		errs_add(errs, "setting \"%s\": %s", key, msg);
+	free(msg);
+}
+
+/*
+ * The HL7 listener must not trust the network: off the loopback it needs an
+ * allow-list or an explicit "any"; TLS settings must make a whole.
+ */
+static enum status validate_mllp(const struct config *cfg, struct config_errors *errs)
+{
+	static const char *const tls_keys[] = {"mllp_tls_cert_file", "mllp_tls_key_file",
+	                                       "mllp_tls_ca_file", "mllp_tls_allowed_clients"};
+	enum status st = ST_OK;
+
+	if (!allow_list_is_valid(cfg->mllp_allow)) {
+		errs_add_at(errs, cfg, "mllp_allow",
+		            "invalid value \"%s\" for \"mllp_allow\": not \"any\" nor a "
+		            "comma-separated list of IP addresses",
+		            cfg->mllp_allow);
+		st = ST_INVALID;
+	} else if (cfg->mllp_allow[0] == '\0' && !config_addr_is_loopback(cfg->mllp_listen_addr)) {
+		errs_add_at(
+		    errs, cfg, "mllp_listen_addr",
+		    "mllp_listen_addr \"%s\" is not a loopback address and mllp_allow is "
+		    "empty: list the interface engines' IP addresses in mllp_allow, or write "
+		    "mllp_allow = \"any\" to accept every address",
+		    cfg->mllp_listen_addr);
+		st = ST_INVALID;
+	}
+	if (!cfg->mllp_tls) {
+		for (size_t i = 0; i < nitems(tls_keys); i++) {
+			const struct config_entry *e = config_find(tls_keys[i]);
+
+			if (**(char *const *)((const char *)cfg + e->offset) == '\0')
+				continue;
+			errs_add_at(errs, cfg, e->key,
+			            "%s is set but mllp_tls is off: turn mllp_tls on, or remove it",
+			            e->key);
+			st = ST_INVALID;
+		}
+		return st;
+	}
+	if (cfg->mllp_tls_cert_file[0] == '\0' || cfg->mllp_tls_key_file[0] == '\0') {
+		errs_add_at(
+		    errs, cfg, "mllp_tls",
+		    "mllp_tls is on: mllp_tls_cert_file and mllp_tls_key_file must name the "
+		    "server's certificate and key");
+		st = ST_INVALID;
+	}
+	if (cfg->mllp_tls_require_client_cert && cfg->mllp_tls_ca_file[0] == '\0') {
+		errs_add_at(errs, cfg, "mllp_tls",
+		            "mllp_tls is on and mllp_tls_require_client_cert is on: "
+		            "mllp_tls_ca_file must name the CA of the client certificates");
+		st = ST_INVALID;
+	}
+	if (cfg->mllp_tls_allowed_clients[0] != '\0' &&
+	    !name_list_is_valid(cfg->mllp_tls_allowed_clients)) {
+		errs_add_at(errs, cfg, "mllp_tls_allowed_clients",
+		            "invalid value for \"mllp_tls_allowed_clients\": not a comma-separated "
+		            "list of names (each 1 to 64 characters)");
+		st = ST_INVALID;
+	}
+	if (cfg->mllp_tls_allowed_clients[0] != '\0' && !cfg->mllp_tls_require_client_cert) {
+		errs_add_at(errs, cfg, "mllp_tls_allowed_clients",
+		            "mllp_tls_allowed_clients needs mllp_tls_require_client_cert = on (a "
+		            "client without a certificate would not be checked against it)");
+		st = ST_INVALID;
+	}
+	return st;
 }
 
 enum status config_validate(const struct config *cfg, struct config_errors *errs)
@@ -524,11 +718,8 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 		         cfg->mllp_listen_addr);
 		st = ST_INVALID;
 	}
-	if (!allow_list_is_valid(cfg->mllp_allow)) {
-		errs_add(errs,
-		         "setting \"mllp_allow\": not a comma-separated list of IP addresses");
+	if (validate_mllp(cfg, errs) != ST_OK)
 		st = ST_INVALID;
-	}
 	if (cfg->database_url[0] == '\0') {
 		errs_add(errs, "setting \"database_url\": must not be empty");
 		st = ST_INVALID;

@@ -63,13 +63,22 @@ struct config {
 	char *mllp_listen_addr;       /* MLLP (HL7 v2) listen address */
 	int mllp_port;                /* MLLP port; 0 = any free port (tests) */
 	char *mllp_port_file;         /* where serve writes its real MLLP port ("" = nowhere) */
-	char *mllp_allow;             /* comma-separated client IP addresses; "" = any */
+	char *mllp_allow;             /* client IP addresses, or "any"; "" = any on loopback */
 	int64_t mllp_max_message;     /* largest HL7 message accepted, bytes */
 	int mllp_max_connections;     /* open MLLP connections allowed at once */
 	int64_t mllp_idle_timeout_ms; /* close an MLLP connection silent this long; 0 never */
 	int64_t hl7_retention_ms;     /* how long received HL7 messages are kept */
+	/* [hl7], MLLP over TLS */
+	bool mllp_tls;                     /* the MLLP listener speaks TLS only */
+	char *mllp_tls_cert_file;          /* PEM server certificate chain */
+	char *mllp_tls_key_file;           /* PEM private key of mllp_tls_cert_file */
+	char *mllp_tls_ca_file;            /* PEM CA certificates client certificates chain to */
+	bool mllp_tls_require_client_cert; /* refuse a TLS client without a certificate */
+	char *mllp_tls_allowed_clients;    /* comma-separated client certificate CNs; "" = any */
 	/* [log] */
 	char *log_level; /* fatal, error, warning, log, debug */
+	/* where each setting came from, for messages about it (config_origin) */
+	char **origin; /* one per config_table entry, NULL = default; owned, NULL until set */
 };
 
 enum config_type {
@@ -135,13 +144,27 @@ enum status config_apply_env(struct config *cfg, char *const *envp, struct confi
 
 /*
  * Checks that involve more than one value or more than its type: the listen
- * address is an IP address, the database URL is not empty.  Problems are
- * appended to errs as "setting "x": reason".
+ * address is an IP address, the database URL is not empty, an MLLP listener
+ * off the loopback has an allow-list (or "any"), TLS settings go together.
+ * Problems are appended to errs as "setting "x": reason", or as
+ * "where: reason" (config_origin) when the setting at fault was written down.
  */
 enum status config_validate(const struct config *cfg, struct config_errors *errs);
 
 /* Set one key from text, as the file would; err gets the reason on failure. */
 enum status config_set(struct config *cfg, const char *key, const char *value, struct err *err);
+
+/*
+ * Where key got its value: "file:line" or "environment CAREBRIDGE_KEY"; NULL
+ * if it has its default (or was set by config_set).  Borrowed from cfg.
+ */
+const char *config_origin(const struct config *cfg, const char *key);
+
+/* Whether addr is an IP address of the loopback (127.0.0.0/8, ::1, ::ffff:127.x.x.x). */
+bool config_addr_is_loopback(const char *addr);
+
+/* Whether the comma-separated list (items trimmed of spaces) holds name exactly. */
+bool config_list_contains(const char *list, const char *name);
 
 /* Find a key's table entry, or NULL. */
 const struct config_entry *config_find(const char *key);

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "mllp.h"
 #include "store_migrate.h"
 #include "xmalloc.h"
 
@@ -260,6 +261,16 @@ static int cmd_check_config(int argc, char **argv)
 		}
 	}
 	ok = cli_config_load(&cfg, path);
+	if (ok) {
+		/* files named by settings are read as serve would read them */
+		char *why = mllp_tls_check(&cfg);
+
+		if (why != NULL) {
+			fprintf(stderr, "%s\n", why);
+			free(why);
+			ok = false;
+		}
+	}
 	config_free(&cfg);
 	if (ok)
 		printf("configuration is valid%s%s\n", path != NULL ? ": " : "",

@@ -6,6 +6,12 @@
  * message job in flight per connection.  It does not look inside messages:
  * hl7_apply.c does, and calls back with the ACK.
  *
+ * The listener does not trust the network: off the loopback the configuration
+ * must name the clients (mllp_allow) or say "any" (lib/config.c checks it), and
+ * with mllp_tls it speaks only TLS, each client proving itself with a
+ * certificate of mllp_tls_ca_file (and, if listed, a name of
+ * mllp_tls_allowed_clients) before the first byte of HL7 is read.
+ *
  * Flow control is the socket's: while a message is being applied, reading
  * stops, so a client that pipelines waits in TCP and memory stays bounded by
  * mllp_max_message per connection.  Connections are never freed inside their
@@ -27,11 +33,16 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "app.h"
+#include "config.h"
 #include "db.h"
 #include "hl7_apply.h"
 #include "list.h"
@@ -40,7 +51,9 @@
 #include "store_hl7.h"
 #include "xmalloc.h"
 
-#define MLLP_PRUNE_EVERY 60 /* ticks (seconds) between prunes of old messages */
+#define MLLP_PRUNE_EVERY 60         /* ticks (seconds) between prunes of old messages */
+#define MLLP_TLS_HANDSHAKE_MS 10000 /* a TLS client must finish its handshake within this */
+#define MLLP_TLS_NAME_MAX 64        /* longest certificate common name (X.520 ub-common-name) */
 
 struct mllp_allow {
 	int family;             /* AF_INET or AF_INET6 */
@@ -48,16 +61,18 @@ struct mllp_allow {
 };
 
 struct mllp_conn {
-	TAILQ_ENTRY(mllp_conn) entry; /* on m->conns, or m->dead once closed */
-	struct mllp *m;               /* the listener */
-	struct bufferevent *bev;      /* the socket; owned, freed with the conn */
-	struct mllp_decoder dec;      /* the frame being assembled */
-	char peer[INET6_ADDRSTRLEN];  /* client address, for logs and the record */
-	uint64_t id;                  /* connection number, for logs */
-	struct hl7_job *job;          /* the message being applied, NULL if none */
-	unsigned messages;            /* messages answered */
-	bool closing;                 /* close once the output is flushed */
-	bool dead;                    /* on m->dead, freed at the end of the loop turn */
+	TAILQ_ENTRY(mllp_conn) entry;       /* on m->conns, or m->dead once closed */
+	struct mllp *m;                     /* the listener */
+	struct bufferevent *bev;            /* the socket; owned, freed with the conn */
+	struct mllp_decoder dec;            /* the frame being assembled */
+	char peer[INET6_ADDRSTRLEN];        /* client address, for logs and the record */
+	char client[MLLP_TLS_NAME_MAX + 1]; /* TLS: the client certificate's CN, "" if none */
+	bool tls_up;                        /* TLS: handshake done (always true for plain MLLP) */
+	uint64_t id;                        /* connection number, for logs */
+	struct hl7_job *job;                /* the message being applied, NULL if none */
+	unsigned messages;                  /* messages answered */
+	bool closing;                       /* close once the output is flushed */
+	bool dead;                          /* on m->dead, freed at the end of the loop turn */
 };
 
 TAILQ_HEAD(mllp_conn_list, mllp_conn);
@@ -66,7 +81,9 @@ struct mllp {
 	struct app *app;                 /* the process */
 	struct evconnlistener *listener; /* owned */
 	int port;                        /* bound port */
-	struct mllp_allow *allow;        /* allowed clients; owned; none = any */
+	struct mllp_allow *allow;        /* allowed clients; owned; none = any (see config.c) */
+	SSL_CTX *tls;                    /* mllp_tls: the server's context; owned; NULL = plain */
+	char *tls_allowed;               /* mllp_tls_allowed_clients (survives reloads); owned */
 	size_t nallow;                   /* entries in allow */
 	struct mllp_conn_list conns;     /* open connections */
 	int nconns;                      /* how many */
@@ -211,10 +228,64 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 		conn_close(c, "closed by us");
 }
 
+/* The connection's idle timeout (also once a TLS handshake is done). */
+static void conn_set_idle_timeout(struct mllp_conn *c)
+{
+	int64_t ms = c->m->app->cfg->mllp_idle_timeout_ms;
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000)};
+
+	/* counts only while reading: not while a message is applied, nor for its ACK */
+	bufferevent_set_timeouts(c->bev, ms > 0 ? &tv : NULL, NULL);
+}
+
+/* Why c's TLS layer failed, into out (the certificate check first, then OpenSSL's queue). */
+static void tls_failure(struct mllp_conn *c, char *out, size_t size)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	unsigned long e = bufferevent_get_openssl_error(c->bev);
+	long verify = SSL_get_verify_result(ssl);
+	const char *why;
+
+	if (verify != X509_V_OK)
+		snprintf(out, size, "certificate refused: %.80s",
+		         X509_verify_cert_error_string(verify));
+	else if (e != 0 && (why = ERR_reason_error_string(e)) != NULL)
+		snprintf(out, size, "%.80s", why);
+	else
+		snprintf(out, size, "%s", "connection closed during the handshake");
+	while (bufferevent_get_openssl_error(c->bev) != 0)
+		; /* the rest of this connection's queue */
+}
+
+/* The TLS handshake of c is done: note who the client is and start the idle timeout. */
+static void conn_tls_up(struct mllp_conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	c->tls_up = true;
+	conn_set_idle_timeout(c);
+	log_info("mllp", "TLS established conn=%llu addr=%s client=\"%s\" protocol=%s",
+	         (unsigned long long)c->id, c->peer, c->client, SSL_get_version(ssl));
+}
+
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct mllp_conn *c = arg;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_tls_up(c);
+		return;
+	}
+	if (!c->tls_up && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
+		char why[128] = "handshake timeout";
+
+		if ((what & BEV_EVENT_TIMEOUT) == 0)
+			tls_failure(c, why, sizeof why);
+		log_warning("mllp", "TLS handshake failed conn=%llu addr=%s reason=\"%s\"",
+		            (unsigned long long)c->id, c->peer, why);
+		conn_close(c, "TLS handshake failed");
+		return;
+	}
 	if (what & BEV_EVENT_EOF)
 		conn_close(c, "closed by peer");
 	else if (what & BEV_EVENT_TIMEOUT)
@@ -229,7 +300,7 @@ static bool peer_allowed(const struct mllp *m, const struct sockaddr *sa)
 	const unsigned char *addr;
 	int family = sa->sa_family;
 
-	if (m->nallow == 0)
+	if (m->nallow == 0) /* "any", or "" on a loopback address (config_validate) */
 		return true;
 	if (family == AF_INET) {
 		addr = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
@@ -281,15 +352,35 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	c->id = ++m->next_id;
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
 	mllp_decoder_init(&c->dec, (size_t)cfg->mllp_max_message);
-	c->bev = bufferevent_socket_new(m->app->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	if (cfg->mllp_idle_timeout_ms > 0) {
-		/* counts only while reading: not while a message is applied, nor for its ACK */
-		struct timeval tv = {(time_t)(cfg->mllp_idle_timeout_ms / 1000),
-		                     (suseconds_t)(cfg->mllp_idle_timeout_ms % 1000 * 1000)};
+	if (m->tls != NULL) {
+		struct timeval tv = {MLLP_TLS_HANDSHAKE_MS / 1000, 0};
+		SSL *ssl = SSL_new(m->tls);
 
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
+		if (ssl == NULL) {
+			log_warning("mllp",
+			            "connection refused addr=%s reason=\"could not start TLS\"",
+			            peer);
+			ERR_clear_error();
+			evutil_closesocket(fd);
+			mllp_decoder_reset(&c->dec);
+			free(c);
+			return;
+		}
+		SSL_set_app_data(ssl, c); /* for verify_cb */
+		/* frees ssl, and closes fd, with the bufferevent (BEV_OPT_CLOSE_ON_FREE) */
+		c->bev = bufferevent_openssl_socket_new(
+		    m->app->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		ASSERT(c->bev != NULL);
+		/* interface engines often close without close_notify: that is an EOF */
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		/* the handshake has a deadline of its own, shorter than the idle timeout */
+		bufferevent_set_timeouts(c->bev, &tv, &tv);
+	} else {
+		c->bev = bufferevent_socket_new(m->app->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		c->tls_up = true;
+		conn_set_idle_timeout(c);
 	}
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&m->conns, c, entry);
 	m->nconns++;
@@ -324,6 +415,174 @@ static void allow_parse(struct mllp *m, const char *list)
 	free(copy);
 }
 
+/* The single common name of cert's subject, in out; false if there is none or several. */
+static bool cert_common_name(X509 *cert, char *out, size_t size)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	int i = name != NULL ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+	unsigned char *utf8 = NULL;
+	int n;
+	bool ok;
+
+	if (i < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0)
+		return false;
+	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+	ok = n > 0 && (size_t)n < size && memchr(utf8, '\0', (size_t)n) == NULL;
+	if (ok) {
+		memcpy(out, utf8, (size_t)n);
+		out[n] = '\0';
+	}
+	OPENSSL_free(utf8);
+	return ok;
+}
+
+/* Replace what is not plain text in a certificate name before it is logged. */
+static void name_for_log(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			*s = '?';
+}
+
+/*
+ * OpenSSL's check of each certificate of the client's chain: on top of the
+ * chain to mllp_tls_ca_file, the client's own certificate (depth 0) must carry
+ * one common name, in mllp_tls_allowed_clients if that is set.
+ */
+static int verify_cb(int ok, X509_STORE_CTX *x)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct mllp_conn *c = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+	X509 *cert = X509_STORE_CTX_get_current_cert(x);
+	char name[MLLP_TLS_NAME_MAX + 1];
+
+	if (!ok || c == NULL || X509_STORE_CTX_get_error_depth(x) != 0)
+		return ok;
+	if (!cert_common_name(cert, name, sizeof name)) {
+		log_warning("mllp", "TLS client refused conn=%llu addr=%s reason=\"%s\"",
+		            (unsigned long long)c->id, c->peer,
+		            "certificate without one common name");
+		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	if (c->m->tls_allowed[0] != '\0' && !config_list_contains(c->m->tls_allowed, name)) {
+		name_for_log(name);
+		log_warning(
+		    "mllp", "TLS client refused conn=%llu addr=%s client=\"%s\" reason=\"%s\"",
+		    (unsigned long long)c->id, c->peer, name, "not in mllp_tls_allowed_clients");
+		X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	name_for_log(name);
+	snprintf(c->client, sizeof c->client, "%s", name);
+	return ok;
+}
+
+/* "where": where the setting key was written, for messages about its value. */
+static char *tls_where(const struct config *cfg, const char *key)
+{
+	const char *where = config_origin(cfg, key);
+
+	return where != NULL ? xasprintf("%s", where) : xasprintf("setting \"%s\"", key);
+}
+
+/* A message about the file of key that OpenSSL could not use; clears OpenSSL's queue. */
+static char *tls_file_error(const struct config *cfg, const char *key, const char *file,
+                            const char *what)
+{
+	char buf[160] = "";
+	char *where = tls_where(cfg, key), *msg;
+	unsigned long e = ERR_peek_last_error();
+
+	if (e != 0)
+		ERR_error_string_n(e, buf, sizeof buf);
+	ERR_clear_error();
+	msg = xasprintf("%s: could not load %s \"%s\": %s%s%s", where, key, file, what,
+	                buf[0] != '\0' ? ": " : "", buf);
+	free(where);
+	return msg;
+}
+
+/*
+ * The server's TLS context from cfg: TLS 1.2 or later, its certificate and
+ * key, client certificates checked against mllp_tls_ca_file (required unless
+ * mllp_tls_require_client_cert is off).  NULL with *why (new) on failure.
+ */
+static SSL_CTX *tls_ctx_new(const struct config *cfg, char **why)
+{
+	static const unsigned char sid_ctx[] = "carebridge-mllp";
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	int mode = SSL_VERIFY_NONE;
+
+	*why = NULL;
+	if (ctx == NULL) {
+		ERR_clear_error();
+		*why = xasprintf("%s", "could not create a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	/* engines often close without close_notify; MLLP frames its messages, so that is EOF */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+	/*
+	 * No resumption and no renegotiation: every connection runs the whole
+	 * handshake, so verify_cb checks every client against the current lists
+	 * (engines keep their connections open; a full handshake is rare).
+	 */
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+#ifdef SSL_OP_NO_RENEGOTIATION
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+#endif
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->mllp_tls_cert_file) != 1) {
+		*why = tls_file_error(cfg, "mllp_tls_cert_file", cfg->mllp_tls_cert_file,
+		                      "not a PEM certificate");
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->mllp_tls_key_file, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		*why = tls_file_error(cfg, "mllp_tls_key_file", cfg->mllp_tls_key_file,
+		                      "not the PEM private key of mllp_tls_cert_file");
+		goto fail;
+	}
+	if (cfg->mllp_tls_ca_file[0] != '\0') {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->mllp_tls_ca_file);
+
+		if (names == NULL ||
+		    SSL_CTX_load_verify_locations(ctx, cfg->mllp_tls_ca_file, NULL) != 1) {
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			*why = tls_file_error(cfg, "mllp_tls_ca_file", cfg->mllp_tls_ca_file,
+			                      "not a PEM file of CA certificates");
+			goto fail;
+		}
+		/* tells the client which CAs to pick its certificate from; takes names */
+		SSL_CTX_set_client_CA_list(ctx, names);
+		mode = SSL_VERIFY_PEER;
+		if (cfg->mllp_tls_require_client_cert)
+			mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	}
+	SSL_CTX_set_verify(ctx, mode, verify_cb);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+char *mllp_tls_check(const struct config *cfg)
+{
+	SSL_CTX *ctx;
+	char *why;
+
+	if (!cfg->mllp_tls)
+		return NULL;
+	ctx = tls_ctx_new(cfg, &why);
+	SSL_CTX_free(ctx);
+	return why;
+}
+
 static bool write_port_file(const char *path, int port)
 {
 	char *tmp = xasprintf("%s.tmp", path);
@@ -349,6 +608,17 @@ struct mllp *mllp_new(struct app *app)
 	TAILQ_INIT(&m->conns);
 	TAILQ_INIT(&m->dead);
 	allow_parse(m, cfg->mllp_allow);
+	m->tls_allowed = xstrdup(cfg->mllp_tls_allowed_clients);
+	if (cfg->mllp_tls) {
+		char *why;
+
+		m->tls = tls_ctx_new(cfg, &why);
+		if (m->tls == NULL) {
+			log_fatal("mllp", "%s", why);
+			free(why);
+			goto fail;
+		}
+	}
 	memset(&ss, 0, sizeof ss);
 	if (inet_pton(AF_INET, cfg->mllp_listen_addr, &((struct sockaddr_in *)&ss)->sin_addr) ==
 	    1) {
@@ -387,12 +657,17 @@ struct mllp *mllp_new(struct app *app)
 	}
 	m->ev_reap = event_new(app->base, -1, 0, reap_cb, m);
 	m->ticks = MLLP_PRUNE_EVERY - 5; /* a first prune soon after start */
-	log_info("mllp", "listening addr=%s port=%d allow=%zu", cfg->mllp_listen_addr, m->port,
-	         m->nallow);
+	log_info("mllp", "listening addr=%s port=%d allow=%zu tls=%s client_cert=%s",
+	         cfg->mllp_listen_addr, m->port, m->nallow, m->tls != NULL ? "on" : "off",
+	         m->tls == NULL                      ? "none"
+	         : cfg->mllp_tls_require_client_cert ? "required"
+	                                             : "optional");
 	return m;
 fail:
 	if (m->listener != NULL)
 		evconnlistener_free(m->listener);
+	SSL_CTX_free(m->tls);
+	free(m->tls_allowed);
 	free(m->allow);
 	free(m);
 	return NULL;
@@ -440,6 +715,8 @@ void mllp_free(struct mllp *m)
 	reap_cb(-1, 0, m);
 	evconnlistener_free(m->listener);
 	event_free(m->ev_reap);
+	SSL_CTX_free(m->tls);
+	free(m->tls_allowed);
 	free(m->allow);
 	free(m);
 }

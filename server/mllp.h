@@ -7,7 +7,8 @@
  * what arrives meanwhile waits in the socket (reading pauses), and each ACK is
  * written before the next message starts.  Bytes that are not MLLP close the
  * connection; a frame that is not HL7 gets an AR.  Clients outside
- * mllp_allow are refused as they connect.
+ * mllp_allow are refused as they connect.  With mllp_tls the listener speaks
+ * TLS only and checks client certificates in the handshake.
  */
 #ifndef CB_MLLP_H
 #define CB_MLLP_H
@@ -15,6 +16,7 @@
 #include "status.h"
 
 struct app;
+struct config;
 struct mllp;
 
 /*
@@ -31,6 +33,13 @@ void mllp_tick(struct mllp *m);
 
 /* Close every connection and the listener; jobs in flight finish without them.  NULL is fine. */
 void mllp_free(struct mllp *m);
+
+/*
+ * Whether the TLS files of cfg (mllp_tls on) can be used: NULL if so (or TLS
+ * is off), else a new "where: could not load ..." message to print.  For
+ * check-config; mllp_new reports the same.
+ */
+char *mllp_tls_check(const struct config *cfg);
 
 /* The port actually bound. */
 int mllp_port(const struct mllp *m);

@@ -11,8 +11,11 @@ SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
 
 
 class Mllp:
-    def __init__(self, port, timeout=20):
+    def __init__(self, port, timeout=20, tls=None):
+        """A connection to 127.0.0.1:port; tls, an ssl.SSLContext, makes it MLLP over TLS."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.buf = b""
 
     def send(self, msg):

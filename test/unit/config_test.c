@@ -169,6 +169,131 @@ static void test_validate(void **state)
 	config_free(&cfg);
 }
 
+static void test_loopback_and_lists(void **state)
+{
+	static const struct {
+		const char *addr;
+		bool loopback;
+	} cases[] = {
+	    {"127.0.0.1", true},  {"127.9.8.7", true},
+	    {"::1", true},        {"::ffff:127.0.0.1", true},
+	    {"0.0.0.0", false},   {"::", false},
+	    {"10.0.0.1", false},  {"::ffff:10.0.0.1", false},
+	    {"128.0.0.1", false}, {"localhost", false},
+	    {"", false},
+	};
+
+	for (size_t i = 0; i < nitems(cases); i++)
+		assert_int_equal(config_addr_is_loopback(cases[i].addr), cases[i].loopback);
+	assert_true(config_list_contains("pas-engine, adt backup ,x", "adt backup"));
+	assert_true(config_list_contains("pas-engine", "pas-engine"));
+	assert_false(config_list_contains("pas-engine", "pas"));
+	assert_false(config_list_contains("pas-engine", "PAS-ENGINE"));
+	assert_false(config_list_contains("", ""));
+}
+
+/* Validate text (an [hl7] section); the number of problems, the first in *first (owned). */
+static size_t validate_hl7(const char *text, char **first)
+{
+	struct config cfg;
+	struct config_errors errs = {NULL, 0};
+	char *conf = xasprintf("[hl7]\n%s", text);
+	size_t n;
+
+	config_init(&cfg);
+	assert_int_equal(config_parse(&cfg, conf, strlen(conf), "h.conf", &errs), ST_OK);
+	config_validate(&cfg, &errs);
+	n = errs.n;
+	*first = n > 0 ? xstrdup(errs.lines[0]) : NULL;
+	config_errors_reset(&errs);
+	config_free(&cfg);
+	free(conf);
+	return n;
+}
+
+static void test_validate_mllp(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t errors;
+		const char *first; /* the start of the first problem */
+	} cases[] = {
+	    {"mllp_listen_addr = 127.0.0.1\n", 0, NULL},
+	    {"mllp_listen_addr = ::1\n", 0, NULL},
+	    {"mllp_port = 1\nmllp_listen_addr = 0.0.0.0\n", 1,
+	     "h.conf:3: mllp_listen_addr \"0.0.0.0\" is not a loopback address and mllp_allow "
+	     "is empty"},
+	    {"mllp_listen_addr = 10.0.0.5\nmllp_allow = \" \"\n", 1, "h.conf:3: invalid value"},
+	    {"mllp_listen_addr = 10.0.0.5\nmllp_allow = 10.0.0.9\n", 0, NULL},
+	    {"mllp_listen_addr = ::\nmllp_allow = any\n", 0, NULL},
+	    {"mllp_listen_addr = ::\nmllp_allow =  Any \n", 0, NULL},
+	    {"mllp_allow = any, 10.0.0.1\n", 1, "h.conf:2: invalid value"},
+	    {"mllp_allow = anywhere\n", 1, "h.conf:2: invalid value"},
+	    /* TLS settings belong together */
+	    {"mllp_tls = on\n", 2, "h.conf:2: mllp_tls is on: mllp_tls_cert_file"},
+	    {"mllp_tls = on\nmllp_tls_cert_file = c\nmllp_tls_key_file = k\n", 1,
+	     "h.conf:2: mllp_tls is on and mllp_tls_require_client_cert is on"},
+	    {"mllp_tls = on\nmllp_tls_cert_file = c\nmllp_tls_key_file = k\n"
+	     "mllp_tls_require_client_cert = off\n",
+	     0, NULL},
+	    {"mllp_tls = on\nmllp_tls_cert_file = c\nmllp_tls_key_file = k\nmllp_tls_ca_file = a\n"
+	     "mllp_tls_allowed_clients = pas, lab\n",
+	     0, NULL},
+	    {"mllp_tls = on\nmllp_tls_cert_file = c\nmllp_tls_key_file = k\nmllp_tls_ca_file = a\n"
+	     "mllp_tls_allowed_clients = pas,,lab\n",
+	     1, "h.conf:6: invalid value for \"mllp_tls_allowed_clients\""},
+	    {"mllp_tls = on\nmllp_tls_cert_file = c\nmllp_tls_key_file = k\n"
+	     "mllp_tls_require_client_cert = off\nmllp_tls_allowed_clients = pas\n",
+	     1, "h.conf:6: mllp_tls_allowed_clients needs mllp_tls_require_client_cert = on"},
+	    {"mllp_tls_cert_file = c\nmllp_tls_ca_file = a\n", 2,
+	     "h.conf:2: mllp_tls_cert_file is set but mllp_tls is off"},
+	};
+
+	for (size_t i = 0; i < nitems(cases); i++) {
+		char *first = NULL;
+		size_t n = validate_hl7(cases[i].text, &first);
+
+		if (n != cases[i].errors)
+			fail_msg("case %zu: %zu problems, first \"%s\"", i, n,
+			         first != NULL ? first : "");
+		if (cases[i].first != NULL &&
+		    strncmp(first, cases[i].first, strlen(cases[i].first)) != 0)
+			fail_msg("case %zu: \"%s\"", i, first);
+		free(first);
+	}
+}
+
+static void test_origin(void **state)
+{
+	static const char text[] = "[hl7]\nmllp_port = 1\nmllp_port = 2\n";
+	static char e1[] = "CAREBRIDGE_MLLP_LISTEN_ADDR=0.0.0.0";
+	char *env[] = {e1, NULL};
+	struct config cfg;
+	struct config_errors errs = {NULL, 0};
+	struct err err;
+
+	config_init(&cfg);
+	assert_null(config_origin(&cfg, "mllp_port"));
+	assert_int_equal(config_parse(&cfg, text, strlen(text), "o.conf", &errs), ST_OK);
+	assert_string_equal(config_origin(&cfg, "mllp_port"), "o.conf:3");
+	assert_null(config_origin(&cfg, "mllp_allow"));
+	assert_null(config_origin(&cfg, "no_such_key"));
+	assert_int_equal(config_apply_env(&cfg, env, &errs), ST_OK);
+	assert_string_equal(config_origin(&cfg, "mllp_listen_addr"),
+	                    "environment CAREBRIDGE_MLLP_LISTEN_ADDR");
+	assert_int_equal(config_validate(&cfg, &errs), ST_INVALID);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.lines[0], "environment CAREBRIDGE_MLLP_LISTEN_ADDR: "));
+	config_errors_reset(&errs);
+	/* set by config_set (no origin): named by its key */
+	assert_int_equal(config_set(&cfg, "mllp_allow", "nope", &err), ST_OK);
+	assert_int_equal(config_validate(&cfg, &errs), ST_INVALID);
+	assert_non_null(strstr(errs.lines[0], "setting \"mllp_allow\": invalid value"));
+	config_errors_reset(&errs);
+	config_free(&cfg);
+	config_free(&cfg); /* twice is fine */
+}
+
 /*
  * config/carebridge.conf must show every key of the table, in its section,
  * as "# key = default", and nothing the table does not know.
@@ -216,6 +341,9 @@ int main(void)
 	    cmocka_unit_test(test_env_overrides),
 	    cmocka_unit_test(test_validate),
 	    cmocka_unit_test(test_owner_url_falls_back_to_database_url),
+	    cmocka_unit_test(test_loopback_and_lists),
+	    cmocka_unit_test(test_validate_mllp),
+	    cmocka_unit_test(test_origin),
 	    cmocka_unit_test(test_example_file_matches_table),
 	};
 
