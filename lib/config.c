@@ -27,6 +27,7 @@
 #define MB (1024 * KB)
 
 static const char *const log_levels[] = {"fatal", "error", "warning", "log", "debug", NULL};
+static const char *const oidc_claims[] = {"sub", "email", NULL};
 
 const struct config_entry config_table[] = {
     {"server", "listen_addr", CONFIG_STRING, OFF(listen_addr), "127.0.0.1", 0, 0, NULL,
@@ -156,6 +157,38 @@ const struct config_entry config_table[] = {
      "never"},
     {"hl7", "hl7_retention", CONFIG_DURATION, OFF(hl7_retention_ms), "30d", 1 * HOUR, 3650 * DAY,
      NULL, 0, "how long received HL7 messages and their ACKs are kept"},
+    {"auth", "password_login", CONFIG_BOOL, OFF(password_login), "on", 0, 0, NULL, 0,
+     "sign-in with a carebridge user name and password; turn off once everyone signs in through "
+     "the identity provider (API tokens keep working)"},
+    {"auth", "totp_required", CONFIG_BOOL, OFF(totp_required), "off", 0, 0, NULL, 0,
+     "password sign-in also needs a one-time code (RFC 6238); a user without a TOTP secret "
+     "(carebridge user totp) cannot sign in with a password"},
+    {"auth", "oidc_issuer", CONFIG_STRING, OFF(oidc_issuer), "", 0, 0, NULL, CONFIG_NO_RELOAD,
+     "OpenID Connect issuer URL of the trust's identity provider (NHS CIS2, Entra ID); empty: "
+     "no sign-in through a provider"},
+    {"auth", "oidc_client_id", CONFIG_STRING, OFF(oidc_client_id), "", 0, 0, NULL, CONFIG_NO_RELOAD,
+     "client id carebridge is registered under at the provider"},
+    {"auth", "oidc_client_secret", CONFIG_STRING, OFF(oidc_client_secret), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD | CONFIG_SECRET,
+     "client secret for the provider's token endpoint (sent as HTTP Basic)"},
+    {"auth", "oidc_redirect_uri", CONFIG_STRING, OFF(oidc_redirect_uri), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD,
+     "the callback URL registered at the provider: https://<carebridge>/api/v1/oidc/callback"},
+    {"auth", "oidc_user_claim", CONFIG_ENUM, OFF(oidc_user_claim), "sub", 0, 0, oidc_claims,
+     CONFIG_NO_RELOAD,
+     "ID token claim matched to a user's oidc_subject: sub or email (a verified e-mail)"},
+    {"auth", "oidc_scopes", CONFIG_STRING, OFF(oidc_scopes), "openid email profile", 0, 0, NULL,
+     CONFIG_NO_RELOAD, "scopes asked for (openid is required)"},
+    {"auth", "oidc_button_label", CONFIG_STRING, OFF(oidc_button_label),
+     "Sign in with your organisation account", 0, 0, NULL, 0,
+     "text of the sign-in page's button for the provider"},
+    {"auth", "oidc_post_logout_redirect_uri", CONFIG_STRING, OFF(oidc_post_logout_redirect_uri), "",
+     0, 0, NULL, CONFIG_NO_RELOAD,
+     "where the provider sends the browser after single logout (registered at the provider); "
+     "empty: the provider's own page"},
+    {"auth", "oidc_ca_file", CONFIG_STRING, OFF(oidc_ca_file), "", 0, 0, NULL, CONFIG_NO_RELOAD,
+     "PEM file of the CA certificates the provider's https:// endpoints are checked against; "
+     "empty: the system's"},
     {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,
      "least severe level written: fatal, error, warning, log or debug"},
     {NULL, NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL},
@@ -692,6 +725,20 @@ static enum status validate_mllp(const struct config *cfg, struct config_errors 
 	return st;
 }
 
+bool config_url_is_secure(const char *url)
+{
+	static const char *const loopback[] = {"http://127.0.0.1:", "http://127.0.0.1/",
+	                                       "http://localhost:", "http://localhost/",
+	                                       "http://[::1]:",     "http://[::1]/"};
+
+	if (strncmp(url, "https://", 8) == 0 && url[8] != '\0')
+		return true;
+	for (size_t i = 0; i < sizeof loopback / sizeof loopback[0]; i++)
+		if (strncmp(url, loopback[i], strlen(loopback[i])) == 0)
+			return true;
+	return false;
+}
+
 enum status config_validate(const struct config *cfg, struct config_errors *errs)
 {
 	unsigned char buf[16];
@@ -720,6 +767,28 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	}
 	if (validate_mllp(cfg, errs) != ST_OK)
 		st = ST_INVALID;
+	if (cfg->oidc_issuer[0] != '\0') {
+		if (!config_url_is_secure(cfg->oidc_issuer)) {
+			errs_add(errs,
+			         "setting \"oidc_issuer\": must be an https:// URL (http:// only "
+			         "on a loopback address)");
+			st = ST_INVALID;
+		}
+		if (cfg->oidc_client_id[0] == '\0' || cfg->oidc_redirect_uri[0] == '\0') {
+			errs_add(errs, "setting \"oidc_issuer\": needs oidc_client_id and "
+			               "oidc_redirect_uri");
+			st = ST_INVALID;
+		}
+		if (strstr(cfg->oidc_scopes, "openid") == NULL) {
+			errs_add(errs, "setting \"oidc_scopes\": must include openid");
+			st = ST_INVALID;
+		}
+	}
+	if (!cfg->password_login && cfg->oidc_issuer[0] == '\0') {
+		errs_add(errs, "setting \"password_login\": cannot be off without oidc_issuer "
+		               "(nobody could sign in to the pages)");
+		st = ST_INVALID;
+	}
 	if (cfg->database_url[0] == '\0') {
 		errs_add(errs, "setting \"database_url\": must not be empty");
 		st = ST_INVALID;

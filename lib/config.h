@@ -75,6 +75,18 @@ struct config {
 	char *mllp_tls_ca_file;            /* PEM CA certificates client certificates chain to */
 	bool mllp_tls_require_client_cert; /* refuse a TLS client without a certificate */
 	char *mllp_tls_allowed_clients;    /* comma-separated client certificate CNs; "" = any */
+	/* [auth] */
+	bool password_login;                 /* sign-in by user name and password allowed */
+	bool totp_required;                  /* password sign-in also needs a TOTP code */
+	char *oidc_issuer;                   /* OpenID Connect issuer ("" = none) */
+	char *oidc_client_id;                /* our client id at the provider */
+	char *oidc_client_secret;            /* and its secret */
+	char *oidc_redirect_uri;             /* our callback URL, as registered */
+	char *oidc_user_claim;               /* "sub" or "email": matched to users.oidc_subject */
+	char *oidc_scopes;                   /* scopes asked for */
+	char *oidc_button_label;             /* the sign-in page's button text */
+	char *oidc_post_logout_redirect_uri; /* after single logout ("" = provider's page) */
+	char *oidc_ca_file;                  /* CAs for the provider's https:// ("" = system's) */
 	/* [log] */
 	char *log_level; /* fatal, error, warning, log, debug */
 	/* where each setting came from, for messages about it (config_origin) */
@@ -177,5 +189,11 @@ bool config_parse_duration(const char *s, int64_t *ms);
 
 /* Parse a size ("16kB") into bytes; false if it is not one. */
 bool config_parse_size(const char *s, int64_t *bytes);
+
+/*
+ * Whether url may carry sign-in traffic: https://, or http:// to a loopback
+ * host (127.0.0.1, localhost, [::1]) for development and tests.
+ */
+bool config_url_is_secure(const char *url);
 
 #endif

@@ -20,6 +20,14 @@ extern const struct route webhook_routes[];
 extern const struct route hl7_routes[];
 extern const struct route delay_routes[];
 extern const struct route static_routes[];
+extern const struct route oidc_routes[];
+
+/*
+ * Finish a sign-out whose session is revoked: 200 {"logout_url": ...} when
+ * the session was opened through the identity provider and it offers single
+ * logout (the page then sends the browser there), else 204.
+ */
+void oidc_logout_reply(struct http_req *r);
 
 /* Every table above, ending with NULL. */
 extern const struct route *const api_route_tables[];

@@ -133,6 +133,13 @@ static void session_create(struct http_req *r)
 	enum status st;
 
 	l->r = r;
+	if (!r->app->cfg->password_login) {
+		err_set(&err, ST_FORBIDDEN, NULL,
+		        "password sign-in is switched off: sign in through the identity provider");
+		http_reply_error(r, ST_FORBIDDEN, &err);
+		login_free(l);
+		return;
+	}
 	st = http_body_json(r, &root, &err);
 	if (st == ST_OK)
 		st = json_get_string(root, "name", true, l->name, sizeof l->name, &err);
@@ -160,7 +167,7 @@ static void session_revoked(enum status st, const struct err *err, void *arg)
 	snprintf(cookie, sizeof cookie, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
 	         AUTH_COOKIE);
 	http_add_header(r, "Set-Cookie", cookie);
-	http_reply_empty(r, 204);
+	oidc_logout_reply(r);
 }
 
 static void session_delete(struct http_req *r)

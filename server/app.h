@@ -24,6 +24,7 @@ struct chase;
 struct auth_cache;
 struct task_cache;
 struct work;
+struct oidc;
 
 struct app {
 	struct event_base *base;       /* the one event loop */
@@ -39,6 +40,7 @@ struct app {
 	struct chase *chase;           /* overdue work, escalation, midnight snapshots */
 	struct auth_cache *auth_cache; /* recent token checks */
 	struct task_cache *task_cache; /* recent task facts */
+	struct oidc *oidc;             /* the identity provider, NULL if none is configured */
 	int migration_latest;          /* highest migration version in this binary */
 	bool shutting_down;            /* SIGTERM/SIGINT seen: refuse new work */
 	int64_t clock_offset;          /* seconds added to the wall clock (test clock) */

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "config.h"
 #include "store_user.h"
+#include "totp.h"
 #include "xmalloc.h"
 
 #define MAX_WARDS 64
@@ -33,6 +34,8 @@ static int user_usage(FILE *fp)
 	    "       carebridge user list\n"
 	    "       carebridge user disable --name NAME\n"
 	    "       carebridge user password --name NAME\n"
+	    "       carebridge user link --name NAME --subject VALUE | --unlink\n"
+	    "       carebridge user totp --name NAME [--remove]\n"
 	    "       carebridge user token issue --name NAME [--label TEXT] [--expires DURATION]\n"
 	    "       carebridge user token list --name NAME\n"
 	    "       carebridge user token revoke --id TOKEN_ID\n"
@@ -40,7 +43,10 @@ static int user_usage(FILE *fp)
 	    "Roles: nurse, social_worker, ot, physio, bed_manager, admin.  --password and\n"
 	    "\"user password\" read the password from the first line of stdin (at least 8\n"
 	    "characters).  \"token issue\" prints the new token once on stdout; only its hash\n"
-	    "is kept.  All take -c FILE for the configuration (default $CAREBRIDGE_CONFIG).\n");
+	    "is kept.  \"link\" ties the user to the identity provider's sign-in: VALUE is\n"
+	    "the ID token's oidc_user_claim (sub or email).  \"totp\" makes a new one-time\n"
+	    "code secret and prints it (and an otpauth:// URI for an authenticator app)\n"
+	    "once.  All take -c FILE for the configuration (default $CAREBRIDGE_CONFIG).\n");
 	return fp == stdout ? 0 : 2;
 }
 
@@ -92,6 +98,9 @@ int cmd_user(int argc, char **argv)
 	    {"label", required_argument, NULL, 'L'},
 	    {"expires", required_argument, NULL, 'e'},
 	    {"id", required_argument, NULL, 'i'},
+	    {"subject", required_argument, NULL, 's'},
+	    {"unlink", no_argument, NULL, 'u'},
+	    {"remove", no_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -100,7 +109,8 @@ int cmd_user(int argc, char **argv)
 	const char *wards[MAX_WARDS];
 	const char *sub, *sub2 = NULL;
 	int nwards = 0, c, rc = 1;
-	bool team_lead = false, want_password = false;
+	bool team_lead = false, want_password = false, unlink = false, remove = false;
+	const char *subject = NULL;
 	struct cli_db *db = NULL;
 	struct config cfg;
 	struct err err;
@@ -155,6 +165,15 @@ int cmd_user(int argc, char **argv)
 			break;
 		case 'i':
 			token_id = optarg;
+			break;
+		case 's':
+			subject = optarg;
+			break;
+		case 'u':
+			unlink = true;
+			break;
+		case 'R':
+			remove = true;
 			break;
 		case 'h':
 			return user_usage(stdout);
@@ -233,6 +252,53 @@ int cmd_user(int argc, char **argv)
 		}
 		sodium_memzero(pw, sizeof pw);
 		rc = cli_user_set_password(db, name, hash, &err) == ST_OK ? 0 : fail(&err);
+	} else if (strcmp(sub, "link") == 0) {
+		if (name == NULL || (subject == NULL) == !unlink ||
+		    (subject != NULL && (subject[0] == '\0' || strlen(subject) > 255))) {
+			fprintf(stderr,
+			        "carebridge: user link needs --name and either --subject VALUE "
+			        "(1 to 255 characters) or --unlink\n");
+			rc = 2;
+			goto out;
+		}
+		rc = cli_user_link(db, name, subject, &err) == ST_OK ? 0 : fail(&err);
+		if (rc == 0 && subject != NULL)
+			printf("user \"%s\" signs in through the identity provider as \"%s\"\n",
+			       name, subject);
+		else if (rc == 0)
+			printf("user \"%s\" is no longer linked to the identity provider\n", name);
+	} else if (strcmp(sub, "totp") == 0) {
+		unsigned char secret[TOTP_SECRET_LEN];
+		char b32[TOTP_B32_SIZE], hex[2 * TOTP_SECRET_LEN + 3];
+
+		if (name == NULL) {
+			fprintf(stderr, "carebridge: user totp needs --name\n");
+			rc = 2;
+			goto out;
+		}
+		if (remove) {
+			rc = cli_user_totp(db, name, NULL, &err) == ST_OK ? 0 : fail(&err);
+			if (rc == 0)
+				printf("user \"%s\" no longer has a one-time code\n", name);
+			goto out;
+		}
+		randombytes_buf(secret, sizeof secret);
+		hex[0] = '\\';
+		hex[1] = 'x';
+		sodium_bin2hex(hex + 2, sizeof hex - 2, secret, sizeof secret);
+		base32_encode(secret, sizeof secret, b32, sizeof b32);
+		rc = cli_user_totp(db, name, hex, &err) == ST_OK ? 0 : fail(&err);
+		if (rc == 0) {
+			fprintf(stderr, "one-time code secret of \"%s\"; it is shown only once:\n",
+			        name);
+			printf(
+			    "%s\notpauth://totp/carebridge:%s?secret=%s&issuer=carebridge&digits=%d"
+			    "&period=%d\n",
+			    b32, name, b32, TOTP_DIGITS, TOTP_STEP_S);
+		}
+		sodium_memzero(secret, sizeof secret);
+		sodium_memzero(b32, sizeof b32);
+		sodium_memzero(hex, sizeof hex);
 	} else if (strcmp(sub, "token") == 0 && strcmp(sub2, "issue") == 0) {
 		char token[AUTH_TOKEN_SIZE], hex[AUTH_HASH_HEX_SIZE], id[37];
 		int64_t ms = 0;

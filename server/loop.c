@@ -28,6 +28,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "oidc.h"
 #include "metrics.h"
 #include "mllp.h"
 #include "store_migrate.h"
@@ -302,6 +303,16 @@ int loop_serve(struct config *cfg, const char *config_path)
 		goto out;
 	}
 	l.app.chase = chase_new(&l.app);
+	{
+		char why[256];
+
+		l.app.oidc = oidc_new(&l.app, why, sizeof why);
+		if (l.app.oidc == NULL && why[0] != '\0') {
+			log_fatal("main", "identity provider: %s", why);
+			rc = 1;
+			goto out;
+		}
+	}
 	app_clock_refresh(&l.app);
 	if (cfg->test_clock_file[0] != '\0')
 		log_warning("main", "test clock in use: time is read from test_clock_file");
@@ -363,6 +374,7 @@ out:
 	db_free(l.app.db);
 	webhooks_free(l.app.webhooks);
 	chase_free(l.app.chase);
+	oidc_free(l.app.oidc);
 	hub_free(l.app.hub);
 	http_free(l.app.http);
 	auth_cache_free(l.app.auth_cache);

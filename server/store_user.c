@@ -51,6 +51,15 @@ static const char SQL_USER_REVOKE_ALL[] =
 static const char SQL_USER_PASSWORD[] =
     "UPDATE users SET password_hash = $2, version = version + 1 WHERE name = $1 RETURNING id";
 
+/* Links user $1 (by name) to identity-provider subject $2 (NULL: unlinks). */
+static const char SQL_USER_LINK[] =
+    "UPDATE users SET oidc_subject = $2, version = version + 1 WHERE name = $1 RETURNING id";
+
+/* Sets user $1's TOTP secret to $2 (hex bytea; NULL removes it) and forgets the last step. */
+static const char SQL_USER_TOTP[] =
+    "UPDATE users SET totp_secret = $2::bytea, totp_last_step = NULL,"
+    " version = version + 1 WHERE name = $1 RETURNING id";
+
 /* Issues token $1 to the enabled user named $2 (hash $3, label $4, expiry $5 s or NULL). */
 static const char SQL_TOKEN_ISSUE[] =
     "INSERT INTO tokens (id, user_id, hash, kind, label, expires_at)"
@@ -261,6 +270,41 @@ enum status cli_user_set_password(struct cli_db *db, const char *name, const cha
 	}
 	PQclear(res);
 	return finish(db, st, err);
+}
+
+/* Run one UPDATE ... RETURNING id of user name, audited as action. */
+static enum status user_update(struct cli_db *db, const char *sql, const char *name,
+                               const char *value, const char *action, struct err *err)
+{
+	const char *v[] = {name, value};
+	enum status st;
+	PGresult *res;
+	char id[37];
+
+	if (!exec_simple(db, "BEGIN"))
+		return err_set(err, ST_INTERNAL, NULL, "could not begin");
+	res = run(db, sql, 2, v, err, &st);
+	if (res != NULL && PQntuples(res) != 1)
+		st = err_set(err, ST_NOT_FOUND, "name", "no user \"%s\"", name);
+	if (st == ST_OK) {
+		snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+		st = audit(db, action, "user", id, err);
+	}
+	PQclear(res);
+	return finish(db, st, err);
+}
+
+enum status cli_user_link(struct cli_db *db, const char *name, const char *subject, struct err *err)
+{
+	return user_update(db, SQL_USER_LINK, name, subject,
+	                   subject != NULL ? "user.link" : "user.unlink", err);
+}
+
+enum status cli_user_totp(struct cli_db *db, const char *name, const char *secret_hex,
+                          struct err *err)
+{
+	return user_update(db, SQL_USER_TOTP, name, secret_hex,
+	                   secret_hex != NULL ? "user.totp_enrol" : "user.totp_remove", err);
 }
 
 enum status cli_token_issue(struct cli_db *db, const char *name, const char *hash_hex,

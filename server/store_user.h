@@ -33,6 +33,18 @@ enum status cli_user_set_password(struct cli_db *db, const char *name, const cha
                                   struct err *err);
 
 /* Store a new API token (hash only) for the user; id_out[37] gets its id. */
+/*
+ * Link the user called name to the identity provider's subject (the value of
+ * oidc_user_claim), or unlink it (subject NULL); audited.  ST_CONFLICT when
+ * another user has that subject, ST_NOT_FOUND when there is no such user.
+ */
+enum status cli_user_link(struct cli_db *db, const char *name, const char *subject,
+                          struct err *err);
+
+/* Set (secret_hex "\\x..." of 20 bytes) or remove (NULL) the user's TOTP secret; audited. */
+enum status cli_user_totp(struct cli_db *db, const char *name, const char *secret_hex,
+                          struct err *err);
+
 enum status cli_token_issue(struct cli_db *db, const char *name, const char *hash_hex,
                             const char *label, long expires_seconds, char id_out[37],
                             struct err *err);

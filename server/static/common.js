@@ -256,8 +256,9 @@ const CB = (function () {
 		const out = $("logout");
 		if (out) {
 			out.addEventListener("click", async function () {
-				await api("DELETE", "/api/v1/session");
-				location.assign("/login");
+				const r = await api("DELETE", "/api/v1/session");
+				/* signed in through the identity provider: sign out there too */
+				location.assign(r.ok && r.data && r.data.logout_url ? r.data.logout_url : "/login");
 			});
 		}
 		return me;

@@ -594,6 +594,9 @@ PUBLIC = {
     ("GET", "/queue"),
     ("GET", "/dashboard"),
     ("GET", "/static/{file}"),
+    ("GET", "/api/v1/auth/methods"),
+    ("GET", "/api/v1/oidc/login"),
+    ("GET", "/api/v1/oidc/callback"),
 }
 
 # The {param} kinds that name a patient's record: their handlers check the ward.
