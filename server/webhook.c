@@ -491,6 +491,17 @@ static bool is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
+/* Whether host (without brackets) is a loopback address written as one: 127.0.0.0/8 or ::1. */
+static bool is_loopback_literal(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 /*
  * A new connection to h's receiver: plain for http://; for https:// TLS 1.2 or
  * later whose certificate must chain to a trusted CA and name h->host (as a
@@ -507,6 +518,16 @@ static struct evhttp_connection *hook_connect(struct hook *h)
 
 	h->closed = false;
 	h->bev = NULL;
+	if (!h->tls && !is_loopback_literal(h->host)) {
+		/*
+		 * Plain text stays on this machine.  The API checks this too; a URL
+		 * registered before it refused names (http://localhost) ends here,
+		 * not wherever the name resolves to today.
+		 */
+		snprintf(h->error, sizeof h->error,
+		         "http:// is allowed only to a loopback address written as one");
+		return NULL;
+	}
 	if (!h->tls) {
 		evcon = evhttp_connection_base_new(w->app->base, w->dns, h->host,
 		                                   (unsigned short)h->port);

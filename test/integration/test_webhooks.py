@@ -540,3 +540,34 @@ def test_resumed_webhook_is_told_what_was_pruned_while_paused(fresh_database):
     finally:
         stop_if_running(d)
         rec.stop()
+
+
+def test_http_localhost_is_not_trusted_by_name(fresh_database):
+    """Plain http:// goes only to a loopback address written as one.  "localhost" is a name:
+    the API refuses it, and one stored before that rule is not delivered to (it would go
+    wherever the name resolves when the delivery connects)."""
+    database, admin, nurse = own_database(fresh_database)
+    rec = Receiver()
+    rec.start()
+    d = start_daemon(database.url, env=ENV)
+    try:
+        r = d.post("/api/v1/webhooks", json={"url": f"http://localhost:{rec.port}/hooks",
+                                             "secret": SECRET}, headers=admin.auth)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["field"] == "url"
+        w = register(d, admin, rec.url, wards=["WHR1"])
+        stop_daemon_clean(d)
+        # as registered by an earlier version
+        database.sql(f"UPDATE webhooks SET url = 'http://localhost:{rec.port}/hooks/carebridge'"
+                     f" WHERE id = '{w['id']}'")
+        d = start_daemon(database.url, env=ENV)
+        ep = admit(d, nurse, "WHR1")
+        patch_beds(d, nurse, ep, 2, "L")
+        wait_until(lambda: webhook_of(d, admin, w["id"])["failures"] > 0, what="a failure")
+        time.sleep(1)
+        assert rec.ids() == []
+        assert webhook_of(d, admin, w["id"])["last_error"] == \
+            "http:// is allowed only to a loopback address written as one"
+    finally:
+        stop_if_running(d)
+        rec.stop()

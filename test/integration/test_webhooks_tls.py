@@ -185,7 +185,7 @@ def test_plain_http_only_to_the_loopback(db):
     admin = make_user(db, "admin")
     d = start_daemon(db.url, env=ENV)
     try:
-        for url, ok in (("http://127.0.0.1:9/x", True), ("http://localhost:9/x", True),
+        for url, ok in (("http://127.0.0.1:9/x", True), ("http://localhost:9/x", False),
                         ("http://[::1]:9/x", True), ("https://example.org/x", True),
                         ("http://example.org/x", False), ("http://192.168.1.10/x", False),
                         ("http://127.0.0.1.nip.io/x", False)):
