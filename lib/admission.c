@@ -105,6 +105,33 @@ enum status admission_parse(const cJSON *body, int64_t now, struct admission *ou
 	return ST_OK;
 }
 
+char *admission_fingerprint(const struct admission *a)
+{
+	cJSON *v = cJSON_CreateArray();
+	char *text, *out;
+
+	cJSON_AddItemToArray(v, cJSON_CreateString("admission/1"));
+	cJSON_AddItemToArray(v, cJSON_CreateString(a->nhs_number));
+	cJSON_AddItemToArray(v, cJSON_CreateString(a->family_name));
+	cJSON_AddItemToArray(v, cJSON_CreateString(a->given_name));
+	cJSON_AddItemToArray(v, cJSON_CreateNumber(a->birth_date));
+	cJSON_AddItemToArray(v, cJSON_CreateString(a->sex));
+	cJSON_AddItemToArray(v, cJSON_CreateString(a->ward));
+	cJSON_AddItemToArray(v, cJSON_CreateString(a->bed));
+	cJSON_AddItemToArray(v, cJSON_CreateNumber((double)a->admitted_at));
+	cJSON_AddItemToArray(v, a->has_expected_discharge
+	                            ? cJSON_CreateNumber(a->expected_discharge_date)
+	                            : cJSON_CreateNull());
+	cJSON_AddItemToArray(v, cJSON_CreateNumber(a->pathway));
+	cJSON_AddItemToArray(v, cJSON_CreateString(a->external_id));
+	text = cJSON_PrintUnformatted(v);
+	ASSERT(text != NULL);
+	out = xstrdup(text); /* the caller frees with free() */
+	cJSON_free(text);
+	cJSON_Delete(v);
+	return out;
+}
+
 int64_t admission_expected_discharge_at(int32_t day)
 {
 	int y, m, d;

@@ -44,6 +44,15 @@ struct admission {
  */
 enum status admission_parse(const cJSON *body, int64_t now, struct admission *out, struct err *err);
 
+/*
+ * The admission as one canonical text: a JSON array of its validated fields in
+ * a fixed order.  Two bodies that mean the same admission (whatever their key
+ * order, spacing, or the spacing of the NHS number) give the same text, so a
+ * retry can be told from a different request with the same external_id.  It
+ * holds patient data: hash it, never store or log it.  A new string.
+ */
+char *admission_fingerprint(const struct admission *a);
+
 /* The instant used for "before discharge" due times: 12:00 London time on the date. */
 int64_t admission_expected_discharge_at(int32_t day);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cbtime.h"
+#include "xmalloc.h"
 
 bool json_has(const cJSON *obj, const char *key)
 {
@@ -149,4 +150,19 @@ enum status json_only_keys(const cJSON *obj, const char *const *allowed, struct 
 			               item->string);
 	}
 	return ST_OK;
+}
+
+char *json_string_array(const char *const *items, int n)
+{
+	cJSON *a = cJSON_CreateArray();
+	char *text, *out;
+
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(items[i]));
+	text = cJSON_PrintUnformatted(a);
+	ASSERT(text != NULL);
+	out = xstrdup(text);
+	cJSON_free(text);
+	cJSON_Delete(a);
+	return out;
 }

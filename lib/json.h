@@ -46,6 +46,14 @@ enum status json_get_time(const cJSON *obj, const char *key, bool required, int6
 enum status json_get_date(const cJSON *obj, const char *key, bool required, int32_t *out,
                           bool *present, struct err *err);
 
+/*
+ * n strings as the text of a JSON array ("[\"A\",\"B\"]"), built by cJSON so
+ * that any byte of any item survives: what the store passes to PostgreSQL
+ * where it needs a text[] (cb_text_array($1::jsonb)), never an array literal
+ * built by hand.  A new string (free()).
+ */
+char *json_string_array(const char *const *items, int n);
+
 /* Refuse keys that are not in allowed (NULL-terminated): typos are errors. */
 enum status json_only_keys(const cJSON *obj, const char *const *allowed, struct err *err);
 

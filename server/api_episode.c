@@ -43,6 +43,8 @@ static void admit_done(enum status st, const struct err *err, const char *json, 
 	free(a);
 }
 
+static void replay_got(enum status st, const struct episode_facts *f, void *arg);
+
 static void admit_context(enum status st, const struct admission_context *ctx, void *arg)
 {
 	struct admit *a = arg;
@@ -56,11 +58,17 @@ static void admit_context(enum status st, const struct admission_context *ctx, v
 		free(a);
 		return;
 	}
-	if (ctx->replay_json != NULL) {
-		/* the same external_id again: the original reply, nothing new */
-		http_add_header(a->r, "Idempotent-Replayed", "true");
-		http_reply_json_text(a->r, ctx->replay_status, ctx->replay_json);
-		free(a);
+	if (ctx->replay_episode[0] != '\0') {
+		/* this caller's external_id again: a retry only if it is the same admission */
+		if (!ctx->replay_same_body) {
+			err_set(&err, ST_CONFLICT, "external_id",
+			        "\"external_id\" was already used for another admission");
+			http_reply_error(a->r, ST_CONFLICT, &err);
+			free(a);
+			return;
+		}
+		/* nothing new: answer the episode as it is now, if the caller may still read it */
+		store_episode_get(a->r->app->db, ctx->replay_episode, replay_got, a);
 		return;
 	}
 	if (!ctx->ward_exists) {
@@ -82,6 +90,7 @@ static void admissions_post(struct http_req *r)
 {
 	struct admit *a = xcalloc(1, sizeof *a);
 	struct access_target target = {NULL, NULL};
+	struct actor actor;
 	struct err err;
 	cJSON *body;
 	enum status st;
@@ -100,13 +109,15 @@ static void admissions_post(struct http_req *r)
 		free(a);
 		return;
 	}
-	store_admission_context(r->app->db, &a->adm, admit_context, a);
+	actor_from_req(&actor, r);
+	store_admission_context(r->app->db, &a->adm, &actor, admit_context, a);
 }
 
 struct read {
 	struct http_req *r; /* the request */
 	char *json;         /* the episode, owned */
 	int version;        /* for the ETag */
+	bool replay;        /* the answer to a repeated admission (201, Idempotent-Replayed) */
 };
 
 static void read_audited(enum status st, const struct err *err, const char *json, void *arg)
@@ -117,10 +128,54 @@ static void read_audited(enum status st, const struct err *err, const char *json
 		http_reply_error(rd->r, st, err);
 	} else {
 		http_add_etag(rd->r, rd->version);
-		http_reply_json_text(rd->r, 200, rd->json);
+		if (rd->replay)
+			http_add_header(rd->r, "Idempotent-Replayed", "true");
+		http_reply_json_text(rd->r, rd->replay ? 201 : 200, rd->json);
 	}
 	free(rd->json);
 	free(rd);
+}
+
+/*
+ * The episode a repeated admission opened, read again: answered only to a
+ * caller who may read it now (it may have moved ward, or the caller lost the
+ * ward), and audited as a read.  A refusal says no more than a different body
+ * would: 409, nothing about the patient.
+ */
+static void replay_got(enum status st, const struct episode_facts *f, void *arg)
+{
+	struct admit *a = arg;
+	struct access_target target = {NULL, NULL};
+	struct actor actor;
+	struct read *rd;
+	struct err err;
+
+	if (st == ST_OK) {
+		target.ward = f->ward;
+		st = access_check(&a->r->principal, ACCESS_EPISODE_READ, &target, &err);
+		if (st != ST_OK)
+			st = ST_CONFLICT;
+	}
+	if (st != ST_OK) {
+		if (st == ST_CONFLICT || st == ST_NOT_FOUND) {
+			st = ST_CONFLICT;
+			err_set(&err, st, "external_id",
+			        "\"external_id\" was already used for another admission");
+		} else {
+			err_set(&err, st, NULL, "could not read");
+		}
+		http_reply_error(a->r, st, &err);
+		free(a);
+		return;
+	}
+	rd = xcalloc(1, sizeof *rd);
+	rd->r = a->r;
+	rd->json = xstrdup(f->json);
+	rd->version = f->version;
+	rd->replay = true;
+	actor_from_req(&actor, a->r);
+	store_episode_audit_replay(a->r->app->db, f->id, &actor, read_audited, rd);
+	free(a);
 }
 
 static void episode_got(enum status st, const struct episode_facts *f, void *arg)

@@ -47,12 +47,17 @@ static void deleted_done(enum status st, const struct err *err, const char *json
 		http_reply_empty(r, 204);
 }
 
-/* Whether host (as in a URL, IPv6 in brackets) is this machine's loopback. */
+/*
+ * Whether host (as in a URL, IPv6 in brackets) is a loopback address written
+ * as one.  Never a name, "localhost" included: a name means whatever the
+ * resolver says when a delivery connects (hosts file, DNS search domain),
+ * and plain http:// must not leave the machine.
+ */
 static bool is_loopback(const char *host)
 {
 	struct in_addr a;
 
-	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+	if (strcmp(host, "[::1]") == 0)
 		return true;
 	/* 127.0.0.0/8 written as an address, not a name that merely starts with "127." */
 	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
@@ -83,7 +88,7 @@ static enum status url_check(const char *url, struct err *err)
 	else if (url[4] == ':' && !is_loopback(host))
 		st = err_set(err, ST_INVALID, "url",
 		             "\"url\" must use https:// (http:// only to this machine's loopback "
-		             "address, for a local relay)");
+		             "address written as one, 127.0.0.1 or [::1], for a local relay)");
 	else if (port == 0 || port > 65535)
 		st = err_set(err, ST_INVALID, "url", "\"url\" must have a port from 1 to 65535");
 	else if (evhttp_uri_get_userinfo(u) != NULL)

@@ -335,14 +335,10 @@ static void admit_context(enum status st, const struct admission_context *ctx, v
 		finish_status(job, st, NULL);
 		return;
 	}
-	if (ctx->replay_json != NULL) {
-		/* another A01 of the visit committed since the lookup */
-		cJSON *root = cJSON_Parse(ctx->replay_json);
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
-
-		if (cJSON_IsString(id) && text_is_uuid(id->valuestring))
-			snprintf(job->episode_id, sizeof job->episode_id, "%s", id->valuestring);
-		cJSON_Delete(root);
+	if (ctx->replay_episode[0] != '\0') {
+		/* another A01 of the visit committed since the lookup (as there: body not compared)
+		 */
+		snprintf(job->episode_id, sizeof job->episode_id, "%s", ctx->replay_episode);
 		finish(job, "AA", "visit already admitted; nothing changed");
 		return;
 	}
@@ -388,6 +384,7 @@ static void decide_admit(struct hl7_job *job, const struct hl7_lookup *l)
 	const struct hl7_adt *a = &job->adt;
 	struct access_target target = {NULL, NULL};
 	char birth[DATE_FORMAT_LEN], admitted[TIME_FORMAT_LEN];
+	struct actor actor;
 	cJSON *body;
 	struct err err;
 	enum status st;
@@ -460,7 +457,8 @@ static void decide_admit(struct hl7_job *job, const struct hl7_lookup *l)
 			             err.message);
 		return;
 	}
-	store_admission_context(job->app->db, &job->adm, admit_context, job);
+	actor_hl7(job, &actor);
+	store_admission_context(job->app->db, &job->adm, &actor, admit_context, job);
 }
 
 /* A02: the new ward (through the map) and bed. */

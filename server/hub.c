@@ -34,6 +34,7 @@
 #include "list.h"
 #include "log.h"
 #include "metrics.h"
+#include "store_episode.h"
 #include "store_event.h"
 #include "xmalloc.h"
 
@@ -744,6 +745,9 @@ static void prune_done(enum status st, const struct event_prune *p, void *arg)
 
 static void prune_batch(struct hub *hub, bool first)
 {
+	/* admission keys hold visit numbers: they go by the same rounds (48 h) */
+	if (first)
+		store_admission_keys_prune(hub->app->db);
 	hub->pruning = true;
 	store_events_prune(hub->app->db, hub->app->cfg->event_retention_ms / 1000, HUB_PRUNE_BATCH,
 	                   first, prune_done, hub);

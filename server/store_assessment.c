@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "json.h"
 #include "xmalloc.h"
 
 /*
@@ -21,7 +22,7 @@
 static const char SQL_ASSESSMENT_LIST[] =
     "WITH f AS (SELECT a.id, a.opened_at, a.created_at FROM assessments a"
     " JOIN episodes e ON e.id = a.episode_id"
-    " WHERE ($1::text[] IS NULL OR e.ward = ANY ($1::text[]))"
+    " WHERE ($1::jsonb IS NULL OR e.ward = ANY (cb_text_array($1::jsonb)))"
     " AND ($2::text IS NULL OR a.state = $2)"
     " AND ($5::uuid IS NULL OR a.claimed_by = $5::uuid))"
     " SELECT jsonb_build_object("
@@ -72,28 +73,11 @@ static const char SQL_ASSESSMENT_UPDATE[] =
 static const char SQL_ASSESSMENT_JSON[] =
     "SELECT cb_assessment_json(a)::text FROM assessments a WHERE a.id = $1::uuid";
 
-/* The wards as a PostgreSQL array literal (codes are [A-Za-z0-9_-], checked by the caller). */
-static char *wards_array(const char *const *wards, int n)
-{
-	size_t len = 3;
-	char *s, *p;
-
-	for (int i = 0; i < n; i++)
-		len += strlen(wards[i]) + 1;
-	p = s = xmalloc(len);
-	*p++ = '{';
-	for (int i = 0; i < n; i++)
-		p += sprintf(p, "%s%s", i > 0 ? "," : "", wards[i]);
-	*p++ = '}';
-	*p = '\0';
-	return s;
-}
-
 void store_assessment_list(struct db *db, const struct assessment_filter *f,
                            const struct actor *actor, store_assessment_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	char *wards = f->wards != NULL ? wards_array(f->wards, f->nwards) : NULL;
+	char *wards = f->wards != NULL ? json_string_array(f->wards, f->nwards) : NULL;
 	char limit[16], offset[16], *detail;
 	cJSON *d = cJSON_CreateObject();
 	int json_stmt;
@@ -106,7 +90,10 @@ void store_assessment_list(struct db *db, const struct assessment_filter *f,
 		json_stmt = db_req_add(req, SQL_ASSESSMENT_LIST, 5, v);
 	}
 	/* what was asked for, not what was seen */
-	cJSON_AddStringToObject(d, "wards", wards != NULL ? wards : "*");
+	if (wards != NULL)
+		cJSON_AddItemToObject(d, "wards", cJSON_Parse(wards));
+	else
+		cJSON_AddStringToObject(d, "wards", "*");
 	cJSON_AddStringToObject(d, "state", f->state != NULL ? f->state : "*");
 	cJSON_AddStringToObject(d, "claimed_by", f->claimed_by != NULL ? f->claimed_by : "*");
 	cJSON_AddNumberToObject(d, "limit", f->limit);

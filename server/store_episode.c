@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
 #include "cbtime.h"
 #include "db.h"
+#include "json.h"
 #include "xmalloc.h"
 
 /* Active task templates in their order: id, pathways, discipline, title, anchor, offset. */
@@ -22,9 +24,18 @@ static const char SQL_TEMPLATES_ACTIVE[] =
 /* One row when ward $1 exists. */
 static const char SQL_WARD_EXISTS[] = "SELECT 1 FROM wards WHERE code = $1";
 
-/* The reply stored for idempotency key $1: status, body. */
+/*
+ * An admission retry: the episode that key $2 of scope $1 opened in the last
+ * 48 hours, and whether fingerprint $3 is that of the first request.
+ */
 static const char SQL_IDEMPOTENCY_GET[] =
-    "SELECT status, response::text FROM idempotency WHERE key = $1";
+    "SELECT episode_id, body_hash = sha256(convert_to($3, 'UTF8')) FROM idempotency"
+    " WHERE scope = $1 AND key = $2 AND created_at > now() - interval '48 hours'";
+
+/* Aborts with CB409 when an episode already has external_id $1 (anyone's). */
+static const char SQL_EXTERNAL_ID_FREE[] =
+    "SELECT cb_expect(NOT EXISTS (SELECT 1 FROM episodes WHERE external_id = $1),"
+    " 'CB409', '\"external_id\" was already used for another admission')";
 
 /* Aborts with CB409 when the patient with NHS number $1 has an open episode. */
 static const char SQL_NO_OPEN_EPISODE[] =
@@ -53,20 +64,31 @@ static const char SQL_ASSESSMENT_INSERT[] =
     "INSERT INTO assessments (id, episode_id, state, opened_at)"
     " VALUES ($1::uuid, $2::uuid, 'unclaimed', to_timestamp($3::double precision))";
 
-/* Opens tasks: ids $1, episode $2, templates $3, due times $4 (0 = none), in order. */
+/*
+ * Opens tasks: ids $1, episode $2, templates $3, due times $4 (0 = none), in
+ * order; $1, $3 and $4 are JSON arrays of strings.
+ */
 static const char SQL_TASKS_INSERT[] =
     "INSERT INTO tasks (id, episode_id, template_id, discipline, title, status, due_at,"
     " created_at)"
     " SELECT x.id, $2::uuid, t.id, t.discipline, t.title, 'requested',"
     " to_timestamp(nullif(x.due, 0)::double precision),"
     " now() + (x.n * interval '1 microsecond')"
-    " FROM unnest($1::uuid[], $3::uuid[], $4::bigint[]) WITH ORDINALITY AS x(id, tpl, due, n)"
+    " FROM unnest(cb_text_array($1::jsonb)::uuid[], cb_text_array($3::jsonb)::uuid[],"
+    " cb_text_array($4::jsonb)::bigint[]) WITH ORDINALITY AS x(id, tpl, due, n)"
     " JOIN task_templates t ON t.id = x.tpl";
 
-/* Keeps the reply of an admission with idempotency key $1 (episode $2). */
+/*
+ * Remembers that key $2 of scope $1 (creator $3) opened episode $5, with the
+ * hash of fingerprint $4: no patient data.
+ */
 static const char SQL_IDEMPOTENCY_PUT[] =
-    "INSERT INTO idempotency (key, scope, status, response)"
-    " SELECT $1, 'admission', 201, cb_episode_json(e) FROM episodes e WHERE e.id = $2::uuid";
+    "INSERT INTO idempotency (scope, key, creator_id, body_hash, episode_id)"
+    " VALUES ($1, $2, $3::uuid, sha256(convert_to($4, 'UTF8')), $5::uuid)";
+
+/* Forgets admission keys older than 48 hours (a retry comes within minutes). */
+static const char SQL_IDEMPOTENCY_PRUNE[] =
+    "DELETE FROM idempotency WHERE created_at < now() - interval '48 hours'";
 
 /* The whole episode $1 as JSON text. */
 static const char SQL_EPISODE_JSON[] =
@@ -82,7 +104,7 @@ static const char SQL_EPISODE_GET[] =
 /* A page of episode summaries and the total, filtered; see store_episode_list. */
 static const char SQL_EPISODE_LIST[] =
     "WITH f AS (SELECT e.id, e.admitted_at FROM episodes e"
-    " WHERE ($1::text[] IS NULL OR e.ward = ANY ($1::text[]))"
+    " WHERE ($1::jsonb IS NULL OR e.ward = ANY (cb_text_array($1::jsonb)))"
     " AND ($2::text IS NULL OR e.state = $2)"
     " AND ($3::boolean IS NULL OR ((e.ready_at IS NOT NULL AND e.state = 'admitted') = $3))"
     " AND ($4::boolean IS NULL OR (EXISTS (SELECT 1 FROM delays d WHERE d.episode_id = e.id"
@@ -214,15 +236,27 @@ static void context_done(const struct db_result *r, void *arg)
 	}
 	ctx.ward_exists = db_rows(r->res[1]) == 1;
 	if (r->n > 2 && db_rows(r->res[2]) == 1) {
-		ctx.replay_status = atoi(db_value(r->res[2], 0, 0));
-		ctx.replay_json = db_value(r->res[2], 0, 1);
+		snprintf(ctx.replay_episode, sizeof ctx.replay_episode, "%s",
+		         db_value(r->res[2], 0, 0));
+		ctx.replay_same_body = db_value(r->res[2], 0, 1)[0] == 't';
 	}
 	cb(ST_OK, &ctx, w->arg);
 	free(ctx.templates);
 	free(w);
 }
 
-void store_admission_context(struct db *db, const struct admission *a,
+/*
+ * Whose idempotency keys an actor's are: a user's own ("user:<id>"), or the
+ * system's that acts ("hl7").  A new string.
+ */
+static char *idempotency_scope(const struct actor *actor)
+{
+	if (actor->id != NULL)
+		return xasprintf("user:%s", actor->id);
+	return xstrdup(actor->name);
+}
+
+void store_admission_context(struct db *db, const struct admission *a, const struct actor *actor,
                              store_admission_context_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
@@ -231,31 +265,26 @@ void store_admission_context(struct db *db, const struct admission *a,
 	db_req_add(req, SQL_TEMPLATES_ACTIVE, 0, NULL);
 	db_req_add(req, SQL_WARD_EXISTS, 1, ward);
 	if (a->external_id[0] != '\0') {
+		char *scope = idempotency_scope(actor);
 		char *key = xasprintf("admission:%s", a->external_id);
-		const char *k[] = {key};
+		char *fp = admission_fingerprint(a);
+		const char *k[] = {scope, key, fp};
 
-		db_req_add(req, SQL_IDEMPOTENCY_GET, 1, k);
+		db_req_add(req, SQL_IDEMPOTENCY_GET, 3, k);
+		free(scope);
 		free(key);
+		free(fp);
 	}
 	db_req_submit(db, req, context_done,
 	              store_wait_new((store_any_fn *)cb, arg, -1, "episode"));
 }
 
-/* Append "x" to a PostgreSQL array literal being built in *buf. */
-static void array_add(char **buf, const char *item)
+void store_admission_keys_prune(struct db *db)
 {
-	char *old = *buf;
+	struct db_req *req = db_req_new();
 
-	*buf = xasprintf("%s%s%s", old != NULL ? old : "{", old != NULL ? "," : "", item);
-	free(old);
-}
-
-static char *array_close(char *buf)
-{
-	char *s = xasprintf("%s}", buf != NULL ? buf : "{");
-
-	free(buf);
-	return s;
+	db_req_add(req, SQL_IDEMPOTENCY_PRUNE, 0, NULL);
+	db_req_submit(db, req, store_json_done, store_wait_new(NULL, NULL, -1, NULL));
 }
 
 void store_admission_commit(struct db *db, const struct admission *a,
@@ -273,8 +302,12 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 	struct db_req *req = db_req_new();
 	char patient_id[37], episode_id[37], assessment_id[37], bd[DATE_FORMAT_LEN];
 	char edd[DATE_FORMAT_LEN], admitted[32], pathway[8], opened[32];
-	char *ids = NULL, *tpls = NULL, *dues = NULL;
+	char *ids, *tpls, *dues;
 	char(*task_ids)[37] = xcalloc(ntasks + 1, sizeof *task_ids);
+	char(*due)[32] = xcalloc(ntasks + 1, sizeof *due);
+	const char **id_p = xcalloc(ntasks + 1, sizeof *id_p);
+	const char **tpl_p = xcalloc(ntasks + 1, sizeof *tpl_p);
+	const char **due_p = xcalloc(ntasks + 1, sizeof *due_p);
 	int json_stmt;
 
 	store_new_id(patient_id);
@@ -287,19 +320,18 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 	snprintf(pathway, sizeof pathway, "%d", a->pathway);
 	snprintf(opened, sizeof opened, "%" PRId64, now);
 	for (size_t i = 0; i < ntasks; i++) {
-		char due[32];
-
 		store_new_id(task_ids[i]);
-		snprintf(due, sizeof due, "%" PRId64, tasks[i].due_at);
-		array_add(&ids, task_ids[i]);
-		array_add(&tpls, tasks[i].tpl->id);
-		array_add(&dues, due);
+		snprintf(due[i], sizeof due[i], "%" PRId64, tasks[i].due_at);
+		id_p[i] = task_ids[i];
+		tpl_p[i] = tasks[i].tpl->id;
+		due_p[i] = due[i];
 	}
-	ids = array_close(ids);
-	tpls = array_close(tpls);
-	dues = array_close(dues);
+	ids = json_string_array(id_p, (int)ntasks);
+	tpls = json_string_array(tpl_p, (int)ntasks);
+	dues = json_string_array(due_p, (int)ntasks);
 	{
 		const char *check[] = {a->nhs_number};
+		const char *ext[] = {a->external_id};
 		const char *pat[] = {patient_id,
 		                     a->nhs_number,
 		                     a->family_name,
@@ -319,6 +351,8 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 		const char *tsk[] = {ids, episode_id, tpls, dues};
 		const char *one[] = {episode_id};
 
+		if (a->external_id[0] != '\0')
+			db_req_add(req, SQL_EXTERNAL_ID_FREE, 1, ext);
 		db_req_add(req, SQL_NO_OPEN_EPISODE, 1, check);
 		db_req_add(req, SQL_PATIENT_UPSERT, 6, pat);
 		db_req_add(req, SQL_EPISODE_INSERT, 9, epi);
@@ -330,11 +364,15 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 		store_add_audit(req, actor, "episode.admit", "episode", episode_id, episode_id,
 		                NULL, NULL);
 		if (a->external_id[0] != '\0') {
+			char *scope = idempotency_scope(actor);
 			char *key = xasprintf("admission:%s", a->external_id);
-			const char *idem[] = {key, episode_id};
+			char *fp = admission_fingerprint(a);
+			const char *idem[] = {scope, key, actor->id, fp, episode_id};
 
-			db_req_add(req, SQL_IDEMPOTENCY_PUT, 2, idem);
+			db_req_add(req, SQL_IDEMPOTENCY_PUT, 5, idem);
+			free(scope);
 			free(key);
+			free(fp);
 		}
 		store_add_events_lock(req);
 		store_add_event(req, "episode.admitted", "episode", episode_id);
@@ -347,6 +385,10 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 	free(tpls);
 	free(dues);
 	free(task_ids);
+	free(due);
+	free(id_p);
+	free(tpl_p);
+	free(due_p);
 	db_req_submit(db, req, store_json_done,
 	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "episode"));
 }
@@ -396,17 +438,34 @@ void store_episode_audit_read(struct db *db, const char *id, const struct actor 
 	              store_wait_new((store_any_fn *)cb, arg, -1, "episode"));
 }
 
+void store_episode_audit_replay(struct db *db, const char *id, const struct actor *actor,
+                                store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	cJSON *d = cJSON_CreateObject();
+	char *detail;
+
+	/* a read like any other, marked as the answer to a repeated admission */
+	cJSON_AddStringToObject(d, "idempotent_replay", "admission");
+	detail = cJSON_PrintUnformatted(d);
+	ASSERT(detail != NULL);
+	store_add_audit_read(req, actor, "episode.read", "episode", id, id, detail);
+	cJSON_free(detail);
+	cJSON_Delete(d);
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, "episode"));
+}
+
 void store_episode_list(struct db *db, const struct episode_filter *f, const struct actor *actor,
                         store_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
 	char *wards = NULL, limit[16], offset[16], *detail;
+	cJSON *d = cJSON_CreateObject();
 	int json_stmt;
 
-	for (int i = 0; i < f->nwards; i++)
-		array_add(&wards, f->wards[i]);
 	if (f->wards != NULL)
-		wards = array_close(wards);
+		wards = json_string_array(f->wards, f->nwards);
 	snprintf(limit, sizeof limit, "%d", f->limit);
 	snprintf(offset, sizeof offset, "%d", f->offset);
 	{
@@ -419,11 +478,23 @@ void store_episode_list(struct db *db, const struct episode_filter *f, const str
 
 		json_stmt = db_req_add(req, SQL_EPISODE_LIST, 6, v);
 	}
-	detail = xasprintf("{\"wards\": \"%s\", \"state\": \"%s\", \"limit\": %d, \"offset\": %d}",
-	                   wards != NULL ? wards : "*", f->state != NULL ? f->state : "*", f->limit,
-	                   f->offset);
+	/* what was asked for, not what was seen: no patient data */
+	if (f->wards != NULL) {
+		cJSON *w = cJSON_AddArrayToObject(d, "wards");
+
+		for (int i = 0; i < f->nwards; i++)
+			cJSON_AddItemToArray(w, cJSON_CreateString(f->wards[i]));
+	} else {
+		cJSON_AddStringToObject(d, "wards", "*");
+	}
+	cJSON_AddStringToObject(d, "state", f->state != NULL ? f->state : "*");
+	cJSON_AddNumberToObject(d, "limit", f->limit);
+	cJSON_AddNumberToObject(d, "offset", f->offset);
+	detail = cJSON_PrintUnformatted(d);
+	ASSERT(detail != NULL);
 	store_add_audit_read(req, actor, "episode.list", "episode", NULL, NULL, detail);
-	free(detail);
+	cJSON_free(detail);
+	cJSON_Delete(d);
 	free(wards);
 	db_req_submit(db, req, store_json_done,
 	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "episode"));

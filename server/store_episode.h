@@ -23,21 +23,31 @@ struct admission_context {
 	struct task_template *templates; /* active templates in order; owned by the store */
 	size_t ntemplates;               /* how many */
 	bool ward_exists;                /* the ward code is known */
-	const char *replay_json;         /* the stored reply for this external_id, or NULL */
-	int replay_status;               /* its HTTP status */
+	char replay_episode[37];         /* the episode this caller's external_id opened, or "" */
+	bool replay_same_body;           /* and the first request was this same admission */
 };
 
 typedef void store_admission_context_cb(enum status st, const struct admission_context *ctx,
                                         void *arg);
 
-/* Read templates, the ward and any earlier reply for a's external_id. */
-void store_admission_context(struct db *db, const struct admission *a,
+/*
+ * Read templates, the ward and, when a has an external_id, the episode that
+ * the same key opened in the last 48 hours.  Keys are scoped by who sent them:
+ * a user's own (actor->id), or the system's that acts (actor->name, "hl7"),
+ * so one caller's key never finds another's admission.
+ */
+void store_admission_context(struct db *db, const struct admission *a, const struct actor *actor,
                              store_admission_context_cb *cb, void *arg);
+
+/* Forget admission keys older than 48 hours (fire and forget: the next round retries). */
+void store_admission_keys_prune(struct db *db);
 
 /*
  * Write the admission: patient (created or updated), episode, the unclaimed
- * assessment, the planned tasks, audit, idempotency record and events, in one
- * transaction.  ST_CONFLICT when the patient already has an open episode.
+ * assessment, the planned tasks, audit, idempotency record (scope, creator,
+ * episode and a hash of the admission; no patient data) and events, in one
+ * transaction.  ST_CONFLICT when the patient already has an open episode or
+ * the external_id is already any episode's.
  */
 void store_admission_commit(struct db *db, const struct admission *a,
                             const struct planned_task *tasks, size_t ntasks,
@@ -78,6 +88,10 @@ void store_episode_get(struct db *db, const char *id, store_episode_cb *cb, void
 /* Audit that actor read episode id (committed before cb runs). */
 void store_episode_audit_read(struct db *db, const char *id, const struct actor *actor,
                               store_json_cb *cb, void *arg);
+
+/* As store_episode_audit_read, for the answer to a repeated admission. */
+void store_episode_audit_replay(struct db *db, const char *id, const struct actor *actor,
+                                store_json_cb *cb, void *arg);
 
 struct episode_filter {
 	const char *const *wards; /* NULL or n ward codes to restrict to */

@@ -379,15 +379,20 @@ void store_hl7_list(struct db *db, const struct hl7_message_filter *f, const str
 	struct db_req *req = db_req_new();
 	char limit[16], offset[16], *detail;
 	const char *v[] = {f->ack_code, limit, offset};
+	cJSON *d = cJSON_CreateObject();
 	int json_stmt;
 
 	snprintf(limit, sizeof limit, "%d", f->limit);
 	snprintf(offset, sizeof offset, "%d", f->offset);
 	json_stmt = db_req_add(req, SQL_HL7_LIST, 3, v);
-	detail = xasprintf("{\"ack\": \"%s\", \"limit\": %d, \"offset\": %d}",
-	                   f->ack_code != NULL ? f->ack_code : "*", f->limit, f->offset);
+	cJSON_AddStringToObject(d, "ack", f->ack_code != NULL ? f->ack_code : "*");
+	cJSON_AddNumberToObject(d, "limit", f->limit);
+	cJSON_AddNumberToObject(d, "offset", f->offset);
+	detail = cJSON_PrintUnformatted(d);
+	ASSERT(detail != NULL);
 	store_add_audit_read(req, actor, "hl7.read", "hl7_message", NULL, NULL, detail);
-	free(detail);
+	cJSON_free(detail);
+	cJSON_Delete(d);
 	db_req_submit(db, req, store_json_done,
 	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "message"));
 }

@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "json.h"
 #include "xmalloc.h"
 
 /* The ward and state of episode $1 (no row when there is none). */
@@ -75,15 +76,15 @@ static const char SQL_TASK_LIST[] =
 
 /*
  * A page of tasks with their episode's ward, bed and state, and the total:
- * wards $1 and disciplines $2 (text[], NULL for any), status $3 (NULL any,
+ * wards $1 and disciplines $2 (JSON arrays, NULL for any), status $3 (NULL any,
  * 'open' or one status), overdue $4 (NULL any), episode $5 (NULL: admitted
  * episodes only), limit $6, offset $7.  Overdue is as cb_task_json has it.
  */
 static const char SQL_TASK_LIST_ALL[] =
     "WITH f AS (SELECT t.id, t.due_at, t.created_at FROM tasks t"
     " JOIN episodes e ON e.id = t.episode_id"
-    " WHERE ($1::text[] IS NULL OR e.ward = ANY ($1::text[]))"
-    " AND ($2::text[] IS NULL OR t.discipline = ANY ($2::text[]))"
+    " WHERE ($1::jsonb IS NULL OR e.ward = ANY (cb_text_array($1::jsonb)))"
+    " AND ($2::jsonb IS NULL OR t.discipline = ANY (cb_text_array($2::jsonb)))"
     " AND ($3::text IS NULL OR t.status = $3"
     "      OR ($3 = 'open' AND t.status NOT IN ('completed', 'cancelled')))"
     " AND ($4::boolean IS NULL OR (t.overdue_at IS NOT NULL"
@@ -241,32 +242,6 @@ void store_task_audit_list(struct db *db, const char *episode_id, const struct a
 	              store_wait_new((store_any_fn *)cb, arg, -1, "task"));
 }
 
-/* items as a PostgreSQL array literal, each element quoted (the caller frees it). */
-static char *text_array(const char *const *items, int n)
-{
-	size_t len = 3;
-	char *s, *p;
-
-	for (int i = 0; i < n; i++)
-		len += 2 * strlen(items[i]) + 3;
-	p = s = xmalloc(len);
-	*p++ = '{';
-	for (int i = 0; i < n; i++) {
-		if (i > 0)
-			*p++ = ',';
-		*p++ = '"';
-		for (const char *c = items[i]; *c != '\0'; c++) {
-			if (*c == '"' || *c == '\\')
-				*p++ = '\\';
-			*p++ = *c;
-		}
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p = '\0';
-	return s;
-}
-
 /* A JSON array of n strings, or the string "*" when the filter is absent. */
 static cJSON *detail_list(const char *const *items, int n, bool given)
 {
@@ -284,9 +259,9 @@ void store_task_list_all(struct db *db, const struct task_filter *f, const struc
                          store_task_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	char *wards = f->restrict_wards ? text_array(f->wards, f->nwards) : NULL;
+	char *wards = f->restrict_wards ? json_string_array(f->wards, f->nwards) : NULL;
 	char *disciplines =
-	    f->disciplines != NULL ? text_array(f->disciplines, f->ndisciplines) : NULL;
+	    f->disciplines != NULL ? json_string_array(f->disciplines, f->ndisciplines) : NULL;
 	char limit[16], offset[16], *detail;
 	cJSON *d = cJSON_CreateObject();
 	int json_stmt;

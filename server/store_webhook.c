@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "db.h"
+#include "json.h"
 #include "xmalloc.h"
 
 /*
@@ -27,7 +28,8 @@
  */
 static const char SQL_WEBHOOK_INSERT[] =
     "INSERT INTO webhooks (id, url, secret, wards, disciplines, types, last_delivered_id)"
-    " VALUES ($1::uuid, $2, $3, $4::text[], $5::text[], $6::text[],"
+    " VALUES ($1::uuid, $2, $3, cb_text_array($4::jsonb), cb_text_array($5::jsonb),"
+    " cb_text_array($6::jsonb),"
     " (SELECT coalesce(max(id), 0) FROM events))";
 
 /* Webhook $1 as JSON text (no secret), with its backlog. */
@@ -107,32 +109,6 @@ static const char SQL_WEBHOOK_FAILED[] =
     "UPDATE webhooks SET failures = failures + 1, last_error = $3, last_error_at = now()"
     " WHERE id = $1::uuid AND lease_owner = $2 RETURNING 1";
 
-/* A PostgreSQL array literal of n strings ("{\"A\",\"B\"}"); a new string. */
-static char *array_literal(const char *const *v, int n)
-{
-	size_t len = 3;
-	char *out, *p;
-
-	for (int i = 0; i < n; i++)
-		len += 2 * strlen(v[i]) + 3;
-	out = p = xmalloc(len);
-	*p++ = '{';
-	for (int i = 0; i < n; i++) {
-		if (i > 0)
-			*p++ = ',';
-		*p++ = '"';
-		for (const char *s = v[i]; *s != '\0'; s++) {
-			if (*s == '"' || *s == '\\')
-				*p++ = '\\';
-			*p++ = *s;
-		}
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p = '\0';
-	return out;
-}
-
 static cJSON *string_array(const char *const *v, int n)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -148,9 +124,9 @@ void store_webhook_add(struct db *db, const struct webhook_input *in, const stru
 	struct db_req *req = db_req_new();
 	struct store_wait *w = store_wait_new((store_any_fn *)cb, arg, -1, "webhook");
 	char id[37];
-	char *wards = array_literal(in->wards, in->nwards);
-	char *disciplines = array_literal(in->disciplines, in->ndisciplines);
-	char *types = array_literal(in->types, in->ntypes);
+	char *wards = json_string_array(in->wards, in->nwards);
+	char *disciplines = json_string_array(in->disciplines, in->ndisciplines);
+	char *types = json_string_array(in->types, in->ntypes);
 	cJSON *after = cJSON_CreateObject();
 	char *after_json;
 	const char *ins[] = {id, in->url, in->secret, wards, disciplines, types};

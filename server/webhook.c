@@ -462,18 +462,30 @@ static void post_done(struct evhttp_request *req, void *arg)
 	hook_fail(h);
 }
 
-/* "sha256=<hex of HMAC-SHA256(secret, body)>" into out. */
-static void sign(const char *secret, const char *body, size_t len,
-                 char out[7 + 2 * crypto_auth_hmacsha256_BYTES + 1])
+/* "t=", the time (room for 23 characters), ",v1=", the hex MAC, and the NUL */
+#define WEBHOOK_SIG_MAX (2 + 23 + 4 + 2 * crypto_auth_hmacsha256_BYTES + 1)
+
+/*
+ * "t=<t>,v1=<hex of HMAC-SHA256(secret, "<t>.<body>")>" into out.  The time
+ * is inside the MAC, so a receiver that refuses a t outside its window
+ * (docs/API.md: 5 minutes) cannot be fed a recorded delivery again later.
+ */
+static void sign(const char *secret, int64_t t, const char *body, size_t len,
+                 char out[WEBHOOK_SIG_MAX])
 {
 	crypto_auth_hmacsha256_state st;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	char ts[24], hex[2 * crypto_auth_hmacsha256_BYTES + 1];
+	int n = snprintf(ts, sizeof ts, "%" PRId64, t);
 
 	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, (size_t)n);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, len);
 	crypto_auth_hmacsha256_final(&st, mac);
-	memcpy(out, "sha256=", 7);
-	sodium_bin2hex(out + 7, 2 * crypto_auth_hmacsha256_BYTES + 1, mac, sizeof mac);
+	sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+	snprintf(out, WEBHOOK_SIG_MAX, "t=%s,v1=%s", ts, hex);
+	sodium_memzero(mac, sizeof mac);
 }
 
 static void conn_closed(struct evhttp_connection *evcon, void *arg)
@@ -489,6 +501,17 @@ static bool is_ip_literal(const char *host)
 	unsigned char buf[sizeof(struct in6_addr)];
 
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* Whether host (without brackets) is a loopback address written as one: 127.0.0.0/8 or ::1. */
+static bool is_loopback_literal(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 /*
@@ -507,6 +530,16 @@ static struct evhttp_connection *hook_connect(struct hook *h)
 
 	h->closed = false;
 	h->bev = NULL;
+	if (!h->tls && !is_loopback_literal(h->host)) {
+		/*
+		 * Plain text stays on this machine.  The API checks this too; a URL
+		 * registered before it refused names (http://localhost) ends here,
+		 * not wherever the name resolves to today.
+		 */
+		snprintf(h->error, sizeof h->error,
+		         "http:// is allowed only to a loopback address written as one");
+		return NULL;
+	}
 	if (!h->tls) {
 		evcon = evhttp_connection_base_new(w->app->base, w->dns, h->host,
 		                                   (unsigned short)h->port);
@@ -581,7 +614,7 @@ static void hook_post(struct hook *h)
 	struct timeval tv;
 	cJSON *type = cJSON_CreateString(e->type);
 	char *type_json = cJSON_PrintUnformatted(type);
-	char *body, idbuf[32], sig[7 + 2 * crypto_auth_hmacsha256_BYTES + 1];
+	char *body, idbuf[32], sig[WEBHOOK_SIG_MAX];
 	size_t len;
 
 	ASSERT(type_json != NULL);
@@ -591,7 +624,8 @@ static void hook_post(struct hook *h)
 	cJSON_free(type_json);
 	cJSON_Delete(type);
 	h->posting_id = e->id;
-	sign(h->secret, body, len, sig);
+	/* the real wall clock, not the test clock: the receiver checks it against its own */
+	sign(h->secret, (int64_t)time(NULL), body, len, sig);
 	snprintf(idbuf, sizeof idbuf, "%" PRId64, e->id);
 	if (h->evcon != NULL && h->tls && h->closed) {
 		/* a TLS session is not resumed on a new socket: start afresh */

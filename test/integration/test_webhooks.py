@@ -1,8 +1,6 @@
 """Outbound webhooks: registration (admin only, no secret echoed), signed delivery in event
 order, exactly once per acknowledged event, retries while the receiver is down, ward filter,
 and resuming from the stored cursor after a daemon restart."""
-import hashlib
-import hmac
 import http.server
 import json
 import socket
@@ -13,6 +11,7 @@ import pytest
 
 from conftest import admit, make_user, start_daemon, stop_daemon_clean
 from sse import SSEClient
+from webhook_sig import assert_signed
 
 SECRET = "s3cret-for-webhook-tests-0123456789"
 # short back-off and lease so that retries and the take-over after a restart are quick
@@ -132,8 +131,7 @@ def check_delivery(rec, database, ids):
     for headers, body, path in got:
         assert path == "/hooks/carebridge?src=test"
         assert headers["Content-Type"] == "application/json"
-        mac = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        assert headers["X-Carebridge-Signature"] == "sha256=" + mac
+        assert_signed(SECRET, headers, body)
         doc = json.loads(body)
         assert set(doc) == {"id", "type", "data"}
         assert headers["X-Carebridge-Event-Id"] == str(doc["id"])
@@ -537,6 +535,37 @@ def test_resumed_webhook_is_told_what_was_pruned_while_paused(fresh_database):
         patch_beds(d, nurse, ep, 2, "H")
         got, want = rec.wait_for(lambda: expected_ids(database, start, "WHR1"))
         assert got == want and len(want) >= 2  # delivery goes on after the gap
+    finally:
+        stop_if_running(d)
+        rec.stop()
+
+
+def test_http_localhost_is_not_trusted_by_name(fresh_database):
+    """Plain http:// goes only to a loopback address written as one.  "localhost" is a name:
+    the API refuses it, and one stored before that rule is not delivered to (it would go
+    wherever the name resolves when the delivery connects)."""
+    database, admin, nurse = own_database(fresh_database)
+    rec = Receiver()
+    rec.start()
+    d = start_daemon(database.url, env=ENV)
+    try:
+        r = d.post("/api/v1/webhooks", json={"url": f"http://localhost:{rec.port}/hooks",
+                                             "secret": SECRET}, headers=admin.auth)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["field"] == "url"
+        w = register(d, admin, rec.url, wards=["WHR1"])
+        stop_daemon_clean(d)
+        # as registered by an earlier version
+        database.sql(f"UPDATE webhooks SET url = 'http://localhost:{rec.port}/hooks/carebridge'"
+                     f" WHERE id = '{w['id']}'")
+        d = start_daemon(database.url, env=ENV)
+        ep = admit(d, nurse, "WHR1")
+        patch_beds(d, nurse, ep, 2, "L")
+        wait_until(lambda: webhook_of(d, admin, w["id"])["failures"] > 0, what="a failure")
+        time.sleep(1)
+        assert rec.ids() == []
+        assert webhook_of(d, admin, w["id"])["last_error"] == \
+            "http:// is allowed only to a loopback address written as one"
     finally:
         stop_if_running(d)
         rec.stop()
