@@ -141,20 +141,26 @@ static void fetch_error(enum evhttp_request_error e, void *arg)
 	                                                                        : "request failed");
 }
 
-/* A connection to host:port, over TLS checking the host's certificate when tls. */
-static struct evhttp_connection *connect_to(struct fetch *f, const char *host, int port, bool tls)
+struct evhttp_connection *httpc_connect(struct event_base *base, struct evdns_base *dns,
+                                        SSL_CTX *tls, const char *host, int port,
+                                        struct bufferevent **bev, char *err, size_t size)
 {
-	struct bufferevent *bev;
 	unsigned char ip[sizeof(struct in6_addr)];
+	struct evhttp_connection *conn;
 	X509_VERIFY_PARAM *param;
 	SSL *ssl;
 	bool ok;
 
-	if (!tls)
-		return evhttp_connection_base_new(f->c->base, f->c->dns, host,
-		                                  (unsigned short)port);
-	if ((ssl = SSL_new(f->c->tls)) == NULL)
+	*bev = NULL;
+	if (tls == NULL) {
+		conn = evhttp_connection_base_new(base, dns, host, (unsigned short)port);
+		ASSERT(conn != NULL);
+		return conn;
+	}
+	if ((ssl = SSL_new(tls)) == NULL) {
+		snprintf(err, size, "TLS is not available");
 		return NULL;
+	}
 	param = SSL_get0_param(ssl);
 	X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1)
@@ -163,17 +169,21 @@ static struct evhttp_connection *connect_to(struct fetch *f, const char *host, i
 		ok = SSL_set1_host(ssl, host) == 1 && SSL_set_tlsext_host_name(ssl, host) == 1;
 	if (!ok) {
 		SSL_free(ssl);
+		snprintf(err, size, "TLS: cannot check the server's name");
 		return NULL;
 	}
-	bev = bufferevent_openssl_socket_new(f->c->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-	                                     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (bev == NULL) {
+	*bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	                                      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (*bev == NULL) {
 		SSL_free(ssl);
+		snprintf(err, size, "TLS: could not set up the connection");
 		return NULL;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return evhttp_connection_base_bufferevent_new(f->c->base, f->c->dns, bev, host,
-	                                              (unsigned short)port);
+	/* servers that close without close_notify are common; the reply is complete anyway */
+	bufferevent_openssl_set_allow_dirty_shutdown(*bev, 1);
+	conn = evhttp_connection_base_bufferevent_new(base, dns, *bev, host, (unsigned short)port);
+	ASSERT(conn != NULL);
+	return conn;
 }
 
 void httpc_fetch(struct httpc *c, enum evhttp_cmd_type method, const char *url,
@@ -185,6 +195,7 @@ void httpc_fetch(struct httpc *c, enum evhttp_cmd_type method, const char *url,
 	struct evkeyvalq *out;
 	const char *scheme, *host, *path, *query;
 	char target[2048], hostport[300];
+	struct bufferevent *bev;
 	struct timeval tv;
 	bool tls;
 	int port;
@@ -210,9 +221,9 @@ void httpc_fetch(struct httpc *c, enum evhttp_cmd_type method, const char *url,
 	query = evhttp_uri_get_query(f->uri);
 	snprintf(target, sizeof target, "%s%s%s", path != NULL && path[0] != '\0' ? path : "/",
 	         query != NULL ? "?" : "", query != NULL ? query : "");
-	f->conn = connect_to(f, host, port, tls);
+	f->conn = httpc_connect(c->base, c->dns, tls ? c->tls : NULL, host, port, &bev, f->error,
+	                        sizeof f->error);
 	if (f->conn == NULL) {
-		snprintf(f->error, sizeof f->error, "could not set up the connection");
 		fetch_later(f);
 		return;
 	}

@@ -19,6 +19,21 @@
 #define HTTPC_REPLY_MAX (256 * 1024) /* largest reply body read */
 
 struct httpc;
+struct bufferevent;
+struct evdns_base;
+typedef struct ssl_ctx_st SSL_CTX;
+
+/*
+ * A new connection to host:port on base: plain when tls is NULL, else TLS
+ * 1.2+ from tls whose peer certificate must chain to its CAs and name host
+ * (as a DNS name with SNI, or as an IP address).  *bev gets the TLS
+ * bufferevent (NULL for plain), for the caller's error reporting.  NULL (and
+ * why in err) when TLS cannot be set up.  The webhooks and the identity
+ * provider client both connect through here.
+ */
+struct evhttp_connection *httpc_connect(struct event_base *base, struct evdns_base *dns,
+                                        SSL_CTX *tls, const char *host, int port,
+                                        struct bufferevent **bev, char *err, size_t size);
 
 /*
  * A client on base verifying servers against ca_file ("" for the system's

@@ -68,6 +68,7 @@
 #include "event_filter.h"
 #include "hub.h"
 #include "list.h"
+#include "httpc.h"
 #include "log.h"
 #include "metrics.h"
 #include "store_event.h"
@@ -495,14 +496,6 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
 	h->closed = true;
 }
 
-/* Whether host is an IPv4 or IPv6 address rather than a name. */
-static bool is_ip_literal(const char *host)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
-}
-
 /* Whether host (without brackets) is a loopback address written as one: 127.0.0.0/8 or ::1. */
 static bool is_loopback_literal(const char *host)
 {
@@ -524,9 +517,6 @@ static struct evhttp_connection *hook_connect(struct hook *h)
 {
 	struct webhooks *w = h->w;
 	struct evhttp_connection *evcon;
-	X509_VERIFY_PARAM *param;
-	SSL *ssl;
-	bool ok;
 
 	h->closed = false;
 	h->bev = NULL;
@@ -540,42 +530,10 @@ static struct evhttp_connection *hook_connect(struct hook *h)
 		         "http:// is allowed only to a loopback address written as one");
 		return NULL;
 	}
-	if (!h->tls) {
-		evcon = evhttp_connection_base_new(w->app->base, w->dns, h->host,
-		                                   (unsigned short)h->port);
-		ASSERT(evcon != NULL);
-		return evcon;
-	}
-	if ((ssl = SSL_new(w->tls)) == NULL) { /* w->tls exists: webhooks_new checked */
-		snprintf(h->error, sizeof h->error, "TLS is not available");
-		return NULL;
-	}
-	param = SSL_get0_param(ssl);
-	X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	if (is_ip_literal(h->host)) {
-		ok = X509_VERIFY_PARAM_set1_ip_asc(param, h->host) == 1;
-	} else {
-		ok = SSL_set1_host(ssl, h->host) == 1 &&
-		     SSL_set_tlsext_host_name(ssl, h->host) == 1; /* SNI */
-	}
-	if (!ok) {
-		SSL_free(ssl);
-		snprintf(h->error, sizeof h->error, "TLS: cannot check the receiver's name");
-		return NULL;
-	}
-	h->bev = bufferevent_openssl_socket_new(w->app->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-	                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (h->bev == NULL) {
-		SSL_free(ssl);
-		snprintf(h->error, sizeof h->error, "TLS: could not set up the connection");
-		return NULL;
-	}
-	/* receivers that close without close_notify are common; the reply is complete anyway */
-	bufferevent_openssl_set_allow_dirty_shutdown(h->bev, 1);
-	evcon = evhttp_connection_base_bufferevent_new(w->app->base, w->dns, h->bev, h->host,
-	                                               (unsigned short)h->port);
-	ASSERT(evcon != NULL);
-	evhttp_connection_set_closecb(evcon, conn_closed, h);
+	evcon = httpc_connect(w->app->base, w->dns, h->tls ? w->tls : NULL, h->host, h->port,
+	                      &h->bev, h->error, sizeof h->error);
+	if (evcon != NULL && h->tls)
+		evhttp_connection_set_closecb(evcon, conn_closed, h);
 	return evcon;
 }
 

@@ -23,6 +23,9 @@ class Provider:
     def __init__(self, port, redirect_uri, post_logout_uri):
         self.port = port
         self.issuer = f"http://127.0.0.1:{port}"
+        if not (TOP / "test/oidc/node_modules/oidc-provider").is_dir():
+            raise RuntimeError("the test OpenID provider is not installed: run scripts/bootstrap"
+                               " (make check does)")
         self.proc = subprocess.Popen(
             ["node", str(PROVIDER), str(port), redirect_uri, post_logout_uri],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
