@@ -21,6 +21,7 @@ def free_port():
 
 class Provider:
     def __init__(self, port, redirect_uri, post_logout_uri):
+        """redirect_uri and post_logout_uri may list several, comma-separated."""
         self.port = port
         self.issuer = f"http://127.0.0.1:{port}"
         if not (TOP / "test/oidc/node_modules/oidc-provider").is_dir():

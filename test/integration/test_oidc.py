@@ -19,9 +19,11 @@ from oidc_util import SECRET, Provider, daemon_env, free_port
 
 @pytest.fixture(scope="module")
 def idp_and_daemon(database):
-    cb_port, idp_port = free_port(), free_port()
-    base = f"http://127.0.0.1:{cb_port}"
-    idp = Provider(idp_port, f"{base}/api/v1/oidc/callback", f"{base}/login")
+    cb_port, idp_port, email_port = free_port(), free_port(), free_port()
+    bases = [f"http://127.0.0.1:{p}" for p in (cb_port, email_port)]
+    idp = Provider(idp_port, ",".join(f"{b}/api/v1/oidc/callback" for b in bases),
+                   ",".join(f"{b}/login" for b in bases))
+    idp.email_port = email_port  # for the daemon that matches users by e-mail
     d = start_daemon(database.url, env=daemon_env(idp, cb_port))
     yield idp, d
     stop_daemon_clean(d)
@@ -249,3 +251,25 @@ def test_check_config_needs_a_provider_without_passwords(database):
                                      "CAREBRIDGE_OIDC_REDIRECT_URI": "https://x/cb",
                                      "CAREBRIDGE_DATABASE_URL": database.url})
     assert r.returncode != 0 and "oidc_issuer" in r.stderr
+
+
+def test_users_matched_by_verified_email(idp, database):
+    """oidc_user_claim = email: the provider's verified e-mail names the user."""
+    env = daemon_env(idp, idp.email_port)
+    env["CAREBRIDGE_OIDC_USER_CLAIM"] = "email"
+    d2 = start_daemon(database.url, env=env)
+    try:
+        u = make_user(database, "physio")
+        login = f"p-{uuid_hex()}"
+        # the test provider gives every login the verified e-mail <login>@example.nhs.uk
+        cli(database, "user", "link", "--name", u.name, "--subject", f"{login}@example.nhs.uk")
+        f = sign_in(d2, login)
+        assert f.location == "/", f.reply.text
+        assert f.s.get(d2.base + "/api/v1/me", timeout=10).json()["name"] == u.name
+        # the provider's subject alone does not match: the e-mail is what is linked
+        other = make_user(database, "physio")
+        cli(database, "user", "link", "--name", other.name, "--subject", f"sub-{uuid_hex()}")
+        f = sign_in(d2, f"q-{uuid_hex()}")
+        assert f.location == "/login?error=unknown_user"
+    finally:
+        stop_daemon_clean(d2)

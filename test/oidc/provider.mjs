@@ -1,7 +1,7 @@
 // provider.mjs - a real OpenID Connect provider (the npm package oidc-provider) for
 // carebridge's sign-in tests, on 127.0.0.1 only.
 //
-//   node provider.mjs PORT REDIRECT_URI POST_LOGOUT_URI
+//   node provider.mjs PORT REDIRECT_URIS POST_LOGOUT_URIS   (each comma-separated)
 //
 // One confidential client, "carebridge" / "carebridge-test-secret", with PKCE. The
 // development login form takes any login (it becomes the subject, and
@@ -41,8 +41,8 @@ const provider = new Provider(issuer, {
   clients: [{
     client_id: "carebridge",
     client_secret: "carebridge-test-secret",
-    redirect_uris: [redirectUri],
-    post_logout_redirect_uris: [postLogoutUri],
+    redirect_uris: redirectUri.split(","),
+    post_logout_redirect_uris: postLogoutUri.split(","),
     response_types: ["code"],
     grant_types: ["authorization_code"],
     token_endpoint_auth_method: "client_secret_basic",
@@ -51,6 +51,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
   claims: { openid: ["sub"], email: ["email", "email_verified"] },
+  conformIdTokenClaims: false, // the scopes' claims go in the ID token (as Entra ID optional claims do)
   findAccount: async (ctx, id) => ({
     accountId: id,
     claims: async () => ({ sub: id, email: `${id}@example.nhs.uk`, email_verified: true }),
