@@ -25,6 +25,7 @@
 #include "app.h"
 #include "auth.h"
 #include "clock.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
@@ -219,7 +220,6 @@ enum status http_body_json(struct http_req *r, cJSON **out, struct err *err)
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
 	const char *data;
-	cJSON *root;
 
 	*out = NULL;
 	if ((int64_t)len > r->app->cfg->max_body_size)
@@ -230,15 +230,8 @@ enum status http_body_json(struct http_req *r, cJSON **out, struct err *err)
 		return err_set(err, ST_INVALID, NULL,
 		               "request body is empty: a JSON object is required");
 	data = (const char *)evbuffer_pullup(in, -1);
-	root = cJSON_ParseWithLength(data, len);
-	if (root == NULL)
-		return err_set(err, ST_INVALID, NULL, "request body is not valid JSON");
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return err_set(err, ST_INVALID, NULL, "request body must be a JSON object");
-	}
-	*out = root;
-	return ST_OK;
+	/* the one check of the text (UTF-8, NUL, trailing bytes) for every request type */
+	return json_body_parse(data, len, out, err);
 }
 
 const char *http_query(struct http_req *r, const char *name, char *buf, size_t size)
