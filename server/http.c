@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <sys/queue.h>
 #include <uuid/uuid.h>
@@ -26,6 +27,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "json.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
@@ -41,6 +43,24 @@
 #define HTTP_MAX_TABLES 32
 #define HTTP_MAX_PATH 1024
 
+/*
+ * One client connection, for the header deadline: libevent 2.1's timeout is
+ * per read, so a client sending one header line a second is never timed out
+ * by it.  http_tick closes a connection whose request has been arriving for
+ * longer than http_header_timeout.  We hold a reference on the bufferevent
+ * (made by bev_new, with BEV_OPT_CLOSE_ON_FREE) so that it, and its socket,
+ * stay ours to look at until http_tick sees libevent has let go of it.
+ */
+struct http_conn {
+	TAILQ_ENTRY(http_conn) entry;   /* on http.conns */
+	struct bufferevent *bev;        /* one reference is ours */
+	struct evbuffer_cb_entry *incb; /* our callback on bev's input; owned by the buffer */
+	int64_t started_us;             /* monotonic time the request began arriving; 0 if none */
+	bool busy;                      /* a request was dispatched and is not yet answered */
+};
+
+TAILQ_HEAD(http_conn_list, http_conn);
+
 struct http {
 	struct app *app;                             /* the process */
 	struct evhttp *evh;                          /* owned */
@@ -49,6 +69,7 @@ struct http {
 	const struct route *tables[HTTP_MAX_TABLES]; /* registered tables, borrowed */
 	int ntables;                                 /* how many */
 	int inflight;                                /* requests not yet replied to */
+	struct http_conn_list conns;                 /* every connection libevent may still use */
 };
 
 int http_code_for(enum status st)
@@ -103,13 +124,101 @@ static const char *method_name(enum evhttp_cmd_type m)
 	return "OTHER";
 }
 
+/* The connection a request came on, or NULL (libevent made it without bev_new). */
+static struct http_conn *conn_find(struct http *h, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct http_conn *c;
+
+	if (bev == NULL)
+		return NULL;
+	TAILQ_FOREACH(c, &h->conns, entry)
+	{
+		if (c->bev == bev)
+			return c;
+	}
+	return NULL;
+}
+
+/* Bytes arrived: between requests, that is the start of the next one. */
+static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (info->n_added > 0 && !c->busy && c->started_us == 0)
+		c->started_us = mono_us();
+}
+
+/* libevent's hook for a new connection's bufferevent: ours, so we can watch it. */
+static struct bufferevent *bev_new(struct event_base *base, void *arg)
+{
+	struct http *h = arg;
+	struct http_conn *c = xcalloc(1, sizeof *c);
+
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	ASSERT(c->bev != NULL);
+	bufferevent_incref(c->bev);
+	c->incb = evbuffer_add_cb(bufferevent_get_input(c->bev), conn_input_cb, c);
+	ASSERT(c->incb != NULL);
+	c->started_us = mono_us(); /* the deadline runs from the accept */
+	TAILQ_INSERT_TAIL(&h->conns, c, entry);
+	return c->bev;
+}
+
+/* Drop our hold on c's bufferevent (freeing it if libevent is done with it) and c. */
+static void conn_free(struct http *h, struct http_conn *c)
+{
+	TAILQ_REMOVE(&h->conns, c, entry);
+	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->incb);
+	bufferevent_decref(c->bev);
+	free(c);
+}
+
+void http_tick(struct http *h)
+{
+	int64_t now = mono_us(), limit_us = h->app->cfg->header_timeout_ms * 1000;
+	struct http_conn *c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &h->conns, entry, next)
+	{
+		bufferevent_data_cb readcb = NULL;
+		evutil_socket_t fd;
+
+		/* libevent clears the callbacks when it frees (or resets) a connection */
+		bufferevent_getcb(c->bev, &readcb, NULL, NULL, NULL);
+		if (readcb == NULL) {
+			conn_free(h, c);
+			continue;
+		}
+		if (c->busy || c->started_us == 0 || now - c->started_us < limit_us)
+			continue;
+		/*
+		 * Past the deadline: shut the socket down and let libevent find
+		 * the end of the stream and free the connection the usual way.
+		 * The descriptor is still this connection's: ours keeps it open.
+		 */
+		fd = bufferevent_getfd(c->bev);
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+		log_info("http", "connection closed: request not received within %lld ms",
+		         (long long)h->app->cfg->header_timeout_ms);
+		c->started_us = 0;
+		c->busy = true; /* nothing more to time; freed once libevent lets go */
+	}
+}
+
 /* Send the reply, count it, log one line and free r. */
 static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 {
 	struct http *h = r->app->http;
 	double secs = (double)(mono_us() - r->started_us) / 1e6;
 	const char *route = r->route != NULL ? r->route->pattern : "unmatched";
+	struct http_conn *c = conn_find(h, r->req);
 
+	/* answered: the connection may carry the next request, which the deadline covers */
+	if (c != NULL)
+		c->busy = false;
 	evhttp_send_reply(r->req, code, NULL, body);
 	metrics_http_done(r->app->metrics, r->method, route, code, secs);
 	if (code >= 500)
@@ -425,6 +534,13 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
 	struct err err;
 	uuid_t u;
 
+	struct http_conn *c = conn_find(h, req);
+
+	/* the whole request is in: its deadline is met */
+	if (c != NULL) {
+		c->busy = true;
+		c->started_us = 0;
+	}
 	r->app = h->app;
 	r->req = req;
 	r->method = method_name(cmd);
@@ -517,6 +633,8 @@ struct http *http_new(struct app *app)
 	 * rather than libevent's HTML 501.
 	 */
 	evhttp_set_allowed_methods(h->evh, 0xffff);
+	TAILQ_INIT(&h->conns);
+	evhttp_set_bevcb(h->evh, bev_new, h);
 	evhttp_set_gencb(h->evh, http_dispatch, h);
 	h->sock =
 	    evhttp_bind_socket_with_handle(h->evh, cfg->listen_addr, (ev_uint16_t)cfg->listen_port);
@@ -562,9 +680,13 @@ int http_inflight(const struct http *h)
 
 void http_free(struct http *h)
 {
+	struct http_conn *c, *next;
+
 	if (h == NULL)
 		return;
 	evhttp_free(h->evh);
+	TAILQ_FOREACH_SAFE(c, &h->conns, entry, next)
+	conn_free(h, c);
 	free(h);
 }
 

@@ -82,6 +82,13 @@ void http_stop_accepting(struct http *h);
 /* Requests received and not yet replied to. */
 int http_inflight(const struct http *h);
 
+/*
+ * Called every second: close connections whose request (request line,
+ * headers and body) has been arriving for longer than http_header_timeout,
+ * and forget those libevent has freed.
+ */
+void http_tick(struct http *h);
+
 /* Close every connection and free the server. */
 void http_free(struct http *h);
 
