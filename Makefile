@@ -6,7 +6,7 @@
 #   make check      the same set-up, then every test; ends with "check: N passed, N failed"
 #   make asan       build and run every test under AddressSanitizer + UBSan
 #   make bench      benchmarks (not part of check)
-#   make fuzz       fuzz the HL7 parser (clang + libFuzzer; not part of check)
+#   make fuzz       fuzz the HL7 parser and the request decoders (clang + libFuzzer; not part of check)
 #   make format     clang-format every C file in place
 #   make install    install the binary and example config (PREFIX, DESTDIR honoured)
 #   make clean      remove build/ (the private PostgreSQL cluster included)

@@ -36,6 +36,10 @@ const struct config_entry config_table[] = {
      CONFIG_NO_RELOAD, "TCP port of the HTTP API; 0 picks a free port (see port_file)"},
     {"server", "http_timeout", CONFIG_DURATION, OFF(http_timeout_ms), "30s", 1 * SEC, 1 * HOUR,
      NULL, CONFIG_NO_RELOAD, "read and write timeout of an HTTP connection"},
+    {"server", "http_header_timeout", CONFIG_DURATION, OFF(header_timeout_ms), "10s", 1 * SEC,
+     1 * HOUR, NULL, 0,
+     "a request (line, headers and body) must arrive in full within this time of its first byte "
+     "(or of the connection), else the connection is closed"},
     {"server", "max_body_size", CONFIG_SIZE, OFF(max_body_size), "1MB", 1 * KB, 64 * MB, NULL, 0,
      "largest request body accepted; larger ones get 413"},
     {"server", "max_header_size", CONFIG_SIZE, OFF(max_header_size), "16kB", 1 * KB, 1 * MB, NULL,

@@ -21,6 +21,7 @@ struct config {
 	char *listen_addr;           /* HTTP listen address */
 	int listen_port;             /* HTTP port; 0 = any free port (tests) */
 	int64_t http_timeout_ms;     /* read/write timeout of an HTTP connection */
+	int64_t header_timeout_ms;   /* a request must arrive in full within this */
 	int64_t max_body_size;       /* largest accepted request body, bytes */
 	int64_t max_header_size;     /* largest accepted request headers, bytes */
 	int64_t shutdown_timeout_ms; /* how long SIGTERM waits for in-flight requests */

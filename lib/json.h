@@ -54,6 +54,17 @@ enum status json_get_date(const cJSON *obj, const char *key, bool required, int3
  */
 char *json_string_array(const char *const *items, int n);
 
+/*
+ * The JSON boundary: parse a request body of len bytes (not NUL-terminated)
+ * into a new object *out (the caller frees it with cJSON_Delete; NULL on
+ * error).  Refused with ST_INVALID, before any field is read: text that is
+ * not well-formed UTF-8 (see utf8.h), a NUL byte raw or as \u0000 (C strings
+ * would cut the text short there), a body that is not JSON, anything but
+ * white space after the value, and a value that is not an object.  A problem
+ * inside a string names the field it belongs to (the last key before it).
+ */
+enum status json_body_parse(const char *data, size_t len, cJSON **out, struct err *err);
+
 /* Refuse keys that are not in allowed (NULL-terminated): typos are errors. */
 enum status json_only_keys(const cJSON *obj, const char *const *allowed, struct err *err);
 

@@ -127,6 +127,7 @@ static void login_fetched(enum status st, const struct login_row *row, void *arg
 
 static void session_create(struct http_req *r)
 {
+	static const char *const login_fields[] = {"name", "password", NULL};
 	struct login *l = xcalloc(1, sizeof *l);
 	struct err err;
 	cJSON *root;
@@ -141,6 +142,8 @@ static void session_create(struct http_req *r)
 		return;
 	}
 	st = http_body_json(r, &root, &err);
+	if (st == ST_OK)
+		st = json_only_keys(root, login_fields, &err);
 	if (st == ST_OK)
 		st = json_get_string(root, "name", true, l->name, sizeof l->name, &err);
 	if (st == ST_OK)

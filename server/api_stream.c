@@ -124,6 +124,12 @@ static void stream(struct http_req *r)
 		http_reply_error(r, st, &err);
 		return;
 	}
+	/* HEAD asks for the headers a GET would get, not for a stream held open */
+	if (evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD) {
+		http_add_header(r, "Content-Type", "text/event-stream; charset=utf-8");
+		http_reply_empty(r, 200);
+		return;
+	}
 	/* the stream carries patient data: audit who opened it, then start it */
 	o = xmalloc(sizeof *o);
 	o->r = r;

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <sys/queue.h>
 #include <uuid/uuid.h>
@@ -26,12 +27,40 @@
 #include "app.h"
 #include "auth.h"
 #include "clock.h"
+#include "json.h"
+#include "list.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
 
+/*
+ * Methods the route tables may use; any other (TRACE, CONNECT, or one
+ * libevent does not know) gets 501 with the JSON error body.
+ */
+#define HTTP_METHODS_KNOWN                                                                         \
+	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |  \
+	 EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS)
+
 #define HTTP_MAX_TABLES 32
 #define HTTP_MAX_PATH 1024
+
+/*
+ * One client connection, for the header deadline: libevent 2.1's timeout is
+ * per read, so a client sending one header line a second is never timed out
+ * by it.  http_tick closes a connection whose request has been arriving for
+ * longer than http_header_timeout.  We hold a reference on the bufferevent
+ * (made by bev_new, with BEV_OPT_CLOSE_ON_FREE) so that it, and its socket,
+ * stay ours to look at until http_tick sees libevent has let go of it.
+ */
+struct http_conn {
+	TAILQ_ENTRY(http_conn) entry;   /* on http.conns */
+	struct bufferevent *bev;        /* one reference is ours */
+	struct evbuffer_cb_entry *incb; /* our callback on bev's input; owned by the buffer */
+	int64_t started_us;             /* monotonic time the request began arriving; 0 if none */
+	bool busy;                      /* a request was dispatched and is not yet answered */
+};
+
+TAILQ_HEAD(http_conn_list, http_conn);
 
 struct http {
 	struct app *app;                             /* the process */
@@ -41,6 +70,7 @@ struct http {
 	const struct route *tables[HTTP_MAX_TABLES]; /* registered tables, borrowed */
 	int ntables;                                 /* how many */
 	int inflight;                                /* requests not yet replied to */
+	struct http_conn_list conns;                 /* every connection libevent may still use */
 };
 
 /* Characters of the code kinds of {param}, as the tables' CHECKs allow. */
@@ -160,6 +190,90 @@ static bool reply_unchecked(const struct http_req *r, int code)
 	       !r->access_checked;
 }
 
+/* The connection a request came on, or NULL (libevent made it without bev_new). */
+static struct http_conn *conn_find(struct http *h, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct http_conn *c;
+
+	if (bev == NULL)
+		return NULL;
+	TAILQ_FOREACH(c, &h->conns, entry)
+	{
+		if (c->bev == bev)
+			return c;
+	}
+	return NULL;
+}
+
+/* Bytes arrived: between requests, that is the start of the next one. */
+static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http_conn *c = arg;
+
+	if (info->n_added > 0 && !c->busy && c->started_us == 0)
+		c->started_us = mono_us();
+}
+
+/* libevent's hook for a new connection's bufferevent: ours, so we can watch it. */
+static struct bufferevent *bev_new(struct event_base *base, void *arg)
+{
+	struct http *h = arg;
+	struct http_conn *c = xcalloc(1, sizeof *c);
+
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	ASSERT(c->bev != NULL);
+	bufferevent_incref(c->bev);
+	c->incb = evbuffer_add_cb(bufferevent_get_input(c->bev), conn_input_cb, c);
+	ASSERT(c->incb != NULL);
+	c->started_us = mono_us(); /* the deadline runs from the accept */
+	TAILQ_INSERT_TAIL(&h->conns, c, entry);
+	return c->bev;
+}
+
+/* Drop our hold on c's bufferevent (freeing it if libevent is done with it) and c. */
+static void conn_free(struct http *h, struct http_conn *c)
+{
+	TAILQ_REMOVE(&h->conns, c, entry);
+	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->incb);
+	bufferevent_decref(c->bev);
+	free(c);
+}
+
+void http_tick(struct http *h)
+{
+	int64_t now = mono_us(), limit_us = h->app->cfg->header_timeout_ms * 1000;
+	struct http_conn *c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &h->conns, entry, next)
+	{
+		bufferevent_data_cb readcb = NULL;
+		evutil_socket_t fd;
+
+		/* libevent clears the callbacks when it frees (or resets) a connection */
+		bufferevent_getcb(c->bev, &readcb, NULL, NULL, NULL);
+		if (readcb == NULL) {
+			conn_free(h, c);
+			continue;
+		}
+		if (c->busy || c->started_us == 0 || now - c->started_us < limit_us)
+			continue;
+		/*
+		 * Past the deadline: shut the socket down and let libevent find
+		 * the end of the stream and free the connection the usual way.
+		 * The descriptor is still this connection's: ours keeps it open.
+		 */
+		fd = bufferevent_getfd(c->bev);
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+		log_info("http", "connection closed: request not received within %lld ms",
+		         (long long)h->app->cfg->header_timeout_ms);
+		c->started_us = 0;
+		c->busy = true; /* nothing more to time; freed once libevent lets go */
+	}
+}
+
 /* Send the reply, count it, log one line and free r. */
 static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 {
@@ -187,6 +301,12 @@ static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 		code = 500;
 		body = refusal;
 	}
+
+	struct http_conn *c = conn_find(h, r->req);
+
+	/* answered: the connection may carry the next request, which the deadline covers */
+	if (c != NULL)
+		c->busy = false;
 	evhttp_send_reply(r->req, code, NULL, body);
 	metrics_http_done(r->app->metrics, r->method, route, code, secs);
 	if (code >= 500)
@@ -307,7 +427,6 @@ enum status http_body_json(struct http_req *r, cJSON **out, struct err *err)
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
 	const char *data;
-	cJSON *root;
 
 	*out = NULL;
 	if ((int64_t)len > r->app->cfg->max_body_size)
@@ -318,15 +437,8 @@ enum status http_body_json(struct http_req *r, cJSON **out, struct err *err)
 		return err_set(err, ST_INVALID, NULL,
 		               "request body is empty: a JSON object is required");
 	data = (const char *)evbuffer_pullup(in, -1);
-	root = cJSON_ParseWithLength(data, len);
-	if (root == NULL)
-		return err_set(err, ST_INVALID, NULL, "request body is not valid JSON");
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return err_set(err, ST_INVALID, NULL, "request body must be a JSON object");
-	}
-	*out = root;
-	return ST_OK;
+	/* the one check of the text (UTF-8, NUL, trailing bytes) for every request type */
+	return json_body_parse(data, len, out, err);
 }
 
 const char *http_query(struct http_req *r, const char *name, char *buf, size_t size)
@@ -570,6 +682,13 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
 	struct err err;
 	uuid_t u;
 
+	struct http_conn *c = conn_find(h, req);
+
+	/* the whole request is in: its deadline is met */
+	if (c != NULL) {
+		c->busy = true;
+		c->started_us = 0;
+	}
 	r->app = h->app;
 	r->req = req;
 	r->method = method_name(cmd);
@@ -581,6 +700,12 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
 	http_add_header(r, "X-Content-Type-Options", "nosniff");
 	http_add_header(r, "Cache-Control", "no-store");
 
+	if ((cmd & HTTP_METHODS_KNOWN) == 0) {
+		/* how such a request's body is framed is anyone's guess: close */
+		http_add_header(r, "Connection", "close");
+		reply_code(r, 501, "not_implemented", "request method is not supported");
+		return;
+	}
 	if (path == NULL || path[0] != '/' || strlen(path) > HTTP_MAX_PATH) {
 		reply_code(r, 400, "invalid", "request path is malformed");
 		return;
@@ -650,9 +775,14 @@ struct http *http_new(struct app *app)
 	evhttp_set_max_headers_size(h->evh, (ev_ssize_t)cfg->max_header_size);
 	timeout_s = (int)((cfg->http_timeout_ms + 999) / 1000);
 	evhttp_set_timeout(h->evh, timeout_s);
-	evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-	                                       EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
-	                                       EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	/*
+	 * Every method reaches http_dispatch, unknown ones too (libevent 2.1
+	 * gives those a type of its own), so that each gets our JSON error body
+	 * rather than libevent's HTML 501.
+	 */
+	evhttp_set_allowed_methods(h->evh, 0xffff);
+	TAILQ_INIT(&h->conns);
+	evhttp_set_bevcb(h->evh, bev_new, h);
 	evhttp_set_gencb(h->evh, http_dispatch, h);
 	h->sock =
 	    evhttp_bind_socket_with_handle(h->evh, cfg->listen_addr, (ev_uint16_t)cfg->listen_port);
@@ -705,9 +835,13 @@ int http_inflight(const struct http *h)
 
 void http_free(struct http *h)
 {
+	struct http_conn *c, *next;
+
 	if (h == NULL)
 		return;
 	evhttp_free(h->evh);
+	TAILQ_FOREACH_SAFE(c, &h->conns, entry, next)
+	conn_free(h, c);
 	free(h);
 }
 

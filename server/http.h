@@ -162,6 +162,13 @@ void http_stop_accepting(struct http *h);
 /* Requests received and not yet replied to. */
 int http_inflight(const struct http *h);
 
+/*
+ * Called every second: close connections whose request (request line,
+ * headers and body) has been arriving for longer than http_header_timeout,
+ * and forget those libevent has freed.
+ */
+void http_tick(struct http *h);
+
 /* Close every connection and free the server. */
 void http_free(struct http *h);
 
@@ -181,7 +188,8 @@ void http_reply_empty(struct http_req *r, int code);
 /*
  * Parse the request body as a JSON object into *out (caller frees with
  * cJSON_Delete).  ST_TOO_LARGE over max_body_size, ST_INVALID for a missing,
- * malformed or non-object body.
+ * malformed or non-object body, and for text json_body_parse refuses (invalid
+ * UTF-8, a NUL byte raw or as \u0000, bytes after the object).
  */
 enum status http_body_json(struct http_req *r, cJSON **out, struct err *err);
 

@@ -124,6 +124,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct loop *l = arg;
 
 	db_tick(l->app.db);
+	http_tick(l->app.http);
 	listen_tick(l->app.listen);
 	hub_tick(l->app.hub);
 	webhooks_tick(l->app.webhooks);
