@@ -20,6 +20,7 @@
 #include "access.h"
 #include "app.h"
 #include "clock.h"
+#include "csrf.h"
 #include "http.h"
 #include "listen.h"
 #include "log.h"
@@ -72,9 +73,23 @@ bool auth_password_verify(const char *stored, const char *password)
 	return crypto_pwhash_str_verify(stored, password, strlen(password)) == 0;
 }
 
+const char *auth_cookie_name(const struct config *cfg)
+{
+	return cfg->cookie_secure ? AUTH_COOKIE_SECURE : AUTH_COOKIE;
+}
+
+void auth_cookie_format(const struct config *cfg, const char *value, long long max_age_s, char *buf,
+                        size_t size)
+{
+	snprintf(buf, size, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
+	         auth_cookie_name(cfg), value, max_age_s, cfg->cookie_secure ? "; Secure" : "");
+}
+
 const char *auth_request_secret(struct http_req *r, char *buf, size_t size, bool *via_cookie)
 {
 	const char *h = http_header(r, "Authorization");
+	const char *name = auth_cookie_name(r->app->cfg);
+	size_t nlen = strlen(name);
 	const char *c;
 
 	*via_cookie = false;
@@ -94,12 +109,13 @@ const char *auth_request_secret(struct http_req *r, char *buf, size_t size, bool
 		while (*c == ' ' || *c == ';')
 			c++;
 		n = strcspn(c, ";");
-		if (strncmp(c, AUTH_COOKIE "=", sizeof AUTH_COOKIE) == 0) {
-			size_t vlen = n - sizeof AUTH_COOKIE;
+		/* only the configured name: a plain cb_session beside __Host- is ignored */
+		if (n > nlen && strncmp(c, name, nlen) == 0 && c[nlen] == '=') {
+			size_t vlen = n - nlen - 1;
 
 			if (vlen == 0 || vlen >= size)
 				return NULL;
-			memcpy(buf, c + sizeof AUTH_COOKIE, vlen);
+			memcpy(buf, c + nlen + 1, vlen);
 			buf[vlen] = '\0';
 			*via_cookie = true;
 			return buf;
@@ -258,6 +274,30 @@ static void cache_put(struct app *app, const struct auth_lookup *l, const struct
 	e->u = *u;
 }
 
+/*
+ * Refuse (403, naming the header) a change signed by the session cookie that
+ * may have been sent by another site's page (lib/csrf.h); true if refused.
+ */
+static bool csrf_refused(struct http_req *r)
+{
+	char buf[128];
+	struct err err;
+	struct csrf_request q = {
+	    .method = r->method,
+	    .origin = http_header(r, "Origin"),
+	    .fetch_site = http_header(r, "Sec-Fetch-Site"),
+	    .content_type = http_header(r, "Content-Type"),
+	    .has_body = evbuffer_get_length(evhttp_request_get_input_buffer(r->req)) > 0,
+	};
+
+	if (csrf_check(&q, http_public_origin(r->app->http, buf, sizeof buf), &err) == ST_OK)
+		return false;
+	log_info("auth", "cookie-signed change refused header=%s route=%s req=%s", err.field,
+	         r->route->pattern, r->id);
+	http_reply_error(r, ST_FORBIDDEN, &err);
+	return true;
+}
+
 static void auth_done(enum status st, const struct auth_user *u, void *arg)
 {
 	struct http_req *r = arg;
@@ -272,6 +312,8 @@ static void auth_done(enum status st, const struct auth_user *u, void *arg)
 		http_reply_error(r, st, NULL);
 		return;
 	}
+	if (strcmp(u->kind, "session") == 0 && csrf_refused(r))
+		return;
 	if (role_parse_user(u->role, &r->principal.role, &err) != ST_OK) {
 		http_reply_error(r, ST_INTERNAL, NULL);
 		return;

@@ -85,8 +85,12 @@ class Daemon:
             "CAREBRIDGE_MLLP_PORT": "0",  # HL7: a free port too (see test_hl7.py)
             "CAREBRIDGE_DB_RETRY_INTERVAL": "200ms",
             "CAREBRIDGE_MLLP_PORT": "0",  # several daemons run at once in the tests
+            # plain HTTP on loopback: the session cookie cannot be Secure (__Host-) here
+            "CAREBRIDGE_COOKIE_SECURE": "off",
         })
         env.update(self.extra_env)
+        for k in [k for k, v in env.items() if v is None]:
+            del env[k]  # extra_env may remove a setting (None): serve's default then
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
         self.log = open(self.log_path, "ab")

@@ -1,0 +1,194 @@
+"""Web sessions and tokens against an attacker (issue 20, items 4 and 7).
+
+Item 4, CSRF: a change signed by the session cookie must carry our Origin (or
+Sec-Fetch-Site: same-origin) and, with a body, Content-Type application/json;
+bearer tokens are not affected.  The cookie is __Host- and Secure by default,
+and serve refuses to put clear-text cookies on a non-loopback address.
+"""
+import os
+import subprocess
+import tempfile
+
+import pytest
+import requests
+
+from conftest import (BIN, admission_body, make_user, run_bin, start_daemon,
+                      stop_daemon_clean)
+
+PASSWORD = "correct horse 20"
+
+
+@pytest.fixture(scope="module")
+def nurse(database):
+    return make_user(database, "nurse", wards=["CSR1"], password=PASSWORD)
+
+
+def sign_in(daemon, user):
+    s = requests.Session()
+    r = s.post(daemon.base + "/api/v1/session", json={"name": user.name, "password": user.password})
+    assert r.status_code == 200, r.text
+    return s
+
+
+# ---- item 4: CSRF --------------------------------------------------------------------
+
+def test_cookie_change_without_origin_is_refused(daemon, nurse):
+    s = sign_in(daemon, nurse)
+    r = s.post(daemon.base + "/api/v1/admissions", json=admission_body("CSR1"))
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["field"] == "Origin"
+    assert "Origin" in r.json()["error"]["message"]
+
+
+def test_cookie_change_with_wrong_origin_is_refused(daemon, nurse):
+    s = sign_in(daemon, nurse)
+    for origin in ("https://evil.example", "null", daemon.base + "/",
+                   daemon.base.replace("127.0.0.1", "localhost")):
+        r = s.post(daemon.base + "/api/v1/admissions", json=admission_body("CSR1"),
+                   headers={"Origin": origin})
+        assert r.status_code == 403, (origin, r.text)
+        assert r.json()["error"]["field"] == "Origin"
+    r = s.post(daemon.base + "/api/v1/admissions", json=admission_body("CSR1"),
+               headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403
+
+
+def test_cookie_change_with_our_origin_is_accepted(daemon, nurse):
+    s = sign_in(daemon, nurse)
+    r = s.post(daemon.base + "/api/v1/admissions", json=admission_body("CSR1"),
+               headers={"Origin": daemon.base})
+    assert r.status_code == 201, r.text
+
+
+def test_cookie_change_marked_same_origin_is_accepted(daemon, nurse):
+    s = sign_in(daemon, nurse)
+    r = s.post(daemon.base + "/api/v1/admissions", json=admission_body("CSR1"),
+               headers={"Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 201, r.text
+
+
+def test_cookie_change_with_a_form_or_text_body_is_refused(daemon, nurse):
+    """A cross-site form can send text/plain or urlencoded bodies without a preflight."""
+    import json
+    s = sign_in(daemon, nurse)
+    body = json.dumps(admission_body("CSR1"))
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                  None):
+        headers = {"Origin": daemon.base}
+        if ctype is not None:
+            headers["Content-Type"] = ctype
+        r = s.post(daemon.base + "/api/v1/admissions", data=body, headers=headers)
+        assert r.status_code == 403, (ctype, r.text)
+        assert r.json()["error"]["field"] == "Content-Type"
+    r = s.post(daemon.base + "/api/v1/admissions", data=body,
+               headers={"Origin": daemon.base, "Content-Type": "application/json; charset=utf-8"})
+    assert r.status_code == 201, r.text
+
+
+def test_cookie_reads_need_no_origin(daemon, nurse):
+    s = sign_in(daemon, nurse)
+    assert s.get(daemon.base + "/api/v1/me").status_code == 200
+
+
+def test_cookie_logout_needs_origin(daemon, nurse):
+    s = sign_in(daemon, nurse)
+    r = s.delete(daemon.base + "/api/v1/session")
+    assert r.status_code == 403 and r.json()["error"]["field"] == "Origin"
+    assert s.get(daemon.base + "/api/v1/me").status_code == 200
+    assert s.delete(daemon.base + "/api/v1/session",
+                    headers={"Origin": daemon.base}).status_code == 204
+    assert s.get(daemon.base + "/api/v1/me").status_code == 401
+
+
+def test_bearer_requests_are_unaffected(daemon, nurse):
+    """Browsers never attach a bearer token on their own: no Origin or JSON type needed."""
+    import json
+    r = requests.post(daemon.base + "/api/v1/admissions", data=json.dumps(admission_body("CSR1")),
+                      headers={**nurse.auth, "Content-Type": "text/plain"})
+    assert r.status_code == 201, r.text
+    r = requests.post(daemon.base + "/api/v1/admissions", json=admission_body("CSR1"),
+                      headers={**nurse.auth, "Origin": "https://evil.example"})
+    assert r.status_code == 201, r.text
+
+
+def test_cookie_is_host_prefixed_and_secure_by_default(database, nurse):
+    d = start_daemon(database.url, env={"CAREBRIDGE_COOKIE_SECURE": None})
+    try:
+        r = requests.post(d.base + "/api/v1/session",
+                          json={"name": nurse.name, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        cookie = r.headers["Set-Cookie"]
+        name, _, rest = cookie.partition("=")
+        assert name == "__Host-cb_session", cookie
+        attrs = [a.strip() for a in rest.split(";")[1:]]
+        assert "Secure" in attrs and "Path=/" in attrs and "HttpOnly" in attrs, cookie
+        assert not any(a.lower().startswith("domain") for a in attrs), cookie
+        value = rest.split(";")[0]
+        # the browser sends it back under the same name (here by hand: requests keeps
+        # Secure cookies for https); a plain cb_session is not accepted in its place
+        me = requests.get(d.base + "/api/v1/me", headers={"Cookie": f"__Host-cb_session={value}"})
+        assert me.status_code == 200 and me.json()["name"] == nurse.name
+        me = requests.get(d.base + "/api/v1/me", headers={"Cookie": f"cb_session={value}"})
+        assert me.status_code == 401
+        r = requests.delete(d.base + "/api/v1/session",
+                            headers={"Cookie": f"__Host-cb_session={value}", "Origin": d.base})
+        assert r.status_code == 204
+        assert r.headers["Set-Cookie"].startswith("__Host-cb_session=;")
+        assert "Secure" in r.headers["Set-Cookie"]
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_plain_cookie_only_when_secure_is_off(daemon, nurse):
+    r = requests.post(daemon.base + "/api/v1/session",
+                      json={"name": nurse.name, "password": PASSWORD})
+    assert r.status_code == 200
+    assert r.headers["Set-Cookie"].startswith("cb_session=")
+    assert "Secure" not in r.headers["Set-Cookie"]
+
+
+def test_public_origin_setting_is_the_origin_checked(database, nurse):
+    d = start_daemon(database.url, env={"CAREBRIDGE_PUBLIC_ORIGIN": "https://cb.example.nhs.uk"})
+    try:
+        s = sign_in(d, nurse)
+        r = s.post(d.base + "/api/v1/admissions", json=admission_body("CSR1"),
+                   headers={"Origin": d.base})
+        assert r.status_code == 403
+        r = s.post(d.base + "/api/v1/admissions", json=admission_body("CSR1"),
+                   headers={"Origin": "https://cb.example.nhs.uk"})
+        assert r.status_code == 201, r.text
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_serve_refuses_clear_text_cookies_off_loopback(database):
+    env = {"CAREBRIDGE_DATABASE_URL": database.url, "CAREBRIDGE_LISTEN_ADDR": "0.0.0.0",
+           "CAREBRIDGE_LISTEN_PORT": "0", "CAREBRIDGE_MLLP_PORT": "0",
+           "CAREBRIDGE_COOKIE_SECURE": "false",
+           "CAREBRIDGE_PUBLIC_ORIGIN": "https://cb.example.nhs.uk"}
+    r = run_bin("check-config", env=env)
+    assert r.returncode == 1, r.stdout
+    assert 'setting "cookie_secure": must be on when listen_addr "0.0.0.0"' in r.stderr
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = os.path.join(tmp, "port")
+        e = dict(os.environ)
+        e.update(env)
+        p = subprocess.Popen([BIN, "serve", "--port-file", port_file], env=e,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            out, _ = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            pytest.fail("serve started on 0.0.0.0 with cookie_secure off")
+        assert p.returncode != 0
+        assert "cookie_secure" in out
+        assert not os.path.exists(port_file)
+    # the same address with Secure cookies and a public origin is fine
+    env["CAREBRIDGE_COOKIE_SECURE"] = "on"
+    r = run_bin("check-config", env=env)
+    assert r.returncode == 0, r.stderr
+    del env["CAREBRIDGE_PUBLIC_ORIGIN"]
+    r = run_bin("check-config", env=env)
+    assert r.returncode == 1
+    assert 'setting "public_origin": must be set' in r.stderr
