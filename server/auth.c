@@ -151,7 +151,8 @@ struct auth_cache_entry {
 	bool used;                          /* holds a check */
 	uint64_t gen, listen_gen;           /* the generations it was made under */
 	int64_t until_ms;                   /* monotonic ms it may be used until */
-	struct auth_user u;                 /* the check's result */
+	struct auth_user u;                 /* the check's result (wards point at wards) */
+	char *wards;                        /* owned: the user's ward codes */
 };
 
 struct auth_cache {
@@ -182,6 +183,8 @@ void auth_cache_free(struct auth_cache *c)
 {
 	if (c == NULL)
 		return;
+	for (size_t i = 0; c->slots != NULL && i < AUTH_CACHE_SLOTS; i++)
+		free(c->slots[i].wards);
 	if (c->slots != NULL)
 		sodium_memzero(c->slots, AUTH_CACHE_SLOTS * sizeof *c->slots);
 	free(c->slots);
@@ -272,6 +275,9 @@ static void cache_put(struct app *app, const struct auth_lookup *l, const struct
 	e->listen_gen = l->listen_gen;
 	e->until_ms = mono_ms() + ttl;
 	e->u = *u;
+	free(e->wards);
+	e->wards = xstrdup(u->wards);
+	e->u.wards = e->wards;
 }
 
 /*

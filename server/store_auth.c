@@ -74,7 +74,7 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 		copy(u.id, sizeof u.id, db_value(r->res[0], 0, 0));
 		copy(u.name, sizeof u.name, db_value(r->res[0], 0, 1));
 		copy(u.role, sizeof u.role, db_value(r->res[0], 0, 2));
-		copy(u.wards, sizeof u.wards, db_value(r->res[0], 0, 3));
+		u.wards = db_value(r->res[0], 0, 3); /* lives until the result is cleared */
 		copy(u.token_id, sizeof u.token_id, db_value(r->res[0], 0, 4));
 		copy(u.kind, sizeof u.kind, db_value(r->res[0], 0, 5));
 		u.expires_in = strtoll(db_value(r->res[0], 0, 6), NULL, 10);

@@ -15,7 +15,7 @@ struct auth_user {
 	char id[37];        /* users.id */
 	char name[65];      /* users.name */
 	char role[32];      /* users.role */
-	char wards[2048];   /* ward codes, comma-separated */
+	const char *wards;  /* ward codes, comma-separated, any length; borrowed: copy it */
 	char token_id[37];  /* tokens.id used */
 	char kind[8];       /* "api" or "session" */
 	int64_t expires_in; /* seconds until the token expires, -1 if it does not */

@@ -192,3 +192,25 @@ def test_serve_refuses_clear_text_cookies_off_loopback(database):
     r = run_bin("check-config", env=env)
     assert r.returncode == 1
     assert 'setting "public_origin": must be set' in r.stderr
+
+
+# ---- item 7a: a user's ward list of any length ---------------------------------------
+
+def test_ward_list_over_2kb_is_whole(daemon, database):
+    """Ward codes were cut at 2 kB (a fixed buffer): the last wards were lost, or half a code."""
+    n = make_user(database, "nurse", wards=["CSR1"])
+    codes = [f"CSRW{i:03d}" + "x" * 24 for i in range(80)]  # 32 characters each: 2.6 kB
+    values = ", ".join(f"('{c}', 'Ward {c}', 4)" for c in codes)
+    database.sql(f"INSERT INTO wards (code, name, beds) VALUES {values} ON CONFLICT DO NOTHING")
+    database.sql("INSERT INTO user_wards (user_id, ward)"
+                 f" SELECT u.id, w FROM users u, unnest(ARRAY[{', '.join(repr(c) for c in codes)}]) w"
+                 f" WHERE u.name = '{n.name}'")
+    assert len(",".join(["CSR1"] + codes)) > 2048
+    want = sorted(["CSR1"] + codes)
+    for _ in range(2):  # the database's answer, then the cached one
+        me = daemon.get("/api/v1/me", headers=n.auth)
+        assert me.status_code == 200, me.text
+        assert me.json()["wards"] == want
+    last = want[-1]
+    r = daemon.post("/api/v1/admissions", json=admission_body(last), headers=n.auth)
+    assert r.status_code == 201, r.text
