@@ -9,6 +9,7 @@
  */
 #include "auth.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,11 @@ static void principal_set_wards(struct http_req *r, const char *csv)
 	r->principal.nwards = n;
 }
 
-enum { AUTH_CACHE_SLOTS = 1024 }; /* direct-mapped by the token hash */
+enum {
+	AUTH_CACHE_SLOTS = 1024,     /* direct-mapped by the token hash */
+	AUTH_REFUSED_SLOTS = 1024,   /* refused checks kept, direct-mapped too */
+	AUTH_REFUSED_TTL_MS = 10000, /* how long a refusal is kept at most */
+};
 
 struct auth_cache_entry {
 	unsigned char hash[AUTH_HASH_SIZE]; /* SHA-256 of the token */
@@ -155,11 +160,27 @@ struct auth_cache_entry {
 	char *wards;                        /* owned: the user's ward codes */
 };
 
+/*
+ * A refused check: the same unknown, revoked or expired secret sent again
+ * (a client with a stale token retrying, a guesser) is refused without asking
+ * the database.  Dropped by the same generations as a positive entry, so a
+ * secret made valid again (un-revoked, expiry moved, by any process) is seen.
+ */
+struct auth_refusal {
+	unsigned char hash[AUTH_HASH_SIZE]; /* SHA-256 of the secret refused */
+	bool used;                          /* holds a refusal */
+	uint64_t gen, listen_gen;           /* the generations it was made under */
+	int64_t until_ms;                   /* monotonic ms it may be used until */
+};
+
 struct auth_cache {
 	int64_t ttl_ms;                 /* 0: keep nothing */
 	uint64_t gen;                   /* bumped by auth_cache_flush */
 	uint64_t hits, misses;          /* token checks answered from here, and not */
+	uint64_t refused;               /* checks refused from here (refusals kept) */
+	uint64_t malformed;             /* secrets refused for their form alone */
 	struct auth_cache_entry *slots; /* owned, AUTH_CACHE_SLOTS of them (NULL if ttl 0) */
+	struct auth_refusal *refusals;  /* owned, AUTH_REFUSED_SLOTS (NULL if ttl 0) */
 };
 
 /* A token lookup in flight: the request and what the cache needs to keep its result. */
@@ -174,8 +195,10 @@ struct auth_cache *auth_cache_new(int64_t ttl_ms)
 	struct auth_cache *c = xcalloc(1, sizeof *c);
 
 	c->ttl_ms = ttl_ms;
-	if (ttl_ms > 0)
+	if (ttl_ms > 0) {
 		c->slots = xcalloc(AUTH_CACHE_SLOTS, sizeof *c->slots);
+		c->refusals = xcalloc(AUTH_REFUSED_SLOTS, sizeof *c->refusals);
+	}
 	return c;
 }
 
@@ -188,6 +211,7 @@ void auth_cache_free(struct auth_cache *c)
 	if (c->slots != NULL)
 		sodium_memzero(c->slots, AUTH_CACHE_SLOTS * sizeof *c->slots);
 	free(c->slots);
+	free(c->refusals);
 	free(c);
 }
 
@@ -200,8 +224,10 @@ void auth_cache_report(struct evbuffer *out, void *arg)
 	                    "answered.\n"
 	                    "# TYPE carebridge_auth_cache_total counter\n"
 	                    "carebridge_auth_cache_total{result=\"hit\"} %" PRIu64 "\n"
-	                    "carebridge_auth_cache_total{result=\"miss\"} %" PRIu64 "\n",
-	                    c->hits, c->misses);
+	                    "carebridge_auth_cache_total{result=\"miss\"} %" PRIu64 "\n"
+	                    "carebridge_auth_cache_total{result=\"refused\"} %" PRIu64 "\n"
+	                    "carebridge_auth_cache_total{result=\"malformed\"} %" PRIu64 "\n",
+	                    c->hits, c->misses, c->refused, c->malformed);
 }
 
 void auth_cache_flush(struct auth_cache *c)
@@ -304,6 +330,55 @@ static bool csrf_refused(struct http_req *r)
 	return true;
 }
 
+static struct auth_refusal *refusal_slot(struct auth_cache *c, const unsigned char *hash)
+{
+	uint32_t i;
+
+	memcpy(&i, hash + 4, sizeof i); /* other bits than cache_slot's: no common collisions */
+	return &c->refusals[i % AUTH_REFUSED_SLOTS];
+}
+
+/* Whether hash was refused recently and nothing has changed since. */
+static bool refusal_get(struct app *app, const unsigned char *hash)
+{
+	struct auth_cache *c = cache_usable(app);
+	struct auth_refusal *e;
+
+	if (c == NULL)
+		return false;
+	e = refusal_slot(c, hash);
+	return e->used && sodium_memcmp(e->hash, hash, AUTH_HASH_SIZE) == 0 &&
+	       cache_current(app, e->gen, e->listen_gen) && mono_ms() < e->until_ms;
+}
+
+/* Keep a refusal made under l's generations (bounded: a slot holds the latest). */
+static void refusal_put(struct app *app, const struct auth_lookup *l)
+{
+	struct auth_cache *c = cache_usable(app);
+	struct auth_refusal *e;
+
+	if (c == NULL || !cache_current(app, l->gen, l->listen_gen))
+		return;
+	e = refusal_slot(c, l->hash);
+	memcpy(e->hash, l->hash, AUTH_HASH_SIZE);
+	e->used = true;
+	e->gen = l->gen;
+	e->listen_gen = l->listen_gen;
+	e->until_ms =
+	    mono_ms() + (c->ttl_ms < AUTH_REFUSED_TTL_MS ? c->ttl_ms : AUTH_REFUSED_TTL_MS);
+}
+
+/* Whether secret has the form auth_token_new gives: "cb_" and 43 base64url characters. */
+static bool secret_is_well_formed(const char *secret)
+{
+	if (strncmp(secret, "cb_", 3) != 0 || strlen(secret) != AUTH_TOKEN_LEN)
+		return false;
+	for (const char *p = secret + 3; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
 static void auth_done(enum status st, const struct auth_user *u, void *arg)
 {
 	struct http_req *r = arg;
@@ -340,6 +415,8 @@ static void lookup_done(enum status st, const struct auth_user *u, void *arg)
 
 	if (st == ST_OK)
 		cache_put(r->app, l, u);
+	else if (st == ST_UNAUTHORIZED)
+		refusal_put(r->app, l);
 	free(l);
 	auth_done(st, u, r);
 }
@@ -359,19 +436,32 @@ void auth_begin(struct http_req *r)
 		http_reply_error(r, ST_UNAUTHORIZED, &err);
 		return;
 	}
+	/* no database round trip for what no token can look like */
+	if (!secret_is_well_formed(secret)) {
+		sodium_memzero(secret, sizeof secret);
+		if (r->app->auth_cache != NULL)
+			r->app->auth_cache->malformed++;
+		auth_done(ST_UNAUTHORIZED, NULL, r);
+		return;
+	}
 	l = xmalloc(sizeof *l);
 	crypto_hash_sha256(l->hash, (const unsigned char *)secret, strlen(secret));
 	sodium_memzero(secret, sizeof secret);
 	u = cache_get(r->app, l->hash);
-	if (r->app->auth_cache != NULL && u != NULL)
-		r->app->auth_cache->hits++;
-	else if (r->app->auth_cache != NULL)
-		r->app->auth_cache->misses++;
 	if (u != NULL) {
+		r->app->auth_cache->hits++;
 		free(l);
 		auth_done(ST_OK, u, r);
 		return;
 	}
+	if (refusal_get(r->app, l->hash)) {
+		r->app->auth_cache->refused++;
+		free(l);
+		auth_done(ST_UNAUTHORIZED, NULL, r);
+		return;
+	}
+	if (r->app->auth_cache != NULL)
+		r->app->auth_cache->misses++;
 	l->r = r;
 	l->gen = r->app->auth_cache != NULL ? r->app->auth_cache->gen : 0;
 	l->listen_gen = r->app->listen != NULL ? listen_auth_generation(r->app->listen) : 0;

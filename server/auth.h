@@ -14,6 +14,7 @@
 struct http_req;
 
 #define AUTH_TOKEN_SIZE 64       /* "cb_" + 43 base64url characters + NUL, rounded up */
+#define AUTH_TOKEN_LEN 46        /* strlen of a token: "cb_" + 43 base64url characters */
 #define AUTH_HASH_SIZE 32        /* SHA-256 */
 #define AUTH_HASH_HEX_SIZE 67    /* "\\x" + 64 hex digits + NUL (bytea input) */
 #define AUTH_PWHASH_SIZE 128     /* crypto_pwhash_STRBYTES */

@@ -214,3 +214,62 @@ def test_ward_list_over_2kb_is_whole(daemon, database):
     last = want[-1]
     r = daemon.post("/api/v1/admissions", json=admission_body(last), headers=n.auth)
     assert r.status_code == 201, r.text
+
+
+# ---- item 7b: refused token checks are cached too ------------------------------------
+
+def metric(daemon, name):
+    import re
+    text = daemon.get("/metrics").text
+    m = re.search(r"^" + re.escape(name) + r" (\d+)$", text, re.M)
+    assert m, f"{name} not in /metrics"
+    return int(m.group(1))
+
+
+MISS = 'carebridge_auth_cache_total{result="miss"}'
+REFUSED = 'carebridge_auth_cache_total{result="refused"}'
+
+
+def test_a_refused_token_retried_costs_one_lookup(daemon):
+    import secrets
+    bogus = "cb_" + secrets.token_urlsafe(32)  # well-formed, unknown
+    assert len(bogus) == 46
+    misses0, refused0 = metric(daemon, MISS), metric(daemon, REFUSED)
+    for _ in range(5):
+        r = daemon.get("/api/v1/me", headers={"Authorization": f"Bearer {bogus}"})
+        assert r.status_code == 401
+        assert r.json()["error"]["message"] == "the token or session is not valid"
+    assert metric(daemon, MISS) == misses0 + 1
+    assert metric(daemon, REFUSED) == refused0 + 4
+
+
+def test_a_malformed_secret_costs_no_lookup(daemon):
+    misses0 = metric(daemon, MISS)
+    for bad in ("nonsense", "cb_short", "cb_" + "!" * 43, "cb_" + "a" * 44):
+        r = daemon.get("/api/v1/me", headers={"Authorization": f"Bearer {bad}"})
+        assert r.status_code == 401
+        r = requests.get(daemon.base + "/api/v1/me", headers={"Cookie": f"cb_session={bad}"})
+        assert r.status_code == 401
+    assert metric(daemon, MISS) == misses0
+    assert metric(daemon, 'carebridge_auth_cache_total{result="malformed"}') >= 8
+
+
+def test_a_refusal_is_dropped_when_the_token_changes(daemon, database):
+    """The refusal cache ends with the same generations as the token cache."""
+    import time
+    u = make_user(database, "nurse", wards=["CSR1"])
+    database.sql(f"UPDATE tokens SET revoked_at = now() WHERE user_id ="
+                 f" (SELECT id FROM users WHERE name = '{u.name}')")
+    deadline = time.monotonic() + 2
+    while daemon.get("/api/v1/me", headers=u.auth).status_code != 401:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    refused0 = metric(daemon, REFUSED)
+    assert daemon.get("/api/v1/me", headers=u.auth).status_code == 401
+    assert metric(daemon, REFUSED) == refused0 + 1  # answered from the refusal cache
+    database.sql(f"UPDATE tokens SET revoked_at = NULL WHERE user_id ="
+                 f" (SELECT id FROM users WHERE name = '{u.name}')")
+    deadline = time.monotonic() + 2
+    while daemon.get("/api/v1/me", headers=u.auth).status_code != 200:
+        assert time.monotonic() < deadline, "un-revoked token still refused after 2 s"
+        time.sleep(0.02)
