@@ -61,7 +61,7 @@ const struct config_entry config_table[] = {
     {"server", "public_origin", CONFIG_STRING, OFF(public_origin), "", 0, 0, NULL, 0,
      "the origin browsers reach carebridge at (https://host[:port]); cookie-signed changes must "
      "come from it; empty: http://listen_addr:port, only allowed on a loopback listen_addr"},
-    {"server", "token_max_lifetime", CONFIG_DURATION, OFF(token_max_life_ms), "365d", 1 * MIN,
+    {"server", "token_max_lifetime", CONFIG_DURATION, OFF(token_max_life_ms), "365d", 1 * DAY,
      3650 * DAY, NULL, 0,
      "longest expiry an API token may be issued with (user token issue --expires)"},
     {"server", "work_threads", CONFIG_INT, OFF(work_threads), "2", 1, 16, NULL, CONFIG_NO_RELOAD,

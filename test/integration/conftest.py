@@ -280,7 +280,7 @@ def make_user(database, role, wards=(), password=None, team_lead=False, name=Non
     if password is not None:
         args.append("--password")
     cli(database, *args, input=(password + "\n") if password else None)
-    token = cli(database, "user", "token", "issue", "--name", name).stdout.strip()
+    token = cli(database, "user", "token", "issue", "--name", name, "--expires", "30d").stdout.strip()
     return User(name, role, token, list(wards), password)
 
 

@@ -12,7 +12,7 @@ import tempfile
 import pytest
 import requests
 
-from conftest import (BIN, admission_body, make_user, run_bin, start_daemon,
+from conftest import (BIN, admission_body, cli, make_user, run_bin, start_daemon,
                       stop_daemon_clean)
 
 PASSWORD = "correct horse 20"
@@ -273,3 +273,54 @@ def test_a_refusal_is_dropped_when_the_token_changes(daemon, database):
     while daemon.get("/api/v1/me", headers=u.auth).status_code != 200:
         assert time.monotonic() < deadline, "un-revoked token still refused after 2 s"
         time.sleep(0.02)
+
+
+# ---- item 7c: every API token expires --------------------------------------------------
+
+def test_token_issue_requires_an_expiry_within_the_maximum(database):
+    u = make_user(database, "ot")
+    r = cli(database, "user", "token", "issue", "--name", u.name, check=False)
+    assert r.returncode == 2 and r.stdout == ""
+    assert "user token issue needs --expires" in r.stderr
+    assert "365 days" in r.stderr
+    r = cli(database, "user", "token", "issue", "--name", u.name, "--expires", "366d", check=False)
+    assert r.returncode == 2 and r.stdout == ""
+    assert "--expires 366d is longer than token_max_lifetime (365 days)" in r.stderr
+    r = cli(database, "user", "token", "issue", "--name", u.name, "--expires", "365d")
+    assert r.stdout.strip().startswith("cb_")
+    # the maximum is a setting
+    env = {"CAREBRIDGE_DATABASE_URL": database.url, "CAREBRIDGE_TOKEN_MAX_LIFETIME": "30d"}
+    r = run_bin("user", "token", "issue", "--name", u.name, "--expires", "31d", env=env)
+    assert r.returncode == 2 and "token_max_lifetime (30 days)" in r.stderr
+    r = run_bin("user", "token", "issue", "--name", u.name, "--expires", "30d", env=env)
+    assert r.returncode == 0, r.stderr
+    rows = database.sql("SELECT count(*) FROM tokens t JOIN users u ON u.id = t.user_id"
+                        f" WHERE u.name = '{u.name}' AND t.expires_at IS NULL")
+    assert rows == [["0"]]
+
+
+def test_migration_gives_everlasting_tokens_an_expiry(fresh_database):
+    """Tokens issued before expiries were required get 365 days, and none can be made again."""
+    import glob
+    import shutil
+    from conftest import TOP
+    db = fresh_database
+    with tempfile.TemporaryDirectory() as old:
+        for f in sorted(glob.glob(str(TOP / "migrations/*.sql"))):
+            if int(os.path.basename(f)[:4]) < 17:
+                shutil.copy(f, old)
+        r = run_bin("migrate", "--dir", old, env={"CAREBRIDGE_DATABASE_URL": db.url})
+        assert r.returncode == 0, r.stderr
+    db.sql("INSERT INTO users (id, name, display_name, role)"
+           " VALUES ('00000000-0000-4000-8000-0000000000aa', 'legacy', '', 'ot')")
+    db.sql("INSERT INTO tokens (id, user_id, hash, kind, label) VALUES"
+           " ('00000000-0000-4000-8000-0000000000ab', '00000000-0000-4000-8000-0000000000aa',"
+           "  decode(repeat('ab', 32), 'hex'), 'api', 'forever')")
+    db.migrate()
+    rows = db.sql("SELECT expires_at > now() + interval '364 days',"
+                  " expires_at < now() + interval '366 days' FROM tokens")
+    assert rows == [["t", "t"]]
+    with pytest.raises(subprocess.CalledProcessError):
+        db.sql("INSERT INTO tokens (id, user_id, hash, kind, label) VALUES"
+               " ('00000000-0000-4000-8000-0000000000ac', '00000000-0000-4000-8000-0000000000aa',"
+               "  decode(repeat('cd', 32), 'hex'), 'api', 'forever')")
