@@ -280,6 +280,17 @@ static const struct auth_user *cache_get(struct app *app, const unsigned char *h
 	return &e->u;
 }
 
+/*
+ * How stale a session's recorded last use may get before a use records it
+ * again: a minute (one small write a minute per active session), less for
+ * short idle timeouts.  A session is thus refused after between idle - 2 *
+ * this and idle of no use.
+ */
+static int64_t session_slide_ms(const struct config *cfg)
+{
+	return cfg->session_idle_ms / 4 < 60000 ? cfg->session_idle_ms / 4 : 60000;
+}
+
 /* Keep a check made under l's generations, unless something changed since it began. */
 static void cache_put(struct app *app, const struct auth_lookup *l, const struct auth_user *u)
 {
@@ -292,6 +303,15 @@ static void cache_put(struct app *app, const struct auth_lookup *l, const struct
 	ttl = c->ttl_ms;
 	if (u->expires_in >= 0 && u->expires_in * 1000 < ttl)
 		ttl = u->expires_in * 1000;
+	/*
+	 * A session's uses served from here are not recorded: keep it no longer
+	 * than the database would still accept it, nor than the slide interval,
+	 * so that a session in use reaches the database (and slides) that often.
+	 */
+	if (u->idle_left_ms >= 0 && u->idle_left_ms < ttl)
+		ttl = u->idle_left_ms;
+	if (u->idle_left_ms >= 0 && session_slide_ms(app->cfg) < ttl)
+		ttl = session_slide_ms(app->cfg);
 	if (ttl <= 0)
 		return;
 	e = cache_slot(c, l->hash);
@@ -466,5 +486,6 @@ void auth_begin(struct http_req *r)
 	l->gen = r->app->auth_cache != NULL ? r->app->auth_cache->gen : 0;
 	l->listen_gen = r->app->listen != NULL ? listen_auth_generation(r->app->listen) : 0;
 	hash_hex(l->hash, hex);
-	store_auth_lookup(r->app->db, hex, lookup_done, l);
+	store_auth_lookup(r->app->db, hex, r->app->cfg->session_idle_ms,
+	                  session_slide_ms(r->app->cfg), lookup_done, l);
 }

@@ -324,3 +324,50 @@ def test_migration_gives_everlasting_tokens_an_expiry(fresh_database):
         db.sql("INSERT INTO tokens (id, user_id, hash, kind, label) VALUES"
                " ('00000000-0000-4000-8000-0000000000ac', '00000000-0000-4000-8000-0000000000aa',"
                "  decode(repeat('cd', 32), 'hex'), 'api', 'forever')")
+
+
+# ---- item 7d: sessions idle out ------------------------------------------------------
+
+IDLE = 3.0  # seconds; the default is 30 min
+
+
+@pytest.fixture(scope="module")
+def idle_daemon(database):
+    # auth_cache_ttl stays at its 60 s default: the cache must not keep an idle session alive
+    d = start_daemon(database.url, env={"CAREBRIDGE_SESSION_IDLE_TIMEOUT": f"{int(IDLE)}s"})
+    yield d
+    stop_daemon_clean(d)
+
+
+def test_an_idle_session_is_refused(idle_daemon, nurse):
+    import time
+    s = sign_in(idle_daemon, nurse)
+    for _ in range(3):  # in the token cache from here on
+        assert s.get(idle_daemon.base + "/api/v1/me").status_code == 200
+    time.sleep(IDLE + 0.5)
+    r = s.get(idle_daemon.base + "/api/v1/me")
+    assert r.status_code == 401, r.text
+    # refused for good: a later request does not revive it
+    assert s.get(idle_daemon.base + "/api/v1/me").status_code == 401
+    # and a session never used after sign-in idles out too
+    s = sign_in(idle_daemon, nurse)
+    time.sleep(IDLE + 0.5)
+    assert s.get(idle_daemon.base + "/api/v1/me").status_code == 401
+
+
+def test_a_session_in_use_slides(idle_daemon, nurse):
+    import time
+    s = sign_in(idle_daemon, nurse)
+    start = time.monotonic()
+    while time.monotonic() - start < 2 * IDLE:
+        assert s.get(idle_daemon.base + "/api/v1/me").status_code == 200
+        time.sleep(IDLE / 3)
+    time.sleep(IDLE + 0.5)
+    assert s.get(idle_daemon.base + "/api/v1/me").status_code == 401
+
+
+def test_api_tokens_do_not_idle_out(idle_daemon, nurse):
+    import time
+    assert idle_daemon.get("/api/v1/me", headers=nurse.auth).status_code == 200
+    time.sleep(IDLE + 0.5)
+    assert idle_daemon.get("/api/v1/me", headers=nurse.auth).status_code == 200
