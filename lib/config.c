@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csrf.h"
 #include "xmalloc.h"
 
 #define OFF(f) offsetof(struct config, f)
@@ -57,8 +58,18 @@ const struct config_entry config_table[] = {
      CONFIG_NO_RELOAD,
      "how long a token check is reused without asking the database; any change to tokens or users "
      "ends it at once (0s = ask every time)"},
-    {"server", "cookie_secure", CONFIG_BOOL, OFF(cookie_secure), "off", 0, 0, NULL, 0,
-     "mark the session cookie Secure: turn on when users reach carebridge over HTTPS"},
+    {"server", "session_idle_timeout", CONFIG_DURATION, OFF(session_idle_ms), "30min", 1 * SEC,
+     30 * DAY, NULL, 0,
+     "a web session unused this long is signed out (shared ward computers); use extends it"},
+    {"server", "cookie_secure", CONFIG_BOOL, OFF(cookie_secure), "on", 0, 0, NULL, 0,
+     "send the session cookie as __Host-cb_session, Secure (HTTPS only); off only for plain-HTTP "
+     "development on a loopback listen_addr"},
+    {"server", "public_origin", CONFIG_STRING, OFF(public_origin), "", 0, 0, NULL, 0,
+     "the origin browsers reach carebridge at (https://host[:port]); cookie-signed changes must "
+     "come from it; empty: http://listen_addr:port, only allowed on a loopback listen_addr"},
+    {"server", "token_max_lifetime", CONFIG_DURATION, OFF(token_max_life_ms), "365d", 1 * DAY,
+     3650 * DAY, NULL, 0,
+     "longest expiry an API token may be issued with (user token issue --expires)"},
     {"server", "work_threads", CONFIG_INT, OFF(work_threads), "2", 1, 16, NULL, CONFIG_NO_RELOAD,
      "worker threads for password hashing (kept off the event loop)"},
     {"database", "database_url", CONFIG_STRING, OFF(database_url), "dbname=carebridge", 0, 0, NULL,
@@ -747,10 +758,33 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 {
 	unsigned char buf[16];
 	enum status st = ST_OK;
+	bool listen_bad = false;
 
 	if (inet_pton(AF_INET, cfg->listen_addr, buf) != 1 &&
 	    inet_pton(AF_INET6, cfg->listen_addr, buf) != 1) {
 		errs_add(errs, "setting \"listen_addr\": \"%s\" is not an IP address",
+		         cfg->listen_addr);
+		st = ST_INVALID;
+		listen_bad = true;
+	}
+	/* a listen_addr that is no IP address is reported above, once */
+	if (!cfg->cookie_secure && !config_addr_is_loopback(cfg->listen_addr) && !listen_bad) {
+		errs_add(errs,
+		         "setting \"cookie_secure\": must be on when listen_addr \"%s\" is not a "
+		         "loopback address (sessions would travel in clear text)",
+		         cfg->listen_addr);
+		st = ST_INVALID;
+	}
+	if (cfg->public_origin[0] != '\0' && !csrf_origin_is_valid(cfg->public_origin)) {
+		errs_add(errs,
+		         "setting \"public_origin\": \"%s\" is not an origin such as "
+		         "https://carebridge.example.nhs.uk (scheme, host, optional port, no path)",
+		         cfg->public_origin);
+		st = ST_INVALID;
+	} else if (cfg->public_origin[0] == '\0' && !config_addr_is_loopback(cfg->listen_addr) && !listen_bad) {
+		errs_add(errs,
+		         "setting \"public_origin\": must be set when listen_addr \"%s\" is not a "
+		         "loopback address",
 		         cfg->listen_addr);
 		st = ST_INVALID;
 	}

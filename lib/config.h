@@ -29,7 +29,10 @@ struct config {
 	char *port_file;             /* where serve writes its real port ("" = nowhere) */
 	int64_t session_ttl_ms;      /* how long a web session lasts */
 	int64_t auth_cache_ttl_ms;   /* how long a token check may be reused */
-	bool cookie_secure;          /* mark the session cookie Secure (behind HTTPS) */
+	int64_t session_idle_ms;     /* a web session unused this long is refused */
+	bool cookie_secure;          /* Secure, __Host- prefixed session cookie (behind HTTPS) */
+	char *public_origin;         /* origin users' browsers reach us at ("" = derived) */
+	int64_t token_max_life_ms;   /* longest expiry an API token may be issued with */
 	int work_threads;            /* worker threads for password hashing */
 	/* [database] */
 	char *database_url;            /* libpq connection string or URI (application role) */

@@ -212,9 +212,8 @@ static void session_opened(enum status st, const struct oidc_user *u, void *arg)
 		finish_free(f);
 		return;
 	}
-	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
-	         AUTH_COOKIE, f->token, (long long)(r->app->cfg->session_ttl_ms / 1000),
-	         r->app->cfg->cookie_secure ? "; Secure" : "");
+	auth_cookie_format(r->app->cfg, f->token, (long long)(r->app->cfg->session_ttl_ms / 1000),
+	                   cookie, sizeof cookie);
 	http_add_header(r, "Set-Cookie", cookie);
 	snprintf(cookie, sizeof cookie,
 	         "%s=; Path=/api/v1/oidc/; HttpOnly; SameSite=Lax; Max-Age=0", OIDC_STATE_COOKIE);

@@ -60,9 +60,8 @@ static void session_created(enum status st, const struct err *err, void *arg)
 		login_free(l);
 		return;
 	}
-	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
-	         AUTH_COOKIE, l->token, (long long)(r->app->cfg->session_ttl_ms / 1000),
-	         r->app->cfg->cookie_secure ? "; Secure" : "");
+	auth_cookie_format(r->app->cfg, l->token, (long long)(r->app->cfg->session_ttl_ms / 1000),
+	                   cookie, sizeof cookie);
 	http_add_header(r, "Set-Cookie", cookie);
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "user_id", l->user_id);
@@ -167,8 +166,7 @@ static void session_revoked(enum status st, const struct err *err, void *arg)
 		return;
 	}
 	auth_cache_flush(r->app->auth_cache); /* committed: no cached check may outlive it */
-	snprintf(cookie, sizeof cookie, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-	         AUTH_COOKIE);
+	auth_cookie_format(r->app->cfg, "", 0, cookie, sizeof cookie);
 	http_add_header(r, "Set-Cookie", cookie);
 	oidc_logout_reply(r);
 }

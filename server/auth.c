@@ -9,6 +9,7 @@
  */
 #include "auth.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "access.h"
 #include "app.h"
 #include "clock.h"
+#include "csrf.h"
 #include "http.h"
 #include "listen.h"
 #include "log.h"
@@ -72,9 +74,23 @@ bool auth_password_verify(const char *stored, const char *password)
 	return crypto_pwhash_str_verify(stored, password, strlen(password)) == 0;
 }
 
+const char *auth_cookie_name(const struct config *cfg)
+{
+	return cfg->cookie_secure ? AUTH_COOKIE_SECURE : AUTH_COOKIE;
+}
+
+void auth_cookie_format(const struct config *cfg, const char *value, long long max_age_s, char *buf,
+                        size_t size)
+{
+	snprintf(buf, size, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
+	         auth_cookie_name(cfg), value, max_age_s, cfg->cookie_secure ? "; Secure" : "");
+}
+
 const char *auth_request_secret(struct http_req *r, char *buf, size_t size, bool *via_cookie)
 {
 	const char *h = http_header(r, "Authorization");
+	const char *name = auth_cookie_name(r->app->cfg);
+	size_t nlen = strlen(name);
 	const char *c;
 
 	*via_cookie = false;
@@ -94,12 +110,13 @@ const char *auth_request_secret(struct http_req *r, char *buf, size_t size, bool
 		while (*c == ' ' || *c == ';')
 			c++;
 		n = strcspn(c, ";");
-		if (strncmp(c, AUTH_COOKIE "=", sizeof AUTH_COOKIE) == 0) {
-			size_t vlen = n - sizeof AUTH_COOKIE;
+		/* only the configured name: a plain cb_session beside __Host- is ignored */
+		if (n > nlen && strncmp(c, name, nlen) == 0 && c[nlen] == '=') {
+			size_t vlen = n - nlen - 1;
 
 			if (vlen == 0 || vlen >= size)
 				return NULL;
-			memcpy(buf, c + sizeof AUTH_COOKIE, vlen);
+			memcpy(buf, c + nlen + 1, vlen);
 			buf[vlen] = '\0';
 			*via_cookie = true;
 			return buf;
@@ -128,21 +145,42 @@ static void principal_set_wards(struct http_req *r, const char *csv)
 	r->principal.nwards = n;
 }
 
-enum { AUTH_CACHE_SLOTS = 1024 }; /* direct-mapped by the token hash */
+enum {
+	AUTH_CACHE_SLOTS = 1024,     /* direct-mapped by the token hash */
+	AUTH_REFUSED_SLOTS = 1024,   /* refused checks kept, direct-mapped too */
+	AUTH_REFUSED_TTL_MS = 10000, /* how long a refusal is kept at most */
+};
 
 struct auth_cache_entry {
 	unsigned char hash[AUTH_HASH_SIZE]; /* SHA-256 of the token */
 	bool used;                          /* holds a check */
 	uint64_t gen, listen_gen;           /* the generations it was made under */
 	int64_t until_ms;                   /* monotonic ms it may be used until */
-	struct auth_user u;                 /* the check's result */
+	struct auth_user u;                 /* the check's result (wards point at wards) */
+	char *wards;                        /* owned: the user's ward codes */
+};
+
+/*
+ * A refused check: the same unknown, revoked or expired secret sent again
+ * (a client with a stale token retrying, a guesser) is refused without asking
+ * the database.  Dropped by the same generations as a positive entry, so a
+ * secret made valid again (un-revoked, expiry moved, by any process) is seen.
+ */
+struct auth_refusal {
+	unsigned char hash[AUTH_HASH_SIZE]; /* SHA-256 of the secret refused */
+	bool used;                          /* holds a refusal */
+	uint64_t gen, listen_gen;           /* the generations it was made under */
+	int64_t until_ms;                   /* monotonic ms it may be used until */
 };
 
 struct auth_cache {
 	int64_t ttl_ms;                 /* 0: keep nothing */
 	uint64_t gen;                   /* bumped by auth_cache_flush */
 	uint64_t hits, misses;          /* token checks answered from here, and not */
+	uint64_t refused;               /* checks refused from here (refusals kept) */
+	uint64_t malformed;             /* secrets refused for their form alone */
 	struct auth_cache_entry *slots; /* owned, AUTH_CACHE_SLOTS of them (NULL if ttl 0) */
+	struct auth_refusal *refusals;  /* owned, AUTH_REFUSED_SLOTS (NULL if ttl 0) */
 };
 
 /* A token lookup in flight: the request and what the cache needs to keep its result. */
@@ -157,8 +195,10 @@ struct auth_cache *auth_cache_new(int64_t ttl_ms)
 	struct auth_cache *c = xcalloc(1, sizeof *c);
 
 	c->ttl_ms = ttl_ms;
-	if (ttl_ms > 0)
+	if (ttl_ms > 0) {
 		c->slots = xcalloc(AUTH_CACHE_SLOTS, sizeof *c->slots);
+		c->refusals = xcalloc(AUTH_REFUSED_SLOTS, sizeof *c->refusals);
+	}
 	return c;
 }
 
@@ -166,9 +206,12 @@ void auth_cache_free(struct auth_cache *c)
 {
 	if (c == NULL)
 		return;
+	for (size_t i = 0; c->slots != NULL && i < AUTH_CACHE_SLOTS; i++)
+		free(c->slots[i].wards);
 	if (c->slots != NULL)
 		sodium_memzero(c->slots, AUTH_CACHE_SLOTS * sizeof *c->slots);
 	free(c->slots);
+	free(c->refusals);
 	free(c);
 }
 
@@ -181,8 +224,10 @@ void auth_cache_report(struct evbuffer *out, void *arg)
 	                    "answered.\n"
 	                    "# TYPE carebridge_auth_cache_total counter\n"
 	                    "carebridge_auth_cache_total{result=\"hit\"} %" PRIu64 "\n"
-	                    "carebridge_auth_cache_total{result=\"miss\"} %" PRIu64 "\n",
-	                    c->hits, c->misses);
+	                    "carebridge_auth_cache_total{result=\"miss\"} %" PRIu64 "\n"
+	                    "carebridge_auth_cache_total{result=\"refused\"} %" PRIu64 "\n"
+	                    "carebridge_auth_cache_total{result=\"malformed\"} %" PRIu64 "\n",
+	                    c->hits, c->misses, c->refused, c->malformed);
 }
 
 void auth_cache_flush(struct auth_cache *c)
@@ -235,6 +280,17 @@ static const struct auth_user *cache_get(struct app *app, const unsigned char *h
 	return &e->u;
 }
 
+/*
+ * How stale a session's recorded last use may get before a use records it
+ * again: a minute (one small write a minute per active session), less for
+ * short idle timeouts.  A session is thus refused after between idle - 2 *
+ * this and idle of no use.
+ */
+static int64_t session_slide_ms(const struct config *cfg)
+{
+	return cfg->session_idle_ms / 4 < 60000 ? cfg->session_idle_ms / 4 : 60000;
+}
+
 /* Keep a check made under l's generations, unless something changed since it began. */
 static void cache_put(struct app *app, const struct auth_lookup *l, const struct auth_user *u)
 {
@@ -247,6 +303,15 @@ static void cache_put(struct app *app, const struct auth_lookup *l, const struct
 	ttl = c->ttl_ms;
 	if (u->expires_in >= 0 && u->expires_in * 1000 < ttl)
 		ttl = u->expires_in * 1000;
+	/*
+	 * A session's uses served from here are not recorded: keep it no longer
+	 * than the database would still accept it, nor than the slide interval,
+	 * so that a session in use reaches the database (and slides) that often.
+	 */
+	if (u->idle_left_ms >= 0 && u->idle_left_ms < ttl)
+		ttl = u->idle_left_ms;
+	if (u->idle_left_ms >= 0 && session_slide_ms(app->cfg) < ttl)
+		ttl = session_slide_ms(app->cfg);
 	if (ttl <= 0)
 		return;
 	e = cache_slot(c, l->hash);
@@ -256,6 +321,82 @@ static void cache_put(struct app *app, const struct auth_lookup *l, const struct
 	e->listen_gen = l->listen_gen;
 	e->until_ms = mono_ms() + ttl;
 	e->u = *u;
+	free(e->wards);
+	e->wards = xstrdup(u->wards);
+	e->u.wards = e->wards;
+}
+
+/*
+ * Refuse (403, naming the header) a change signed by the session cookie that
+ * may have been sent by another site's page (lib/csrf.h); true if refused.
+ */
+static bool csrf_refused(struct http_req *r)
+{
+	char buf[128];
+	struct err err;
+	struct csrf_request q = {
+	    .method = r->method,
+	    .origin = http_header(r, "Origin"),
+	    .fetch_site = http_header(r, "Sec-Fetch-Site"),
+	    .content_type = http_header(r, "Content-Type"),
+	    .has_body = evbuffer_get_length(evhttp_request_get_input_buffer(r->req)) > 0,
+	};
+
+	if (csrf_check(&q, http_public_origin(r->app->http, buf, sizeof buf), &err) == ST_OK)
+		return false;
+	log_info("auth", "cookie-signed change refused header=%s route=%s req=%s", err.field,
+	         r->route->pattern, r->id);
+	http_reply_error(r, ST_FORBIDDEN, &err);
+	return true;
+}
+
+static struct auth_refusal *refusal_slot(struct auth_cache *c, const unsigned char *hash)
+{
+	uint32_t i;
+
+	memcpy(&i, hash + 4, sizeof i); /* other bits than cache_slot's: no common collisions */
+	return &c->refusals[i % AUTH_REFUSED_SLOTS];
+}
+
+/* Whether hash was refused recently and nothing has changed since. */
+static bool refusal_get(struct app *app, const unsigned char *hash)
+{
+	struct auth_cache *c = cache_usable(app);
+	struct auth_refusal *e;
+
+	if (c == NULL)
+		return false;
+	e = refusal_slot(c, hash);
+	return e->used && sodium_memcmp(e->hash, hash, AUTH_HASH_SIZE) == 0 &&
+	       cache_current(app, e->gen, e->listen_gen) && mono_ms() < e->until_ms;
+}
+
+/* Keep a refusal made under l's generations (bounded: a slot holds the latest). */
+static void refusal_put(struct app *app, const struct auth_lookup *l)
+{
+	struct auth_cache *c = cache_usable(app);
+	struct auth_refusal *e;
+
+	if (c == NULL || !cache_current(app, l->gen, l->listen_gen))
+		return;
+	e = refusal_slot(c, l->hash);
+	memcpy(e->hash, l->hash, AUTH_HASH_SIZE);
+	e->used = true;
+	e->gen = l->gen;
+	e->listen_gen = l->listen_gen;
+	e->until_ms =
+	    mono_ms() + (c->ttl_ms < AUTH_REFUSED_TTL_MS ? c->ttl_ms : AUTH_REFUSED_TTL_MS);
+}
+
+/* Whether secret has the form auth_token_new gives: "cb_" and 43 base64url characters. */
+static bool secret_is_well_formed(const char *secret)
+{
+	if (strncmp(secret, "cb_", 3) != 0 || strlen(secret) != AUTH_TOKEN_LEN)
+		return false;
+	for (const char *p = secret + 3; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return false;
+	return true;
 }
 
 static void auth_done(enum status st, const struct auth_user *u, void *arg)
@@ -272,6 +413,8 @@ static void auth_done(enum status st, const struct auth_user *u, void *arg)
 		http_reply_error(r, st, NULL);
 		return;
 	}
+	if (strcmp(u->kind, "session") == 0 && csrf_refused(r))
+		return;
 	if (role_parse_user(u->role, &r->principal.role, &err) != ST_OK) {
 		http_reply_error(r, ST_INTERNAL, NULL);
 		return;
@@ -292,6 +435,8 @@ static void lookup_done(enum status st, const struct auth_user *u, void *arg)
 
 	if (st == ST_OK)
 		cache_put(r->app, l, u);
+	else if (st == ST_UNAUTHORIZED)
+		refusal_put(r->app, l);
 	free(l);
 	auth_done(st, u, r);
 }
@@ -311,22 +456,36 @@ void auth_begin(struct http_req *r)
 		http_reply_error(r, ST_UNAUTHORIZED, &err);
 		return;
 	}
+	/* no database round trip for what no token can look like */
+	if (!secret_is_well_formed(secret)) {
+		sodium_memzero(secret, sizeof secret);
+		if (r->app->auth_cache != NULL)
+			r->app->auth_cache->malformed++;
+		auth_done(ST_UNAUTHORIZED, NULL, r);
+		return;
+	}
 	l = xmalloc(sizeof *l);
 	crypto_hash_sha256(l->hash, (const unsigned char *)secret, strlen(secret));
 	sodium_memzero(secret, sizeof secret);
 	u = cache_get(r->app, l->hash);
-	if (r->app->auth_cache != NULL && u != NULL)
-		r->app->auth_cache->hits++;
-	else if (r->app->auth_cache != NULL)
-		r->app->auth_cache->misses++;
 	if (u != NULL) {
+		r->app->auth_cache->hits++;
 		free(l);
 		auth_done(ST_OK, u, r);
 		return;
 	}
+	if (refusal_get(r->app, l->hash)) {
+		r->app->auth_cache->refused++;
+		free(l);
+		auth_done(ST_UNAUTHORIZED, NULL, r);
+		return;
+	}
+	if (r->app->auth_cache != NULL)
+		r->app->auth_cache->misses++;
 	l->r = r;
 	l->gen = r->app->auth_cache != NULL ? r->app->auth_cache->gen : 0;
 	l->listen_gen = r->app->listen != NULL ? listen_auth_generation(r->app->listen) : 0;
 	hash_hex(l->hash, hex);
-	store_auth_lookup(r->app->db, hex, lookup_done, l);
+	store_auth_lookup(r->app->db, hex, r->app->cfg->session_idle_ms,
+	                  session_slide_ms(r->app->cfg), lookup_done, l);
 }

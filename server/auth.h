@@ -1,6 +1,7 @@
 /*
  * auth.h - who is calling: API tokens (Authorization: Bearer) and web sessions
- * (the HttpOnly cookie cb_session), both random 256-bit secrets of which only
+ * (the HttpOnly cookie __Host-cb_session, or cb_session with cookie_secure
+ * off), both random 256-bit secrets of which only
  * a SHA-256 hash is stored; passwords hashed with argon2id (libsodium).
  */
 #ifndef CB_AUTH_H
@@ -12,11 +13,14 @@
 
 struct http_req;
 
-#define AUTH_TOKEN_SIZE 64    /* "cb_" + 43 base64url characters + NUL, rounded up */
-#define AUTH_HASH_SIZE 32     /* SHA-256 */
-#define AUTH_HASH_HEX_SIZE 67 /* "\\x" + 64 hex digits + NUL (bytea input) */
-#define AUTH_PWHASH_SIZE 128  /* crypto_pwhash_STRBYTES */
-#define AUTH_COOKIE "cb_session"
+#define AUTH_TOKEN_SIZE 64       /* "cb_" + 43 base64url characters + NUL, rounded up */
+#define AUTH_TOKEN_LEN 46        /* strlen of a token: "cb_" + 43 base64url characters */
+#define AUTH_HASH_SIZE 32        /* SHA-256 */
+#define AUTH_HASH_HEX_SIZE 67    /* "\\x" + 64 hex digits + NUL (bytea input) */
+#define AUTH_PWHASH_SIZE 128     /* crypto_pwhash_STRBYTES */
+#define AUTH_COOKIE "cb_session" /* with cookie_secure off (plain-HTTP development) */
+#define AUTH_COOKIE_SECURE                                                                         \
+	"__Host-cb_session" /* with cookie_secure on: Secure, Path=/, no Domain */
 
 /* Initialise libsodium; false if it cannot be. */
 bool auth_init(void);
@@ -62,6 +66,20 @@ void auth_cache_flush(struct auth_cache *c);
  * for every route that is not ROUTE_PUBLIC.
  */
 void auth_begin(struct http_req *r);
+
+struct config;
+
+/* The session cookie's name under cfg: AUTH_COOKIE_SECURE, or AUTH_COOKIE with cookie_secure off.
+ */
+const char *auth_cookie_name(const struct config *cfg);
+
+/*
+ * The Set-Cookie value for the session cookie holding value (max_age_s
+ * seconds; 0 with value "" clears it) into buf: HttpOnly, SameSite=Strict,
+ * Path=/, and Secure with cookie_secure on.
+ */
+void auth_cookie_format(const struct config *cfg, const char *value, long long max_age_s, char *buf,
+                        size_t size);
 
 /* The secret the request carries (Bearer token or session cookie), or NULL. */
 const char *auth_request_secret(struct http_req *r, char *buf, size_t size, bool *via_cookie);

@@ -36,17 +36,18 @@ static int user_usage(FILE *fp)
 	    "       carebridge user password --name NAME\n"
 	    "       carebridge user link --name NAME --subject VALUE | --unlink\n"
 	    "       carebridge user totp --name NAME [--remove]\n"
-	    "       carebridge user token issue --name NAME [--label TEXT] [--expires DURATION]\n"
+	    "       carebridge user token issue --name NAME --expires DURATION [--label TEXT]\n"
 	    "       carebridge user token list --name NAME\n"
 	    "       carebridge user token revoke --id TOKEN_ID\n"
 	    "\n"
 	    "Roles: nurse, social_worker, ot, physio, bed_manager, admin.  --password and\n"
 	    "\"user password\" read the password from the first line of stdin (at least 8\n"
 	    "characters).  \"token issue\" prints the new token once on stdout; only its hash\n"
-	    "is kept.  \"link\" ties the user to the identity provider's sign-in: VALUE is\n"
-	    "the ID token's oidc_user_claim (sub or email).  \"totp\" makes a new one-time\n"
-	    "code secret and prints it (and an otpauth:// URI for an authenticator app)\n"
-	    "once.  All take -c FILE for the configuration (default $CAREBRIDGE_CONFIG).\n");
+	    "is kept; --expires (90d, 12h; at least 1min, at most token_max_lifetime) is\n"
+	    "required.  \"link\" ties the user to the identity provider's sign-in: VALUE\n"
+	    "is the ID token's oidc_user_claim (sub or email).  \"totp\" makes a new\n"
+	    "one-time code secret and prints it (and an otpauth:// URI for an authenticator\n"
+	    "app) once.  All take -c FILE for the configuration (default $CAREBRIDGE_CONFIG).\n");
 	return fp == stdout ? 0 : 2;
 }
 
@@ -308,9 +309,27 @@ int cmd_user(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
-		if (expires != NULL && (!config_parse_duration(expires, &ms) || ms < 60000)) {
+		/* a token that never expires outlives whoever was meant to hold it */
+		if (expires == NULL) {
+			fprintf(
+			    stderr,
+			    "carebridge: user token issue needs --expires (a duration such as 90d, "
+			    "at most token_max_lifetime: %lld days)\n",
+			    (long long)(cfg.token_max_life_ms / 86400000));
+			rc = 2;
+			goto out;
+		}
+		if (!config_parse_duration(expires, &ms) || ms < 60000) {
 			fprintf(stderr,
 			        "carebridge: --expires must be a duration of at least 1min\n");
+			rc = 2;
+			goto out;
+		}
+		if (ms > cfg.token_max_life_ms) {
+			fprintf(stderr,
+			        "carebridge: --expires %s is longer than token_max_lifetime (%lld "
+			        "days)\n",
+			        expires, (long long)(cfg.token_max_life_ms / 86400000));
 			rc = 2;
 			goto out;
 		}

@@ -802,6 +802,19 @@ struct http *http_new(struct app *app)
 	return h;
 }
 
+const char *http_public_origin(const struct http *h, char *buf, size_t size)
+{
+	const struct config *cfg = h->app->cfg;
+
+	if (cfg->public_origin[0] != '\0')
+		return cfg->public_origin;
+	if (strchr(cfg->listen_addr, ':') != NULL)
+		snprintf(buf, size, "http://[%s]:%d", cfg->listen_addr, h->port);
+	else
+		snprintf(buf, size, "http://%s:%d", cfg->listen_addr, h->port);
+	return buf;
+}
+
 void http_add_routes(struct http *h, const struct route *routes)
 {
 	ASSERT(h->ntables < HTTP_MAX_TABLES);

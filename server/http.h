@@ -246,6 +246,13 @@ enum status http_query_int(struct http_req *r, const char *name, int def, int mi
 /* An optional boolean query parameter ("true"/"false"/"1"/"0"): -1 absent, 0, 1. */
 enum status http_query_bool(struct http_req *r, const char *name, int *out, struct err *err);
 
+/*
+ * The origin browsers reach us at: public_origin, or, when that is empty
+ * (allowed only on a loopback listen_addr), http://listen_addr:port with the
+ * port actually bound.  Returns public_origin or buf.
+ */
+const char *http_public_origin(const struct http *h, char *buf, size_t size);
+
 /* HTTP status code for a status. */
 int http_code_for(enum status st);
 

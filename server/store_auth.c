@@ -3,6 +3,7 @@
  */
 #include "store_auth.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +12,33 @@
 #include "store.h"
 
 /*
- * One row: the user behind a live token with hash $1, and the token's id and
- * kind.  Records the use in tokens.last_used_at when the recorded one is over
- * an hour old (an update of last_used_at alone notifies no one: migration 0010).
+ * One row: the user behind a live token with hash $1, the token's id and kind,
+ * seconds to its expiry and, for a web session, ms until it idles out.  A
+ * session unused (last_used_at, or created_at if never used) for $2 ms is not
+ * live.  Records the use in tokens.last_used_at when the recorded one is over
+ * $3 ms old for a session (it slides the idle deadline) or an hour for an API
+ * token (an update of last_used_at alone notifies no one: migration 0010).
  */
 static const char SQL_AUTH_LOOKUP[] =
     "WITH l AS (SELECT u.id, u.name, u.role,"
     " coalesce((SELECT string_agg(w.ward, ',' ORDER BY w.ward) FROM user_wards w"
     "           WHERE w.user_id = u.id), '') AS wards,"
     " t.id AS token_id, t.kind, t.last_used_at,"
-    " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1) AS expires_in"
+    " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1) AS expires_in,"
+    " CASE WHEN t.kind <> 'session' THEN -1"
+    "  WHEN t.last_used_at IS NULL"
+    "   OR t.last_used_at < now() - $3::bigint * interval '1 millisecond' THEN $2::bigint"
+    "  ELSE floor(extract(epoch FROM t.last_used_at + $2::bigint * interval '1 millisecond'"
+    "   - now()) * 1000)::bigint END AS idle_left_ms"
     " FROM tokens t JOIN users u ON u.id = t.user_id"
     " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL"
-    " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL),"
+    " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL"
+    " AND (t.kind <> 'session' OR coalesce(t.last_used_at, t.created_at)"
+    "      > now() - $2::bigint * interval '1 millisecond')),"
     " used AS (UPDATE tokens SET last_used_at = now() FROM l WHERE tokens.id = l.token_id"
-    "  AND (l.last_used_at IS NULL OR l.last_used_at < now() - interval '1 hour'))"
-    " SELECT id, name, role, wards, token_id, kind, expires_in FROM l";
+    "  AND (l.last_used_at IS NULL OR l.last_used_at < now() - CASE WHEN l.kind = 'session'"
+    "   THEN $3::bigint * interval '1 millisecond' ELSE interval '1 hour' END))"
+    " SELECT id, name, role, wards, token_id, kind, expires_in, idle_left_ms FROM l";
 
 /* One row: id and password hash of the enabled user named $1. */
 static const char SQL_LOGIN_FETCH[] = "SELECT id, coalesce(password_hash, '') FROM users"
@@ -74,21 +86,26 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 		copy(u.id, sizeof u.id, db_value(r->res[0], 0, 0));
 		copy(u.name, sizeof u.name, db_value(r->res[0], 0, 1));
 		copy(u.role, sizeof u.role, db_value(r->res[0], 0, 2));
-		copy(u.wards, sizeof u.wards, db_value(r->res[0], 0, 3));
+		u.wards = db_value(r->res[0], 0, 3); /* lives until the result is cleared */
 		copy(u.token_id, sizeof u.token_id, db_value(r->res[0], 0, 4));
 		copy(u.kind, sizeof u.kind, db_value(r->res[0], 0, 5));
 		u.expires_in = strtoll(db_value(r->res[0], 0, 6), NULL, 10);
+		u.idle_left_ms = strtoll(db_value(r->res[0], 0, 7), NULL, 10);
 		cb(ST_OK, &u, w->arg);
 	}
 	free(w);
 }
 
-void store_auth_lookup(struct db *db, const char *hash_hex, store_auth_cb *cb, void *arg)
+void store_auth_lookup(struct db *db, const char *hash_hex, int64_t idle_ms, int64_t slide_ms,
+                       store_auth_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	const char *v[] = {hash_hex};
+	char idle[32], slide[32];
+	const char *v[] = {hash_hex, idle, slide};
 
-	db_req_add(req, SQL_AUTH_LOOKUP, 1, v);
+	snprintf(idle, sizeof idle, "%" PRId64, idle_ms);
+	snprintf(slide, sizeof slide, "%" PRId64, slide_ms);
+	db_req_add(req, SQL_AUTH_LOOKUP, 3, v);
 	db_req_submit(db, req, auth_lookup_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 

@@ -12,19 +12,25 @@
 struct db;
 
 struct auth_user {
-	char id[37];        /* users.id */
-	char name[65];      /* users.name */
-	char role[32];      /* users.role */
-	char wards[2048];   /* ward codes, comma-separated */
-	char token_id[37];  /* tokens.id used */
-	char kind[8];       /* "api" or "session" */
-	int64_t expires_in; /* seconds until the token expires, -1 if it does not */
+	char id[37];          /* users.id */
+	char name[65];        /* users.name */
+	char role[32];        /* users.role */
+	const char *wards;    /* ward codes, comma-separated, any length; borrowed: copy it */
+	char token_id[37];    /* tokens.id used */
+	char kind[8];         /* "api" or "session" */
+	int64_t expires_in;   /* seconds until the token expires, -1 if it does not */
+	int64_t idle_left_ms; /* a session: ms until it idles out unless used; -1 for a token */
 };
 
 typedef void store_auth_cb(enum status st, const struct auth_user *u, void *arg);
 
-/* The live (not revoked, not expired) token with this hash and its enabled user. */
-void store_auth_lookup(struct db *db, const char *hash_hex, store_auth_cb *cb, void *arg);
+/*
+ * The live (not revoked, not expired, a session not idle for idle_ms) token
+ * with this hash and its enabled user; records the use when the last one
+ * recorded is over slide_ms old (a session) or an hour (an API token).
+ */
+void store_auth_lookup(struct db *db, const char *hash_hex, int64_t idle_ms, int64_t slide_ms,
+                       store_auth_cb *cb, void *arg);
 
 struct login_row {
 	char id[37];             /* users.id */

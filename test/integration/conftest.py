@@ -91,8 +91,12 @@ class Daemon:
             "CAREBRIDGE_MLLP_PORT": "0",  # HL7: a free port too (see test_hl7.py)
             "CAREBRIDGE_DB_RETRY_INTERVAL": "200ms",
             "CAREBRIDGE_MLLP_PORT": "0",  # several daemons run at once in the tests
+            # plain HTTP on loopback: the session cookie cannot be Secure (__Host-) here
+            "CAREBRIDGE_COOKIE_SECURE": "off",
         })
         env.update(self.extra_env)
+        for k in [k for k, v in env.items() if v is None]:
+            del env[k]  # extra_env may remove a setting (None): serve's default then
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
         self.log = open(self.log_path, "ab")
@@ -289,7 +293,7 @@ def make_user(database, role, wards=(), password=None, team_lead=False, name=Non
     if password is not None:
         args.append("--password")
     cli(database, *args, input=(password + "\n") if password else None)
-    token = cli(database, "user", "token", "issue", "--name", name).stdout.strip()
+    token = cli(database, "user", "token", "issue", "--name", name, "--expires", "30d").stdout.strip()
     return User(name, role, token, list(wards), password)
 
 

@@ -156,7 +156,8 @@ class Ctx:
 
     def fresh_token_auth(self, who):
         """A new API token of caller who (DELETE /session revokes the one used)."""
-        token = cli(self.db, "user", "token", "issue", "--name", self.users[who].name).stdout.strip()
+        token = cli(self.db, "user", "token", "issue", "--name", self.users[who].name,
+                    "--expires", "1d").stdout.strip()
         return {"Authorization": f"Bearer {token}"}
 
     def cleanup(self):

@@ -288,7 +288,7 @@ def test_user_create(daemon, database, admin, nurse):
     assert name in e["message"]
     # the command line sees the user, and can give it a token that works
     assert name in cli(database, "user", "list").stdout
-    token = cli(database, "user", "token", "issue", "--name", name).stdout.strip()
+    token = cli(database, "user", "token", "issue", "--name", name, "--expires", "1d").stdout.strip()
     r = daemon.get("/api/v1/episodes", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
 

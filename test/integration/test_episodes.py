@@ -317,7 +317,10 @@ def test_session_login_cookie_and_logout(daemon, people):
     me = s.get(daemon.base + "/api/v1/me")
     assert me.status_code == 200 and me.json()["role"] == "social_worker"
     assert me.json()["name"] == sw.name
-    assert s.delete(daemon.base + "/api/v1/session").status_code == 204
+    # a cookie-signed change must say it comes from our own pages (issue 20, CSRF)
+    assert s.delete(daemon.base + "/api/v1/session").status_code == 403
+    assert s.delete(daemon.base + "/api/v1/session",
+                    headers={"Origin": daemon.base}).status_code == 204
     assert s.get(daemon.base + "/api/v1/me").status_code == 401
     r = s.post(daemon.base + "/api/v1/session", json={"name": sw.name})
     assert r.status_code == 400 and r.json()["error"]["field"] == "password"

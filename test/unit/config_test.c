@@ -295,6 +295,54 @@ static void test_origin(void **state)
 }
 
 /*
+ * Sessions in clear text only on loopback: a non-loopback listen_addr needs
+ * cookie_secure on and an explicit public_origin; an origin must be one.
+ */
+static void test_validate_cookie_and_origin(void **state)
+{
+	static const struct {
+		const char *addr, *secure, *origin;
+		size_t nerrs; /* problems reported */
+		const char *first;
+	} cases[] = {
+	    {"127.0.0.1", "off", "", 0, NULL},
+	    {"127.0.0.2", "off", "", 0, NULL},
+	    {"::1", "off", "", 0, NULL},
+	    {"127.0.0.1", "on", "", 0, NULL},
+	    {"0.0.0.0", "off", "https://cb.example.nhs.uk", 1,
+	     "setting \"cookie_secure\": must be on when listen_addr \"0.0.0.0\" is not a "
+	     "loopback address (sessions would travel in clear text)"},
+	    {"10.1.2.3", "off", "", 2, "setting \"cookie_secure\": must be on"},
+	    {"::", "on", "", 1,
+	     "setting \"public_origin\": must be set when listen_addr \"::\" is not a loopback "
+	     "address"},
+	    {"0.0.0.0", "on", "https://cb.example.nhs.uk", 0, NULL},
+	    {"127.0.0.1", "on", "https://cb.example.nhs.uk/", 1,
+	     "setting \"public_origin\": \"https://cb.example.nhs.uk/\" is not an origin"},
+	};
+
+	for (size_t i = 0; i < nitems(cases); i++) {
+		struct config cfg;
+		struct config_errors errs = {NULL, 0};
+		struct err err;
+
+		config_init(&cfg);
+		assert_int_equal(config_set(&cfg, "listen_addr", cases[i].addr, &err), ST_OK);
+		assert_int_equal(config_set(&cfg, "cookie_secure", cases[i].secure, &err), ST_OK);
+		assert_int_equal(config_set(&cfg, "public_origin", cases[i].origin, &err), ST_OK);
+		assert_int_equal(config_validate(&cfg, &errs),
+		                 cases[i].nerrs == 0 ? ST_OK : ST_INVALID);
+		if (errs.n != cases[i].nerrs)
+			fail_msg("case %zu: %zu problems, want %zu", i, errs.n, cases[i].nerrs);
+		if (cases[i].first != NULL &&
+		    strncmp(errs.lines[0], cases[i].first, strlen(cases[i].first)) != 0)
+			fail_msg("case %zu: \"%s\"", i, errs.lines[0]);
+		config_errors_reset(&errs);
+		config_free(&cfg);
+	}
+}
+
+/*
  * config/carebridge.conf must show every key of the table, in its section,
  * as "# key = default", and nothing the table does not know.
  */
@@ -344,6 +392,7 @@ int main(void)
 	    cmocka_unit_test(test_loopback_and_lists),
 	    cmocka_unit_test(test_validate_mllp),
 	    cmocka_unit_test(test_origin),
+	    cmocka_unit_test(test_validate_cookie_and_origin),
 	    cmocka_unit_test(test_example_file_matches_table),
 	};
 
