@@ -781,7 +781,8 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 		         "https://carebridge.example.nhs.uk (scheme, host, optional port, no path)",
 		         cfg->public_origin);
 		st = ST_INVALID;
-	} else if (cfg->public_origin[0] == '\0' && !config_addr_is_loopback(cfg->listen_addr) && !listen_bad) {
+	} else if (cfg->public_origin[0] == '\0' && !config_addr_is_loopback(cfg->listen_addr) &&
+	           !listen_bad) {
 		errs_add(errs,
 		         "setting \"public_origin\": must be set when listen_addr \"%s\" is not a "
 		         "loopback address",
