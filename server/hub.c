@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "http.h"
 #include "list.h"
+#include "listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "store_episode.h"
@@ -47,6 +48,7 @@
 #define HUB_PRUNE_FIRST 5      /* seconds after start to the first round */
 #define HUB_PRUNE_RETRY 60     /* seconds to the next round when one failed */
 #define HUB_PRUNE_BATCH 10000  /* ids a pruning statement looks at (statement_timeout) */
+#define HUB_VERIFY 1000        /* newest ring events checked against the table after an outage */
 
 struct hub_event {
 	int64_t id;          /* outbox id */
@@ -98,6 +100,10 @@ struct hub {
 	bool ready;             /* last_id is known */
 	bool fetching;          /* a fetch query is out */
 	bool dirty;             /* poked while fetching */
+	bool verify;            /* check the ring against the table before reading on */
+	uint64_t session;       /* listen_session when the ring was last checked */
+	int64_t lost_after;     /* the last hub_rewind: ids lost_after < id <= lost_upto */
+	int64_t lost_upto;      /*   were events that are gone (the ids name others now) */
 	struct sub_list subs;   /* every subscriber */
 	int nsubs;              /* how many */
 	int64_t prune_due;      /* monotonic s of the next pruning round */
@@ -401,6 +407,106 @@ static void hub_append(struct hub *hub, const struct event_row *row)
 }
 
 static void hub_fetch(struct hub *hub);
+static void sub_reset(struct sub *s, const char *reason);
+
+/*
+ * The database came back without events this process had read, and hands
+ * their ids out again to new events: a crash keeps only the transactions
+ * whose commit was durable (with synchronous_commit off the last ones are
+ * lost), a failover what the standby had received, a restore what was
+ * there at its point.  Reading on after last_id would skip every new event
+ * until the sequence passed it, and replays would offer events that no
+ * longer exist.  So go back to good, the newest event the table still has
+ * as it was read: forget the ring's events after it, and tell every live
+ * subscriber that was offered one of them to reload (it holds events that
+ * are gone, and its Last-Event-ID names one).  A replaying subscriber gets
+ * the same from sub_catch_up when its query returns.
+ */
+static void hub_rewind(struct hub *hub, int64_t good)
+{
+	int64_t was = hub->last_id;
+	struct sub *s;
+
+	while (hub->n > 0) {
+		struct hub_event *e = &hub->ring[(hub->head + hub->n - 1) % hub->cap];
+
+		if (e->id <= good)
+			break;
+		free(e->frame);
+		e->frame = NULL;
+		hub->n--;
+	}
+	hub->last_id = good;
+	hub->lost_after = good;
+	hub->lost_upto = was;
+	if (hub->ring_floor > good)
+		hub->ring_floor = good;
+	if (hub->fan_upto > good)
+		hub->fan_upto = good;
+	log_warning("hub",
+	            "events already streamed are no longer in the database; going back"
+	            " last_seen=%" PRId64 " back_to=%" PRId64,
+	            was, good);
+	TAILQ_FOREACH(s, &hub->subs, entry)
+	if (s->state == SUB_LIVE && s->pos > good)
+		sub_reset(s, "events after this id were lost by the database; reload");
+}
+
+/* The window of the ring that verify checks: its newest k events, after id *after. */
+static int verify_window(const struct hub *hub, int64_t *after)
+{
+	int k = hub->n < HUB_VERIFY ? hub->n : HUB_VERIFY;
+
+	*after =
+	    k == hub->n ? hub->ring_floor : hub->ring[(hub->head + hub->n - k - 1) % hub->cap].id;
+	return k;
+}
+
+/*
+ * The table's events in the window returned: the ring must hold exactly them
+ * (the same ids, none more, none less, the same frames).  What a database
+ * keeps after a crash is a prefix of its commits, and events commit in id
+ * order, so the first difference is where the loss begins.
+ */
+static void verify_done(enum status st, const struct event_row *rows, int n, int64_t min_id,
+                        int64_t max_id, void *arg)
+{
+	struct hub *hub = arg;
+	int64_t after, good;
+	int k = verify_window(hub, &after), i = hub->n - k, j = 0;
+
+	hub->fetching = false;
+	if (st != ST_OK) {
+		hub->dirty = true; /* check again on the next poke or tick */
+		return;
+	}
+	good = after;
+	for (; i < hub->n; i++, j++) {
+		const struct hub_event *e = &hub->ring[(hub->head + i) % hub->cap];
+		size_t len;
+		char *f;
+		bool same;
+
+		if (j == n || rows[j].id != e->id)
+			break;
+		f = frame_new(rows[j].id, rows[j].type, rows[j].payload, &len);
+		same = len == e->len && memcmp(f, e->frame, len) == 0;
+		free(f);
+		if (!same)
+			break;
+		good = e->id;
+	}
+	if (i < hub->n) {
+		if (good == after && k < hub->n)
+			log_warning("hub",
+			            "events lost beyond the newest %d read; older ones unchecked",
+			            k);
+		hub_rewind(hub, good);
+	}
+	hub->verify = false;
+	hub->dirty = false;
+	hub_fetch(hub);
+}
 
 static void fetch_done(enum status st, const struct event_row *rows, int n, int64_t min_id,
                        int64_t max_id, void *arg)
@@ -411,7 +517,8 @@ static void fetch_done(enum status st, const struct event_row *rows, int n, int6
 
 	hub->fetching = false;
 	if (st != ST_OK) {
-		hub->dirty = true; /* try again on the next poke or tick */
+		hub->dirty = true;  /* try again on the next poke or tick */
+		hub->verify = true; /* the database may be back without its last events */
 		return;
 	}
 	if (!hub->ready) {
@@ -449,7 +556,22 @@ static void hub_fetch(struct hub *hub)
 		hub->dirty = true;
 		return;
 	}
+	if (hub->app->listen != NULL && listen_session(hub->app->listen) != hub->session) {
+		/* LISTEN was made again: the database may have restarted since */
+		hub->session = listen_session(hub->app->listen);
+		hub->verify = hub->ready;
+	}
 	hub->fetching = true;
+	if (hub->verify && hub->ready && hub->n > 0) {
+		int64_t after;
+		int k = verify_window(hub, &after);
+
+		/* some room for events in gaps of the ring: any of them is a difference */
+		store_events_read(hub->app->db, after, hub->last_id, k + HUB_FETCH_BATCH,
+		                  verify_done, hub);
+		return;
+	}
+	hub->verify = false;
 	store_events_read(hub->app->db, hub->ready ? hub->last_id : INT64_MAX, -1,
 	                  hub->ready ? HUB_FETCH_BATCH : 1, fetch_done, hub);
 }
@@ -680,6 +802,8 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 		s->state = hub->ready ? SUB_LIVE : SUB_WAITING;
 		return;
 	}
+	if (since > hub->lost_after && since <= hub->lost_upto)
+		sub_reset(s, "events after this id were lost by the database; reload");
 	sub_catch_up(s);
 }
 

@@ -42,6 +42,7 @@ struct listen {
 	int64_t retry_at;           /* next attempt when down */
 	int subscribing;            /* LISTEN results still to come */
 	uint64_t auth_gen;          /* see listen_auth_generation */
+	uint64_t sessions;          /* see listen_session */
 };
 
 static void listen_down(struct listen *l, const char *why)
@@ -175,6 +176,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			if (--l->subscribing == 0) {
 				l->state = LS_LISTENING;
 				l->auth_gen++;
+				l->sessions++;
 				log_info("listen", "listening channel=carebridge_events");
 				any = true; /* read whatever committed while we were away */
 			}
@@ -246,4 +248,9 @@ bool listen_is_up(const struct listen *l)
 uint64_t listen_auth_generation(const struct listen *l)
 {
 	return l->auth_gen;
+}
+
+uint64_t listen_session(const struct listen *l)
+{
+	return l->sessions;
 }

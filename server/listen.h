@@ -41,6 +41,13 @@ bool listen_is_up(const struct listen *l);
  */
 uint64_t listen_auth_generation(const struct listen *l);
 
+/*
+ * How many times LISTEN has taken effect: a new value means the connection
+ * was lost and made again, so the database may have been restarted (and
+ * after a crash have lost its last transactions) in between.
+ */
+uint64_t listen_session(const struct listen *l);
+
 /* Read whatever has arrived on the connection now, without waiting for the loop. */
 void listen_poll(struct listen *l);
 
