@@ -21,6 +21,19 @@ static const char SQL_EVENTS_READ[] =
     " WHERE id > $1::bigint AND ($2::bigint IS NULL OR id <= $2::bigint)"
     " ORDER BY id LIMIT $3::integer";
 
+/*
+ * As SQL_EVENTS_READ, for webhook $4 delivered by owner $5 (no upper bound):
+ * no row at all unless that webhook is still active and leased to that
+ * owner, so a pause or a lease taken over stops delivery with the very next
+ * read, not only at the next lease renewal.
+ */
+static const char SQL_EVENTS_READ_HOOK[] =
+    "SELECT id, type, coalesce(ward, ''), coalesce(episode_id::text, ''),"
+    " coalesce(discipline, ''), payload::text FROM events"
+    " WHERE id > $1::bigint AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $3::uuid"
+    "  AND w.active AND w.lease_owner = $4)"
+    " ORDER BY id LIMIT $2::integer";
+
 /* The oldest and newest ids in the table (0, 0 when empty). */
 static const char SQL_EVENTS_BOUNDS[] =
     "SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM events";
@@ -110,6 +123,20 @@ void store_events_read(struct db *db, int64_t after, int64_t upto, int limit, st
 	snprintf(u, sizeof u, "%" PRId64, upto);
 	snprintf(l, sizeof l, "%d", limit);
 	db_req_add(req, SQL_EVENTS_READ, 3, v);
+	db_req_add(req, SQL_EVENTS_BOUNDS, 0, NULL);
+	db_req_submit(db, req, read_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}
+
+void store_events_read_for_webhook(struct db *db, int64_t after, int limit, const char *webhook_id,
+                                   const char *owner, store_events_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char a[32], l[16];
+	const char *v[] = {a, l, webhook_id, owner};
+
+	snprintf(a, sizeof a, "%" PRId64, after);
+	snprintf(l, sizeof l, "%d", limit);
+	db_req_add(req, SQL_EVENTS_READ_HOOK, 4, v);
 	db_req_add(req, SQL_EVENTS_BOUNDS, 0, NULL);
 	db_req_submit(db, req, read_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }

@@ -32,6 +32,14 @@ typedef void store_events_cb(enum status st, const struct event_row *rows, int n
 void store_events_read(struct db *db, int64_t after, int64_t upto, int limit, store_events_cb *cb,
                        void *arg);
 
+/*
+ * As store_events_read (no upper bound), for a webhook's delivery: no events
+ * unless webhook_id is still active and leased to owner at the time of the
+ * read (a pause stops delivery at once, in every process).
+ */
+void store_events_read_for_webhook(struct db *db, int64_t after, int limit, const char *webhook_id,
+                                   const char *owner, store_events_cb *cb, void *arg);
+
 /* What one pruning batch did, and what pruning holds back for webhooks. */
 struct event_prune {
 	int64_t deleted;       /* events the batch deleted */

@@ -325,7 +325,8 @@ static void hook_read(struct hook *h)
 	h->dirty = false;
 	h->poll_due = mono_ms() + WEBHOOK_POLL_MS;
 	h->hub_seen = hub_last_id(h->w->app->hub);
-	store_events_read(h->w->app->db, h->cursor, -1, WEBHOOK_BATCH, read_done, h);
+	store_events_read_for_webhook(h->w->app->db, h->cursor, WEBHOOK_BATCH, h->id, h->w->owner,
+	                              read_done, h);
 }
 
 /* ---- saving the cursor ---- */
