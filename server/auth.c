@@ -135,6 +135,7 @@ struct auth_cache_entry {
 	bool used;                          /* holds a check */
 	uint64_t gen, listen_gen;           /* the generations it was made under */
 	int64_t until_ms;                   /* monotonic ms it may be used until */
+	int64_t expires_ms;                 /* monotonic ms the token expires; -1: never */
 	struct auth_user u;                 /* the check's result */
 };
 
@@ -150,6 +151,7 @@ struct auth_lookup {
 	struct http_req *r;
 	unsigned char hash[AUTH_HASH_SIZE];
 	uint64_t gen, listen_gen;
+	int64_t started_ms; /* monotonic ms the lookup was sent (expires_in counts from then) */
 };
 
 struct auth_cache *auth_cache_new(int64_t ttl_ms)
@@ -220,8 +222,12 @@ static bool cache_current(struct app *app, uint64_t gen, uint64_t listen_gen)
 	return gen == app->auth_cache->gen && listen_gen == listen_auth_generation(app->listen);
 }
 
-/* The cached check of hash, if it may still be used. */
-static const struct auth_user *cache_get(struct app *app, const unsigned char *hash)
+/*
+ * The cached check of hash, if it may still be used (with the generation it
+ * was made under and the token's expiry in *listen_gen and *expires_ms).
+ */
+static const struct auth_user *cache_get(struct app *app, const unsigned char *hash,
+                                         uint64_t *listen_gen, int64_t *expires_ms)
 {
 	struct auth_cache *c = cache_usable(app);
 	struct auth_cache_entry *e;
@@ -232,11 +238,14 @@ static const struct auth_user *cache_get(struct app *app, const unsigned char *h
 	if (!e->used || sodium_memcmp(e->hash, hash, AUTH_HASH_SIZE) != 0 ||
 	    !cache_current(app, e->gen, e->listen_gen) || mono_ms() >= e->until_ms)
 		return NULL;
+	*listen_gen = e->listen_gen;
+	*expires_ms = e->expires_ms;
 	return &e->u;
 }
 
 /* Keep a check made under l's generations, unless something changed since it began. */
-static void cache_put(struct app *app, const struct auth_lookup *l, const struct auth_user *u)
+static void cache_put(struct app *app, const struct auth_lookup *l, const struct auth_user *u,
+                      int64_t expires_ms)
 {
 	struct auth_cache *c = cache_usable(app);
 	struct auth_cache_entry *e;
@@ -255,12 +264,18 @@ static void cache_put(struct app *app, const struct auth_lookup *l, const struct
 	e->gen = l->gen;
 	e->listen_gen = l->listen_gen;
 	e->until_ms = mono_ms() + ttl;
+	e->expires_ms = expires_ms;
 	e->u = *u;
 }
 
-static void auth_done(enum status st, const struct auth_user *u, void *arg)
+/*
+ * The token check of r ended: run the handler with r's principal, or reply.
+ * listen_gen is the auth generation the check was made under and expires_ms
+ * when the token expires (a stream keeps both, see hub.h).
+ */
+static void auth_done(enum status st, const struct auth_user *u, struct http_req *r,
+                      uint64_t listen_gen, int64_t expires_ms)
 {
-	struct http_req *r = arg;
 	struct err err;
 
 	if (st == ST_UNAUTHORIZED) {
@@ -279,6 +294,8 @@ static void auth_done(enum status st, const struct auth_user *u, void *arg)
 	snprintf(r->principal.id, sizeof r->principal.id, "%s", u->id);
 	snprintf(r->principal.name, sizeof r->principal.name, "%s", u->name);
 	snprintf(r->token_id, sizeof r->token_id, "%s", u->token_id);
+	r->auth_gen = listen_gen;
+	r->auth_expires_ms = expires_ms;
 	principal_set_wards(r, u->wards);
 	r->authenticated = true;
 	r->via_session = strcmp(u->kind, "session") == 0;
@@ -289,11 +306,16 @@ static void lookup_done(enum status st, const struct auth_user *u, void *arg)
 {
 	struct auth_lookup *l = arg;
 	struct http_req *r = l->r;
+	uint64_t listen_gen = l->listen_gen;
+	int64_t expires_ms = -1;
 
+	/* the database counted expires_in down from about when the lookup was sent */
+	if (st == ST_OK && u->expires_in >= 0)
+		expires_ms = l->started_ms + u->expires_in * 1000;
 	if (st == ST_OK)
-		cache_put(r->app, l, u);
+		cache_put(r->app, l, u, expires_ms);
 	free(l);
-	auth_done(st, u, r);
+	auth_done(st, u, r, listen_gen, expires_ms);
 }
 
 void auth_begin(struct http_req *r)
@@ -302,6 +324,8 @@ void auth_begin(struct http_req *r)
 	const struct auth_user *u;
 	struct auth_lookup *l;
 	struct err err;
+	uint64_t listen_gen = 0;
+	int64_t expires_ms = -1;
 	bool via_cookie;
 
 	if (auth_request_secret(r, secret, sizeof secret, &via_cookie) == NULL) {
@@ -314,19 +338,20 @@ void auth_begin(struct http_req *r)
 	l = xmalloc(sizeof *l);
 	crypto_hash_sha256(l->hash, (const unsigned char *)secret, strlen(secret));
 	sodium_memzero(secret, sizeof secret);
-	u = cache_get(r->app, l->hash);
+	u = cache_get(r->app, l->hash, &listen_gen, &expires_ms);
 	if (r->app->auth_cache != NULL && u != NULL)
 		r->app->auth_cache->hits++;
 	else if (r->app->auth_cache != NULL)
 		r->app->auth_cache->misses++;
 	if (u != NULL) {
 		free(l);
-		auth_done(ST_OK, u, r);
+		auth_done(ST_OK, u, r, listen_gen, expires_ms);
 		return;
 	}
 	l->r = r;
 	l->gen = r->app->auth_cache != NULL ? r->app->auth_cache->gen : 0;
 	l->listen_gen = r->app->listen != NULL ? listen_auth_generation(r->app->listen) : 0;
+	l->started_ms = mono_ms();
 	hash_hex(l->hash, hex);
 	store_auth_lookup(r->app->db, hex, lookup_done, l);
 }

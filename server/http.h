@@ -65,6 +65,8 @@ struct http_req {
 	const char **ward_ptrs;     /* owned: pointers into ward_buf */
 	char token_id[37];          /* the token or session used */
 	bool via_session;           /* authenticated by the session cookie */
+	uint64_t auth_gen;          /* listen_auth_generation the token was checked under */
+	int64_t auth_expires_ms;    /* monotonic ms the token expires at; -1: never */
 };
 
 /* Create the server on app->base, bound per app->cfg; NULL and a log line on failure. */
