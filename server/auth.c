@@ -156,6 +156,7 @@ struct auth_cache_entry {
 	bool used;                          /* holds a check */
 	uint64_t gen, listen_gen;           /* the generations it was made under */
 	int64_t until_ms;                   /* monotonic ms it may be used until */
+	int64_t expires_ms;                 /* monotonic ms the token expires; -1: never */
 	struct auth_user u;                 /* the check's result (wards point at wards) */
 	char *wards;                        /* owned: the user's ward codes */
 };
@@ -188,6 +189,7 @@ struct auth_lookup {
 	struct http_req *r;
 	unsigned char hash[AUTH_HASH_SIZE];
 	uint64_t gen, listen_gen;
+	int64_t started_ms; /* monotonic ms the lookup was sent (expires_in counts from then) */
 };
 
 struct auth_cache *auth_cache_new(int64_t ttl_ms)
@@ -265,8 +267,12 @@ static bool cache_current(struct app *app, uint64_t gen, uint64_t listen_gen)
 	return gen == app->auth_cache->gen && listen_gen == listen_auth_generation(app->listen);
 }
 
-/* The cached check of hash, if it may still be used. */
-static const struct auth_user *cache_get(struct app *app, const unsigned char *hash)
+/*
+ * The cached check of hash, if it may still be used (with the generation it
+ * was made under and the token's expiry in *listen_gen and *expires_ms).
+ */
+static const struct auth_user *cache_get(struct app *app, const unsigned char *hash,
+                                         uint64_t *listen_gen, int64_t *expires_ms)
 {
 	struct auth_cache *c = cache_usable(app);
 	struct auth_cache_entry *e;
@@ -277,6 +283,8 @@ static const struct auth_user *cache_get(struct app *app, const unsigned char *h
 	if (!e->used || sodium_memcmp(e->hash, hash, AUTH_HASH_SIZE) != 0 ||
 	    !cache_current(app, e->gen, e->listen_gen) || mono_ms() >= e->until_ms)
 		return NULL;
+	*listen_gen = e->listen_gen;
+	*expires_ms = e->expires_ms;
 	return &e->u;
 }
 
@@ -292,7 +300,8 @@ static int64_t session_slide_ms(const struct config *cfg)
 }
 
 /* Keep a check made under l's generations, unless something changed since it began. */
-static void cache_put(struct app *app, const struct auth_lookup *l, const struct auth_user *u)
+static void cache_put(struct app *app, const struct auth_lookup *l, const struct auth_user *u,
+                      int64_t expires_ms)
 {
 	struct auth_cache *c = cache_usable(app);
 	struct auth_cache_entry *e;
@@ -320,6 +329,7 @@ static void cache_put(struct app *app, const struct auth_lookup *l, const struct
 	e->gen = l->gen;
 	e->listen_gen = l->listen_gen;
 	e->until_ms = mono_ms() + ttl;
+	e->expires_ms = expires_ms;
 	e->u = *u;
 	free(e->wards);
 	e->wards = xstrdup(u->wards);
@@ -399,9 +409,14 @@ static bool secret_is_well_formed(const char *secret)
 	return true;
 }
 
-static void auth_done(enum status st, const struct auth_user *u, void *arg)
+/*
+ * The token check of r ended: run the handler with r's principal, or reply.
+ * listen_gen is the auth generation the check was made under and expires_ms
+ * when the token expires (a stream keeps both, see hub.h).
+ */
+static void auth_done(enum status st, const struct auth_user *u, struct http_req *r,
+                      uint64_t listen_gen, int64_t expires_ms)
 {
-	struct http_req *r = arg;
 	struct err err;
 
 	if (st == ST_UNAUTHORIZED) {
@@ -422,6 +437,8 @@ static void auth_done(enum status st, const struct auth_user *u, void *arg)
 	snprintf(r->principal.id, sizeof r->principal.id, "%s", u->id);
 	snprintf(r->principal.name, sizeof r->principal.name, "%s", u->name);
 	snprintf(r->token_id, sizeof r->token_id, "%s", u->token_id);
+	r->auth_gen = listen_gen;
+	r->auth_expires_ms = expires_ms;
 	principal_set_wards(r, u->wards);
 	r->authenticated = true;
 	r->via_session = strcmp(u->kind, "session") == 0;
@@ -432,13 +449,18 @@ static void lookup_done(enum status st, const struct auth_user *u, void *arg)
 {
 	struct auth_lookup *l = arg;
 	struct http_req *r = l->r;
+	uint64_t listen_gen = l->listen_gen;
+	int64_t expires_ms = -1;
 
+	/* the database counted expires_in down from about when the lookup was sent */
+	if (st == ST_OK && u->expires_in >= 0)
+		expires_ms = l->started_ms + u->expires_in * 1000;
 	if (st == ST_OK)
-		cache_put(r->app, l, u);
+		cache_put(r->app, l, u, expires_ms);
 	else if (st == ST_UNAUTHORIZED)
 		refusal_put(r->app, l);
 	free(l);
-	auth_done(st, u, r);
+	auth_done(st, u, r, listen_gen, expires_ms);
 }
 
 void auth_begin(struct http_req *r)
@@ -447,6 +469,8 @@ void auth_begin(struct http_req *r)
 	const struct auth_user *u;
 	struct auth_lookup *l;
 	struct err err;
+	uint64_t listen_gen = 0;
+	int64_t expires_ms = -1;
 	bool via_cookie;
 
 	if (auth_request_secret(r, secret, sizeof secret, &via_cookie) == NULL) {
@@ -461,23 +485,23 @@ void auth_begin(struct http_req *r)
 		sodium_memzero(secret, sizeof secret);
 		if (r->app->auth_cache != NULL)
 			r->app->auth_cache->malformed++;
-		auth_done(ST_UNAUTHORIZED, NULL, r);
+		auth_done(ST_UNAUTHORIZED, NULL, r, 0, -1);
 		return;
 	}
 	l = xmalloc(sizeof *l);
 	crypto_hash_sha256(l->hash, (const unsigned char *)secret, strlen(secret));
 	sodium_memzero(secret, sizeof secret);
-	u = cache_get(r->app, l->hash);
+	u = cache_get(r->app, l->hash, &listen_gen, &expires_ms);
 	if (u != NULL) {
 		r->app->auth_cache->hits++;
 		free(l);
-		auth_done(ST_OK, u, r);
+		auth_done(ST_OK, u, r, listen_gen, expires_ms);
 		return;
 	}
 	if (refusal_get(r->app, l->hash)) {
 		r->app->auth_cache->refused++;
 		free(l);
-		auth_done(ST_UNAUTHORIZED, NULL, r);
+		auth_done(ST_UNAUTHORIZED, NULL, r, 0, -1);
 		return;
 	}
 	if (r->app->auth_cache != NULL)
@@ -485,6 +509,7 @@ void auth_begin(struct http_req *r)
 	l->r = r;
 	l->gen = r->app->auth_cache != NULL ? r->app->auth_cache->gen : 0;
 	l->listen_gen = r->app->listen != NULL ? listen_auth_generation(r->app->listen) : 0;
+	l->started_ms = mono_ms();
 	hash_hex(l->hash, hex);
 	store_auth_lookup(r->app->db, hex, r->app->cfg->session_idle_ms,
 	                  session_slide_ms(r->app->cfg), lookup_done, l);

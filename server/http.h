@@ -117,6 +117,8 @@ struct http_req {
 	char token_id[37];          /* the token or session used */
 	bool access_checked;        /* http_access() allowed the route's action on a target */
 	bool via_session;           /* authenticated by the session cookie */
+	uint64_t auth_gen;          /* listen_auth_generation the token was checked under */
+	int64_t auth_expires_ms;    /* monotonic ms the token expires at; -1: never */
 };
 
 /*

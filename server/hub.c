@@ -13,6 +13,16 @@
  * that is behind catches up from the ring when the ring still holds every
  * event after pos (pos >= ring_floor), otherwise from the table, page by
  * page, then from the ring, then goes live.
+ *
+ * Credential rule: a stream lives no longer than the token or session it was
+ * opened with.  Each subscriber keeps its token id, the auth generation
+ * (listen_auth_generation) under which that token was last found live, and the
+ * token's expiry (a timer of its own).  When the generation moves on (a
+ * carebridge_auth notification from any process, or a LISTEN reconnect) one
+ * query re-checks every subscriber not checked under the new generation: a
+ * token no longer live, or a user whose role changed, ends the stream; new
+ * wards replace the old (a nurse's stream narrows at once).  Streams end
+ * through the same path as dropped ones (reap_cb, then sub_closed).
  */
 #include "hub.h"
 
@@ -28,6 +38,8 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 
+#include <cjson/cJSON.h>
+
 #include "app.h"
 #include "clock.h"
 #include "http.h"
@@ -35,6 +47,7 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "store_auth.h"
 #include "store_episode.h"
 #include "store_event.h"
 #include "xmalloc.h"
@@ -72,8 +85,13 @@ struct sub {
 	evutil_socket_t fd;              /* bev's socket */
 	struct event_filter filter;      /* what it asked for */
 	struct principal principal;      /* who it is (wards point into ward_buf) */
-	char *ward_buf;                  /* owned */
+	char *wards_csv;                 /* the principal's wards "A,B" (sorted); owned */
+	char *ward_buf;                  /* owned: wards_csv cut at the commas */
 	const char **ward_ptrs;          /* owned */
+	char token_id[37];               /* the token or session it was opened with */
+	uint64_t auth_gen;               /* auth generation its token was last found live under */
+	uint64_t check_seq;              /* the credential check it is part of (hub->check_seq) */
+	struct event *ev_expire;         /* ends it when its token expires; owned, NULL: never */
 	int64_t pos;                     /* highest event id offered */
 	enum sub_state state;            /* see the file comment */
 	bool querying;                   /* a replay query holds a pointer to us */
@@ -121,6 +139,12 @@ struct hub {
 	uint64_t dropped;       /* subscribers dropped for falling behind */
 	int64_t queued;         /* bytes waiting in all subscribers' output buffers */
 	uint64_t resets;        /* reset events sent */
+	struct event *ev_check; /* re-checks subscribers' credentials (hub_auth_changed) */
+	bool checking;          /* a credential check is out */
+	uint64_t check_seq;     /* numbers the checks; subscribers in one carry its number */
+	uint64_t check_gen;     /* the auth generation the check that is out answers for */
+	int64_t check_sent_ms;  /* monotonic ms it was sent (its expires_in count from then) */
+	uint64_t ended_auth;    /* streams ended because their credentials did */
 };
 
 static void sub_catch_up(struct sub *s);
@@ -583,6 +607,9 @@ void hub_poke(void *arg)
 
 static void sub_free(struct sub *s)
 {
+	if (s->ev_expire != NULL)
+		event_free(s->ev_expire);
+	free(s->wards_csv);
 	free(s->ward_buf);
 	free(s->ward_ptrs);
 	free(s);
@@ -735,12 +762,210 @@ static void sub_catch_up(struct sub *s)
 	store_events_read(hub->app->db, s->pos, hub->last_id, HUB_REPLAY_BATCH, replay_done, s);
 }
 
+/* The auth generation now (0 before the LISTEN connection exists). */
+static uint64_t hub_auth_gen(const struct hub *hub)
+{
+	return hub->app->listen != NULL ? listen_auth_generation(hub->app->listen) : 0;
+}
+
+/*
+ * End s because its credentials did (closed at the end of the loop turn, as
+ * a dropped subscriber is; reconnecting with the same credentials gets 401).
+ */
+static void sub_end(struct sub *s, const char *why)
+{
+	if (s->dropping || s->gone)
+		return;
+	s->dropping = true;
+	s->hub->ended_auth++;
+	log_info("hub", "stream ended: %s user=%s token=%s", why, s->principal.id, s->token_id);
+	event_active(s->hub->ev_reap, EV_TIMEOUT, 0);
+}
+
+/* Give s's principal the wards in csv ("A,B", sorted as the database sorts them). */
+static void sub_set_wards(struct sub *s, const char *csv)
+{
+	size_t n = 0, len = strlen(csv);
+
+	free(s->wards_csv);
+	free(s->ward_buf);
+	free(s->ward_ptrs);
+	s->wards_csv = xstrdup(csv);
+	s->ward_buf = xstrdup(csv);
+	s->ward_ptrs = xcalloc(len / 2 + 2, sizeof *s->ward_ptrs);
+	for (char *p = s->ward_buf; len > 0 && p != NULL;) {
+		char *comma = strchr(p, ',');
+
+		if (comma != NULL)
+			*comma = '\0';
+		s->ward_ptrs[n++] = p;
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	s->principal.wards = s->ward_ptrs;
+	s->principal.nwards = n;
+}
+
+static void expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sub_end(arg, "its token or session expired");
+}
+
+/* End s at monotonic ms expires_ms (-1: its token does not expire). */
+static void sub_set_expiry(struct sub *s, int64_t expires_ms)
+{
+	struct timeval tv;
+	int64_t left;
+
+	if (expires_ms < 0) {
+		if (s->ev_expire != NULL)
+			evtimer_del(s->ev_expire);
+		return;
+	}
+	if (s->ev_expire == NULL)
+		s->ev_expire = evtimer_new(s->hub->app->base, expire_cb, s);
+	left = expires_ms - mono_ms();
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	evtimer_add(s->ev_expire, &tv);
+}
+
+/* The live token row with this id among n sorted by token id, or NULL. */
+static const struct auth_check_row *row_find(const struct auth_check_row *const *sorted, int n,
+                                             const char *token_id)
+{
+	int lo = 0, hi = n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		int c = strcmp(sorted[mid]->token_id, token_id);
+
+		if (c == 0)
+			return sorted[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct auth_check_row *const *x = a, *const *y = b;
+
+	return strcmp((*x)->token_id, (*y)->token_id);
+}
+
+/* Apply what the database says of s's token now (NULL: it is no longer live). */
+static void sub_recheck(struct sub *s, const struct auth_check_row *row)
+{
+	struct hub *hub = s->hub;
+	enum role role;
+
+	if (row == NULL) {
+		sub_end(s, "its token or session is no longer valid");
+		return;
+	}
+	if (strcmp(row->user_id, s->principal.id) != 0 ||
+	    role_parse_user(row->role, &role, NULL) != ST_OK || role != s->principal.role) {
+		sub_end(s, "its user's role changed");
+		return;
+	}
+	if (strcmp(row->wards, s->wards_csv) != 0) {
+		sub_set_wards(s, row->wards);
+		log_info("hub", "stream wards changed user=%s token=%s wards=%zu", s->principal.id,
+		         s->token_id, s->principal.nwards);
+	}
+	sub_set_expiry(s, row->expires_in < 0 ? -1 : hub->check_sent_ms + row->expires_in * 1000);
+	s->auth_gen = hub->check_gen;
+}
+
+static void hub_check(struct hub *hub);
+
+static void check_done(enum status st, const struct auth_check_row *rows, int n, void *arg)
+{
+	struct hub *hub = arg;
+	const struct auth_check_row **sorted;
+	uint64_t gen = hub_auth_gen(hub);
+	bool stale = false;
+	struct sub *s;
+
+	hub->checking = false;
+	if (st != ST_OK)
+		return; /* the database is away: hub_tick tries again */
+	sorted = xcalloc((size_t)n + 1, sizeof *sorted);
+	for (int i = 0; i < n; i++)
+		sorted[i] = &rows[i];
+	qsort(sorted, (size_t)n, sizeof *sorted, row_cmp);
+	TAILQ_FOREACH(s, &hub->subs, entry)
+	{
+		if (s->check_seq == hub->check_seq && !s->dropping)
+			sub_recheck(s, row_find(sorted, n, s->token_id));
+		s->check_seq = 0;
+		if (!s->dropping && s->auth_gen != gen)
+			stale = true; /* joined meanwhile, or changed again: another round */
+	}
+	free(sorted);
+	if (stale)
+		event_active(hub->ev_check, EV_TIMEOUT, 0);
+}
+
+/*
+ * Re-check, in one query, the token of every subscriber not found live under
+ * the current auth generation (one check at a time; check_done starts the
+ * next when more are stale by then).
+ */
+static void hub_check(struct hub *hub)
+{
+	uint64_t gen = hub_auth_gen(hub);
+	cJSON *ids;
+	char *json;
+	struct sub *s;
+	int n = 0;
+
+	if (hub->checking || hub->app->shutting_down)
+		return;
+	ids = cJSON_CreateArray();
+	hub->check_seq++;
+	TAILQ_FOREACH(s, &hub->subs, entry)
+	{
+		if (s->dropping || s->auth_gen == gen)
+			continue;
+		s->check_seq = hub->check_seq;
+		cJSON_AddItemToArray(ids, cJSON_CreateString(s->token_id));
+		n++;
+	}
+	if (n > 0) {
+		json = cJSON_PrintUnformatted(ids);
+		hub->checking = true;
+		hub->check_gen = gen;
+		hub->check_sent_ms = mono_ms();
+		store_auth_check(hub->app->db, json, check_done, hub);
+		cJSON_free(json);
+	}
+	cJSON_Delete(ids);
+}
+
+static void check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	hub_check(arg);
+}
+
+void hub_auth_changed(struct hub *hub)
+{
+	if (hub != NULL)
+		event_active(hub->ev_check, EV_TIMEOUT, 0);
+}
+
 void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filter *f, int64_t since)
 {
 	struct sub *s;
 	struct bufferevent *bev;
 	struct timeval wtv;
 	char hello[64];
+	char *csv;
 	size_t n = 0;
 
 	if (hub->nsubs >= hub->app->cfg->sse_max_subscribers || hub->app->shutting_down) {
@@ -757,17 +982,16 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	/* copy the ward list: r's is freed when the stream starts */
 	for (size_t i = 0; i < r->principal.nwards; i++)
 		n += strlen(r->principal.wards[i]) + 1;
-	s->ward_buf = xmalloc(n + 1);
-	s->ward_ptrs = xcalloc(r->principal.nwards + 1, sizeof *s->ward_ptrs);
-	n = 0;
+	csv = xcalloc(1, n + 1);
 	for (size_t i = 0; i < r->principal.nwards; i++) {
-		size_t len = strlen(r->principal.wards[i]);
-
-		memcpy(s->ward_buf + n, r->principal.wards[i], len + 1);
-		s->ward_ptrs[i] = s->ward_buf + n;
-		n += len + 1;
+		if (i > 0)
+			strcat(csv, ",");
+		strcat(csv, r->principal.wards[i]);
 	}
-	s->principal.wards = s->ward_ptrs;
+	sub_set_wards(s, csv);
+	free(csv);
+	snprintf(s->token_id, sizeof s->token_id, "%s", r->token_id);
+	s->auth_gen = r->auth_gen;
 	s->pos = since >= 0 ? since : -1;
 	s->req = http_stream_start(r, "text/event-stream; charset=utf-8");
 	s->evcon = evhttp_request_get_connection(s->req);
@@ -793,6 +1017,9 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	bufferevent_set_timeouts(bev, NULL, &wtv);
 	TAILQ_INSERT_TAIL(&hub->subs, s, entry);
 	hub->nsubs++;
+	sub_set_expiry(s, r->auth_expires_ms);
+	if (s->auth_gen != hub_auth_gen(hub))
+		hub_auth_changed(hub); /* tokens changed while it was being opened */
 	snprintf(hello, sizeof hello, "retry: %" PRId64 "\n: connected\n\n",
 	         hub->app->cfg->sse_retry_ms);
 	sub_write(s, hello, strlen(hello));
@@ -882,6 +1109,7 @@ void hub_tick(struct hub *hub)
 	int64_t now = mono_s();
 
 	heartbeat(hub);
+	hub_check(hub); /* after a LISTEN reconnect, or a check that failed */
 	if (!hub->ready || hub->dirty)
 		hub_fetch(hub);
 	if (now >= hub->prune_due && !hub->pruning) {
@@ -907,6 +1135,10 @@ static void hub_report(struct evbuffer *out, void *arg)
 	    "for falling behind.\n"
 	    "# TYPE carebridge_stream_subscribers_dropped_total counter\n"
 	    "carebridge_stream_subscribers_dropped_total %" PRIu64 "\n"
+	    "# HELP carebridge_stream_subscribers_ended_auth_total Streams ended because "
+	    "their token or session ended, or their user's role changed.\n"
+	    "# TYPE carebridge_stream_subscribers_ended_auth_total counter\n"
+	    "carebridge_stream_subscribers_ended_auth_total %" PRIu64 "\n"
 	    "# HELP carebridge_stream_resets_total Reset events sent.\n"
 	    "# TYPE carebridge_stream_resets_total counter\n"
 	    "carebridge_stream_resets_total %" PRIu64 "\n"
@@ -927,8 +1159,8 @@ static void hub_report(struct evbuffer *out, void *arg)
 	    "of them (at the last pruning).\n"
 	    "# TYPE carebridge_events_held_for_webhooks_oldest_seconds gauge\n"
 	    "carebridge_events_held_for_webhooks_oldest_seconds %" PRId64 "\n",
-	    hub->nsubs, hub->fanned_out, hub->dropped, hub->resets, hub->queued, hub->last_id,
-	    hub->pruned, hub->held, hub->held_age_s);
+	    hub->nsubs, hub->fanned_out, hub->dropped, hub->ended_auth, hub->resets, hub->queued,
+	    hub->last_id, hub->pruned, hub->held, hub->held_age_s);
 }
 
 struct hub *hub_new(struct app *app)
@@ -941,6 +1173,7 @@ struct hub *hub_new(struct app *app)
 	TAILQ_INIT(&hub->subs);
 	hub->ev_reap = event_new(app->base, -1, 0, reap_cb, hub);
 	hub->ev_fan = evtimer_new(app->base, fan_cb, hub);
+	hub->ev_check = event_new(app->base, -1, 0, check_cb, hub);
 	hub->prune_due = mono_s() + HUB_PRUNE_FIRST;
 	metrics_add_reporter(app->metrics, hub_report, hub);
 	hub_fetch(hub);
@@ -977,6 +1210,7 @@ void hub_free(struct hub *hub)
 	free(hub->ring);
 	event_free(hub->ev_reap);
 	event_free(hub->ev_fan);
+	event_free(hub->ev_check);
 	free(hub);
 }
 

@@ -35,6 +35,16 @@ void hub_close_all(struct hub *hub);
 void hub_poke(void *hub);
 
 /*
+ * Tokens, users or their wards may have changed (a carebridge_auth
+ * notification): re-check every stream's credentials, asynchronously, at the
+ * end of this loop turn.  A stream whose token or session is no longer live
+ * (logout, revocation, user disabled) or whose user's role changed ends; one
+ * whose user's wards changed gets the new wards.  Streams also end when their
+ * token expires.
+ */
+void hub_auth_changed(struct hub *hub);
+
+/*
  * Turn r into an event stream for r's principal with filter f, resuming after
  * since (-1: live only).  Replies (and frees r) itself, with 503 when full.
  */

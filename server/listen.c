@@ -32,7 +32,8 @@ struct listen {
 	int64_t retry_ms;           /* between attempts */
 	int64_t connect_timeout_ms; /* for one attempt */
 	listen_cb *cb;              /* "maybe new events" */
-	void *arg;                  /* its argument */
+	listen_cb *auth_cb;         /* "tokens, users or wards may have changed"; may be NULL */
+	void *arg;                  /* the argument of both */
 	PGconn *pg;                 /* owned; NULL when down */
 	enum listen_state state;    /* see the file comment */
 	struct event *ev_read;      /* persistent; owned */
@@ -153,6 +154,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	struct listen *l = arg;
 	PGnotify *n;
 	bool any = false;
+	uint64_t auth_gen = l->auth_gen;
 
 	if (l->state == LS_CONNECTING) {
 		poll_connect(l);
@@ -190,6 +192,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			any = true;
 		PQfreemem(n);
 	}
+	if (auth_gen != l->auth_gen && l->state == LS_LISTENING && l->auth_cb != NULL)
+		l->auth_cb(l->arg);
 	if (any && l->state == LS_LISTENING)
 		l->cb(l->arg);
 }
@@ -205,7 +209,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 }
 
 struct listen *listen_new(struct event_base *base, const struct config *cfg, listen_cb *cb,
-                          void *arg)
+                          listen_cb *auth_cb, void *arg)
 {
 	struct listen *l = xcalloc(1, sizeof *l);
 
@@ -214,6 +218,7 @@ struct listen *listen_new(struct event_base *base, const struct config *cfg, lis
 	l->retry_ms = cfg->db_retry_interval_ms;
 	l->connect_timeout_ms = cfg->db_connect_timeout_ms;
 	l->cb = cb;
+	l->auth_cb = auth_cb;
 	l->arg = arg;
 	l->fd = -1;
 	start(l);

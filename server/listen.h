@@ -21,9 +21,14 @@ struct listen;
 
 typedef void listen_cb(void *arg);
 
-/* Start connecting at once; cb runs on the loop after each notification or reconnect. */
+/*
+ * Start connecting at once; cb runs on the loop after each outbox notification
+ * or reconnect, auth_cb (if not NULL) after each carebridge_auth notification
+ * and each reconnect (see listen_auth_generation).  Both may also run from
+ * inside listen_poll.
+ */
 struct listen *listen_new(struct event_base *base, const struct config *cfg, listen_cb *cb,
-                          void *arg);
+                          listen_cb *auth_cb, void *arg);
 
 void listen_free(struct listen *l);
 

@@ -119,6 +119,14 @@ static void loop_poke(void *arg)
 	chase_poke(app->chase);
 }
 
+/* Tokens, users or their wards may have changed: open streams re-check their credentials. */
+static void loop_auth_changed(void *arg)
+{
+	struct app *app = arg;
+
+	hub_auth_changed(app->hub);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop *l = arg;
@@ -317,7 +325,7 @@ int loop_serve(struct config *cfg, const char *config_path)
 	app_clock_refresh(&l.app);
 	if (cfg->test_clock_file[0] != '\0')
 		log_warning("main", "test clock in use: time is read from test_clock_file");
-	l.app.listen = listen_new(l.app.base, cfg, loop_poke, &l.app);
+	l.app.listen = listen_new(l.app.base, cfg, loop_poke, loop_auth_changed, &l.app);
 	l.app.auth_cache = auth_cache_new(cfg->auth_cache_ttl_ms);
 	metrics_add_reporter(l.app.metrics, auth_cache_report, l.app.auth_cache);
 	l.app.task_cache = task_cache_new();

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "store.h"
+#include "xmalloc.h"
 
 /*
  * One row: the user behind a live token with hash $1, the token's id and kind,
@@ -39,6 +40,20 @@ static const char SQL_AUTH_LOOKUP[] =
     "  AND (l.last_used_at IS NULL OR l.last_used_at < now() - CASE WHEN l.kind = 'session'"
     "   THEN $3::bigint * interval '1 millisecond' ELSE interval '1 hour' END))"
     " SELECT id, name, role, wards, token_id, kind, expires_in, idle_left_ms FROM l";
+
+/*
+ * One row per live token whose id is in the JSON array $1 (the same liveness
+ * rule as SQL_AUTH_LOOKUP): token id, user id, role, wards and expires_in.
+ */
+static const char SQL_AUTH_CHECK[] =
+    "SELECT t.id, u.id, u.role,"
+    " coalesce((SELECT string_agg(w.ward, ',' ORDER BY w.ward) FROM user_wards w"
+    "           WHERE w.user_id = u.id), ''),"
+    " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1)"
+    " FROM tokens t JOIN users u ON u.id = t.user_id"
+    " WHERE t.id IN (SELECT e::uuid FROM jsonb_array_elements_text($1::jsonb) AS e)"
+    " AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())"
+    " AND u.disabled_at IS NULL";
 
 /* One row: id and password hash of the enabled user named $1. */
 static const char SQL_LOGIN_FETCH[] = "SELECT id, coalesce(password_hash, '') FROM users"
@@ -107,6 +122,45 @@ void store_auth_lookup(struct db *db, const char *hash_hex, int64_t idle_ms, int
 	snprintf(slide, sizeof slide, "%" PRId64, slide_ms);
 	db_req_add(req, SQL_AUTH_LOOKUP, 3, v);
 	db_req_submit(db, req, auth_lookup_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}
+
+static void auth_check_done(const struct db_result *r, void *arg)
+{
+	struct store_wait *w = arg;
+	store_auth_check_cb *cb = (store_auth_check_cb *)w->cb;
+	struct auth_check_row *rows = NULL;
+	int n = 0;
+
+	if (r->st != ST_OK) {
+		cb(r->st, NULL, 0, w->arg);
+		free(w);
+		return;
+	}
+	n = db_rows(r->res[0]);
+	rows = xcalloc((size_t)n + 1, sizeof *rows);
+	for (int i = 0; i < n; i++) {
+		const char *wards = db_value(r->res[0], i, 3);
+
+		copy(rows[i].token_id, sizeof rows[i].token_id, db_value(r->res[0], i, 0));
+		copy(rows[i].user_id, sizeof rows[i].user_id, db_value(r->res[0], i, 1));
+		copy(rows[i].role, sizeof rows[i].role, db_value(r->res[0], i, 2));
+		rows[i].wards = xstrdup(wards != NULL ? wards : "");
+		rows[i].expires_in = strtoll(db_value(r->res[0], i, 4), NULL, 10);
+	}
+	cb(ST_OK, rows, n, w->arg);
+	for (int i = 0; i < n; i++)
+		free(rows[i].wards);
+	free(rows);
+	free(w);
+}
+
+void store_auth_check(struct db *db, const char *ids_json, store_auth_check_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {ids_json};
+
+	db_req_add(req, SQL_AUTH_CHECK, 1, v);
+	db_req_submit(db, req, auth_check_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void login_fetch_done(const struct db_result *r, void *arg)

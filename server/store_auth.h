@@ -32,6 +32,26 @@ typedef void store_auth_cb(enum status st, const struct auth_user *u, void *arg)
 void store_auth_lookup(struct db *db, const char *hash_hex, int64_t idle_ms, int64_t slide_ms,
                        store_auth_cb *cb, void *arg);
 
+/* A token that is still live, as an open stream re-checks it (see hub.c). */
+struct auth_check_row {
+	char token_id[37];  /* tokens.id */
+	char user_id[37];   /* users.id */
+	char role[32];      /* users.role */
+	char *wards;        /* ward codes, comma-separated; owned by the store */
+	int64_t expires_in; /* seconds until the token expires, -1 if it does not */
+};
+
+typedef void store_auth_check_cb(enum status st, const struct auth_check_row *rows, int n,
+                                 void *arg);
+
+/*
+ * Which of the tokens whose ids are in ids_json (a JSON array of UUID
+ * strings) are still live (not revoked, not expired, user enabled), with
+ * their user's role and wards now.  A token missing from rows is no longer
+ * valid.  rows are borrowed for the callback only.
+ */
+void store_auth_check(struct db *db, const char *ids_json, store_auth_check_cb *cb, void *arg);
+
 struct login_row {
 	char id[37];             /* users.id */
 	char password_hash[128]; /* "" when the user has no password */
