@@ -324,7 +324,16 @@ const CB = (function () {
 				/* the browser gave up: start again ourselves, from the last id seen */
 				es.close();
 				clearTimeout(self.timer);
-				self.timer = setTimeout(function () { self.open(); }, self.backoff);
+				self.timer = setTimeout(async function () {
+					/* a stream ended because the session did (signed out, expired, idle,
+					 * user disabled) is answered 401 for ever: go and sign in instead */
+					const me = await api("GET", "/api/v1/me");
+					if (me.status === 401) {
+						location.assign("/login");
+						return;
+					}
+					self.open();
+				}, self.backoff);
 				self.backoff = Math.min(self.backoff * 2, 10000);
 			}
 		};

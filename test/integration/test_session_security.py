@@ -309,7 +309,8 @@ def test_migration_gives_everlasting_tokens_an_expiry(fresh_database):
         for f in sorted(glob.glob(str(TOP / "migrations/*.sql"))):
             if int(os.path.basename(f)[:4]) < 17:
                 shutil.copy(f, old)
-        r = run_bin("migrate", "--dir", old, env={"CAREBRIDGE_DATABASE_URL": db.url})
+        r = run_bin("migrate", "--dir", old, env={"CAREBRIDGE_DATABASE_URL": db.url,
+                                                   "CAREBRIDGE_DATABASE_OWNER_URL": db.owner_url})
         assert r.returncode == 0, r.stderr
     db.sql("INSERT INTO users (id, name, display_name, role)"
            " VALUES ('00000000-0000-4000-8000-0000000000aa', 'legacy', '', 'ot')")

@@ -71,7 +71,9 @@ def test_logout_ends_the_session_stream(daemon, database, admin):
         # the stream works until then
         ep = admit(daemon, nurse, "AU1")
         assert c.wait_for(lambda ev: has_episode(c, ep["id"]))
-        assert s.delete(daemon.base + "/api/v1/session").status_code == 204
+        # a cookie-signed change carries our Origin (CSRF rule, issue 20 item 4)
+        assert s.delete(daemon.base + "/api/v1/session",
+                        headers={"Origin": daemon.base}).status_code == 204
         t0 = time.monotonic()
         assert wait_closed(c, DEADLINE), "stream still open after logout"
         assert time.monotonic() - t0 < DEADLINE
@@ -193,7 +195,8 @@ def test_change_on_one_process_ends_stream_on_another(daemon, database):
         try:
             ep = admit(daemon, nurse, "AU1")
             assert c.wait_for(lambda ev: has_episode(c, ep["id"]))
-            assert s.delete(daemon.base + "/api/v1/session").status_code == 204
+            assert s.delete(daemon.base + "/api/v1/session",
+                            headers={"Origin": daemon.base}).status_code == 204
             t0 = time.monotonic()
             assert wait_closed(c, DEADLINE), "stream on B still open after logout on A"
             assert time.monotonic() - t0 < DEADLINE
