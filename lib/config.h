@@ -30,6 +30,16 @@ struct config {
 	int64_t auth_cache_ttl_ms;   /* how long a token check may be reused */
 	bool cookie_secure;          /* mark the session cookie Secure (behind HTTPS) */
 	int work_threads;            /* worker threads for password hashing */
+	/* [signin] */
+	int signin_backoff_after;       /* failures of one name before attempts must wait */
+	int64_t signin_backoff_base_ms; /* the first wait; doubles with each failure */
+	int64_t signin_backoff_max_ms;  /* the longest wait */
+	int signin_lock_after;          /* failures that lock a name; 0 = never */
+	int64_t signin_forget_after_ms; /* unlocked failures forgotten after this quiet; 0 never */
+	int signin_address_limit;       /* attempts per client address per window */
+	int64_t signin_address_window_ms; /* the window of signin_address_limit */
+	int signin_queue_per_address;     /* password checks one address may have queued */
+	char *trusted_proxies;            /* addresses whose X-Forwarded-For is believed */
 	/* [database] */
 	char *database_url;              /* libpq connection string or URI */
 	int db_pool_size;                /* connections in the async pool */

@@ -10,6 +10,7 @@
  *   GET   /api/v1/users                      every user (admin)
  *   POST  /api/v1/users                      add a user, without a password (admin)
  *   POST  /api/v1/users/{id}/disable         disable a user, revoke its tokens (admin)
+ *   POST  /api/v1/users/{id}/unlock          forget its failed sign-ins, unlocking it (admin)
  *
  * Thin handlers: authorise with lib/access, parse and validate with lib/
  * (template_validate, role_parse_user), then one store_admin call whose
@@ -505,6 +506,22 @@ static void user_disable(struct http_req *r)
 	store_user_disable(r->app->db, r->params[0], &actor, user_disabled, r);
 }
 
+static void user_unlock(struct http_req *r)
+{
+	struct actor actor;
+	struct err err;
+
+	if (!allowed(r, ACCESS_USER_MANAGE))
+		return;
+	if (!text_is_uuid(r->params[0])) {
+		err_set(&err, ST_NOT_FOUND, "id", "user not found");
+		http_reply_error(r, ST_NOT_FOUND, &err);
+		return;
+	}
+	actor_from_req(&actor, r);
+	store_user_unlock(r->app->db, r->params[0], &actor, http_json_ok, r);
+}
+
 const struct route admin_routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/wards", wards_list, 0},
     {EVHTTP_REQ_POST, "/api/v1/wards", wards_post, 0},
@@ -515,5 +532,6 @@ const struct route admin_routes[] = {
     {EVHTTP_REQ_GET, "/api/v1/users", users_list, 0},
     {EVHTTP_REQ_POST, "/api/v1/users", users_post, 0},
     {EVHTTP_REQ_POST, "/api/v1/users/{id}/disable", user_disable, 0},
+    {EVHTTP_REQ_POST, "/api/v1/users/{id}/unlock", user_unlock, 0},
     {0, NULL, NULL, 0},
 };

@@ -72,6 +72,12 @@ bool auth_password_verify(const char *stored, const char *password)
 	return crypto_pwhash_str_verify(stored, password, strlen(password)) == 0;
 }
 
+bool auth_password_needs_rehash(const char *stored)
+{
+	return crypto_pwhash_str_needs_rehash(stored, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+}
+
 const char *auth_request_secret(struct http_req *r, char *buf, size_t size, bool *via_cookie)
 {
 	const char *h = http_header(r, "Authorization");

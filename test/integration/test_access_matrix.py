@@ -296,6 +296,10 @@ def f_user_disable(c, who):
     return Req("POST", f"/api/v1/users/{c.new_user_id()}/disable")
 
 
+def f_user_unlock(c, who):
+    return Req("POST", f"/api/v1/users/{c.new_user_id()}/unlock")
+
+
 def f_hl7_messages(c, who):
     return Req("GET", "/api/v1/hl7/messages")
 
@@ -487,6 +491,9 @@ TABLE = [
     row("POST", "/api/v1/users/{id}/disable", f_user_disable,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK),
+    row("POST", "/api/v1/users/{id}/unlock", f_user_unlock,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
     # ---- HL7 (server/api_hl7.c) ----
     row("GET", "/api/v1/hl7/messages", f_hl7_messages,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
@@ -562,6 +569,7 @@ ROUTES = {
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("POST", "/api/v1/users/{id}/disable"),
+    ("POST", "/api/v1/users/{id}/unlock"),
     ("GET", "/api/v1/hl7/messages"),
     ("GET", "/api/v1/hl7/ward-map"),
     ("GET", "/api/v1/hl7/ward-map/{pas_code}"),
