@@ -12,7 +12,7 @@
 CREATE TABLE signin_failures (
 	name       text PRIMARY KEY,                -- the user name as typed
 	failures   integer NOT NULL CHECK (failures >= 0),
-	last_at    timestamptz NOT NULL,            -- when the last attempt was counted
+	last_at    timestamptz NOT NULL,            -- the last attempt counted, or failed: back-off runs from it
 	locked_at  timestamptz                      -- locked until an administrator unlocks it
 );
 CREATE INDEX signin_failures_unlocked ON signin_failures (last_at) WHERE locked_at IS NULL;

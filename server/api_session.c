@@ -133,13 +133,14 @@ static void failure_recorded(enum status st, const struct err *err, void *arg)
 }
 
 /* Audit a failed or refused sign-in naming the account tried, then answer. */
-static void record_failure(struct login *l, const char *reason, bool lock)
+static void record_failure(struct login *l, const char *reason, bool checked, bool lock)
 {
 	struct signin_failure f = {
 	    .name = l->name,
 	    .reason = reason,
 	    .address = l->address,
 	    .request_id = l->r->id,
+	    .checked = checked,
 	    .lock = lock,
 	    .forget_ms = l->r->app->cfg->signin_forget_after_ms,
 	};
@@ -207,7 +208,7 @@ static void verify_done(void *arg)
 
 	if (!l->ok) {
 		signin_policy_from(app->cfg, &p);
-		record_failure(l, "password", signin_locks(&p, l->count));
+		record_failure(l, "password", true, signin_locks(&p, l->count));
 		return;
 	}
 	/* a sign-in that worked costs its address nothing */
@@ -245,7 +246,7 @@ static void claimed(enum status st, void *arg)
 	if (st == ST_CONFLICT) {
 		l->refusal = ST_TOO_MANY;
 		l->retry_ms = 1000;
-		record_failure(l, "busy", false);
+		record_failure(l, "busy", false, false);
 		return;
 	}
 	if (st != ST_OK) {
@@ -258,7 +259,7 @@ static void claimed(enum status st, void *arg)
 	if (rc != 0) {
 		l->refusal = rc == WORK_KEY_FULL ? ST_TOO_MANY : ST_UNAVAILABLE;
 		l->retry_ms = 1000;
-		record_failure(l, "busy", false);
+		record_failure(l, "busy", false, false);
 	}
 }
 
@@ -282,12 +283,12 @@ static void signin_fetched(enum status st, const struct signin_row *row, void *a
 	v = signin_decide(&p, &row->state, &l->count, &l->retry_ms);
 	if (v == SIGNIN_LOCKED) {
 		l->refusal = ST_LOCKED;
-		record_failure(l, "locked", false);
+		record_failure(l, "locked", false, false);
 		return;
 	}
 	if (v == SIGNIN_WAIT) {
 		l->refusal = ST_TOO_MANY;
-		record_failure(l, "backoff", false);
+		record_failure(l, "backoff", false, false);
 		return;
 	}
 	/* a full queue refuses before the attempt counts against the name */

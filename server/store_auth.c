@@ -55,9 +55,15 @@ static const char SQL_SIGNIN_CLAIM[] =
 /* A successful sign-in on name $1 forgets its failures. */
 static const char SQL_SIGNIN_RESET[] = "DELETE FROM signin_failures WHERE name = $1";
 
-/* Locks name $1 (its failed attempts reached signin_lock_after). */
-static const char SQL_SIGNIN_LOCK[] =
-    "UPDATE signin_failures SET locked_at = now() WHERE name = $1 AND locked_at IS NULL";
+/*
+ * A password check on name $1 failed: the back-off runs from now (not from
+ * when the check began), and the name is locked if $2 (its failed attempts
+ * reached signin_lock_after).
+ */
+static const char SQL_SIGNIN_FAILED[] =
+    "UPDATE signin_failures SET last_at = now(),"
+    " locked_at = CASE WHEN $2::boolean THEN coalesce(locked_at, now()) ELSE locked_at END"
+    " WHERE name = $1";
 
 /*
  * Audits a failed sign-in on the name $1 as typed (reason $2, client address
@@ -226,13 +232,14 @@ void store_signin_failed(struct db *db, const struct signin_failure *f, store_do
 {
 	struct db_req *req = db_req_new();
 	char forget[32];
-	const char *name[] = {f->name};
+	const char *failed[] = {f->name, f->lock ? "true" : "false"};
 	const char *aud[] = {f->name, f->reason, f->address, f->request_id};
 	const char *prune[] = {forget};
 
 	snprintf(forget, sizeof forget, "%.3f", (double)f->forget_ms / 1000.0);
-	if (f->lock)
-		db_req_add(req, SQL_SIGNIN_LOCK, 1, name);
+	/* a refusal (locked, waiting, busy) checked no password: it changes nothing */
+	if (f->checked)
+		db_req_add(req, SQL_SIGNIN_FAILED, 2, failed);
 	db_req_add(req, SQL_SIGNIN_FAILED_AUDIT, 4, aud);
 	if (f->forget_ms > 0)
 		db_req_add(req, SQL_SIGNIN_PRUNE, 1, prune);

@@ -75,11 +75,15 @@ struct signin_failure {
 	const char *reason;     /* "password", "locked", "backoff", "busy" */
 	const char *address;    /* the client address it was counted under */
 	const char *request_id; /* for the audit row */
-	bool lock;              /* this failure locks the name */
+	bool checked;           /* a password was checked (else a refusal, counted or not) */
+	bool lock;              /* this failure locks the name (checked only) */
 	int64_t forget_ms;      /* also forget unlocked failures quiet this long (0: keep) */
 };
 
-/* Audit a failed sign-in naming the account tried, lock the name if asked. */
+/*
+ * Audit a failed sign-in naming the account tried; after a password check,
+ * restart the name's back-off from now and lock it if asked.
+ */
 void store_signin_failed(struct db *db, const struct signin_failure *f, store_done_cb *cb,
                          void *arg);
 
