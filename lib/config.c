@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "csrf.h"
+#include "signin.h"
 #include "xmalloc.h"
 
 #define OFF(f) offsetof(struct config, f)
@@ -72,6 +73,32 @@ const struct config_entry config_table[] = {
      "longest expiry an API token may be issued with (user token issue --expires)"},
     {"server", "work_threads", CONFIG_INT, OFF(work_threads), "2", 1, 16, NULL, CONFIG_NO_RELOAD,
      "worker threads for password hashing (kept off the event loop)"},
+    {"signin", "signin_backoff_after", CONFIG_INT, OFF(signin_backoff_after), "5", 1, 1000, NULL, 0,
+     "failed sign-ins of one user name before each further attempt has to wait"},
+    {"signin", "signin_backoff_base", CONFIG_DURATION, OFF(signin_backoff_base_ms), "1s", 0,
+     1 * HOUR, NULL, 0,
+     "the first such wait; it doubles with each further failure (0s = no back-off)"},
+    {"signin", "signin_backoff_max", CONFIG_DURATION, OFF(signin_backoff_max_ms), "15min", 1 * SEC,
+     1 * DAY, NULL, 0, "the longest wait between attempts on one user name"},
+    {"signin", "signin_lock_after", CONFIG_INT, OFF(signin_lock_after), "10", 0, 10000, NULL, 0,
+     "failed sign-ins that lock a user name until an administrator unlocks it (0 = never lock)"},
+    {"signin", "signin_forget_after", CONFIG_DURATION, OFF(signin_forget_after_ms), "24h", 0,
+     365 * DAY, NULL, 0,
+     "failed sign-ins of a name not locked are forgotten after this long without another "
+     "(0s = kept until a successful sign-in)"},
+    {"signin", "signin_address_limit", CONFIG_INT, OFF(signin_address_limit), "30", 1, 1000000,
+     NULL, 0,
+     "sign-in attempts one client address may make per signin_address_window (successful ones "
+     "are given back); more get 429"},
+    {"signin", "signin_address_window", CONFIG_DURATION, OFF(signin_address_window_ms), "10min",
+     1 * SEC, 1 * DAY, NULL, 0, "the window over which signin_address_limit is refilled evenly"},
+    {"signin", "signin_queue_per_address", CONFIG_INT, OFF(signin_queue_per_address), "4", 1, 256,
+     NULL, 0,
+     "password checks one client address may have waiting at once; the queue serves addresses "
+     "in turn"},
+    {"signin", "trusted_proxies", CONFIG_STRING, OFF(trusted_proxies), "", 0, 0, NULL, 0,
+     "comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the client; "
+     "empty = the socket peer is the client"},
     {"database", "database_url", CONFIG_STRING, OFF(database_url), "dbname=carebridge", 0, 0, NULL,
      CONFIG_NO_RELOAD | CONFIG_SECRET,
      "libpq connection string or URI of the PostgreSQL database, as the application role (which "
@@ -826,6 +853,11 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	if (!cfg->password_login && cfg->oidc_issuer[0] == '\0') {
 		errs_add(errs, "setting \"password_login\": cannot be off without oidc_issuer "
 		               "(nobody could sign in to the pages)");
+		st = ST_INVALID;
+	}
+	if (!signin_address_list_is_valid(cfg->trusted_proxies)) {
+		errs_add(errs,
+		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses");
 		st = ST_INVALID;
 	}
 	if (cfg->database_url[0] == '\0') {

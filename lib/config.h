@@ -34,6 +34,16 @@ struct config {
 	char *public_origin;         /* origin users' browsers reach us at ("" = derived) */
 	int64_t token_max_life_ms;   /* longest expiry an API token may be issued with */
 	int work_threads;            /* worker threads for password hashing */
+	/* [signin] */
+	int signin_backoff_after;       /* failures of one name before attempts must wait */
+	int64_t signin_backoff_base_ms; /* the first wait; doubles with each failure */
+	int64_t signin_backoff_max_ms;  /* the longest wait */
+	int signin_lock_after;          /* failures that lock a name; 0 = never */
+	int64_t signin_forget_after_ms; /* unlocked failures forgotten after this quiet; 0 never */
+	int signin_address_limit;       /* attempts per client address per window */
+	int64_t signin_address_window_ms; /* the window of signin_address_limit */
+	int signin_queue_per_address;     /* password checks one address may have queued */
+	char *trusted_proxies;            /* addresses whose X-Forwarded-For is believed */
 	/* [database] */
 	char *database_url;            /* libpq connection string or URI (application role) */
 	char *database_owner_url;      /* the schema owner's, for migrations ("" = database_url) */

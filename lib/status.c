@@ -47,6 +47,10 @@ const char *status_code(enum status st)
 		return "precondition_failed";
 	case ST_TOO_LARGE:
 		return "too_large";
+	case ST_LOCKED:
+		return "locked";
+	case ST_TOO_MANY:
+		return "too_many_requests";
 	case ST_UNAVAILABLE:
 		return "unavailable";
 	case ST_INTERNAL:

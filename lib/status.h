@@ -20,6 +20,8 @@ enum status {
 	ST_CONFLICT,     /* the object's state forbids it: 409 */
 	ST_PRECONDITION, /* stale version (If-Match): 412 */
 	ST_TOO_LARGE,    /* the input is over a size limit: 413 */
+	ST_LOCKED,       /* the account is locked until an administrator unlocks it: 423 */
+	ST_TOO_MANY,     /* too many attempts: wait (Retry-After) and try again: 429 */
 	ST_UNAVAILABLE,  /* could work later (database down, queue full): 503 */
 	ST_INTERNAL,     /* a bug or an unexpected failure: 500 */
 };

@@ -10,6 +10,7 @@
  *   GET   /api/v1/users                      every user (admin)
  *   POST  /api/v1/users                      add a user, without a password (admin)
  *   POST  /api/v1/users/{id}/disable         disable a user, revoke its tokens (admin)
+ *   POST  /api/v1/users/{id}/unlock          forget its failed sign-ins, unlocking it (admin)
  *
  * Thin handlers: authorise with lib/access, parse and validate with lib/
  * (template_validate, role_parse_user), then one store_admin call whose
@@ -465,6 +466,14 @@ static void user_disable(struct http_req *r)
 	store_user_disable(r->app->db, r->params[0], &actor, user_disabled, r);
 }
 
+static void user_unlock(struct http_req *r)
+{
+	struct actor actor;
+
+	actor_from_req(&actor, r);
+	store_user_unlock(r->app->db, r->params[0], &actor, http_json_ok, r);
+}
+
 const struct route admin_routes[] = {
     ROUTE(EVHTTP_REQ_GET, "/api/v1/wards", wards_list, ACCESS_REFERENCE_READ, ROUTE_ID_NONE),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/wards", wards_post, ACCESS_WARD_MANAGE, ROUTE_ID_NONE),
@@ -478,6 +487,8 @@ const struct route admin_routes[] = {
     ROUTE(EVHTTP_REQ_GET, "/api/v1/users", users_list, ACCESS_USER_MANAGE, ROUTE_ID_NONE),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/users", users_post, ACCESS_USER_MANAGE, ROUTE_ID_NONE),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/users/{id}/disable", user_disable, ACCESS_USER_MANAGE,
+          ROUTE_ID_USER),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/users/{id}/unlock", user_unlock, ACCESS_USER_MANAGE,
           ROUTE_ID_USER),
     ROUTE_END,
 };

@@ -23,6 +23,7 @@ struct webhooks;
 struct chase;
 struct auth_cache;
 struct task_cache;
+struct signin_limiter;
 struct work;
 struct oidc;
 
@@ -41,6 +42,7 @@ struct app {
 	struct auth_cache *auth_cache; /* recent token checks */
 	struct task_cache *task_cache; /* recent task facts */
 	struct oidc *oidc;             /* the identity provider, NULL if none is configured */
+	struct signin_limiter *signin; /* sign-in attempts per client address */
 	int migration_latest;          /* highest migration version in this binary */
 	bool shutting_down;            /* SIGTERM/SIGINT seen: refuse new work */
 	int64_t clock_offset;          /* seconds added to the wall clock (test clock) */

@@ -86,6 +86,12 @@ void auth_cookie_format(const struct config *cfg, const char *value, long long m
 	         auth_cookie_name(cfg), value, max_age_s, cfg->cookie_secure ? "; Secure" : "");
 }
 
+bool auth_password_needs_rehash(const char *stored)
+{
+	return crypto_pwhash_str_needs_rehash(stored, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+}
+
 const char *auth_request_secret(struct http_req *r, char *buf, size_t size, bool *via_cookie)
 {
 	const char *h = http_header(r, "Authorization");

@@ -37,6 +37,9 @@ bool auth_password_hash(const char *password, char out[AUTH_PWHASH_SIZE]);
 /* Check a password against a stored hash (slow on purpose: never on the loop). */
 bool auth_password_verify(const char *stored, const char *password);
 
+/* Whether a (valid) stored hash was made with other parameters than auth_password_hash uses. */
+bool auth_password_needs_rehash(const char *stored);
+
 struct app;
 struct auth_cache;
 

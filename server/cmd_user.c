@@ -33,6 +33,7 @@ static int user_usage(FILE *fp)
 	    "                           [--display-name TEXT] [--team-lead] [--password]\n"
 	    "       carebridge user list\n"
 	    "       carebridge user disable --name NAME\n"
+	    "       carebridge user unlock --name NAME   (or: user unlock NAME)\n"
 	    "       carebridge user password --name NAME\n"
 	    "       carebridge user link --name NAME --subject VALUE | --unlink\n"
 	    "       carebridge user totp --name NAME [--remove]\n"
@@ -239,6 +240,20 @@ int cmd_user(int argc, char **argv)
 		if (rc == 0)
 			printf("user \"%s\" disabled; their tokens and sessions are revoked\n",
 			       name);
+	} else if (strcmp(sub, "unlock") == 0) {
+		bool was_locked;
+
+		if (name == NULL && optind < argc)
+			name = argv[optind];
+		if (name == NULL) {
+			fprintf(stderr, "carebridge: user unlock needs --name\n");
+			rc = 2;
+			goto out;
+		}
+		rc = cli_user_unlock(db, name, &was_locked, &err) == ST_OK ? 0 : fail(&err);
+		if (rc == 0)
+			printf("user \"%s\" %s; their failed sign-ins are forgotten\n", name,
+			       was_locked ? "unlocked" : "was not locked");
 	} else if (strcmp(sub, "password") == 0) {
 		char pw[256], hash[AUTH_PWHASH_SIZE];
 

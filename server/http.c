@@ -145,6 +145,10 @@ int http_code_for(enum status st)
 		return 412;
 	case ST_TOO_LARGE:
 		return 413;
+	case ST_LOCKED:
+		return 423;
+	case ST_TOO_MANY:
+		return 429;
 	case ST_UNAVAILABLE:
 		return 503;
 	case ST_INTERNAL:

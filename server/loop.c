@@ -31,6 +31,7 @@
 #include "oidc.h"
 #include "metrics.h"
 #include "mllp.h"
+#include "signin.h"
 #include "store_migrate.h"
 #include "task_cache.h"
 #include "chase.h"
@@ -329,6 +330,7 @@ int loop_serve(struct config *cfg, const char *config_path)
 	l.app.auth_cache = auth_cache_new(cfg->auth_cache_ttl_ms);
 	metrics_add_reporter(l.app.metrics, auth_cache_report, l.app.auth_cache);
 	l.app.task_cache = task_cache_new();
+	l.app.signin = signin_limiter_new(SIGNIN_LIMITER_KEYS);
 	metrics_add_reporter(l.app.metrics, task_cache_report, l.app.task_cache);
 	l.app.http = http_new(&l.app);
 	if (l.app.http == NULL) {
@@ -388,6 +390,7 @@ out:
 	http_free(l.app.http);
 	auth_cache_free(l.app.auth_cache);
 	task_cache_free(l.app.task_cache);
+	signin_limiter_free(l.app.signin);
 	if (l.ev_term != NULL) {
 		event_free(l.ev_term);
 		event_free(l.ev_int);

@@ -109,6 +109,8 @@ const char *mllp_ack_code(enum status st)
 	case ST_TOO_LARGE:
 		return "AE";
 	case ST_PRECONDITION:
+	case ST_LOCKED:
+	case ST_TOO_MANY:
 	case ST_UNAVAILABLE:
 	case ST_INTERNAL:
 		break;

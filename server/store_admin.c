@@ -173,6 +173,24 @@ static const char SQL_USER_DISABLE_AUDIT[] =
     " request_id) SELECT $1::uuid, $2, $3, 'user', (d.u).id, NULL, (SELECT j FROM old),"
     " cb_user_json(d.u), $5::uuid FROM d";
 
+/* Aborts with CB404 unless user $1 exists (locking it). */
+static const char SQL_USER_EXISTS[] =
+    "SELECT cb_expect(EXISTS (SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE), 'CB404',"
+    " 'user not found')";
+
+/*
+ * Forgets the failed sign-ins of user $4's name, unlocking it, and audits it
+ * with both images (actor $1/$2, action $3, request $5).
+ */
+static const char SQL_USER_UNLOCK_AUDIT[] =
+    "WITH old AS (SELECT u.name, cb_user_json(u) AS j FROM users u WHERE u.id = $4::uuid),"
+    " d AS (DELETE FROM signin_failures f USING old WHERE f.name = old.name"
+    "  RETURNING f.failures)"
+    " INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before, after,"
+    " request_id) SELECT $1::uuid, $2, $3, 'user', $4::uuid, NULL, old.j,"
+    " old.j || jsonb_build_object('locked', false,"
+    "  'failures_forgotten', coalesce((SELECT sum(failures) FROM d), 0)), $5::uuid FROM old";
+
 /* Revokes every live token and session of user $1. */
 static const char SQL_USER_REVOKE[] =
     "UPDATE tokens SET revoked_at = now() WHERE user_id = $1::uuid AND revoked_at IS NULL";
@@ -484,6 +502,20 @@ void store_user_add(struct db *db, const struct user_input *u, const struct acto
 		wait_fields(w, first, last, "wards");
 	db_req_add(req, SQL_USER_AUDIT_ADD, 5, aud);
 	add_tail(req, w, SQL_USER_EVENT, "user.created", SQL_USER_JSON, id);
+	db_req_submit(db, req, json_done, w);
+}
+
+void store_user_unlock(struct db *db, const char *id, const struct actor *actor, store_json_cb *cb,
+                       void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new(cb, arg, "user");
+	const char *one[] = {id};
+	const char *unl[] = {actor->id, actor->name, "user.unlock", id, actor->request_id};
+
+	wait_field(w, db_req_add(req, SQL_USER_EXISTS, 1, one), "id");
+	db_req_add(req, SQL_USER_UNLOCK_AUDIT, 5, unl);
+	add_tail(req, w, SQL_USER_EVENT, "user.unlocked", SQL_USER_JSON, id);
 	db_req_submit(db, req, json_done, w);
 }
 

@@ -111,6 +111,13 @@ void store_user_add(struct db *db, const struct user_input *u, const struct acto
                     store_json_cb *cb, void *arg);
 
 /*
+ * Forget the failed sign-ins of user id's name (a UUID), unlocking it, audited;
+ * replies with its JSON.  ST_NOT_FOUND when there is no such user.
+ */
+void store_user_unlock(struct db *db, const char *id, const struct actor *actor, store_json_cb *cb,
+                       void *arg);
+
+/*
  * Disable user id (a UUID) and revoke every token and session it has; replies
  * with its JSON.  ST_NOT_FOUND when there is no such user, ST_CONFLICT when
  * it is disabled already.

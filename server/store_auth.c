@@ -55,9 +55,61 @@ static const char SQL_AUTH_CHECK[] =
     " AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())"
     " AND u.disabled_at IS NULL";
 
-/* One row: id and password hash of the enabled user named $1. */
-static const char SQL_LOGIN_FETCH[] = "SELECT id, coalesce(password_hash, '') FROM users"
-				      " WHERE name = $1 AND disabled_at IS NULL";
+/*
+ * Always one row, for the name $1 as typed: the id and password hash of the
+ * enabled user so named ('' when there is none, or no password), and the
+ * name's failed sign-ins: count, locked, milliseconds since the last one.
+ */
+static const char SQL_SIGNIN_FETCH[] =
+    "SELECT coalesce(u.id::text, ''), coalesce(u.password_hash, ''),"
+    " coalesce(f.failures, 0), f.locked_at IS NOT NULL,"
+    " coalesce(floor(extract(epoch FROM now() - f.last_at) * 1000)::bigint, 0)"
+    " FROM (SELECT $1::text AS name) n"
+    " LEFT JOIN users u ON u.name = n.name AND u.disabled_at IS NULL"
+    " LEFT JOIN signin_failures f ON f.name = n.name";
+
+/*
+ * Counts a sign-in attempt on name $1 as it begins: moves its count from $2
+ * (as read; 0 when there was no row) to $3.  Returns the new count, or no row
+ * when another attempt moved it first or the name was locked meanwhile.
+ */
+static const char SQL_SIGNIN_CLAIM[] =
+    "INSERT INTO signin_failures AS f (name, failures, last_at) VALUES ($1, $3::integer, now())"
+    " ON CONFLICT (name) DO UPDATE SET failures = $3::integer, last_at = now()"
+    " WHERE f.failures = $2::integer AND f.locked_at IS NULL"
+    " RETURNING failures";
+
+/* A successful sign-in on name $1 forgets its failures. */
+static const char SQL_SIGNIN_RESET[] = "DELETE FROM signin_failures WHERE name = $1";
+
+/*
+ * A password check on name $1 failed: the back-off runs from now (not from
+ * when the check began), and the name is locked if $2 (its failed attempts
+ * reached signin_lock_after).
+ */
+static const char SQL_SIGNIN_FAILED[] =
+    "UPDATE signin_failures SET last_at = now(),"
+    " locked_at = CASE WHEN $2::boolean THEN coalesce(locked_at, now()) ELSE locked_at END"
+    " WHERE name = $1";
+
+/*
+ * Audits a failed sign-in on the name $1 as typed (reason $2, client address
+ * $3, request $4), about the user of that name if there is one.
+ */
+static const char SQL_SIGNIN_FAILED_AUDIT[] =
+    "INSERT INTO audit (actor_id, actor, action, entity, entity_id, after, request_id)"
+    " SELECT NULL, 'anonymous', 'session.login_failed', 'user',"
+    " (SELECT u.id FROM users u WHERE u.name = $1),"
+    " jsonb_build_object('name', $1::text, 'reason', $2::text, 'address', $3::text), $4::uuid";
+
+/* Forgets the unlocked failures of names quiet for over $1 seconds. */
+static const char SQL_SIGNIN_PRUNE[] =
+    "DELETE FROM signin_failures WHERE locked_at IS NULL"
+    " AND last_at < now() - make_interval(secs => $1::double precision)";
+
+/* Stores user $1's password hash $2 made with today's parameters, if it is still $3. */
+static const char SQL_PASSWORD_REHASH[] =
+    "UPDATE users SET password_hash = $2 WHERE id = $1::uuid AND password_hash = $3";
 
 /* Inserts session token $1 for user $2 with hash $3 expiring in $4 seconds. */
 static const char SQL_SESSION_INSERT[] =
@@ -163,31 +215,60 @@ void store_auth_check(struct db *db, const char *ids_json, store_auth_check_cb *
 	db_req_submit(db, req, auth_check_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
-static void login_fetch_done(const struct db_result *r, void *arg)
+static void signin_fetch_done(const struct db_result *r, void *arg)
 {
 	struct store_wait *w = arg;
-	store_login_cb *cb = (store_login_cb *)w->cb;
-	struct login_row row;
+	store_signin_cb *cb = (store_signin_cb *)w->cb;
+	struct signin_row row;
 
-	if (r->st != ST_OK) {
-		cb(r->st, NULL, w->arg);
-	} else if (db_rows(r->res[0]) != 1) {
-		cb(ST_NOT_FOUND, NULL, w->arg);
+	if (r->st != ST_OK || db_rows(r->res[0]) != 1) {
+		cb(r->st != ST_OK ? r->st : ST_INTERNAL, NULL, w->arg);
 	} else {
+		memset(&row, 0, sizeof row);
 		copy(row.id, sizeof row.id, db_value(r->res[0], 0, 0));
 		copy(row.password_hash, sizeof row.password_hash, db_value(r->res[0], 0, 1));
+		row.state.failures = atoi(db_value(r->res[0], 0, 2));
+		row.state.locked = strcmp(db_value(r->res[0], 0, 3), "t") == 0;
+		row.state.since_last_ms = strtoll(db_value(r->res[0], 0, 4), NULL, 10);
 		cb(ST_OK, &row, w->arg);
 	}
 	free(w);
 }
 
-void store_login_fetch(struct db *db, const char *name, store_login_cb *cb, void *arg)
+void store_signin_fetch(struct db *db, const char *name, store_signin_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
 	const char *v[] = {name};
 
-	db_req_add(req, SQL_LOGIN_FETCH, 1, v);
-	db_req_submit(db, req, login_fetch_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+	db_req_add(req, SQL_SIGNIN_FETCH, 1, v);
+	db_req_submit(db, req, signin_fetch_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}
+
+static void signin_claim_done(const struct db_result *r, void *arg)
+{
+	struct store_wait *w = arg;
+	store_claim_cb *cb = (store_claim_cb *)w->cb;
+
+	if (r->st != ST_OK)
+		cb(r->st, w->arg);
+	else
+		cb(db_rows(r->res[0]) == 1 ? ST_OK : ST_CONFLICT, w->arg);
+	free(w);
+}
+
+void store_signin_claim(struct db *db, const char *name, int seen, int count, store_claim_cb *cb,
+                        void *arg)
+{
+	struct db_req *req = db_req_new();
+	char from[16], to[16];
+	const char *v[] = {name, from, to};
+
+	snprintf(from, sizeof from, "%d", seen);
+	snprintf(to, sizeof to, "%d", count);
+	db_req_add(req, SQL_SIGNIN_CLAIM, 3, v);
+	db_req_submit(db, req, signin_claim_done,
+	              store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 static void done_plain(const struct db_result *r, void *arg)
@@ -199,18 +280,40 @@ static void done_plain(const struct db_result *r, void *arg)
 	free(w);
 }
 
-void store_session_create(struct db *db, const char *token_id, const char *user_id,
-                          const char *hash_hex, long ttl_seconds, const char *request_id,
-                          store_done_cb *cb, void *arg)
+void store_session_create(struct db *db, const struct session_new *s, store_done_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
 	char ttl[32];
-	const char *ins[] = {token_id, user_id, hash_hex, ttl};
-	const char *aud[] = {user_id, request_id};
+	const char *name[] = {s->name};
+	const char *re[] = {s->user_id, s->rehash, s->old_hash};
+	const char *ins[] = {s->token_id, s->user_id, s->hash_hex, ttl};
+	const char *aud[] = {s->user_id, s->request_id};
 
-	snprintf(ttl, sizeof ttl, "%ld", ttl_seconds);
+	snprintf(ttl, sizeof ttl, "%ld", s->ttl_seconds);
+	db_req_add(req, SQL_SIGNIN_RESET, 1, name);
+	if (s->rehash != NULL)
+		db_req_add(req, SQL_PASSWORD_REHASH, 3, re);
 	db_req_add(req, SQL_SESSION_INSERT, 4, ins);
 	db_req_add(req, SQL_SESSION_AUDIT, 2, aud);
+	db_req_submit(db, req, done_plain, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}
+
+void store_signin_failed(struct db *db, const struct signin_failure *f, store_done_cb *cb,
+                         void *arg)
+{
+	struct db_req *req = db_req_new();
+	char forget[32];
+	const char *failed[] = {f->name, f->lock ? "true" : "false"};
+	const char *aud[] = {f->name, f->reason, f->address, f->request_id};
+	const char *prune[] = {forget};
+
+	snprintf(forget, sizeof forget, "%.3f", (double)f->forget_ms / 1000.0);
+	/* a refusal (locked, waiting, busy) checked no password: it changes nothing */
+	if (f->checked)
+		db_req_add(req, SQL_SIGNIN_FAILED, 2, failed);
+	db_req_add(req, SQL_SIGNIN_FAILED_AUDIT, 4, aud);
+	if (f->forget_ms > 0)
+		db_req_add(req, SQL_SIGNIN_PRUNE, 1, prune);
 	db_req_submit(db, req, done_plain, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 

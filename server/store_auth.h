@@ -5,8 +5,10 @@
 #ifndef CB_STORE_AUTH_H
 #define CB_STORE_AUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "signin.h"
 #include "status.h"
 
 struct db;
@@ -52,22 +54,64 @@ typedef void store_auth_check_cb(enum status st, const struct auth_check_row *ro
  */
 void store_auth_check(struct db *db, const char *ids_json, store_auth_check_cb *cb, void *arg);
 
-struct login_row {
-	char id[37];             /* users.id */
-	char password_hash[128]; /* "" when the user has no password */
+struct signin_row {
+	char id[37];               /* users.id of the enabled user so named, "" if none */
+	char password_hash[128];   /* "" when there is no such user or it has no password */
+	struct signin_state state; /* the name's failed sign-ins */
 };
 
-typedef void store_login_cb(enum status st, const struct login_row *row, void *arg);
+typedef void store_signin_cb(enum status st, const struct signin_row *row, void *arg);
 
-/* The enabled user called name, for a login. ST_NOT_FOUND if none. */
-void store_login_fetch(struct db *db, const char *name, store_login_cb *cb, void *arg);
+/* What a sign-in on name (as typed) needs: its enabled user, if any, and its failures. */
+void store_signin_fetch(struct db *db, const char *name, store_signin_cb *cb, void *arg);
+
+typedef void store_claim_cb(enum status st, void *arg);
+
+/*
+ * Count an attempt on name as begun: its failures go from seen (as fetched)
+ * to count.  ST_CONFLICT when another attempt changed them first or the name
+ * was locked meanwhile (fetch again and decide again).
+ */
+void store_signin_claim(struct db *db, const char *name, int seen, int count, store_claim_cb *cb,
+                        void *arg);
 
 typedef void store_done_cb(enum status st, const struct err *err, void *arg);
 
-/* Create a session token for user_id valid for ttl_seconds, audited. */
-void store_session_create(struct db *db, const char *token_id, const char *user_id,
-                          const char *hash_hex, long ttl_seconds, const char *request_id,
-                          store_done_cb *cb, void *arg);
+/* A successful sign-in (all borrowed; copied before store_session_create returns). */
+struct session_new {
+	const char *name;       /* the name signed in with: its failures are forgotten */
+	const char *user_id;    /* the user */
+	const char *token_id;   /* the new session token's id */
+	const char *hash_hex;   /* its hash (bytea hex) */
+	long ttl_seconds;       /* its lifetime */
+	const char *request_id; /* for the audit row */
+	const char *rehash;     /* a new password hash with today's parameters, or NULL */
+	const char *old_hash;   /* the hash it replaces (only if still stored) */
+};
+
+/*
+ * Create a session token for the user, forget the name's failed sign-ins and
+ * store the upgraded password hash if there is one; audited, one transaction.
+ */
+void store_session_create(struct db *db, const struct session_new *s, store_done_cb *cb, void *arg);
+
+/* A failed (or refused) sign-in (all borrowed). */
+struct signin_failure {
+	const char *name;       /* the name as typed: in the audit row only */
+	const char *reason;     /* "password", "locked", "backoff", "busy" */
+	const char *address;    /* the client address it was counted under */
+	const char *request_id; /* for the audit row */
+	bool checked;           /* a password was checked (else a refusal, counted or not) */
+	bool lock;              /* this failure locks the name (checked only) */
+	int64_t forget_ms;      /* also forget unlocked failures quiet this long (0: keep) */
+};
+
+/*
+ * Audit a failed sign-in naming the account tried; after a password check,
+ * restart the name's back-off from now and lock it if asked.
+ */
+void store_signin_failed(struct db *db, const struct signin_failure *f, store_done_cb *cb,
+                         void *arg);
 
 /* Revoke the token (session logout), audited. */
 void store_token_revoke(struct db *db, const char *token_id, const char *user_id,

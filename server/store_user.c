@@ -43,6 +43,16 @@ static const char SQL_USER_LIST[] =
 static const char SQL_USER_DISABLE[] = "UPDATE users SET disabled_at = now(), version = version + 1"
 				       " WHERE name = $1 AND disabled_at IS NULL RETURNING id";
 
+/*
+ * Forgets the failed sign-ins of user $1 (by name), unlocking it; returns its
+ * id and whether it was locked, no row if there is no such user.
+ */
+static const char SQL_USER_UNLOCK[] =
+    "WITH u AS (SELECT id, name FROM users WHERE name = $1),"
+    " d AS (DELETE FROM signin_failures f USING u WHERE f.name = u.name"
+    "  RETURNING f.locked_at IS NOT NULL AS locked)"
+    " SELECT u.id, coalesce((SELECT bool_or(locked) FROM d), false) FROM u";
+
 /* Revokes every live token of user $1. */
 static const char SQL_USER_REVOKE_ALL[] =
     "UPDATE tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL";
@@ -246,6 +256,28 @@ enum status cli_user_disable(struct cli_db *db, const char *name, struct err *er
 		PQclear(run(db, SQL_USER_REVOKE_ALL, 1, u, err, &st));
 		if (st == ST_OK)
 			st = audit(db, "user.disable", "user", id, err);
+	}
+	PQclear(res);
+	return finish(db, st, err);
+}
+
+enum status cli_user_unlock(struct cli_db *db, const char *name, bool *was_locked, struct err *err)
+{
+	const char *v[] = {name};
+	enum status st;
+	PGresult *res;
+	char id[37];
+
+	*was_locked = false;
+	if (!exec_simple(db, "BEGIN"))
+		return err_set(err, ST_INTERNAL, NULL, "could not begin");
+	res = run(db, SQL_USER_UNLOCK, 1, v, err, &st);
+	if (res != NULL && PQntuples(res) != 1)
+		st = err_set(err, ST_NOT_FOUND, "name", "no user \"%s\"", name);
+	if (st == ST_OK) {
+		snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+		*was_locked = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		st = audit(db, "user.unlock", "user", id, err);
 	}
 	PQclear(res);
 	return finish(db, st, err);

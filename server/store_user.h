@@ -28,6 +28,12 @@ enum status cli_user_list(struct cli_db *db, FILE *out, struct err *err);
 /* Disable a user and revoke their tokens and sessions. */
 enum status cli_user_disable(struct cli_db *db, const char *name, struct err *err);
 
+/*
+ * Forget a user's failed sign-ins, unlocking its name (audited); *was_locked
+ * says whether it was locked.  ST_NOT_FOUND when there is no such user.
+ */
+enum status cli_user_unlock(struct cli_db *db, const char *name, bool *was_locked, struct err *err);
+
 /* Set or replace a user's password hash. */
 enum status cli_user_set_password(struct cli_db *db, const char *name, const char *hash,
                                   struct err *err);

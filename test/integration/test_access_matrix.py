@@ -299,6 +299,10 @@ def f_user_disable(c, who):
     return Req("POST", f"/api/v1/users/{c.new_user_id()}/disable")
 
 
+def f_user_unlock(c, who):
+    return Req("POST", f"/api/v1/users/{c.new_user_id()}/unlock")
+
+
 def f_hl7_messages(c, who):
     return Req("GET", "/api/v1/hl7/messages")
 
@@ -491,6 +495,9 @@ TABLE = [
     row("POST", "/api/v1/users/{id}/disable", f_user_disable,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK),
+    row("POST", "/api/v1/users/{id}/unlock", f_user_unlock,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
     # ---- HL7 (server/api_hl7.c) ----
     row("GET", "/api/v1/hl7/messages", f_hl7_messages,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
@@ -569,6 +576,7 @@ ROUTES = {
     ("GET", "/api/v1/users"): ("user_manage", "none"),
     ("POST", "/api/v1/users"): ("user_manage", "none"),
     ("POST", "/api/v1/users/{id}/disable"): ("user_manage", "user"),
+    ("POST", "/api/v1/users/{id}/unlock"): ("user_manage", "user"),
     ("GET", "/api/v1/hl7/messages"): ("hl7_read", "none"),
     ("GET", "/api/v1/hl7/ward-map"): ("hl7_read", "none"),
     ("GET", "/api/v1/hl7/ward-map/{pas_code}"): ("hl7_read", "pas_code"),
