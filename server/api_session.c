@@ -30,6 +30,7 @@
 #include "log.h"
 #include "signin.h"
 #include "store_auth.h"
+#include "totp.h"
 #include "work.h"
 #include "xmalloc.h"
 
@@ -51,6 +52,12 @@ struct login {
 	enum status refusal;            /* for a refusal: the status to answer */
 	char token[AUTH_TOKEN_SIZE];    /* the new session secret */
 	char token_id[37];              /* its row id */
+	char totp[16];                  /* the one-time code given, "" if none */
+	unsigned char totp_key[TOTP_SECRET_LEN]; /* the user's TOTP secret */
+	bool has_totp;                  /* the user has one */
+	int64_t totp_last_step;         /* the last step the user used, -1 if none */
+	int64_t totp_step;              /* the step this sign-in uses, -1 if none */
+	bool totp_failed;               /* the password was right, the code was not */
 };
 
 static void login_free(struct login *l)
@@ -100,6 +107,11 @@ static void reply_refusal(struct login *l)
 		        "this user name is locked after too many failed sign-ins; ask an "
 		        "administrator to unlock it");
 		break;
+	case ST_FORBIDDEN:
+		err_set(&err, ST_FORBIDDEN, "totp",
+		        "this account needs a one-time code and has none set up; ask an "
+		        "administrator (carebridge user totp)");
+		break;
 	case ST_TOO_MANY:
 		add_retry_after(r, l->retry_ms);
 		err_set(&err, ST_TOO_MANY, NULL,
@@ -124,7 +136,13 @@ static void failure_recorded(enum status st, const struct err *err, void *arg)
 	if (st != ST_OK)
 		log_warning("auth", "could not audit a failed sign-in: %s req=%s",
 		            err != NULL ? err->message : status_code(st), l->r->id);
-	if (l->refusal == ST_OK) {
+	if (l->refusal == ST_OK && l->totp_failed) {
+		struct err e;
+
+		err_set(&e, ST_UNAUTHORIZED, "totp", "the one-time code is wrong or was already used");
+		http_reply_error(l->r, ST_UNAUTHORIZED, &e);
+		login_free(l);
+	} else if (l->refusal == ST_OK) {
 		reply_bad_login(l->r);
 		login_free(l);
 	} else {
@@ -210,6 +228,37 @@ static void verify_done(void *arg)
 		record_failure(l, "password", true, signin_locks(&p, l->count));
 		return;
 	}
+	/* the second factor, once the password is right (its answer tells nothing before) */
+	l->totp_step = -1;
+	if (l->has_totp || app->cfg->totp_required) {
+		struct err err;
+
+		if (!l->has_totp) {
+			/* totp_required: a user without a secret cannot sign in with a password */
+			l->refusal = ST_FORBIDDEN;
+			record_failure(l, "totp_not_enrolled", false, false);
+			return;
+		}
+		if (l->totp[0] == '\0') {
+			/*
+			 * The page asks for the code and sends everything again.  The
+			 * attempt still counts (a success clears it): otherwise anyone
+			 * with the password could reset the count between code guesses.
+			 */
+			err_set(&err, ST_UNAUTHORIZED, "totp",
+			        "enter the one-time code from your authenticator app");
+			http_reply_error(l->r, ST_UNAUTHORIZED, &err);
+			login_free(l);
+			return;
+		}
+		if (totp_verify(l->totp_key, sizeof l->totp_key, l->totp, app_now(app),
+		                l->totp_last_step, &l->totp_step, NULL) != ST_OK) {
+			signin_policy_from(app->cfg, &p);
+			l->totp_failed = true;
+			record_failure(l, "totp", true, signin_locks(&p, l->count));
+			return;
+		}
+	}
 	/* a sign-in that worked costs its address nothing */
 	signin_limiter_give_back(app->signin, l->address, app->cfg->signin_address_limit);
 	auth_token_new(l->token, hex);
@@ -224,6 +273,7 @@ static void verify_done(void *arg)
 	    .request_id = l->r->id,
 	    .rehash = l->rehash[0] != '\0' ? l->rehash : NULL,
 	    .old_hash = l->stored,
+	    .totp_step = l->totp_step,
 	};
 	store_session_create(app->db, &s, session_created, l);
 }
@@ -277,6 +327,10 @@ static void signin_fetched(enum status st, const struct signin_row *row, void *a
 	}
 	snprintf(l->user_id, sizeof l->user_id, "%s", row->id);
 	snprintf(l->stored, sizeof l->stored, "%s", row->password_hash);
+	l->has_totp = strlen(row->totp_hex) == 2 * TOTP_SECRET_LEN &&
+	              sodium_hex2bin(l->totp_key, sizeof l->totp_key, row->totp_hex,
+	                             strlen(row->totp_hex), NULL, NULL, NULL) == 0;
+	l->totp_last_step = row->totp_last_step;
 	signin_policy_from(app->cfg, &p);
 	l->seen = row->state.failures;
 	v = signin_decide(&p, &row->state, &l->count, &l->retry_ms);
@@ -316,7 +370,7 @@ static void client_address(struct http_req *r, char out[SIGNIN_ADDR_SIZE])
 
 static void session_create(struct http_req *r)
 {
-	static const char *const login_fields[] = {"name", "password", NULL};
+	static const char *const login_fields[] = {"name", "password", "totp", NULL};
 	struct login *l = xcalloc(1, sizeof *l);
 	const struct config *cfg = r->app->cfg;
 	struct err err;
@@ -338,6 +392,8 @@ static void session_create(struct http_req *r)
 		st = json_get_string(root, "name", true, l->name, sizeof l->name, &err);
 	if (st == ST_OK)
 		st = json_get_string(root, "password", true, l->password, sizeof l->password, &err);
+	if (st == ST_OK)
+		st = json_get_string(root, "totp", false, l->totp, sizeof l->totp, &err);
 	cJSON_Delete(root);
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);

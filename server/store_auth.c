@@ -63,10 +63,21 @@ static const char SQL_AUTH_CHECK[] =
 static const char SQL_SIGNIN_FETCH[] =
     "SELECT coalesce(u.id::text, ''), coalesce(u.password_hash, ''),"
     " coalesce(f.failures, 0), f.locked_at IS NOT NULL,"
-    " coalesce(floor(extract(epoch FROM now() - f.last_at) * 1000)::bigint, 0)"
+    " coalesce(floor(extract(epoch FROM now() - f.last_at) * 1000)::bigint, 0),"
+    " coalesce(encode(u.totp_secret, 'hex'), ''), coalesce(u.totp_last_step, -1)"
     " FROM (SELECT $1::text AS name) n"
     " LEFT JOIN users u ON u.name = n.name AND u.disabled_at IS NULL"
     " LEFT JOIN signin_failures f ON f.name = n.name";
+
+/*
+ * Uses one-time code step $2 of user $1: aborts with CB409 when that step
+ * (or a later one) was used already, so one code opens one session even
+ * when two sign-ins race with it.
+ */
+static const char SQL_TOTP_USE[] =
+    "WITH u AS (UPDATE users SET totp_last_step = $2::bigint WHERE id = $1::uuid"
+    "  AND (totp_last_step IS NULL OR totp_last_step < $2::bigint) RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB409', 'the one-time code was already used') FROM u";
 
 /*
  * Counts a sign-in attempt on name $1 as it begins: moves its count from $2
@@ -230,6 +241,8 @@ static void signin_fetch_done(const struct db_result *r, void *arg)
 		row.state.failures = atoi(db_value(r->res[0], 0, 2));
 		row.state.locked = strcmp(db_value(r->res[0], 0, 3), "t") == 0;
 		row.state.since_last_ms = strtoll(db_value(r->res[0], 0, 4), NULL, 10);
+		copy(row.totp_hex, sizeof row.totp_hex, db_value(r->res[0], 0, 5));
+		row.totp_last_step = strtoll(db_value(r->res[0], 0, 6), NULL, 10);
 		cb(ST_OK, &row, w->arg);
 	}
 	free(w);
@@ -288,8 +301,13 @@ void store_session_create(struct db *db, const struct session_new *s, store_done
 	const char *re[] = {s->user_id, s->rehash, s->old_hash};
 	const char *ins[] = {s->token_id, s->user_id, s->hash_hex, ttl};
 	const char *aud[] = {s->user_id, s->request_id};
+	char step[32];
+	const char *totp[] = {s->user_id, step};
 
 	snprintf(ttl, sizeof ttl, "%ld", s->ttl_seconds);
+	snprintf(step, sizeof step, "%lld", (long long)s->totp_step);
+	if (s->totp_step >= 0)
+		db_req_add(req, SQL_TOTP_USE, 2, totp);
 	db_req_add(req, SQL_SIGNIN_RESET, 1, name);
 	if (s->rehash != NULL)
 		db_req_add(req, SQL_PASSWORD_REHASH, 3, re);

@@ -58,6 +58,8 @@ struct signin_row {
 	char id[37];               /* users.id of the enabled user so named, "" if none */
 	char password_hash[128];   /* "" when there is no such user or it has no password */
 	struct signin_state state; /* the name's failed sign-ins */
+	char totp_hex[41];         /* the user's TOTP secret in hex, "" if none */
+	int64_t totp_last_step;    /* the last one-time code step used, -1 if none */
 };
 
 typedef void store_signin_cb(enum status st, const struct signin_row *row, void *arg);
@@ -87,6 +89,7 @@ struct session_new {
 	const char *request_id; /* for the audit row */
 	const char *rehash;     /* a new password hash with today's parameters, or NULL */
 	const char *old_hash;   /* the hash it replaces (only if still stored) */
+	int64_t totp_step;      /* the one-time code's step to mark used, -1 if none */
 };
 
 /*
