@@ -115,7 +115,12 @@ struct figures_episode {
 	                                              FIGURES_PATHWAY_NOT_RECORDED */
 };
 
-/* A delay reason list and the first date it is in force (reference data). */
+/*
+ * A delay reason list and the first date it is in force (reference data).
+ * The name identifies the list and its version ("nhse-acute-2023"), as the
+ * reference lists of migrations name them; the list in force on a date is
+ * the one with the latest active_from on or before it.
+ */
 struct figures_list {
 	const char *name;    /* "nhse-acute-2023" */
 	int32_t active_from; /* day number of its first date in force */

@@ -558,6 +558,9 @@ static void test_reason_changed_mid_delay(void **state)
 	    {"2026-11-10", 3, true, "W1", "", ""},
 	};
 	check_days(&f, dx, nitems(dx));
+	/* an edit holds from its own instant: transport until 15:59:59, then medicines_tto */
+	assert_string_equal(figures_barrier_reason_at(&b1[0], c0c[0].at - 1).key, "transport");
+	assert_string_equal(figures_barrier_reason_at(&b1[0], c0c[0].at).key, "medicines_tto");
 
 	const struct {
 		const char *date, *key; /* key NULL = no reason recorded */
@@ -1039,6 +1042,27 @@ static void test_old_dtoc_2014_delay(void **state)
 
 	const struct drd_expect apr[] = {{NULL, 1, 0, {0, 0, 0, 1, 0, 0, 0}, 4, 2}};
 	check_drd(&f, 2023, 4, apr, nitems(apr));
+
+	/* A later list (say "nhse-acute-2025", from 2025-04-01, whose "p1_care"
+	 * replaces p1_awaiting_care): dtoc-2014/E is reported as
+	 * nhse-acute-2025/p1_care on a 2026 date (two mapping steps), as
+	 * nhse-acute-2023/p1_awaiting_care on a 2024 date (one step), and as
+	 * itself on a 2020 date; dtoc-2014/B stays as recorded. */
+	struct figures_list lists3[] = {{L14, lists[0].active_from},
+	                                {L23, lists[1].active_from},
+	                                {"nhse-acute-2025", day("2025-04-01")}};
+	struct figures_mapping maps3[] = {
+	    {{L14, "E"}, {L23, "p1_awaiting_care"}},
+	    {{L23, "p1_awaiting_care"}, {"nhse-acute-2025", "p1_care"}},
+	};
+	struct figures_facts f3 = {NULL, 0, lists3, 3, maps3, 2};
+	struct figures_reason old_e = {L14, "E"}, old_b = {L14, "B"}, none = {NULL, NULL};
+
+	assert_string_equal(figures_reason_on(&f3, old_e, day("2026-11-29")).key, "p1_care");
+	assert_string_equal(figures_reason_on(&f3, old_e, day("2024-06-01")).list, L23);
+	assert_string_equal(figures_reason_on(&f3, old_e, day("2020-06-01")).key, "E");
+	assert_string_equal(figures_reason_on(&f3, old_b, day("2026-11-29")).list, L14);
+	assert_string_equal(figures_reason_on(&f3, none, day("2026-11-29")).list, "");
 }
 
 /* ---- long stays ---------------------------------------------------------------------------- */
