@@ -37,27 +37,27 @@
 #define SIGNIN_CLAIM_TRIES 4 /* fetch-decide-claim rounds before "try again" */
 
 struct login {
-	struct http_req *r;             /* the request */
-	char name[65];                  /* user name given, as typed */
-	char password[256];             /* password given; wiped after use */
-	char address[SIGNIN_ADDR_SIZE]; /* the client address it is counted under */
-	char user_id[37];               /* the enabled user so named, "" if none */
-	char stored[AUTH_PWHASH_SIZE];  /* its argon2id hash, "" if none */
-	char rehash[AUTH_PWHASH_SIZE];  /* a new hash when stored's parameters are old */
-	bool ok;                        /* the worker's verdict */
-	int seen;                       /* the name's failures as fetched */
-	int count;                      /* its failures once this attempt began */
-	int tries;                      /* fetch-decide-claim rounds so far */
-	int64_t retry_ms;               /* for a refusal: when to try again */
-	enum status refusal;            /* for a refusal: the status to answer */
-	char token[AUTH_TOKEN_SIZE];    /* the new session secret */
-	char token_id[37];              /* its row id */
-	char totp[16];                  /* the one-time code given, "" if none */
+	struct http_req *r;                      /* the request */
+	char name[65];                           /* user name given, as typed */
+	char password[256];                      /* password given; wiped after use */
+	char address[SIGNIN_ADDR_SIZE];          /* the client address it is counted under */
+	char user_id[37];                        /* the enabled user so named, "" if none */
+	char stored[AUTH_PWHASH_SIZE];           /* its argon2id hash, "" if none */
+	char rehash[AUTH_PWHASH_SIZE];           /* a new hash when stored's parameters are old */
+	bool ok;                                 /* the worker's verdict */
+	int seen;                                /* the name's failures as fetched */
+	int count;                               /* its failures once this attempt began */
+	int tries;                               /* fetch-decide-claim rounds so far */
+	int64_t retry_ms;                        /* for a refusal: when to try again */
+	enum status refusal;                     /* for a refusal: the status to answer */
+	char token[AUTH_TOKEN_SIZE];             /* the new session secret */
+	char token_id[37];                       /* its row id */
+	char totp[16];                           /* the one-time code given, "" if none */
 	unsigned char totp_key[TOTP_SECRET_LEN]; /* the user's TOTP secret */
-	bool has_totp;                  /* the user has one */
-	int64_t totp_last_step;         /* the last step the user used, -1 if none */
-	int64_t totp_step;              /* the step this sign-in uses, -1 if none */
-	bool totp_failed;               /* the password was right, the code was not */
+	bool has_totp;                           /* the user has one */
+	int64_t totp_last_step;                  /* the last step the user used, -1 if none */
+	int64_t totp_step;                       /* the step this sign-in uses, -1 if none */
+	bool totp_failed;                        /* the password was right, the code was not */
 };
 
 static void login_free(struct login *l)
@@ -139,7 +139,8 @@ static void failure_recorded(enum status st, const struct err *err, void *arg)
 	if (l->refusal == ST_OK && l->totp_failed) {
 		struct err e;
 
-		err_set(&e, ST_UNAUTHORIZED, "totp", "the one-time code is wrong or was already used");
+		err_set(&e, ST_UNAUTHORIZED, "totp",
+		        "the one-time code is wrong or was already used");
 		http_reply_error(l->r, ST_UNAUTHORIZED, &e);
 		login_free(l);
 	} else if (l->refusal == ST_OK) {

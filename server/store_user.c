@@ -261,6 +261,28 @@ enum status cli_user_disable(struct cli_db *db, const char *name, struct err *er
 	return finish(db, st, err);
 }
 
+/* Run one UPDATE ... RETURNING id of user name, audited as action. */
+static enum status user_update(struct cli_db *db, const char *sql, const char *name,
+                               const char *value, const char *action, struct err *err)
+{
+	const char *v[] = {name, value};
+	enum status st;
+	PGresult *res;
+	char id[37];
+
+	if (!exec_simple(db, "BEGIN"))
+		return err_set(err, ST_INTERNAL, NULL, "could not begin");
+	res = run(db, sql, 2, v, err, &st);
+	if (res != NULL && PQntuples(res) != 1)
+		st = err_set(err, ST_NOT_FOUND, "name", "no user \"%s\"", name);
+	if (st == ST_OK) {
+		snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+		st = audit(db, action, "user", id, err);
+	}
+	PQclear(res);
+	return finish(db, st, err);
+}
+
 enum status cli_user_unlock(struct cli_db *db, const char *name, bool *was_locked, struct err *err)
 {
 	const char *v[] = {name};
@@ -286,44 +308,7 @@ enum status cli_user_unlock(struct cli_db *db, const char *name, bool *was_locke
 enum status cli_user_set_password(struct cli_db *db, const char *name, const char *hash,
                                   struct err *err)
 {
-	const char *v[] = {name, hash};
-	enum status st;
-	PGresult *res;
-	char id[37];
-
-	if (!exec_simple(db, "BEGIN"))
-		return err_set(err, ST_INTERNAL, NULL, "could not begin");
-	res = run(db, SQL_USER_PASSWORD, 2, v, err, &st);
-	if (res != NULL && PQntuples(res) != 1)
-		st = err_set(err, ST_NOT_FOUND, "name", "no user \"%s\"", name);
-	if (st == ST_OK) {
-		snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
-		st = audit(db, "user.password", "user", id, err);
-	}
-	PQclear(res);
-	return finish(db, st, err);
-}
-
-/* Run one UPDATE ... RETURNING id of user name, audited as action. */
-static enum status user_update(struct cli_db *db, const char *sql, const char *name,
-                               const char *value, const char *action, struct err *err)
-{
-	const char *v[] = {name, value};
-	enum status st;
-	PGresult *res;
-	char id[37];
-
-	if (!exec_simple(db, "BEGIN"))
-		return err_set(err, ST_INTERNAL, NULL, "could not begin");
-	res = run(db, sql, 2, v, err, &st);
-	if (res != NULL && PQntuples(res) != 1)
-		st = err_set(err, ST_NOT_FOUND, "name", "no user \"%s\"", name);
-	if (st == ST_OK) {
-		snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
-		st = audit(db, action, "user", id, err);
-	}
-	PQclear(res);
-	return finish(db, st, err);
+	return user_update(db, SQL_USER_PASSWORD, name, hash, "user.password", err);
 }
 
 enum status cli_user_link(struct cli_db *db, const char *name, const char *subject, struct err *err)
