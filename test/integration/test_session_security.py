@@ -8,6 +8,7 @@ and serve refuses to put clear-text cookies on a non-loopback address.
 import os
 import subprocess
 import tempfile
+import time
 
 import pytest
 import requests
@@ -230,8 +231,25 @@ MISS = 'carebridge_auth_cache_total{result="miss"}'
 REFUSED = 'carebridge_auth_cache_total{result="refused"}'
 
 
+def wait_for_cache(daemon, timeout=10):
+    """The caches work only once the daemon's LISTEN connection is up (just after a start
+    it may not be): wait until a refused token is answered from the refusal cache."""
+    import secrets
+    probe = "cb_" + secrets.token_urlsafe(32)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = metric(daemon, REFUSED)
+        daemon.get("/api/v1/me", headers={"Authorization": f"Bearer {probe}"})
+        daemon.get("/api/v1/me", headers={"Authorization": f"Bearer {probe}"})
+        if metric(daemon, REFUSED) > before:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the token cache never came into use")
+
+
 def test_a_refused_token_retried_costs_one_lookup(daemon):
     import secrets
+    wait_for_cache(daemon)
     bogus = "cb_" + secrets.token_urlsafe(32)  # well-formed, unknown
     assert len(bogus) == 46
     misses0, refused0 = metric(daemon, MISS), metric(daemon, REFUSED)
@@ -256,7 +274,7 @@ def test_a_malformed_secret_costs_no_lookup(daemon):
 
 def test_a_refusal_is_dropped_when_the_token_changes(daemon, database):
     """The refusal cache ends with the same generations as the token cache."""
-    import time
+    wait_for_cache(daemon)
     u = make_user(database, "nurse", wards=["CSR1"])
     database.sql(f"UPDATE tokens SET revoked_at = now() WHERE user_id ="
                  f" (SELECT id FROM users WHERE name = '{u.name}')")
