@@ -33,8 +33,8 @@ static const char SQL_REFERENCE_LISTS[] =
 /* Import document $1: {"name", "version", "title", "default", "items": [...]}. */
 static const char SQL_IMPORT_NAME_FREE[] =
     "SELECT cb_expect(NOT EXISTS (SELECT 1 FROM reference_lists WHERE name = $1::jsonb->>'name'),"
-    " 'CB409', format('reference list \"%s\" already exists: lists are never changed, import'"
-    " ' a revision under a new name', $1::jsonb->>'name'))";
+    " 'CB409', format('reference list \"%s\" already exists: lists are never changed,"
+    " import a revision under a new name', $1::jsonb->>'name'))";
 static const char SQL_IMPORT_OLDER_CHECK[] =
     "SELECT cb_expect(false, 'CB400', format('%s: older list \"%s\" has no key \"%s\"',"
     " x.\"where\", x.older_list, x.older_key))"
