@@ -69,6 +69,8 @@ static bool has_control(const char *s)
 static enum status import_check(const struct reference_import *imp, const char *field,
                                 struct err *err)
 {
+	if (imp->nitems == 0)
+		return err_set(err, ST_INVALID, field, "the list has no items");
 	if (!reference_name_is_valid(imp->name))
 		return err_set(
 		    err, ST_INVALID, field,
@@ -78,8 +80,6 @@ static enum status import_check(const struct reference_import *imp, const char *
 	if (imp->version[0] == '\0' || has_control(imp->version))
 		return err_set(err, ST_INVALID, field, "%slist version must not be empty",
 		               field[0] == 'f' ? "line 2: " : "");
-	if (imp->nitems == 0)
-		return err_set(err, ST_INVALID, field, "the list has no items");
 	for (size_t i = 0; i < imp->nitems; i++) {
 		const struct reference_item *it = &imp->items[i];
 
