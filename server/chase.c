@@ -248,8 +248,7 @@ static void review_flagged(enum status st, void *arg)
 
 /*
  * Once per board round: flag the inpatients not reviewed since it.  Only once,
- * because the flags change only when a round passes (a review clears its own)
- * and the flagging's events would otherwise wake the chaser again.
+ * because the flags change only when a round passes (a review clears its own).
  */
 static void pass_review(struct chase *c)
 {

@@ -81,13 +81,6 @@ static const char SQL_FLAG_OVERDUE[] =
     " AND admitted_at < to_timestamp($1::double precision)"
     " AND (last_review_at IS NULL OR last_review_at < to_timestamp($1::double precision))";
 
-/* episode.updated for the episodes the statement above flagged at $1. */
-static const char SQL_FLAG_EVENTS[] =
-    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
-    " SELECT 'episode.updated', e.ward, e.id, NULL, cb_episode_summary_json(e) FROM episodes e"
-    " WHERE e.state = 'admitted' AND e.review_overdue_at = to_timestamp($1::double precision)"
-    " ORDER BY e.id";
-
 static void context_done(const struct db_result *r, void *arg)
 {
 	struct store_wait *w = arg;
@@ -259,12 +252,9 @@ void store_review_flag_overdue(struct db *db, int64_t last_round, int64_t now,
 	struct db_req *req = db_req_new();
 	char round[32], at[32];
 	const char *v[] = {round, at};
-	const char *e[] = {at};
 
 	snprintf(round, sizeof round, "%" PRId64, last_round);
 	snprintf(at, sizeof at, "%" PRId64, now);
-	store_add_events_lock(req);
 	db_req_add(req, SQL_FLAG_OVERDUE, 2, v);
-	db_req_add(req, SQL_FLAG_EVENTS, 1, e);
 	db_req_submit(db, req, flag_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }

@@ -72,8 +72,10 @@ typedef void store_review_flag_cb(enum status st, void *arg);
 
 /*
  * Flag, at now, every inpatient admitted before the board round last_round
- * and not reviewed at or since it (review_overdue), announcing each as
- * episode.updated; rows already flagged are left as they are.
+ * and not reviewed at or since it (review_overdue); rows already flagged are
+ * left as they are.  No event and no version change: like a task's overdue
+ * mark, the flag is shown with the episode, and announcing it would wake
+ * every subscriber of every ward at each round (and at each process start).
  */
 void store_review_flag_overdue(struct db *db, int64_t last_round, int64_t now,
                                store_review_flag_cb *cb, void *arg);
