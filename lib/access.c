@@ -52,6 +52,8 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_EVENT_READ] = "event_read",
     [ACCESS_SELF] = "self",
     [ACCESS_REFERENCE_READ] = "reference_read",
+    [ACCESS_REVIEW_RECORD] = "review_record",
+    [ACCESS_REFERENCE_MANAGE] = "reference_manage",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -73,7 +75,9 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_HL7_READ] = "read HL7 messages",
     [ACCESS_EVENT_READ] = "receive events",
     [ACCESS_SELF] = "use their own session",
-    [ACCESS_REFERENCE_READ] = "read wards and task templates",
+    [ACCESS_REFERENCE_READ] = "read reference data",
+    [ACCESS_REVIEW_RECORD] = "record criteria-to-reside reviews",
+    [ACCESS_REFERENCE_MANAGE] = "import reference lists",
 };
 
 /*
@@ -92,6 +96,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_WARD_SCOPED,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_WARD_SCOPED,
 	},
     [ROLE_SOCIAL_WORKER] =
 	{
@@ -113,6 +118,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_PHYSIO] =
 	{
@@ -122,6 +128,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_BED_MANAGER] =
 	{
@@ -146,6 +153,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
 	},
     [ROLE_SYSTEM] =
 	{
@@ -167,6 +175,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
 	},
 };
 

@@ -45,10 +45,12 @@ enum access_action {
 	ACCESS_HL7_READ,          /* read stored HL7 messages */
 	ACCESS_EVENT_READ,        /* receive a live event (target: its ward, NULL if none) */
 	ACCESS_SELF,              /* one's own session and profile (sign out, "me") */
-	ACCESS_REFERENCE_READ,    /* read reference data: wards, task templates */
+	ACCESS_REFERENCE_READ,    /* read reference data: wards, templates, reference lists */
+	ACCESS_REVIEW_RECORD,     /* record a criteria-to-reside review (target: the ward) */
+	ACCESS_REFERENCE_MANAGE,  /* import reference lists (delay reasons) */
 };
 
-#define ACCESS_ACTION_COUNT 18
+#define ACCESS_ACTION_COUNT 20
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
@@ -111,6 +113,10 @@ bool principal_has_ward(const struct principal *p, const char *ward);
  *     and reports.
  *   admin: manage users, templates, wards and webhooks, read HL7 messages,
  *     the audit log, reports and episodes on every ward.
+ *   criteria-to-reside reviews (ACCESS_REVIEW_RECORD): nurse on the user's own
+ *     wards; ot and physio, clinical members of the MDT who cover every ward,
+ *     anywhere; not social_worker, bed_manager nor admin (not a clinical
+ *     decision of theirs).  Importing reference lists: admin.
  *   system: everything.
  * Live events (ACCESS_EVENT_READ) follow episode reading for the event's
  * ward; events without a ward (user changes, ...) go to admin and system only.

@@ -18,6 +18,7 @@
 
 #include "csrf.h"
 #include "signin.h"
+#include "review.h"
 #include "xmalloc.h"
 
 #define OFF(f) offsetof(struct config, f)
@@ -159,6 +160,10 @@ const struct config_entry config_table[] = {
      "an assessment still unclaimed this long after admission is chased to social work"},
     {"chase", "delay_reason_chase_after", CONFIG_DURATION, OFF(delay_reason_chase_after_ms), "4h",
      1 * MIN, 30 * DAY, NULL, 0, "a delay still without a reason this long is chased"},
+    {"chase", "board_round_times", CONFIG_STRING, OFF(board_round_times), "09:00,16:00", 0, 0, NULL,
+     0,
+     "board rounds, HH:MM Europe/London, comma-separated; an inpatient not reviewed since the "
+     "last one that has passed is flagged review_overdue"},
     {"chase", "test_clock_file", CONFIG_STRING, OFF(test_clock_file), "", 0, 0, NULL,
      CONFIG_NO_RELOAD,
      "TESTS ONLY: carebridge reads its clock from this file (an RFC 3339 instant), each second"},
@@ -784,6 +789,8 @@ bool config_url_is_secure(const char *url)
 enum status config_validate(const struct config *cfg, struct config_errors *errs)
 {
 	unsigned char buf[16];
+	struct board_rounds rounds;
+	struct err why;
 	enum status st = ST_OK;
 	bool listen_bad = false;
 
@@ -858,6 +865,10 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	if (!signin_address_list_is_valid(cfg->trusted_proxies)) {
 		errs_add(errs,
 		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses");
+		st = ST_INVALID;
+	}
+	if (board_rounds_parse(cfg->board_round_times, &rounds, &why) != ST_OK) {
+		errs_add(errs, "setting \"board_round_times\": %s", why.message);
 		st = ST_INVALID;
 	}
 	if (cfg->database_url[0] == '\0') {

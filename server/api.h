@@ -19,6 +19,8 @@ extern const struct route stream_routes[];
 extern const struct route webhook_routes[];
 extern const struct route hl7_routes[];
 extern const struct route delay_routes[];
+extern const struct route review_routes[];
+extern const struct route reference_routes[];
 extern const struct route static_routes[];
 extern const struct route oidc_routes[];
 

@@ -3,11 +3,11 @@
  *
  * One pass at a time: (1) take any midnight snapshot that is due (the one
  * ending yesterday, London time, and ones missed while down, at most a week
- * back); (2) read what is due for a chase, let lib/chase_rule decide level and
- * next time, and record each chase in its own transaction; (3) read the
- * earliest next due time and sleep until then (re-checking every 30 s and
- * whenever poked).  No thread, no timer per task: the 1 s tick looks at one
- * number unless something is due.
+ * back); (2) flag the inpatients not reviewed since the last board round
+ * (once per round: lib/review); (3) read what is due for a chase, let lib/chase_rule decide level
+ * and next time, and record each chase in its own transaction; (4) read the earliest next due time
+ * (or the next board round, if sooner) and sleep until then (re-checking every 30 s and whenever
+ * poked).  No thread, no timer per task: the 1 s tick looks at one number unless something is due.
  */
 #include "chase.h"
 
@@ -22,8 +22,10 @@
 #include "clock.h"
 #include "delay.h"
 #include "log.h"
+#include "review.h"
 #include "store.h"
 #include "store_chase.h"
+#include "store_review.h"
 #include "xmalloc.h"
 
 #define CHASE_BATCH 200
@@ -44,6 +46,7 @@ struct chase {
 	int64_t pass_now;      /* the time the pass runs at */
 	int due_count;         /* items read in this batch */
 	uint64_t chased;       /* chases recorded by this process */
+	int64_t flagged_round; /* the board round whose "not reviewed" flags are set, 0 = none */
 };
 
 static void pass_due(struct chase *c);
@@ -74,11 +77,24 @@ static void pass_end(struct chase *c)
 	c->last_pass = mono_s();
 }
 
+/* The board rounds configured (validated at load, so they parse). */
+static bool rounds_for(const struct chase *c, struct board_rounds *br)
+{
+	return board_rounds_parse(c->app->cfg->board_round_times, br, NULL) == ST_OK;
+}
+
 static void next_done(enum status st, int64_t next_at, void *arg)
 {
 	struct chase *c = arg;
+	struct board_rounds br;
 
 	c->next_wake = st == ST_OK && next_at > 0 ? next_at : 0;
+	if (rounds_for(c, &br)) {
+		int64_t round = board_round_next(&br, c->pass_now);
+
+		if (c->next_wake == 0 || round < c->next_wake)
+			c->next_wake = round;
+	}
 	pass_end(c);
 }
 
@@ -214,6 +230,43 @@ static void snapshot_periods(enum status st, const struct snapshot_period *p, in
 	free(d);
 }
 
+static void review_flagged(enum status st, void *arg)
+{
+	struct chase *c = arg;
+	struct board_rounds br;
+
+	if (st != ST_OK) {
+		log_warning("chase", "could not flag episodes not reviewed status=%s",
+		            status_code(st));
+		pass_end(c);
+		return;
+	}
+	if (rounds_for(c, &br))
+		c->flagged_round = board_round_last(&br, c->pass_now);
+	pass_due(c);
+}
+
+/*
+ * Once per board round: flag the inpatients not reviewed since it.  Only once,
+ * because the flags change only when a round passes (a review clears its own).
+ */
+static void pass_review(struct chase *c)
+{
+	struct board_rounds br;
+	int64_t round;
+
+	if (!rounds_for(c, &br)) {
+		pass_due(c);
+		return;
+	}
+	round = board_round_last(&br, c->pass_now);
+	if (round == c->flagged_round) {
+		pass_due(c);
+		return;
+	}
+	store_review_flag_overdue(c->app->db, round, c->pass_now, review_flagged, c);
+}
+
 /* Take the next missing snapshot, or go on to chasing. */
 static void pass_snapshot(struct chase *c)
 {
@@ -221,7 +274,7 @@ static void pass_snapshot(struct chase *c)
 	struct snap *s;
 
 	if (c->snapshot_any && c->last_snapshot >= yesterday) {
-		pass_due(c);
+		pass_review(c);
 		return;
 	}
 	s = xmalloc(sizeof *s);

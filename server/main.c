@@ -38,6 +38,7 @@ static void usage(FILE *fp)
 	        "  check-config  validate the configuration and report every problem\n"
 	        "  user          add, list and disable users; issue and revoke API tokens\n"
 	        "  ward          add wards\n"
+	        "  reasons       import a new list of reasons for delay (CSV)\n"
 	        "  report        the daily delayed-transfers-of-care report (CSV or JSON)\n"
 	        "  routes        print the HTTP route table with each route's access (JSON)\n"
 	        "  version       print the version\n"
@@ -313,6 +314,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc, argv);
 	if (strcmp(cmd, "ward") == 0)
 		return cmd_ward(argc, argv);
+	if (strcmp(cmd, "reasons") == 0)
+		return cmd_reasons(argc, argv);
 	if (strcmp(cmd, "routes") == 0)
 		return cmd_routes();
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

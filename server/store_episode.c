@@ -513,10 +513,22 @@ void store_episode_change_with(struct db *db, const struct episode_facts *f,
                                store_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
+	const char *one[] = {f->id};
+	int json_stmt;
+
+	store_episode_change_add(req, f, c, actor, now, extra, extra_arg);
+	json_stmt = db_req_add(req, SQL_EPISODE_JSON, 1, one);
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "episode"));
+}
+
+void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
+                              const struct episode_change *c, const struct actor *actor,
+                              int64_t now, store_extra_fn *extra, void *extra_arg)
+{
 	char version[16], edd[DATE_FORMAT_LEN], pathway[8], ready[32], disc[32];
 	const char *ready_op = c->set_ready ? "set" : c->clear_ready ? "clear" : "keep";
 	const char *one[] = {f->id};
-	int json_stmt;
 
 	snprintf(version, sizeof version, "%d", c->expected_version);
 	if (c->set_edd)
@@ -583,7 +595,4 @@ void store_episode_change_with(struct db *db, const struct episode_facts *f,
 		db_req_add(req, SQL_CANCEL_TASKS, 4, cw);
 		db_req_add(req, SQL_CANCEL_ASSESSMENT, 4, cw);
 	}
-	json_stmt = db_req_add(req, SQL_EPISODE_JSON, 1, one);
-	db_req_submit(db, req, store_json_done,
-	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "episode"));
 }

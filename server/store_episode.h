@@ -138,4 +138,14 @@ void store_episode_change_with(struct db *db, const struct episode_facts *f,
                                int64_t now, store_extra_fn *extra, void *extra_arg,
                                store_json_cb *cb, void *arg);
 
+/*
+ * Append change c's statements (the update, readiness history, delay close,
+ * extra's statements, audit and events) to req, a write transaction the
+ * caller completes and submits: for a write that changes an episode as part
+ * of something else (a review) and replies with its own statement.
+ */
+void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
+                              const struct episode_change *c, const struct actor *actor,
+                              int64_t now, store_extra_fn *extra, void *extra_arg);
+
 #endif

@@ -212,6 +212,34 @@ def f_report(c, who):
     return Req("GET", "/api/v1/reports/delays")
 
 
+def f_review_post(c, who):
+    # "meets criteria" never changes readiness, so the shared episode takes any number
+    return Req("POST", f"/api/v1/episodes/{c.ep['id']}/reviews",
+               {"outcome": "meets_criteria", "criteria_met": ["iv_fluids"]})
+
+
+def f_review_list(c, who):
+    return Req("GET", f"/api/v1/episodes/{c.ep['id']}/reviews")
+
+
+def f_reference_lists(c, who):
+    return Req("GET", "/api/v1/reference/lists")
+
+
+def f_delay_reasons(c, who):
+    return Req("GET", "/api/v1/reference/delay-reasons", params={"list": "dtoc-2014"})
+
+
+def f_delay_reasons_post(c, who):
+    return Req("POST", "/api/v1/reference/delay-reasons",
+               {"list": f"axm-{uuid_hex()}", "version": "1",
+                "items": [{"key": "k", "label": "Matrix reason", "active_from": "2026-01-01"}]})
+
+
+def f_criteria(c, who):
+    return Req("GET", "/api/v1/reference/criteria")
+
+
 def f_tasks_all(c, who):
     return Req("GET", "/api/v1/tasks")
 
@@ -367,7 +395,8 @@ def f_stream_ward(c, who):
 #     discipline; social_worker also assessment claim/update and delay set
 #   bed_manager: episode read, delay set, audit, reports
 #   admin: users, templates, wards (incl. HL7 ward map), webhooks, HL7 read, audit,
-#     reports, episode read
+#     reports, episode read, reference list import
+#   criteria-to-reside reviews: nurse on own wards, ot and physio anywhere
 #   list handlers without a ward filter show a nurse her own wards and other roles every
 #   ward; GET /wards and GET /task-templates (reference_read) and GET /me and DELETE
 #   /session (self) are allowed to every signed-in role.
@@ -412,6 +441,27 @@ TABLE = [
         bed_manager=OK, admin=F),
     row("GET", "/api/v1/reports/delays", f_report,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=OK, admin=OK),
+    # ---- criteria-to-reside reviews (server/api_review.c) ----
+    # review_record: nurse on own wards; ot and physio (clinical MDT members) anywhere
+    row("POST", "/api/v1/episodes/{id}/reviews", f_review_post,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=OK, physio=OK,
+        bed_manager=F, admin=F),
+    row("GET", "/api/v1/episodes/{id}/reviews", f_review_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    # ---- reference lists (server/api_reference.c) ----
+    row("GET", "/api/v1/reference/lists", f_reference_lists,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/reference/delay-reasons", f_delay_reasons,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("POST", "/api/v1/reference/delay-reasons", f_delay_reasons_post,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK),
+    row("GET", "/api/v1/reference/criteria", f_criteria,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK),
     # ---- tasks (server/api_task.c) ----
     row("GET", "/api/v1/tasks", f_tasks_all,
@@ -558,6 +608,12 @@ ROUTES = {
     ("POST", "/api/v1/episodes/{id}/reopen"): ("episode_write", "episode"),
     ("PUT", "/api/v1/episodes/{id}/delay"): ("delay_set", "episode"),
     ("GET", "/api/v1/reports/delays"): ("report_read", "none"),
+    ("POST", "/api/v1/episodes/{id}/reviews"): ("review_record", "episode"),
+    ("GET", "/api/v1/episodes/{id}/reviews"): ("episode_read", "episode"),
+    ("GET", "/api/v1/reference/lists"): ("reference_read", "none"),
+    ("GET", "/api/v1/reference/delay-reasons"): ("reference_read", "none"),
+    ("POST", "/api/v1/reference/delay-reasons"): ("reference_manage", "none"),
+    ("GET", "/api/v1/reference/criteria"): ("reference_read", "none"),
     ("GET", "/api/v1/tasks"): ("episode_read", "none"),
     ("GET", "/api/v1/episodes/{id}/tasks"): ("episode_read", "episode"),
     ("POST", "/api/v1/episodes/{id}/tasks"): ("task_create", "episode"),

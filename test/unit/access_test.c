@@ -98,6 +98,8 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_EVENT_READ, "YY---Y"},
     {ROLE_NURSE, ACCESS_SELF, "YYYYYY"},
     {ROLE_NURSE, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_NURSE, ACCESS_REVIEW_RECORD, "YY---Y"},
+    {ROLE_NURSE, ACCESS_REFERENCE_MANAGE, "------"},
 
     /* social_worker */
     {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -118,6 +120,8 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_EVENT_READ, "YYYY-Y"},
     {ROLE_SOCIAL_WORKER, ACCESS_SELF, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_REVIEW_RECORD, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_REFERENCE_MANAGE, "------"},
 
     /* ot */
     {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -138,6 +142,8 @@ static const struct table_row {
     {ROLE_OT, ACCESS_EVENT_READ, "YYYY-Y"},
     {ROLE_OT, ACCESS_SELF, "YYYYYY"},
     {ROLE_OT, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_OT, ACCESS_REVIEW_RECORD, "YYYY-Y"},
+    {ROLE_OT, ACCESS_REFERENCE_MANAGE, "------"},
 
     /* physio */
     {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -158,6 +164,8 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_EVENT_READ, "YYYY-Y"},
     {ROLE_PHYSIO, ACCESS_SELF, "YYYYYY"},
     {ROLE_PHYSIO, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_PHYSIO, ACCESS_REVIEW_RECORD, "YYYY-Y"},
+    {ROLE_PHYSIO, ACCESS_REFERENCE_MANAGE, "------"},
 
     /* bed_manager */
     {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -178,6 +186,8 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_EVENT_READ, "YYYY-Y"},
     {ROLE_BED_MANAGER, ACCESS_SELF, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_REVIEW_RECORD, "------"},
+    {ROLE_BED_MANAGER, ACCESS_REFERENCE_MANAGE, "------"},
 
     /* admin */
     {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -198,6 +208,8 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_EVENT_READ, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_SELF, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_REVIEW_RECORD, "------"},
+    {ROLE_ADMIN, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
 
     /* system */
     {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -218,6 +230,8 @@ static const struct table_row {
     {ROLE_SYSTEM, ACCESS_EVENT_READ, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_SELF, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_REVIEW_RECORD, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
 };
 
 static struct access_target target_make(enum role role, enum column col)
@@ -496,7 +510,7 @@ static void test_action_names(void **state)
 	    "task_update",  "assessment_claim", "assessment_update", "delay_set",
 	    "audit_read",   "report_read",      "user_manage",       "template_manage",
 	    "ward_manage",  "webhook_manage",   "hl7_read",          "event_read",
-	    "self",         "reference_read",
+	    "self",         "reference_read",   "review_record",     "reference_manage",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)
