@@ -60,6 +60,17 @@ CREATE INDEX barrier_reason_history_at ON barrier_reason_history (barrier_id, at
 -- writers deciding the primary from the same state cannot both win.
 ALTER TABLE episodes ADD COLUMN barrier_seq integer NOT NULL DEFAULT 0;
 
+-- An NCTR inpatient with no open barrier is chased (barrier_chase_after): the
+-- chase state lives on the episode, as a delay's does on the delay (0007), and
+-- is reset when a barrier opens.
+ALTER TABLE episodes
+	ADD COLUMN barrier_chase_level     smallint NOT NULL DEFAULT 0,
+	ADD COLUMN barrier_last_chased_at  timestamptz,
+	ADD COLUMN barrier_next_chase_at   timestamptz;
+ALTER TABLE chases DROP CONSTRAINT chases_kind_check;
+ALTER TABLE chases ADD CONSTRAINT chases_kind_check
+	CHECK (kind IN ('task', 'assessment', 'delay', 'barrier'));
+
 CREATE FUNCTION cb_history_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	RAISE EXCEPTION 'barrier history is append-only: % of % rows refused', TG_OP, TG_TABLE_NAME

@@ -111,15 +111,23 @@ static enum status decide(struct barrier_req *b, const struct barrier_context *c
 			               ctx->target_version, b->if_match);
 		while (target < n && strcmp(open[target].id, b->r->params[0]) != 0)
 			target++;
-		ASSERT(target < n); /* open and not closed */
+		if (target == n) /* closed between the statements of the read */
+			return err_set(err, ST_CONFLICT, NULL,
+			               "barrier \"%s\" was closed meanwhile: reload it",
+			               b->r->params[0]);
 		w->id = b->r->params[0];
 		w->version = ctx->target_version;
 		w->before_json = ctx->target_json;
 		w->reason_changed =
 		    b->in.has_reason && (strcmp(ctx->reason_list, ctx->target_reason_list) != 0 ||
 		                         strcmp(b->in.reason, ctx->target_reason) != 0);
-		w->event_type = b->in.close ? "barrier.closed" : "barrier.updated";
-		w->audit_action = b->in.close ? "barrier.close" : "barrier.update";
+		if (b->in.close) {
+			w->event_type = "barrier.closed";
+			w->audit_action = "barrier.close";
+		} else {
+			w->event_type = "barrier.updated";
+			w->audit_action = "barrier.update";
+		}
 	}
 	idx = barrier_primary_after(open, n, target, b->in.make_primary, b->in.close);
 	w->episode_id = ctx->episode_id;

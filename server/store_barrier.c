@@ -50,6 +50,11 @@ static const char SQL_SEQ_GUARD[] =
     " 'the episode''s barriers were changed by someone else; reload them and try again')"
     " FROM u";
 
+/* A barrier opened on episode $1: its "no barrier" chase starts afresh next time. */
+static const char SQL_CHASE_RESET[] =
+    "UPDATE episodes SET barrier_chase_level = 0, barrier_last_chased_at = NULL,"
+    " barrier_next_chase_at = NULL WHERE id = $1::uuid";
+
 /* Barrier $1 stops ($2 false) or starts ($2 true) being primary. */
 static const char SQL_SET_PRIMARY[] =
     "UPDATE barriers SET is_primary = $2::boolean, updated_at = now(), version = version + 1"
@@ -96,11 +101,11 @@ static const char SQL_AUDIT[] =
     " request_id) SELECT $2::uuid, $3, $4, 'barrier', b.id, b.episode_id, $5::jsonb,"
     " cb_barrier_json(b), $6::uuid FROM barriers b WHERE b.id = $1::uuid";
 
-/* Outbox event $2 about barrier $1. */
+/* Outbox event $1 about barrier $2. */
 static const char SQL_EVENT[] =
     "INSERT INTO events (type, ward, episode_id, discipline, payload)"
-    " SELECT $2, e.ward, e.id, NULL, cb_barrier_json(b) || jsonb_build_object('ward', e.ward)"
-    " FROM barriers b JOIN episodes e ON e.id = b.episode_id WHERE b.id = $1::uuid";
+    " SELECT $1, e.ward, e.id, NULL, cb_barrier_json(b) || jsonb_build_object('ward', e.ward)"
+    " FROM barriers b JOIN episodes e ON e.id = b.episode_id WHERE b.id = $2::uuid";
 
 /* The reply: barrier $1. */
 static const char SQL_REPLY[] =
@@ -194,7 +199,7 @@ static void add_audit_event(struct db_req *req, const char *id, const struct act
                             const char *action, const char *before, const char *event)
 {
 	const char *au[] = {id, a->id, a->name, action, before, a->request_id};
-	const char *ev[] = {id, event};
+	const char *ev[] = {event, id};
 
 	db_req_add(req, SQL_AUDIT, 6, au);
 	db_req_add(req, SQL_EVENT, 2, ev);
@@ -236,7 +241,10 @@ void store_barrier_write(struct db *db, const struct barrier_write *w, const str
 		                   w->primary ? t : f,
 		                   actor->name};
 
+		const char *e[] = {w->episode_id};
+
 		db_req_add(req, SQL_INSERT, 9, v);
+		db_req_add(req, SQL_CHASE_RESET, 1, e);
 	} else {
 		const char *v[] = {w->id,
 		                   ver,

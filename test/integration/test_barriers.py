@@ -309,3 +309,59 @@ def test_migration_0023_turns_old_delays_into_dtoc_barriers(fresh_database, tmp_
             ("dtoc-2014", "Dii"), ("nhse-acute-2023", "p3_awaiting_care_home")]
     finally:
         stop_daemon_clean(d)
+
+
+def wait_until(pred, timeout=8.0, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def test_nctr_patient_without_a_barrier_is_chased(db, clock, people):
+    """barrier_chase_after (4 h): NCTR and no open barrier since the DRD or the last close."""
+    set_clock(clock, "2026-04-16T08:00:00Z")
+    d = start(db, clock)
+    try:
+        nurse = people["nurse"]
+        ep = admit(d, nurse, "BR1", admitted_at="2026-04-15T20:00:00Z")
+        chases = lambda: db.sql("SELECT kind, level, target,"  # noqa: E731
+                                " to_char(at AT TIME ZONE 'UTC', 'HH24:MI') FROM chases"
+                                f" WHERE entity_id = '{ep['id']}' ORDER BY id")
+        s = SSEClient(d.base, "/api/v1/stream?ward=BR1", headers=people["bm"].auth)
+        assert s.wait_connected()
+        # NCTR at 08:00 (the board round), no barrier recorded
+        r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
+                   json={"outcome": "nctr", "decided_at": "2026-04-16T08:00:00Z"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        tick(clock, "2026-04-16T11:58:00Z")
+        time.sleep(1)
+        assert chases() == []
+        set_clock(clock, "2026-04-16T12:01:00Z")
+        assert wait_until(lambda: len(chases()) == 1)
+        assert chases() == [["barrier", "1", "discipline", "12:01"]]
+        assert s.wait_for(lambda ev: any(e[1] == "chase.barrier" for e in ev))
+        ev = [json.loads(e[2]) for e in s.events if e[1] == "chase.barrier"][0]
+        assert ev["episode_id"] == ep["id"] and ev["ward"] == "BR1" and ev["level"] == 1
+        s.close()
+        # a barrier recorded: no more chases, even past the repeat time
+        b = d.post(f"/api/v1/episodes/{ep['id']}/barriers", json={"reason": "transport"},
+                   headers=nurse.auth).json()
+        tick(clock, "2026-04-16T16:05:00Z")
+        time.sleep(1.5)
+        assert len(chases()) == 1
+        # closed at 16:05: chased again 4 h later, afresh at level 1
+        r = d.patch(f"/api/v1/barriers/{b['id']}", json={"closed": True}, headers=nurse.auth)
+        assert r.status_code == 200, r.text
+        tick(clock, "2026-04-16T19:00:00Z")
+        time.sleep(1)
+        assert len(chases()) == 1
+        set_clock(clock, "2026-04-16T20:07:00Z")
+        assert wait_until(lambda: len(chases()) == 2)
+        assert chases()[1][:3] == ["barrier", "1", "discipline"]
+    finally:
+        stop_daemon_clean(d)
