@@ -54,6 +54,7 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERENCE_READ] = "reference_read",
     [ACCESS_REVIEW_RECORD] = "review_record",
     [ACCESS_REFERENCE_MANAGE] = "reference_manage",
+    [ACCESS_BARRIER_RECORD] = "barrier_record",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -78,6 +79,7 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERENCE_READ] = "read reference data",
     [ACCESS_REVIEW_RECORD] = "record criteria-to-reside reviews",
     [ACCESS_REFERENCE_MANAGE] = "import reference lists",
+    [ACCESS_BARRIER_RECORD] = "record barriers",
 };
 
 /*
@@ -97,6 +99,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_BARRIER_RECORD] = ACCESS_RULE_WARD_SCOPED,
 	},
     [ROLE_SOCIAL_WORKER] =
 	{
@@ -106,6 +109,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_ASSESSMENT_CLAIM] = ACCESS_RULE_ANY,
 	    [ACCESS_ASSESSMENT_UPDATE] = ACCESS_RULE_ANY,
 	    [ACCESS_DELAY_SET] = ACCESS_RULE_ANY,
+	    [ACCESS_BARRIER_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
@@ -134,6 +138,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	{
 	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_DELAY_SET] = ACCESS_RULE_ANY,
+	    [ACCESS_BARRIER_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REPORT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
@@ -165,6 +170,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_ASSESSMENT_CLAIM] = ACCESS_RULE_ANY,
 	    [ACCESS_ASSESSMENT_UPDATE] = ACCESS_RULE_ANY,
 	    [ACCESS_DELAY_SET] = ACCESS_RULE_ANY,
+	    [ACCESS_BARRIER_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REPORT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_USER_MANAGE] = ACCESS_RULE_ANY,

@@ -48,9 +48,10 @@ enum access_action {
 	ACCESS_REFERENCE_READ,    /* read reference data: wards, templates, reference lists */
 	ACCESS_REVIEW_RECORD,     /* record a criteria-to-reside review (target: the ward) */
 	ACCESS_REFERENCE_MANAGE,  /* import reference lists (delay reasons) */
+	ACCESS_BARRIER_RECORD,    /* record or change barriers to discharge (target: the ward) */
 };
 
-#define ACCESS_ACTION_COUNT 20
+#define ACCESS_ACTION_COUNT 21
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
@@ -117,6 +118,9 @@ bool principal_has_ward(const struct principal *p, const char *ward);
  *     wards; ot and physio, clinical members of the MDT who cover every ward,
  *     anywhere; not social_worker, bed_manager nor admin (not a clinical
  *     decision of theirs).  Importing reference lists: admin.
+ *   barriers to discharge (ACCESS_BARRIER_RECORD): those who set delays
+ *     (social_worker, bed_manager) on every ward, and nurse on the user's own
+ *     wards; not ot, physio nor admin.
  *   system: everything.
  * Live events (ACCESS_EVENT_READ) follow episode reading for the event's
  * ward; events without a ward (user changes, ...) go to admin and system only.

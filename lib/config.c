@@ -160,6 +160,10 @@ const struct config_entry config_table[] = {
      "an assessment still unclaimed this long after admission is chased to social work"},
     {"chase", "delay_reason_chase_after", CONFIG_DURATION, OFF(delay_reason_chase_after_ms), "4h",
      1 * MIN, 30 * DAY, NULL, 0, "a delay still without a reason this long is chased"},
+    {"chase", "barrier_chase_after", CONFIG_DURATION, OFF(barrier_chase_after_ms), "4h", 1 * MIN,
+     30 * DAY, NULL, 0,
+     "an NCTR inpatient with no open barrier this long (since the DRD or the last barrier closed) "
+     "is chased"},
     {"chase", "board_round_times", CONFIG_STRING, OFF(board_round_times), "09:00,16:00", 0, 0, NULL,
      0,
      "board rounds, HH:MM Europe/London, comma-separated; an inpatient not reviewed since the "

@@ -72,7 +72,8 @@ struct config {
 	int64_t chase_level3_after_ms;       /* overdue this long: escalate to the bed manager */
 	int64_t assessment_chase_after_ms;   /* an unclaimed assessment is chased after this */
 	int64_t delay_reason_chase_after_ms; /* a delay without a reason is chased after this */
-	char *test_clock_file;               /* tests only: read "now" from this file */
+	int64_t barrier_chase_after_ms; /* an NCTR patient without an open barrier, after this */
+	char *test_clock_file;          /* tests only: read "now" from this file */
 	char *board_round_times; /* "09:00,16:00": board rounds, London time (lib/review.h) */
 	/* [hl7] */
 	char *mllp_listen_addr;       /* MLLP (HL7 v2) listen address */

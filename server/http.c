@@ -96,6 +96,7 @@ static const struct route_id_kind {
     [ROUTE_ID_WARD] = {"ward", "ward", false, CODE_CHARS, 32, false},
     [ROUTE_ID_PAS_CODE] = {"pas_code", "ward mapping", false, PAS_CHARS, 64, false},
     [ROUTE_ID_FILE] = {"file", NULL, false, NULL, 0, false},
+    [ROUTE_ID_BARRIER] = {"barrier", "barrier", true, NULL, 0, true},
 };
 
 const char *route_id_name(enum route_id id)

@@ -49,6 +49,7 @@ enum route_id {
 	ROUTE_ID_WARD,       /* a ward code */
 	ROUTE_ID_PAS_CODE,   /* a PAS point-of-care code (HL7 ward map) */
 	ROUTE_ID_FILE,       /* a static file name (public routes) */
+	ROUTE_ID_BARRIER,    /* a barrier's UUID; ward-scoped */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */

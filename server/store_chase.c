@@ -50,6 +50,25 @@ static const char SQL_DUE_DELAYS[] =
     " ORDER BY d.opened_at LIMIT $3::integer";
 
 /*
+ * The instant an NCTR episode e has been without an open barrier since: its
+ * discharge ready date, or the last barrier's close if later.
+ */
+#define SQL_BARRIER_BASE                                                                           \
+	"greatest(e.ready_at, (SELECT max(b.closed_at) FROM barriers b WHERE b.episode_id = "      \
+	"e.id))"
+
+/* NCTR inpatients without an open barrier due for a chase at $1 (the id is the episode's). */
+static const char SQL_DUE_BARRIERS[] =
+    "SELECT 'barrier', e.id, e.id, e.ward, '',"
+    " extract(epoch FROM " SQL_BARRIER_BASE ")::bigint + $2::bigint, e.barrier_chase_level,"
+    " coalesce(extract(epoch FROM e.barrier_last_chased_at)::bigint, 0), false"
+    " FROM episodes e WHERE e.state = 'admitted' AND e.ready_at IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM barriers b WHERE b.episode_id = e.id AND b.closed_at IS NULL)"
+    " AND coalesce(e.barrier_next_chase_at, " SQL_BARRIER_BASE
+    "  + make_interval(secs => $2::double precision)) <= to_timestamp($1::double precision)"
+    " ORDER BY e.ready_at LIMIT $3::integer";
+
+/*
  * Compare-and-set of the chase state ($1 id, $2 new level, $3 now, $4 next, $5 old
  * level, $6 old last chase epoch): CB409 when another process got there first.
  */
@@ -74,6 +93,14 @@ static const char SQL_CAS_DELAY[] =
     " next_chase_at = to_timestamp($4::double precision)"
     " WHERE id = $1::uuid AND chase_level = $5::smallint"
     " AND coalesce(extract(epoch FROM last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
+
+static const char SQL_CAS_BARRIER[] =
+    "WITH u AS (UPDATE episodes SET barrier_chase_level = $2::smallint,"
+    " barrier_last_chased_at = to_timestamp($3::double precision),"
+    " barrier_next_chase_at = to_timestamp($4::double precision)"
+    " WHERE id = $1::uuid AND barrier_chase_level = $5::smallint"
+    " AND coalesce(extract(epoch FROM barrier_last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
     " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
 
 /* Records who was chased, when, for what. */
@@ -106,7 +133,11 @@ static const char SQL_NEXT[] =
     "  WHERE a.state = 'unclaimed' AND e.state = 'admitted'"
     " UNION ALL SELECT min(coalesce(d.next_chase_at,"
     "  d.opened_at + make_interval(secs => $3::double precision)))"
-    "  FROM delays d WHERE d.closed_at IS NULL AND d.reason_code IS NULL) m";
+    "  FROM delays d WHERE d.closed_at IS NULL AND d.reason_code IS NULL"
+    " UNION ALL SELECT min(coalesce(e.barrier_next_chase_at, " SQL_BARRIER_BASE
+    "  + make_interval(secs => $4::double precision)))"
+    "  FROM episodes e WHERE e.state = 'admitted' AND e.ready_at IS NOT NULL AND NOT EXISTS"
+    "  (SELECT 1 FROM barriers b WHERE b.episode_id = e.id AND b.closed_at IS NULL)) m";
 
 /* The newest snapshot day, NULL if none. */
 static const char SQL_SNAPSHOT_LAST[] = "SELECT max(day)::text FROM snapshots";
@@ -156,10 +187,10 @@ static void due_done(const struct db_result *r, void *arg)
 		free(w);
 		return;
 	}
-	for (int s = 0; s < 3; s++)
+	for (int s = 0; s < 4; s++)
 		n += db_rows(r->res[s]);
 	items = xcalloc((size_t)n + 1, sizeof *items);
-	for (int s = 0; s < 3; s++) {
+	for (int s = 0; s < 4; s++) {
 		for (int i = 0; i < db_rows(r->res[s]); i++, k++) {
 			struct chase_item *it = &items[k];
 
@@ -183,17 +214,19 @@ void store_chase_due(struct db *db, int64_t now, const struct chase_delays *cd, 
                      store_chase_items_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	char n[32], a[32], b[32], c[32], l[16];
-	const char *vt[] = {n, a, l}, *va[] = {n, b, l}, *vd[] = {n, c, l};
+	char n[32], a[32], b[32], c[32], e[32], l[16];
+	const char *vt[] = {n, a, l}, *va[] = {n, b, l}, *vd[] = {n, c, l}, *vb[] = {n, e, l};
 
 	snprintf(n, sizeof n, "%" PRId64, now);
 	snprintf(a, sizeof a, "%" PRId64, cd->first_after);
 	snprintf(b, sizeof b, "%" PRId64, cd->assessment_after);
 	snprintf(c, sizeof c, "%" PRId64, cd->reason_after);
+	snprintf(e, sizeof e, "%" PRId64, cd->barrier_after);
 	snprintf(l, sizeof l, "%d", limit);
 	db_req_add(req, SQL_DUE_TASKS, 3, vt);
 	db_req_add(req, SQL_DUE_ASSESSMENTS, 3, va);
 	db_req_add(req, SQL_DUE_DELAYS, 3, vd);
+	db_req_add(req, SQL_DUE_BARRIERS, 3, vb);
 	db_req_submit(db, req, due_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
@@ -214,6 +247,7 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 	char lv[8], nw[32], nx[32], ol[8], olast[32], *type;
 	const char *sql = item->kind[0] == 't'   ? SQL_CAS_TASK
 	                  : item->kind[0] == 'a' ? SQL_CAS_ASSESSMENT
+	                  : item->kind[0] == 'b' ? SQL_CAS_BARRIER
 	                                         : SQL_CAS_DELAY;
 
 	snprintf(lv, sizeof lv, "%d", level);
@@ -261,13 +295,14 @@ void store_chase_next(struct db *db, const struct chase_delays *cd, store_chase_
                       void *arg)
 {
 	struct db_req *req = db_req_new();
-	char a[32], b[32], c[32];
-	const char *v[] = {a, b, c};
+	char a[32], b[32], c[32], e[32];
+	const char *v[] = {a, b, c, e};
 
 	snprintf(a, sizeof a, "%" PRId64, cd->first_after);
 	snprintf(b, sizeof b, "%" PRId64, cd->assessment_after);
 	snprintf(c, sizeof c, "%" PRId64, cd->reason_after);
-	db_req_add(req, SQL_NEXT, 3, v);
+	snprintf(e, sizeof e, "%" PRId64, cd->barrier_after);
+	db_req_add(req, SQL_NEXT, 4, v);
 	db_req_submit(db, req, next_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 

@@ -14,7 +14,7 @@
 struct db;
 
 struct chase_item {
-	char kind[12];       /* "task", "assessment", "delay" */
+	char kind[12];       /* "task", "assessment", "delay", "barrier" (id: the episode) */
 	char id[37];         /* the chased row */
 	char episode_id[37]; /* its episode */
 	char ward[33];       /* the episode's ward */
@@ -29,6 +29,7 @@ struct chase_delays {
 	int64_t first_after;      /* seconds: tasks */
 	int64_t assessment_after; /* seconds after opening: assessments */
 	int64_t reason_after;     /* seconds after opening: delays without a reason */
+	int64_t barrier_after;    /* seconds NCTR without an open barrier */
 };
 
 typedef void store_chase_items_cb(enum status st, const struct chase_item *items, int n, void *arg);

@@ -222,6 +222,22 @@ def f_review_list(c, who):
     return Req("GET", f"/api/v1/episodes/{c.ep['id']}/reviews")
 
 
+def f_barrier_post(c, who):
+    return Req("POST", f"/api/v1/episodes/{c.ep['id']}/barriers",
+               {"reason": "transport", "owner": "Matrix"})
+
+
+def f_barrier_list(c, who):
+    return Req("GET", f"/api/v1/episodes/{c.ep['id']}/barriers")
+
+
+def f_barrier_patch(c, who):
+    # a fresh barrier each time: an edit of its note
+    bid = c.setup_call("POST", f"/api/v1/episodes/{c.ep['id']}/barriers",
+                       {"reason": "no_plan"}, c.setup_nurse).json()["id"]
+    return Req("PATCH", f"/api/v1/barriers/{bid}", {"note": f"matrix {who}"})
+
+
 def f_reference_lists(c, who):
     return Req("GET", "/api/v1/reference/lists")
 
@@ -397,6 +413,7 @@ def f_stream_ward(c, who):
 #   admin: users, templates, wards (incl. HL7 ward map), webhooks, HL7 read, audit,
 #     reports, episode read, reference list import
 #   criteria-to-reside reviews: nurse on own wards, ot and physio anywhere
+#   barriers: social_worker and bed_manager anywhere, nurse on own wards
 #   list handlers without a ward filter show a nurse her own wards and other roles every
 #   ward; GET /wards and GET /task-templates (reference_read) and GET /me and DELETE
 #   /session (self) are allowed to every signed-in role.
@@ -450,6 +467,18 @@ TABLE = [
     row("GET", "/api/v1/episodes/{id}/reviews", f_review_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK),
+    # ---- barriers to discharge (server/api_barrier.c) ----
+    # barrier_record: those who set delays (social_worker, bed_manager) anywhere, nurse on
+    # own wards
+    row("POST", "/api/v1/episodes/{id}/barriers", f_barrier_post,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=OK, admin=F),
+    row("GET", "/api/v1/episodes/{id}/barriers", f_barrier_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("PATCH", "/api/v1/barriers/{id}", f_barrier_patch,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=OK, admin=F),
     # ---- reference lists (server/api_reference.c) ----
     row("GET", "/api/v1/reference/lists", f_reference_lists,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
@@ -610,6 +639,9 @@ ROUTES = {
     ("GET", "/api/v1/reports/delays"): ("report_read", "none"),
     ("POST", "/api/v1/episodes/{id}/reviews"): ("review_record", "episode"),
     ("GET", "/api/v1/episodes/{id}/reviews"): ("episode_read", "episode"),
+    ("POST", "/api/v1/episodes/{id}/barriers"): ("barrier_record", "episode"),
+    ("GET", "/api/v1/episodes/{id}/barriers"): ("episode_read", "episode"),
+    ("PATCH", "/api/v1/barriers/{id}"): ("barrier_record", "barrier"),
     ("GET", "/api/v1/reference/lists"): ("reference_read", "none"),
     ("GET", "/api/v1/reference/delay-reasons"): ("reference_read", "none"),
     ("POST", "/api/v1/reference/delay-reasons"): ("reference_manage", "none"),
@@ -665,7 +697,7 @@ PUBLIC = {
 }
 
 # The {param} kinds that name a patient's record: their handlers check the ward.
-WARD_SCOPED_IDS = {"episode", "task", "assessment"}
+WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier"}
 
 CASES = [pytest.param(method, path, factory, who, expect[who], id=f"{method} {path} | {who}")
          for method, path, factory, expect in TABLE for who in CALLERS]

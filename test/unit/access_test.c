@@ -100,6 +100,7 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_REFERENCE_READ, "YYYYYY"},
     {ROLE_NURSE, ACCESS_REVIEW_RECORD, "YY---Y"},
     {ROLE_NURSE, ACCESS_REFERENCE_MANAGE, "------"},
+    {ROLE_NURSE, ACCESS_BARRIER_RECORD, "YY---Y"},
 
     /* social_worker */
     {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -122,6 +123,7 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_REFERENCE_READ, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_REVIEW_RECORD, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_REFERENCE_MANAGE, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_BARRIER_RECORD, "YYYYYY"},
 
     /* ot */
     {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -144,6 +146,7 @@ static const struct table_row {
     {ROLE_OT, ACCESS_REFERENCE_READ, "YYYYYY"},
     {ROLE_OT, ACCESS_REVIEW_RECORD, "YYYY-Y"},
     {ROLE_OT, ACCESS_REFERENCE_MANAGE, "------"},
+    {ROLE_OT, ACCESS_BARRIER_RECORD, "------"},
 
     /* physio */
     {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -166,6 +169,7 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_REFERENCE_READ, "YYYYYY"},
     {ROLE_PHYSIO, ACCESS_REVIEW_RECORD, "YYYY-Y"},
     {ROLE_PHYSIO, ACCESS_REFERENCE_MANAGE, "------"},
+    {ROLE_PHYSIO, ACCESS_BARRIER_RECORD, "------"},
 
     /* bed_manager */
     {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -188,6 +192,7 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_REFERENCE_READ, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_REVIEW_RECORD, "------"},
     {ROLE_BED_MANAGER, ACCESS_REFERENCE_MANAGE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_BARRIER_RECORD, "YYYYYY"},
 
     /* admin */
     {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -210,6 +215,7 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_REFERENCE_READ, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_REVIEW_RECORD, "------"},
     {ROLE_ADMIN, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_BARRIER_RECORD, "------"},
 
     /* system */
     {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -232,6 +238,7 @@ static const struct table_row {
     {ROLE_SYSTEM, ACCESS_REFERENCE_READ, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_REVIEW_RECORD, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_BARRIER_RECORD, "YYYYYY"},
 };
 
 static struct access_target target_make(enum role role, enum column col)
@@ -506,11 +513,12 @@ static void test_has_ward(void **state)
 static void test_action_names(void **state)
 {
 	static const char *const names[ACCESS_ACTION_COUNT] = {
-	    "episode_read", "episode_admit",    "episode_write",     "task_create",
-	    "task_update",  "assessment_claim", "assessment_update", "delay_set",
-	    "audit_read",   "report_read",      "user_manage",       "template_manage",
-	    "ward_manage",  "webhook_manage",   "hl7_read",          "event_read",
-	    "self",         "reference_read",   "review_record",     "reference_manage",
+	    "episode_read",   "episode_admit",    "episode_write",     "task_create",
+	    "task_update",    "assessment_claim", "assessment_update", "delay_set",
+	    "audit_read",     "report_read",      "user_manage",       "template_manage",
+	    "ward_manage",    "webhook_manage",   "hl7_read",          "event_read",
+	    "self",           "reference_read",   "review_record",     "reference_manage",
+	    "barrier_record",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)
