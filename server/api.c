@@ -1,7 +1,12 @@
 /*
- * api.c - the list of route tables serve registers (see api.h).
+ * api.c - the list of route tables serve registers, and what handlers share (see api.h).
  */
 #include "api.h"
+
+#include <stdlib.h>
+
+#include "app.h"
+#include "xmalloc.h"
 
 const struct route *const api_route_tables[] = {
     health_routes,    session_routes, admission_routes,
@@ -11,3 +16,45 @@ const struct route *const api_route_tables[] = {
     hl7_routes,       oidc_routes,    review_routes,
     reference_routes, barrier_routes, NULL,
 };
+
+/* A list read and checked, waiting for its audit row. */
+struct list_read {
+	struct http_req *r; /* the request */
+	char *json;         /* the list, owned */
+};
+
+static void list_audited(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct list_read *l = arg;
+
+	if (st != ST_OK)
+		http_reply_error(l->r, st, err);
+	else
+		http_reply_json_text(l->r, 200, l->json);
+	free(l->json);
+	free(l);
+}
+
+void api_episode_list_reply(struct http_req *r, enum status st, const char *ward, const char *json,
+                            api_list_audit_fn *audit)
+{
+	struct access_target t = {ward, NULL};
+	struct list_read *l;
+	struct actor actor;
+	struct err err;
+
+	err_clear(&err);
+	if (st == ST_NOT_FOUND)
+		err_set(&err, st, NULL, "episode not found");
+	if (st == ST_OK)
+		st = http_access(r, &t, &err);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		return;
+	}
+	l = xcalloc(1, sizeof *l);
+	l->r = r;
+	l->json = xstrdup(json);
+	actor_from_req(&actor, r);
+	audit(r->app->db, r->params[0], &actor, list_audited, l);
+}

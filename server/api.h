@@ -6,6 +6,7 @@
 #define CB_API_H
 
 #include "http.h"
+#include "store.h"
 
 extern const struct route health_routes[];
 extern const struct route session_routes[];
@@ -31,6 +32,22 @@ extern const struct route oidc_routes[];
  * logout (the page then sends the browser there), else 204.
  */
 void oidc_logout_reply(struct http_req *r);
+
+struct actor;
+struct db;
+
+/* Audits a read of an episode's list (store_review_audit_list, store_barrier_audit_list). */
+typedef void api_list_audit_fn(struct db *db, const char *episode_id, const struct actor *actor,
+                               store_json_cb *cb, void *arg);
+
+/*
+ * Answer r, a GET of the list of the episode r->params[0], once the store has
+ * read it (st; the episode's ward; the list as JSON text): 404 when there is
+ * no such episode, the route's action checked against the ward
+ * (http_access), then the read audited with audit and the list sent.
+ */
+void api_episode_list_reply(struct http_req *r, enum status st, const char *ward, const char *json,
+                            api_list_audit_fn *audit);
 
 /* Every table above, ending with NULL. */
 extern const struct route *const api_route_tables[];

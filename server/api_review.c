@@ -141,45 +141,9 @@ static void reviews_post(struct http_req *r)
 	store_review_context(r->app->db, r->params[0], london_date(now), review_context_got, p);
 }
 
-struct review_list {
-	struct http_req *r; /* the request */
-	char *json;         /* the list, owned */
-};
-
-static void list_audited(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct review_list *l = arg;
-
-	if (st != ST_OK)
-		http_reply_error(l->r, st, err);
-	else
-		http_reply_json_text(l->r, 200, l->json);
-	free(l->json);
-	free(l);
-}
-
 static void list_got(enum status st, const char *ward, const char *json, void *arg)
 {
-	struct http_req *r = arg;
-	struct access_target t = {ward, NULL};
-	struct review_list *l;
-	struct actor actor;
-	struct err err;
-
-	err_clear(&err);
-	if (st == ST_NOT_FOUND)
-		err_set(&err, st, NULL, "episode not found");
-	if (st == ST_OK)
-		st = http_access(r, &t, &err);
-	if (st != ST_OK) {
-		http_reply_error(r, st, &err);
-		return;
-	}
-	l = xcalloc(1, sizeof *l);
-	l->r = r;
-	l->json = xstrdup(json);
-	actor_from_req(&actor, r);
-	store_review_audit_list(r->app->db, r->params[0], &actor, list_audited, l);
+	api_episode_list_reply(arg, st, ward, json, store_review_audit_list);
 }
 
 static void reviews_get(struct http_req *r)
