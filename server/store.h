@@ -90,4 +90,19 @@ void store_json_done(const struct db_result *r, void *arg);
 /* A new random UUID in text form. */
 void store_new_id(char out[37]);
 
+/* An episode's list as read: the episode's ward and the list as JSON text (borrowed). */
+typedef void store_ward_json_cb(enum status st, const char *ward, const char *json, void *arg);
+
+/*
+ * Run sql, whose $1 is episode_id and whose one row is (the episode's ward,
+ * the list as JSON text); no row: ST_NOT_FOUND.  cb runs later from the loop.
+ */
+void store_ward_json_read(struct db *db, const char *sql, const char *episode_id,
+                          store_ward_json_cb *cb, void *arg);
+
+/* Audit (as action on entity) the read of episode_id's list by actor; cb gets no JSON. */
+void store_audit_list_read(struct db *db, const struct actor *actor, const char *action,
+                           const char *entity, const char *episode_id, store_json_cb *cb,
+                           void *arg);
+
 #endif

@@ -286,34 +286,13 @@ void store_barrier_write(struct db *db, const struct barrier_write *w, const str
 	              store_wait_new((store_any_fn *)cb, arg, js, "barrier"));
 }
 
-static void list_done(const struct db_result *r, void *arg)
+void store_barrier_list(struct db *db, const char *episode_id, store_ward_json_cb *cb, void *arg)
 {
-	struct store_wait *w = arg;
-	store_barrier_list_cb *cb = (store_barrier_list_cb *)w->cb;
-
-	if (r->st != ST_OK)
-		cb(r->st, NULL, NULL, w->arg);
-	else if (db_rows(r->res[0]) != 1)
-		cb(ST_NOT_FOUND, NULL, NULL, w->arg);
-	else
-		cb(ST_OK, db_value(r->res[0], 0, 0), db_value(r->res[0], 0, 1), w->arg);
-	free(w);
-}
-
-void store_barrier_list(struct db *db, const char *episode_id, store_barrier_list_cb *cb, void *arg)
-{
-	struct db_req *req = db_req_new();
-	const char *v[] = {episode_id};
-
-	db_req_add(req, SQL_LIST, 1, v);
-	db_req_submit(db, req, list_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+	store_ward_json_read(db, SQL_LIST, episode_id, cb, arg);
 }
 
 void store_barrier_audit_list(struct db *db, const char *episode_id, const struct actor *actor,
                               store_json_cb *cb, void *arg)
 {
-	struct db_req *req = db_req_new();
-
-	store_add_audit_read(req, actor, "barrier.list", "barrier", NULL, episode_id, NULL);
-	db_req_submit(db, req, store_json_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+	store_audit_list_read(db, actor, "barrier.list", "barrier", episode_id, cb, arg);
 }

@@ -75,11 +75,8 @@ struct barrier_write {
 void store_barrier_write(struct db *db, const struct barrier_write *w, const struct actor *actor,
                          store_json_cb *cb, void *arg);
 
-typedef void store_barrier_list_cb(enum status st, const char *ward, const char *json, void *arg);
-
 /* Episode episode_id's ward and its barriers (oldest first, with history), as {"items": [...]}. */
-void store_barrier_list(struct db *db, const char *episode_id, store_barrier_list_cb *cb,
-                        void *arg);
+void store_barrier_list(struct db *db, const char *episode_id, store_ward_json_cb *cb, void *arg);
 
 /* Audit that actor listed episode_id's barriers (committed before cb runs). */
 void store_barrier_audit_list(struct db *db, const char *episode_id, const struct actor *actor,

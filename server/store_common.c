@@ -180,3 +180,36 @@ void store_json_done(const struct db_result *r, void *arg)
 	}
 	free(w);
 }
+
+static void ward_json_done(const struct db_result *r, void *arg)
+{
+	struct store_wait *w = arg;
+	store_ward_json_cb *cb = (store_ward_json_cb *)w->cb;
+
+	if (r->st != ST_OK)
+		cb(r->st, NULL, NULL, w->arg);
+	else if (db_rows(r->res[0]) != 1)
+		cb(ST_NOT_FOUND, NULL, NULL, w->arg);
+	else
+		cb(ST_OK, db_value(r->res[0], 0, 0), db_value(r->res[0], 0, 1), w->arg);
+	free(w);
+}
+
+void store_ward_json_read(struct db *db, const char *sql, const char *episode_id,
+                          store_ward_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {episode_id};
+
+	db_req_add(req, sql, 1, v);
+	db_req_submit(db, req, ward_json_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}
+
+void store_audit_list_read(struct db *db, const struct actor *actor, const char *action,
+                           const char *entity, const char *episode_id, store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+
+	store_add_audit_read(req, actor, action, entity, NULL, episode_id, NULL);
+	db_req_submit(db, req, store_json_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}

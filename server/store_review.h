@@ -59,10 +59,8 @@ void store_review_record(struct db *db, const struct episode_facts *f,
                          const struct episode_change *c, const struct review_write *w,
                          const struct actor *actor, store_json_cb *cb, void *arg);
 
-typedef void store_review_list_cb(enum status st, const char *ward, const char *json, void *arg);
-
 /* Episode episode_id's ward and its reviews, newest first, as {"items": [...]}. */
-void store_review_list(struct db *db, const char *episode_id, store_review_list_cb *cb, void *arg);
+void store_review_list(struct db *db, const char *episode_id, store_ward_json_cb *cb, void *arg);
 
 /* Audit that actor listed episode_id's reviews (committed before cb runs). */
 void store_review_audit_list(struct db *db, const char *episode_id, const struct actor *actor,
