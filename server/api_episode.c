@@ -6,7 +6,7 @@
  *   GET   /api/v1/episodes/{id}              one episode with patient, tasks, assessment, delay
  *   PATCH /api/v1/episodes/{id}              expected discharge date, pathway, bed, ready_at
  *   POST  /api/v1/episodes/{id}/transfer     {ward, bed}
- *   POST  /api/v1/episodes/{id}/discharge    {discharged_at, destination}
+ *   POST  /api/v1/episodes/{id}/discharge    {pathway, discharged_at, destination}
  *
  * Thin handlers: parse and validate with lib/, authorise with lib/access,
  * decide the state move with lib/episode, then one store_episode call.
@@ -373,13 +373,14 @@ static enum status decide_patch(struct change *ch, const struct episode_facts *f
 }
 
 static const char *const transfer_fields[] = {"ward", "bed", NULL};
-static const char *const discharge_fields[] = {"discharged_at", "destination", NULL};
+static const char *const discharge_fields[] = {"pathway", "discharged_at", "destination", NULL};
 static const char *const reopen_fields[] = {NULL};
 
 static enum status decide(struct change *ch, const struct episode_facts *f, struct err *err)
 {
 	struct access_target target = {f->ward, NULL};
 	enum episode_state state;
+	int64_t pathway;
 	enum status st;
 	bool present;
 
@@ -415,12 +416,21 @@ static enum status decide(struct change *ch, const struct episode_facts *f, stru
 		ch->c.audit_action = "episode.transfer";
 		return ST_OK;
 	case EPISODE_DISCHARGE:
+		/*
+		 * The actual pathway (0..3) is required of a person recording a
+		 * discharge: the sitrep counts discharges by it.  Only HL7 A03
+		 * may leave it unrecorded (hl7_apply.c).
+		 */
 		if ((st = json_only_keys(ch->body, discharge_fields, err)) != ST_OK ||
+		    (st = json_get_int(ch->body, "pathway", true, 0, 3, &pathway, NULL, err)) !=
+		        ST_OK ||
 		    (st = json_get_time(ch->body, "discharged_at", false, &ch->c.discharged_at,
 		                        &present, err)) != ST_OK ||
 		    (st = json_get_string(ch->body, "destination", false, ch->destination,
 		                          sizeof ch->destination, err)) != ST_OK)
 			return st;
+		ch->c.has_discharge_pathway = true;
+		ch->c.discharge_pathway = (int)pathway;
 		if ((st = episode_can(state, EPISODE_DISCHARGE, err)) != ST_OK)
 			return st;
 		if (!present)

@@ -11,7 +11,10 @@
  * number PV1-19 is the episode's external_id; the ward is PV1-3.1 through the
  * ward map, the bed PV1-3.3; admission time PV1-44, else EVN-2, else MSH-7;
  * discharge time PV1-45, else EVN-2, else MSH-7, else now.  A time without a
- * zone is London wall time.
+ * zone is London wall time.  An A03 records no actual discharge pathway (it
+ * is "not recorded"): PV1-36, the discharge disposition, is a locally defined
+ * table (HL7 0112) whose codes, like the NHS discharge destinations, say where
+ * the patient went, not with what support, so none maps to one pathway 0-3.
  */
 #include "hl7_apply.h"
 
@@ -497,7 +500,7 @@ static bool decide_transfer(struct hl7_job *job, const struct hl7_lookup *l)
 	return true;
 }
 
-/* A03: when (PV1-45) and where to (PV1-37). */
+/* A03: when (PV1-45) and where to (PV1-37); the actual pathway stays not recorded. */
 static bool decide_discharge(struct hl7_job *job, const struct hl7_lookup *l)
 {
 	const struct hl7_adt *a = &job->adt;

@@ -136,6 +136,8 @@ static const char SQL_EPISODE_UPDATE[] =
     "   WHEN 'admitted' THEN NULL ELSE discharged_at END,"
     " discharge_destination = CASE $12 WHEN 'discharged' THEN $14"
     "   WHEN 'admitted' THEN NULL ELSE discharge_destination END,"
+    " discharge_pathway = CASE $12 WHEN 'discharged' THEN $15::smallint"
+    "   WHEN 'admitted' THEN NULL ELSE discharge_pathway END,"
     " version = version + 1, updated_at = now()"
     " WHERE id = $1::uuid AND version = $2::integer RETURNING 1)"
     " SELECT cb_expect(count(*) = 1, 'CB412',"
@@ -526,7 +528,7 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
                               const struct episode_change *c, const struct actor *actor,
                               int64_t now, store_extra_fn *extra, void *extra_arg)
 {
-	char version[16], edd[DATE_FORMAT_LEN], pathway[8], ready[32], disc[32];
+	char version[16], edd[DATE_FORMAT_LEN], pathway[8], ready[32], disc[32], disc_pathway[8];
 	const char *ready_op = c->set_ready ? "set" : c->clear_ready ? "clear" : "keep";
 	const char *one[] = {f->id};
 
@@ -536,6 +538,7 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
 	snprintf(pathway, sizeof pathway, "%d", c->pathway);
 	snprintf(ready, sizeof ready, "%" PRId64, c->ready_at);
 	snprintf(disc, sizeof disc, "%" PRId64, c->discharged_at);
+	snprintf(disc_pathway, sizeof disc_pathway, "%d", c->discharge_pathway);
 	{
 		const char *wc[] = {c->new_ward};
 		const char *v[] = {f->id,
@@ -551,14 +554,15 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
 		                   c->new_ward,
 		                   c->new_state,
 		                   disc,
-		                   c->destination};
+		                   c->destination,
+		                   c->has_discharge_pathway ? disc_pathway : NULL};
 		const char *rd[] = {f->id, ready};
 
 		if (c->new_ward != NULL)
 			db_req_add(req, SQL_WARD_CHECK, 1, wc);
 		if (c->new_state != NULL && strcmp(c->new_state, "admitted") == 0)
 			db_req_add(req, SQL_REOPEN_CHECK, 1, one);
-		db_req_add(req, SQL_EPISODE_UPDATE, 14, v);
+		db_req_add(req, SQL_EPISODE_UPDATE, 15, v);
 		if (c->set_ready)
 			db_req_add(req, c->was_ready ? SQL_READINESS_MOVE : SQL_READINESS_START, 2,
 			           rd);

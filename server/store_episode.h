@@ -122,6 +122,8 @@ struct episode_change {
 	const char *new_state;           /* discharge: "discharged"; reopen: "admitted" */
 	int64_t discharged_at;           /* discharge: when */
 	const char *destination;         /* discharge: where to */
+	bool has_discharge_pathway;      /* discharge: the actual pathway was recorded */
+	int discharge_pathway;           /* discharge: 0..3 if recorded (else stored as NULL) */
 	const char *event_type;          /* episode.updated, episode.ready, ... */
 	const char *audit_action;        /* episode.update, episode.transfer, ... */
 	bool cancel_work;                /* cancel (A11): its open tasks and assessment too */

@@ -1,8 +1,9 @@
 /*
  * ward.js - the ward board.  A nurse sees her ward's admitted patients, flags
- * admissions, sets readiness, expected date and pathway, and moves ward
- * tasks on; OT and physio see every ward read-only with their own
- * discipline's tasks, which they can move on.  Live from /api/v1/stream.
+ * admissions, sets readiness, expected date and likely pathway, records a
+ * discharge with the pathway actually taken, and moves ward tasks on; OT and
+ * physio see every ward read-only with their own discipline's tasks, which
+ * they can move on.  Live from /api/v1/stream.
  */
 "use strict";
 
@@ -31,6 +32,7 @@
 	const rows = new Map();     /* episode id -> {tr, sig} */
 	let ward = nurse ? me.wards[0] || "" : "";
 	let editing = null;         /* the episode id in the dialog (script state, never the URL) */
+	let discharging = null;     /* the episode id in the discharge dialog */
 	let live = null;
 	let loading = false;
 	let buffered = [];
@@ -229,7 +231,12 @@
 				"aria-label": "Update " + CB.patientName(p) + ", bed " + (ep.bed || "none"),
 				onclick: function () { openEdit(ep.id); },
 				text: "Update",
-			})));
+			}), nurse ? " " : null, nurse ? CB.el("button", {
+				type: "button", class: "secondary discharge",
+				"aria-label": "Discharge " + CB.patientName(p) + ", bed " + (ep.bed || "none"),
+				onclick: function () { openDischarge(ep.id); },
+				text: "Discharge",
+			}) : null));
 		return tr;
 	}
 
@@ -344,6 +351,97 @@
 		putEpisode(r.data);
 		render();
 		dlg.close();
+	});
+
+	/* ---- discharge dialog: the pathway actually taken is asked every time -------------- */
+	const ddlg = CB.$("discharge");
+
+	function pathwayLabel(n) {
+		const o = CB.$("d-pathway").querySelector("option[value='" + n + "']");
+		return o ? o.textContent : String(n);
+	}
+
+	function openDischarge(id) {
+		const ep = episodes.get(id);
+		if (!ep || !nurse)
+			return;
+		discharging = id;
+		clearErrors("de-");
+		CB.$("discharge-error").textContent = "";
+		CB.$("discharge-title").textContent = "Discharge " + CB.patientName(ep.patient) + " — bed " + (ep.bed || "none");
+		/* never preset from the likely pathway: the actual one is decided now */
+		CB.$("d-pathway").value = "";
+		CB.$("dh-pathway").textContent = ep.pathway === null || ep.pathway === undefined
+			? "No likely pathway was planned."
+			: "Planned at admission: " + pathwayLabel(ep.pathway) + ".";
+		CB.$("d-discharged_at").value = localNow();
+		CB.$("d-destination").value = "";
+		ddlg.showModal();
+		CB.$("d-pathway").focus();
+	}
+
+	function dischargeError(field, text) {
+		const e = CB.$("de-" + field);
+		const input = CB.$("d-" + field);
+		if (!e)
+			return false;
+		e.textContent = text;
+		if (input) {
+			input.setAttribute("aria-invalid", "true");
+			input.focus();
+		}
+		return true;
+	}
+
+	/* a pathway marked missing is cleared as soon as one is chosen */
+	CB.$("d-pathway").addEventListener("change", function () {
+		if (CB.$("d-pathway").value !== "") {
+			CB.$("de-pathway").textContent = "";
+			CB.$("d-pathway").removeAttribute("aria-invalid");
+		}
+	});
+	CB.$("discharge-close").addEventListener("click", function () { ddlg.close(); });
+	ddlg.addEventListener("close", function () {
+		const id = discharging;
+		discharging = null;
+		const r = id && rows.get(id);
+		if (r)
+			r.tr.querySelector("button.discharge").focus();
+		else
+			CB.$("board-title").focus();
+	});
+
+	CB.$("discharge-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		const ep = episodes.get(discharging);
+		if (!ep || !nurse)
+			return;
+		clearErrors("de-");
+		CB.$("discharge-error").textContent = "";
+		const pw = CB.$("d-pathway").value;
+		const left = CB.$("d-discharged_at").value;
+		if (pw === "")
+			return dischargeError("pathway", "Choose the pathway the patient is leaving on.");
+		if (!left)
+			return dischargeError("discharged_at", "Enter when the patient left.");
+		const body = { pathway: Number(pw), discharged_at: CB.isoNow(new Date(left)) };
+		const dest = CB.$("d-destination").value.trim();
+		if (dest)
+			body.destination = dest;
+		const button = CB.$("discharge-save");
+		button.disabled = true;
+		const r = await CB.api("POST", "/api/v1/episodes/" + ep.id + "/discharge", body, { "If-Match": '"' + ep.version + '"' });
+		button.disabled = false;
+		if (!r.ok) {
+			if (!(r.error.field && dischargeError(r.error.field, r.error.message)))
+				CB.$("discharge-error").textContent = r.error.message;
+			return;
+		}
+		putEpisode(r.data);
+		render();
+		CB.say(CB.$("discharge-ok"), "Discharged " + CB.patientName(r.data.patient) + " on pathway " + pathwayLabel(r.data.discharge_pathway) + ".", "ok");
+		discharging = null; /* the row is going: focus returns to the board */
+		ddlg.close();
 	});
 
 	function renderEditTasks() {

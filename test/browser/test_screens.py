@@ -226,6 +226,42 @@ def test_screens_flow(site, database, browsers):
                       if "AFTER" in r.text], timeout=3, message="queue catches up")
     screenshot(bb, "dashboard-after-restart")
 
+    # -- the nurse records a discharge: the actual pathway is asked for, and required (issue 14)
+    lrow = f"#board-body tr[data-id='{later['id']}']"
+    nb.find_element(By.CSS_SELECTOR, lrow + " button.discharge").click()
+    wait_for(lambda: nb.find_element(By.ID, "discharge").get_attribute("open") is not None,
+             message="discharge dialog open")
+    assert "Planned at admission: 1" in nb.find_element(By.ID, "dh-pathway").text
+    assert nb.find_element(By.ID, "d-pathway").get_attribute("value") == ""  # never preset
+    labels = [o.text for o in Select(nb.find_element(By.ID, "d-pathway")).options]
+    assert labels[1:] == ["0 — home, no new or extra support",
+                          "1 — home with new or extra support (home care, reablement)",
+                          "2 — short-term rehabilitation or care in a bedded setting",
+                          "3 — new residential or nursing home care, likely long-term"], labels
+    nb.find_element(By.ID, "discharge-save").click()
+    wait_for(lambda: "Choose the pathway" in nb.find_element(By.ID, "de-pathway").text,
+             message="pathway required before anything is sent")
+    assert nb.find_element(By.ID, "d-pathway").get_attribute("aria-invalid") == "true"
+    assert database.sql(f"SELECT state FROM episodes WHERE id = '{later['id']}'") == [["admitted"]]
+    Select(nb.find_element(By.ID, "d-pathway")).select_by_value("2")
+    assert nb.find_element(By.ID, "de-pathway").text == ""  # cleared once chosen
+    nb.find_element(By.ID, "d-destination").send_keys("Community hospital")
+    screenshot(nb, "ward-discharge")
+    nb.find_element(By.ID, "discharge-save").click()
+    wait_for(lambda: not nb.find_elements(By.CSS_SELECTOR, lrow), timeout=3,
+             message="discharged patient leaves the ward board",
+             detail=lambda: nb.find_element(By.ID, "discharge-error").text)
+    wait_for(lambda: "pathway 2" in nb.find_element(By.ID, "discharge-ok").text,
+             message="discharge confirmation")
+    wait_for(lambda: occupied(bb, ward) == before + 2, timeout=3, message="dashboard occupancy")
+    # sent and stored: the actual pathway beside the planned one, and in the audit
+    assert database.sql(f"SELECT state, pathway, discharge_pathway, discharge_destination"
+                        f" FROM episodes WHERE id = '{later['id']}'") == \
+        [["discharged", "1", "2", "Community hospital"]]
+    assert database.sql(f"SELECT actor, after->>'discharge_pathway' FROM audit"
+                        f" WHERE entity_id = '{later['id']}' AND action = 'episode.discharge'") == \
+        [[nurse.name, "2"]]
+
     # -- sign out
     nb.find_element(By.ID, "logout").click()
     wait_for(lambda: nb.current_url.endswith("/login"), message="signed out")
@@ -302,6 +338,9 @@ def test_hl7_discharge_reopen_transfer_cancel_reach_open_pages(site, database, b
     # A03: discharged; the patient and the overdue task leave the screens
     send("A03", ward)
     wait_for(lambda: board_has(False), timeout=3, message="A03: row gone from the ward board")
+    # an A03 carries no actual pathway: accepted, "not recorded" (issue 14)
+    assert database.sql(f"SELECT discharge_pathway IS NULL FROM episodes WHERE id = '{eid}'") == \
+        [["t"]]
     wait_for(lambda: occupied(bb, ward) == 0 and overdue_total(bb) == overdue - 1, timeout=3,
              message="A03: dashboard occupancy and overdue tasks",
              detail=lambda: (occupied(bb, ward), overdue_total(bb)))

@@ -61,12 +61,12 @@ def hl7_now(delta=timedelta(0)):
 
 def adt(event, visit, nhs=None, ward="PAS-A", bed="3", control=None, family="Hl7person",
         given="Alex", birth="19410506", sex="F", admit=None, discharge=None, dest="",
-        msg_type=None, prior=""):
+        msg_type=None, prior="", disposition=""):
     """An ADT message with \\r segment ends; fields by HL7 position."""
     control = control or f"C{uuid.uuid4().hex[:16]}"
     ids = f"{nhs}^^^NHS^NH~MRN{visit}^^^RVJ^MR" if nhs else f"MRN{visit}^^^RVJ^MR"
     pv1 = {1: "1", 2: "I", 3: f"{ward}^^{bed}^RVJ" if ward else "", 6: prior, 19: visit,
-           37: dest, 44: admit or "", 45: discharge or ""}
+           36: disposition, 37: dest, 44: admit or "", 45: discharge or ""}
     return "\r".join([
         f"MSH|^~\\&|PAS|RVJ|CAREBRIDGE|RVJ|{hl7_now()}||{msg_type or f'ADT^{event}^ADT_{event}'}"
         f"|{control}|P|2.5",

@@ -194,12 +194,13 @@ def f_episode_transfer(c, who):
 
 
 def f_episode_discharge(c, who):
-    return Req("POST", f"/api/v1/episodes/{c.admit()['id']}/discharge", {"destination": "home"})
+    return Req("POST", f"/api/v1/episodes/{c.admit()['id']}/discharge",
+               {"pathway": 0, "destination": "home"})
 
 
 def f_episode_reopen(c, who):
     ep = c.admit()
-    c.setup_call("POST", f"/api/v1/episodes/{ep['id']}/discharge", {}, c.setup_nurse)
+    c.setup_call("POST", f"/api/v1/episodes/{ep['id']}/discharge", {"pathway": 0}, c.setup_nurse)
     return Req("POST", f"/api/v1/episodes/{ep['id']}/reopen", {})
 
 

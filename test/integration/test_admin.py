@@ -392,6 +392,9 @@ def test_demo_data_loads_once(fresh_database, tmp_path):
     assert sql("SELECT count(*) FROM wards") == [["4"]]
     assert int(sql("SELECT count(*) FROM episodes")[0][0]) >= 10
     assert int(sql("SELECT count(*) FROM episodes WHERE state = 'discharged'")[0][0]) >= 1
+    # every demo discharge records its actual pathway (issue 14)
+    assert sql("SELECT count(*) FROM episodes WHERE state = 'discharged'"
+               " AND discharge_pathway IS NULL") == [["0"]]
     assert int(sql("SELECT count(*) FROM episodes WHERE ready_at IS NOT NULL"
                    " AND state = 'admitted'")[0][0]) >= 2
     assert sorted(p for (p,) in sql("SELECT DISTINCT pathway FROM episodes")) == ["0", "1", "2",

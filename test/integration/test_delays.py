@@ -197,7 +197,8 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
             r = d.patch(f"/api/v1/episodes/{ep['id']}", json={"ready_at": ready}, headers=n.auth)
             assert r.status_code == 200, r.text
         r = d.post(f"/api/v1/episodes/{e2['id']}/discharge",
-                   json={"discharged_at": "2026-03-30T11:00:00Z", "destination": "home"}, headers=n.auth)
+                   json={"discharged_at": "2026-03-30T11:00:00Z", "destination": "home",
+                         "pathway": 0}, headers=n.auth)
         assert r.status_code == 200, r.text
         # the clock passes the midnight ending the 30th: the snapshot opens E1's and E3's delays
         s = SSEClient(d.base, "/api/v1/stream?types=delay.*", headers=people["bm"].auth)

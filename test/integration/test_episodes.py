@@ -289,11 +289,14 @@ def test_transfer_and_discharge_state_machine(daemon, database, people):
                          "AND type = 'episode.transferred' ORDER BY id")
     assert wards == [["EA1"], ["EB2"]]  # the old ward learns the patient left
     # now on EB2: the EA1 nurse may not act, the EB2 nurse may
-    assert daemon.post(url + "/discharge", json={}, headers=n.auth).status_code == 403
+    assert daemon.post(url + "/discharge", json={"pathway": 0},
+                       headers=n.auth).status_code == 403
     nb = people["nurse_b"]
-    r = daemon.post(url + "/discharge", json={"destination": "home"}, headers=nb.auth)
+    r = daemon.post(url + "/discharge", json={"destination": "home", "pathway": 0},
+                    headers=nb.auth)
     assert r.status_code == 200 and r.json()["state"] == "discharged"
     assert r.json()["discharge_destination"] == "home"
+    assert r.json()["discharge_pathway"] == 0
     r = daemon.post(url + "/transfer", json={"ward": "EA1"}, headers=nb.auth)
     assert r.status_code == 409
     assert '"discharged"' in r.json()["error"]["message"]
@@ -407,7 +410,8 @@ def test_reopen_a_discharge_entered_in_error(daemon, database, people):
     url = f"/api/v1/episodes/{ep['id']}"
     r = daemon.post(url + "/reopen", json={}, headers=n.auth)
     assert r.status_code == 409 and "admitted" in r.json()["error"]["message"], r.text
-    r = daemon.post(url + "/discharge", json={"destination": "home"}, headers=n.auth)
+    r = daemon.post(url + "/discharge", json={"destination": "home", "pathway": 1},
+                    headers=n.auth)
     assert r.status_code == 200, r.text
     version = r.json()["version"]
     # who may not, and what is refused
@@ -422,7 +426,7 @@ def test_reopen_a_discharge_entered_in_error(daemon, database, people):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["state"] == "admitted" and body["discharged_at"] is None
-    assert body["discharge_destination"] is None
+    assert body["discharge_destination"] is None and body["discharge_pathway"] is None
     assert r.headers["ETag"] == f'"{version + 1}"'
     # (the chaser may also pick the open tasks up again: only the episode's own events here)
     assert database.sql(f"SELECT type FROM events WHERE id > {last} AND episode_id = '{ep['id']}'"
@@ -431,7 +435,8 @@ def test_reopen_a_discharge_entered_in_error(daemon, database, people):
                         f" WHERE entity_id = '{ep['id']}' AND action = 'episode.reopen'")
     assert rows == [[n.name, "discharged", "admitted"]]
     # discharged again, and the patient admitted anew since: the old stay cannot come back
-    assert daemon.post(url + "/discharge", json={}, headers=n.auth).status_code == 200
+    assert daemon.post(url + "/discharge", json={"pathway": 0},
+                       headers=n.auth).status_code == 200
     again = admit(daemon, n, "EA1", nhs_number=nhs)
     r = daemon.post(url + "/reopen", json={}, headers=n.auth)
     assert r.status_code == 409 and "admitted again" in r.json()["error"]["message"], r.text

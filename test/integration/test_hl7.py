@@ -180,6 +180,7 @@ def test_transfer_update_discharge_reopen_cancel(daemon, hl7db, admin, wards):
     ep = get_episode(daemon, admin, visit, hl7db)
     assert ep["state"] == "discharged" and ep["discharge_destination"] == "Home"
     assert ep["discharged_at"].startswith(when.strftime("%Y-%m-%dT%H:%M"))
+    assert ep["discharge_pathway"] is None  # A03 carries no pathway: not recorded
     # A02 on a discharged episode: lib/episode says no -> AE with the reason
     code, _, text = msa(c.call(adt("A02", visit, nhs, ward="PAS-A")))
     assert code == "AE" and "cannot" in text, text
@@ -197,6 +198,39 @@ def test_transfer_update_discharge_reopen_cancel(daemon, hl7db, admin, wards):
         f" AND entity = 'episode' ORDER BY id")]
     assert actions == ["episode.admit", "episode.transfer", "episode.update",
                        "episode.discharge", "episode.reopen", "episode.cancel"]
+    c.close()
+
+
+def test_a03_without_a_pathway_is_accepted_as_not_recorded(daemon, hl7db, admin, wards):
+    """The API requires the actual discharge pathway; HL7 A03 may omit it (issue 14): AA, and
+    the pathway is NULL, "not recorded".  PV1-36 (discharge disposition) says where the patient
+    went, not with what support, so it is not mapped to a pathway either."""
+    c = Mllp(daemon.mllp_port)
+    for disposition in ("", "01", "19"):
+        visit, nhs = new_visit(), nhs_number()
+        assert msa(c.call(adt("A01", visit, nhs)))[0] == "AA"
+        ack = c.call(adt("A03", visit, nhs, disposition=disposition, dest="Home"))
+        assert msa(ack)[0] == "AA", ack
+        ep = get_episode(daemon, admin, visit, hl7db)
+        assert ep["state"] == "discharged" and ep["discharge_pathway"] is None, disposition
+        assert hl7db.sql(f"SELECT discharge_pathway IS NULL FROM episodes"
+                         f" WHERE id = '{ep['id']}'") == [["t"]]
+        assert hl7db.sql(f"SELECT payload->'discharge_pathway' FROM events"
+                         f" WHERE episode_id = '{ep['id']}' AND type = 'episode.discharged'") == \
+            [["null"]]
+        # A13 reopens: still none
+        assert msa(c.call(adt("A13", visit, nhs)))[0] == "AA"
+        assert get_episode(daemon, admin, visit, hl7db)["discharge_pathway"] is None
+    # discharged on the ward screen with a pathway, then reopened by the PAS (A13): cleared
+    visit, nhs = new_visit(), nhs_number()
+    assert msa(c.call(adt("A01", visit, nhs)))[0] == "AA"
+    nurse = make_user(hl7db, "nurse", wards=["HA"])
+    eid = episode_of(hl7db, visit)
+    r = daemon.post(f"/api/v1/episodes/{eid}/discharge", json={"pathway": 2}, headers=nurse.auth)
+    assert r.status_code == 200 and r.json()["discharge_pathway"] == 2, r.text
+    assert msa(c.call(adt("A13", visit, nhs)))[0] == "AA"
+    ep = get_episode(daemon, admin, visit, hl7db)
+    assert ep["state"] == "admitted" and ep["discharge_pathway"] is None
     c.close()
 
 

@@ -184,7 +184,7 @@ def test_create_on_unknown_episode_is_404(daemon, people):
 
 def test_create_on_discharged_episode_is_409(daemon, people):
     ep = admit(daemon, people["nurse"], WARD, pathway=0)
-    r = daemon.post(f"/api/v1/episodes/{ep['id']}/discharge", json={},
+    r = daemon.post(f"/api/v1/episodes/{ep['id']}/discharge", json={"pathway": 0},
                     headers=people["nurse"].auth)
     assert r.status_code == 200, r.text
     r = create(daemon, people["nurse"], ep["id"])
@@ -743,7 +743,7 @@ def test_bulk_list_is_ordered_by_due_time_and_pages(daemon, lpeople):
 def test_bulk_list_skips_discharged_episodes_unless_named(daemon, lpeople):
     ep = admit(daemon, lpeople["nurse"], LIST_WARD, pathway=0)
     t = new_task(daemon, lpeople["nurse"], ep["id"], title="Before discharge")
-    r = daemon.post(f"/api/v1/episodes/{ep['id']}/discharge", json={},
+    r = daemon.post(f"/api/v1/episodes/{ep['id']}/discharge", json={"pathway": 0},
                     headers=lpeople["nurse"].auth)
     assert r.status_code == 200, r.text
     assert t["id"] not in bulk_ids(daemon, lpeople["nurse"], ward=LIST_WARD)
