@@ -174,7 +174,9 @@ def test_review_refusals(db, clock, people):
         assert len(d.get(f"/api/v1/episodes/{ep['id']}/reviews",
                          headers=nurse.auth).json()["items"]) == 1
         # a discharged patient is not reviewed
-        d.post(f"/api/v1/episodes/{ep['id']}/discharge", json={}, headers=nurse.auth)
+        r = d.post(f"/api/v1/episodes/{ep['id']}/discharge", json={"pathway": 0},
+                   headers=nurse.auth)
+        assert r.status_code == 200, r.text
         assert review(d, nurse, ep, outcome="nctr").status_code == 409
     finally:
         stop_daemon_clean(d)
