@@ -47,47 +47,10 @@ static enum status get_assignee(const cJSON *body, char out[37], struct err *err
 
 /* ---- GET /api/v1/episodes/{id}/tasks ------------------------------------------------ */
 
-struct list {
-	struct http_req *r; /* the request */
-	char *json;         /* the reply, owned */
-};
-
-static void list_audited(enum status st, const struct err *err, const char *json, void *arg)
-{
-	struct list *l = arg;
-
-	if (st != ST_OK)
-		http_reply_error(l->r, st, err);
-	else
-		http_reply_json_text(l->r, 200, l->json);
-	free(l->json);
-	free(l);
-}
-
 static void list_got(enum status st, const struct task_list *tl, void *arg)
 {
-	struct http_req *r = arg;
-	struct access_target target = {NULL, NULL};
-	struct actor actor;
-	struct list *l;
-	struct err err;
-
-	err_clear(&err);
-	if (st == ST_NOT_FOUND)
-		err_set(&err, st, NULL, "episode not found");
-	if (st == ST_OK) {
-		target.ward = tl->ward;
-		st = http_access(r, &target, &err);
-	}
-	if (st != ST_OK) {
-		http_reply_error(r, st, &err);
-		return;
-	}
-	l = xcalloc(1, sizeof *l);
-	l->r = r;
-	l->json = xstrdup(tl->json);
-	actor_from_req(&actor, r);
-	store_task_audit_list(r->app->db, r->params[0], &actor, list_audited, l);
+	api_episode_list_reply(arg, st, st == ST_OK ? tl->ward : NULL,
+	                       st == ST_OK ? tl->json : NULL, store_task_audit_list);
 }
 
 static void tasks_list(struct http_req *r)
