@@ -240,6 +240,14 @@ def daemon(database):
     stop_daemon_clean(d)
 
 
+
+def set_clock(path, when):
+    """Move a daemon's test clock (test_clock_file) to when (RFC 3339), atomically."""
+    with open(path + ".tmp", "w") as f:
+        f.write(when + "\n")
+    os.replace(path + ".tmp", path)
+
+
 # ---- people and places -------------------------------------------------------
 
 def cli(database, *args, input=None, check=True):

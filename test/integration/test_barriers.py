@@ -11,14 +11,8 @@ import time
 import pytest
 
 from conftest import (TOP, Daemon, Database, admit, make_user, run_bin, stop_daemon_clean,
-                      start_daemon)
+                      start_daemon, set_clock)
 from sse import SSEClient
-
-
-def set_clock(path, when):
-    with open(path + ".tmp", "w") as f:
-        f.write(when + "\n")
-    os.replace(path + ".tmp", path)
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,8 @@ import time
 import pytest
 import requests
 
-from conftest import Daemon, admit, make_user, stop_daemon_clean
+from conftest import Daemon, admit, make_user, stop_daemon_clean, set_clock
 from sse import SSEClient
-
-
-def set_clock(path, when):
-    with open(path + ".tmp", "w") as f:
-        f.write(when + "\n")
-    os.replace(path + ".tmp", path)
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,8 @@ import time
 
 import pytest
 
-from conftest import Daemon, Database, admit, cli, make_user, stop_daemon_clean
+from conftest import Daemon, Database, admit, cli, make_user, stop_daemon_clean, set_clock
 from sse import SSEClient
-
-
-def set_clock(path, when):
-    with open(path + ".tmp", "w") as f:
-        f.write(when + "\n")
-    os.replace(path + ".tmp", path)
 
 
 @pytest.fixture(scope="module")
