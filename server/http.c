@@ -99,18 +99,6 @@ static const struct route_id_kind {
     [ROUTE_ID_BARRIER] = {"barrier", "barrier", true, NULL, 0, true},
 };
 
-const char *route_id_name(enum route_id id)
-{
-	ASSERT((size_t)id < nitems(route_ids));
-	return route_ids[id].name;
-}
-
-bool route_id_is_ward_scoped(enum route_id id)
-{
-	ASSERT((size_t)id < nitems(route_ids));
-	return route_ids[id].ward_scoped;
-}
-
 /* Whether value has the form of a {param} of kind id. */
 static bool route_id_ok(enum route_id id, const char *value)
 {

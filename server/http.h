@@ -130,12 +130,6 @@ struct http_req {
  */
 enum status http_access(struct http_req *r, const struct access_target *t, struct err *err);
 
-/* The route's {param} kind as a short name ("episode", ...), for `carebridge routes`. */
-const char *route_id_name(enum route_id id);
-
-/* Whether {param}s of kind id name a patient's record (the handler must call http_access). */
-bool route_id_is_ward_scoped(enum route_id id);
-
 /*
  * Run r's matched route (after authentication, for a ROUTE_DECLARED one):
  * refuse with 403 a role that may never perform its action, refuse with 404
