@@ -196,6 +196,10 @@ static const char SQL_CANCEL_ASSESSMENT[] =
     " SELECT 'assessment.updated', u.ward, u.episode_id, 'social_work',"
     " u.doc || jsonb_build_object('ward', u.ward) FROM u ORDER BY u.id";
 
+/* Ward history (0025): episode $1 arrives on ward $2 at $3, a transfer's instant. */
+static const char SQL_WARD_HISTORY[] = "INSERT INTO ward_history (episode_id, at, ward)"
+				       " VALUES ($1::uuid, to_timestamp($3::double precision), $2)";
+
 /* Readiness history: a new period, a moved start, or a withdrawal. */
 static const char SQL_READINESS_START[] = "INSERT INTO readiness (episode_id, ready_at)"
 					  " VALUES ($1::uuid, to_timestamp($2::double precision))";
@@ -563,6 +567,13 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
 		if (c->new_state != NULL && strcmp(c->new_state, "admitted") == 0)
 			db_req_add(req, SQL_REOPEN_CHECK, 1, one);
 		db_req_add(req, SQL_EPISODE_UPDATE, 15, v);
+		if (c->new_ward != NULL && strcmp(c->new_ward, f->ward) != 0) {
+			char nw[32];
+			const char *wh[] = {f->id, c->new_ward, nw};
+
+			snprintf(nw, sizeof nw, "%" PRId64, now);
+			db_req_add(req, SQL_WARD_HISTORY, 3, wh);
+		}
 		if (c->set_ready)
 			db_req_add(req, c->was_ready ? SQL_READINESS_MOVE : SQL_READINESS_START, 2,
 			           rd);

@@ -1,0 +1,130 @@
+/*
+ * store_report.c - SQL for the facts of the reports (see store_report.h).
+ *
+ * One statement builds the whole document, so the facts are read from one
+ * snapshot of the database: a barrier cannot be seen without its history, or
+ * a discharge without the readiness that preceded it.
+ */
+#include "store_report.h"
+
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "xmalloc.h"
+
+/*
+ * $1, $2: the instants (Unix seconds) the report may ask about.  Instants go
+ * out as whole seconds (floor), as lib/figures counts them.  A stay runs from
+ * its history row to the next one (the first from the admission); a barrier
+ * opens with its first reason row and later rows are changes; its primary
+ * spans run from each barrier_primary_history row naming it to the
+ * episode's next row (a span of no length, two rows at one instant, is
+ * dropped: the row written last decides).
+ */
+static const char SQL_FACTS[] =
+    "WITH ep AS (SELECT e.* FROM episodes e WHERE e.state <> 'cancelled'"
+    "  AND e.admitted_at <= to_timestamp($2::double precision)"
+    "  AND (e.discharged_at IS NULL OR e.discharged_at > to_timestamp($1::double precision))),"
+    " ph AS (SELECT h.episode_id, h.barrier_id, h.at, h.id,"
+    "  lead(h.at) OVER (PARTITION BY h.episode_id ORDER BY h.at, h.id) AS until"
+    "  FROM barrier_primary_history h WHERE h.episode_id IN (SELECT id FROM ep)),"
+    " wh AS (SELECT h.episode_id, h.ward, h.at, h.id,"
+    "  row_number() OVER (PARTITION BY h.episode_id ORDER BY h.at, h.id) AS n,"
+    "  lead(h.at) OVER (PARTITION BY h.episode_id ORDER BY h.at, h.id) AS until"
+    "  FROM ward_history h WHERE h.episode_id IN (SELECT id FROM ep)),"
+    " rh AS (SELECT r.barrier_id, r.at, r.reason_list, r.reason,"
+    "  row_number() OVER (PARTITION BY r.barrier_id ORDER BY r.at, r.id) AS n"
+    "  FROM barrier_reason_history r"
+    "  WHERE r.barrier_id IN (SELECT b.id FROM barriers b WHERE b.episode_id IN (SELECT id FROM "
+    "ep))),"
+    " dl AS (SELECT l.name, min(i.active_from) AS active_from FROM reference_lists l"
+    "  JOIN reference_items i ON i.list = l.name WHERE l.kind = 'delay_reason' GROUP BY l.name)"
+    " SELECT jsonb_build_object("
+    " 'episodes', coalesce((SELECT jsonb_agg(jsonb_build_object("
+    "   'id', e.id,"
+    "   'admitted_at', floor(extract(epoch FROM e.admitted_at))::bigint,"
+    "   'discharged_at', floor(extract(epoch FROM e.discharged_at))::bigint,"
+    "   'pathway', e.discharge_pathway,"
+    "   'bed', e.bed,"
+    "   'stays', coalesce((SELECT jsonb_agg(jsonb_build_array(w.ward,"
+    "       floor(extract(epoch FROM CASE WHEN w.n = 1 THEN least(w.at, e.admitted_at)"
+    "         ELSE w.at END))::bigint,"
+    "       floor(extract(epoch FROM w.until))::bigint) ORDER BY w.at, w.id)"
+    "     FROM wh w WHERE w.episode_id = e.id), jsonb_build_array(jsonb_build_array(e.ward,"
+    "       floor(extract(epoch FROM e.admitted_at))::bigint, NULL))),"
+    "   'readiness', coalesce((SELECT jsonb_agg(jsonb_build_array("
+    "       floor(extract(epoch FROM r.ready_at))::bigint,"
+    "       floor(extract(epoch FROM r.withdrawn_at))::bigint) ORDER BY r.ready_at, r.id)"
+    "     FROM readiness r WHERE r.episode_id = e.id), '[]'::jsonb),"
+    "   'barriers', coalesce((SELECT jsonb_agg(jsonb_build_object("
+    "       'list', coalesce(f.reason_list, b.reason_list), 'key', coalesce(f.reason, b.reason),"
+    "       'opened_at', floor(extract(epoch FROM b.opened_at))::bigint,"
+    "       'closed_at', floor(extract(epoch FROM b.closed_at))::bigint,"
+    "       'changes', coalesce((SELECT jsonb_agg(jsonb_build_array("
+    "           floor(extract(epoch FROM c.at))::bigint, c.reason_list, c.reason)"
+    "           ORDER BY c.at, c.n) FROM rh c WHERE c.barrier_id = b.id AND c.n > 1), '[]'::jsonb),"
+    "       'primary', coalesce((SELECT jsonb_agg(jsonb_build_array("
+    "           floor(extract(epoch FROM p.at))::bigint, floor(extract(epoch FROM "
+    "p.until))::bigint)"
+    "           ORDER BY p.at, p.id) FROM ph p WHERE p.barrier_id = b.id"
+    "           AND (p.until IS NULL OR p.until > p.at)), '[]'::jsonb))"
+    "       ORDER BY b.opened_at, b.id)"
+    "     FROM barriers b LEFT JOIN rh f ON f.barrier_id = b.id AND f.n = 1"
+    "     WHERE b.episode_id = e.id), '[]'::jsonb))"
+    "   ORDER BY e.admitted_at, e.id) FROM ep e), '[]'::jsonb),"
+    " 'lists', coalesce((SELECT jsonb_agg(jsonb_build_array(d.name,"
+    "   to_char(d.active_from, 'YYYY-MM-DD')) ORDER BY d.active_from, d.name) FROM dl d), "
+    "'[]'::jsonb),"
+    " 'mappings', coalesce((SELECT jsonb_agg(jsonb_build_array(i.older_list, i.older_key, i.list, "
+    "i.key)"
+    "   ORDER BY i.list, i.position, i.key) FROM reference_items i"
+    "   WHERE i.older_list IS NOT NULL AND i.list IN (SELECT name FROM dl)), '[]'::jsonb),"
+    " 'labels', coalesce((SELECT jsonb_agg(jsonb_build_array(i.list, i.key, i.label)"
+    "   ORDER BY i.list, i.position, i.key) FROM reference_items i"
+    "   WHERE i.list IN (SELECT name FROM dl)), '[]'::jsonb))::text";
+
+void store_report_facts(struct db *db, int64_t from, int64_t to, store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char a[32], b[32];
+	const char *v[] = {a, b};
+	int stmt;
+
+	snprintf(a, sizeof a, "%" PRId64, from);
+	snprintf(b, sizeof b, "%" PRId64, to);
+	stmt = db_req_add(req, SQL_FACTS, 2, v);
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, stmt, "report facts"));
+}
+
+char *store_report_facts_blocking(const char *conninfo, int64_t from, int64_t to, struct err *err)
+{
+	const char *keys[] = {"dbname", "application_name", NULL};
+	const char *vals[] = {conninfo, "carebridge-report", NULL};
+	char a[32], b[32], msg[200];
+	const char *v[] = {a, b};
+	char *doc = NULL;
+	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	PGresult *res;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
+		msg[strcspn(msg, "\n")] = '\0';
+		err_set(err, ST_UNAVAILABLE, NULL, "could not connect to the database: %s", msg);
+		PQfinish(pg);
+		return NULL;
+	}
+	snprintf(a, sizeof a, "%" PRId64, from);
+	snprintf(b, sizeof b, "%" PRId64, to);
+	res = PQexecParams(pg, SQL_FACTS, 2, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		doc = xstrdup(PQgetvalue(res, 0, 0));
+	else
+		err_set(err, ST_INTERNAL, NULL, "could not read the report facts");
+	PQclear(res);
+	PQfinish(pg);
+	return doc;
+}
