@@ -68,7 +68,6 @@ static void delays_for(const struct chase *c, struct chase_delays *cd)
 {
 	cd->first_after = c->app->cfg->chase_first_after_ms / 1000;
 	cd->assessment_after = c->app->cfg->assessment_chase_after_ms / 1000;
-	cd->reason_after = c->app->cfg->delay_reason_chase_after_ms / 1000;
 	cd->barrier_after = c->app->cfg->barrier_chase_after_ms / 1000;
 }
 

@@ -297,3 +297,81 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
                      headers=people["bm"].auth).json()["error"]["field"] == "format"
     finally:
         stop_daemon_clean(d)
+
+
+def test_nctr_patient_is_chased_for_a_barrier_not_for_a_delay_reason(cluster, clock):
+    """Issue 14: a delay's reason is a barrier now, so an NCTR patient with neither is chased
+    once, for the barrier (barrier_chase_after), and no longer also for the delay's missing
+    2014 reason code (the old delay_reason_chase_after chase, which nothing could answer)."""
+    from conftest import Database
+    db = Database(cluster, f"cbtest_{os.getpid()}_chase_once")
+    db.migrate()
+    nurse = make_user(db, "nurse", wards=["RC"])
+    bm = make_user(db, "bed_manager")
+    # GMT dates: London midnight is 00:00Z
+    set_clock(clock, "2026-03-10T09:30:00Z")
+    d = start(db, clock)
+    try:
+        ep = admit(d, nurse, "RC", pathway=1, admitted_at="2026-03-09T20:00:00Z")
+        r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
+                   json={"outcome": "nctr", "decided_at": "2026-03-10T09:30:00Z"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        s = SSEClient(d.base, "/api/v1/stream?types=chase.*", headers=bm.auth)
+        assert s.wait_connected()
+        # the snapshot ending the 10th opens a delay (no reason) at 00:00Z; the old chaser
+        # chased it 4 h later (04:00Z), on top of the barrier chase (due 13:30Z the day before)
+        set_clock(clock, "2026-03-11T04:30:00Z")
+        assert wait_until(lambda: db.sql(f"SELECT count(*) FROM delays "
+                                         f"WHERE episode_id = '{ep['id']}'") == [["1"]])
+        barrier = lambda: db.sql("SELECT kind, entity_id FROM chases"  # noqa: E731
+                                 f" WHERE episode_id = '{ep['id']}' AND kind IN ('barrier', 'delay')")
+        assert wait_until(lambda: len(barrier()) >= 1)
+        time.sleep(2.5)  # several passes
+        assert barrier() == [["barrier", ep["id"]]]
+        assert s.wait_for(lambda ev: any(e[1] == "chase.barrier" for e in ev))
+        assert not [e for e in s.events if e[1] == "chase.delay"]
+        s.close()
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_delay_reason_chase_after_is_a_deprecated_alias(cluster, clock, tmp_path):
+    """delay_reason_chase_after (replaced by barrier_chase_after) still loads, with a warning
+    at start-up naming where it was set, and is read as barrier_chase_after unless that is
+    set too."""
+    from conftest import Database, cli
+    db = Database(cluster, f"cbtest_{os.getpid()}_alias")
+    db.migrate()
+    conf = tmp_path / "carebridge.conf"
+    conf.write_text("[chase]\ndelay_reason_chase_after = 1h\n")
+    r = run(db, "check-config", "--config", str(conf))
+    assert r.returncode == 0, r.stderr
+    assert f'{conf}:2: setting "delay_reason_chase_after" is deprecated' in r.stderr, r.stderr
+    assert '"barrier_chase_after"' in r.stderr
+    both = tmp_path / "both.conf"
+    both.write_text("[chase]\ndelay_reason_chase_after = 1h\nbarrier_chase_after = 2h\n")
+    r = run(db, "check-config", "--config", str(both))
+    assert r.returncode == 0 and "deprecated and ignored" in r.stderr, r.stderr
+    # serve logs the warning, and chases an NCTR patient without a barrier after 1 h, not 4 h
+    nurse = make_user(db, "nurse", wards=["RD"])
+    set_clock(clock, "2026-03-12T10:00:00Z")
+    d = start(db, clock, CAREBRIDGE_DELAY_REASON_CHASE_AFTER="1h")
+    try:
+        assert 'WARNING config: environment CAREBRIDGE_DELAY_REASON_CHASE_AFTER: setting ' \
+               '"delay_reason_chase_after" is deprecated' in d.log_text(), d.log_text()[-2000:]
+        ep = admit(d, nurse, "RD", pathway=1, admitted_at="2026-03-12T09:30:00Z")
+        r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
+                   json={"outcome": "nctr", "decided_at": "2026-03-12T10:00:00Z"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        set_clock(clock, "2026-03-12T11:01:00Z")
+        assert wait_until(lambda: db.sql("SELECT count(*) FROM chases WHERE kind = 'barrier'"
+                                         f" AND episode_id = '{ep['id']}'") == [["1"]])
+    finally:
+        stop_daemon_clean(d)
+
+
+def run(db, *args):
+    from conftest import run_bin
+    return run_bin(*args, env={"CAREBRIDGE_DATABASE_URL": db.url})
