@@ -168,7 +168,7 @@ const struct config_entry config_table[] = {
     {"chase", "board_round_times", CONFIG_STRING, OFF(board_round_times), "09:00,16:00", 0, 0, NULL,
      0,
      "board rounds, HH:MM Europe/London, comma-separated; an inpatient not reviewed since the "
-     "last one that has passed is flagged review_overdue"},
+     "last one that has passed is flagged review_overdue and chased like an overdue task"},
     {"chase", "test_clock_file", CONFIG_STRING, OFF(test_clock_file), "", 0, 0, NULL,
      CONFIG_NO_RELOAD,
      "TESTS ONLY: carebridge reads its clock from this file (an RFC 3339 instant), each second"},

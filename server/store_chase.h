@@ -14,7 +14,7 @@
 struct db;
 
 struct chase_item {
-	char kind[12];       /* "task", "assessment", "barrier" (id: the episode) */
+	char kind[12];       /* "task", "assessment", "barrier", "review" (id: the episode) */
 	char id[37];         /* the chased row */
 	char episode_id[37]; /* its episode */
 	char ward[33];       /* the episode's ward */
@@ -22,11 +22,11 @@ struct chase_item {
 	int64_t due_at;      /* when it became chaseable */
 	int level;           /* chase_level stored */
 	int64_t last_chased_at; /* 0 if never */
-	bool first_overdue;     /* a task not yet marked overdue */
+	bool first_overdue;     /* a task not yet marked overdue, a review not yet chased */
 };
 
 struct chase_delays {
-	int64_t first_after;      /* seconds: tasks */
+	int64_t first_after;      /* seconds after due: tasks, and reviews after the missed round */
 	int64_t assessment_after; /* seconds after opening: assessments */
 	int64_t barrier_after;    /* seconds NCTR without an open barrier */
 };
