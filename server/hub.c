@@ -965,6 +965,7 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	struct bufferevent *bev;
 	struct timeval wtv;
 	char hello[64];
+	int64_t expires_ms;
 	char *csv;
 	size_t n = 0;
 
@@ -993,6 +994,7 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	snprintf(s->token_id, sizeof s->token_id, "%s", r->token_id);
 	s->auth_gen = r->auth_gen;
 	s->pos = since >= 0 ? since : -1;
+	expires_ms = r->auth_expires_ms; /* http_stream_start frees r */
 	s->req = http_stream_start(r, "text/event-stream; charset=utf-8");
 	s->evcon = evhttp_request_get_connection(s->req);
 	s->bev = evhttp_connection_get_bufferevent(s->evcon);
@@ -1017,7 +1019,7 @@ void hub_subscribe(struct hub *hub, struct http_req *r, const struct event_filte
 	bufferevent_set_timeouts(bev, NULL, &wtv);
 	TAILQ_INSERT_TAIL(&hub->subs, s, entry);
 	hub->nsubs++;
-	sub_set_expiry(s, r->auth_expires_ms);
+	sub_set_expiry(s, expires_ms);
 	if (s->auth_gen != hub_auth_gen(hub))
 		hub_auth_changed(hub); /* tokens changed while it was being opened */
 	snprintf(hello, sizeof hello, "retry: %" PRId64 "\n: connected\n\n",
