@@ -46,6 +46,7 @@ struct app {
 	int migration_latest;          /* highest migration version in this binary */
 	bool shutting_down;            /* SIGTERM/SIGINT seen: refuse new work */
 	int64_t clock_offset;          /* seconds added to the wall clock (test clock) */
+	char clock_stamp[64];          /* the test clock file version read: inode and mtime */
 	int64_t started_at;            /* wall clock seconds at start */
 };
 

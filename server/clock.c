@@ -3,8 +3,10 @@
  * clock read from test_clock_file (so midnights, DST changes and overdue
  * timers can be tested without waiting).  Stored instants are UTC seconds.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "app.h"
@@ -17,15 +19,26 @@ int64_t app_now(const struct app *app)
 	return (int64_t)time(NULL) + app->clock_offset;
 }
 
+/*
+ * The test clock runs on from the time written in the file, like a real
+ * clock: the offset is set again only when the file is written again (a new
+ * inode or modification time), so "now" never stands still or steps back
+ * between two writes.
+ */
 void app_clock_refresh(struct app *app)
 {
 	const char *path = app->cfg->test_clock_file;
-	char buf[64];
+	char buf[64], stamp[sizeof app->clock_stamp];
+	struct stat st;
 	int64_t t;
 	FILE *fp;
 	size_t n;
 
-	if (path == NULL || path[0] == '\0')
+	if (path == NULL || path[0] == '\0' || stat(path, &st) != 0)
+		return;
+	snprintf(stamp, sizeof stamp, "%ju:%ju:%jd.%09ld", (uintmax_t)st.st_dev,
+	         (uintmax_t)st.st_ino, (intmax_t)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	if (strcmp(stamp, app->clock_stamp) == 0)
 		return;
 	fp = fopen(path, "r");
 	if (fp == NULL)
@@ -39,6 +52,7 @@ void app_clock_refresh(struct app *app)
 		return;
 	}
 	app->clock_offset = t - (int64_t)time(NULL);
+	memcpy(app->clock_stamp, stamp, sizeof stamp);
 }
 
 static struct timespec mono_now(void)

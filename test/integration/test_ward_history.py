@@ -124,3 +124,23 @@ def test_migration_0025_rebuilds_the_history_from_the_audit_trail(fresh_database
                       f" FROM ward_history WHERE episode_id = '{ep}' ORDER BY at, id")
     assert hist(moved) == [["MA1", "2026-01-01 10:00"], ["MA2", "2026-01-03 12:00"]]
     assert hist(stayed) == [["MA2", "2026-01-01 10:00"]]
+
+
+def test_the_test_clock_runs_on_between_writes(db, clock):
+    """The test clock is read again only when its file is written again: in between it runs
+    on like a real clock, so a later change never gets an earlier (or the same frozen) time."""
+    nurse = make_user(db, "nurse", wards=["WH4"])
+    set_clock(clock, "2026-03-26T10:00:00Z")
+    d = Daemon(db.url, env={"CAREBRIDGE_TEST_CLOCK_FILE": clock}).start()
+    try:
+        ep = admit(d, nurse, "WH4", admitted_at="2026-03-25T08:30:00Z")
+        time.sleep(3.5)
+        r = d.post(f"/api/v1/episodes/{ep['id']}/transfer", json={"ward": "WH1"},
+                   headers=nurse.auth)
+        assert r.status_code == 200, r.text
+        at = db.sql("SELECT extract(epoch FROM at)::bigint - extract(epoch FROM"
+                    " '2026-03-26T10:00:00Z'::timestamptz)::bigint FROM ward_history"
+                    f" WHERE episode_id = '{ep['id']}' AND ward = 'WH1'")
+        assert int(at[0][0]) >= 3, at
+    finally:
+        stop_daemon_clean(d)
