@@ -829,6 +829,13 @@
 		moveRound(1);
 	});
 	CB.$("round-prev").addEventListener("click", function () { moveRound(-1); });
+	/* Ctrl+Enter saves from anywhere in the dialog (the button comes after the barriers) */
+	rdlg.addEventListener("keydown", function (ev) {
+		if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && !CB.$("round-save").disabled) {
+			ev.preventDefault();
+			CB.$("round-form").requestSubmit();
+		}
+	});
 	CB.$("round-end").addEventListener("click", function () { rdlg.close(); });
 
 	CB.$("round-form").addEventListener("submit", async function (ev) {

@@ -234,14 +234,23 @@ def test_board_round(round_site, database, clock, browsers):
     assert not row(b, pats["nctr"]["id"]).find_elements(By.CSS_SELECTOR, f"[data-barrier='{new_id}']")
     assert b.execute_script("return window.cbNotReloaded === true;"), "the page reloaded"
 
-    # -- keyboard: Escape ends a round and gives the focus back
+    # -- keyboard only: Tab to a criterion, Space, Ctrl+Enter saves; Escape ends the round and
+    # gives the focus back
     b.find_element(By.ID, "round-start").click()
     wait_for(lambda: pats["meets"]["name"] in round_title(b), message="a second round opens")
+    assert b.switch_to.active_element.get_attribute("id") == "round-title"
+    b.switch_to.active_element.send_keys(Keys.TAB)
+    assert b.switch_to.active_element.get_attribute("id") == f"rc-{criteria[0]['key']}"
+    b.switch_to.active_element.send_keys(Keys.SPACE)
+    b.switch_to.active_element.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait_for(lambda: pats["nctr"]["name"] in round_title(b), message="Ctrl+Enter saved and moved on",
+             detail=lambda: (round_title(b), b.find_element(By.ID, "round-error").text))
+    assert len(reviews("meets")) == 2
     b.switch_to.active_element.send_keys(Keys.ESCAPE)
     wait_for(lambda: b.find_element(By.ID, "round").get_attribute("open") is None,
              message="Escape closes the round")
     assert b.find_element(By.ID, "round-summary").text == \
-        "Board round ended: 0 of 3 patients reviewed."
+        "Board round ended: 1 of 3 patients reviewed."
     assert b.switch_to.active_element.get_attribute("id") == "round-start"
 
     errors = [e for e in browser_errors(b)
