@@ -1,6 +1,7 @@
 """Delays and chasing with a test clock: overdue tasks escalate on schedule, chases happen
-exactly once (restarts, two processes), midnight snapshots open delays, and the daily report
-matches a table computed by hand from DOMAIN.md's rule."""
+exactly once (restarts, two processes), midnight snapshots open delays, the 2014 reason code
+and attribution are read-only (issue 14), and the daily report matches a table computed by
+hand from DOMAIN.md's rule."""
 import json
 import os
 import time
@@ -204,37 +205,48 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
         assert e2["id"] not in delays
         assert s.wait_for(lambda ev: len([e for e in ev if e[1] == "delay.opened"]) >= 2)
         s.close()
-        # reasons: set by a bed manager and a social worker; a nurse may not
-        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
-                  headers=people["bm"].auth)
+        # Issue 14: the 2014 reason code and attribution left the write API.  PUT .../delay
+        # (once 200 for a bed manager or social worker, 403 for a nurse) is gone for all,
+        # with a JSON error, and nothing is written or audited.
+        for who in (people["bm"], people["sw"], n):
+            r = d.put(f"/api/v1/episodes/{e1['id']}/delay",
+                      json={"reason_code": "E", "attribution": "social_care"}, headers=who.auth)
+            assert r.status_code in (404, 405), r.text
+            assert r.json()["error"]["code"] in ("not_found", "method_not_allowed"), r.text
+        assert db.sql("SELECT count(*) FROM delays WHERE reason_code IS NOT NULL") == [["0"]]
+        assert db.sql("SELECT count(*) FROM audit WHERE action = 'delay.set_reason'") == [["0"]]
+        # the delay row is still read where it was read: the episode's JSON, days included
+        r = d.get(f"/api/v1/episodes/{e1['id']}", headers=people["bm"].auth)
+        assert r.json()["delay"]["days"] == 4 and r.json()["delay"]["reason_code"] is None
+        # the reasons for these delays are barriers now (reason from the current list,
+        # recorded by a bed manager or social worker; If-Match on changes; bad reason 400)
+        r = d.post(f"/api/v1/episodes/{e1['id']}/barriers", json={"reason": "p1_awaiting_care"},
+                   headers=people["bm"].auth)
+        assert r.status_code == 201, r.text
+        b1 = r.json()
+        assert b1["reason"] == "p1_awaiting_care" and b1["primary"] is True
+        r = d.patch(f"/api/v1/barriers/{b1['id']}", json={"note": "package sourced"},
+                    headers={**people["bm"].auth, "If-Match": f'W/"{b1["version"]}"'})
         assert r.status_code == 200, r.text
-        assert r.json()["reason_code"] == "E" and r.json()["days"] == 4
-        version = r.json()["version"]
-        assert r.headers["ETag"] == f'"{version}"'
-        # If-Match in each form the other writes take: weak, quoted, bare; a stale one is 412
-        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
-                  headers={**people["bm"].auth, "If-Match": f'W/"{version}"'})
-        assert r.status_code == 200, r.text
-        assert r.headers["ETag"] == f'"{version + 1}"' == f'"{r.json()["version"]}"'
-        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
-                  headers={**people["bm"].auth, "If-Match": str(version)})
-        assert r.status_code == 412 and f"not {version}" in r.json()["error"]["message"]
-        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
-                  headers={**people["bm"].auth, "If-Match": "W/banana"})
-        assert r.status_code == 400 and r.json()["error"]["field"] == "If-Match"
-        r = d.put(f"/api/v1/episodes/{e3['id']}/delay", json={"reason_code": "A", "attribution": "NHS"},
-                  headers=people["sw"].auth)
-        assert r.status_code == 200
-        assert d.put(f"/api/v1/episodes/{e3['id']}/delay", json={"reason_code": "A", "attribution": "NHS"},
-                     headers=n.auth).status_code == 403
-        r = d.put(f"/api/v1/episodes/{e3['id']}/delay", json={"reason_code": "Z", "attribution": "NHS"},
-                  headers=people["bm"].auth)
-        assert r.status_code == 400 and r.json()["error"]["field"] == "reason_code"
-        r = d.put(f"/api/v1/episodes/{e2['id']}/delay", json={"reason_code": "A", "attribution": "NHS"},
-                  headers=people["bm"].auth)
-        assert r.status_code == 409  # discharged before any counted midnight... no open delay
-        audit = db.sql(f"SELECT actor, action FROM audit WHERE action = 'delay.set_reason' ORDER BY id")
-        assert [a[1] for a in audit] == ["delay.set_reason"] * 3  # E, E again (If-Match), A
+        r = d.patch(f"/api/v1/barriers/{b1['id']}", json={"note": "stale"},
+                    headers={**people["bm"].auth, "If-Match": str(b1["version"])})
+        assert r.status_code == 412 and f"not {b1['version']}" in r.json()["error"]["message"]
+        r = d.post(f"/api/v1/episodes/{e3['id']}/barriers", json={"reason": "E"},
+                   headers=people["sw"].auth)
+        assert r.status_code == 400 and r.json()["error"]["field"] == "reason", r.text
+        r = d.post(f"/api/v1/episodes/{e3['id']}/barriers", json={"reason": "medical_decision"},
+                   headers=people["sw"].auth)
+        assert r.status_code == 201, r.text
+        r = d.post(f"/api/v1/episodes/{e2['id']}/barriers", json={"reason": "transport"},
+                   headers=people["bm"].auth)
+        assert r.status_code == 409, r.text  # discharged: not an inpatient
+        # The old report below still reads the delay row's 2014 reason and attribution
+        # (lib/report.c; its move onto barriers is another change).  Old rows keep theirs;
+        # these are written as the migration left old rows, by the owner role in SQL.
+        db.sql(f"UPDATE delays SET reason_code = 'E', attribution = 'social_care'"
+               f" WHERE episode_id = '{e1['id']}'", role="owner")
+        db.sql(f"UPDATE delays SET reason_code = 'A', attribution = 'NHS'"
+               f" WHERE episode_id = '{e3['id']}'", role="owner")
         # readiness withdrawn on the 31st closes E3's delay
         set_clock(clock, "2026-03-31T12:00:00Z")
         time.sleep(1.3)
@@ -285,3 +297,81 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
                      headers=people["bm"].auth).json()["error"]["field"] == "format"
     finally:
         stop_daemon_clean(d)
+
+
+def test_nctr_patient_is_chased_for_a_barrier_not_for_a_delay_reason(cluster, clock):
+    """Issue 14: a delay's reason is a barrier now, so an NCTR patient with neither is chased
+    once, for the barrier (barrier_chase_after), and no longer also for the delay's missing
+    2014 reason code (the old delay_reason_chase_after chase, which nothing could answer)."""
+    from conftest import Database
+    db = Database(cluster, f"cbtest_{os.getpid()}_chase_once")
+    db.migrate()
+    nurse = make_user(db, "nurse", wards=["RC"])
+    bm = make_user(db, "bed_manager")
+    # GMT dates: London midnight is 00:00Z
+    set_clock(clock, "2026-03-10T09:30:00Z")
+    d = start(db, clock)
+    try:
+        ep = admit(d, nurse, "RC", pathway=1, admitted_at="2026-03-09T20:00:00Z")
+        r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
+                   json={"outcome": "nctr", "decided_at": "2026-03-10T09:30:00Z"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        s = SSEClient(d.base, "/api/v1/stream?types=chase.*", headers=bm.auth)
+        assert s.wait_connected()
+        # the snapshot ending the 10th opens a delay (no reason) at 00:00Z; the old chaser
+        # chased it 4 h later (04:00Z), on top of the barrier chase (due 13:30Z the day before)
+        set_clock(clock, "2026-03-11T04:30:00Z")
+        assert wait_until(lambda: db.sql(f"SELECT count(*) FROM delays "
+                                         f"WHERE episode_id = '{ep['id']}'") == [["1"]])
+        barrier = lambda: db.sql("SELECT kind, entity_id FROM chases"  # noqa: E731
+                                 f" WHERE episode_id = '{ep['id']}' AND kind IN ('barrier', 'delay')")
+        assert wait_until(lambda: len(barrier()) >= 1)
+        time.sleep(2.5)  # several passes
+        assert barrier() == [["barrier", ep["id"]]]
+        assert s.wait_for(lambda ev: any(e[1] == "chase.barrier" for e in ev))
+        assert not [e for e in s.events if e[1] == "chase.delay"]
+        s.close()
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_delay_reason_chase_after_is_a_deprecated_alias(cluster, clock, tmp_path):
+    """delay_reason_chase_after (replaced by barrier_chase_after) still loads, with a warning
+    at start-up naming where it was set, and is read as barrier_chase_after unless that is
+    set too."""
+    from conftest import Database, cli
+    db = Database(cluster, f"cbtest_{os.getpid()}_alias")
+    db.migrate()
+    conf = tmp_path / "carebridge.conf"
+    conf.write_text("[chase]\ndelay_reason_chase_after = 1h\n")
+    r = run(db, "check-config", "--config", str(conf))
+    assert r.returncode == 0, r.stderr
+    assert f'{conf}:2: setting "delay_reason_chase_after" is deprecated' in r.stderr, r.stderr
+    assert '"barrier_chase_after"' in r.stderr
+    both = tmp_path / "both.conf"
+    both.write_text("[chase]\ndelay_reason_chase_after = 1h\nbarrier_chase_after = 2h\n")
+    r = run(db, "check-config", "--config", str(both))
+    assert r.returncode == 0 and "deprecated and ignored" in r.stderr, r.stderr
+    # serve logs the warning, and chases an NCTR patient without a barrier after 1 h, not 4 h
+    nurse = make_user(db, "nurse", wards=["RD"])
+    set_clock(clock, "2026-03-12T10:00:00Z")
+    d = start(db, clock, CAREBRIDGE_DELAY_REASON_CHASE_AFTER="1h")
+    try:
+        assert 'WARNING config: environment CAREBRIDGE_DELAY_REASON_CHASE_AFTER: setting ' \
+               '"delay_reason_chase_after" is deprecated' in d.log_text(), d.log_text()[-2000:]
+        ep = admit(d, nurse, "RD", pathway=1, admitted_at="2026-03-12T09:30:00Z")
+        r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
+                   json={"outcome": "nctr", "decided_at": "2026-03-12T10:00:00Z"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        set_clock(clock, "2026-03-12T11:01:00Z")
+        assert wait_until(lambda: db.sql("SELECT count(*) FROM chases WHERE kind = 'barrier'"
+                                         f" AND episode_id = '{ep['id']}'") == [["1"]])
+    finally:
+        stop_daemon_clean(d)
+
+
+def run(db, *args):
+    from conftest import run_bin
+    return run_bin(*args, env={"CAREBRIDGE_DATABASE_URL": db.url})
