@@ -16,11 +16,9 @@
 	 * out, leaves by discharge or HL7 A11 cancelling, or comes back by A13
 	 * reopening), every task and assessment event (the chips), the delays
 	 * (the "delayed" badge), reviews (the last review; the episode event that
-	 * comes with each clears the "not reviewed" marker) and barriers (the
-	 * primary barrier, which changes no episode version).  Chases are not shown
-	 * on the board.  The "not reviewed" flag itself raises no event today
-	 * (docs/API.md, "The 'not reviewed' flag"): the board shows it when it
-	 * loads, and reloads when a board round starts.
+	 * comes with each clears the "not reviewed" marker; review.overdue sets
+	 * it) and barriers (the primary barrier, which changes no episode
+	 * version).  Chases are not shown on the board.
 	 */
 	const STREAM_TYPES = [
 		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
@@ -28,7 +26,7 @@
 		"task.created", "task.updated", "task.overdue",
 		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
 		"delay.opened", "delay.updated", "delay.closed",
-		"review.recorded", "barrier.opened", "barrier.updated", "barrier.closed",
+		"review.recorded", "review.overdue", "barrier.opened", "barrier.updated", "barrier.closed",
 	];
 	const me = await CB.requireUser(["nurse", "ot", "physio"]);
 	const nurse = me.role === "nurse";
@@ -116,24 +114,23 @@
 			const ep = episodes.get(p.episode_id);
 			if (ep)
 				ep.delay = p;
-		} else if (type.indexOf("review.") === 0) {
-			if (p.episode_id) {
-				/* a review recorded: its episode event follows with the flag cleared */
-				const ep = episodes.get(p.episode_id);
-				if (ep && p.decided_at && (!ep.last_review_at || Date.parse(ep.last_review_at) < Date.parse(p.decided_at)))
-					ep.last_review_at = p.decided_at;
-				if (round && roundId() === p.episode_id)
-					roundReviewSeen(p);
-			} else if (p.id && p.review_overdue === true && episodes.has(p.id)) {
-				/* an episode flagged "not reviewed" (the version does not change) */
-				episodes.get(p.id).review_overdue = true;
-			}
+		} else if (type === "review.overdue") {
+			/* flagged "not reviewed" by the chaser: the episode summary, at the same version */
+			if (episodes.has(p.id))
+				putEpisode(p);
+		} else if (type === "review.recorded") {
+			/* its episode event follows, with the flag cleared */
+			const ep = episodes.get(p.episode_id);
+			if (ep && p.decided_at && (!ep.last_review_at || Date.parse(ep.last_review_at) < Date.parse(p.decided_at)))
+				ep.last_review_at = p.decided_at;
+			if (round && roundId() === p.episode_id)
+				roundReviewSeen(p);
 		} else if (type.indexOf("barrier.") === 0) {
 			putBarrier(p);
 		}
 		if (editing && type.indexOf("task.") === 0 && p.episode_id === editing)
 			renderEditTasks();
-		if (round && type.indexOf("episode.") === 0 && p.id === roundId())
+		if (round && (type.indexOf("episode.") === 0 || type === "review.overdue") && p.id === roundId())
 			renderRoundFacts();
 	}
 
@@ -796,7 +793,7 @@
 		button.disabled = true;
 		const err = await loadReference();
 		if (!err)
-			await load(); /* fresh flags: the "not reviewed" mark raises no event */
+			await load(); /* the patients as they are now, to walk in bed order */
 		button.disabled = false;
 		if (err) {
 			CB.say(CB.$("round-summary"), err, "bad");

@@ -64,6 +64,16 @@ def marked(driver, eid):
     return bool(row(driver, eid).find_elements(By.CSS_SELECTOR, "[data-review='overdue']"))
 
 
+def tick(clock, seconds=3):
+    """Move the test clock on.  The daemon re-reads the file every tick, so its "now" stays
+    within a second after the file's time and may step back by one second: changes that must
+    come later than earlier ones (a review after a review, a barrier closed after it opened)
+    are made after the clock has moved on past them."""
+    clock["at"] += datetime.timedelta(seconds=seconds)
+    itg.set_clock(clock["path"], rfc3339(clock["at"]))
+    time.sleep(1.5)
+
+
 def round_title(driver):
     return driver.find_element(By.ID, "round-title").text
 
@@ -92,18 +102,26 @@ def test_board_round(round_site, database, clock, browsers):
     old_barrier = r.json()
     assert old_barrier["primary"] is True
 
-    # -- the board round passes: every patient is flagged "not reviewed"
-    itg.set_clock(clock["path"], rfc3339(clock["round"] + datetime.timedelta(minutes=1)))
+    b = browsers.new(1366, 900)
+    login(b, round_site.base, nurse, "/ward")
+    for p in pats.values():
+        wait_for(lambda: b.find_elements(By.CSS_SELECTOR, f"#board-body tr[data-id='{p['id']}']"),
+                 message="the patients on the board")
+        assert not marked(b, p["id"])
+    b.execute_script("window.cbNotReloaded = true;")
+
+    # -- the board round passes: every patient is flagged "not reviewed", on the open page too
+    clock["at"] = clock["round"] + datetime.timedelta(minutes=1)
+    itg.set_clock(clock["path"], rfc3339(clock["at"]))
 
     def flagged():
         return all(d.get(f"/api/v1/episodes/{p['id']}", headers=nurse.auth).json()["review_overdue"]
                    for p in pats.values())
     wait_for(flagged, timeout=30, interval=0.3, message="the chaser flags the patients")
-
-    b = browsers.new(1366, 900)
-    login(b, round_site.base, nurse, "/ward")
     for p in pats.values():
-        wait_for(lambda: marked(b, p["id"]), message="the 'not reviewed' marker on each row")
+        wait_for(lambda: marked(b, p["id"]), timeout=10,
+                 message="the 'not reviewed' marker on each row, live (review.overdue)")
+    assert b.execute_script("return window.cbNotReloaded === true;"), "the page reloaded"
     nrow = row(b, pats["nctr"]["id"])
     assert "Not NCTR" in nrow.find_element(By.CSS_SELECTOR, "td[data-col='nctr']").text
     # the primary barrier from the episode summary: reason and owner
@@ -161,6 +179,7 @@ def test_board_round(round_site, database, clock, browsers):
              detail=lambda: b.find_element(By.ID, "barrier-error").text)
     assert b.find_element(By.ID, "rv-nctr").is_selected()
     screenshot(b, "ward-round")
+    tick(clock)
     b.find_element(By.ID, "round-save").click()
 
     # -- bed 10: back once (Previous), then skip to the end
@@ -217,6 +236,7 @@ def test_board_round(round_site, database, clock, browsers):
     screenshot(b, "ward-after-round")
 
     # -- another session reviews the skipped patient: the marker goes, live
+    tick(clock)
     r = d.post(f"/api/v1/episodes/{pats['skip']['id']}/reviews",
                json={"outcome": "meets_criteria", "criteria_met": [criteria[1]["key"]]},
                headers=other.auth)
@@ -234,6 +254,7 @@ def test_board_round(round_site, database, clock, browsers):
     assert not row(b, pats["nctr"]["id"]).find_elements(By.CSS_SELECTOR, f"[data-barrier='{new_id}']")
     assert b.execute_script("return window.cbNotReloaded === true;"), "the page reloaded"
 
+    tick(clock)
     # -- keyboard only: Tab to a criterion, Space, Ctrl+Enter saves; Escape ends the round and
     # gives the focus back
     b.find_element(By.ID, "round-start").click()
