@@ -1,9 +1,12 @@
 /*
  * ward.js - the ward board.  A nurse sees her ward's admitted patients, flags
  * admissions, sets readiness, expected date and likely pathway, records a
- * discharge with the pathway actually taken, and moves ward tasks on; OT and
- * physio see every ward read-only with their own discipline's tasks, which
- * they can move on.  Live from /api/v1/stream.
+ * discharge with the pathway actually taken, moves ward tasks on, and runs the
+ * board round (criteria-to-reside reviews and barriers, patient by patient in
+ * bed order); OT and physio see every ward read-only with their own
+ * discipline's tasks, which they can move on.  Each row shows the NCTR state,
+ * the primary barrier and the "not reviewed since the last round" marker.
+ * Live from /api/v1/stream.
  */
 "use strict";
 
@@ -11,8 +14,11 @@
 	/*
 	 * Every episode event (a patient arrives, changes, is transferred in or
 	 * out, leaves by discharge or HL7 A11 cancelling, or comes back by A13
-	 * reopening), every task and assessment event (the chips) and the delays
-	 * (the "delayed" badge).  Chases are not shown on the board.
+	 * reopening), every task and assessment event (the chips), the delays
+	 * (the "delayed" badge), reviews (the last review; the episode event that
+	 * comes with each clears the "not reviewed" marker; review.overdue sets
+	 * it) and barriers (the primary barrier, which changes no episode
+	 * version).  Chases are not shown on the board.
 	 */
 	const STREAM_TYPES = [
 		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
@@ -20,6 +26,7 @@
 		"task.created", "task.updated", "task.overdue",
 		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
 		"delay.opened", "delay.updated", "delay.closed",
+		"review.recorded", "review.overdue", "barrier.opened", "barrier.updated", "barrier.closed",
 	];
 	const me = await CB.requireUser(["nurse", "ot", "physio"]);
 	const nurse = me.role === "nurse";
@@ -33,6 +40,7 @@
 	let ward = nurse ? me.wards[0] || "" : "";
 	let editing = null;         /* the episode id in the dialog (script state, never the URL) */
 	let discharging = null;     /* the episode id in the discharge dialog */
+	let round = null;           /* the board round: {ids, i, reviewed, skipped} */
 	let live = null;
 	let loading = false;
 	let buffered = [];
@@ -106,9 +114,54 @@
 			const ep = episodes.get(p.episode_id);
 			if (ep)
 				ep.delay = p;
+		} else if (type === "review.overdue") {
+			/* flagged "not reviewed" by the chaser: the episode summary, at the same version */
+			if (episodes.has(p.id))
+				putEpisode(p);
+		} else if (type === "review.recorded") {
+			/* its episode event follows, with the flag cleared */
+			const ep = episodes.get(p.episode_id);
+			if (ep && p.decided_at && (!ep.last_review_at || Date.parse(ep.last_review_at) < Date.parse(p.decided_at)))
+				ep.last_review_at = p.decided_at;
+			if (round && roundId() === p.episode_id)
+				roundReviewSeen(p);
+		} else if (type.indexOf("barrier.") === 0) {
+			putBarrier(p);
 		}
 		if (editing && type.indexOf("task.") === 0 && p.episode_id === editing)
 			renderEditTasks();
+		if (round && (type.indexOf("episode.") === 0 || type === "review.overdue") && p.id === roundId())
+			renderRoundFacts();
+	}
+
+	/*
+	 * A barrier event: the row's primary barrier follows it (the episode
+	 * summary's primary_barrier, migration 0025, is the same object); the
+	 * board round's list, when it shows this patient, too.
+	 */
+	function putBarrier(b) {
+		const ep = episodes.get(b.episode_id);
+		if (!ep)
+			return;
+		const cur = ep.primary_barrier;
+		if (cur && cur.id === b.id && typeof cur.version === "number" && cur.version > b.version)
+			return;
+		if (b.open && b.primary) {
+			ep.primary_barrier = {
+				id: b.id, reason_list: b.reason_list, reason: b.reason, reason_label: b.reason_label,
+				owner: b.owner, opened_at: b.opened_at, version: b.version,
+			};
+		} else if (cur && cur.id === b.id) {
+			ep.primary_barrier = null;
+		}
+		if (round && roundId() === b.episode_id && roundBarriers) {
+			const i = roundBarriers.findIndex(function (x) { return x.id === b.id; });
+			if (i < 0)
+				roundBarriers.push(b);
+			else if (roundBarriers[i].version <= b.version)
+				roundBarriers[i] = b;
+			renderBarriers();
+		}
 	}
 
 	/* The open tasks of one episode that has come (back) onto the board. */
@@ -205,25 +258,57 @@
 
 	function rowSig(ep) {
 		const m = tasks.get(ep.id);
-		let s = ep.version + "|" + ep.bed + "|" + (ep.assessment ? ep.assessment.state + ep.assessment.version : "") + "|" + (ep.delay ? ep.delay.version : "");
+		const pb = ep.primary_barrier;
+		let s = ep.version + "|" + ep.bed + "|" + (ep.assessment ? ep.assessment.state + ep.assessment.version : "") + "|" + (ep.delay ? ep.delay.version : "") +
+			"|" + (pb ? pb.id + pb.version + pb.reason + pb.owner : "") + "|" + !!ep.review_overdue + "|" + (ep.last_review_at || "");
 		for (const t of m ? m.values() : [])
 			s += "|" + t.id + t.version + t.overdue;
 		return s + "|" + CB.londonDate();
 	}
 
+	/* "NCTR since 3 Mar, 10:15" or "Not NCTR": the discharge ready date is the episode's ready_at */
+	function nctrText(ep) {
+		return ep.ready ? "NCTR since " + CB.showTime(ep.ready_at) : "Not NCTR";
+	}
+
+	function nctrBadge(ep) {
+		return CB.el("span", {
+			class: "badge " + (ep.ready ? "nctr" : "no"), "data-ready": ep.ready ? "yes" : "no",
+			"data-nctr": ep.ready ? "yes" : "no", text: nctrText(ep),
+		});
+	}
+
+	function barrierText(b) {
+		return (b.reason_label || b.reason) + (b.owner ? " · " + b.owner : "");
+	}
+
+	function reviewMarker(ep) {
+		if (!ep.review_overdue)
+			return null;
+		return CB.el("span", {
+			class: "badge review-due", "data-review": "overdue",
+			title: ep.last_review_at ? "Last reviewed " + CB.showTime(ep.last_review_at) : "Never reviewed",
+			text: "Not reviewed since the last round",
+		});
+	}
+
 	function buildRow(ep) {
 		const p = ep.patient || {};
 		const days = CB.daysSince(ep.admitted_at);
-		const ready = ep.ready;
 		const delayed = ep.delay && !ep.delay.closed_at;
+		const pb = ep.primary_barrier;
+		const marker = reviewMarker(ep);
 		const tr = CB.el("tr", { "data-id": ep.id },
 			CB.el("td", { text: ep.bed || "—" }),
-			CB.el("th", { scope: "row" }, CB.patientName(p), nurse ? null : CB.el("span", { class: "note", text: " · " + ep.ward })),
+			CB.el("th", { scope: "row" }, CB.patientName(p), nurse ? null : CB.el("span", { class: "note", text: " · " + ep.ward }),
+				marker ? " " : null, marker),
 			CB.el("td", { class: "num", text: String(days) }),
 			CB.el("td", { text: CB.showDate(ep.expected_discharge_date) }),
-			CB.el("td", {},
-				CB.el("span", { class: "badge " + (ready ? "yes" : "no"), "data-ready": ready ? "yes" : "no", text: ready ? "Ready" : "Not ready" }),
-				delayed ? CB.el("span", { class: "badge delayed", text: " delayed " + CB.delayDays(ep.delay) + "d" }) : null),
+			CB.el("td", { "data-col": "nctr" },
+				nctrBadge(ep),
+				delayed ? CB.el("span", { class: "badge delayed", text: " delayed " + CB.delayDays(ep.delay) + "d" }) : null,
+				pb ? CB.el("span", { class: "barrier", "data-barrier": pb.id },
+					CB.el("span", { class: "disc", text: "Barrier: " }), barrierText(pb)) : null),
 			CB.el("td", { text: ep.pathway === null || ep.pathway === undefined ? "—" : String(ep.pathway) }),
 			CB.el("td", {}, taskChips(ep)),
 			CB.el("td", {}, CB.el("button", {
@@ -240,15 +325,23 @@
 		return tr;
 	}
 
-	function bedKey(ep) {
-		return [ep.ward, String(ep.bed || "").padStart(6, "0"), ep.admitted_at];
+	/* Bed order: by ward, then beds in natural order ("2" before "10", "B2" before "B10"), no bed last. */
+	const bedCollator = new Intl.Collator("en-GB", { numeric: true, sensitivity: "base" });
+
+	function bedOrder(a, b) {
+		if (a.ward !== b.ward)
+			return a.ward < b.ward ? -1 : 1;
+		const x = a.bed || "", y = b.bed || "";
+		if (!x !== !y)
+			return x ? -1 : 1;
+		const c = bedCollator.compare(x, y);
+		if (c !== 0)
+			return c;
+		return a.admitted_at < b.admitted_at ? -1 : a.admitted_at > b.admitted_at ? 1 : a.id < b.id ? -1 : 1;
 	}
 
 	function render() {
-		const list = Array.from(episodes.values()).sort(function (a, b) {
-			const x = bedKey(a), y = bedKey(b);
-			return x < y ? -1 : x > y ? 1 : 0;
-		});
+		const list = Array.from(episodes.values()).sort(bedOrder);
 		const seen = new Set();
 		let prev = null;
 		for (const ep of list) {
@@ -489,6 +582,458 @@
 		box.appendChild(tbl);
 	}
 
+	/* ---- board round: each patient in bed order, one review and its barriers each ------ */
+	const rdlg = CB.$("round");
+	const REVIEW_FIELDS = ["outcome", "criteria_met", "decided_at", "note"];
+	let criteria = null;        /* the criteria list in force: [{key, label}] */
+	let reasons = null;         /* the default delay-reason list: [{key, label}] */
+	let roundBarriers = null;   /* the shown patient's barriers (null while loading) */
+	let roundReview = null;     /* the shown patient's latest review, once read */
+	let decidedTouched = false; /* the agreed time was set by hand */
+
+	function roundId() {
+		return round ? round.ids[round.i] : null;
+	}
+
+	async function loadReference() {
+		if (criteria && reasons)
+			return null;
+		const [c, d] = await Promise.all([CB.api("GET", "/api/v1/reference/criteria"), CB.api("GET", "/api/v1/reference/delay-reasons")]);
+		if (!c.ok)
+			return "Could not load the criteria to reside: " + c.error.message;
+		if (!d.ok)
+			return "Could not load the delay reasons: " + d.error.message;
+		criteria = c.data.items || [];
+		reasons = d.data.items || [];
+		const box = CB.$("round-criteria");
+		CB.clear(box);
+		for (const it of criteria) {
+			const id = "rc-" + it.key;
+			box.appendChild(CB.el("span", {},
+				CB.el("input", { type: "checkbox", id: id, value: it.key, "data-criterion": it.key, "aria-describedby": "rvh-criteria_met rve-criteria_met", onchange: criterionChanged }),
+				" ", CB.el("label", { for: id, text: it.label })));
+		}
+		const sel = CB.$("bf-reason");
+		CB.clear(sel);
+		sel.appendChild(CB.el("option", { value: "", text: "Choose…" }));
+		for (const it of reasons)
+			sel.appendChild(CB.el("option", { value: it.key, text: it.label }));
+		return null;
+	}
+
+	function criterionBoxes() {
+		return Array.from(CB.$("round-criteria").querySelectorAll("input[type=checkbox]"));
+	}
+
+	/* ticking a criterion means "meets criteria"; NCTR means none is met */
+	function criterionChanged() {
+		if (criterionBoxes().some(function (b) { return b.checked; }))
+			CB.$("rv-meets").checked = true;
+		reviewError("outcome", "");
+		reviewError("criteria_met", "");
+	}
+
+	CB.$("rv-nctr").addEventListener("change", function () {
+		if (CB.$("rv-nctr").checked)
+			for (const b of criterionBoxes())
+				b.checked = false;
+		reviewError("outcome", "");
+	});
+	CB.$("rv-meets").addEventListener("change", function () { reviewError("outcome", ""); });
+	CB.$("rv-decided_at").addEventListener("input", function () {
+		decidedTouched = true;
+		reviewError("decided_at", "");
+	});
+	CB.$("rv-note").addEventListener("input", function () {
+		if (CB.$("rv-note").getAttribute("aria-invalid") === "true")
+			reviewError("note", "");
+	});
+
+	function reviewInput(field) {
+		if (field === "outcome")
+			return CB.$("rv-meets");
+		if (field === "criteria_met")
+			return criterionBoxes()[0] || null;
+		return CB.$("rv-" + field);
+	}
+
+	/* Shows (or clears, text "") an error next to a review field; false when the field is unknown. */
+	function reviewError(field, text) {
+		const e = CB.$("rve-" + field);
+		if (!e)
+			return false;
+		e.textContent = text;
+		const inputs = field === "outcome" ? [CB.$("rv-meets"), CB.$("rv-nctr")] : field === "criteria_met" ? criterionBoxes() : [CB.$("rv-" + field)];
+		for (const i of inputs) {
+			if (text)
+				i.setAttribute("aria-invalid", "true");
+			else
+				i.removeAttribute("aria-invalid");
+		}
+		return true;
+	}
+
+	function localTime(d) {
+		const x = d || new Date();
+		return String(x.getHours()).padStart(2, "0") + ":" + String(x.getMinutes()).padStart(2, "0");
+	}
+
+	function outcomeText(o) {
+		return o === "nctr" ? "no criteria to reside" : o === "meets_criteria" ? "meets criteria" : o;
+	}
+
+	function fact(term, value, attrs) {
+		return [CB.el("dt", { text: term }), CB.el("dd", attrs || {}, value)];
+	}
+
+	function renderRoundFacts() {
+		const ep = episodes.get(roundId());
+		const dl = CB.$("round-facts");
+		CB.clear(dl);
+		if (!ep) {
+			dl.appendChild(CB.el("dd", { text: "This patient has left the ward." }));
+			return;
+		}
+		const days = CB.daysSince(ep.admitted_at);
+		let last = "Never reviewed";
+		if (roundReview)
+			last = CB.showTime(roundReview.decided_at) + ": " + outcomeText(roundReview.outcome) + " (" + roundReview.reviewer + ")";
+		else if (ep.last_review_at)
+			last = CB.showTime(ep.last_review_at);
+		const items = [].concat(
+			fact("Bed", ep.bed || "none"),
+			fact("Length of stay", days + (days === 1 ? " day" : " days") + " (admitted " + CB.showTime(ep.admitted_at) + ")"),
+			fact("Now", nctrBadge(ep)),
+			fact("Last review", last, { "data-fact": "last-review" }),
+			ep.review_overdue ? fact("Round", reviewMarker(ep)) : []);
+		for (const n of items)
+			dl.appendChild(n);
+	}
+
+	/* a review recorded elsewhere for the shown patient */
+	function roundReviewSeen(r) {
+		if (!roundReview || Date.parse(roundReview.decided_at) <= Date.parse(r.decided_at))
+			roundReview = r;
+		renderRoundFacts();
+	}
+
+	function renderProgress() {
+		const n = round.ids.length;
+		CB.$("round-progress").textContent = "Patient " + (round.i + 1) + " of " + n + " · " + round.reviewed.size + " reviewed, " + round.skipped.size + " skipped";
+	}
+
+	/* Show patient round.i: a fresh form, its facts, then its last review and barriers. */
+	async function showRoundPatient() {
+		const id = roundId();
+		const ep = episodes.get(id);
+		roundBarriers = null;
+		roundReview = null;
+		decidedTouched = false;
+		CB.$("round-form").reset();
+		for (const f of REVIEW_FIELDS)
+			reviewError(f, "");
+		CB.$("round-error").textContent = "";
+		clearBarrierForm();
+		CB.$("rv-decided_at").value = localTime();
+		CB.$("round-title").textContent = "Board round: " + (ep ? CB.patientName(ep.patient) + " — bed " + (ep.bed || "none") : "patient left");
+		CB.$("round-prev").disabled = round.i === 0;
+		CB.$("round-save").textContent = round.i === round.ids.length - 1 ? "Save and finish" : "Save and next";
+		renderProgress();
+		renderRoundFacts();
+		renderBarriers();
+		CB.$("round-title").focus();
+		const [rv, br] = await Promise.all([
+			CB.api("GET", "/api/v1/episodes/" + id + "/reviews"),
+			CB.api("GET", "/api/v1/episodes/" + id + "/barriers"),
+		]);
+		if (roundId() !== id)
+			return;
+		if (rv.ok && rv.data.items && rv.data.items.length)
+			roundReview = rv.data.items[0];
+		renderRoundFacts();
+		if (br.ok) {
+			roundBarriers = br.data.items || [];
+			syncPrimary(id);
+		} else {
+			CB.$("barrier-error").textContent = "Could not load the barriers: " + br.error.message;
+		}
+		renderBarriers();
+	}
+
+	/* The row's primary barrier from the list just read (before its events arrive). */
+	function syncPrimary(id) {
+		const ep = episodes.get(id);
+		if (!ep || !roundBarriers)
+			return;
+		for (const b of roundBarriers)
+			putBarrier(b);
+		if (!roundBarriers.some(function (b) { return b.open && b.primary; }))
+			ep.primary_barrier = null;
+		render();
+	}
+
+	/* Moves by step (+1 / -1) to the next patient still on the board; past the end, the round ends. */
+	function moveRound(step) {
+		let i = round.i + step;
+		while (i >= 0 && i < round.ids.length && !episodes.has(round.ids[i]))
+			i += step;
+		if (i < 0)
+			return;
+		if (i >= round.ids.length) {
+			rdlg.close();
+			return;
+		}
+		round.i = i;
+		showRoundPatient();
+	}
+
+	async function startRound() {
+		const button = CB.$("round-start");
+		CB.say(CB.$("round-summary"), "");
+		button.disabled = true;
+		const err = await loadReference();
+		if (!err)
+			await load(); /* the patients as they are now, to walk in bed order */
+		button.disabled = false;
+		if (err) {
+			CB.say(CB.$("round-summary"), err, "bad");
+			return;
+		}
+		const ids = Array.from(episodes.values()).sort(bedOrder).map(function (ep) { return ep.id; });
+		if (ids.length === 0) {
+			CB.say(CB.$("round-summary"), "No admitted patients to review.", "info");
+			return;
+		}
+		round = { ids: ids, i: 0, reviewed: new Set(), skipped: new Set() };
+		rdlg.showModal();
+		showRoundPatient();
+	}
+
+	rdlg.addEventListener("close", function () {
+		if (!round)
+			return;
+		const n = round.ids.length, done = round.reviewed.size;
+		CB.say(CB.$("round-summary"), "Board round ended: " + done + " of " + n + (n === 1 ? " patient" : " patients") + " reviewed" +
+			(round.skipped.size ? ", " + round.skipped.size + " skipped" : "") + ".", "ok");
+		round = null;
+		roundBarriers = null;
+		CB.$("round-start").focus();
+	});
+	CB.$("round-skip").addEventListener("click", function () {
+		const id = roundId();
+		if (!round.reviewed.has(id))
+			round.skipped.add(id);
+		moveRound(1);
+	});
+	CB.$("round-prev").addEventListener("click", function () { moveRound(-1); });
+	/* Ctrl+Enter saves from anywhere in the dialog (the button comes after the barriers) */
+	rdlg.addEventListener("keydown", function (ev) {
+		if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && !CB.$("round-save").disabled) {
+			ev.preventDefault();
+			CB.$("round-form").requestSubmit();
+		}
+	});
+	CB.$("round-end").addEventListener("click", function () { rdlg.close(); });
+
+	CB.$("round-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		const id = roundId();
+		const ep = episodes.get(id);
+		for (const f of REVIEW_FIELDS)
+			reviewError(f, "");
+		CB.$("round-error").textContent = "";
+		if (!ep) {
+			moveRound(1);
+			return;
+		}
+		const outcome = CB.$("rv-meets").checked ? "meets_criteria" : CB.$("rv-nctr").checked ? "nctr" : "";
+		if (!outcome) {
+			reviewError("outcome", "Choose the outcome: meets criteria, or no criteria to reside.");
+			CB.$("rv-meets").focus();
+			return;
+		}
+		const body = {
+			outcome: outcome,
+			criteria_met: outcome === "nctr" ? [] : criterionBoxes().filter(function (b) { return b.checked; }).map(function (b) { return b.value; }),
+		};
+		const note = CB.$("rv-note").value.trim();
+		if (note)
+			body.note = note;
+		/* left alone, the time is the server's "now"; set by hand, it is that time today */
+		const hm = CB.$("rv-decided_at").value;
+		if (decidedTouched && hm) {
+			const d = new Date();
+			d.setHours(Number(hm.slice(0, 2)), Number(hm.slice(3, 5)), 0, 0);
+			body.decided_at = CB.isoNow(d);
+		}
+		const button = CB.$("round-save");
+		button.disabled = true;
+		const r = await CB.api("POST", "/api/v1/episodes/" + id + "/reviews", body);
+		button.disabled = false;
+		if (roundId() !== id)
+			return;
+		if (!r.ok) {
+			if (r.error.field && reviewError(r.error.field, r.error.message)) {
+				const input = reviewInput(r.error.field);
+				if (input)
+					input.focus();
+			} else {
+				CB.$("round-error").textContent = r.error.message;
+			}
+			return;
+		}
+		if (r.data && r.data.episode)
+			putEpisode(r.data.episode);
+		render();
+		round.reviewed.add(id);
+		round.skipped.delete(id);
+		moveRound(1);
+	});
+
+	/* ---- the shown patient's barriers -------------------------------------------------- */
+	function clearBarrierForm() {
+		CB.$("barrier-form").reset();
+		for (const f of ["reason", "owner", "note"])
+			barrierError(f, "");
+		CB.$("barrier-error").textContent = "";
+		CB.say(CB.$("barrier-ok"), "");
+	}
+
+	function barrierError(field, text) {
+		const e = CB.$("bfe-" + field);
+		const input = CB.$("bf-" + field);
+		if (!e)
+			return false;
+		e.textContent = text;
+		if (text) {
+			input.setAttribute("aria-invalid", "true");
+			input.focus();
+		} else {
+			input.removeAttribute("aria-invalid");
+		}
+		return true;
+	}
+
+	function renderBarriers() {
+		const box = CB.$("round-barriers");
+		/* keep the focus on the same button across a re-render */
+		const a = document.activeElement;
+		const key = a && box.contains(a) ? a.getAttribute("data-key") : null;
+		CB.clear(box);
+		if (roundBarriers === null) {
+			box.appendChild(CB.el("p", { class: "note", text: "Loading the barriers…" }));
+			return;
+		}
+		const open = roundBarriers.filter(function (b) { return b.open; }).sort(function (x, y) {
+			return (y.primary ? 1 : 0) - (x.primary ? 1 : 0) || (x.opened_at < y.opened_at ? -1 : x.opened_at > y.opened_at ? 1 : 0);
+		});
+		if (open.length === 0) {
+			box.appendChild(CB.el("p", { class: "note", "data-barriers": "none", text: "No open barrier." }));
+			return;
+		}
+		const tb = CB.el("tbody");
+		for (const b of open) {
+			const label = b.reason_label || b.reason;
+			tb.appendChild(CB.el("tr", { "data-barrier": b.id, "data-primary": b.primary ? "yes" : "no" },
+				CB.el("td", {}, label, b.primary ? " " : null, b.primary ? CB.el("span", { class: "badge nctr", text: "primary" }) : null),
+				CB.el("td", { text: b.owner || "—" }),
+				CB.el("td", { text: b.note || "" }),
+				CB.el("td", { text: CB.showTime(b.opened_at) }),
+				CB.el("td", {},
+					b.primary ? null : CB.el("button", {
+						type: "button", class: "secondary make-primary", "data-key": "primary-" + b.id,
+						"aria-label": "Make " + label + " the primary barrier", text: "Make primary",
+						onclick: function () { patchBarrier(b, { primary: true }, "Made primary: " + label + "."); },
+					}),
+					b.primary ? null : " ",
+					CB.el("button", {
+						type: "button", class: "secondary close-barrier", "data-key": "close-" + b.id,
+						"aria-label": "Close barrier " + label, text: "Close",
+						onclick: function () { patchBarrier(b, { closed: true }, "Closed: " + label + "."); },
+					}))));
+		}
+		box.appendChild(CB.el("table", { class: "barriers" },
+			CB.el("caption", { class: "visually-hidden", text: "Open barriers, primary first" }),
+			CB.el("thead", {}, CB.el("tr", {},
+				CB.el("th", { scope: "col", text: "Reason" }), CB.el("th", { scope: "col", text: "Owner" }),
+				CB.el("th", { scope: "col", text: "Note" }), CB.el("th", { scope: "col", text: "Opened" }),
+				CB.el("th", { scope: "col" }, CB.el("span", { class: "visually-hidden", text: "Actions" })))),
+			tb));
+		if (key) {
+			const again = box.querySelector("[data-key='" + key + "']");
+			if (again)
+				again.focus();
+			else
+				CB.$("round-barriers-title").focus();
+		}
+	}
+
+	/* After a change the list is read again: another barrier may have lost or gained primary. */
+	async function reloadBarriers(id) {
+		const r = await CB.api("GET", "/api/v1/episodes/" + id + "/barriers");
+		if (roundId() !== id)
+			return;
+		if (r.ok) {
+			roundBarriers = r.data.items || [];
+			syncPrimary(id);
+		}
+		renderBarriers();
+	}
+
+	async function patchBarrier(b, change, done) {
+		const id = roundId();
+		CB.$("barrier-error").textContent = "";
+		CB.say(CB.$("barrier-ok"), "");
+		const r = await CB.api("PATCH", "/api/v1/barriers/" + b.id, change, { "If-Match": '"' + b.version + '"' });
+		if (roundId() !== id)
+			return;
+		if (!r.ok) {
+			CB.$("barrier-error").textContent = r.error.message;
+			if (r.status === 412)
+				await reloadBarriers(id);
+			return;
+		}
+		await reloadBarriers(id);
+		CB.say(CB.$("barrier-ok"), done, "ok");
+	}
+
+	CB.$("barrier-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		const id = roundId();
+		for (const f of ["reason", "owner", "note"])
+			barrierError(f, "");
+		CB.$("barrier-error").textContent = "";
+		CB.say(CB.$("barrier-ok"), "");
+		const reason = CB.$("bf-reason").value;
+		if (!reason) {
+			barrierError("reason", "Choose the reason the patient is waiting.");
+			return;
+		}
+		const body = { reason: reason };
+		const owner = CB.$("bf-owner").value.trim();
+		const note = CB.$("bf-note").value.trim();
+		if (owner)
+			body.owner = owner;
+		if (note)
+			body.note = note;
+		if (CB.$("bf-primary").checked)
+			body.primary = true;
+		const button = CB.$("barrier-add");
+		button.disabled = true;
+		const r = await CB.api("POST", "/api/v1/episodes/" + id + "/barriers", body);
+		button.disabled = false;
+		if (roundId() !== id)
+			return;
+		if (!r.ok) {
+			if (!(r.error.field && barrierError(r.error.field, r.error.message)))
+				CB.$("barrier-error").textContent = r.error.message;
+			return;
+		}
+		CB.$("barrier-form").reset();
+		await reloadBarriers(id);
+		CB.say(CB.$("barrier-ok"), "Added: " + barrierText(r.data) + (r.data.primary ? " (primary)." : "."), "ok");
+	});
+
 	/* ---- flag an admission ---------------------------------------------------------- */
 	function fieldError(name, text) {
 		const e = CB.$("e-" + name);
@@ -651,6 +1196,10 @@
 	if (nurse && !ward) {
 		CB.say(msg, "Your account has no ward: ask an administrator to add one.", "bad");
 		return;
+	}
+	if (nurse) {
+		CB.$("round-start").hidden = false;
+		CB.$("round-start").addEventListener("click", startRound);
 	}
 	render = CB.throttle(render, 100);
 	live = new CB.Live(STREAM_TYPES, streamQuery(), onEvent, load);

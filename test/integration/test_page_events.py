@@ -20,8 +20,8 @@ TOP = pathlib.Path(__file__).resolve().parents[2]
 STATIC = TOP / "server" / "static"
 TYPE = r"[a-z_]+\.[a-z_]+"
 # A string literal in a page script that looks like an event type ("episode." alone is a prefix).
-PAGE_TYPE_LITERAL = re.compile(r'"((?:episode|task|assessment|delay|chase|ward|task_template|user)'
-                               r'\.[a-z_*]+)"')
+PAGE_TYPE_LITERAL = re.compile(r'"((?:episode|task|assessment|delay|chase|ward|task_template|user'
+                               r'|review|barrier)\.[a-z_*]+)"')
 
 
 def emitted_by_server():
@@ -148,8 +148,10 @@ def test_each_page_listens_for_what_changes_it():
     want = {
         # occupancy, readiness, delays, overdue tasks (a new task is never overdue)
         "dashboard.js": episode | family(e, "delay") | {"task.updated", "task.overdue"},
-        # patients, their task and assessment chips, the delayed badge
-        "ward.js": episode | family(e, "task") | family(e, "assessment") | family(e, "delay"),
+        # patients, their task and assessment chips, the delayed badge, the last review and
+        # the "not reviewed" marker, the primary barrier (issue 14)
+        "ward.js": episode | family(e, "task") | family(e, "assessment") | family(e, "delay")
+        | family(e, "review") | family(e, "barrier"),
         # the assessments, and the ward, bed and name shown with each
         "queue.js": family(e, "assessment") | {"episode.transferred", "episode.updated"},
     }
