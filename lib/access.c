@@ -55,6 +55,7 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_REVIEW_RECORD] = "review_record",
     [ACCESS_REFERENCE_MANAGE] = "reference_manage",
     [ACCESS_BARRIER_RECORD] = "barrier_record",
+    [ACCESS_SITREP_SUBMIT] = "sitrep_submit",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -80,6 +81,7 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_REVIEW_RECORD] = "record criteria-to-reside reviews",
     [ACCESS_REFERENCE_MANAGE] = "import reference lists",
     [ACCESS_BARRIER_RECORD] = "record barriers",
+    [ACCESS_SITREP_SUBMIT] = "submit the daily sitrep",
 };
 
 /*
@@ -141,6 +143,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_BARRIER_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REPORT_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_SITREP_SUBMIT] = ACCESS_RULE_ANY,
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
@@ -183,6 +186,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
+	    [ACCESS_SITREP_SUBMIT] = ACCESS_RULE_ANY,
 	},
 };
 

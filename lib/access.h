@@ -49,9 +49,10 @@ enum access_action {
 	ACCESS_REVIEW_RECORD,     /* record a criteria-to-reside review (target: the ward) */
 	ACCESS_REFERENCE_MANAGE,  /* import reference lists (delay reasons) */
 	ACCESS_BARRIER_RECORD,    /* record or change barriers to discharge (target: the ward) */
+	ACCESS_SITREP_SUBMIT,     /* submit the daily acute discharge sitrep of a date */
 };
 
-#define ACCESS_ACTION_COUNT 21
+#define ACCESS_ACTION_COUNT 22
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
@@ -121,9 +122,13 @@ bool principal_has_ward(const struct principal *p, const char *ward);
  *   barriers to discharge (ACCESS_BARRIER_RECORD): those who set delays
  *     (social_worker, bed_manager) on every ward, and nurse on the user's own
  *     wards; not ot, physio nor admin.
+ *   the daily sitrep's submission (ACCESS_SITREP_SUBMIT): bed_manager, whose
+ *     return it is; not admin (reads reports, submits nothing clinical).
  *   system: everything.
  * Live events (ACCESS_EVENT_READ) follow episode reading for the event's
- * ward; events without a ward (user changes, ...) go to admin and system only.
+ * ward; events without a ward (user changes, ...) go to admin and system only
+ * (lib/event_filter.c lets report events such as "sitrep.submitted" follow
+ * ACCESS_REPORT_READ instead).
  * A nurse is refused any action on a target without a ward; list handlers
  * filter by p->wards instead.  p and t are borrowed.  Returns ST_OK, or
  * ST_FORBIDDEN with a message such as: role "ot" may not update "ward" tasks

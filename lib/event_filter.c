@@ -113,10 +113,26 @@ static bool type_matches(const struct event_filter *f, const char *type)
 	return false;
 }
 
+/*
+ * Events about a report rather than a patient carry no ward; who may read
+ * the report may receive them (a bed manager's stream gets the sitrep's
+ * submission), where other ward-less events go to admin and system only.
+ */
+static const char *const report_event_prefixes[] = {"sitrep.", NULL};
+
+static bool type_is_report_event(const char *type)
+{
+	for (size_t i = 0; type != NULL && report_event_prefixes[i] != NULL; i++)
+		if (strncmp(type, report_event_prefixes[i], strlen(report_event_prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
 bool event_filter_matches(const struct event_filter *f, const struct principal *p,
                           const struct event_facts *e)
 {
 	struct access_target t = {e->ward != NULL && e->ward[0] ? e->ward : NULL, NULL};
+	enum access_action a = ACCESS_EVENT_READ;
 
 	if (!type_matches(f, e->type))
 		return false;
@@ -128,5 +144,7 @@ bool event_filter_matches(const struct event_filter *f, const struct principal *
 		return false;
 	if (f->episode[0] != '\0' && (e->episode == NULL || strcmp(f->episode, e->episode) != 0))
 		return false;
-	return access_check(p, ACCESS_EVENT_READ, &t, NULL) == ST_OK;
+	if (t.ward == NULL && type_is_report_event(e->type))
+		a = ACCESS_REPORT_READ;
+	return access_check(p, a, &t, NULL) == ST_OK;
 }

@@ -49,7 +49,11 @@ enum status event_filter_set_episode(struct event_filter *f, const char *episode
 enum status event_filter_authorise(const struct event_filter *f, const struct principal *p,
                                    struct err *err);
 
-/* True when e passes f's filters and p may read it. */
+/*
+ * True when e passes f's filters and p may read it: ACCESS_EVENT_READ for its
+ * ward, or for an event about a report without a ward ("sitrep.submitted"),
+ * ACCESS_REPORT_READ.
+ */
 bool event_filter_matches(const struct event_filter *f, const struct principal *p,
                           const struct event_facts *e);
 

@@ -9,6 +9,7 @@
 #include "xmalloc.h"
 
 const struct route *const api_route_tables[] = {
+    sitrep_routes, /* issue 14: the sitrep (api_sitrep.c) */
     health_routes,    session_routes, admission_routes,
     episode_routes,   task_routes,    assessment_routes,
     admin_routes,     audit_routes,   stream_routes,

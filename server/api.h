@@ -22,6 +22,7 @@ extern const struct route hl7_routes[];
 extern const struct route delay_routes[];
 extern const struct route review_routes[];
 extern const struct route barrier_routes[];
+extern const struct route sitrep_routes[];
 extern const struct route reference_routes[];
 extern const struct route static_routes[];
 extern const struct route oidc_routes[];

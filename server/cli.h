@@ -21,6 +21,9 @@ int cmd_user(int argc, char **argv);
 /* carebridge report delays */
 int cmd_report(int argc, char **argv);
 
+/* carebridge report sitrep (argv[0] is "sitrep") */
+int cmd_report_sitrep(int argc, char **argv);
+
 /* carebridge reasons import FILE */
 int cmd_reasons(int argc, char **argv);
 

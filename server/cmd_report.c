@@ -48,6 +48,8 @@ int cmd_report(int argc, char **argv)
 	size_t n = 0;
 	int c;
 
+	if (argc >= 2 && strcmp(argv[1], "sitrep") == 0)
+		return cmd_report_sitrep(argc - 1, argv + 1); /* server/cmd_sitrep.c */
 	if (argc < 2 || strcmp(argv[1], "delays") != 0)
 		return report_usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
 	argc--;

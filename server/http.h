@@ -50,6 +50,7 @@ enum route_id {
 	ROUTE_ID_PAS_CODE,   /* a PAS point-of-care code (HL7 ward map) */
 	ROUTE_ID_FILE,       /* a static file name (public routes) */
 	ROUTE_ID_BARRIER,    /* a barrier's UUID; ward-scoped */
+	ROUTE_ID_DATE,       /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */

@@ -101,6 +101,7 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_REVIEW_RECORD, "YY---Y"},
     {ROLE_NURSE, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_NURSE, ACCESS_BARRIER_RECORD, "YY---Y"},
+    {ROLE_NURSE, ACCESS_SITREP_SUBMIT, "------"},
 
     /* social_worker */
     {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -124,6 +125,7 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_REVIEW_RECORD, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_BARRIER_RECORD, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_SITREP_SUBMIT, "------"},
 
     /* ot */
     {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -147,6 +149,7 @@ static const struct table_row {
     {ROLE_OT, ACCESS_REVIEW_RECORD, "YYYY-Y"},
     {ROLE_OT, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_OT, ACCESS_BARRIER_RECORD, "------"},
+    {ROLE_OT, ACCESS_SITREP_SUBMIT, "------"},
 
     /* physio */
     {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -170,6 +173,7 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_REVIEW_RECORD, "YYYY-Y"},
     {ROLE_PHYSIO, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_PHYSIO, ACCESS_BARRIER_RECORD, "------"},
+    {ROLE_PHYSIO, ACCESS_SITREP_SUBMIT, "------"},
 
     /* bed_manager */
     {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -193,6 +197,7 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_REVIEW_RECORD, "------"},
     {ROLE_BED_MANAGER, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_BED_MANAGER, ACCESS_BARRIER_RECORD, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_SITREP_SUBMIT, "YYYYYY"},
 
     /* admin */
     {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -216,6 +221,7 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_REVIEW_RECORD, "------"},
     {ROLE_ADMIN, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_BARRIER_RECORD, "------"},
+    {ROLE_ADMIN, ACCESS_SITREP_SUBMIT, "------"},
 
     /* system */
     {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -239,6 +245,7 @@ static const struct table_row {
     {ROLE_SYSTEM, ACCESS_REVIEW_RECORD, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_BARRIER_RECORD, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_SITREP_SUBMIT, "YYYYYY"},
 };
 
 static struct access_target target_make(enum role role, enum column col)
@@ -416,6 +423,8 @@ static void test_messages(void **state)
 	     "role \"bed_manager\" may not read HL7 messages"},
 	    {ROLE_OT, ACCESS_ASSESSMENT_CLAIM, NULL, NULL, "role \"ot\" may not claim assessments"},
 	    {ROLE_NURSE, ACCESS_DELAY_SET, "A1", NULL, "role \"nurse\" may not set delays"},
+	    {ROLE_ADMIN, ACCESS_SITREP_SUBMIT, NULL, NULL,
+	     "role \"admin\" may not submit the daily sitrep"},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -518,7 +527,7 @@ static void test_action_names(void **state)
 	    "audit_read",     "report_read",      "user_manage",       "template_manage",
 	    "ward_manage",    "webhook_manage",   "hl7_read",          "event_read",
 	    "self",           "reference_read",   "review_record",     "reference_manage",
-	    "barrier_record",
+	    "barrier_record", "sitrep_submit",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)
