@@ -553,8 +553,9 @@
 			function (x) { return x.ep.id; },
 			function (x) {
 				const pb = x.ep.primary_barrier;
-				return [x.days, x.ep.ready_at, x.ep.ward, x.ep.bed, x.ep.version,
-					pb ? pb.id + "/" + pb.version + "/" + pb.reason : ""].join("|");
+				/* what the row shows, not the version: an EDD change rebuilds no row */
+				return [x.days, x.ep.ready_at, x.ep.ward, x.ep.bed, CB.patientName(x.ep.patient),
+					pb ? pb.id + "/" + pb.version + "/" + pb.reason + "/" + (pb.owner || "") : ""].join("|");
 			},
 			function (x) {
 				const ep = x.ep;
