@@ -213,6 +213,18 @@ def f_report(c, who):
     return Req("GET", "/api/v1/reports/delays")
 
 
+def f_sitrep(c, who):
+    return Req("GET", "/api/v1/reports/sitrep")
+
+
+def f_sitrep_submit(c, who):
+    # yesterday in London (the daemon runs on the real clock here): its snapshot has happened
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+    day = (datetime.now(ZoneInfo("Europe/London")) - timedelta(days=1)).strftime("%Y-%m-%d")
+    return Req("POST", f"/api/v1/reports/sitrep/{day}/submit", {"note": f"matrix {who}"})
+
+
 def f_review_post(c, who):
     # "meets criteria" never changes readiness, so the shared episode takes any number
     return Req("POST", f"/api/v1/episodes/{c.ep['id']}/reviews",
@@ -415,6 +427,7 @@ def f_stream_ward(c, who):
 #     reports, episode read, reference list import
 #   criteria-to-reside reviews: nurse on own wards, ot and physio anywhere
 #   barriers: social_worker and bed_manager anywhere, nurse on own wards
+#   the daily sitrep's submission: bed_manager only
 #   list handlers without a ward filter show a nurse her own wards and other roles every
 #   ward; GET /wards and GET /task-templates (reference_read) and GET /me and DELETE
 #   /session (self) are allowed to every signed-in role.
@@ -460,6 +473,14 @@ TABLE = [
     row("GET", "/api/v1/reports/delays", f_report,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=OK, admin=OK),
+    # ---- the daily sitrep (server/api_sitrep.c): reports are read by bed_manager and
+    # admin; only bed_manager submits ----
+    row("GET", "/api/v1/reports/sitrep", f_sitrep,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=OK, admin=OK),
+    row("POST", "/api/v1/reports/sitrep/{date}/submit", f_sitrep_submit,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=OK, admin=F),
     # ---- criteria-to-reside reviews (server/api_review.c) ----
     # review_record: nurse on own wards; ot and physio (clinical MDT members) anywhere
     row("POST", "/api/v1/episodes/{id}/reviews", f_review_post,
@@ -638,6 +659,8 @@ ROUTES = {
     ("POST", "/api/v1/episodes/{id}/reopen"): ("episode_write", "episode"),
     ("PUT", "/api/v1/episodes/{id}/delay"): ("delay_set", "episode"),
     ("GET", "/api/v1/reports/delays"): ("report_read", "none"),
+    ("GET", "/api/v1/reports/sitrep"): ("report_read", "none"),
+    ("POST", "/api/v1/reports/sitrep/{date}/submit"): ("sitrep_submit", "date"),
     ("POST", "/api/v1/episodes/{id}/reviews"): ("review_record", "episode"),
     ("GET", "/api/v1/episodes/{id}/reviews"): ("episode_read", "episode"),
     ("POST", "/api/v1/episodes/{id}/barriers"): ("barrier_record", "episode"),
@@ -750,14 +773,16 @@ def _bad_param(kind):
 
 @pytest.mark.parametrize("method,path", sorted(p for p, (_, k) in ROUTES.items() if k != "none"))
 def test_malformed_param_is_404_before_the_handler(ctx, method, path):
-    """http.c checks each {param}'s declared kind: a malformed one names nothing (404)."""
+    """http.c checks each {param}'s declared kind: a malformed one names nothing (404).
+    A {date} names no record: its handler refuses a malformed one as bad input (400),
+    as the report contract has it, still naming the parameter."""
     kind = ROUTES[(method, path)][1]
     who = next(w for m, p, _, expect in TABLE if m == method and _template(p) == path
                for w in CALLERS if expect[w] == OK)
     name = re.search(r"\{(\w+)\}", path).group(1)
     url = re.sub(r"\{\w+\}", _bad_param(kind), path)
     r = ctx.d.request(method, url, json={}, headers=ctx.users[who].auth)
-    assert r.status_code == 404, r.text
+    assert r.status_code == (400 if kind == "date" else 404), r.text
     assert r.json()["error"]["field"] == name, r.text
 
 
