@@ -213,6 +213,7 @@
 
 	async function load() {
 		loading = true;
+		loaded = false; /* a reload (stream reset) announces no patient as newly NCTR */
 		buffered = [];
 		const w = await CB.api("GET", "/api/v1/wards");
 		wards.clear();
