@@ -147,9 +147,8 @@
 			if (type === "episode.reopened" && episodes.has(p.id))
 				loadEpisodeOverdue(p.id);
 			/* plain updates (EDD, bed, pathway) move no report figure */
-			if (type === "episode.admitted" || type === "episode.reopened" || type === "episode.cancelled")
-				reports.schedule(["longStay", "sitrep", "drd"]);
-			else if (type === "episode.discharged")
+			if (type === "episode.admitted" || type === "episode.discharged" ||
+			    type === "episode.reopened" || type === "episode.cancelled")
 				reports.schedule(["longStay", "sitrep", "drd"]);
 			else if (moved)
 				reports.schedule(["sitrep"]);
