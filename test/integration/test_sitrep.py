@@ -372,3 +372,35 @@ def test_daily_sitrep_submission_amendment_week_and_cli(db, clock, people):
         for s in streams:
             s.close()
         stop_daemon_clean(d)
+
+
+def test_submission_reaches_a_webhook(db, clock, people):
+    """sitrep.submitted has no ward: a webhook asking for it gets it, signed, with the day
+    object and its submission as data (webhooks read as the system)."""
+    from test_webhooks import SECRET, Receiver
+    from webhook_sig import assert_signed
+
+    admin, bm = people["admin"], people["bm"]
+    set_clock(clock, "2026-11-18T09:00:00Z")
+    rec = Receiver()
+    rec.start()
+    d = start(db, clock)
+    try:
+        r = d.post("/api/v1/webhooks", json={"url": rec.url, "secret": SECRET,
+                                             "types": ["sitrep.*"]}, headers=admin.auth)
+        assert r.status_code == 201, r.text
+        r = d.post("/api/v1/reports/sitrep/2026-11-17/submit", json={}, headers=bm.auth)
+        assert r.status_code == 201, r.text
+        reply = r.json()
+        assert reply["date"] == "2026-11-17" and reply["submission"]["version"] == 1
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline and not rec.received:
+            time.sleep(0.1)
+        assert len(rec.received) == 1, rec.received
+        headers, body, _ = rec.received[0]
+        assert_signed(SECRET, headers, body)
+        doc = json.loads(body)
+        assert doc["type"] == "sitrep.submitted" and doc["data"] == reply
+    finally:
+        stop_daemon_clean(d)
+        rec.stop()
