@@ -446,6 +446,24 @@
 	CB.$("sitrep-submit").addEventListener("click", submitSitrep);
 
 	/* ---- rendering ------------------------------------------------------------------ */
+
+	/*
+	 * Set a text only when it changes: writing the same text still replaces the
+	 * node and makes the browser lay the page out again, which with thousands of
+	 * rows is most of a render's cost.
+	 */
+	function setText(id, v) {
+		const e = CB.$(id);
+		if (e.textContent !== v)
+			e.textContent = v;
+	}
+
+	/* CB.say, only when the message changes */
+	function sayOnce(id, text, kind) {
+		const e = CB.$(id);
+		if (e.textContent !== (text || "") || e.hidden !== !text)
+			CB.say(e, text, kind);
+	}
 	function keyedRender(body, map, items, key, sig, build) {
 		const seen = new Set();
 		let prev = null;
@@ -540,7 +558,7 @@
 					CB.el("td", { class: "num", "data-col": "nctr", text: String(x.nctr) }),
 					CB.el("td", { class: "num", "data-col": "no_barrier", text: String(x.none) }));
 			});
-		CB.$("k-occupied").textContent = tot.occupied + " / " + tot.beds;
+		setText("k-occupied", tot.occupied + " / " + tot.beds);
 	}
 
 	function renderNctr(list) {
@@ -570,9 +588,9 @@
 		for (const x of list)
 			if (!x.ep.primary_barrier)
 				none++;
-		CB.$("k-nctr").textContent = String(list.length);
-		CB.$("k-nobarrier").textContent = String(none);
-		CB.say(CB.$("nctr-msg"), list.length === 0 ? "No patient has no criteria to reside." : "", "info");
+		setText("k-nctr", String(list.length));
+		setText("k-nobarrier", String(none));
+		sayOnce("nctr-msg", list.length === 0 ? "No patient has no criteria to reside." : "", "info");
 		if (newlyNctr.length) {
 			CB.$("nctr-news").textContent = newlyNctr.length === 1
 				? "No criteria to reside: " + newlyNctr[0]
@@ -616,8 +634,8 @@
 	 */
 	function renderLongStay() {
 		if (!longStay) {
-			CB.$("k-stranded").textContent = "–";
-			CB.$("k-super").textContent = "–";
+			setText("k-stranded", "–");
+			setText("k-super", "–");
 			return;
 		}
 		const list = [];
@@ -637,9 +655,11 @@
 			n14 += x.los >= 14 ? 1 : 0;
 			n21 += x.los >= 21 ? 1 : 0;
 		}
-		CB.$("ls-7").textContent = CB.$("k-stranded").textContent = String(n7);
-		CB.$("ls-14").textContent = String(n14);
-		CB.$("ls-21").textContent = CB.$("k-super").textContent = String(n21);
+		setText("ls-7", String(n7));
+		setText("k-stranded", String(n7));
+		setText("ls-14", String(n14));
+		setText("ls-21", String(n21));
+		setText("k-super", String(n21));
 		keyedRender(CB.$("longstay-body"), longRows, list,
 			function (x) { return x.id; },
 			function (x) {
@@ -672,7 +692,7 @@
 			return ["ward", "social_work", "ot", "physio"].indexOf(d) < 0;
 		}));
 		const sig = JSON.stringify(by);
-		CB.$("k-overdue").textContent = String(overdue.size);
+		setText("k-overdue", String(overdue.size));
 		if (sig === overdueSig)
 			return;
 		overdueSig = sig;
