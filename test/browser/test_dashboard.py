@@ -393,6 +393,11 @@ def test_sitrep_submit_shows_figures_and_a_late_correction_as_an_amendment(
     assert "Not submitted" in b.find_element(By.ID, "sitrep-submission").text
     nctr_now = sitrep_cells(b, "nctr_at_snapshot")[0]
     assert int(nctr_now) >= 1
+    # the CSV link is yesterday's sitrep, as CSV
+    href = b.find_element(By.ID, "csv").get_attribute("href")
+    assert href.endswith(f"/api/v1/reports/sitrep?date={yesterday.isoformat()}&format=csv"), href
+    r = requests.get(href, headers=bm.auth, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv"), r.text
     button = b.find_element(By.ID, "sitrep-submit")
     assert button.is_displayed() and button.is_enabled()
     button.click()
