@@ -26,21 +26,6 @@ const CB = (function () {
 		physio: "PT",
 	};
 
-	const REASONS = {
-		A: "Awaiting completion of assessment",
-		B: "Awaiting public funding",
-		C: "Awaiting further non-acute NHS care",
-		Di: "Awaiting residential home placement",
-		Dii: "Awaiting nursing home placement",
-		E: "Awaiting care package in own home",
-		F: "Awaiting community equipment and adaptations",
-		G: "Patient or family choice",
-		H: "Disputes",
-		I: "Housing (not covered by the Care Act)",
-	};
-
-	const ATTRIBUTIONS = { NHS: "NHS", social_care: "Social care", both: "Both" };
-
 	/*
 	 * One API call.  Resolves to {ok, status, data, error}: error is the
 	 * server's {code, message, field} or a network message; never rejects.
@@ -393,7 +378,7 @@ const CB = (function () {
 	}
 
 	return {
-		HOME: HOME, DISCIPLINES: DISCIPLINES, REASONS: REASONS, ATTRIBUTIONS: ATTRIBUTIONS,
+		HOME: HOME, DISCIPLINES: DISCIPLINES,
 		api: api, apiAll: apiAll, pool: pool, el: el, $: $, clear: clear,
 		londonDate: londonDate, dayDiff: dayDiff, addDays: addDays, showDate: showDate,
 		showTime: showTime, daysSince: daysSince, isoNow: isoNow, delayDays: delayDays,

@@ -1,46 +1,55 @@
 /*
- * dashboard.js - the bed managers' live delayed-discharge dashboard: per ward
- * occupancy, ready and delayed patients and delayed days this month; the
- * delayed patients (longest first) with reason code and attribution edited in
- * place; overdue tasks by discipline; delayed days per day over 30 days by
- * reason; the daily report CSV.
+ * dashboard.js - the bed managers' live discharge dashboard (issue 14): per
+ * ward occupancy and patients with no criteria to reside (NCTR); the NCTR
+ * patients by name from the moment a review records it, with the discharge
+ * ready date (DRD), days since it and the primary barrier; NCTR patients by
+ * primary barrier reason; overdue tasks by discipline; long stays (stranded
+ * 7+, super-stranded 21+); this month's discharges by days from the DRD; the
+ * daily sitrep for yesterday with its submit button and any amendment beside
+ * the submitted figures.
  *
  * Built for an ops-room screen left open all day: events only change state,
  * and one throttled render a few times a second touches only the rows whose
- * content changed, so thousands of beds and a busy stream stay cheap.
+ * content changed, so thousands of beds and a busy stream stay cheap.  The
+ * reports are fetched again (debounced) only after an event that can change
+ * their figures: never for the many plain episode updates.
  */
 "use strict";
 
 (async function () {
 	/*
 	 * The events that change what this page shows: every episode event
-	 * (occupancy, readiness, ward; discharge, A11 cancelling and A13 reopening
-	 * take a patient off the counts or put one back), the task events that can
-	 * make a task overdue or no longer overdue (a new task never is), and the
-	 * delays.  Assessments and chases are not shown here.
+	 * (occupancy, readiness - a review recording NCTR raises episode.ready -,
+	 * ward; discharge, A11 cancelling and A13 reopening take a patient off
+	 * the counts or put one back), reviews, the barriers (the primary one is
+	 * shown per patient), the task events that can make a task overdue or no
+	 * longer overdue (a new task never is) and a sitrep submitted elsewhere.
 	 */
 	const STREAM_TYPES = [
 		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
 		"episode.discharged", "episode.cancelled", "episode.reopened",
+		"review.recorded",
+		"barrier.opened", "barrier.updated", "barrier.closed",
 		"task.updated", "task.overdue",
-		"delay.opened", "delay.updated", "delay.closed",
+		"sitrep.submitted",
 	];
 	const me = await CB.requireUser(["bed_manager", "admin"]);
-	const canEdit = me.role === "bed_manager";
-	const REASON_CODES = Object.keys(CB.REASONS);
-	const COLOURS = {
-		A: "#1f5fa8", B: "#b35806", C: "#2d7a3a", Di: "#7b3fa0", Dii: "#a0306a",
-		E: "#00747a", F: "#8a6d00", G: "#5b5b5b", H: "#b22222", I: "#3d4db7", none: "#9aa5b1",
-	};
+	const canSubmit = me.role === "bed_manager";
 
 	const wards = new Map();     /* code -> {code, name, beds, occupied} */
 	const episodes = new Map();  /* id -> episode summary (admitted only) */
 	const overdue = new Map();   /* task id -> task (open and overdue) */
-	let monthDays = null;        /* ward -> delayed days this month, from the report */
 	let loading = true;
+	let loaded = false;
+	let episodesOk = false;      /* the patients loaded: one missing has left since the report */
 	let buffered = [];
 	const wardRows = new Map();  /* code -> {tr, sig} */
-	const delayRows = new Map(); /* episode id -> {tr, sig, dirty} */
+	const nctrRows = new Map();  /* episode id -> {tr, sig} */
+	const barrierRows = new Map(); /* reason key -> {tr, sig} */
+	const longRows = new Map();  /* episode id -> {tr, sig} */
+	let longStay = null;         /* the long-stay report, or null */
+	const drdDates = new Map();  /* ready_at -> London date (cached: formatting is not free) */
+	const newlyNctr = [];        /* names that became NCTR since the last render, for the live region */
 
 	/* Main-thread time spent in this page's own handlers (read by the browser test). */
 	window.cbStats = { events: 0, renders: 0, busyMs: 0 };
@@ -57,23 +66,34 @@
 	}
 
 	/* ---- state ---------------------------------------------------------------------- */
-	function isDelayed(ep) {
-		return !!(ep.delay && !ep.delay.closed_at);
+	function isNctr(ep) {
+		return !!ep.ready;
 	}
 
+	/*
+	 * Keep an episode; says which reports its change may move ("figures":
+	 * readiness or state changed, as a late review or discharge does).
+	 */
 	function putEpisode(ep) {
 		const old = episodes.get(ep.id);
 		if (old && old.version > ep.version)
-			return;
+			return false;
 		if (ep.state !== "admitted") {
 			episodes.delete(ep.id);
 			/* its tasks no longer count, as in the server's overdue list */
 			for (const [id, t] of overdue)
 				if (t.episode_id === ep.id)
 					overdue.delete(id);
-			return;
+			return !!old;
 		}
-		episodes.set(ep.id, Object.assign({}, old || {}, ep));
+		const next = Object.assign({}, old || {}, ep);
+		/* an older barrier event than the episode itself never wins over it */
+		if (ep.primary_barrier === undefined && old)
+			next.primary_barrier = old.primary_barrier;
+		episodes.set(ep.id, next);
+		if (loaded && isNctr(next) && !(old && isNctr(old)))
+			newlyNctr.push(CB.patientName(next.patient) + ", ward " + next.ward);
+		return !old || old.ready_at !== next.ready_at;
 	}
 
 	function putTask(t) {
@@ -87,12 +107,27 @@
 			overdue.delete(t.id);
 	}
 
-	function putDelay(d) {
-		const ep = episodes.get(d.episode_id);
-		if (!ep || (ep.delay && ep.delay.id === d.id && ep.delay.version > d.version))
+	/*
+	 * A barrier changed: the episode's primary barrier is the open one marked
+	 * primary.  The one losing primary through another's change gets its own
+	 * barrier.updated, in either order, so only a change of the barrier the
+	 * episode shows now clears it.
+	 */
+	function putBarrier(b) {
+		const ep = episodes.get(b.episode_id);
+		if (!ep)
 			return;
-		ep.delay = Object.assign({}, ep.delay && ep.delay.id === d.id ? ep.delay : {}, d);
-		ep.delaySig = (ep.delaySig || 0) + 1;
+		const cur = ep.primary_barrier;
+		if (cur && cur.id === b.id && cur.version > b.version)
+			return;
+		if (b.open && b.primary) {
+			ep.primary_barrier = {
+				id: b.id, reason_list: b.reason_list, reason: b.reason, reason_label: b.reason_label,
+				owner: b.owner, opened_at: b.opened_at, version: b.version,
+			};
+		} else if (cur && cur.id === b.id) {
+			ep.primary_barrier = null;
+		}
 	}
 
 	/* The overdue tasks of an episode back on the counts (HL7 A13). */
@@ -108,15 +143,41 @@
 	function apply(type, p) {
 		window.cbStats.events++;
 		if (type.indexOf("episode.") === 0) {
-			putEpisode(p);
+			const moved = putEpisode(p);
 			if (type === "episode.reopened" && episodes.has(p.id))
 				loadEpisodeOverdue(p.id);
+			/* plain updates (EDD, bed, pathway) move no report figure */
+			if (type === "episode.admitted" || type === "episode.discharged" ||
+			    type === "episode.reopened" || type === "episode.cancelled")
+				reports.schedule(["longStay", "sitrep", "drd"]);
+			else if (moved)
+				reports.schedule(["sitrep"]);
+		} else if (type.indexOf("barrier.") === 0) {
+			putBarrier(p);
+		} else if (type === "review.recorded") {
+			/* NCTR from the decided time: shown at once, whichever of the review and the
+			 * episode event (same transaction) comes first; the episode's own event
+			 * brings its version */
+			const ep = episodes.get(p.episode_id);
+			if (ep && p.ready_change === "set" && !ep.ready) {
+				ep.ready = true;
+				ep.ready_at = p.decided_at;
+				newlyNctr.push(CB.patientName(ep.patient) + ", ward " + ep.ward);
+				reports.schedule(["sitrep"]);
+			} else if (ep && p.ready_change === "reversed" && ep.ready) {
+				ep.ready = false;
+				ep.ready_at = null;
+				reports.schedule(["sitrep"]);
+			}
 		} else if (type.indexOf("task.") === 0) {
 			/* a task of a discharged or cancelled episode stays off the counts */
 			if (episodes.has(p.episode_id))
 				putTask(p);
-		} else if (type.indexOf("delay.") === 0) {
-			putDelay(p);
+		} else if (type === "sitrep.submitted") {
+			if (p && p.date === sitrepDate())
+				showSitrep({ ok: true, status: 200, data: p });
+			else
+				reports.schedule(["sitrep"]);
 		}
 	}
 
@@ -149,47 +210,9 @@
 		return true;
 	}
 
-	async function loadReport() {
-		const today = CB.londonDate();
-		const yesterday = CB.addDays(today, -1);
-		const from = CB.addDays(today, -30);
-		CB.$("csv").href = "/api/v1/reports/delays?date=" + yesterday + "&format=csv";
-		CB.$("csv").setAttribute("download", "delays-" + yesterday + ".csv");
-		const r = await CB.api("GET", "/api/v1/reports/delays?from=" + from + "&to=" + yesterday + "&format=json");
-		if (!r.ok || !r.data || !Array.isArray(r.data.by_day)) {
-			CB.say(CB.$("chart-msg"), r.status === 404 || r.status === 405
-				? "The delay report is not available on this server yet."
-				: "Could not load the delay report" + (r.error ? ": " + r.error.message : "."), "info");
-			drawChart([], from, yesterday);
-		} else {
-			CB.say(CB.$("chart-msg"), "");
-			drawChart(r.data.by_day, from, yesterday);
-		}
-		/* delayed days this month per ward (to yesterday's midnight) */
-		const monthStart = today.slice(0, 8) + "01";
-		monthDays = null;
-		if (monthStart > yesterday) {
-			monthDays = {};
-		} else {
-			const m = await CB.api("GET", "/api/v1/reports/delays?from=" + monthStart + "&to=" + yesterday + "&format=json");
-			if (m.ok && m.data && m.data.by_ward) {
-				monthDays = {};
-				const bw = m.data.by_ward;
-				if (Array.isArray(bw)) {
-					for (const w of bw)
-						monthDays[w.ward] = w.delayed_days || 0;
-				} else {
-					for (const k in bw)
-						monthDays[k] = typeof bw[k] === "number" ? bw[k] : bw[k].delayed_days || 0;
-				}
-			}
-		}
-		CB.$("days-note").textContent = monthDays ? "" : "Delayed days this month are estimated from open delays (the report gives no per-ward figure).";
-		render();
-	}
-
 	async function load() {
 		loading = true;
+		loaded = false; /* a reload (stream reset) announces no patient as newly NCTR */
 		buffered = [];
 		const w = await CB.api("GET", "/api/v1/wards");
 		wards.clear();
@@ -203,6 +226,7 @@
 		const e = await CB.apiAll("/api/v1/episodes");
 		episodes.clear();
 		overdue.clear();
+		episodesOk = e.ok;
 		if (e.ok) {
 			for (const ep of e.data.items)
 				putEpisode(ep);
@@ -217,16 +241,230 @@
 		for (const [type, p] of buffered)
 			apply(type, p);
 		buffered = [];
+		loaded = true;
 		render();
-		loadReport();
-		/* overdue tasks may take a while without the bulk endpoint: the rest shows first */
-		await loadOverdue();
+		/* the reports and the overdue tasks may take a while: the patients show first */
+		await Promise.all([reports.load(["longStay", "sitrep", "drd"]), loadOverdue()]);
 		render();
 		document.body.setAttribute("data-loaded", "true");
 	}
 
+	/* ---- the reports (GET /api/v1/reports/…) ------------------------------------------ */
+	function sitrepDate() {
+		return CB.addDays(CB.londonDate(), -1);
+	}
+
+	/* A report that failed: "not available" for a server without it, else the message. */
+	function reportFailed(r, what, msgId, boxId) {
+		CB.$(boxId).hidden = true;
+		CB.say(CB.$(msgId), r.status === 404 || r.status === 405
+			? "Report unavailable: this server has no " + what + " report yet."
+			: "Could not load the " + what + " report" + (r.error ? ": " + r.error.message : "."),
+		r.status === 404 || r.status === 405 ? "info" : "bad");
+		CB.$(msgId).setAttribute("data-unavailable", "true");
+	}
+
+	function reportShown(msgId, boxId) {
+		CB.$(boxId).hidden = false;
+		CB.say(CB.$(msgId), "");
+		CB.$(msgId).removeAttribute("data-unavailable");
+	}
+
+	const reports = {
+		timer: null,
+		pending: new Set(),
+		/* fetch these reports again a moment after the last change that asked for them */
+		schedule: function (names) {
+			if (!loaded)
+				return;
+			for (const n of names)
+				this.pending.add(n);
+			clearTimeout(this.timer);
+			const self = this;
+			this.timer = setTimeout(function () {
+				const todo = Array.from(self.pending);
+				self.pending.clear();
+				self.load(todo);
+			}, 700);
+		},
+		load: async function (names) {
+			const jobs = [];
+			if (names.indexOf("longStay") >= 0)
+				jobs.push(loadLongStay());
+			if (names.indexOf("sitrep") >= 0)
+				jobs.push(loadSitrep());
+			if (names.indexOf("drd") >= 0)
+				jobs.push(loadDrd());
+			await Promise.all(jobs);
+		},
+	};
+
+	async function loadLongStay() {
+		const r = await CB.api("GET", "/api/v1/reports/long-stay");
+		if (!r.ok || !r.data || !Array.isArray(r.data.patients)) {
+			longStay = null;
+			reportFailed(r, "long-stay", "longstay-msg", "longstay-report");
+		} else {
+			longStay = r.data;
+			reportShown("longstay-msg", "longstay-report");
+		}
+		render();
+	}
+
+	const BANDS = ["0", "1", "2-3", "4-6", "7-13", "14-20", "21+"];
+
+	function bandLabel(b) {
+		if (b === "0")
+			return "0 (discharged on the DRD)";
+		if (b === "1")
+			return "1 day";
+		return b.replace("-", "–") + " days";
+	}
+
+	function fmtNumber(v, digits) {
+		return typeof v === "number" ? v.toFixed(digits) : "–";
+	}
+
+	async function loadDrd() {
+		const month = CB.londonDate().slice(0, 7);
+		const r = await CB.api("GET", "/api/v1/reports/drd?month=" + month);
+		const t = r.ok && r.data ? r.data.trust : null;
+		if (!t || !t.bands) {
+			reportFailed(r, "discharge ready date", "drd-msg", "drd-report");
+			return;
+		}
+		reportShown("drd-msg", "drd-report");
+		const body = CB.$("drd-body");
+		CB.clear(body);
+		for (const b of BANDS)
+			body.appendChild(CB.el("tr", { "data-band": b },
+				CB.el("th", { scope: "row", text: bandLabel(b) }),
+				CB.el("td", { class: "num", text: String(t.bands[b] || 0) })));
+		body.appendChild(CB.el("tr", { "data-band": "no_drd" },
+			CB.el("th", { scope: "row", text: "No DRD recorded" }),
+			CB.el("td", { class: "num", text: String(t.no_drd || 0) })));
+		CB.$("drd-discharges").textContent = String(t.discharges || 0);
+		CB.$("drd-average").textContent = typeof t.average_delay_days === "number"
+			? fmtNumber(t.average_delay_days, 1) + " days" : "–";
+		CB.$("drd-share").textContent = typeof t.on_drd_share === "number"
+			? Math.round(t.on_drd_share * 100) + "%" : "–";
+		CB.$("drd-beddays").textContent = String(t.delayed_bed_days || 0);
+	}
+
+	/* The sitrep's figures, in the order of the return; path into the day object. */
+	const SITREP_ROWS = [
+		["nctr_at_snapshot", "NCTR at the midnight snapshot"],
+		["nctr_during_day", "NCTR at any time during the day"],
+		["discharged.pathway_0", "Discharged, pathway 0"],
+		["discharged.pathway_1", "Discharged, pathway 1"],
+		["discharged.pathway_2", "Discharged, pathway 2"],
+		["discharged.pathway_3", "Discharged, pathway 3"],
+		["discharged.not_recorded", "Discharged, pathway not recorded"],
+		["discharged.total", "Discharged, total"],
+		["still_in_hospital", "Still in hospital"],
+	];
+
+	function figure(obj, path) {
+		let v = obj;
+		for (const k of path.split(".")) {
+			if (!v || typeof v !== "object")
+				return undefined;
+			v = v[k];
+		}
+		return v;
+	}
+
+	let sitrepDay = null; /* the date the sitrep shown is for */
+
+	async function loadSitrep() {
+		const date = sitrepDate();
+		CB.$("csv").href = "/api/v1/reports/sitrep?date=" + date + "&format=csv";
+		CB.$("csv").setAttribute("download", "sitrep-" + date + ".csv");
+		const r = await CB.api("GET", "/api/v1/reports/sitrep?date=" + date);
+		showSitrep(r);
+	}
+
+	function showSitrep(r) {
+		const d = r.ok ? r.data : null;
+		if (!d || typeof d.nctr_at_snapshot !== "number") {
+			sitrepDay = null;
+			CB.$("sitrep-submit").hidden = true;
+			reportFailed(r, "sitrep", "sitrep-msg", "sitrep-report");
+			return;
+		}
+		reportShown("sitrep-msg", "sitrep-report");
+		sitrepDay = d.date;
+		CB.$("sitrep-date").textContent = "for " + CB.showDate(d.date);
+		const sub = d.submission || null;
+		const named = new Set();
+		for (const a of (sub && sub.amendments) || [])
+			named.add(a.field);
+		const body = CB.$("sitrep-body");
+		CB.clear(body);
+		for (const [path, label] of SITREP_ROWS) {
+			const now = figure(d, path);
+			const then = sub ? figure(sub.figures, path) : undefined;
+			const short = path.split(".").pop();
+			const amended = sub && (named.has(path) || named.has(short) || named.has(path.replace(".", "_")) ||
+				(typeof then === "number" && typeof now === "number" && then !== now));
+			body.appendChild(CB.el("tr", { "data-field": path, class: amended ? "amended" : null },
+				CB.el("th", { scope: "row", text: label }),
+				CB.el("td", { class: "num now", text: typeof now === "number" ? String(now) : "–" }),
+				CB.el("td", { class: "num submitted", text: typeof then === "number" ? String(then) : "–" }),
+				CB.el("td", { class: "amendment" }, amended
+					? CB.el("span", { class: "badge amended", text: "amended: submitted " + then + ", now " + now })
+					: null)));
+		}
+		CB.$("sitrep-submission").textContent = sub
+			? "Submitted by " + sub.submitted_by + " at " + CB.showTime(sub.submitted_at) +
+			  (sub.version > 1 ? " (version " + sub.version + ")" : "") + "."
+			: "Not submitted yet.";
+		const button = CB.$("sitrep-submit");
+		button.hidden = !canSubmit;
+		CB.$("sitrep-role").hidden = canSubmit;
+		button.textContent = sub ? "Submit the corrected figures for " + CB.showDate(d.date)
+			: "Submit the sitrep for " + CB.showDate(d.date);
+	}
+
+	async function submitSitrep() {
+		if (!sitrepDay || !canSubmit)
+			return;
+		const button = CB.$("sitrep-submit");
+		const status = CB.$("sitrep-status");
+		button.disabled = true;
+		CB.say(status, "Submitting…", "info");
+		const r = await CB.api("POST", "/api/v1/reports/sitrep/" + sitrepDay + "/submit", {});
+		button.disabled = false;
+		if (!r.ok) {
+			CB.say(status, "Not submitted: " + r.error.message, "bad");
+			return;
+		}
+		showSitrep(r);
+		CB.say(status, "Submitted the sitrep for " + CB.showDate(sitrepDay) + ".", "ok");
+	}
+
+	CB.$("sitrep-submit").addEventListener("click", submitSitrep);
+
 	/* ---- rendering ------------------------------------------------------------------ */
-	function keyedRender(body, map, items, key, sig, build, update) {
+
+	/*
+	 * Set a text only when it changes: writing the same text still replaces the
+	 * node and makes the browser lay the page out again, which with thousands of
+	 * rows is most of a render's cost.
+	 */
+	function setText(id, v) {
+		const e = CB.$(id);
+		if (e.textContent !== v)
+			e.textContent = v;
+	}
+
+	/* CB.say, only when the message changes */
+	function sayOnce(id, text, kind) {
+		const e = CB.$(id);
+		if (e.textContent !== (text || "") || e.hidden !== !text)
+			CB.say(e, text, kind);
+	}
+	function keyedRender(body, map, items, key, sig, build) {
 		const seen = new Set();
 		let prev = null;
 		for (const it of items) {
@@ -235,17 +473,13 @@
 			const s = sig(it);
 			let r = map.get(k);
 			if (!r) {
-				r = { tr: build(it), sig: s, dirty: false };
+				r = { tr: build(it), sig: s };
 				map.set(k, r);
 			} else if (r.sig !== s) {
-				if (update && update(it, r)) {
-					r.sig = s;
-				} else {
-					const tr = build(it);
-					r.tr.replaceWith(tr);
-					r.tr = tr;
-					r.sig = s;
-				}
+				const tr = build(it);
+				r.tr.replaceWith(tr);
+				r.tr = tr;
+				r.sig = s;
 			}
 			const want = prev ? prev.nextSibling : body.firstChild;
 			if (want !== r.tr)
@@ -260,56 +494,58 @@
 		}
 	}
 
-	function delayDaysThisMonth(ep) {
-		const d = ep.delay;
-		if (!d || !d.opened_at)
-			return 0;
-		const today = CB.londonDate();
-		const monthStart = today.slice(0, 8) + "01";
-		const first = CB.londonDate(new Date(Date.parse(d.opened_at) - 1000));
-		const last = d.closed_at ? CB.londonDate(new Date(Date.parse(d.closed_at) - 1000)) : CB.addDays(today, -1);
-		const a = first > monthStart ? first : monthStart;
-		return Math.max(0, CB.dayDiff(a, last) + 1);
+	/* The DRD as a London date: the day the MDT agreed the patient no longer needs to be here. */
+	function drdDate(ep) {
+		let d = drdDates.get(ep.ready_at);
+		if (!d) {
+			d = CB.londonDate(new Date(ep.ready_at));
+			drdDates.set(ep.ready_at, d);
+		}
+		return d;
 	}
 
-	function wardStats() {
+	function barrierCell(pb, extra) {
+		if (!pb)
+			return CB.el("td", Object.assign({ class: "no-barrier" }, extra || {}),
+				CB.el("span", { class: "badge none", text: "No barrier recorded" }));
+		return CB.el("td", Object.assign({ class: "barrier" }, extra || {}),
+			pb.reason_label || pb.reason,
+			pb.owner ? CB.el("span", { class: "note", text: " · " + pb.owner }) : null);
+	}
+
+	function wardStats(today) {
 		const s = new Map();
 		for (const code of wards.keys())
-			s.set(code, { occupied: 0, ready: 0, delayed: 0, days: 0 });
+			s.set(code, { occupied: 0, nctr: 0, none: 0 });
+		const nctr = [];
 		for (const ep of episodes.values()) {
 			let x = s.get(ep.ward);
 			if (!x) {
-				x = { occupied: 0, ready: 0, delayed: 0, days: 0 };
+				x = { occupied: 0, nctr: 0, none: 0 };
 				s.set(ep.ward, x);
 			}
 			x.occupied++;
-			if (ep.ready)
-				x.ready++;
-			if (isDelayed(ep)) {
-				x.delayed++;
-				x.days += delayDaysThisMonth(ep);
+			if (isNctr(ep)) {
+				x.nctr++;
+				if (!ep.primary_barrier)
+					x.none++;
+				const drd = drdDate(ep);
+				nctr.push({ ep: ep, drd: drd, days: Math.max(0, CB.dayDiff(drd, today)) });
 			}
 		}
-		if (monthDays)
-			for (const [code, x] of s)
-				x.days = monthDays[code] || 0;
-		return s;
+		return { wards: s, nctr: nctr };
 	}
 
 	function renderWards(stats) {
 		const list = Array.from(wards.values()).sort(function (a, b) { return a.code < b.code ? -1 : 1; });
-		const tot = { occupied: 0, beds: 0, ready: 0, delayed: 0, days: 0 };
+		const tot = { occupied: 0, beds: 0 };
 		for (const w of list) {
-			const x = stats.get(w.code);
-			tot.occupied += x.occupied;
+			tot.occupied += stats.get(w.code).occupied;
 			tot.beds += w.beds || 0;
-			tot.ready += x.ready;
-			tot.delayed += x.delayed;
-			tot.days += x.days;
 		}
 		keyedRender(CB.$("wards-body"), wardRows, list,
 			function (w) { return w.code; },
-			function (w) { const x = stats.get(w.code); return [w.name, w.beds, x.occupied, x.ready, x.delayed, x.days].join("|"); },
+			function (w) { const x = stats.get(w.code); return [w.name, w.beds, x.occupied, x.nctr, x.none].join("|"); },
 			function (w) {
 				const x = stats.get(w.code);
 				const pct = w.beds ? Math.min(100, Math.round((100 * x.occupied) / w.beds)) : 0;
@@ -319,116 +555,128 @@
 					CB.el("th", { scope: "row" }, w.code, w.name && w.name !== w.code ? CB.el("span", { class: "note", text: " " + w.name }) : null),
 					CB.el("td", { class: "num", "data-col": "occupied" }, x.occupied + " / " + (w.beds || "?"),
 						CB.el("span", { class: "bar" + (pct >= 100 ? " full" : ""), "aria-hidden": "true" }, fill)),
-					CB.el("td", { class: "num", "data-col": "ready", text: String(x.ready) }),
-					CB.el("td", { class: "num", "data-col": "delayed", text: String(x.delayed) }),
-					CB.el("td", { class: "num", "data-col": "days", text: String(x.days) }));
+					CB.el("td", { class: "num", "data-col": "nctr", text: String(x.nctr) }),
+					CB.el("td", { class: "num", "data-col": "no_barrier", text: String(x.none) }));
 			});
-		CB.$("k-occupied").textContent = tot.occupied + " / " + tot.beds;
-		CB.$("k-ready").textContent = String(tot.ready);
-		CB.$("k-delayed").textContent = String(tot.delayed);
-		CB.$("k-days").textContent = String(tot.days);
+		setText("k-occupied", tot.occupied + " / " + tot.beds);
 	}
 
-	const rowNotes = new Map(); /* episode id -> [text, kind]: survives a rebuilt row */
-
-	function setNote(id, text, kind) {
-		rowNotes.set(id, [text, kind]);
-		const r = delayRows.get(id);
-		const note = r && r.tr.querySelector(".row-msg");
-		if (note) {
-			note.className = "row-msg " + (kind || "");
-			note.textContent = text;
-		}
-	}
-
-	async function saveDelay(ep, reason, attribution, r) {
-		if (!reason || !attribution) {
-			setNote(ep.id, "Choose a reason and an attribution.", "bad");
-			return;
-		}
-		if (r.saving)
-			return;
-		/* the button stays enabled (and focused) while saving; a second click waits */
-		r.saving = true;
-		setNote(ep.id, "Saving…", "");
-		const res = await CB.api("PUT", "/api/v1/episodes/" + ep.id + "/delay", { reason_code: reason, attribution: attribution },
-			ep.delay && ep.delay.version ? { "If-Match": '"' + ep.delay.version + '"' } : {});
-		r.saving = false;
-		if (!res.ok) {
-			setNote(ep.id, res.status === 404 && /path/.test(res.error.message)
-				? "Setting delay reasons is not available on this server yet."
-				: res.error.message, "bad");
-			return;
-		}
-		const d = res.data && res.data.reason_code !== undefined ? res.data : res.data && res.data.delay;
-		r.dirty = false;
-		if (d) {
-			d.episode_id = d.episode_id || ep.id;
-			putDelay(d);
-		}
-		setNote(ep.id, "Saved", "ok");
-		render();
-	}
-
-	function buildDelayRow(ep) {
-		const d = ep.delay || {};
-		const name = CB.patientName(ep.patient);
-		const rs = CB.el("select", { "aria-label": "Delay reason for " + name, class: "reason", disabled: !canEdit });
-		rs.appendChild(CB.el("option", { value: "", text: "No reason yet", selected: !d.reason_code }));
-		for (const c of REASON_CODES)
-			rs.appendChild(CB.el("option", { value: c, selected: d.reason_code === c, text: c + " — " + CB.REASONS[c] }));
-		const as = CB.el("select", { "aria-label": "Attribution for " + name, class: "attribution", disabled: !canEdit });
-		as.appendChild(CB.el("option", { value: "", text: "Not attributed", selected: !d.attribution }));
-		for (const a in CB.ATTRIBUTIONS)
-			as.appendChild(CB.el("option", { value: a, selected: d.attribution === a, text: CB.ATTRIBUTIONS[a] }));
-		const kept = rowNotes.get(ep.id) || ["", ""];
-		const note = CB.el("span", { class: "row-msg " + kept[1], role: "status", text: kept[0] });
-		const button = CB.el("button", { type: "button", class: "save", text: "Save", "aria-label": "Save the delay of " + name, disabled: !canEdit });
-		const tr = CB.el("tr", { "data-id": ep.id },
-			CB.el("th", { scope: "row", text: name }),
-			CB.el("td", { text: ep.ward + " · " + (ep.bed || "—") }),
-			CB.el("td", { class: "num days", text: String(CB.delayDays(d)) }),
-			CB.el("td", {}, rs),
-			CB.el("td", {}, as),
-			CB.el("td", {}, button, note));
-		const mark = function () {
-			const r = delayRows.get(ep.id);
-			if (r)
-				r.dirty = true;
-			setNote(ep.id, "", "");
-		};
-		rs.addEventListener("change", mark);
-		as.addEventListener("change", mark);
-		button.addEventListener("click", function () {
-			const cur = episodes.get(ep.id);
-			if (cur)
-				saveDelay(cur, rs.value, as.value, delayRows.get(ep.id));
-		});
-		return tr;
-	}
-
-	/* An edited row keeps what the user chose: only its day count follows the data. */
-	function updateDelayRow(ep, r) {
-		if (!r.dirty && !r.tr.contains(document.activeElement))
-			return false;
-		r.tr.querySelector(".days").textContent = String(CB.delayDays(ep.delay));
-		return true;
-	}
-
-	function renderDelayed() {
-		const list = [];
-		for (const ep of episodes.values())
-			if (isDelayed(ep))
-				list.push({ ep: ep, days: CB.delayDays(ep.delay) });
+	function renderNctr(list) {
 		list.sort(function (a, b) {
-			return b.days - a.days || (a.ep.ward + a.ep.bed < b.ep.ward + b.ep.bed ? -1 : 1);
+			return b.days - a.days || (a.ep.ready_at < b.ep.ready_at ? -1 : a.ep.ready_at > b.ep.ready_at ? 1 : 0) ||
+				(a.ep.ward + "/" + a.ep.bed < b.ep.ward + "/" + b.ep.bed ? -1 : 1);
 		});
-		keyedRender(CB.$("delayed-body"), delayRows, list,
+		let none = 0;
+		keyedRender(CB.$("nctr-body"), nctrRows, list,
 			function (x) { return x.ep.id; },
-			function (x) { const d = x.ep.delay; return [x.days, d.reason_code, d.attribution, d.version, x.ep.bed, x.ep.ward, x.ep.version].join("|"); },
-			function (x) { return buildDelayRow(x.ep); },
-			function (x, r) { return updateDelayRow(x.ep, r); });
-		CB.say(CB.$("delayed-msg"), list.length === 0 ? "No delayed patients." : "", "info");
+			function (x) {
+				const pb = x.ep.primary_barrier;
+				/* what the row shows, not the version: an EDD change rebuilds no row */
+				return [x.days, x.ep.ready_at, x.ep.ward, x.ep.bed, CB.patientName(x.ep.patient),
+					pb ? pb.id + "/" + pb.version + "/" + pb.reason + "/" + (pb.owner || "") : ""].join("|");
+			},
+			function (x) {
+				const ep = x.ep;
+				return CB.el("tr", { "data-id": ep.id, class: ep.primary_barrier ? null : "no-barrier" },
+					CB.el("th", { scope: "row", text: CB.patientName(ep.patient) }),
+					CB.el("td", { "data-col": "ward", text: ep.ward }),
+					CB.el("td", { "data-col": "bed", text: ep.bed || "—" }),
+					CB.el("td", { "data-col": "drd" }, CB.el("time", { datetime: ep.ready_at, text: CB.showTime(ep.ready_at) })),
+					CB.el("td", { class: "num", "data-col": "days", text: String(x.days) }),
+					barrierCell(ep.primary_barrier, { "data-col": "barrier" }));
+			});
+		for (const x of list)
+			if (!x.ep.primary_barrier)
+				none++;
+		setText("k-nctr", String(list.length));
+		setText("k-nobarrier", String(none));
+		sayOnce("nctr-msg", list.length === 0 ? "No patient has no criteria to reside." : "", "info");
+		if (newlyNctr.length) {
+			CB.$("nctr-news").textContent = newlyNctr.length === 1
+				? "No criteria to reside: " + newlyNctr[0]
+				: newlyNctr.length + " more patients with no criteria to reside";
+			newlyNctr.length = 0;
+		}
+		return none;
+	}
+
+	function renderBarriers(list, none) {
+		const by = new Map();
+		for (const x of list) {
+			const pb = x.ep.primary_barrier;
+			if (!pb)
+				continue;
+			const k = pb.reason_list + ":" + pb.reason;
+			const r = by.get(k) || { key: k, label: pb.reason_label || pb.reason, list: pb.reason_list, n: 0 };
+			r.n++;
+			by.set(k, r);
+		}
+		const rows = Array.from(by.values()).sort(function (a, b) {
+			return b.n - a.n || (a.label < b.label ? -1 : 1);
+		});
+		rows.push({ key: "", label: "No barrier recorded", n: none });
+		keyedRender(CB.$("barriers-body"), barrierRows, rows,
+			function (r) { return r.key; },
+			function (r) { return r.label + "|" + r.n; },
+			function (r) {
+				return CB.el("tr", { "data-reason": r.key, class: r.key === "" && r.n > 0 ? "no-barrier" : null },
+					CB.el("th", { scope: "row" }, r.label,
+						r.list && r.list !== "nhse-acute-2023" ? CB.el("span", { class: "note", text: " (" + r.list + ")" }) : null),
+					CB.el("td", { class: "num", text: String(r.n) }));
+			});
+	}
+
+	/*
+	 * Long stays from the report, with what the stream has said since: a
+	 * patient discharged leaves, a transfer, NCTR state or barrier shows at
+	 * once.  The counts are those of the rows shown (the report lists every
+	 * stay of 7 days or more).
+	 */
+	function renderLongStay() {
+		if (!longStay) {
+			setText("k-stranded", "–");
+			setText("k-super", "–");
+			return;
+		}
+		const list = [];
+		for (const p of longStay.patients) {
+			const ep = episodes.get(p.episode_id);
+			if (!ep && episodesOk)
+				continue; /* discharged or cancelled since */
+			list.push({
+				id: p.episode_id, los: p.length_of_stay,
+				patient: ep ? ep.patient : p.patient, ward: ep ? ep.ward : p.ward, bed: ep ? ep.bed : p.bed,
+				nctr: ep ? isNctr(ep) : p.nctr, barrier: ep ? ep.primary_barrier : p.primary_barrier,
+			});
+		}
+		let n7 = 0, n14 = 0, n21 = 0;
+		for (const x of list) {
+			n7 += x.los >= 7 ? 1 : 0;
+			n14 += x.los >= 14 ? 1 : 0;
+			n21 += x.los >= 21 ? 1 : 0;
+		}
+		setText("ls-7", String(n7));
+		setText("k-stranded", String(n7));
+		setText("ls-14", String(n14));
+		setText("ls-21", String(n21));
+		setText("k-super", String(n21));
+		keyedRender(CB.$("longstay-body"), longRows, list,
+			function (x) { return x.id; },
+			function (x) {
+				return [x.los, x.ward, x.bed, x.nctr, x.barrier ? x.barrier.reason_list + ":" + x.barrier.reason + ":" + (x.barrier.owner || "") : "",
+					CB.patientName(x.patient)].join("|");
+			},
+			function (x) {
+				return CB.el("tr", { "data-id": x.id, class: x.los >= 21 ? "super-stranded" : null },
+					CB.el("th", { scope: "row", text: CB.patientName(x.patient) }),
+					CB.el("td", { text: x.ward + " · " + (x.bed || "—") }),
+					CB.el("td", { class: "num", "data-col": "los" }, String(x.los),
+						x.los >= 21 ? CB.el("span", { class: "badge delayed", text: " 21+" }) : null),
+					CB.el("td", { "data-col": "nctr" }, x.nctr
+						? CB.el("span", { class: "badge yes", text: "NCTR" })
+						: CB.el("span", { class: "badge no", text: "meets criteria" })),
+					x.nctr ? barrierCell(x.barrier) : CB.el("td", { text: x.barrier ? (x.barrier.reason_label || x.barrier.reason) : "—" }));
+			});
 	}
 
 	let overdueSig = "";
@@ -444,7 +692,7 @@
 			return ["ward", "social_work", "ot", "physio"].indexOf(d) < 0;
 		}));
 		const sig = JSON.stringify(by);
-		CB.$("k-overdue").textContent = String(overdue.size);
+		setText("k-overdue", String(overdue.size));
 		if (sig === overdueSig)
 			return;
 		overdueSig = sig;
@@ -463,103 +711,21 @@
 	function renderNow() {
 		const t0 = performance.now();
 		window.cbStats.renders++;
-		renderWards(wardStats());
-		renderDelayed();
+		const stats = wardStats(CB.londonDate());
+		renderWards(stats.wards);
+		const none = renderNctr(stats.nctr);
+		renderBarriers(stats.nctr, none);
+		renderLongStay();
 		renderOverdue();
 		window.cbStats.busyMs += performance.now() - t0;
 	}
 
 	const render = CB.throttle(renderNow, 250);
 
-	/* ---- chart: stacked bars of delayed days per day, by reason (SVG, no library) ---- */
-	const SVG = "http://www.w3.org/2000/svg";
-
-	function svg(tag, attrs, text) {
-		const e = document.createElementNS(SVG, tag);
-		for (const k in attrs)
-			e.setAttribute(k, String(attrs[k]));
-		if (text !== undefined)
-			e.textContent = text;
-		return e;
-	}
-
-	let lastChart = null;
-	window.addEventListener("resize", CB.throttle(function () {
-		if (lastChart)
-			drawChart(lastChart[0], lastChart[1], lastChart[2]);
-	}, 300));
-
-	function drawChart(byDay, from, to) {
-		const box = CB.$("chart");
-		CB.clear(box);
-		const days = [];
-		const index = {};
-		for (const d of byDay || []) {
-			/* each patient delayed at a date's midnight is one delayed day of that date */
-			const n = typeof d.delayed_days === "number" ? d.delayed_days : d.patients_delayed || 0;
-			const br = Object.assign({}, d.by_reason || {});
-			if (br.unrecorded !== undefined) {
-				br.none = (br.none || 0) + br.unrecorded;
-				delete br.unrecorded;
-			}
-			index[d.date] = { date: d.date, delayed_days: n, by_reason: br };
-		}
-		for (let d = from; d <= to; d = CB.addDays(d, 1))
-			days.push(index[d] || { date: d, delayed_days: 0, by_reason: {} });
-		/* drawn at the box's own size in pixels: text stays readable on any screen */
-		const W = Math.max(480, box.clientWidth || 960), H = 260, L = 44, B = 36, T = 10, R = 8;
-		let max = 1, total = 0;
-		for (const d of days) {
-			max = Math.max(max, d.delayed_days || 0);
-			total += d.delayed_days || 0;
-		}
-		const step = Math.max(1, Math.ceil(max / 5));
-		const top = step * Math.ceil(max / step);
-		lastChart = [byDay, from, to];
-		const root = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": "Delayed days per day from " + from + " to " + to + ": " + total + " in all" });
-		const plotH = H - B - T, bw = (W - L - R) / Math.max(1, days.length);
-		for (let v = 0; v <= top; v += step) {
-			const y = T + plotH - (plotH * v) / top;
-			root.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, stroke: "#c9d1d9", "stroke-width": 1 }));
-			root.appendChild(svg("text", { x: L - 6, y: y + 4, "text-anchor": "end", "font-size": 12, fill: "#1b1f24" }, String(v)));
-		}
-		days.forEach(function (d, i) {
-			const x = L + i * bw + 2;
-			let y = T + plotH;
-			const reasons = Object.assign({}, d.by_reason || {});
-			let known = 0;
-			for (const c in reasons)
-				known += reasons[c];
-			if ((d.delayed_days || 0) > known)
-				reasons.none = d.delayed_days - known;
-			for (const c of REASON_CODES.concat(["none"])) {
-				const n = reasons[c] || 0;
-				if (!n)
-					continue;
-				const h = (plotH * n) / top;
-				y -= h;
-				const rect = svg("rect", { x: x, y: y, width: Math.max(1, bw - 4), height: h, fill: COLOURS[c] || COLOURS.none });
-				rect.appendChild(svg("title", {}, d.date + ": " + n + " day" + (n === 1 ? "" : "s") + (c === "none" ? " without a reason" : ", reason " + c)));
-				root.appendChild(rect);
-			}
-			if (i % 5 === 0 || i === days.length - 1)
-				root.appendChild(svg("text", { x: x + bw / 2, y: H - B + 16, "text-anchor": "middle", "font-size": 12, fill: "#1b1f24" }, CB.showDate(d.date)));
-		});
-		root.appendChild(svg("line", { x1: L, x2: W - R, y1: T + plotH, y2: T + plotH, stroke: "#1b1f24", "stroke-width": 1 }));
-		box.appendChild(root);
-		const legend = CB.$("legend");
-		CB.clear(legend);
-		for (const c of REASON_CODES.concat(["none"])) {
-			const sw = CB.el("span", { class: "swatch", "aria-hidden": "true" });
-			sw.style.background = COLOURS[c];
-			legend.appendChild(CB.el("li", {}, sw, c === "none" ? "No reason" : c + " " + CB.REASONS[c]));
-		}
-	}
-
 	/* ---- start ---------------------------------------------------------------------- */
 	new CB.Live(STREAM_TYPES, "", onEvent, load);
 	await load();
-	/* day counts move at midnight; the report's figures only then */
+	/* day counts move at midnight; the reports' figures with time (lengths of stay, yesterday) */
 	setInterval(function () { render(); }, 60000);
-	setInterval(loadReport, 15 * 60000);
+	setInterval(function () { reports.load(["longStay", "sitrep", "drd"]); }, 10 * 60000);
 })();

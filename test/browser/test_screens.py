@@ -200,20 +200,22 @@ def test_screens_flow(site, database, browsers):
              .get_attribute("data-status") == "in-progress", timeout=2.0, message="task chip update")
     screenshot(nb, "ward-live")
 
-    # -- the delayed patient is listed; the 2014 reason code and attribution are read-only
-    #    now (issue 14: PUT .../delay is gone, reasons are barriers), so the old in-place
-    #    editor says it is not available and nothing is stored (the screen is being rewritten)
-    drow = wait_for(lambda: bb.find_element(By.CSS_SELECTOR, f"#delayed-body tr[data-id='{seeded['id']}']"),
-                    message="delayed patient row")
-    Select(drow.find_element(By.CSS_SELECTOR, "select.reason")).select_by_value("E")
-    Select(drow.find_element(By.CSS_SELECTOR, "select.attribution")).select_by_value("social_care")
-    drow.find_element(By.CSS_SELECTOR, "button.save").click()
-    wait_for(lambda: "not available" in bb.find_element(By.CSS_SELECTOR, f"#delayed-body tr[data-id='{seeded['id']}']").text,
-             message="delay reason refused",
-             detail=lambda: bb.find_element(By.ID, "delayed-body").text)
-    stored = database.sql(f"SELECT reason_code, attribution FROM delays "
-                          f"WHERE episode_id = '{seeded['id']}' AND closed_at IS NULL")
-    assert stored == [["", ""]]
+    # -- the seeded patient is on the dashboard's NCTR list (ready two days ago), with no barrier
+    # -- recorded; a barrier recorded through the API shows there as the primary one (issue 14:
+    # -- the dashboard no longer edits a 2014 reason code and attribution in place)
+    drow = f"#nctr-body tr[data-id='{seeded['id']}']"
+    wait_for(lambda: "No barrier recorded" in bb.find_element(By.CSS_SELECTOR, drow).text,
+             message="NCTR patient row without a barrier",
+             detail=lambda: bb.find_element(By.ID, "nctr-body").text)
+    wait_for(lambda: bb.find_element(By.CSS_SELECTOR, drow + " td[data-col='days']").text == "2",
+             message="2 days since the DRD")
+    r = site.daemon.post(f"/api/v1/episodes/{seeded['id']}/barriers",
+                         json={"reason": "p3_awaiting_care_home", "owner": "Social work"},
+                         headers=bm.auth)
+    assert r.status_code == 201, r.text
+    wait_for(lambda: "Pathway 3" in bb.find_element(By.CSS_SELECTOR, drow).text,
+             message="primary barrier on the NCTR row",
+             detail=lambda: bb.find_element(By.ID, "nctr-body").text)
     screenshot(bb, "dashboard")
 
     # -- restart the daemon on the same port: the pages reconnect and catch up
@@ -400,13 +402,19 @@ INSERT INTO episodes (id, patient_id, state, ward, bed, admitted_at, pathway, re
        FROM generate_series(1, 2000) n;
 INSERT INTO readiness (episode_id, ready_at)
      SELECT id, ready_at FROM episodes WHERE ready_at IS NOT NULL AND ward LIKE 'PF%';
-INSERT INTO delays (id, episode_id, ready_at, opened_at, days, reason_code, attribution)
-     SELECT gen_random_uuid(), id, ready_at, date_trunc('day', ready_at) + interval '1 day',
-            greatest(0, current_date - (ready_at::date) - 1),
-            (ARRAY['A','B','C','Di','Dii','E','F','G','H','I'])[1 + abs(hashtext(id::text)) % 10],
-            (ARRAY['NHS','social_care','both'])[1 + abs(hashtext(id::text)) % 3]
+INSERT INTO barriers (id, episode_id, reason_list, reason, owner, opened_at, is_primary, opened_by)
+     SELECT md5('perf-b' || id)::uuid, id, 'nhse-acute-2023',
+            (ARRAY['p1_awaiting_care','p2_awaiting_rehab_bed','p3_awaiting_care_home','transport',
+                   'medicines_tto'])[1 + abs(hashtext(id::text)) % 5],
+            'Perf team', ready_at, true, 'perf'
        FROM episodes WHERE ready_at IS NOT NULL AND ward LIKE 'PF%'
-        AND ready_at < date_trunc('day', now());
+        AND abs(hashtext(id::text || 'b')) % 3 <> 0;
+INSERT INTO barrier_reason_history (barrier_id, at, reason_list, reason)
+     SELECT b.id, b.opened_at, b.reason_list, b.reason
+       FROM barriers b JOIN episodes e ON e.id = b.episode_id WHERE e.ward LIKE 'PF%';
+INSERT INTO barrier_primary_history (episode_id, at, barrier_id)
+     SELECT b.episode_id, b.opened_at, b.id
+       FROM barriers b JOIN episodes e ON e.id = b.episode_id WHERE e.ward LIKE 'PF%';
 INSERT INTO tasks (id, episode_id, discipline, title, status, due_at, overdue_at)
      SELECT gen_random_uuid(), e.id, d.disc, d.title, 'requested',
             CASE WHEN abs(hashtext(e.id::text || d.disc)) % 7 = 0
@@ -461,6 +469,9 @@ def test_dashboard_performance(site, database, browsers):
     assert b.find_element(By.ID, "k-occupied").text.startswith(str(2000)) or \
         int(b.find_element(By.ID, "k-occupied").text.split("/")[0]) >= 2000
     assert occupied(b, "PF01") == 50
+    # the 200 NCTR patients of the seed, by name, most with a primary barrier (issue 14)
+    assert len(b.find_elements(By.CSS_SELECTOR, "#nctr-body tr")) >= 200
+    assert b.find_elements(By.CSS_SELECTOR, "#nctr-body tr.no-barrier")
 
     # 20 events/s for ~10 s: expected discharge date changes through the API
     stop = threading.Event()
