@@ -803,7 +803,12 @@ struct db *db_new(struct event_base *base, const struct config *cfg)
 
 	db->base = base;
 	db->conninfo = xstrdup(cfg->database_url);
-	db->options = xasprintf("-c statement_timeout=%" PRId64 " -c timezone=UTC",
+	/*
+	 * jit=off: every statement here is short, and PostgreSQL's JIT, set off
+	 * by a cost estimate, can spend seconds compiling a query that runs in
+	 * milliseconds (the report facts: 1.7 s of JIT for 0.3 s of work).
+	 */
+	db->options = xasprintf("-c statement_timeout=%" PRId64 " -c timezone=UTC -c jit=off",
 	                        cfg->db_statement_timeout_ms);
 	db->connect_timeout_ms = cfg->db_connect_timeout_ms;
 	db->retry_interval_ms = cfg->db_retry_interval_ms;
