@@ -1,5 +1,5 @@
 /*
- * store_delay.h - SQL for delay reasons and the delay report's data.
+ * store_delay.h - SQL for delay reasons.
  */
 #ifndef CB_STORE_DELAY_H
 #define CB_STORE_DELAY_H
@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report.h"
 #include "status.h"
 #include "store.h"
 
@@ -32,14 +31,5 @@ typedef void store_delay_json_cb(enum status st, const struct err *err, const ch
 void store_delay_set(struct db *db, const char *episode_id, const struct delay_facts *f,
                      const char *reason, const char *attribution, const struct actor *actor,
                      store_delay_json_cb *cb, void *arg);
-
-typedef void store_report_cb(enum status st, const struct report_period *p, size_t n, void *arg);
-
-/* The readiness periods that may count between the snapshots of from and to. */
-void store_report_load(struct db *db, int32_t from, int32_t to, store_report_cb *cb, void *arg);
-
-/* The same, blocking, for the command line: returns an array (caller frees) or NULL. */
-struct report_period *store_report_load_blocking(const char *conninfo, int32_t from, int32_t to,
-                                                 size_t *n, struct err *err);
 
 #endif
