@@ -255,8 +255,11 @@ static void long_stay_get(struct http_req *r)
 		q->wards = &q->ward_ptr;
 		q->nwards = 1;
 	} else if (st == ST_OK && !access_reaches_every_ward(&r->principal, ACCESS_EPISODE_READ)) {
-		/* a role confined to its wards (a nurse) sees those; never every ward */
-		q->wards = r->principal.wards;
+		/* a role confined to its wards (a nurse) sees those; never every ward,
+		 * even with no ward at all (NULL would mean every ward) */
+		static const char *const no_ward[] = {NULL};
+
+		q->wards = r->principal.nwards > 0 ? r->principal.wards : no_ward;
 		q->nwards = r->principal.nwards;
 	}
 	if (st != ST_OK) {

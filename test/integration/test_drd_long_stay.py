@@ -252,6 +252,9 @@ def test_long_stay_thresholds_and_ward_scoping(cluster, clock):
     set_clock(clock, "2026-11-30T11:00:00Z")
     admitter = make_user(db, "nurse", wards=["LA", "LB"])
     nurse_a = make_user(db, "nurse", wards=["LA"])
+    nurse_none = make_user(db, "nurse", wards=["LZ"])  # her only ward is taken away below
+    db.sql("DELETE FROM user_wards w USING users u"
+           f" WHERE w.user_id = u.id AND u.name = '{nurse_none.name}'")
     bm = make_user(db, "bed_manager")
     d = Daemon(db.url, env={"CAREBRIDGE_TEST_CLOCK_FILE": clock}).start()
     try:
@@ -314,6 +317,9 @@ def test_long_stay_thresholds_and_ward_scoping(cluster, clock):
             k: v for k, v in mine.items() if k != "at"}
         assert d.get("/api/v1/reports/long-stay?ward=LB",
                      headers=nurse_a.auth).status_code == 403
+        # a nurse on no ward sees no one (never every ward)
+        none = ok(d.get("/api/v1/reports/long-stay", headers=nurse_none.auth))
+        assert (none["stranded"], none["patients"]) == (0, [])
         lb = ok(d.get("/api/v1/reports/long-stay?ward=LB", headers=bm.auth))
         assert (lb["stranded"], lb["los_14_plus"], lb["super_stranded"]) == (2, 1, 0)
         assert {names[p["episode_id"]] for p in lb["patients"]} == {"L14", "L13"}
