@@ -35,7 +35,6 @@ enum access_action {
 	ACCESS_TASK_UPDATE,       /* change a task (target: ward and discipline) */
 	ACCESS_ASSESSMENT_CLAIM,  /* claim or release a Care Act assessment */
 	ACCESS_ASSESSMENT_UPDATE, /* move an assessment on */
-	ACCESS_DELAY_SET,         /* record or change a delay reason and attribution */
 	ACCESS_AUDIT_READ,        /* read the audit log */
 	ACCESS_REPORT_READ,       /* read delay and flow reports */
 	ACCESS_USER_MANAGE,       /* create, change, disable users */
@@ -51,7 +50,7 @@ enum access_action {
 	ACCESS_BARRIER_RECORD,    /* record or change barriers to discharge (target: the ward) */
 };
 
-#define ACCESS_ACTION_COUNT 21
+#define ACCESS_ACTION_COUNT 20
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */

@@ -159,7 +159,8 @@ const struct config_entry config_table[] = {
      1 * MIN, 30 * DAY, NULL, 0,
      "an assessment still unclaimed this long after admission is chased to social work"},
     {"chase", "delay_reason_chase_after", CONFIG_DURATION, OFF(delay_reason_chase_after_ms), "4h",
-     1 * MIN, 30 * DAY, NULL, 0, "a delay still without a reason this long is chased"},
+     1 * MIN, 30 * DAY, NULL, 0,
+     "DEPRECATED, use barrier_chase_after: read as barrier_chase_after when that is not set"},
     {"chase", "barrier_chase_after", CONFIG_DURATION, OFF(barrier_chase_after_ms), "4h", 1 * MIN,
      30 * DAY, NULL, 0,
      "an NCTR inpatient with no open barrier this long (since the DRD or the last barrier closed) "
@@ -167,7 +168,7 @@ const struct config_entry config_table[] = {
     {"chase", "board_round_times", CONFIG_STRING, OFF(board_round_times), "09:00,16:00", 0, 0, NULL,
      0,
      "board rounds, HH:MM Europe/London, comma-separated; an inpatient not reviewed since the "
-     "last one that has passed is flagged review_overdue"},
+     "last one that has passed is flagged review_overdue and chased like an overdue task"},
     {"chase", "test_clock_file", CONFIG_STRING, OFF(test_clock_file), "", 0, 0, NULL,
      CONFIG_NO_RELOAD,
      "TESTS ONLY: carebridge reads its clock from this file (an RFC 3339 instant), each second"},
@@ -707,6 +708,43 @@ static void errs_add_at(struct config_errors *errs, const struct config *cfg, co
 	else
 		errs_add(errs, "setting \"%s\": %s", key, msg);
 	free(msg);
+}
+
+/*
+ * Settings renamed: an old file or environment may still set the old key,
+ * which stays in the table (so it parses and is checked) and is read as the
+ * new one here.
+ */
+static const struct {
+	const char *old_key; /* deprecated */
+	const char *new_key; /* what replaced it; the same type */
+} config_renamed[] = {
+    /* issue 14: a delay's reason is a barrier now, chased when none is open */
+    {"delay_reason_chase_after", "barrier_chase_after"},
+};
+
+void config_deprecations(struct config *cfg, struct config_errors *warnings)
+{
+	for (size_t i = 0; i < nitems(config_renamed); i++) {
+		const struct config_entry *o = config_find(config_renamed[i].old_key);
+		const struct config_entry *n = config_find(config_renamed[i].new_key);
+		const char *key = config_renamed[i].old_key;
+
+		ASSERT(o != NULL && n != NULL && o->type == CONFIG_DURATION && n->type == o->type);
+		if (config_origin(cfg, key) == NULL)
+			continue; /* not written down: nothing to say */
+		if (config_origin(cfg, n->key) != NULL) {
+			errs_add_at(warnings, cfg, key,
+			            "setting \"%s\" is deprecated and ignored: \"%s\" is set", key,
+			            n->key);
+			continue;
+		}
+		*(int64_t *)(void *)((char *)cfg + n->offset) =
+		    *(const int64_t *)(const void *)((const char *)cfg + o->offset);
+		errs_add_at(warnings, cfg, key,
+		            "setting \"%s\" is deprecated: its value is used for \"%s\"; rename it",
+		            key, n->key);
+	}
 }
 
 /*

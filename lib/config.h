@@ -71,7 +71,7 @@ struct config {
 	int64_t chase_level2_after_ms;       /* overdue this long: escalate to the team lead */
 	int64_t chase_level3_after_ms;       /* overdue this long: escalate to the bed manager */
 	int64_t assessment_chase_after_ms;   /* an unclaimed assessment is chased after this */
-	int64_t delay_reason_chase_after_ms; /* a delay without a reason is chased after this */
+	int64_t delay_reason_chase_after_ms; /* deprecated: read as barrier_chase_after_ms */
 	int64_t barrier_chase_after_ms; /* an NCTR patient without an open barrier, after this */
 	char *test_clock_file;          /* tests only: read "now" from this file */
 	char *board_round_times; /* "09:00,16:00": board rounds, London time (lib/review.h) */
@@ -178,6 +178,15 @@ enum status config_apply_env(struct config *cfg, char *const *envp, struct confi
  * "where: reason" (config_origin) when the setting at fault was written down.
  */
 enum status config_validate(const struct config *cfg, struct config_errors *errs);
+
+/*
+ * Read the deprecated settings that were written down (file or environment) as
+ * the settings that replaced them (delay_reason_chase_after as
+ * barrier_chase_after, unless that is set too), and append a warning for each
+ * to warnings ("where: setting "old" is deprecated ...").  Call after
+ * config_apply_env; the caller logs the warnings, which are never errors.
+ */
+void config_deprecations(struct config *cfg, struct config_errors *warnings);
 
 /* Set one key from text, as the file would; err gets the reason on failure. */
 enum status config_set(struct config *cfg, const char *key, const char *value, struct err *err);

@@ -36,8 +36,6 @@ static const struct delay_reason delay_reasons[] = {
 const char *const delay_reason_codes[] = {"A", "B", "C", "Di", "Dii", "E",
                                           "F", "G", "H", "I",  NULL};
 
-static const char *const delay_attributions[] = {"NHS", "social_care", "both"};
-
 /* The rule at one snapshot instant. */
 static bool counts_at(const struct readiness *r, int64_t snapshot)
 {
@@ -128,35 +126,4 @@ const char *delay_reason_text(const char *code)
 	const struct delay_reason *reason = reason_find(code);
 
 	return reason != NULL ? reason->text : NULL;
-}
-
-bool delay_attribution_is_valid(const char *attribution)
-{
-	if (attribution == NULL)
-		return false;
-	for (size_t i = 0; i < nitems(delay_attributions); i++) {
-		if (strcmp(delay_attributions[i], attribution) == 0)
-			return true;
-	}
-	return false;
-}
-
-enum status delay_reason_validate(const char *code, const char *attribution, struct err *err)
-{
-	if (code == NULL || code[0] == '\0')
-		return err_set(err, ST_INVALID, "reason_code",
-		               "missing required field \"reason_code\"");
-	if (!delay_reason_is_valid(code))
-		return err_set(err, ST_INVALID, "reason_code",
-		               "unknown delay reason code \"%.16s\" (expected A, B, C, Di, Dii, E, "
-		               "F, G, H or I)",
-		               code);
-	if (attribution == NULL || attribution[0] == '\0')
-		return err_set(err, ST_INVALID, "attribution",
-		               "missing required field \"attribution\"");
-	if (!delay_attribution_is_valid(attribution))
-		return err_set(err, ST_INVALID, "attribution",
-		               "unknown attribution \"%.16s\" (expected NHS, social_care or both)",
-		               attribution);
-	return ST_OK;
 }

@@ -9,8 +9,10 @@
  *	and (left_at == 0 or left_at > snapshot(D))
  *	and (withdrawn_at == 0 or withdrawn_at > snapshot(D))
  *
- * and each such date is one delayed day, belonging to D.  Also owns the NHS
- * delay reason codes and the attribution values.
+ * and each such date is one delayed day, belonging to D.  Also owns the
+ * 2014 DToC reason codes (A to I), read-only: old delay rows keep them, and
+ * the old delay report names them, but nothing records them any more (reasons
+ * are barriers now, lib/barrier.h).
  *
  * Pure code: no clock (callers pass now), no storage, no logging.
  */
@@ -67,14 +69,5 @@ bool delay_reason_is_valid(const char *code);
 
 /* The description of reason code ("Awaiting public funding" for "B"), or NULL if unknown. */
 const char *delay_reason_text(const char *code);
-
-/* True when attribution is "NHS", "social_care" or "both" (case-sensitive). */
-bool delay_attribution_is_valid(const char *attribution);
-
-/*
- * Check a delay's reason code and attribution, both required.  Returns ST_OK,
- * or ST_INVALID with err naming field "reason_code" or "attribution".
- */
-enum status delay_reason_validate(const char *code, const char *attribution, struct err *err);
 
 #endif

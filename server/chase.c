@@ -4,7 +4,8 @@
  * One pass at a time: (1) take any midnight snapshot that is due (the one
  * ending yesterday, London time, and ones missed while down, at most a week
  * back); (2) flag the inpatients not reviewed since the last board round
- * (once per round: lib/review); (3) read what is due for a chase, let lib/chase_rule decide level
+ * (once per round: lib/review), which makes them due for a review chase from
+ * that round; (3) read what is due for a chase, let lib/chase_rule decide level
  * and next time, and record each chase in its own transaction; (4) read the earliest next due time
  * (or the next board round, if sooner) and sleep until then (re-checking every 30 s and whenever
  * poked).  No thread, no timer per task: the 1 s tick looks at one number unless something is due.
@@ -57,7 +58,10 @@ static void policy_for(const struct chase *c, const char *kind, struct chase_pol
 	const struct config *cfg = c->app->cfg;
 
 	chase_policy_default(p);
-	p->first_after = kind[0] == 't' ? cfg->chase_first_after_ms / 1000 : 0;
+	/* a missed review is chased as an overdue task is, due at the round missed */
+	p->first_after = strcmp(kind, "task") == 0 || strcmp(kind, "review") == 0
+	                     ? cfg->chase_first_after_ms / 1000
+	                     : 0;
 	p->repeat_every = cfg->chase_repeat_ms / 1000;
 	p->level_after[1] = 0;
 	p->level_after[2] = cfg->chase_level2_after_ms / 1000;
@@ -68,7 +72,6 @@ static void delays_for(const struct chase *c, struct chase_delays *cd)
 {
 	cd->first_after = c->app->cfg->chase_first_after_ms / 1000;
 	cd->assessment_after = c->app->cfg->assessment_chase_after_ms / 1000;
-	cd->reason_after = c->app->cfg->delay_reason_chase_after_ms / 1000;
 	cd->barrier_after = c->app->cfg->barrier_chase_after_ms / 1000;
 }
 

@@ -222,8 +222,16 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
 		}
 	}
 	if (ok)
-		ok = config_apply_env(fresh, environ, &errs) == ST_OK &&
-		     config_validate(fresh, &errs) == ST_OK;
+		ok = config_apply_env(fresh, environ, &errs) == ST_OK;
+	if (ok) {
+		struct config_errors warnings = {NULL, 0};
+
+		config_deprecations(fresh, &warnings);
+		for (size_t i = 0; i < warnings.n; i++)
+			log_warning("main", "reload: %s", warnings.lines[i]);
+		config_errors_reset(&warnings);
+		ok = config_validate(fresh, &errs) == ST_OK;
+	}
 	for (size_t i = 0; i < errs.n; i++)
 		log_error("main", "reload: %s", errs.lines[i]);
 	config_errors_reset(&errs);

@@ -83,7 +83,7 @@ static char *slurp(const char *path, size_t *len)
  */
 bool cli_config_load(struct config *cfg, const char *path)
 {
-	struct config_errors errs = {NULL, 0};
+	struct config_errors errs = {NULL, 0}, warnings = {NULL, 0};
 	bool ok = true;
 
 	config_init(cfg);
@@ -102,11 +102,15 @@ bool cli_config_load(struct config *cfg, const char *path)
 	}
 	if (config_apply_env(cfg, environ, &errs) != ST_OK)
 		ok = false;
+	config_deprecations(cfg, &warnings);
 	if (config_validate(cfg, &errs) != ST_OK)
 		ok = false;
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.lines[i]);
+	for (size_t i = 0; i < warnings.n; i++)
+		log_warning("config", "%s", warnings.lines[i]);
 	config_errors_reset(&errs);
+	config_errors_reset(&warnings);
 	return ok;
 }
 

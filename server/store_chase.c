@@ -15,6 +15,14 @@
 #include "store.h"
 #include "xmalloc.h"
 
+/*
+ * What is chased: overdue tasks, unclaimed assessments, NCTR inpatients with no
+ * open barrier, inpatients not reviewed since a board round.  A delay without a
+ * reason is no longer chased (issue 14): its reason is a barrier now, chased as
+ * such, so an NCTR patient is chased once.
+ */
+#define CHASE_QUERIES 4
+
 /* Open tasks of admitted episodes whose next (or first) chase time is <= $1. */
 static const char SQL_DUE_TASKS[] =
     "SELECT 'task', t.id, t.episode_id, e.ward, t.discipline,"
@@ -38,17 +46,6 @@ static const char SQL_DUE_ASSESSMENTS[] =
     "     <= to_timestamp($1::double precision)"
     " ORDER BY a.opened_at LIMIT $3::integer";
 
-/* Open delays without a reason due for a chase at $1. */
-static const char SQL_DUE_DELAYS[] =
-    "SELECT 'delay', d.id, d.episode_id, e.ward, '',"
-    " extract(epoch FROM d.opened_at)::bigint + $2::bigint, d.chase_level,"
-    " coalesce(extract(epoch FROM d.last_chased_at)::bigint, 0), false"
-    " FROM delays d JOIN episodes e ON e.id = d.episode_id"
-    " WHERE d.closed_at IS NULL AND d.reason_code IS NULL AND e.state = 'admitted'"
-    " AND coalesce(d.next_chase_at, d.opened_at + make_interval(secs => $2::double precision))"
-    "     <= to_timestamp($1::double precision)"
-    " ORDER BY d.opened_at LIMIT $3::integer";
-
 /*
  * The instant an NCTR episode e has been without an open barrier since: its
  * discharge ready date, or the last barrier's close if later.
@@ -69,6 +66,22 @@ static const char SQL_DUE_BARRIERS[] =
     " ORDER BY e.ready_at LIMIT $3::integer";
 
 /*
+ * Inpatients flagged "not reviewed" (review_overdue_at, store_review.c) due for a
+ * chase at $1, $2 after the round they missed, as tasks are after their due time
+ * (the id is the episode's; the last column: not chased yet, so review.overdue).
+ */
+static const char SQL_DUE_REVIEWS[] =
+    "SELECT 'review', e.id, e.id, e.ward, '',"
+    " extract(epoch FROM e.review_due_at)::bigint, e.review_chase_level,"
+    " coalesce(extract(epoch FROM e.review_last_chased_at)::bigint, 0),"
+    " e.review_last_chased_at IS NULL"
+    " FROM episodes e WHERE e.state = 'admitted' AND e.review_due_at IS NOT NULL"
+    " AND coalesce(e.review_next_chase_at,"
+    "  e.review_due_at + make_interval(secs => $2::double precision))"
+    "  <= to_timestamp($1::double precision)"
+    " ORDER BY e.review_due_at LIMIT $3::integer";
+
+/*
  * Compare-and-set of the chase state ($1 id, $2 new level, $3 now, $4 next, $5 old
  * level, $6 old last chase epoch): CB409 when another process got there first.
  */
@@ -87,20 +100,21 @@ static const char SQL_CAS_ASSESSMENT[] =
     " WHERE id = $1::uuid AND chase_level = $5::smallint"
     " AND coalesce(extract(epoch FROM last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
     " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
-static const char SQL_CAS_DELAY[] =
-    "WITH u AS (UPDATE delays SET chase_level = $2::smallint,"
-    " last_chased_at = to_timestamp($3::double precision),"
-    " next_chase_at = to_timestamp($4::double precision)"
-    " WHERE id = $1::uuid AND chase_level = $5::smallint"
-    " AND coalesce(extract(epoch FROM last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
-    " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
-
 static const char SQL_CAS_BARRIER[] =
     "WITH u AS (UPDATE episodes SET barrier_chase_level = $2::smallint,"
     " barrier_last_chased_at = to_timestamp($3::double precision),"
     " barrier_next_chase_at = to_timestamp($4::double precision)"
     " WHERE id = $1::uuid AND barrier_chase_level = $5::smallint"
     " AND coalesce(extract(epoch FROM barrier_last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
+
+/* The same for a review chase; CB409 too when a review cleared it meanwhile. */
+static const char SQL_CAS_REVIEW[] =
+    "WITH u AS (UPDATE episodes SET review_chase_level = $2::smallint,"
+    " review_last_chased_at = to_timestamp($3::double precision),"
+    " review_next_chase_at = to_timestamp($4::double precision)"
+    " WHERE id = $1::uuid AND review_due_at IS NOT NULL AND review_chase_level = $5::smallint"
+    " AND coalesce(extract(epoch FROM review_last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
     " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
 
 /* Records who was chased, when, for what. */
@@ -131,13 +145,13 @@ static const char SQL_NEXT[] =
     "  a.opened_at + make_interval(secs => $2::double precision)))"
     "  FROM assessments a JOIN episodes e ON e.id = a.episode_id"
     "  WHERE a.state = 'unclaimed' AND e.state = 'admitted'"
-    " UNION ALL SELECT min(coalesce(d.next_chase_at,"
-    "  d.opened_at + make_interval(secs => $3::double precision)))"
-    "  FROM delays d WHERE d.closed_at IS NULL AND d.reason_code IS NULL"
     " UNION ALL SELECT min(coalesce(e.barrier_next_chase_at, " SQL_BARRIER_BASE
-    "  + make_interval(secs => $4::double precision)))"
+    "  + make_interval(secs => $3::double precision)))"
     "  FROM episodes e WHERE e.state = 'admitted' AND e.ready_at IS NOT NULL AND NOT EXISTS"
-    "  (SELECT 1 FROM barriers b WHERE b.episode_id = e.id AND b.closed_at IS NULL)) m";
+    "  (SELECT 1 FROM barriers b WHERE b.episode_id = e.id AND b.closed_at IS NULL)"
+    " UNION ALL SELECT min(coalesce(e.review_next_chase_at,"
+    "  e.review_due_at + make_interval(secs => $1::double precision)))"
+    "  FROM episodes e WHERE e.state = 'admitted' AND e.review_due_at IS NOT NULL) m";
 
 /* The newest snapshot day, NULL if none. */
 static const char SQL_SNAPSHOT_LAST[] = "SELECT max(day)::text FROM snapshots";
@@ -187,10 +201,10 @@ static void due_done(const struct db_result *r, void *arg)
 		free(w);
 		return;
 	}
-	for (int s = 0; s < 4; s++)
+	for (int s = 0; s < CHASE_QUERIES; s++)
 		n += db_rows(r->res[s]);
 	items = xcalloc((size_t)n + 1, sizeof *items);
-	for (int s = 0; s < 4; s++) {
+	for (int s = 0; s < CHASE_QUERIES; s++) {
 		for (int i = 0; i < db_rows(r->res[s]); i++, k++) {
 			struct chase_item *it = &items[k];
 
@@ -214,19 +228,18 @@ void store_chase_due(struct db *db, int64_t now, const struct chase_delays *cd, 
                      store_chase_items_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	char n[32], a[32], b[32], c[32], e[32], l[16];
-	const char *vt[] = {n, a, l}, *va[] = {n, b, l}, *vd[] = {n, c, l}, *vb[] = {n, e, l};
+	char n[32], a[32], b[32], e[32], l[16];
+	const char *vt[] = {n, a, l}, *va[] = {n, b, l}, *vb[] = {n, e, l}, *vr[] = {n, a, l};
 
 	snprintf(n, sizeof n, "%" PRId64, now);
 	snprintf(a, sizeof a, "%" PRId64, cd->first_after);
 	snprintf(b, sizeof b, "%" PRId64, cd->assessment_after);
-	snprintf(c, sizeof c, "%" PRId64, cd->reason_after);
 	snprintf(e, sizeof e, "%" PRId64, cd->barrier_after);
 	snprintf(l, sizeof l, "%d", limit);
 	db_req_add(req, SQL_DUE_TASKS, 3, vt);
 	db_req_add(req, SQL_DUE_ASSESSMENTS, 3, va);
-	db_req_add(req, SQL_DUE_DELAYS, 3, vd);
 	db_req_add(req, SQL_DUE_BARRIERS, 3, vb);
+	db_req_add(req, SQL_DUE_REVIEWS, 3, vr);
 	db_req_submit(db, req, due_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
@@ -247,8 +260,11 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 	char lv[8], nw[32], nx[32], ol[8], olast[32], *type;
 	const char *sql = item->kind[0] == 't'   ? SQL_CAS_TASK
 	                  : item->kind[0] == 'a' ? SQL_CAS_ASSESSMENT
-	                  : item->kind[0] == 'b' ? SQL_CAS_BARRIER
-	                                         : SQL_CAS_DELAY;
+	                  : item->kind[0] == 'r' ? SQL_CAS_REVIEW
+	                                         : SQL_CAS_BARRIER;
+
+	ASSERT(strcmp(item->kind, "task") == 0 || strcmp(item->kind, "assessment") == 0 ||
+	       strcmp(item->kind, "barrier") == 0 || strcmp(item->kind, "review") == 0);
 
 	snprintf(lv, sizeof lv, "%d", level);
 	snprintf(nw, sizeof nw, "%" PRId64, now);
@@ -275,6 +291,8 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 		store_add_events_lock(req);
 		if (item->kind[0] == 't' && item->first_overdue)
 			store_add_event(req, "task.overdue", "task", item->id);
+		if (item->kind[0] == 'r' && item->first_overdue)
+			store_add_event(req, "review.overdue", "episode", item->id);
 		db_req_add(req, SQL_CHASE_EVENT, 9, ev);
 	}
 	free(type);
@@ -295,14 +313,13 @@ void store_chase_next(struct db *db, const struct chase_delays *cd, store_chase_
                       void *arg)
 {
 	struct db_req *req = db_req_new();
-	char a[32], b[32], c[32], e[32];
-	const char *v[] = {a, b, c, e};
+	char a[32], b[32], e[32];
+	const char *v[] = {a, b, e};
 
 	snprintf(a, sizeof a, "%" PRId64, cd->first_after);
 	snprintf(b, sizeof b, "%" PRId64, cd->assessment_after);
-	snprintf(c, sizeof c, "%" PRId64, cd->reason_after);
 	snprintf(e, sizeof e, "%" PRId64, cd->barrier_after);
-	db_req_add(req, SQL_NEXT, 4, v);
+	db_req_add(req, SQL_NEXT, 3, v);
 	db_req_submit(db, req, next_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 

@@ -14,21 +14,20 @@
 struct db;
 
 struct chase_item {
-	char kind[12];       /* "task", "assessment", "delay", "barrier" (id: the episode) */
+	char kind[12];       /* "task", "assessment", "barrier", "review" (id: the episode) */
 	char id[37];         /* the chased row */
 	char episode_id[37]; /* its episode */
 	char ward[33];       /* the episode's ward */
-	char discipline[33]; /* whose work it is ("social_work" for assessments, "" for delays) */
+	char discipline[33]; /* whose work it is ("social_work" for assessments, "" for barriers) */
 	int64_t due_at;      /* when it became chaseable */
 	int level;           /* chase_level stored */
 	int64_t last_chased_at; /* 0 if never */
-	bool first_overdue;     /* a task not yet marked overdue */
+	bool first_overdue;     /* a task not yet marked overdue, a review not yet chased */
 };
 
 struct chase_delays {
-	int64_t first_after;      /* seconds: tasks */
+	int64_t first_after;      /* seconds after due: tasks, and reviews after the missed round */
 	int64_t assessment_after; /* seconds after opening: assessments */
-	int64_t reason_after;     /* seconds after opening: delays without a reason */
 	int64_t barrier_after;    /* seconds NCTR without an open barrier */
 };
 

@@ -41,13 +41,21 @@ static const char SQL_REVIEW_INSERT[] =
 
 /*
  * Episode $1 was reviewed at $2: its latest review moves on, and a review at
- * or after the last board round $3 clears the "not reviewed" flag.
+ * or after the last board round $3 clears the "not reviewed" flag and ends its
+ * chase (the next missed round starts one afresh, at level 1).
  */
 static const char SQL_EPISODE_REVIEWED[] =
     "UPDATE episodes SET last_review_at = greatest(last_review_at,"
     " to_timestamp($2::double precision)),"
     " review_overdue_at = CASE WHEN $2::bigint >= $3::bigint THEN NULL"
-    "  ELSE review_overdue_at END"
+    "  ELSE review_overdue_at END,"
+    " review_due_at = CASE WHEN $2::bigint >= $3::bigint THEN NULL ELSE review_due_at END,"
+    " review_chase_level = CASE WHEN $2::bigint >= $3::bigint THEN 0"
+    "  ELSE review_chase_level END,"
+    " review_last_chased_at = CASE WHEN $2::bigint >= $3::bigint THEN NULL"
+    "  ELSE review_last_chased_at END,"
+    " review_next_chase_at = CASE WHEN $2::bigint >= $3::bigint THEN NULL"
+    "  ELSE review_next_chase_at END"
     " WHERE id = $1::uuid";
 
 /* The audit row of review $1 ($2 actor id, $3 actor, $4 request id). */
@@ -74,9 +82,14 @@ static const char SQL_REVIEW_LIST[] =
     " ORDER BY r.decided_at DESC, r.recorded_at DESC, r.id) FROM reviews r"
     " WHERE r.episode_id = e.id), '[]'::jsonb))::text FROM episodes e WHERE e.id = $1::uuid";
 
-/* Flags inpatients admitted before round $1 and not reviewed since, at $2. */
+/*
+ * Flags inpatients admitted before round $1 and not reviewed since, at $2; their
+ * review chase is due from that round (store_chase.c).
+ */
 static const char SQL_FLAG_OVERDUE[] =
-    "UPDATE episodes SET review_overdue_at = to_timestamp($2::double precision)"
+    "UPDATE episodes SET review_overdue_at = to_timestamp($2::double precision),"
+    " review_due_at = to_timestamp($1::double precision), review_chase_level = 0,"
+    " review_last_chased_at = NULL, review_next_chase_at = NULL"
     " WHERE state = 'admitted' AND review_overdue_at IS NULL"
     " AND admitted_at < to_timestamp($1::double precision)"
     " AND (last_review_at IS NULL OR last_review_at < to_timestamp($1::double precision))";

@@ -24,7 +24,6 @@
 #include "access.h"
 #include "admission.h"
 #include "assessment.h"
-#include "delay.h"
 #include "episode.h"
 #include "json.h"
 #include "task.h"
@@ -98,16 +97,6 @@ static void assessment_extra(const cJSON *b)
 		(void)assessment_state_parse(s, &as, &err);
 }
 
-static void delay_extra(const cJSON *b)
-{
-	char code[64], attribution[64];
-	struct err err;
-
-	if (get_string(b, "reason_code", true, code, sizeof code) == ST_OK &&
-	    get_string(b, "attribution", true, attribution, sizeof attribution) == ST_OK)
-		(void)delay_reason_validate(code, attribution, &err);
-}
-
 static void user_extra(const cJSON *b)
 {
 	char s[64];
@@ -168,10 +157,6 @@ static const struct request_type types[] = {
      {"state", "note", NULL},
      {{"state", K_STRING, false}, {"note", K_STRING, false}},
      assessment_extra},
-    {"PUT /api/v1/episodes/{id}/delay",
-     {"reason_code", "attribution", NULL},
-     {{NULL, K_STRING, false}},
-     delay_extra},
     {"PUT /api/v1/hl7/wards/{code}", {"ward", NULL}, {{"ward", K_STRING, true}}, NULL},
     {"POST /api/v1/webhooks",
      {"url", "secret", "wards", "disciplines", "types", NULL},

@@ -95,7 +95,7 @@ class Ctx:
             self.tasks[disc] = r.json()["id"]
 
         # an episode with an open delay (a delay opens only at a midnight snapshot,
-        # so the row is put in directly): allowed roles get 200 from PUT .../delay
+        # so the row is put in directly): PUT .../delay is gone for every role (issue 14)
         self.delay_ep = self.admit()
         database.sql(
             "INSERT INTO delays (id, episode_id, ready_at, opened_at, reason_code, attribution)"
@@ -202,11 +202,6 @@ def f_episode_reopen(c, who):
     ep = c.admit()
     c.setup_call("POST", f"/api/v1/episodes/{ep['id']}/discharge", {"pathway": 0}, c.setup_nurse)
     return Req("POST", f"/api/v1/episodes/{ep['id']}/reopen", {})
-
-
-def f_delay_put(c, who):
-    return Req("PUT", f"/api/v1/episodes/{c.delay_ep['id']}/delay",
-               {"reason_code": "A", "attribution": "NHS"})
 
 
 def f_report(c, who):
@@ -421,8 +416,8 @@ def f_stream_ward(c, who):
 #   nurse: episode read/admit/write, task create (any discipline), task update ("ward"
 #     only), events -- all on own wards only
 #   social_worker / ot / physio: episode read anywhere; task create+update of own
-#     discipline; social_worker also assessment claim/update and delay set
-#   bed_manager: episode read, delay set, audit, reports
+#     discipline; social_worker also assessment claim/update
+#   bed_manager: episode read, audit, reports
 #   admin: users, templates, wards (incl. HL7 ward map), webhooks, HL7 read, audit,
 #     reports, episode read, reference list import
 #   criteria-to-reside reviews: nurse on own wards, ot and physio anywhere
@@ -465,10 +460,7 @@ TABLE = [
     row("POST", "/api/v1/episodes/{id}/reopen", f_episode_reopen,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=F),
-    # ---- delays and the delays report (server/api_delay.c, server/api_report.c) ----
-    row("PUT", "/api/v1/episodes/{id}/delay", f_delay_put,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=OK, admin=F),
+    # ---- the delays report (server/api_report.c) ----
     row("GET", "/api/v1/reports/delays", f_report,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=OK, admin=OK),
@@ -492,8 +484,8 @@ TABLE = [
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK),
     # ---- barriers to discharge (server/api_barrier.c) ----
-    # barrier_record: those who set delays (social_worker, bed_manager) anywhere, nurse on
-    # own wards
+    # barrier_record: social_worker and bed_manager (who set the old delay reasons) anywhere,
+    # nurse on own wards
     row("POST", "/api/v1/episodes/{id}/barriers", f_barrier_post,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
         bed_manager=OK, admin=F),
@@ -659,7 +651,6 @@ ROUTES = {
     ("POST", "/api/v1/episodes/{id}/transfer"): ("episode_write", "episode"),
     ("POST", "/api/v1/episodes/{id}/discharge"): ("episode_write", "episode"),
     ("POST", "/api/v1/episodes/{id}/reopen"): ("episode_write", "episode"),
-    ("PUT", "/api/v1/episodes/{id}/delay"): ("delay_set", "episode"),
     ("GET", "/api/v1/reports/delays"): ("report_read", "none"),
     ("GET", "/api/v1/reports/drd"): ("report_read", "none"),
     ("GET", "/api/v1/reports/long-stay"): ("episode_read", "none"),
@@ -794,6 +785,25 @@ def test_forbidden_role_is_refused_before_the_lookup(ctx):
         r = ctx.d.request("PATCH", f"/api/v1/episodes/{eid}", json={"bed": "1"}, headers=ot)
         assert r.status_code == 403, r.text
         assert r.json()["error"]["message"] == 'role "ot" may not change episodes', r.text
+
+
+@pytest.mark.parametrize("who", ["social_worker", "bed_manager", "nurse_own", "admin"])
+def test_the_delay_reason_write_route_is_gone(ctx, who):
+    """Issue 14: a delay's reason is a barrier now, and the 2014 reason code and the NHS /
+    social care attribution are read-only.  PUT .../delay (once 200 for social workers and
+    bed managers) answers a JSON 404 or 405 for everyone, and the old row is unchanged."""
+    ep = ctx.delay_ep["id"]
+    r = ctx.d.request("PUT", f"/api/v1/episodes/{ep}/delay",
+                      json={"reason_code": "E", "attribution": "social_care"},
+                      headers=ctx.users[who].auth)
+    assert r.status_code in (404, 405), r.text
+    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+    assert r.json()["error"]["code"] in ("not_found", "method_not_allowed"), r.text
+    assert ctx.db.sql(f"SELECT reason_code, attribution FROM delays WHERE episode_id = '{ep}'") \
+        == [["A", "NHS"]]
+    # and it is read where it was: the episode's JSON still shows the old delay, read-only
+    d = ctx.d.get(f"/api/v1/episodes/{ep}", headers=ctx.users["bed_manager"].auth).json()
+    assert d["delay"]["reason_code"] == "A" and d["delay"]["attribution"] == "NHS", d
 
 
 @pytest.fixture(scope="module")

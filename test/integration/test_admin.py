@@ -400,6 +400,42 @@ def test_demo_data_loads_once(fresh_database, tmp_path):
     assert sorted(p for (p,) in sql("SELECT DISTINCT pathway FROM episodes")) == ["0", "1", "2",
                                                                                   "3"]
     assert int(sql("SELECT count(*) FROM tokens WHERE revoked_at IS NULL")[0][0]) >= 10
+    # ---- the current NHS model (issue 14), and nothing of the 2014 one
+    # criteria-to-reside reviews: some meet the criteria, some NCTR
+    outcomes = dict(sql("SELECT outcome, count(*) FROM reviews GROUP BY outcome"))
+    assert int(outcomes.get("meets_criteria", 0)) >= 2 and int(outcomes.get("nctr", 0)) >= 4
+    assert sql("SELECT count(*) FROM reviews WHERE outcome = 'meets_criteria'"
+               " AND cardinality(criteria_met) = 0") == [["0"]]
+    # NCTR inpatients whose DRD is before the last midnight, so delayed days exist
+    assert int(sql("SELECT count(*) FROM episodes WHERE state = 'admitted'"
+                   " AND ready_at < date_trunc('day', now() AT TIME ZONE 'Europe/London')"
+                   "  AT TIME ZONE 'Europe/London'")[0][0]) >= 2
+    # barriers with the current list's reasons: a primary on each NCTR patient that has
+    # any, one closed, and one NCTR inpatient with none (the barrier chase's case)
+    assert sql("SELECT DISTINCT reason_list FROM barriers") == [["nhse-acute-2023"]]
+    assert int(sql("SELECT count(*) FROM barriers")[0][0]) >= 6
+    assert int(sql("SELECT count(*) FROM barriers WHERE closed_at IS NOT NULL")[0][0]) >= 1
+    assert sql("SELECT count(*) FROM episodes e WHERE EXISTS (SELECT 1 FROM barriers b"
+               " WHERE b.episode_id = e.id AND b.closed_at IS NULL) AND NOT EXISTS"
+               " (SELECT 1 FROM barriers b WHERE b.episode_id = e.id AND b.closed_at IS NULL"
+               "  AND b.is_primary)") == [["0"]]
+    assert int(sql("SELECT count(*) FROM episodes e WHERE e.state = 'admitted'"
+                   " AND e.ready_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM barriers b"
+                   " WHERE b.episode_id = e.id AND b.closed_at IS NULL)")[0][0]) == 1
+    # discharges on every actual pathway 0-3, with a DRD (the DRD month is not empty)
+    assert sorted(p for (p,) in sql("SELECT DISTINCT discharge_pathway FROM episodes"
+                                    " WHERE state = 'discharged'")) == ["0", "1", "2", "3"]
+    assert sql("SELECT count(*) FROM episodes WHERE state = 'discharged'"
+               " AND ready_at IS NULL") == [["0"]]
+    # long stays: 7+, 14+ and 21+ days (stranded and super-stranded)
+    los = [int(d) for (d,) in sql("SELECT extract(day FROM now() - admitted_at)::int"
+                                   " FROM episodes WHERE state = 'admitted'")]
+    assert any(7 <= d < 14 for d in los) and any(14 <= d < 21 for d in los)
+    assert any(d >= 21 for d in los)
+    # no 2014 reason code nor attribution anywhere
+    assert sql("SELECT count(*) FROM delays WHERE reason_code IS NOT NULL"
+               " OR attribution IS NOT NULL") == [["0"]]
+    assert sql("SELECT count(*) FROM barriers WHERE reason_list = 'dtoc-2014'") == [["0"]]
     # the credentials work against a daemon of our own
     from conftest import start_daemon, stop_daemon_clean
     token = [line.split()[-1] for line in text.splitlines() if line.startswith("bed.manager")][0]

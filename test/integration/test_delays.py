@@ -1,6 +1,7 @@
 """Delays and chasing with a test clock: overdue tasks escalate on schedule, chases happen
-exactly once (restarts, two processes), midnight snapshots open delays, and the daily report
-matches a table computed by hand from DOMAIN.md's rule."""
+exactly once (restarts, two processes), midnight snapshots open delays, the 2014 reason code
+and attribution are read-only (issue 14), and the daily report matches a table computed by
+hand from DOMAIN.md's rule."""
 import json
 import os
 import time
@@ -174,9 +175,9 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
        -> 29 and 30 = 2 days; readiness withdrawn on 31 Mar (after the 30th's snapshot).
     by day: 27:1, 28:2, 29:3, 30:2 -> 8 delayed days; at the snapshot of the 30th: E1, E3.
 
-    The report reads the history (issue 14): E1's barrier p1_awaiting_care is opened on
-    30 Mar 12:00, so only the 30th counts under it and 27-29 stay "no reason recorded";
-    the reasons later put on the old delay rows (PUT .../delay) are not barriers and
+    The report reads the history (issue 14): E3's barrier p1_awaiting_care is opened on
+    30 Mar 12:00, so only its 30th counts under it and every other day stays "no reason
+    recorded"; barriers opened on the 31st, and the 2014 reasons put on the old delay rows,
     never move a day.  Length so far at the 30th: E1 27..30 = 4, E3 29..30 = 2; on the
     29th RA's longest is E1's 3 (E2's is 2).
     """
@@ -200,8 +201,8 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
                    json={"discharged_at": "2026-03-30T11:00:00Z", "destination": "home",
                          "pathway": 0}, headers=n.auth)
         assert r.status_code == 200, r.text
-        # E1's barrier from 30 Mar 12:00: the reason of the 30th only
-        r = d.post(f"/api/v1/episodes/{e1['id']}/barriers", json={"reason": "p1_awaiting_care"},
+        # E3's barrier from 30 Mar 12:00: the reason of its 30th only
+        r = d.post(f"/api/v1/episodes/{e3['id']}/barriers", json={"reason": "p1_awaiting_care"},
                    headers=n.auth)
         assert r.status_code == 201, r.text
         # the clock passes the midnight ending the 30th: the snapshot opens E1's and E3's delays
@@ -214,37 +215,48 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
         assert e2["id"] not in delays
         assert s.wait_for(lambda ev: len([e for e in ev if e[1] == "delay.opened"]) >= 2)
         s.close()
-        # reasons: set by a bed manager and a social worker; a nurse may not
-        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
-                  headers=people["bm"].auth)
+        # Issue 14: the 2014 reason code and attribution left the write API.  PUT .../delay
+        # (once 200 for a bed manager or social worker, 403 for a nurse) is gone for all,
+        # with a JSON error, and nothing is written or audited.
+        for who in (people["bm"], people["sw"], n):
+            r = d.put(f"/api/v1/episodes/{e1['id']}/delay",
+                      json={"reason_code": "E", "attribution": "social_care"}, headers=who.auth)
+            assert r.status_code in (404, 405), r.text
+            assert r.json()["error"]["code"] in ("not_found", "method_not_allowed"), r.text
+        assert db.sql("SELECT count(*) FROM delays WHERE reason_code IS NOT NULL") == [["0"]]
+        assert db.sql("SELECT count(*) FROM audit WHERE action = 'delay.set_reason'") == [["0"]]
+        # the delay row is still read where it was read: the episode's JSON, days included
+        r = d.get(f"/api/v1/episodes/{e1['id']}", headers=people["bm"].auth)
+        assert r.json()["delay"]["days"] == 4 and r.json()["delay"]["reason_code"] is None
+        # the reasons for these delays are barriers now (reason from the current list,
+        # recorded by a bed manager or social worker; If-Match on changes; bad reason 400)
+        r = d.post(f"/api/v1/episodes/{e1['id']}/barriers", json={"reason": "p1_awaiting_care"},
+                   headers=people["bm"].auth)
+        assert r.status_code == 201, r.text
+        b1 = r.json()
+        assert b1["reason"] == "p1_awaiting_care" and b1["primary"] is True
+        r = d.patch(f"/api/v1/barriers/{b1['id']}", json={"note": "package sourced"},
+                    headers={**people["bm"].auth, "If-Match": f'W/"{b1["version"]}"'})
         assert r.status_code == 200, r.text
-        assert r.json()["reason_code"] == "E" and r.json()["days"] == 4
-        version = r.json()["version"]
-        assert r.headers["ETag"] == f'"{version}"'
-        # If-Match in each form the other writes take: weak, quoted, bare; a stale one is 412
-        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
-                  headers={**people["bm"].auth, "If-Match": f'W/"{version}"'})
-        assert r.status_code == 200, r.text
-        assert r.headers["ETag"] == f'"{version + 1}"' == f'"{r.json()["version"]}"'
-        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
-                  headers={**people["bm"].auth, "If-Match": str(version)})
-        assert r.status_code == 412 and f"not {version}" in r.json()["error"]["message"]
-        r = d.put(f"/api/v1/episodes/{e1['id']}/delay", json={"reason_code": "E", "attribution": "social_care"},
-                  headers={**people["bm"].auth, "If-Match": "W/banana"})
-        assert r.status_code == 400 and r.json()["error"]["field"] == "If-Match"
-        r = d.put(f"/api/v1/episodes/{e3['id']}/delay", json={"reason_code": "A", "attribution": "NHS"},
-                  headers=people["sw"].auth)
-        assert r.status_code == 200
-        assert d.put(f"/api/v1/episodes/{e3['id']}/delay", json={"reason_code": "A", "attribution": "NHS"},
-                     headers=n.auth).status_code == 403
-        r = d.put(f"/api/v1/episodes/{e3['id']}/delay", json={"reason_code": "Z", "attribution": "NHS"},
-                  headers=people["bm"].auth)
-        assert r.status_code == 400 and r.json()["error"]["field"] == "reason_code"
-        r = d.put(f"/api/v1/episodes/{e2['id']}/delay", json={"reason_code": "A", "attribution": "NHS"},
-                  headers=people["bm"].auth)
-        assert r.status_code == 409  # discharged before any counted midnight... no open delay
-        audit = db.sql(f"SELECT actor, action FROM audit WHERE action = 'delay.set_reason' ORDER BY id")
-        assert [a[1] for a in audit] == ["delay.set_reason"] * 3  # E, E again (If-Match), A
+        r = d.patch(f"/api/v1/barriers/{b1['id']}", json={"note": "stale"},
+                    headers={**people["bm"].auth, "If-Match": str(b1["version"])})
+        assert r.status_code == 412 and f"not {b1['version']}" in r.json()["error"]["message"]
+        r = d.post(f"/api/v1/episodes/{e3['id']}/barriers", json={"reason": "E"},
+                   headers=people["sw"].auth)
+        assert r.status_code == 400 and r.json()["error"]["field"] == "reason", r.text
+        r = d.post(f"/api/v1/episodes/{e3['id']}/barriers", json={"reason": "medical_decision"},
+                   headers=people["sw"].auth)
+        assert r.status_code == 201, r.text
+        r = d.post(f"/api/v1/episodes/{e2['id']}/barriers", json={"reason": "transport"},
+                   headers=people["bm"].auth)
+        assert r.status_code == 409, r.text  # discharged: not an inpatient
+        # Old rows keep their 2014 reason and attribution, read-only; these are written as
+        # the migration left old rows, by the owner role in SQL.  The report below does not
+        # read them: its reasons are the barriers' at each snapshot.
+        db.sql(f"UPDATE delays SET reason_code = 'E', attribution = 'social_care'"
+               f" WHERE episode_id = '{e1['id']}'", role="owner")
+        db.sql(f"UPDATE delays SET reason_code = 'A', attribution = 'NHS'"
+               f" WHERE episode_id = '{e3['id']}'", role="owner")
         # readiness withdrawn on the 31st closes E3's delay
         set_clock(clock, "2026-03-31T12:00:00Z")
         time.sleep(1.3)
@@ -260,8 +272,8 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
             "2026-03-28,RA,,,No reason recorded,2,2\n"
             "2026-03-29,RA,,,No reason recorded,2,3\n"
             "2026-03-29,RB,,,No reason recorded,1,1\n"
-            f"2026-03-30,RA,{p1},1,4\n"
-            "2026-03-30,RB,,,No reason recorded,1,2\n"
+            "2026-03-30,RA,,,No reason recorded,1,4\n"
+            f"2026-03-30,RB,{p1},1,2\n"
             "total,,,,,8,4\n")
         r = d.get("/api/v1/reports/delays?from=2026-03-27&to=2026-03-30&format=csv", headers=people["bm"].auth)
         assert r.status_code == 200, r.text
@@ -273,8 +285,8 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
         assert [(x["date"], x["patients_delayed"]) for x in j["by_day"]] == [
             ("2026-03-27", 1), ("2026-03-28", 2), ("2026-03-29", 3), ("2026-03-30", 2)]
         assert [(x["ward"], x["reason"], x["patients_delayed"], x["longest_so_far"])
-                for x in j["by_day"][3]["rows"]] == [("RA", "p1_awaiting_care", 1, 4),
-                                                     ("RB", "", 1, 2)]
+                for x in j["by_day"][3]["rows"]] == [("RA", "", 1, 4),
+                                                     ("RB", "p1_awaiting_care", 1, 2)]
         by_reason = {(x["reason_list"], x["reason"]): (x["patients_delayed"], x["delayed_days"])
                      for x in j["by_reason"]}
         assert by_reason == {("", ""): (1, 7), ("nhse-acute-2023", "p1_awaiting_care"): (1, 1)}
@@ -286,7 +298,7 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
         assert {x["ward"]: (x["patients_delayed"], x["delayed_days"]) for x in j["by_ward"]} == {
             "RA": (1, 6), "RB": (1, 2)}
         assert [(x["episode_id"], x["delayed_days"], x["reason"]) for x in j["longest"]] == [
-            (e1["id"], 4, "p1_awaiting_care"), (e3["id"], 2, "")]
+            (e1["id"], 4, ""), (e3["id"], 2, "p1_awaiting_care")]
         assert j["longest"][0]["ready_at"] == "2026-03-27T15:00:00Z"
         # one date: the snapshot of 29 March (BST): E1, E2, E3
         j = d.get("/api/v1/reports/delays?date=2026-03-29", headers=people["bm"].auth).json()
@@ -306,3 +318,81 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
                      headers=people["bm"].auth).json()["error"]["field"] == "format"
     finally:
         stop_daemon_clean(d)
+
+
+def test_nctr_patient_is_chased_for_a_barrier_not_for_a_delay_reason(cluster, clock):
+    """Issue 14: a delay's reason is a barrier now, so an NCTR patient with neither is chased
+    once, for the barrier (barrier_chase_after), and no longer also for the delay's missing
+    2014 reason code (the old delay_reason_chase_after chase, which nothing could answer)."""
+    from conftest import Database
+    db = Database(cluster, f"cbtest_{os.getpid()}_chase_once")
+    db.migrate()
+    nurse = make_user(db, "nurse", wards=["RC"])
+    bm = make_user(db, "bed_manager")
+    # GMT dates: London midnight is 00:00Z
+    set_clock(clock, "2026-03-10T09:30:00Z")
+    d = start(db, clock)
+    try:
+        ep = admit(d, nurse, "RC", pathway=1, admitted_at="2026-03-09T20:00:00Z")
+        r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
+                   json={"outcome": "nctr", "decided_at": "2026-03-10T09:30:00Z"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        s = SSEClient(d.base, "/api/v1/stream?types=chase.*", headers=bm.auth)
+        assert s.wait_connected()
+        # the snapshot ending the 10th opens a delay (no reason) at 00:00Z; the old chaser
+        # chased it 4 h later (04:00Z), on top of the barrier chase (due 13:30Z the day before)
+        set_clock(clock, "2026-03-11T04:30:00Z")
+        assert wait_until(lambda: db.sql(f"SELECT count(*) FROM delays "
+                                         f"WHERE episode_id = '{ep['id']}'") == [["1"]])
+        barrier = lambda: db.sql("SELECT kind, entity_id FROM chases"  # noqa: E731
+                                 f" WHERE episode_id = '{ep['id']}' AND kind IN ('barrier', 'delay')")
+        assert wait_until(lambda: len(barrier()) >= 1)
+        time.sleep(2.5)  # several passes
+        assert barrier() == [["barrier", ep["id"]]]
+        assert s.wait_for(lambda ev: any(e[1] == "chase.barrier" for e in ev))
+        assert not [e for e in s.events if e[1] == "chase.delay"]
+        s.close()
+    finally:
+        stop_daemon_clean(d)
+
+
+def test_delay_reason_chase_after_is_a_deprecated_alias(cluster, clock, tmp_path):
+    """delay_reason_chase_after (replaced by barrier_chase_after) still loads, with a warning
+    at start-up naming where it was set, and is read as barrier_chase_after unless that is
+    set too."""
+    from conftest import Database, cli
+    db = Database(cluster, f"cbtest_{os.getpid()}_alias")
+    db.migrate()
+    conf = tmp_path / "carebridge.conf"
+    conf.write_text("[chase]\ndelay_reason_chase_after = 1h\n")
+    r = run(db, "check-config", "--config", str(conf))
+    assert r.returncode == 0, r.stderr
+    assert f'{conf}:2: setting "delay_reason_chase_after" is deprecated' in r.stderr, r.stderr
+    assert '"barrier_chase_after"' in r.stderr
+    both = tmp_path / "both.conf"
+    both.write_text("[chase]\ndelay_reason_chase_after = 1h\nbarrier_chase_after = 2h\n")
+    r = run(db, "check-config", "--config", str(both))
+    assert r.returncode == 0 and "deprecated and ignored" in r.stderr, r.stderr
+    # serve logs the warning, and chases an NCTR patient without a barrier after 1 h, not 4 h
+    nurse = make_user(db, "nurse", wards=["RD"])
+    set_clock(clock, "2026-03-12T10:00:00Z")
+    d = start(db, clock, CAREBRIDGE_DELAY_REASON_CHASE_AFTER="1h")
+    try:
+        assert 'WARNING config: environment CAREBRIDGE_DELAY_REASON_CHASE_AFTER: setting ' \
+               '"delay_reason_chase_after" is deprecated' in d.log_text(), d.log_text()[-2000:]
+        ep = admit(d, nurse, "RD", pathway=1, admitted_at="2026-03-12T09:30:00Z")
+        r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
+                   json={"outcome": "nctr", "decided_at": "2026-03-12T10:00:00Z"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        set_clock(clock, "2026-03-12T11:01:00Z")
+        assert wait_until(lambda: db.sql("SELECT count(*) FROM chases WHERE kind = 'barrier'"
+                                         f" AND episode_id = '{ep['id']}'") == [["1"]])
+    finally:
+        stop_daemon_clean(d)
+
+
+def run(db, *args):
+    from conftest import run_bin
+    return run_bin(*args, env={"CAREBRIDGE_DATABASE_URL": db.url})

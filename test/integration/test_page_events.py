@@ -95,7 +95,7 @@ def test_the_server_source_is_read():
     for t in ("episode.admitted", "episode.ready", "episode.reopened", "episode.cancelled",
               "episode.transferred", "assessment.claimed", "assessment.released",
               "task.updated", "task.overdue", "delay.closed", "delay.opened", "chase.task",
-              "chase.delay", "ward.created", "task_template.updated", "user.disabled", "reset"):
+              "chase.barrier", "ward.created", "task_template.updated", "user.disabled", "reset"):
         assert t in e, t
     # audit actions share the names' shape but are not events
     assert not e & {"episode.update", "episode.reopen", "task.update", "assessment.claim",

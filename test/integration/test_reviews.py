@@ -292,3 +292,72 @@ def test_reasons_import_cli(db, tmp_path):
     # put the seeded default back for the other tests of this database
     db.sql("UPDATE reference_lists SET is_default = false WHERE kind = 'delay_reason'")
     db.sql("UPDATE reference_lists SET is_default = true WHERE name = 'nhse-acute-2023'")
+
+
+def test_not_reviewed_since_the_last_round_is_chased_like_an_overdue_task(db, clock, people):
+    """Issue 14: "an inpatient not reviewed since the last board round is ... chased like an
+    overdue task".  Due at the round missed (20 March 2026, GMT: 09:00Z), with the task
+    chase's defaults (chase_first_after 0, repeat every 4 h, level 2 at 8 h, level 3 at
+    24 h); review.overdue once and chase.review each time, on the stream; a review at or
+    after the last round ends it, and the next round missed starts afresh at level 1."""
+    set_clock(clock, "2026-03-20T08:00:00Z")
+    d = start(db, clock)
+    try:
+        nurse = people["nurse"]
+        ep = admit(d, nurse, "RV1", admitted_at="2026-03-20T07:00:00Z")
+        chases = lambda: db.sql("SELECT kind, level, target,"  # noqa: E731
+                                " to_char(at AT TIME ZONE 'UTC', 'DD HH24:MI') FROM chases"
+                                f" WHERE entity_id = '{ep['id']}' ORDER BY id")
+        s = SSEClient(d.base, "/api/v1/stream?ward=RV1&types=review.*,chase.*",
+                      headers=people["bm"].auth)
+        assert s.wait_connected()
+        time.sleep(1.2)
+        assert chases() == []
+        # the 09:00 round passes without a review: flagged, chased at level 1 to the ward
+        set_clock(clock, "2026-03-20T09:01:00Z")
+        assert wait_until(lambda: len(chases()) == 1)
+        assert chases() == [["review", "1", "discipline", "20 09:01"]]
+        mine = lambda t: [json.loads(e[2]) for e in s.events  # noqa: E731
+                          if e[1] == t and json.loads(e[2])["episode_id" if t.startswith("chase")
+                                                            else "id"] == ep["id"]]
+        assert s.wait_for(lambda ev: mine("review.overdue") and mine("chase.review"))
+        over = mine("review.overdue")[0]
+        assert over["ward"] == "RV1" and over["review_overdue"] is True
+        ch = mine("chase.review")[0]
+        assert (ch["kind"], ch["entity_id"], ch["ward"], ch["level"], ch["target"]) == \
+            ("review", ep["id"], "RV1", 1, "discipline")
+        r = d.get(f"/api/v1/episodes/{ep['id']}", headers=nurse.auth).json()
+        assert r["review_overdue"] is True
+        # nothing more before the repeat (4 h after the first chase)
+        set_clock(clock, "2026-03-20T12:30:00Z")
+        time.sleep(2.5)
+        assert len(chases()) == 1
+        set_clock(clock, "2026-03-20T13:02:00Z")
+        assert wait_until(lambda: len(chases()) == 2)
+        assert chases()[1][:3] == ["review", "1", "discipline"]
+        # 8 h after the missed round: the team lead (the 16:00 round changes nothing)
+        set_clock(clock, "2026-03-20T17:01:00Z")
+        assert wait_until(lambda: len(chases()) == 3)
+        assert chases()[2][:3] == ["review", "2", "team_lead"]
+        # 24 h: the bed manager
+        set_clock(clock, "2026-03-21T09:01:00Z")
+        assert wait_until(lambda: len(chases()) == 4)
+        assert chases()[3][:3] == ["review", "3", "bed_manager"]
+        assert s.wait_for(lambda ev: len(mine("chase.review")) == 4)
+        assert [c["level"] for c in mine("chase.review")] == [1, 1, 2, 3]
+        assert len(mine("review.overdue")) == 1
+        # a review now (after the 09:00 round) ends it: no more chases, even at the repeat
+        r = review(d, nurse, ep, outcome="meets_criteria", criteria_met=["news2_above_3"])
+        assert r.status_code == 201, r.text
+        assert r.json()["episode"]["review_overdue"] is False
+        set_clock(clock, "2026-03-21T15:30:00Z")
+        time.sleep(2.5)
+        assert len(chases()) == 4
+        # the 16:00 round missed: a new chase from level 1, and review.overdue again
+        set_clock(clock, "2026-03-21T16:01:00Z")
+        assert wait_until(lambda: len(chases()) == 5)
+        assert chases()[4] == ["review", "1", "discipline", "21 16:01"]
+        assert s.wait_for(lambda ev: len(mine("review.overdue")) == 2)
+        s.close()
+    finally:
+        stop_daemon_clean(d)

@@ -87,7 +87,6 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_TASK_UPDATE, "Y-----"},
     {ROLE_NURSE, ACCESS_ASSESSMENT_CLAIM, "------"},
     {ROLE_NURSE, ACCESS_ASSESSMENT_UPDATE, "------"},
-    {ROLE_NURSE, ACCESS_DELAY_SET, "------"},
     {ROLE_NURSE, ACCESS_AUDIT_READ, "------"},
     {ROLE_NURSE, ACCESS_REPORT_READ, "------"},
     {ROLE_NURSE, ACCESS_USER_MANAGE, "------"},
@@ -110,7 +109,6 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_TASK_UPDATE, "Y-Y-Y-"},
     {ROLE_SOCIAL_WORKER, ACCESS_ASSESSMENT_CLAIM, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_ASSESSMENT_UPDATE, "YYYYYY"},
-    {ROLE_SOCIAL_WORKER, ACCESS_DELAY_SET, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_AUDIT_READ, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_REPORT_READ, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_USER_MANAGE, "------"},
@@ -133,7 +131,6 @@ static const struct table_row {
     {ROLE_OT, ACCESS_TASK_UPDATE, "Y-Y-Y-"},
     {ROLE_OT, ACCESS_ASSESSMENT_CLAIM, "------"},
     {ROLE_OT, ACCESS_ASSESSMENT_UPDATE, "------"},
-    {ROLE_OT, ACCESS_DELAY_SET, "------"},
     {ROLE_OT, ACCESS_AUDIT_READ, "------"},
     {ROLE_OT, ACCESS_REPORT_READ, "------"},
     {ROLE_OT, ACCESS_USER_MANAGE, "------"},
@@ -156,7 +153,6 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_TASK_UPDATE, "Y-Y-Y-"},
     {ROLE_PHYSIO, ACCESS_ASSESSMENT_CLAIM, "------"},
     {ROLE_PHYSIO, ACCESS_ASSESSMENT_UPDATE, "------"},
-    {ROLE_PHYSIO, ACCESS_DELAY_SET, "------"},
     {ROLE_PHYSIO, ACCESS_AUDIT_READ, "------"},
     {ROLE_PHYSIO, ACCESS_REPORT_READ, "------"},
     {ROLE_PHYSIO, ACCESS_USER_MANAGE, "------"},
@@ -179,7 +175,6 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_TASK_UPDATE, "------"},
     {ROLE_BED_MANAGER, ACCESS_ASSESSMENT_CLAIM, "------"},
     {ROLE_BED_MANAGER, ACCESS_ASSESSMENT_UPDATE, "------"},
-    {ROLE_BED_MANAGER, ACCESS_DELAY_SET, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_AUDIT_READ, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_REPORT_READ, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_USER_MANAGE, "------"},
@@ -202,7 +197,6 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_TASK_UPDATE, "------"},
     {ROLE_ADMIN, ACCESS_ASSESSMENT_CLAIM, "------"},
     {ROLE_ADMIN, ACCESS_ASSESSMENT_UPDATE, "------"},
-    {ROLE_ADMIN, ACCESS_DELAY_SET, "------"},
     {ROLE_ADMIN, ACCESS_AUDIT_READ, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_REPORT_READ, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_USER_MANAGE, "YYYYYY"},
@@ -225,7 +219,6 @@ static const struct table_row {
     {ROLE_SYSTEM, ACCESS_TASK_UPDATE, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_ASSESSMENT_CLAIM, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_ASSESSMENT_UPDATE, "YYYYYY"},
-    {ROLE_SYSTEM, ACCESS_DELAY_SET, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_AUDIT_READ, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_REPORT_READ, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_USER_MANAGE, "YYYYYY"},
@@ -415,7 +408,7 @@ static void test_messages(void **state)
 	    {ROLE_BED_MANAGER, ACCESS_HL7_READ, NULL, NULL,
 	     "role \"bed_manager\" may not read HL7 messages"},
 	    {ROLE_OT, ACCESS_ASSESSMENT_CLAIM, NULL, NULL, "role \"ot\" may not claim assessments"},
-	    {ROLE_NURSE, ACCESS_DELAY_SET, "A1", NULL, "role \"nurse\" may not set delays"},
+	    {ROLE_NURSE, ACCESS_REPORT_READ, NULL, NULL, "role \"nurse\" may not read reports"},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -514,11 +507,10 @@ static void test_action_names(void **state)
 {
 	static const char *const names[ACCESS_ACTION_COUNT] = {
 	    "episode_read",   "episode_admit",    "episode_write",     "task_create",
-	    "task_update",    "assessment_claim", "assessment_update", "delay_set",
-	    "audit_read",     "report_read",      "user_manage",       "template_manage",
-	    "ward_manage",    "webhook_manage",   "hl7_read",          "event_read",
-	    "self",           "reference_read",   "review_record",     "reference_manage",
-	    "barrier_record",
+	    "task_update",    "assessment_claim", "assessment_update", "audit_read",
+	    "report_read",    "user_manage",      "template_manage",   "ward_manage",
+	    "webhook_manage", "hl7_read",         "event_read",        "self",
+	    "reference_read", "review_record",    "reference_manage",  "barrier_record",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)

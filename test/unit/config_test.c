@@ -263,6 +263,48 @@ static void test_validate_mllp(void **state)
 	}
 }
 
+/* delay_reason_chase_after (issue 14) is read as barrier_chase_after, with a warning. */
+static void test_deprecated_alias(void **state)
+{
+	static const char old[] = "[chase]\ndelay_reason_chase_after = 1h\n";
+	static const char both[] = "[chase]\ndelay_reason_chase_after = 1h\n"
+				   "barrier_chase_after = 2h\n";
+	struct config cfg;
+	struct config_errors errs = {NULL, 0}, warns = {NULL, 0};
+
+	/* not written down: nothing said, the default stays */
+	config_init(&cfg);
+	config_deprecations(&cfg, &warns);
+	assert_int_equal(warns.n, 0);
+	assert_int_equal(cfg.barrier_chase_after_ms, 4 * 3600 * 1000LL);
+	config_free(&cfg);
+	/* the old key alone: its value is used */
+	config_init(&cfg);
+	assert_int_equal(config_parse(&cfg, old, strlen(old), "a.conf", &errs), ST_OK);
+	config_deprecations(&cfg, &warns);
+	assert_int_equal(cfg.barrier_chase_after_ms, 3600 * 1000LL);
+	assert_int_equal(warns.n, 1);
+	assert_string_equal(
+	    warns.lines[0],
+	    "a.conf:2: setting \"delay_reason_chase_after\" is deprecated: its value "
+	    "is used for \"barrier_chase_after\"; rename it");
+	assert_int_equal(config_validate(&cfg, &errs), ST_OK);
+	config_errors_reset(&warns);
+	config_free(&cfg);
+	/* both: the new one wins */
+	config_init(&cfg);
+	assert_int_equal(config_parse(&cfg, both, strlen(both), "b.conf", &errs), ST_OK);
+	config_deprecations(&cfg, &warns);
+	assert_int_equal(cfg.barrier_chase_after_ms, 2 * 3600 * 1000LL);
+	assert_int_equal(warns.n, 1);
+	assert_string_equal(warns.lines[0],
+	                    "b.conf:2: setting \"delay_reason_chase_after\" is "
+	                    "deprecated and ignored: \"barrier_chase_after\" is set");
+	config_errors_reset(&warns);
+	config_errors_reset(&errs);
+	config_free(&cfg);
+}
+
 static void test_origin(void **state)
 {
 	static const char text[] = "[hl7]\nmllp_port = 1\nmllp_port = 2\n";
@@ -392,6 +434,7 @@ int main(void)
 	    cmocka_unit_test(test_loopback_and_lists),
 	    cmocka_unit_test(test_validate_mllp),
 	    cmocka_unit_test(test_origin),
+	    cmocka_unit_test(test_deprecated_alias),
 	    cmocka_unit_test(test_validate_cookie_and_origin),
 	    cmocka_unit_test(test_example_file_matches_table),
 	};

@@ -467,57 +467,13 @@ static void test_delay_reasons(void **state)
 	}
 }
 
-static void test_delay_attribution(void **state)
-{
-	static const char *const ok[] = {"NHS", "social_care", "both"};
-	static const char *const bad[] = {"nhs", "Social_care", "social care", "BOTH", "", NULL};
-
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-		assert_true(delay_attribution_is_valid(ok[i]));
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		assert_false(delay_attribution_is_valid(bad[i]));
-}
-
-static void test_delay_reason_validate(void **state)
-{
-	static const struct {
-		const char *code, *attribution;
-		enum status st;
-		const char *field, *message;
-	} cases[] = {
-	    {"Dii", "social_care", ST_OK, "", ""},
-	    {"A", "NHS", ST_OK, "", ""},
-	    {"I", "both", ST_OK, "", ""},
-	    {NULL, "NHS", ST_INVALID, "reason_code", "missing required field \"reason_code\""},
-	    {"", "NHS", ST_INVALID, "reason_code", "missing required field \"reason_code\""},
-	    {"DI", "NHS", ST_INVALID, "reason_code",
-	     "unknown delay reason code \"DI\" (expected A, B, C, Di, Dii, E, F, G, H or I)"},
-	    {"B", NULL, ST_INVALID, "attribution", "missing required field \"attribution\""},
-	    {"B", "", ST_INVALID, "attribution", "missing required field \"attribution\""},
-	    {"B", "council", ST_INVALID, "attribution",
-	     "unknown attribution \"council\" (expected NHS, social_care or both)"},
-	    /* Both wrong: the reason code is reported first. */
-	    {"Z", "council", ST_INVALID, "reason_code",
-	     "unknown delay reason code \"Z\" (expected A, B, C, Di, Dii, E, F, G, H or I)"},
-	};
-
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct err err = {"", ""};
-
-		assert_int_equal(delay_reason_validate(cases[i].code, cases[i].attribution, &err),
-		                 cases[i].st);
-		assert_string_equal(err.field, cases[i].field);
-		assert_string_equal(err.message, cases[i].message);
-	}
-	assert_int_equal(delay_reason_validate("X", "NHS", NULL), ST_INVALID);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_delay_days),        cmocka_unit_test(test_delay_counts_on),
-	    cmocka_unit_test(test_delay_so_far),      cmocka_unit_test(test_delay_reasons),
-	    cmocka_unit_test(test_delay_attribution), cmocka_unit_test(test_delay_reason_validate),
+	    cmocka_unit_test(test_delay_days),
+	    cmocka_unit_test(test_delay_counts_on),
+	    cmocka_unit_test(test_delay_so_far),
+	    cmocka_unit_test(test_delay_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
