@@ -197,8 +197,7 @@ static struct readiness period_of(const struct figures_episode *e,
 	return d;
 }
 
-/* The readiness period of e counting at instant t (the latest DRD), or NULL. */
-static const struct figures_readiness *readiness_at(const struct figures_episode *e, int64_t t)
+const struct figures_readiness *figures_readiness_at(const struct figures_episode *e, int64_t t)
 {
 	const struct figures_readiness *best = NULL;
 
@@ -216,7 +215,7 @@ static const struct figures_readiness *readiness_at(const struct figures_episode
 
 bool figures_nctr_at(const struct figures_episode *e, int64_t t)
 {
-	return readiness_at(e, t) != NULL;
+	return figures_readiness_at(e, t) != NULL;
 }
 
 bool figures_delayed_on(const struct figures_facts *f, const struct figures_episode *e, int32_t day,
@@ -501,6 +500,12 @@ static int drd_ward_cmp(const void *a, const void *b)
 void figures_drd_month(const struct figures_facts *f, int year, int month,
                        struct figures_drd_month *out)
 {
+	figures_drd_month_to(f, year, month, INT32_MAX, out);
+}
+
+void figures_drd_month_to(const struct figures_facts *f, int year, int month, int32_t through,
+                          struct figures_drd_month *out)
+{
 	ASSERT(month >= 1 && month <= 12);
 	figures_drd_month_reset(out);
 	out->first_day = date_from_ymd(year, month, 1);
@@ -512,7 +517,7 @@ void figures_drd_month(const struct figures_facts *f, int year, int month,
 		int days = 0;
 		bool has_drd;
 
-		for (int32_t day = out->first_day; day <= out->last_day; day++) {
+		for (int32_t day = out->first_day; day <= out->last_day && day <= through; day++) {
 			struct figures_day fd;
 
 			if (!figures_delayed_on(f, e, day, &fd))
@@ -593,7 +598,7 @@ void figures_long_stay(const struct figures_facts *f, int64_t at, struct figures
 		row->episode_id = e->id;
 		row->ward = figures_ward_at(e, at);
 		row->los = los;
-		r = readiness_at(e, at);
+		r = figures_readiness_at(e, at);
 		row->nctr = r != NULL;
 		row->ready_at = r != NULL ? r->ready_at : 0;
 		b = figures_primary_at(e, at);

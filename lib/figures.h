@@ -192,6 +192,12 @@ struct figures_reason figures_barrier_reason_at(const struct figures_barrier *b,
  */
 bool figures_nctr_at(const struct figures_episode *e, int64_t t);
 
+/*
+ * The readiness period in force at instant t when e is NCTR then
+ * (figures_nctr_at), the one with the latest DRD; NULL when not NCTR at t.
+ */
+const struct figures_readiness *figures_readiness_at(const struct figures_episode *e, int64_t t);
+
 /* What one delayed day was counted against. */
 struct figures_day {
 	const char *ward;               /* ward at the snapshot; "" = unknown */
@@ -330,6 +336,14 @@ struct figures_drd_month {
  */
 void figures_drd_month(const struct figures_facts *f, int year, int month,
                        struct figures_drd_month *out);
+
+/*
+ * The same, counting delayed bed days only on the month's dates up to and
+ * including through (a month still running: the last date whose snapshot has
+ * happened).  figures_drd_month() is this with no limit.
+ */
+void figures_drd_month_to(const struct figures_facts *f, int year, int month, int32_t through,
+                          struct figures_drd_month *out);
 
 void figures_drd_month_reset(struct figures_drd_month *m);
 

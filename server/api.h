@@ -19,7 +19,7 @@ extern const struct route audit_routes[];
 extern const struct route stream_routes[];
 extern const struct route webhook_routes[];
 extern const struct route hl7_routes[];
-extern const struct route delay_routes[];
+extern const struct route report_routes[];
 extern const struct route review_routes[];
 extern const struct route barrier_routes[];
 extern const struct route sitrep_routes[];

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -93,6 +94,20 @@ static const char SQL_FACTS[] =
     "   ORDER BY i.list, i.position, i.key) FROM reference_items i"
     "   WHERE i.list IN (SELECT name FROM dl)), '[]'::jsonb))::text";
 
+/*
+ * The patient JSON of each episode of $1 (a JSON array of episode ids), as
+ * one object keyed by episode id ({} for none).
+ */
+static const char SQL_PATIENTS[] =
+    "SELECT coalesce(jsonb_object_agg(e.id, cb_patient_json(p)), '{}'::jsonb)::text"
+    " FROM episodes e JOIN patients p ON p.id = e.patient_id"
+    " WHERE e.id IN (SELECT x::uuid FROM jsonb_array_elements_text($1::jsonb) x)";
+
+/* The read of a report's patient rows, audited as the daemon audits reads ($1..$3). */
+static const char SQL_AUDIT_CLI_READ[] =
+    "INSERT INTO audit (actor_id, actor, action, entity, after)"
+    " VALUES (NULL, $1, $2, 'episode', $3::jsonb)";
+
 void store_report_facts(struct db *db, int64_t from, int64_t to, store_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
@@ -132,6 +147,62 @@ char *store_report_facts_blocking(const char *conninfo, int64_t from, int64_t to
 	else
 		err_set(err, ST_INTERNAL, NULL, "could not read the report facts");
 	PQclear(res);
+	PQfinish(pg);
+	return doc;
+}
+
+void store_report_patients(struct db *db, const char *ids_json, const char *action,
+                           const char *detail_json, const struct actor *actor, store_json_cb *cb,
+                           void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {ids_json};
+	int stmt;
+
+	stmt = db_req_add(req, SQL_PATIENTS, 1, v);
+	store_add_audit_read(req, actor, action, "episode", NULL, NULL, detail_json);
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, stmt, "report patients"));
+}
+
+char *store_report_patients_blocking(const char *conninfo, const char *ids_json, const char *action,
+                                     const char *detail_json, const char *actor, struct err *err)
+{
+	const char *keys[] = {"dbname", "application_name", NULL};
+	const char *vals[] = {conninfo, "carebridge-report", NULL};
+	const char *v[] = {ids_json};
+	const char *a[] = {actor, action, detail_json};
+	char msg[200], *doc = NULL;
+	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	PGresult *res;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
+		msg[strcspn(msg, "\n")] = '\0';
+		err_set(err, ST_UNAVAILABLE, NULL, "could not connect to the database: %s", msg);
+		PQfinish(pg);
+		return NULL;
+	}
+	/* the read and its audit row commit together, or neither does */
+	PQclear(PQexec(pg, "BEGIN"));
+	res = PQexecParams(pg, SQL_AUDIT_CLI_READ, 3, NULL, a, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		PQclear(res);
+		res = PQexecParams(pg, SQL_PATIENTS, 1, NULL, v, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			doc = xstrdup(PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	if (doc != NULL) {
+		res = PQexec(pg, "COMMIT");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			free(doc);
+			doc = NULL;
+		}
+		PQclear(res);
+	}
+	if (doc == NULL)
+		err_set(err, ST_INTERNAL, NULL, "could not read the report's patients");
 	PQfinish(pg);
 	return doc;
 }

@@ -11,6 +11,7 @@
 #include "status.h"
 #include "store.h"
 
+struct actor;
 struct db;
 
 /*
@@ -27,5 +28,22 @@ void store_report_facts(struct db *db, int64_t from, int64_t to, store_json_cb *
  * frees, or NULL with err set.
  */
 char *store_report_facts_blocking(const char *conninfo, int64_t from, int64_t to, struct err *err);
+
+/*
+ * The patient JSON of the episodes named in ids_json (a JSON array of ids),
+ * as one object keyed by episode id; the read is audited in the same
+ * transaction as action ("report.long_stay") on "episode" with detail_json
+ * (ids and filters, never patient data).  cb gets the object or the error.
+ */
+void store_report_patients(struct db *db, const char *ids_json, const char *action,
+                           const char *detail_json, const struct actor *actor, store_json_cb *cb,
+                           void *arg);
+
+/*
+ * The same, blocking, for the command line, audited with actor as the name
+ * (no user id): a malloc'd object the caller frees, or NULL with err set.
+ */
+char *store_report_patients_blocking(const char *conninfo, const char *ids_json, const char *action,
+                                     const char *detail_json, const char *actor, struct err *err);
 
 #endif

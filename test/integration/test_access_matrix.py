@@ -218,6 +218,16 @@ def f_sitrep_submit(c, who):
     from zoneinfo import ZoneInfo
     day = (datetime.now(ZoneInfo("Europe/London")) - timedelta(days=1)).strftime("%Y-%m-%d")
     return Req("POST", f"/api/v1/reports/sitrep/{day}/submit", {"note": f"matrix {who}"})
+def f_report_drd(c, who):
+    return Req("GET", "/api/v1/reports/drd")
+
+
+def f_report_long_stay(c, who):
+    return Req("GET", "/api/v1/reports/long-stay")
+
+
+def f_report_long_stay_ward(c, who):
+    return Req("GET", "/api/v1/reports/long-stay", params={"ward": WARD})
 
 
 def f_review_post(c, who):
@@ -461,7 +471,7 @@ TABLE = [
     row("POST", "/api/v1/episodes/{id}/reopen", f_episode_reopen,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=F),
-    # ---- delays and reports (server/api_delay.c) ----
+    # ---- the delays report (server/api_report.c) ----
     row("GET", "/api/v1/reports/delays", f_report,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=OK, admin=OK),
@@ -473,6 +483,17 @@ TABLE = [
     row("POST", "/api/v1/reports/sitrep/{date}/submit", f_sitrep_submit,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=OK, admin=F),
+    # ---- reports of issue 14 (server/api_report.c) ----
+    row("GET", "/api/v1/reports/drd", f_report_drd,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=OK, admin=OK),
+    # the long-stay list names patients: whoever reads episodes, a nurse her wards only
+    row("GET", "/api/v1/reports/long-stay", f_report_long_stay,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
+    row("GET", "/api/v1/reports/long-stay [?ward=WARD]", f_report_long_stay_ward,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK),
     # ---- criteria-to-reside reviews (server/api_review.c) ----
     # review_record: nurse on own wards; ot and physio (clinical MDT members) anywhere
     row("POST", "/api/v1/episodes/{id}/reviews", f_review_post,
@@ -652,6 +673,8 @@ ROUTES = {
     ("GET", "/api/v1/reports/delays"): ("report_read", "none"),
     ("GET", "/api/v1/reports/sitrep"): ("report_read", "none"),
     ("POST", "/api/v1/reports/sitrep/{date}/submit"): ("sitrep_submit", "date"),
+    ("GET", "/api/v1/reports/drd"): ("report_read", "none"),
+    ("GET", "/api/v1/reports/long-stay"): ("episode_read", "none"),
     ("POST", "/api/v1/episodes/{id}/reviews"): ("review_record", "episode"),
     ("GET", "/api/v1/episodes/{id}/reviews"): ("episode_read", "episode"),
     ("POST", "/api/v1/episodes/{id}/barriers"): ("barrier_record", "episode"),

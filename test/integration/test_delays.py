@@ -174,6 +174,12 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
     E3 ward RB: ready 29 Mar 22:30Z (23:30 BST, before that date's 23:00Z? no: 22:30Z <= 23:00Z)
        -> 29 and 30 = 2 days; readiness withdrawn on 31 Mar (after the 30th's snapshot).
     by day: 27:1, 28:2, 29:3, 30:2 -> 8 delayed days; at the snapshot of the 30th: E1, E3.
+
+    The report reads the history (issue 14): E3's barrier p1_awaiting_care is opened on
+    30 Mar 12:00, so only its 30th counts under it and every other day stays "no reason
+    recorded"; barriers opened on the 31st, and the 2014 reasons put on the old delay rows,
+    never move a day.  Length so far at the 30th: E1 27..30 = 4, E3 29..30 = 2; on the
+    29th RA's longest is E1's 3 (E2's is 2).
     """
     db = rdb
     people = {"nurse": make_user(db, "nurse", wards=["RA", "RB"]),
@@ -195,6 +201,10 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
                    json={"discharged_at": "2026-03-30T11:00:00Z", "destination": "home",
                          "pathway": 0}, headers=n.auth)
         assert r.status_code == 200, r.text
+        # E3's barrier from 30 Mar 12:00: the reason of its 30th only
+        r = d.post(f"/api/v1/episodes/{e3['id']}/barriers", json={"reason": "p1_awaiting_care"},
+                   headers=n.auth)
+        assert r.status_code == 201, r.text
         # the clock passes the midnight ending the 30th: the snapshot opens E1's and E3's delays
         s = SSEClient(d.base, "/api/v1/stream?types=delay.*", headers=people["bm"].auth)
         assert s.wait_connected()
@@ -240,9 +250,9 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
         r = d.post(f"/api/v1/episodes/{e2['id']}/barriers", json={"reason": "transport"},
                    headers=people["bm"].auth)
         assert r.status_code == 409, r.text  # discharged: not an inpatient
-        # The old report below still reads the delay row's 2014 reason and attribution
-        # (lib/report.c; its move onto barriers is another change).  Old rows keep theirs;
-        # these are written as the migration left old rows, by the owner role in SQL.
+        # Old rows keep their 2014 reason and attribution, read-only; these are written as
+        # the migration left old rows, by the owner role in SQL.  The report below does not
+        # read them: its reasons are the barriers' at each snapshot.
         db.sql(f"UPDATE delays SET reason_code = 'E', attribution = 'social_care'"
                f" WHERE episode_id = '{e1['id']}'", role="owner")
         db.sql(f"UPDATE delays SET reason_code = 'A', attribution = 'NHS'"
@@ -254,14 +264,17 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
         assert r.status_code == 200, r.text + d.log_text()[-3000:]
         assert db.sql(f"SELECT closed_at IS NOT NULL FROM delays WHERE episode_id = '{e3['id']}'") == [["t"]]
 
+        p1 = ("nhse-acute-2023,p1_awaiting_care,"
+              "Pathway 1: awaiting resource for assessment and start of care at home")
         expected_csv = (
-            "period_start,period_end,ward,reason_code,reason,attribution,patients_delayed,delayed_days\n"
-            "2026-03-27,2026-03-30,RA,E,Awaiting care package in own home,social_care,1,4\n"
-            "2026-03-27,2026-03-30,RA,unrecorded,No reason recorded,unrecorded,0,2\n"
-            "2026-03-27,2026-03-30,RB,A,Awaiting completion of assessment,NHS,1,2\n"
-            "2026-03-27,2026-03-30,ALL,A,Awaiting completion of assessment,NHS,1,2\n"
-            "2026-03-27,2026-03-30,ALL,E,Awaiting care package in own home,social_care,1,4\n"
-            "2026-03-27,2026-03-30,ALL,unrecorded,No reason recorded,unrecorded,0,2\n")
+            "date,ward,reason_list,reason,reason_label,patients_delayed,longest_so_far\n"
+            "2026-03-27,RA,,,No reason recorded,1,1\n"
+            "2026-03-28,RA,,,No reason recorded,2,2\n"
+            "2026-03-29,RA,,,No reason recorded,2,3\n"
+            "2026-03-29,RB,,,No reason recorded,1,1\n"
+            "2026-03-30,RA,,,No reason recorded,1,4\n"
+            f"2026-03-30,RB,{p1},1,2\n"
+            "total,,,,,8,4\n")
         r = d.get("/api/v1/reports/delays?from=2026-03-27&to=2026-03-30&format=csv", headers=people["bm"].auth)
         assert r.status_code == 200, r.text
         assert r.headers["Content-Type"].startswith("text/csv")
@@ -271,14 +284,22 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
         assert j["patients_delayed"] == 2 and j["delayed_days"] == 8
         assert [(x["date"], x["patients_delayed"]) for x in j["by_day"]] == [
             ("2026-03-27", 1), ("2026-03-28", 2), ("2026-03-29", 3), ("2026-03-30", 2)]
-        by_reason = {x["reason_code"]: (x["patients_delayed"], x["delayed_days"]) for x in j["by_reason"]}
-        assert by_reason["E"] == (1, 4) and by_reason["A"] == (1, 2) and by_reason["unrecorded"] == (0, 2)
-        assert all(v == (0, 0) for k, v in by_reason.items() if k not in ("E", "A", "unrecorded"))
-        by_att = {x["attribution"]: (x["patients_delayed"], x["delayed_days"]) for x in j["by_attribution"]}
-        assert by_att == {"NHS": (1, 2), "social_care": (1, 4), "both": (0, 0), "unrecorded": (0, 2)}
+        assert [(x["ward"], x["reason"], x["patients_delayed"], x["longest_so_far"])
+                for x in j["by_day"][3]["rows"]] == [("RA", "", 1, 4),
+                                                     ("RB", "p1_awaiting_care", 1, 2)]
+        by_reason = {(x["reason_list"], x["reason"]): (x["patients_delayed"], x["delayed_days"])
+                     for x in j["by_reason"]}
+        assert by_reason == {("", ""): (1, 7), ("nhse-acute-2023", "p1_awaiting_care"): (1, 1)}
+        assert {x["reason_label"] for x in j["by_reason"]} == {
+            "No reason recorded",
+            "Pathway 1: awaiting resource for assessment and start of care at home"}
+        assert all("attribution" not in x and "reason_code" not in x for x in j["by_reason"])
+        assert "by_attribution" not in j
         assert {x["ward"]: (x["patients_delayed"], x["delayed_days"]) for x in j["by_ward"]} == {
             "RA": (1, 6), "RB": (1, 2)}
-        assert [(x["episode_id"], x["delayed_days"]) for x in j["longest"]] == [(e1["id"], 4), (e3["id"], 2)]
+        assert [(x["episode_id"], x["delayed_days"], x["reason"]) for x in j["longest"]] == [
+            (e1["id"], 4, ""), (e3["id"], 2, "p1_awaiting_care")]
+        assert j["longest"][0]["ready_at"] == "2026-03-27T15:00:00Z"
         # one date: the snapshot of 29 March (BST): E1, E2, E3
         j = d.get("/api/v1/reports/delays?date=2026-03-29", headers=people["bm"].auth).json()
         assert j["patients_delayed"] == 3 and j["delayed_days"] == 3
