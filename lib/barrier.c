@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cbtime.h"
 #include "json.h"
 #include "reference.h"
 #include "xmalloc.h"
 
-static const char *const create_fields[] = {"reason", "owner", "note", "primary", NULL};
+static const char *const create_fields[] = {"reason",  "owner",     "note",
+                                            "primary", "opened_at", NULL};
 static const char *const patch_fields[] = {"reason", "owner", "note", "primary", "closed", NULL};
 
 /* An optional free-text field: absent, null or "" (clears), or text up to size-1 bytes. */
@@ -65,7 +67,8 @@ static enum status parse_common(const cJSON *body, bool create, struct barrier_i
 		               "a barrier stops being primary only when another is made primary "
 		               "or it is closed");
 	if (create)
-		return ST_OK;
+		return json_get_time(body, "opened_at", false, &out->opened_at, &out->has_opened_at,
+		                     err);
 	st = json_get_bool(body, "closed", false, &out->close, &present, err);
 	if (st != ST_OK)
 		return st;
@@ -100,6 +103,38 @@ enum status barrier_check_reason(const char *reason, const char *list, const cha
 			return ST_OK;
 	return err_set(err, ST_INVALID, "reason", "reason \"%s\" is not in the list \"%s\"", reason,
 	               list);
+}
+
+enum status barrier_opened_at(const struct barrier_input *in, const struct barrier_times *t,
+                              int64_t *out, struct err *err)
+{
+	char at[TIME_FORMAT_LEN];
+	int64_t when;
+
+	*out = t->now;
+	if (!in->has_opened_at)
+		return ST_OK;
+	when = in->opened_at;
+	if (when > t->now + BARRIER_CLOCK_SKEW_S)
+		return err_set(err, ST_INVALID, "opened_at", "\"opened_at\" is in the future");
+	if (when > t->now) /* a clock running fast: it meant now */
+		when = t->now;
+	if (when < t->admitted_at) {
+		time_format(t->admitted_at, at);
+		return err_set(err, ST_INVALID, "opened_at",
+		               "\"opened_at\" is before the admission, at %s", at);
+	}
+	if (when < t->latest_history) {
+		time_format(t->latest_history, at);
+		return err_set(
+		    err, ST_INVALID, "opened_at",
+		    "\"opened_at\" is before the latest change to this episode's barriers, "
+		    "at %s: barrier history is kept in time order and an earlier decision "
+		    "is never rewritten",
+		    at);
+	}
+	*out = when;
+	return ST_OK;
 }
 
 /* Whether a is older than b: opened earlier, or at once with the smaller id. */

@@ -1,14 +1,16 @@
 /*
  * api_barrier.c - barriers to discharge.
  *
- *   POST  /api/v1/episodes/{id}/barriers  {"reason", "owner", "note", "primary"}
+ *   POST  /api/v1/episodes/{id}/barriers  {"reason", "owner", "note", "primary", "opened_at"}
  *   GET   /api/v1/episodes/{id}/barriers  the episode's barriers with their history
  *   PATCH /api/v1/barriers/{id}           {"reason", "owner", "note", "primary": true,
  *                                          "closed": true}; If-Match: version
  *
  * Thin handlers: parse with lib/barrier, read the episode's open barriers and
  * the reasons in force, authorise for the episode's ward, let lib/barrier
- * decide which barrier is primary after the change, then one
+ * decide when a new barrier opens (a backdated one never before the
+ * episode's latest barrier history row) and which barrier is primary after
+ * the change, taken as at that instant, then one
  * store_barrier_write.  A write that lost a race with another barrier change
  * of the same episode (barrier_seq guard) is decided again from a fresh read;
  * an If-Match that no longer holds then answers 412.
@@ -72,6 +74,8 @@ static enum status decide(struct barrier_req *b, const struct barrier_context *c
                           struct barrier_write *w, struct err *err)
 {
 	struct barrier_open *open = ctx->open;
+	struct barrier_times times = {app_now(b->r->app), ctx->admitted_at, ctx->latest_history};
+	int64_t at = times.now;
 	size_t n = ctx->nopen, target = 0;
 	int cur, idx;
 	enum status st;
@@ -91,9 +95,12 @@ static enum status decide(struct barrier_req *b, const struct barrier_context *c
 			return err_set(err, ST_CONFLICT, NULL,
 			               "episode is not an inpatient: barriers are recorded while "
 			               "the patient is admitted");
+		st = barrier_opened_at(&b->in, &times, &at, err);
+		if (st != ST_OK)
+			return st;
 		/* ctx->open has one spare entry for the new barrier */
 		open[n].id = b->new_id;
-		open[n].opened_at = app_now(b->r->app);
+		open[n].opened_at = at;
 		open[n].primary = false;
 		target = n++;
 		w->create = true;
@@ -141,7 +148,7 @@ static enum status decide(struct barrier_req *b, const struct barrier_context *c
 		w->promote_id = open[idx].id;
 	w->primary_changed = idx != cur;
 	w->new_primary = idx >= 0 ? open[idx].id : NULL;
-	w->now = app_now(b->r->app);
+	w->at = at;
 	return ST_OK;
 }
 

@@ -14,15 +14,27 @@
 #include "db.h"
 #include "xmalloc.h"
 
-/* Episode $1: id, ward, inpatient, barrier_seq. */
-static const char SQL_CTX_EPISODE[] =
-    "SELECT e.id, e.ward, e.state = 'admitted', e.barrier_seq FROM episodes e"
-    " WHERE e.id = $1::uuid";
+/*
+ * Episode e's columns for the context: id, ward, inpatient, barrier_seq,
+ * admitted (epoch), its latest barrier history row, primary or reason (epoch
+ * rounded up, so a backdated row is never before it; 0 when none).
+ */
+#define SQL_CTX_EPISODE_COLUMNS                                                                    \
+	"SELECT e.id, e.ward, e.state = 'admitted', e.barrier_seq,"                                \
+	" floor(extract(epoch FROM e.admitted_at))::bigint,"                                       \
+	" coalesce(ceil(extract(epoch FROM greatest("                                              \
+	"  (SELECT max(h.at) FROM barrier_primary_history h WHERE h.episode_id = e.id),"           \
+	"  (SELECT max(r.at) FROM barrier_reason_history r JOIN barriers x ON x.id = r.barrier_id" \
+	"   WHERE x.episode_id = e.id))))::bigint, 0)"
 
-/* The episode of barrier $1: id, ward, inpatient, barrier_seq. */
+/* Episode $1: the context columns. */
+static const char SQL_CTX_EPISODE[] = SQL_CTX_EPISODE_COLUMNS " FROM episodes e"
+							      " WHERE e.id = $1::uuid";
+
+/* The episode of barrier $1: the context columns. */
 static const char SQL_CTX_EPISODE_OF[] =
-    "SELECT e.id, e.ward, e.state = 'admitted', e.barrier_seq FROM barriers b"
-    " JOIN episodes e ON e.id = b.episode_id WHERE b.id = $1::uuid";
+    SQL_CTX_EPISODE_COLUMNS " FROM barriers b JOIN episodes e ON e.id = b.episode_id"
+			    " WHERE b.id = $1::uuid";
 
 /* Open barriers of episode $1 (or of barrier $1's episode): id, opened, primary, version. */
 static const char SQL_CTX_OPEN[] =
@@ -146,6 +158,8 @@ static void context_done(const struct db_result *r, void *arg)
 	copy(ctx.ward, sizeof ctx.ward, db_value(ep, 0, 1));
 	ctx.admitted = db_value(ep, 0, 2)[0] == 't';
 	ctx.seq = atoi(db_value(ep, 0, 3));
+	ctx.admitted_at = strtoll(db_value(ep, 0, 4), NULL, 10);
+	ctx.latest_history = strtoll(db_value(ep, 0, 5), NULL, 10);
 	n = db_rows(open);
 	/* one spare entry: the caller may append a new barrier */
 	ctx.open = xcalloc((size_t)n + 1, sizeof *ctx.open);
@@ -210,14 +224,14 @@ void store_barrier_write(struct db *db, const struct barrier_write *w, const str
 {
 	struct db_req *req = db_req_new();
 	const struct barrier_input *in = w->in;
-	char seq[16], ver[16], now[32];
+	char seq[16], ver[16], at[32];
 	const char *t = "true", *f = "false";
 	const char *reply[] = {w->id};
 	int js;
 
 	snprintf(seq, sizeof seq, "%d", w->seq);
 	snprintf(ver, sizeof ver, "%d", w->version);
-	snprintf(now, sizeof now, "%" PRId64, w->now);
+	snprintf(at, sizeof at, "%" PRId64, w->at);
 	store_add_events_lock(req);
 	{
 		const char *g[] = {w->episode_id, seq};
@@ -237,7 +251,7 @@ void store_barrier_write(struct db *db, const struct barrier_write *w, const str
 		                   in->reason,
 		                   in->owner[0] != '\0' ? in->owner : NULL,
 		                   in->note[0] != '\0' ? in->note : NULL,
-		                   now,
+		                   at,
 		                   w->primary ? t : f,
 		                   actor->name};
 
@@ -254,13 +268,13 @@ void store_barrier_write(struct db *db, const struct barrier_write *w, const str
 		                   in->owner[0] != '\0' ? in->owner : NULL,
 		                   in->has_note ? t : f,
 		                   in->note[0] != '\0' ? in->note : NULL,
-		                   in->close ? now : NULL,
+		                   in->close ? at : NULL,
 		                   w->primary ? t : f};
 
 		db_req_add(req, SQL_UPDATE, 10, v);
 	}
 	if (w->reason_changed) {
-		const char *v[] = {w->id, now, w->reason_list, in->reason};
+		const char *v[] = {w->id, at, w->reason_list, in->reason};
 
 		db_req_add(req, SQL_REASON_HISTORY, 4, v);
 	}
@@ -270,7 +284,7 @@ void store_barrier_write(struct db *db, const struct barrier_write *w, const str
 		db_req_add(req, SQL_SET_PRIMARY, 2, p);
 	}
 	if (w->primary_changed) {
-		const char *v[] = {w->episode_id, now, w->new_primary};
+		const char *v[] = {w->episode_id, at, w->new_primary};
 
 		db_req_add(req, SQL_PRIMARY_HISTORY, 3, v);
 	}

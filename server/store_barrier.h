@@ -26,6 +26,8 @@ struct barrier_context {
 	char ward[33];                  /* its ward */
 	bool admitted;                  /* an inpatient */
 	int seq;                        /* episodes.barrier_seq read */
+	int64_t admitted_at;            /* its admission (Unix seconds) */
+	int64_t latest_history;         /* its latest barrier history row, rounded up; 0 if none */
 	struct barrier_open *open;      /* its open barriers (ids borrowed) */
 	int *versions;                  /* their versions */
 	size_t nopen;                   /* entries in open and versions */
@@ -68,7 +70,8 @@ struct barrier_write {
 	const char *before_json;        /* the barrier before (NULL when new) */
 	const char *event_type;         /* barrier.opened / barrier.updated / barrier.closed */
 	const char *audit_action;       /* barrier.open / barrier.update / barrier.close */
-	int64_t now;                    /* carebridge's clock */
+	int64_t at; /* when it takes effect (opened, closed, history rows): a new
+	               barrier's opened_at, else carebridge's clock */
 };
 
 /* Write w as one transaction; cb gets the barrier's JSON. */

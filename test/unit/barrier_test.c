@@ -1,7 +1,8 @@
 /*
  * barrier_test.c - unit tests for lib/barrier: the form of a barrier and of a
  * change, the reason check against the list in force, and which open barrier
- * is primary after each transition (open, make primary, close).
+ * is primary after each transition (open, make primary, close), and when a
+ * new barrier may be backdated to.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,6 +143,110 @@ static void test_primary_rules(void **state)
 	assert_int_equal(barrier_primary_after(b, 4, 3, false, false), 0);
 }
 
+/* 2026-04-14T09:00:00Z and the times around it */
+#define T0 1776157200LL
+#define HOUR 3600LL
+
+static enum status opened(const char *body, const struct barrier_times *t, int64_t *out,
+                          struct err *err)
+{
+	struct barrier_input in;
+	enum status st = parse(body, true, &in, err);
+
+	if (st != ST_OK)
+		return st;
+	*out = -1;
+	return barrier_opened_at(&in, t, out, err);
+}
+
+static void test_parse_opened_at(void **state)
+{
+	struct barrier_input in;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(parse("{\"reason\":\"transport\"}", true, &in, &err), ST_OK);
+	assert_false(in.has_opened_at);
+	assert_int_equal(parse("{\"reason\":\"transport\",\"opened_at\":\"2026-04-14T09:00:00Z\"}",
+	                       true, &in, &err),
+	                 ST_OK);
+	assert_true(in.has_opened_at);
+	assert_int_equal(in.opened_at, T0);
+	/* RFC 3339 with an offset, as json_get_time reads every other time */
+	assert_int_equal(
+	    parse("{\"reason\":\"transport\",\"opened_at\":\"2026-04-14T10:00:00+01:00\"}", true,
+	          &in, &err),
+	    ST_OK);
+	assert_int_equal(in.opened_at, T0);
+	assert_int_equal(
+	    parse("{\"reason\":\"transport\",\"opened_at\":\"yesterday\"}", true, &in, &err),
+	    ST_INVALID);
+	assert_string_equal(err.field, "opened_at");
+	assert_int_equal(parse("{\"reason\":\"transport\",\"opened_at\":5}", true, &in, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "opened_at");
+	/* a barrier's opening is not edited afterwards */
+	assert_int_equal(parse("{\"opened_at\":\"2026-04-14T09:00:00Z\"}", false, &in, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "opened_at");
+}
+
+static void test_opened_at_rules(void **state)
+{
+	/* now 14 Apr 09:00, admitted two days before, latest history row 13 Apr 09:00 */
+	struct barrier_times t = {T0, T0 - 48 * HOUR, T0 - 24 * HOUR};
+	struct err err;
+	int64_t at;
+
+	(void)state;
+	/* not given: now, whatever the history says (unchanged behaviour) */
+	assert_int_equal(opened("{\"reason\":\"transport\"}", &t, &at, &err), ST_OK);
+	assert_int_equal(at, T0);
+	t.latest_history = T0 + HOUR; /* only if the clock went back */
+	assert_int_equal(opened("{\"reason\":\"transport\"}", &t, &at, &err), ST_OK);
+	assert_int_equal(at, T0);
+	t.latest_history = T0 - 24 * HOUR;
+	/* backdated to the DRD two days ago... */
+	assert_int_equal(opened("{\"reason\":\"transport\",\"opened_at\":\"2026-04-13T09:00:00Z\"}",
+	                        &t, &at, &err),
+	                 ST_OK);
+	assert_int_equal(at, T0 - 24 * HOUR); /* at the latest row itself: allowed */
+	assert_int_equal(opened("{\"reason\":\"transport\",\"opened_at\":\"2026-04-12T09:00:00Z\"}",
+	                        &(struct barrier_times){T0, T0 - 48 * HOUR, 0}, &at, &err),
+	                 ST_OK);
+	assert_int_equal(at, T0 - 48 * HOUR); /* at the admission itself: allowed */
+	/* ...but not before the latest history row, */
+	err_clear(&err);
+	assert_int_equal(opened("{\"reason\":\"transport\",\"opened_at\":\"2026-04-13T08:59:59Z\"}",
+	                        &t, &at, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "opened_at");
+	assert_non_null(strstr(err.message, "latest change"));
+	assert_non_null(strstr(err.message, "2026-04-13T09:00:00Z"));
+	/* nor before the admission (that refusal first: it is the plainer one) */
+	assert_int_equal(opened("{\"reason\":\"transport\",\"opened_at\":\"2026-04-12T08:59:59Z\"}",
+	                        &t, &at, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "opened_at");
+	assert_non_null(strstr(err.message, "before the admission"));
+	/* nor in the future: up to an hour ahead is a fast clock, taken as now */
+	assert_int_equal(opened("{\"reason\":\"transport\",\"opened_at\":\"2026-04-14T10:00:00Z\"}",
+	                        &t, &at, &err),
+	                 ST_OK);
+	assert_int_equal(at, T0);
+	assert_int_equal(opened("{\"reason\":\"transport\",\"opened_at\":\"2026-04-14T10:00:01Z\"}",
+	                        &t, &at, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "opened_at");
+	assert_non_null(strstr(err.message, "in the future"));
+	/* a clock gone back behind the history: a given time (even now) is refused */
+	t.latest_history = T0 + 60;
+	assert_int_equal(opened("{\"reason\":\"transport\",\"opened_at\":\"2026-04-14T09:00:00Z\"}",
+	                        &t, &at, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "opened_at");
+}
+
 static void test_check_change(void **state)
 {
 	struct err err;
@@ -155,9 +260,10 @@ static void test_check_change(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_create), cmocka_unit_test(test_parse_patch),
-	    cmocka_unit_test(test_check_reason), cmocka_unit_test(test_primary_rules),
-	    cmocka_unit_test(test_check_change),
+	    cmocka_unit_test(test_parse_create),    cmocka_unit_test(test_parse_patch),
+	    cmocka_unit_test(test_check_reason),    cmocka_unit_test(test_primary_rules),
+	    cmocka_unit_test(test_check_change),    cmocka_unit_test(test_parse_opened_at),
+	    cmocka_unit_test(test_opened_at_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
