@@ -366,3 +366,124 @@ def test_nctr_patient_without_a_barrier_is_chased(db, clock, people):
         assert chases()[1][:3] == ["barrier", "1", "discipline"]
     finally:
         stop_daemon_clean(d)
+
+
+def test_backdated_barrier_gives_late_entered_days_their_reason(fresh_database, clock):
+    """Issue 14, "a readiness entered late leaves a 'no reason' day that can never get a
+    reason".  On Tue 19 May 2026 12:00Z the ward enters, late, that the patient (admitted
+    10 May) has been NCTR since Sun 17 May 10:00Z, and that transport was what he waited
+    for from then: the barrier is opened with opened_at at the DRD.
+
+    Delayed days: 17 May (snapshot 17T23:00Z, BST) and 18 May (18T23:00Z); the 19th's
+    snapshot has not happened.  Both are "Awaiting transport", not "No reason recorded".
+    The week 2026-W20 ends on Sunday 17 May: one NCTR patient at its snapshot, transport.
+    A barrier entered without opened_at would have opened at 19 May 12:00Z and left both
+    days without a reason for ever."""
+    db = fresh_database
+    db.migrate()  # a database of its own: the reports below see only this scenario
+    nurse = make_user(db, "nurse", wards=["BL1"])
+    bm = make_user(db, "bed_manager")
+    set_clock(clock, "2026-05-19T12:00:00Z")
+    d = start(db, clock)
+    try:
+        ep = admit(d, nurse, "BL1", admitted_at="2026-05-10T10:00:00Z")
+        other = admit(d, nurse, "BL1", admitted_at="2026-05-18T10:00:00Z", bed="2")
+        url = f"/api/v1/episodes/{ep['id']}/barriers"
+        r = d.patch(f"/api/v1/episodes/{ep['id']}", json={"ready_at": "2026-05-17T10:00:00Z"},
+                    headers=nurse.auth)
+        assert r.status_code == 200, r.text
+        # NCTR for two days with no barrier: chased at once (4 h after the DRD)
+        chases = lambda: db.sql("SELECT count(*) FROM chases WHERE kind = 'barrier'"  # noqa: E731
+                                f" AND entity_id = '{ep['id']}'")[0][0]
+        assert wait_until(lambda: chases() != "0"), d.log_text()[-2000:]
+        assert db.sql("SELECT barrier_chase_level > 0 FROM episodes"
+                      f" WHERE id = '{ep['id']}'") == [["t"]]
+        chased = chases()
+
+        # refused, each naming opened_at, nothing written: in the future (more than the hour
+        # a fast clock is allowed), before the admission
+        msg = field_error(d.post(url, json={"reason": "transport",
+                                            "opened_at": "2026-05-19T13:30:00Z"},
+                                 headers=nurse.auth), 400, "opened_at")
+        assert "future" in msg
+        msg = field_error(d.post(url, json={"reason": "transport",
+                                            "opened_at": "2026-05-10T09:59:59Z"},
+                                 headers=nurse.auth), 400, "opened_at")
+        assert "before the admission" in msg
+        field_error(d.post(url, json={"reason": "transport", "opened_at": "Sunday"},
+                           headers=nurse.auth), 400, "opened_at")
+        assert db.sql(f"SELECT count(*) FROM barriers WHERE episode_id = '{ep['id']}'") == \
+            [["0"]]
+
+        # the barrier from the DRD: the barrier, its first reason row and its primary row
+        # all at opened_at
+        r = d.post(url, json={"reason": "transport", "owner": "Ward BL1",
+                              "opened_at": "2026-05-17T11:00:00+01:00"}, headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        b = r.json()
+        assert b["opened_at"] == "2026-05-17T10:00:00Z" and b["primary"] is True
+        assert [(h["reason"], h["from"]) for h in b["reason_history"]] == [
+            ("transport", "2026-05-17T10:00:00Z")]
+        assert b["primary_spans"] == [{"from": "2026-05-17T10:00:00Z", "to": None}]
+        assert reason_at(db, ep, "2026-05-17T23:00:00Z") == "nhse-acute-2023:transport"
+        assert reason_at(db, ep, "2026-05-17T09:59:59Z") is None
+        # the chase is reset by it, and stays quiet
+        assert db.sql("SELECT barrier_chase_level, barrier_next_chase_at IS NULL FROM episodes"
+                      f" WHERE id = '{ep['id']}'") == [["0", "t"]]
+        tick(clock, "2026-05-19T12:10:00Z")
+        assert chases() == chased
+        # the audit row is the entry (its own time now, the after image says 17 May); the
+        # event carries the same barrier
+        rows = db.sql("SELECT action, actor, after->>'opened_at', at > now() - interval '1 hour'"
+                      f" FROM audit WHERE entity_id = '{b['id']}'")
+        assert rows == [["barrier.open", nurse.name, "2026-05-17T10:00:00Z", "t"]]
+        assert db.sql("SELECT payload->>'opened_at', payload->>'ward' FROM events"
+                      f" WHERE type = 'barrier.opened' AND payload->>'id' = '{b['id']}'") == \
+            [["2026-05-17T10:00:00Z", "BL1"]]
+
+        # history stays in time order: nothing before the episode's latest history row,
+        # whether a primary row (17 May 10:00) or the reason row of a non-primary barrier
+        msg = field_error(d.post(url, json={"reason": "p1_awaiting_care",
+                                            "opened_at": "2026-05-17T09:59:59Z"},
+                                 headers=nurse.auth), 400, "opened_at")
+        assert "latest change" in msg and "2026-05-17T10:00:00Z" in msg
+        r = d.post(url, json={"reason": "p1_awaiting_care", "opened_at": "2026-05-18T09:00:00Z"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        assert r.json()["primary"] is False and r.json()["opened_at"] == "2026-05-18T09:00:00Z"
+        msg = field_error(d.post(url, json={"reason": "medical_decision", "primary": True,
+                                            "opened_at": "2026-05-18T08:59:00Z"},
+                                 headers=nurse.auth), 400, "opened_at")
+        assert "2026-05-18T09:00:00Z" in msg
+        assert db.sql(f"SELECT count(*) FROM barriers WHERE episode_id = '{ep['id']}'") == \
+            [["2"]]
+
+        # without opened_at: opened now, as before
+        r = d.post(f"/api/v1/episodes/{other['id']}/barriers", json={"reason": "transport"},
+                   headers=nurse.auth)
+        assert r.status_code == 201, r.text
+        assert r.json()["opened_at"][:16] == "2026-05-19T12:10"
+        assert r.json()["reason_history"][0]["from"] == r.json()["opened_at"]
+
+        # the late-entered days now have their reason
+        transport = "nhse-acute-2023,transport,Awaiting transport"
+        expected_csv = ("date,ward,reason_list,reason,reason_label,patients_delayed,"
+                        "longest_so_far\n"
+                        f"2026-05-17,BL1,{transport},1,1\n"
+                        f"2026-05-18,BL1,{transport},1,2\n"
+                        "total,,,,,2,2\n")
+        r = d.get("/api/v1/reports/delays?from=2026-05-17&to=2026-05-18&format=csv",
+                  headers=bm.auth)
+        assert r.status_code == 200, r.text
+        assert r.text == expected_csv
+        j = d.get("/api/v1/reports/delays?from=2026-05-17&to=2026-05-18", headers=bm.auth).json()
+        assert [(x["reason"], x["patients_delayed"], x["delayed_days"])
+                for x in j["by_reason"]] == [("transport", 1, 2)]
+        from conftest import cli
+        assert cli(db, "report", "delays", "--from", "2026-05-17",
+                   "--to", "2026-05-18").stdout == expected_csv
+        w = d.get("/api/v1/reports/sitrep", params={"week": "2026-W20"}, headers=bm.auth)
+        assert w.status_code == 200, w.text
+        assert [(x["reason"], x["patients"]) for x in w.json()["by_reason"]] == [("transport", 1)]
+    finally:
+        stop_daemon_clean(d)
