@@ -28,13 +28,12 @@
 	"   WHERE x.episode_id = e.id))))::bigint, 0)"
 
 /* Episode $1: the context columns. */
-static const char SQL_CTX_EPISODE[] = SQL_CTX_EPISODE_COLUMNS " FROM episodes e"
-							      " WHERE e.id = $1::uuid";
+static const char SQL_CTX_EPISODE[] =
+    SQL_CTX_EPISODE_COLUMNS " FROM episodes e WHERE e.id = $1::uuid";
 
 /* The episode of barrier $1: the context columns. */
-static const char SQL_CTX_EPISODE_OF[] =
-    SQL_CTX_EPISODE_COLUMNS " FROM barriers b JOIN episodes e ON e.id = b.episode_id"
-			    " WHERE b.id = $1::uuid";
+static const char SQL_CTX_EPISODE_OF[] = SQL_CTX_EPISODE_COLUMNS
+    " FROM barriers b JOIN episodes e ON e.id = b.episode_id WHERE b.id = $1::uuid";
 
 /* Open barriers of episode $1 (or of barrier $1's episode): id, opened, primary, version. */
 static const char SQL_CTX_OPEN[] =
