@@ -144,7 +144,7 @@
 		const e = a.episode || {};
 		const gone = !admitted(a);
 		return [
-			CB.el("td", { class: "num", "data-col": "waiting", text: waiting(a.opened_at) }),
+			CB.el("td", { class: "num", "data-col": "waiting", "data-opened": a.opened_at, text: waiting(a.opened_at) }),
 			CB.el("th", { scope: "row" }, CB.patientName(a.patient),
 				gone ? " " : null, gone ? CB.el("span", { class: "badge discharged", text: e.state === "cancelled" ? "Cancelled" : "Discharged" }) : null),
 			CB.el("td", { "data-col": "ward", text: a.ward + " · " + (a.bed || "—") }),
@@ -193,6 +193,29 @@
 		render();
 	}
 
+	/*
+	 * Rows keyed by assessment id: a row whose case is unchanged (same sig)
+	 * is kept, so focus and a row someone is about to click survive a
+	 * reload; changed ones are built anew; then the body takes list's order.
+	 */
+	function keyed(body, list, sig, build) {
+		const old = new Map();
+		for (const tr of Array.from(body.children))
+			old.set(tr.getAttribute("data-id"), tr);
+		list.forEach(function (a, i) {
+			const k = sig(a);
+			let tr = old.get(a.id);
+			if (!tr || tr.cbSig !== k) {
+				tr = build(a);
+				tr.cbSig = k;
+			}
+			if (body.children[i] !== tr)
+				body.insertBefore(tr, body.children[i] || null);
+		});
+		while (body.children.length > list.length)
+			body.removeChild(body.lastChild);
+	}
+
 	function render() {
 		fillWards();
 		const shownQueue = queue.filter(passes);
@@ -200,11 +223,12 @@
 		const hidden = queue.length - shownQueue.length + held.length - shownHeld.length;
 		CB.$("filter-note").textContent = hidden > 0 ? hidden + " cases hidden by the filters." : "";
 
-		CB.clear(qBody);
 		CB.$("queue-count").textContent = String(shownQueue.length);
 		CB.say(CB.$("queue-msg"), shownQueue.length === 0
 			? (queue.length === 0 ? "No unclaimed assessments." : "No unclaimed assessments match the filters.") : "", "info");
-		for (const a of shownQueue) {
+		keyed(qBody, shownQueue, function (a) {
+			return JSON.stringify(a) + "|" + fresh.has(a.id) + "|" + (a.id === newest);
+		}, function (a) {
 			const isNew = fresh.has(a.id);
 			const cells = triageCells(a);
 			if (a.id === newest)
@@ -217,20 +241,19 @@
 				"aria-label": "Claim the assessment of " + CB.patientName(a.patient),
 				onclick: function (ev) { claim(a, ev.currentTarget); },
 			})));
-			qBody.appendChild(tr);
-		}
+			return tr;
+		});
 
-		CB.clear(hBody);
 		CB.$("held-count").textContent = String(shownHeld.length);
 		CB.say(CB.$("held-msg"), shownHeld.length === 0 ? "No case is held by the team." : "", "info");
-		for (const a of shownHeld) {
+		keyed(hBody, shownHeld, function (a) { return JSON.stringify(a); }, function (a) {
 			const tr = CB.el("tr", { "data-id": a.id, "data-ward": a.ward });
 			for (const c of triageCells(a))
 				tr.appendChild(c);
 			tr.appendChild(CB.el("td", {}, stateBadge(a)));
 			tr.appendChild(CB.el("td", { "data-col": "holder", text: a.claimed_by === me.id ? "You" : (a.claimed_by_name || "—") }));
-			hBody.appendChild(tr);
-		}
+			return tr;
+		});
 
 		const mine = held.filter(function (a) { return a.claimed_by === me.id; });
 		CB.clear(mBody);
@@ -354,7 +377,10 @@
 		    shown(type.indexOf("barrier.") === 0 ? p.episode_id : p.id))
 			reload();
 	}, load);
-	/* the waiting times move on by themselves */
-	setInterval(render, 60000);
+	/* the waiting times move on by themselves (in place: focus and rows stay put) */
+	setInterval(function () {
+		for (const td of document.querySelectorAll("td[data-opened]"))
+			td.textContent = waiting(td.getAttribute("data-opened"));
+	}, 60000);
 	await load();
 })();
