@@ -175,6 +175,19 @@ def test_queue_triages_filters_and_confirms(site, database, browsers):
     got = database.sql(f"SELECT state FROM assessments WHERE id = '{a_mid}'")
     assert got == [["completed"]]
 
+    # -- the wider rows scroll inside their table, never the page, on a tablet and a phone
+    for w, h in ((768, 1024), (390, 844)):
+        sb.set_window_size(w, h)
+        wait_for(lambda: sb.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth;"),
+            message=f"no sideways page scroll at {w} px",
+            detail=lambda: sb.execute_script(
+                "return [document.documentElement.scrollWidth, window.innerWidth, Array.from("
+                "document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right"
+                " > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' +"
+                " e.className + ':' + Math.round(e.getBoundingClientRect().right))];"))
+    screenshot(sb, "queue-390")
+
     assert sb.execute_script("return window.cbNotReloaded === true;"), "the queue reloaded"
     for b in (sb, wb_):
         errors = [e for e in browser_errors(b)
