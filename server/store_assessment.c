@@ -15,9 +15,10 @@
 #include "xmalloc.h"
 
 /*
- * A page of assessments (newest first) with ward, bed and patient, and the
- * total, filtered by wards $1 (NULL for all), state $2 (NULL for any) and
- * holder $5 (NULL for any).
+ * A page of assessments (newest first) with ward, bed, patient and what the
+ * queue triages by (the episode's state, admission, expected date, likely
+ * pathway, readiness and primary barrier), and the total, filtered by wards
+ * $1 (NULL for all), state $2 (NULL for any) and holder $5 (NULL for any).
  */
 static const char SQL_ASSESSMENT_LIST[] =
     "WITH f AS (SELECT a.id, a.opened_at, a.created_at FROM assessments a"
@@ -28,6 +29,15 @@ static const char SQL_ASSESSMENT_LIST[] =
     " SELECT jsonb_build_object("
     "  'items', coalesce((SELECT jsonb_agg(cb_assessment_json(a) || jsonb_build_object("
     "     'ward', e.ward, 'bed', e.bed, 'episode_id', e.id,"
+    "     'episode', jsonb_build_object('state', e.state, 'admitted_at', cb_ts(e.admitted_at),"
+    "       'expected_discharge_date', to_char(e.expected_discharge_date, 'YYYY-MM-DD'),"
+    "       'pathway', e.pathway, 'ready_at', cb_ts(e.ready_at),"
+    "       'discharged_at', cb_ts(e.discharged_at),"
+    "       'primary_barrier', (SELECT jsonb_build_object('reason', b.reason,"
+    "         'reason_label', i.label, 'owner', b.owner, 'opened_at', cb_ts(b.opened_at))"
+    "        FROM barriers b LEFT JOIN reference_items i"
+    "        ON i.list = b.reason_list AND i.key = b.reason"
+    "        WHERE b.episode_id = e.id AND b.is_primary)),"
     "     'patient', jsonb_build_object('family_name', p.family_name,"
     "       'given_name', p.given_name, 'nhs_number', p.nhs_number,"
     "       'birth_date', to_char(p.birth_date, 'YYYY-MM-DD')))"

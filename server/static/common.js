@@ -218,6 +218,24 @@ const CB = (function () {
 		return (p.family_name || "").toUpperCase() + ", " + (p.given_name || "");
 	}
 
+	/*
+	 * The one wording of a Care Act assessment's state, used by the ward
+	 * board's social-work chip and by the queue alike, so the two screens
+	 * never name one assessment differently.
+	 */
+	const ASSESSMENT_STATES = {
+		unclaimed: "Unclaimed",
+		claimed: "Claimed",
+		"in-progress": "In progress",
+		"on-hold": "On hold",
+		completed: "Completed",
+		cancelled: "Cancelled",
+	};
+
+	function assessmentLabel(state) {
+		return ASSESSMENT_STATES[state] || String(state || "—");
+	}
+
 	/* ---- the signed-in user ---------------------------------------------------------- */
 
 	/*
@@ -384,5 +402,6 @@ const CB = (function () {
 		showTime: showTime, daysSince: daysSince, isoNow: isoNow, delayDays: delayDays,
 		nhsValid: nhsValid, nhsDigits: nhsDigits, nhsShow: nhsShow, patientName: patientName,
 		requireUser: requireUser, Live: Live, throttle: throttle, say: say,
+		assessmentLabel: assessmentLabel,
 	};
 })();

@@ -1,22 +1,31 @@
 /*
  * queue.js - the social-work queue: unclaimed Care Act assessments arriving
- * live (the newest highlighted), claimed with one click (a lost race shows
- * the server's message, which names who holds it), and "my cases" with their
- * status and next actions.
+ * live (the newest highlighted), triaged (likely pathway, EDD, NCTR state,
+ * primary barrier, days since admission, time waiting) and sorted longest
+ * waiting first; filtered by ward and pathway (kept in the page's URL, so a
+ * reload keeps them); claimed with one click (a lost race shows the server's
+ * message, which names who holds it); "my cases" with their status and next
+ * actions (completing asks first, naming the patient); and the cases the
+ * team holds, with who holds each.
+ *
+ * Discharged patients: an unclaimed assessment leaves the queue when its
+ * patient is discharged (an A13 reopen brings it back); a held one stays with
+ * its holder, marked "Discharged" and sorted last, to be completed or
+ * released.  A cancelled admission cancels its assessment, which leaves both.
  */
 "use strict";
 
 (async function () {
 	/*
-	 * Every assessment event (the lists themselves), and the episode events
-	 * that change what a row shows about its patient: the ward and bed
-	 * (transfer, bed move) and the name (HL7 A08).  The lists hold
-	 * assessments whatever their episode's state, so discharge, A11
-	 * cancelling and A13 reopening change nothing here.
+	 * Every assessment event (the lists themselves), and the episode and
+	 * barrier events that change what a row shows about its patient: ward
+	 * and bed, name, EDD and pathway (updated), readiness (ready), primary
+	 * barrier, and the episode's state (discharged, reopened, cancelled).
 	 */
 	const STREAM_TYPES = [
 		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
-		"episode.transferred", "episode.updated",
+		"episode.transferred", "episode.updated", "episode.ready", "episode.discharged",
+		"episode.reopened", "episode.cancelled", "barrier.opened", "barrier.updated", "barrier.closed",
 	];
 	const me = await CB.requireUser(["social_worker"]);
 	const ACTIVE = ["claimed", "in-progress", "on-hold"];
@@ -27,63 +36,226 @@
 		"on-hold": [["Resume", "in-progress"]],
 	};
 
-	let queue = [];             /* unclaimed, newest first */
-	let mine = [];              /* held by me */
+	let queue = [];             /* unclaimed, of admitted patients */
+	let held = [];              /* claimed, in progress or on hold, anyone's */
 	const fresh = new Set();    /* ids that arrived after the first load */
 	let newest = null;          /* the id of the newest arrival */
 	let first = true;
 
 	const qBody = CB.$("queue-body");
 	const mBody = CB.$("mine-body");
+	const hBody = CB.$("held-body");
 	const claimMsg = CB.$("claim-msg");
+	const fWard = CB.$("f-ward");
+	const fPathway = CB.$("f-pathway");
+
+	/* ---- filters: in the URL's query, so a reload or a shared link keeps them ---------- */
+	const params = new URLSearchParams(location.search);
+	const filter = { ward: params.get("ward") || "", pathway: params.get("pathway") || "" };
+
+	function saveFilter() {
+		const q = new URLSearchParams();
+		if (filter.ward)
+			q.set("ward", filter.ward);
+		if (filter.pathway)
+			q.set("pathway", filter.pathway);
+		const s = q.toString();
+		history.replaceState(null, "", location.pathname + (s ? "?" + s : ""));
+	}
+
+	function passes(a) {
+		const pw = a.episode ? a.episode.pathway : null;
+		if (filter.ward && a.ward !== filter.ward)
+			return false;
+		if (filter.pathway === "none")
+			return pw === null || pw === undefined;
+		return !filter.pathway || String(pw) === filter.pathway;
+	}
+
+	/* The ward choices: every ward with a case, and the one asked for. */
+	function fillWards() {
+		const wards = new Set(queue.concat(held).map(function (a) { return a.ward; }));
+		if (filter.ward)
+			wards.add(filter.ward);
+		const have = Array.from(fWard.options).slice(1).map(function (o) { return o.value; });
+		const want = Array.from(wards).sort();
+		if (have.join("\n") !== want.join("\n")) {
+			while (fWard.options.length > 1)
+				fWard.remove(1);
+			for (const w of want)
+				fWard.appendChild(CB.el("option", { value: w, text: w }));
+		}
+		fWard.value = filter.ward;
+	}
+
+	fPathway.value = filter.pathway;
+	fWard.addEventListener("change", function () {
+		filter.ward = fWard.value;
+		saveFilter();
+		render();
+	});
+	fPathway.addEventListener("change", function () {
+		filter.pathway = fPathway.value;
+		saveFilter();
+		render();
+	});
+	CB.$("filters").addEventListener("submit", function (ev) { ev.preventDefault(); });
+
+	/* ---- what a row shows ---------------------------------------------------------------- */
+
+	function admitted(a) {
+		return !a.episode || a.episode.state === "admitted";
+	}
+
+	/* Longest waiting first: by opened_at, oldest first; discharged patients last. */
+	function byWaiting(a, b) {
+		if (admitted(a) !== admitted(b))
+			return admitted(a) ? -1 : 1;
+		if (a.opened_at !== b.opened_at)
+			return a.opened_at < b.opened_at ? -1 : 1;
+		return a.id < b.id ? -1 : 1;
+	}
+
+	/* Time since the assessment opened: hours on day one, then days and hours. */
+	function waiting(iso) {
+		const h = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 3600000));
+		return h < 24 ? h + " h" : Math.floor(h / 24) + " d " + (h % 24) + " h";
+	}
+
+	function nctr(e) {
+		if (!e || e.state !== "admitted")
+			return "—";
+		return e.ready_at ? "NCTR since " + CB.showTime(e.ready_at) : "Not NCTR";
+	}
+
+	function barrier(e) {
+		const b = e && e.primary_barrier;
+		if (!b)
+			return "None recorded";
+		return (b.reason_label || b.reason) + (b.owner ? " (" + b.owner + ")" : "");
+	}
+
+	function pathway(e) {
+		return !e || e.pathway === null || e.pathway === undefined ? "Not decided" : String(e.pathway);
+	}
+
+	/* The triage cells every list of cases shares, after the waiting time. */
+	function triageCells(a) {
+		const e = a.episode || {};
+		const gone = !admitted(a);
+		return [
+			CB.el("td", { class: "num", "data-col": "waiting", "data-opened": a.opened_at, text: waiting(a.opened_at) }),
+			CB.el("th", { scope: "row" }, CB.patientName(a.patient),
+				gone ? " " : null, gone ? CB.el("span", { class: "badge discharged", text: e.state === "cancelled" ? "Cancelled" : "Discharged" }) : null),
+			CB.el("td", { "data-col": "ward", text: a.ward + " · " + (a.bed || "—") }),
+			CB.el("td", { "data-col": "pathway", text: pathway(e) }),
+			CB.el("td", { "data-col": "edd", text: CB.showDate(e.expected_discharge_date) }),
+			CB.el("td", { "data-col": "nctr", text: nctr(e) }),
+			CB.el("td", { "data-col": "barrier", text: barrier(e) }),
+			CB.el("td", { class: "num", "data-col": "admitted", text: e.admitted_at ? CB.daysSince(e.admitted_at) + " d" : "—" }),
+		];
+	}
+
+	function stateBadge(a) {
+		return CB.el("span", { class: "badge yes", "data-state": a.state, text: CB.assessmentLabel(a.state) });
+	}
+
+	/* ---- loading ------------------------------------------------------------------------- */
 
 	async function load() {
-		const r = await CB.apiAll("/api/v1/assessments?state=unclaimed", 500);
+		const r = await CB.apiAll("/api/v1/assessments?state=unclaimed", 5000);
 		if (!r.ok) {
 			CB.say(CB.$("queue-msg"), "Could not load the queue: " + r.error.message, "bad");
 			return;
 		}
 		const known = new Set(queue.map(function (a) { return a.id; }));
-		queue = r.data.items;
+		/* a discharged patient's unclaimed assessment leaves the queue */
+		queue = r.data.items.filter(admitted).sort(byWaiting);
 		if (!first) {
 			for (const a of queue)
 				if (!known.has(a.id))
 					fresh.add(a.id);
 		}
-		/* the list is newest first: the first fresh one is the newest arrival */
-		const top = queue.find(function (a) { return fresh.has(a.id); });
+		/* the newest arrival: the fresh one opened last */
+		let top = null;
+		for (const a of queue)
+			if (fresh.has(a.id) && (!top || a.opened_at >= top.opened_at))
+				top = a;
 		newest = top ? top.id : null;
 		first = false;
-		const held = [];
+		const all = [];
 		for (const s of ACTIVE) {
-			const m = await CB.apiAll("/api/v1/assessments?state=" + s, 2000);
+			const m = await CB.apiAll("/api/v1/assessments?state=" + s, 5000);
 			if (m.ok)
-				for (const a of m.data.items)
-					if (a.claimed_by === me.id)
-						held.push(a);
+				all.push.apply(all, m.data.items);
 		}
-		mine = held.sort(function (a, b) { return a.opened_at < b.opened_at ? -1 : 1; });
+		held = all.sort(byWaiting);
 		render();
 	}
 
+	/*
+	 * Rows keyed by assessment id: a row whose case is unchanged (same sig)
+	 * is kept, so focus and a row someone is about to click survive a
+	 * reload; changed ones are built anew; then the body takes list's order.
+	 */
+	function keyed(body, list, sig, build) {
+		const old = new Map();
+		for (const tr of Array.from(body.children))
+			old.set(tr.getAttribute("data-id"), tr);
+		list.forEach(function (a, i) {
+			const k = sig(a);
+			let tr = old.get(a.id);
+			if (!tr || tr.cbSig !== k) {
+				tr = build(a);
+				tr.cbSig = k;
+			}
+			if (body.children[i] !== tr)
+				body.insertBefore(tr, body.children[i] || null);
+		});
+		while (body.children.length > list.length)
+			body.removeChild(body.lastChild);
+	}
+
 	function render() {
-		CB.clear(qBody);
-		CB.$("queue-count").textContent = String(queue.length);
-		CB.say(CB.$("queue-msg"), queue.length === 0 ? "No unclaimed assessments." : "", "info");
-		for (const a of queue) {
+		fillWards();
+		const shownQueue = queue.filter(passes);
+		const shownHeld = held.filter(passes);
+		const hidden = queue.length - shownQueue.length + held.length - shownHeld.length;
+		CB.$("filter-note").textContent = hidden > 0 ? hidden + " cases hidden by the filters." : "";
+
+		CB.$("queue-count").textContent = String(shownQueue.length);
+		CB.say(CB.$("queue-msg"), shownQueue.length === 0
+			? (queue.length === 0 ? "No unclaimed assessments." : "No unclaimed assessments match the filters.") : "", "info");
+		keyed(qBody, shownQueue, function (a) {
+			return JSON.stringify(a) + "|" + fresh.has(a.id) + "|" + (a.id === newest);
+		}, function (a) {
 			const isNew = fresh.has(a.id);
-			const tr = CB.el("tr", { "data-id": a.id, class: (isNew ? "is-new" : "") + (a.id === newest ? " is-newest" : "") },
-				CB.el("td", {}, CB.showTime(a.opened_at), a.id === newest ? CB.el("span", { class: "badge newest", text: " new" }) : null),
-				CB.el("th", { scope: "row", text: CB.patientName(a.patient) }),
-				CB.el("td", { text: a.ward + " · " + (a.bed || "—") }),
-				CB.el("td", { class: "num", text: CB.daysSince(a.opened_at) + " d" }),
-				CB.el("td", {}, CB.el("button", {
-					type: "button", class: "claim", text: "Claim",
-					"aria-label": "Claim the assessment of " + CB.patientName(a.patient),
-					onclick: function (ev) { claim(a, ev.currentTarget); },
-				})));
-			qBody.appendChild(tr);
-		}
+			const cells = triageCells(a);
+			if (a.id === newest)
+				cells[1].appendChild(CB.el("span", { class: "badge newest", text: " new" }));
+			const tr = CB.el("tr", { "data-id": a.id, "data-ward": a.ward, class: (isNew ? "is-new" : "") + (a.id === newest ? " is-newest" : "") });
+			for (const c of cells)
+				tr.appendChild(c);
+			tr.appendChild(CB.el("td", {}, CB.el("button", {
+				type: "button", class: "claim", text: "Claim",
+				"aria-label": "Claim the assessment of " + CB.patientName(a.patient),
+				onclick: function (ev) { claim(a, ev.currentTarget); },
+			})));
+			return tr;
+		});
+
+		CB.$("held-count").textContent = String(shownHeld.length);
+		CB.say(CB.$("held-msg"), shownHeld.length === 0 ? "No case is held by the team." : "", "info");
+		keyed(hBody, shownHeld, function (a) { return JSON.stringify(a); }, function (a) {
+			const tr = CB.el("tr", { "data-id": a.id, "data-ward": a.ward });
+			for (const c of triageCells(a))
+				tr.appendChild(c);
+			tr.appendChild(CB.el("td", {}, stateBadge(a)));
+			tr.appendChild(CB.el("td", { "data-col": "holder", text: a.claimed_by === me.id ? "You" : (a.claimed_by_name || "—") }));
+			return tr;
+		});
+
+		const mine = held.filter(function (a) { return a.claimed_by === me.id; });
 		CB.clear(mBody);
 		CB.say(CB.$("mine-msg"), mine.length === 0 ? "You hold no open assessments." : "", "info");
 		for (const a of mine) {
@@ -93,16 +265,25 @@
 				acts.firstChild.appendChild(CB.el("button", {
 					type: "button", class: "secondary", text: label,
 					"aria-label": label + ": " + CB.patientName(a.patient),
-					onclick: function () { move(a, to, note); },
+					onclick: function () {
+						if (to === "completed")
+							confirmComplete(a, note);
+						else
+							move(a, to, note);
+					},
 				}));
 			}
 			acts.appendChild(note);
 			mBody.appendChild(CB.el("tr", { "data-id": a.id },
-				CB.el("th", { scope: "row" }, CB.patientName(a.patient), CB.el("span", { class: "note", text: " · " + a.ward + " · " + (a.bed || "—") })),
-				CB.el("td", {}, CB.el("span", { class: "badge yes", "data-state": a.state, text: a.state })),
+				CB.el("th", { scope: "row" }, CB.patientName(a.patient),
+					admitted(a) ? null : " ", admitted(a) ? null : CB.el("span", { class: "badge discharged", text: "Discharged" }),
+					CB.el("span", { class: "note", text: " · " + a.ward + " · " + (a.bed || "—") })),
+				CB.el("td", {}, stateBadge(a)),
 				acts));
 		}
 	}
+
+	/* ---- actions ------------------------------------------------------------------------- */
 
 	async function claim(a, button) {
 		button.disabled = true;
@@ -128,25 +309,78 @@
 		if (!r.ok) {
 			note.className = "row-msg bad";
 			note.textContent = r.error.message;
-			return;
+			return false;
 		}
 		await load();
+		return true;
 	}
 
+	/* Completing closes the case for good: ask first, naming the patient and bed. */
+	const dlg = CB.$("complete");
+	let pending = null;         /* {a, note} the dialog asks about */
+
+	function confirmComplete(a, note) {
+		pending = { a: a, note: note, opener: document.activeElement };
+		CB.$("complete-text").textContent = "Complete the Care Act assessment of " + CB.patientName(a.patient) +
+			" (" + a.ward + " · bed " + (a.bed || "—") + ")? It leaves your cases.";
+		CB.$("complete-error").textContent = "";
+		CB.$("complete-yes").disabled = false;
+		dlg.showModal();
+		CB.$("complete-no").focus();
+	}
+
+	function closeComplete() {
+		const p = pending;
+		pending = null;
+		if (dlg.open)
+			dlg.close();
+		if (p && p.opener && document.contains(p.opener))
+			p.opener.focus();
+		else
+			CB.$("mine-title").focus();
+	}
+
+	CB.$("complete-no").addEventListener("click", closeComplete);
+	dlg.addEventListener("cancel", function (ev) {
+		ev.preventDefault();
+		closeComplete();
+	});
+	CB.$("complete-yes").addEventListener("click", async function () {
+		if (!pending)
+			return;
+		const p = pending;
+		CB.$("complete-yes").disabled = true;
+		const r = await CB.api("PATCH", "/api/v1/assessments/" + p.a.id, { state: "completed" }, { "If-Match": '"' + p.a.version + '"' });
+		if (!r.ok) {
+			CB.$("complete-error").textContent = "Not completed: " + r.error.message;
+			CB.$("complete-yes").disabled = false;
+			return;
+		}
+		closeComplete();
+		CB.say(claimMsg, "Completed the assessment of " + CB.patientName(p.a.patient) + ".", "ok");
+		await load();
+	});
+
 	/*
-	 * Any assessment event may change either list; an episode event only
-	 * when a listed assessment is that episode's.  The list endpoint carries
-	 * the patient, ward and bed.
+	 * Any assessment event may change the lists; an episode or barrier event
+	 * only when a listed assessment is that episode's (a reopened episode's
+	 * assessment is not listed while discharged: reopening always reloads).
 	 */
 	function shown(episodeId) {
 		return queue.some(function (a) { return a.episode_id === episodeId; }) ||
-			mine.some(function (a) { return a.episode_id === episodeId; });
+			held.some(function (a) { return a.episode_id === episodeId; });
 	}
 
 	const reload = CB.throttle(load, 150);
 	new CB.Live(STREAM_TYPES, "", function (type, p) {
-		if (type.indexOf("assessment.") === 0 || shown(p.id))
+		if (type.indexOf("assessment.") === 0 || type === "episode.reopened" ||
+		    shown(type.indexOf("barrier.") === 0 ? p.episode_id : p.id))
 			reload();
 	}, load);
+	/* the waiting times move on by themselves (in place: focus and rows stay put) */
+	setInterval(function () {
+		for (const td of document.querySelectorAll("td[data-opened]"))
+			td.textContent = waiting(td.getAttribute("data-opened"));
+	}, 60000);
 	await load();
 })();

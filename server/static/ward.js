@@ -239,7 +239,7 @@
 				g.appendChild(CB.el("span", {
 					class: "chip st-" + (a.state === "unclaimed" ? "requested" : a.state === "claimed" ? "accepted" : a.state),
 					title: "Care Act assessment" + (a.claimed_by_name ? " — " + a.claimed_by_name : ""),
-					text: "assessment " + a.state,
+					text: "Care Act: " + CB.assessmentLabel(a.state), /* the queue's wording */
 				}));
 			}
 			for (const t of list || []) {

@@ -72,6 +72,44 @@ def test_admission_opens_an_unclaimed_assessment_in_the_queue(daemon, people):
                                "birth_date": "1938-02-03"}
 
 
+def test_queue_items_carry_what_the_queue_triages_by(daemon, people):
+    """Issue 16: each listed assessment carries its episode's state, admission, EDD, likely
+    pathway, readiness and primary barrier, so the queue triages without a request per row;
+    a discharge shows in the list (the queue leaves such cases out)."""
+    n = people["nurse"]
+    ep, a = new_assessment(daemon, people, admitted_at="2026-11-20T09:30:00Z", pathway=2,
+                           expected_discharge_date="2026-11-27")
+
+    def item():
+        r = listing(daemon, people["sw"], ward=WARD, limit=500)
+        assert r.status_code == 200, r.text
+        return [i for i in r.json()["items"] if i["id"] == a["id"]][0]
+
+    assert item()["episode"] == {
+        "state": "admitted", "admitted_at": "2026-11-20T09:30:00Z",
+        "expected_discharge_date": "2026-11-27", "pathway": 2, "ready_at": None,
+        "discharged_at": None, "primary_barrier": None}
+    r = daemon.patch(f"/api/v1/episodes/{ep['id']}", json={"ready_at": "2026-11-21T15:00:00Z"},
+                     headers={**n.auth, "If-Match": f'"{ep["version"]}"'})
+    assert r.status_code == 200, r.text
+    r = daemon.post(f"/api/v1/episodes/{ep['id']}/barriers",
+                    json={"reason": "transport", "owner": "Ward 1"}, headers=n.auth)
+    assert r.status_code == 201, r.text
+    e = item()["episode"]
+    assert e["ready_at"] == "2026-11-21T15:00:00Z"
+    assert e["primary_barrier"]["reason"] == "transport"
+    assert e["primary_barrier"]["reason_label"] == "Awaiting transport"
+    assert e["primary_barrier"]["owner"] == "Ward 1"
+    r = daemon.post(f"/api/v1/episodes/{ep['id']}/discharge",
+                    json={"destination": "home", "pathway": 1}, headers=n.auth)
+    assert r.status_code == 200, r.text
+    e = item()["episode"]
+    assert e["state"] == "discharged" and e["discharged_at"] is not None
+    # the list's access rules are unchanged: a nurse of another ward does not see it
+    r = listing(daemon, people["nurse_b"], limit=500)
+    assert r.status_code == 200 and a["id"] not in [i["id"] for i in r.json()["items"]]
+
+
 def test_queue_is_newest_first_and_pages(daemon, people):
     made = [new_assessment(daemon, people, ward=OTHER_WARD)[1]["id"] for _ in range(3)]
     r = listing(daemon, people["sw"], ward=OTHER_WARD, state="unclaimed", limit=2)

@@ -154,8 +154,10 @@ def test_each_page_listens_for_what_changes_it():
         # the "not reviewed" marker, the primary barrier (issue 14)
         "ward.js": episode | family(e, "task") | family(e, "assessment") | family(e, "delay")
         | family(e, "review") | family(e, "barrier"),
-        # the assessments, and the ward, bed and name shown with each
-        "queue.js": family(e, "assessment") | {"episode.transferred", "episode.updated"},
+        # the assessments, and what is shown with each (issue 16: ward, bed, name, EDD, pathway,
+        # NCTR, primary barrier, and the episode's state: a discharge takes a case off the queue)
+        "queue.js": family(e, "assessment") | (episode - {"episode.admitted"})
+        | family(e, "barrier"),
     }
     for page in page_scripts():
         types, opens = stream_types(page)
