@@ -781,7 +781,10 @@
 		}
 		if (sel.options.length === 1)
 			CB.$("transfer-error").textContent = "There is no other ward to transfer to.";
-		sel.focus();
+		/* the select lost the focus while disabled: it takes it back, unless the nurse moved on */
+		const a = document.activeElement;
+		if (!a || a === document.body || a === sel || !tdlg.contains(a))
+			sel.focus();
 	}
 
 	function openTransfer(id) {
