@@ -3,7 +3,9 @@
  * admissions, sets readiness, expected date and likely pathway, records a
  * discharge with the pathway actually taken, moves ward tasks on, and runs the
  * board round (criteria-to-reside reviews and barriers, patient by patient in
- * bed order); OT and physio see every ward read-only with their own
+ * bed order), moves a patient to another bed, transfers one to another ward and
+ * undoes a discharge made in error (each after a confirmation naming the
+ * patient and bed); OT and physio see every ward read-only with their own
  * discipline's tasks, which they can move on.  Each row shows the NCTR state,
  * the primary barrier and the "not reviewed since the last round" marker.
  * Live from /api/v1/stream.
@@ -40,6 +42,11 @@
 	let ward = nurse ? me.wards[0] || "" : "";
 	let editing = null;         /* the episode id in the dialog (script state, never the URL) */
 	let discharging = null;     /* the episode id in the discharge dialog */
+	let moving = null;          /* the bed move dialog: {id, version, bed, name} as it was opened */
+	let transferring = null;    /* the transfer dialog: {id, version, bed, ward, name} */
+	let reopening = null;       /* the undo dialog: {ep, back} (back: the element to focus after) */
+	let recent = null;          /* today's discharges from the ward: Map(id -> episode), null until read */
+	let refocus = null;         /* {id, cls}: the row button to focus once its row is rebuilt */
 	let round = null;           /* the board round: {ids, i, reviewed, skipped} */
 	let live = null;
 	let loading = false;
@@ -88,6 +95,8 @@
 	}
 
 	function apply(type, p) {
+		if (type === "episode.discharged" || type === "episode.reopened" || type === "episode.cancelled")
+			noteRecent(p);
 		if (type.indexOf("episode.") === 0) {
 			if (type === "episode.transferred" && p.from_ward && p.from_ward !== p.ward && ward && p.from_ward === ward) {
 				episodes.delete(p.id);
@@ -218,6 +227,8 @@
 			v.tr.remove();
 		rows.clear();
 		render();
+		if (recent !== null)
+			loadRecent(); /* events may have been missed (a reset): read it again */
 	}
 
 	/* ---- rendering: one keyed row per episode, rebuilt only when it changed ------------ */
@@ -311,17 +322,27 @@
 					CB.el("span", { class: "disc", text: "Barrier: " }), barrierText(pb)) : null),
 			CB.el("td", { text: ep.pathway === null || ep.pathway === undefined ? "—" : String(ep.pathway) }),
 			CB.el("td", {}, taskChips(ep)),
-			CB.el("td", {}, CB.el("button", {
+			CB.el("td", {}, CB.el("div", { class: "row-actions" }, CB.el("button", {
 				type: "button", class: "secondary",
 				"aria-label": "Update " + CB.patientName(p) + ", bed " + (ep.bed || "none"),
 				onclick: function () { openEdit(ep.id); },
 				text: "Update",
 			}), nurse ? " " : null, nurse ? CB.el("button", {
+				type: "button", class: "secondary move-bed",
+				"aria-label": "Move " + spokenName(p) + " from " + bedText(ep.bed) + " to another bed",
+				onclick: function () { openMove(ep.id); },
+				text: "Move bed",
+			}) : null, nurse ? " " : null, nurse ? CB.el("button", {
+				type: "button", class: "secondary transfer",
+				"aria-label": "Transfer " + spokenName(p) + ", " + bedText(ep.bed) + ", to another ward",
+				onclick: function () { openTransfer(ep.id); },
+				text: "Transfer",
+			}) : null, nurse ? " " : null, nurse ? CB.el("button", {
 				type: "button", class: "secondary discharge",
 				"aria-label": "Discharge " + CB.patientName(p) + ", bed " + (ep.bed || "none"),
 				onclick: function () { openDischarge(ep.id); },
 				text: "Discharge",
-			}) : null));
+			}) : null)));
 		return tr;
 	}
 
@@ -368,6 +389,15 @@
 		}
 		if (!loading)
 			CB.say(msg, list.length === 0 ? "No admitted patients." : "", "info");
+		if (refocus) {
+			/* a dialog closed on a row that was rebuilt since: its new button takes the focus */
+			const r = rows.get(refocus.id);
+			const want = r && r.tr.querySelector("button." + refocus.cls);
+			const a = document.activeElement;
+			if (want && (!a || a === document.body || !a.isConnected))
+				want.focus();
+			refocus = null;
+		}
 	}
 
 	/* ---- update dialog -------------------------------------------------------------- */
@@ -532,10 +562,492 @@
 		}
 		putEpisode(r.data);
 		render();
-		CB.say(CB.$("discharge-ok"), "Discharged " + CB.patientName(r.data.patient) + " on pathway " + pathwayLabel(r.data.discharge_pathway) + ".", "ok");
+		noteRecent(r.data);
+		showDischarged(r.data);
 		discharging = null; /* the row is going: focus returns to the board */
 		ddlg.close();
 	});
+
+	/* ---- the whole stay: bed move, transfer, undo of a discharge ------------------------ */
+
+	/* "Alex TESTPERSON": the name as said in a question */
+	function spokenName(p) {
+		if (!p)
+			return "the patient";
+		return ((p.given_name ? p.given_name + " " : "") + (p.family_name || "").toUpperCase()).trim() || "the patient";
+	}
+
+	function bedText(bed) {
+		return bed ? "bed " + bed : "no bed";
+	}
+
+	/* The request fields of these dialogs as staff name them (never a JSON field name). */
+	const FIELD_LABELS = { ward: "Ward", bed: "Bed", destination: "Destination", pathway: "Pathway" };
+
+	/*
+	 * The server's message in plain words: its quoted field names become the
+	 * labels on the screen, "this user's" becomes "your".  A network failure
+	 * says that nothing was saved.
+	 */
+	function plainMessage(err) {
+		if (!err)
+			return "";
+		if (err.code === "network")
+			return "could not reach the server, so nothing was saved. Check the connection and try again";
+		let m = String(err.message || "");
+		for (const k in FIELD_LABELS)
+			m = m.split('"' + k + '"').join(FIELD_LABELS[k]);
+		return m.replace(/this user's/g, "your").replace(/[.\s]+$/, "");
+	}
+
+	function sentence(s) {
+		return s ? s.charAt(0).toUpperCase() + s.slice(1) + (/[.?!]$/.test(s) ? "" : ".") : "";
+	}
+
+	/* An error next to a dialog's field (prefix "me-" / "m-", "te-" / "t-"); false when it has no such field. */
+	function stayFieldError(prefix, field, text) {
+		const e = field && CB.$(prefix + "e-" + field);
+		const input = field && CB.$(prefix + "-" + field);
+		if (!e || !input)
+			return false;
+		e.textContent = text;
+		if (text) {
+			input.setAttribute("aria-invalid", "true");
+			input.focus();
+		} else {
+			input.removeAttribute("aria-invalid");
+		}
+		return true;
+	}
+
+	/* The other patient shown in a bed on this board, if any. */
+	function bedTakenBy(bed, id) {
+		if (!bed)
+			return null;
+		for (const ep of episodes.values())
+			if (ep.id !== id && ep.bed && bedCollator.compare(ep.bed, bed) === 0)
+				return ep;
+		return null;
+	}
+
+	/* A move, transfer or undo done; the last discharge's confirmation keeps its "Undo" beside it. */
+	function stayOk(text) {
+		CB.say(CB.$("stay-ok"), text, "ok");
+	}
+
+	/*
+	 * A 412: someone changed the patient while the dialog was open.  The
+	 * episode is read again so the dialog asks about what is true now.
+	 */
+	async function conflictText(d, what) {
+		const g = await CB.api("GET", "/api/v1/episodes/" + d.id);
+		if (!g.ok)
+			return "Someone else changed " + d.name + " while this was open, and " + plainMessage(g.error) + ". Nothing was saved.";
+		const ep = g.data;
+		d.version = ep.version;
+		d.bed = ep.bed;
+		d.ward = ep.ward;
+		putEpisode(ep);
+		render();
+		if (ep.state !== "admitted")
+			return "Someone else changed " + d.name + " while this was open: the stay is now " + ep.state + ". Nothing was saved.";
+		return "Someone else changed " + d.name + " while this was open: now " + bedText(ep.bed) + " on ward " + ep.ward +
+			". Nothing was saved. Check the question below and " + what + " again if it is still right.";
+	}
+
+	/* -- bed move: PATCH {bed} with If-Match, the version the nurse saw -- */
+	const mdlg = CB.$("move");
+
+	function moveQuestion() {
+		const bed = CB.$("m-bed").value.trim();
+		let q = "";
+		if (moving && bed && bed !== moving.bed) {
+			q = "Move " + moving.name + " from " + bedText(moving.bed) + " to bed " + bed + "?";
+			const other = bedTakenBy(bed, moving.id);
+			if (other)
+				q += " Bed " + bed + " is also shown for " + spokenName(other.patient) + ".";
+		}
+		CB.$("move-question").textContent = q;
+	}
+
+	function openMove(id) {
+		const ep = episodes.get(id);
+		if (!ep || !nurse)
+			return;
+		moving = { id: id, version: ep.version, bed: ep.bed || "", name: spokenName(ep.patient) };
+		clearErrors("me-");
+		CB.$("move-error").textContent = "";
+		CB.$("move-title").textContent = "Move " + moving.name + " — " + bedText(moving.bed);
+		CB.$("mh-bed").textContent = "Now in " + bedText(moving.bed) + ".";
+		CB.$("m-bed").value = "";
+		moveQuestion();
+		mdlg.showModal();
+		CB.$("m-bed").focus();
+	}
+
+	CB.$("m-bed").addEventListener("input", function () {
+		stayFieldError("m", "bed", "");
+		moveQuestion();
+	});
+	CB.$("move-close").addEventListener("click", function () { mdlg.close(); });
+	mdlg.addEventListener("close", function () {
+		const id = moving && moving.id;
+		moving = null;
+		const r = id && episodes.has(id) && rows.get(id);
+		if (r) {
+			r.tr.querySelector("button.move-bed").focus();
+			refocus = { id: id, cls: "move-bed" };
+			render();
+		} else {
+			CB.$("board-title").focus();
+		}
+	});
+
+	CB.$("move-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		const d = moving;
+		if (!d || !nurse)
+			return;
+		clearErrors("me-");
+		CB.$("move-error").textContent = "";
+		const bed = CB.$("m-bed").value.trim();
+		if (!bed)
+			return stayFieldError("m", "bed", "Enter the new bed.");
+		if (bed === d.bed)
+			return stayFieldError("m", "bed", d.name + " is already in bed " + bed + ".");
+		const button = CB.$("move-save");
+		button.disabled = true;
+		const r = await CB.api("PATCH", "/api/v1/episodes/" + d.id, { bed: bed }, { "If-Match": '"' + d.version + '"' });
+		button.disabled = false;
+		if (moving !== d)
+			return;
+		if (!r.ok) {
+			if (r.status === 412) {
+				CB.$("move-error").textContent = await conflictText(d, "move");
+				CB.$("mh-bed").textContent = "Now in " + bedText(d.bed) + ".";
+				CB.$("move-title").textContent = "Move " + d.name + " — " + bedText(d.bed);
+				moveQuestion();
+			} else if (!(r.error.field && stayFieldError("m", r.error.field, sentence(plainMessage(r.error))))) {
+				CB.$("move-error").textContent = "Could not move " + d.name + ": " + plainMessage(r.error) + ".";
+			}
+			return;
+		}
+		putEpisode(r.data);
+		render();
+		stayOk("Moved " + d.name + " from " + bedText(d.bed) + " to bed " + r.data.bed + ".");
+		mdlg.close();
+	});
+
+	/* -- transfer: POST …/transfer {ward, bed} with If-Match; any other ward the API knows -- */
+	const tdlg = CB.$("transfer");
+	let wardNames = {};         /* ward code -> name, from GET /api/v1/wards */
+
+	function transferQuestion() {
+		const to = CB.$("t-ward").value;
+		const bed = CB.$("t-bed").value.trim();
+		CB.$("transfer-question").textContent = transferring && to
+			? "Transfer " + transferring.name + " from " + bedText(transferring.bed) + " on ward " + transferring.ward +
+				" to ward " + to + (wardNames[to] && wardNames[to] !== to ? " (" + wardNames[to] + ")" : "") +
+				(bed ? ", bed " + bed : ", bed not yet known") + "?"
+			: "";
+	}
+
+	async function loadWardChoices(d) {
+		const sel = CB.$("t-ward");
+		CB.clear(sel);
+		sel.appendChild(CB.el("option", { value: "", text: "Loading the wards…" }));
+		sel.disabled = true;
+		CB.$("transfer-save").disabled = true;
+		const r = await CB.api("GET", "/api/v1/wards");
+		if (transferring !== d)
+			return;
+		CB.clear(sel);
+		sel.disabled = false;
+		CB.$("transfer-save").disabled = false;
+		if (!r.ok) {
+			sel.appendChild(CB.el("option", { value: "", text: "Choose…" }));
+			CB.$("transfer-error").textContent = "Could not load the wards: " + plainMessage(r.error) + ".";
+			return;
+		}
+		wardNames = {};
+		sel.appendChild(CB.el("option", { value: "", text: "Choose…" }));
+		const items = (r.data.items || []).slice().sort(function (a, b) { return bedCollator.compare(a.code, b.code); });
+		for (const w of items) {
+			wardNames[w.code] = w.name || w.code;
+			/* the API refuses a transfer to the ward the patient is on */
+			if (w.code === d.ward)
+				continue;
+			sel.appendChild(CB.el("option", { value: w.code, text: w.code + (w.name && w.name !== w.code ? " — " + w.name : "") }));
+		}
+		if (sel.options.length === 1)
+			CB.$("transfer-error").textContent = "There is no other ward to transfer to.";
+		/* the select lost the focus while disabled: it takes it back, unless the nurse moved on */
+		const a = document.activeElement;
+		if (!a || a === document.body || a === sel || !tdlg.contains(a))
+			sel.focus();
+	}
+
+	function openTransfer(id) {
+		const ep = episodes.get(id);
+		if (!ep || !nurse)
+			return;
+		transferring = { id: id, version: ep.version, bed: ep.bed || "", ward: ep.ward, name: spokenName(ep.patient) };
+		clearErrors("te-");
+		CB.$("transfer-error").textContent = "";
+		CB.$("transfer-title").textContent = "Transfer " + transferring.name + " — " + bedText(transferring.bed);
+		CB.$("t-bed").value = "";
+		transferQuestion();
+		tdlg.showModal();
+		CB.$("t-ward").focus();
+		loadWardChoices(transferring);
+	}
+
+	CB.$("t-ward").addEventListener("change", function () {
+		stayFieldError("t", "ward", "");
+		transferQuestion();
+	});
+	CB.$("t-bed").addEventListener("input", function () {
+		stayFieldError("t", "bed", "");
+		transferQuestion();
+	});
+	CB.$("transfer-close").addEventListener("click", function () { tdlg.close(); });
+	tdlg.addEventListener("close", function () {
+		const id = transferring && transferring.id;
+		transferring = null;
+		const r = id && episodes.has(id) && rows.get(id);
+		if (r) {
+			r.tr.querySelector("button.transfer").focus();
+			refocus = { id: id, cls: "transfer" };
+			render();
+		} else {
+			CB.$("board-title").focus();
+		}
+	});
+
+	CB.$("transfer-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		const d = transferring;
+		if (!d || !nurse)
+			return;
+		clearErrors("te-");
+		CB.$("transfer-error").textContent = "";
+		const to = CB.$("t-ward").value;
+		if (!to)
+			return stayFieldError("t", "ward", "Choose the ward the patient is going to.");
+		const body = { ward: to };
+		const bed = CB.$("t-bed").value.trim();
+		if (bed)
+			body.bed = bed;
+		const button = CB.$("transfer-save");
+		button.disabled = true;
+		const r = await CB.api("POST", "/api/v1/episodes/" + d.id + "/transfer", body, { "If-Match": '"' + d.version + '"' });
+		button.disabled = false;
+		if (transferring !== d)
+			return;
+		if (!r.ok) {
+			if (r.status === 412) {
+				CB.$("transfer-error").textContent = await conflictText(d, "transfer");
+				CB.$("transfer-title").textContent = "Transfer " + d.name + " — " + bedText(d.bed);
+				transferQuestion();
+			} else if (!(r.error.field && stayFieldError("t", r.error.field, sentence(plainMessage(r.error))))) {
+				CB.$("transfer-error").textContent = "Could not transfer " + d.name + ": " + plainMessage(r.error) + ".";
+			}
+			return;
+		}
+		putEpisode(r.data); /* on another ward now: it leaves this board */
+		render();
+		stayOk("Transferred " + d.name + " to ward " + r.data.ward + (r.data.bed ? ", bed " + r.data.bed : "") + ".");
+		tdlg.close();
+	});
+
+	/* -- undo of a discharge made in error: POST …/reopen with If-Match -- */
+	const odlg = CB.$("reopen");
+	const UNDO_WINDOW_MS = 120000; /* the "Undo" on the discharge confirmation */
+	let undoTimer = null;
+	let undoId = null;             /* the episode the discharge confirmation is about */
+
+	/* The confirmation above the board after a discharge from this screen, with "Undo". */
+	function showDischarged(ep) {
+		const name = spokenName(ep.patient);
+		const box = CB.$("discharge-ok");
+		undoId = ep.id;
+		CB.say(CB.$("stay-ok"), "");
+		CB.say(box, "Discharged " + name + " (" + bedText(ep.bed) + ") on pathway " + pathwayLabel(ep.discharge_pathway) + ". ", "ok");
+		const undo = CB.el("button", {
+			type: "button", class: "secondary undo", id: "discharge-undo",
+			"aria-label": "Undo the discharge of " + name + ", " + bedText(ep.bed),
+			text: "Undo",
+			onclick: function () { openReopen(recent && recent.get(ep.id) || ep, undo); },
+		});
+		box.appendChild(undo);
+		clearTimeout(undoTimer);
+		undoTimer = setTimeout(function () {
+			if (!undo.isConnected)
+				return;
+			const had = document.activeElement === undo;
+			undo.remove();
+			box.appendChild(document.createTextNode("To undo it, use “Recently discharged” below the board."));
+			if (had)
+				CB.$("recent-summary").focus();
+		}, UNDO_WINDOW_MS);
+	}
+
+	function openReopen(ep, back) {
+		if (!ep || !nurse)
+			return;
+		const name = spokenName(ep.patient);
+		reopening = { ep: ep, back: back || null, name: name };
+		CB.$("reopen-error").textContent = "";
+		CB.$("reopen-title").textContent = "Undo the discharge of " + name + " — " + bedText(ep.bed);
+		CB.$("reopen-question").textContent = "Undo the discharge of " + name + " from " + bedText(ep.bed) +
+			(ep.discharged_at ? " (left " + CB.showTime(ep.discharged_at) + ")" : "") +
+			"? The patient comes back onto this board as admitted, and the recorded pathway and destination are cleared.";
+		const other = bedTakenBy(ep.bed, ep.id);
+		CB.say(CB.$("reopen-note"), other ? "Bed " + ep.bed + " is now shown for " + spokenName(other.patient) + ": move one of them after undoing." : "", "info");
+		odlg.showModal();
+		CB.$("reopen-save").focus();
+	}
+
+	CB.$("reopen-close").addEventListener("click", function () { odlg.close(); });
+	odlg.addEventListener("close", function () {
+		const d = reopening;
+		reopening = null;
+		if (d && d.back && d.back.isConnected)
+			d.back.focus();
+		else if (d && d.done)
+			CB.$("board-title").focus();
+		else if (!CB.$("recent").hidden && CB.$("recent").open)
+			CB.$("recent-summary").focus();
+		else
+			CB.$("board-title").focus();
+	});
+
+	CB.$("reopen-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		const d = reopening;
+		if (!d || !nurse)
+			return;
+		CB.$("reopen-error").textContent = "";
+		const button = CB.$("reopen-save");
+		button.disabled = true;
+		const r = await CB.api("POST", "/api/v1/episodes/" + d.ep.id + "/reopen", {}, { "If-Match": '"' + d.ep.version + '"' });
+		button.disabled = false;
+		if (reopening !== d)
+			return;
+		if (!r.ok) {
+			if (r.status === 412)
+				CB.$("reopen-error").textContent = "Someone else changed " + d.name + "'s stay while this was open. Nothing was saved: close this and check the board.";
+			else
+				CB.$("reopen-error").textContent = "Could not undo the discharge of " + d.name + ": " + plainMessage(r.error) + ".";
+			return;
+		}
+		const known = episodes.has(r.data.id);
+		putEpisode(r.data);
+		noteRecent(r.data);
+		if (!known && episodes.has(r.data.id))
+			loadEpisodeTasks(r.data.id); /* its tasks were made before the discharge */
+		render();
+		const done = "Discharge undone: " + d.name + " is back on the board, " + bedText(r.data.bed) + ".";
+		if (undoId === r.data.id) {
+			/* the confirmation with "Undo" was about this patient: it says so now */
+			clearTimeout(undoTimer);
+			undoId = null;
+			CB.say(CB.$("stay-ok"), "");
+			CB.say(CB.$("discharge-ok"), done, "ok");
+		} else {
+			stayOk(done);
+		}
+		d.done = true;
+		d.back = null;
+		refocus = null;
+		odlg.close();
+	});
+
+	/* -- "Recently discharged": today's discharges from the ward, each with "Undo" -- */
+	const RECENT_MAX = 1000; /* discharged stays read (newest admission first) to find today's */
+
+	function dischargedToday(ep) {
+		return ep.state === "discharged" && ep.discharged_at && CB.londonDate(new Date(ep.discharged_at)) === CB.londonDate();
+	}
+
+	/* An episode event or reply: a discharge of today joins the list, a reopening or cancellation leaves it. */
+	function noteRecent(ep) {
+		if (recent === null || !ep || !ep.id || (ward && ep.ward !== ward))
+			return;
+		const old = recent.get(ep.id);
+		if (old && old.version > ep.version)
+			return;
+		if (dischargedToday(ep))
+			recent.set(ep.id, ep);
+		else
+			recent.delete(ep.id);
+		renderRecent();
+	}
+
+	async function loadRecent() {
+		const at = ward;
+		CB.say(CB.$("recent-msg"), "Loading…", "info");
+		const r = await CB.apiAll("/api/v1/episodes?ward=" + encodeURIComponent(ward) + "&state=discharged", RECENT_MAX);
+		if (at !== ward)
+			return;
+		if (!r.ok) {
+			CB.say(CB.$("recent-msg"), "Could not load today's discharges: " + plainMessage(r.error) + ".", "bad");
+			return;
+		}
+		const fresh = new Map();
+		for (const ep of r.data.items)
+			if (dischargedToday(ep))
+				fresh.set(ep.id, ep);
+		recent = fresh;
+		CB.say(CB.$("recent-msg"), "");
+		renderRecent();
+	}
+
+	function renderRecent() {
+		const list = CB.$("recent-list");
+		const a = document.activeElement;
+		const key = a && list.contains(a) ? a.getAttribute("data-key") : null;
+		CB.clear(list);
+		if (recent === null) {
+			CB.$("recent-summary").textContent = "Recently discharged";
+			return;
+		}
+		const items = Array.from(recent.values()).filter(dischargedToday).sort(function (x, y) {
+			return x.discharged_at < y.discharged_at ? 1 : x.discharged_at > y.discharged_at ? -1 : 0;
+		});
+		CB.$("recent-summary").textContent = "Recently discharged (" + items.length + " today)";
+		if (items.length === 0) {
+			list.appendChild(CB.el("li", { class: "note", text: "No discharges from this ward today." }));
+			return;
+		}
+		for (const ep of items) {
+			const name = spokenName(ep.patient);
+			const pw = ep.discharge_pathway === null || ep.discharge_pathway === undefined ? "pathway not recorded" : "pathway " + ep.discharge_pathway;
+			const li = CB.el("li", { "data-id": ep.id },
+				CB.el("span", { class: "who", text: name }),
+				" · " + bedText(ep.bed) + " · left " + CB.showTime(ep.discharged_at) + " · " + pw +
+					(ep.discharge_destination ? " · " + ep.discharge_destination : "") + " ",
+				CB.el("button", {
+					type: "button", class: "secondary undo", "data-key": "undo-" + ep.id,
+					"aria-label": "Undo the discharge of " + name + ", " + bedText(ep.bed),
+					text: "Undo",
+					onclick: function (e) { openReopen(ep, e.currentTarget); },
+				}));
+			list.appendChild(li);
+		}
+		if (key) {
+			const again = list.querySelector("[data-key='" + key + "']");
+			(again || CB.$("recent-summary")).focus();
+		}
+	}
+
+	if (nurse) {
+		CB.$("recent").hidden = false;
+		CB.$("recent").addEventListener("toggle", function () {
+			if (CB.$("recent").open && recent === null)
+				loadRecent();
+		});
+	}
 
 	function renderEditTasks() {
 		const box = CB.$("edit-tasks");
@@ -1186,6 +1698,10 @@
 		sel.addEventListener("change", function () {
 			ward = sel.value;
 			CB.$("ward-label").textContent = "ward " + ward;
+			recent = null;
+			renderRecent();
+			if (CB.$("recent").open)
+				loadRecent();
 			if (live && live.es)
 				live.es.close();
 			live = new CB.Live(STREAM_TYPES, streamQuery(), onEvent, load);
