@@ -168,11 +168,16 @@ def test_board_round(round_site, database, clock, browsers):
     b.find_element(By.ID, "bf-owner").send_keys("Social work")
     b.find_element(By.ID, "bf-note").send_keys("assessment booked")
     b.find_element(By.ID, "barrier-add").click()
-    new_row = wait_for(lambda: [e for e in b.find_elements(By.CSS_SELECTOR, "#round-barriers tr")
-                                if second["label"] in e.text], message="the new barrier listed")[0]
-    new_id = new_row.get_attribute("data-barrier")
-    assert new_row.get_attribute("data-primary") == "no"
-    new_row.find_element(By.CSS_SELECTOR, "button.make-primary").click()
+    # the list is re-read after each change, so rows are found again rather than kept
+    new_id, primary = wait_for(lambda: [(e.get_attribute("data-barrier"),
+                                         e.get_attribute("data-primary"))
+                                        for e in b.find_elements(By.CSS_SELECTOR, "#round-barriers tr")
+                                        if second["label"] in e.text][0],
+                               message="the new barrier listed")
+    assert primary == "no"
+    wait_for(lambda: b.find_element(
+        By.CSS_SELECTOR, f"#round-barriers tr[data-barrier='{new_id}'] button.make-primary"
+    ).click() or True, message="Make primary clicked")
     wait_for(lambda: b.find_elements(By.CSS_SELECTOR, f"#round-barriers tr[data-barrier='{new_id}']"
                                      "[data-primary='yes']"),
              message="the new barrier made primary",
