@@ -90,6 +90,15 @@ void store_json_done(const struct db_result *r, void *arg);
 /* A new random UUID in text form. */
 void store_new_id(char out[37]);
 
+struct pg_conn;
+
+/*
+ * A blocking connection for a command-line tool (application_name app,
+ * jit off, as serve's): the connection, or NULL with err set to
+ * ST_UNAVAILABLE "could not connect to the database: ...".  PQfinish it.
+ */
+struct pg_conn *store_connect_blocking(const char *conninfo, const char *app, struct err *err);
+
 /* An episode's list as read: the episode's ward and the list as JSON text (borrowed). */
 typedef void store_ward_json_cb(enum status st, const char *ward, const char *json, void *arg);
 

@@ -3,6 +3,8 @@
  */
 #include "store.h"
 
+#include <libpq-fe.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,4 +214,20 @@ void store_audit_list_read(struct db *db, const struct actor *actor, const char 
 
 	store_add_audit_read(req, actor, action, entity, NULL, episode_id, NULL);
 	db_req_submit(db, req, store_json_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}
+
+PGconn *store_connect_blocking(const char *conninfo, const char *app, struct err *err)
+{
+	const char *keys[] = {"dbname", "application_name", "options", NULL};
+	const char *vals[] = {conninfo, app, "-c jit=off", NULL};
+	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	char msg[200];
+
+	if (PQstatus(pg) == CONNECTION_OK)
+		return pg;
+	snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
+	msg[strcspn(msg, "\n")] = '\0';
+	err_set(err, ST_UNAVAILABLE, NULL, "could not connect to the database: %s", msg);
+	PQfinish(pg);
+	return NULL;
 }

@@ -170,19 +170,12 @@ static void run(PGconn *pg, const char *sql, int n, const char *const *v, enum s
 enum status store_reference_import_blocking(const char *conninfo,
                                             const struct reference_import *imp, struct err *err)
 {
-	const char *keys[] = {"dbname", "application_name", NULL};
-	const char *vals[] = {conninfo, "carebridge-cli", NULL};
-	char id[37], msg[200], *doc;
-	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	char id[37], *doc;
+	PGconn *pg = store_connect_blocking(conninfo, "carebridge-cli", err);
 	enum status st = ST_OK;
 
-	if (PQstatus(pg) != CONNECTION_OK) {
-		snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
-		msg[strcspn(msg, "\n")] = '\0';
-		PQfinish(pg);
-		return err_set(err, ST_UNAVAILABLE, NULL, "could not connect to the database: %s",
-		               msg);
-	}
+	if (pg == NULL)
+		return ST_UNAVAILABLE;
 	store_new_id(id);
 	doc = import_doc(imp);
 	{

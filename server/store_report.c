@@ -124,21 +124,14 @@ void store_report_facts(struct db *db, int64_t from, int64_t to, store_json_cb *
 
 char *store_report_facts_blocking(const char *conninfo, int64_t from, int64_t to, struct err *err)
 {
-	const char *keys[] = {"dbname", "application_name", "options", NULL};
-	const char *vals[] = {conninfo, "carebridge-report", "-c jit=off", NULL};
-	char a[32], b[32], msg[200];
+	char a[32], b[32];
 	const char *v[] = {a, b};
 	char *doc = NULL;
-	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	PGconn *pg = store_connect_blocking(conninfo, "carebridge-report", err);
 	PGresult *res;
 
-	if (PQstatus(pg) != CONNECTION_OK) {
-		snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
-		msg[strcspn(msg, "\n")] = '\0';
-		err_set(err, ST_UNAVAILABLE, NULL, "could not connect to the database: %s", msg);
-		PQfinish(pg);
+	if (pg == NULL)
 		return NULL;
-	}
 	snprintf(a, sizeof a, "%" PRId64, from);
 	snprintf(b, sizeof b, "%" PRId64, to);
 	res = PQexecParams(pg, SQL_FACTS, 2, NULL, v, NULL, NULL, 0);
@@ -168,21 +161,14 @@ void store_report_patients(struct db *db, const char *ids_json, const char *acti
 char *store_report_patients_blocking(const char *conninfo, const char *ids_json, const char *action,
                                      const char *detail_json, const char *actor, struct err *err)
 {
-	const char *keys[] = {"dbname", "application_name", NULL};
-	const char *vals[] = {conninfo, "carebridge-report", NULL};
 	const char *v[] = {ids_json};
 	const char *a[] = {actor, action, detail_json};
-	char msg[200], *doc = NULL;
-	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	char *doc = NULL;
+	PGconn *pg = store_connect_blocking(conninfo, "carebridge-report", err);
 	PGresult *res;
 
-	if (PQstatus(pg) != CONNECTION_OK) {
-		snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
-		msg[strcspn(msg, "\n")] = '\0';
-		err_set(err, ST_UNAVAILABLE, NULL, "could not connect to the database: %s", msg);
-		PQfinish(pg);
+	if (pg == NULL)
 		return NULL;
-	}
 	/* the read and its audit row commit together, or neither does */
 	PQclear(PQexec(pg, "BEGIN"));
 	res = PQexecParams(pg, SQL_AUDIT_CLI_READ, 3, NULL, a, NULL, NULL, 0);

@@ -63,21 +63,14 @@ void store_sitrep_latest(struct db *db, int32_t from, int32_t to, store_json_cb 
 
 char *store_sitrep_latest_blocking(const char *conninfo, int32_t from, int32_t to, struct err *err)
 {
-	const char *keys[] = {"dbname", "application_name", NULL};
-	const char *vals[] = {conninfo, "carebridge-report", NULL};
-	char a[DATE_FORMAT_LEN], b[DATE_FORMAT_LEN], msg[200];
+	char a[DATE_FORMAT_LEN], b[DATE_FORMAT_LEN];
 	const char *v[] = {a, b};
 	char *out = NULL;
-	PGconn *pg = PQconnectdbParams(keys, vals, 1);
+	PGconn *pg = store_connect_blocking(conninfo, "carebridge-report", err);
 	PGresult *res;
 
-	if (PQstatus(pg) != CONNECTION_OK) {
-		snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
-		msg[strcspn(msg, "\n")] = '\0';
-		err_set(err, ST_UNAVAILABLE, NULL, "could not connect to the database: %s", msg);
-		PQfinish(pg);
+	if (pg == NULL)
 		return NULL;
-	}
 	date_format(from, a);
 	date_format(to, b);
 	res = PQexecParams(pg, SQL_LATEST, 2, NULL, v, NULL, NULL, 0);

@@ -240,6 +240,14 @@ def test_migrate_without_database_fails_clearly():
     assert "could not connect to the database" in r.stderr
 
 
+@pytest.mark.parametrize("report", ["delays", "sitrep", "drd", "long-stay"])
+def test_report_without_database_fails_clearly(report):
+    r = run_bin("report", report,
+                env={"CAREBRIDGE_DATABASE_URL": "host=/nonexistent port=1 dbname=x"})
+    assert r.returncode == 1 and r.stdout == ""
+    assert "could not connect to the database" in r.stderr
+
+
 def write(tmp_path, text):
     p = tmp_path / "carebridge.conf"
     p.write_text(text)
