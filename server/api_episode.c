@@ -352,6 +352,8 @@ static enum status decide_patch(struct change *ch, const struct episode_facts *f
 		if ((st = episode_can(state, EPISODE_CLEAR_READY, err)) != ST_OK)
 			return st;
 		c->clear_ready = f->ready;
+		if (f->ready)
+			c->event_type = "episode.ready_withdrawn";
 		c->audit_action = "episode.clear_ready";
 	} else if (json_has(b, "ready_at")) {
 		if ((st = json_get_time(b, "ready_at", false, &c->ready_at, NULL, err)) != ST_OK)

@@ -62,6 +62,7 @@ static void change_for(const struct review_context *ctx, const struct review *rv
 		c->audit_action = "episode.set_ready";
 	} else if (ready == REVIEW_READY_REVERSED) {
 		c->clear_ready = true;
+		c->event_type = "episode.ready_withdrawn";
 		c->audit_action = "episode.clear_ready";
 	}
 }

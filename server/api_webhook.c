@@ -1,7 +1,7 @@
 /*
  * api_webhook.c - outbound webhooks, for administrators.
  *
- *   POST   /api/v1/webhooks        register {url, secret, wards?, disciplines?, types?}
+ *   POST   /api/v1/webhooks        register {url, secret, format?, wards?, disciplines?, types?}
  *   GET    /api/v1/webhooks        every webhook with its cursor, backlog and failures
  *   PATCH  /api/v1/webhooks/{id}   pause or resume one {active}
  *   DELETE /api/v1/webhooks/{id}   remove one
@@ -13,6 +13,12 @@
  * (webhook.c checks its certificate and name); plain http:// is accepted only
  * for a loopback address, such as a relay on the same machine.  Delivery is
  * webhook.c's.
+ *
+ * format "fhir-r4-discharge-status" (lib/fhir_discharge.h) makes the webhook
+ * a FHIR endpoint: url is the receiver's FHIR base (no query: the delivery
+ * adds /Encounter?identifier=…), and the events it gets are fixed by the
+ * format, so "types" and "disciplines" are refused with it; "wards" still
+ * narrows it to the wards a partner serves.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -26,15 +32,18 @@
 #include "api.h"
 #include "app.h"
 #include "event_filter.h"
+#include "fhir_discharge.h"
 #include "json.h"
 #include "store_webhook.h"
 #include "xmalloc.h"
 
-#define WEBHOOK_URL_MAX 2048   /* as the webhooks table's CHECK */
-#define WEBHOOK_SECRET_MIN 16  /* bytes: short secrets are guessable */
-#define WEBHOOK_SECRET_MAX 256 /* as the webhooks table's CHECK */
+#define WEBHOOK_URL_MAX 2048                    /* as the webhooks table's CHECK */
+#define WEBHOOK_SECRET_MIN 16                   /* bytes: short secrets are guessable */
+#define WEBHOOK_SECRET_MAX 256                  /* as the webhooks table's CHECK */
+#define WEBHOOK_FORMAT_MAX 32                   /* the longest format name, and more */
+#define WEBHOOK_FORMAT_EVENT "carebridge-event" /* {"id", "type", "data"}, the default */
 
-static const char *const webhook_fields[] = {"url",         "secret", "wards",
+static const char *const webhook_fields[] = {"url",         "secret", "format", "wards",
                                              "disciplines", "types",  NULL};
 
 static void deleted_done(enum status st, const struct err *err, const char *json, void *arg)
@@ -129,8 +138,44 @@ static enum status filter_list(const cJSON *b, const char *key, const char *kind
 struct webhook_body {
 	char url[WEBHOOK_URL_MAX + 1];
 	char secret[WEBHOOK_SECRET_MAX + 1];
+	char format[WEBHOOK_FORMAT_MAX + 1];
 	struct event_filter filter;
 };
+
+/*
+ * The optional "format" of b into wb->format (default "carebridge-event"),
+ * and what a FHIR format asks of the rest of the body.
+ */
+static enum status format_check(const cJSON *b, struct webhook_body *wb, struct err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(b, "format");
+
+	snprintf(wb->format, sizeof wb->format, "%s", WEBHOOK_FORMAT_EVENT);
+	if (v == NULL || cJSON_IsNull(v))
+		return ST_OK;
+	if (!cJSON_IsString(v) || (strcmp(v->valuestring, WEBHOOK_FORMAT_EVENT) != 0 &&
+	                           strcmp(v->valuestring, FHIR_DISCHARGE_FORMAT) != 0))
+		return err_set(err, ST_INVALID, "format", "\"format\" must be \"%s\" or \"%s\"",
+		               WEBHOOK_FORMAT_EVENT, FHIR_DISCHARGE_FORMAT);
+	snprintf(wb->format, sizeof wb->format, "%s", v->valuestring);
+	if (strcmp(wb->format, FHIR_DISCHARGE_FORMAT) != 0)
+		return ST_OK;
+	if (strchr(wb->url, '?') != NULL)
+		return err_set(err, ST_INVALID, "url",
+		               "\"url\" of a \"%s\" webhook is the receiver's FHIR base and must "
+		               "not contain a query",
+		               FHIR_DISCHARGE_FORMAT);
+	if (json_has(b, "types") && !json_is_null(b, "types"))
+		return err_set(err, ST_INVALID, "types",
+		               "\"types\" cannot be given with format \"%s\": it sends "
+		               "episode.ready and episode.ready_withdrawn only",
+		               FHIR_DISCHARGE_FORMAT);
+	if (json_has(b, "disciplines") && !json_is_null(b, "disciplines"))
+		return err_set(err, ST_INVALID, "disciplines",
+		               "\"disciplines\" cannot be given with format \"%s\"",
+		               FHIR_DISCHARGE_FORMAT);
+	return ST_OK;
+}
 
 static enum status webhook_parse(const cJSON *b, struct webhook_body *wb, struct webhook_input *in,
                                  struct err *err)
@@ -146,6 +191,8 @@ static enum status webhook_parse(const cJSON *b, struct webhook_body *wb, struct
 	if (strlen(wb->secret) < WEBHOOK_SECRET_MIN)
 		return err_set(err, ST_INVALID, "secret",
 		               "\"secret\" must be at least %d characters", WEBHOOK_SECRET_MIN);
+	if ((st = format_check(b, wb, err)) != ST_OK)
+		return st;
 	event_filter_init(&wb->filter);
 	if ((st = filter_list(b, "wards", "ward", &wb->filter, err)) != ST_OK)
 		return st;
@@ -155,6 +202,7 @@ static enum status webhook_parse(const cJSON *b, struct webhook_body *wb, struct
 		return st;
 	in->url = wb->url;
 	in->secret = wb->secret;
+	in->format = wb->format;
 	for (int i = 0; i < wb->filter.nwards; i++)
 		in->wards[in->nwards++] = wb->filter.wards[i];
 	for (int i = 0; i < wb->filter.ndisciplines; i++)

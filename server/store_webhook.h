@@ -24,6 +24,7 @@ struct db;
 /* A webhook to register (validated by the caller; every string borrowed). */
 struct webhook_input {
 	const char *url;                             /* "http://host:port/path" */
+	const char *format;                          /* "carebridge-event", "fhir-r4-…" */
 	const char *secret;                          /* 16..256 bytes */
 	const char *wards[WEBHOOK_MAX_VALUES];       /* ward codes; none: every ward */
 	int nwards;                                  /* how many */
@@ -66,6 +67,7 @@ void store_webhook_delete(struct db *db, const char *id, const struct actor *act
 struct webhook_row {
 	const char *id;            /* UUID */
 	const char *url;           /* as registered */
+	const char *format;        /* "carebridge-event" or "fhir-r4-discharge-status" */
 	const char *secret;        /* the signing key */
 	const char *wards;         /* comma-separated ("" = any) */
 	const char *disciplines;   /* comma-separated ("" = any) */

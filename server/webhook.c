@@ -34,6 +34,16 @@
  * (a timeout, a crash before the cursor is saved) repeats the event, and
  * receivers deduplicate with X-Carebridge-Event-Id.
  *
+ * Formats: a "carebridge-event" webhook is POSTed each matching event as
+ * {"id", "type", "data"}.  A "fhir-r4-discharge-status" webhook gets only the
+ * events lib/fhir_discharge turns into a message (NCTR, NCTR reversed), each
+ * as the FHIR R4 Encounter it builds, PUT to <url>/Encounter?identifier=…
+ * (a conditional update, as the guide's use case does it); the Encounter is
+ * built when the event is read, and an event it cannot be built from is
+ * skipped like a filtered one (logged by webhook and event id only: the
+ * message holds an NHS number).  Signature, order, retries and TLS are the
+ * same for both.
+ *
  * Leases: every tick one statement claims the free or expired webhooks and
  * renews this process's; its answer is the set of hooks to run.  A hook that
  * is no longer in it (removed, paused, taken over) is released.  A process
@@ -66,6 +76,7 @@
 #include "app.h"
 #include "clock.h"
 #include "event_filter.h"
+#include "fhir_discharge.h"
 #include "hub.h"
 #include "list.h"
 #include "httpc.h"
@@ -94,7 +105,8 @@ enum hook_state {
 struct hook_event {
 	int64_t id;    /* outbox id */
 	char *type;    /* "episode.updated"; owned */
-	char *payload; /* JSON text; owned */
+	char *payload; /* JSON text (FHIR: the Encounter to send); owned */
+	char *path;    /* FHIR: where to PUT it, NULL otherwise; owned */
 };
 
 struct hook {
@@ -106,6 +118,8 @@ struct hook {
 	char *host_header;                  /* Host: value; owned */
 	int port;                           /* TCP port */
 	char *path;                         /* path and query to POST to; owned */
+	bool fhir;                          /* format fhir-r4-discharge-status (file comment) */
+	char *fhir_base;                    /* FHIR: the URL's path, no trailing '/'; owned */
 	struct event_filter filter;         /* wards, disciplines, types */
 	enum hook_state state;              /* see the file comment */
 	int64_t cursor;                     /* committed last_delivered_id */
@@ -161,6 +175,7 @@ static void queue_clear(struct hook *h)
 	for (int i = 0; i < h->nqueue; i++) {
 		free(h->queue[i].type);
 		free(h->queue[i].payload);
+		free(h->queue[i].path);
 	}
 	free(h->queue);
 	h->queue = NULL;
@@ -179,6 +194,7 @@ static void hook_free(struct hook *h)
 	free(h->host);
 	free(h->host_header);
 	free(h->path);
+	free(h->fhir_base);
 	free(h);
 }
 
@@ -232,6 +248,10 @@ static bool hook_set_url(struct hook *h, const char *url)
 	if (path == NULL || path[0] == '\0')
 		path = "/";
 	h->path = query != NULL ? xasprintf("%s?%s", path, query) : xstrdup(path);
+	n = strlen(path);
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	h->fhir_base = xstrndup(path, n);
 	evhttp_uri_free(u);
 	return true;
 }
@@ -261,6 +281,7 @@ static struct hook *hook_new(struct webhooks *w, const struct webhook_row *row)
 	snprintf(h->id, sizeof h->id, "%s", row->id);
 	h->secret = xstrdup(row->secret);
 	h->cursor = h->read_upto = row->last_delivered_id;
+	h->fhir = strcmp(row->format, FHIR_DISCHARGE_FORMAT) == 0;
 	h->dirty = true;
 	h->ev_retry = evtimer_new(w->app->base, retry_cb, h);
 	event_filter_init(&h->filter);
@@ -284,6 +305,41 @@ static struct hook *hook_find(struct webhooks *w, const char *id)
 }
 
 /* ---- reading events ---- */
+
+/*
+ * For a FHIR webhook: whether row makes a message; if so its Encounter and
+ * where to PUT it go into the next queue entry.  One that cannot be built is
+ * logged without patient data and skipped.
+ */
+static bool fhir_queue(struct hook *h, const struct event_row *row)
+{
+	struct hook_event *e = &h->queue[h->nqueue];
+	char ident[FHIR_DISCHARGE_IDENTIFIER_SIZE], *q, *text;
+	struct err err;
+	cJSON *enc;
+
+	if (fhir_discharge_status_of(row->type) == FHIR_DISCHARGE_NONE)
+		return false;
+	err_clear(&err);
+	if (fhir_discharge_encounter_to_json(row->type, row->payload, &enc, ident, &err) != ST_OK) {
+		/* err names a field; its message may quote a value, so it is not logged */
+		log_warning("webhook",
+		            "event makes no FHIR message, skipped webhook=%s event=%" PRId64
+		            " field=%s",
+		            h->id, row->id, err.field[0] != '\0' ? err.field : "-");
+		return false;
+	}
+	text = cJSON_PrintUnformatted(enc);
+	ASSERT(text != NULL);
+	e->payload = xstrdup(text);
+	cJSON_free(text);
+	cJSON_Delete(enc);
+	q = evhttp_uriencode(ident, -1, 0);
+	ASSERT(q != NULL);
+	e->path = xasprintf("%s/Encounter?identifier=%s", h->fhir_base, q);
+	free(q);
+	return true;
+}
 
 static void read_done(enum status st, const struct event_row *rows, int n, int64_t min_id,
                       int64_t max_id, void *arg)
@@ -310,9 +366,14 @@ static void read_done(enum status st, const struct event_row *rows, int n, int64
 		h->read_upto = rows[i].id;
 		if (!event_filter_matches(&h->filter, &w->principal, &f))
 			continue;
+		if (h->fhir) {
+			if (!fhir_queue(h, &rows[i]))
+				continue;
+		} else {
+			h->queue[h->nqueue].payload = xstrdup(rows[i].payload);
+		}
 		h->queue[h->nqueue].id = rows[i].id;
 		h->queue[h->nqueue].type = xstrdup(rows[i].type);
-		h->queue[h->nqueue].payload = xstrdup(rows[i].payload);
 		h->nqueue++;
 	}
 	h->more = n == WEBHOOK_BATCH;
@@ -571,17 +632,22 @@ static void hook_post(struct hook *h)
 	struct evhttp_request *req;
 	struct evkeyvalq *hdr;
 	struct timeval tv;
-	cJSON *type = cJSON_CreateString(e->type);
-	char *type_json = cJSON_PrintUnformatted(type);
 	char *body, idbuf[32], sig[WEBHOOK_SIG_MAX];
 	size_t len;
 
-	ASSERT(type_json != NULL);
-	body =
-	    xasprintf("{\"id\":%" PRId64 ",\"type\":%s,\"data\":%s}", e->id, type_json, e->payload);
+	if (h->fhir) {
+		body = xstrdup(e->payload); /* the Encounter itself */
+	} else {
+		cJSON *type = cJSON_CreateString(e->type);
+		char *type_json = cJSON_PrintUnformatted(type);
+
+		ASSERT(type_json != NULL);
+		body = xasprintf("{\"id\":%" PRId64 ",\"type\":%s,\"data\":%s}", e->id, type_json,
+		                 e->payload);
+		cJSON_free(type_json);
+		cJSON_Delete(type);
+	}
 	len = strlen(body);
-	cJSON_free(type_json);
-	cJSON_Delete(type);
 	h->posting_id = e->id;
 	/* the real wall clock, not the test clock: the receiver checks it against its own */
 	sign(h->secret, (int64_t)time(NULL), body, len, sig);
@@ -611,7 +677,12 @@ static void hook_post(struct hook *h)
 	hdr = evhttp_request_get_output_headers(req);
 	evhttp_add_header(hdr, "Host", h->host_header);
 	evhttp_add_header(hdr, "User-Agent", "carebridge-webhook/1");
-	evhttp_add_header(hdr, "Content-Type", "application/json");
+	if (h->fhir) {
+		evhttp_add_header(hdr, "Content-Type", "application/fhir+json");
+		evhttp_add_header(hdr, "Accept", "application/fhir+json");
+	} else {
+		evhttp_add_header(hdr, "Content-Type", "application/json");
+	}
 	evhttp_add_header(hdr, "X-Carebridge-Event-Id", idbuf);
 	evhttp_add_header(hdr, "X-Carebridge-Event", e->type);
 	evhttp_add_header(hdr, "X-Carebridge-Webhook-Id", h->id);
@@ -620,7 +691,8 @@ static void hook_post(struct hook *h)
 	free(body);
 	h->state = HOOK_POSTING;
 	h->http_err_set = false;
-	if (evhttp_make_request(h->evcon, req, EVHTTP_REQ_POST, h->path) != 0) {
+	if (evhttp_make_request(h->evcon, req, h->fhir ? EVHTTP_REQ_PUT : EVHTTP_REQ_POST,
+	                        h->fhir ? e->path : h->path) != 0) {
 		/* libevent freed req without calling post_done */
 		snprintf(h->error, sizeof h->error, "could not start the request");
 		hook_fail(h);

@@ -26,7 +26,8 @@
 	 * longer overdue (a new task never is) and a sitrep submitted elsewhere.
 	 */
 	const STREAM_TYPES = [
-		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
+		"episode.admitted", "episode.updated", "episode.ready", "episode.ready_withdrawn",
+		"episode.transferred",
 		"episode.discharged", "episode.cancelled", "episode.reopened",
 		"review.recorded",
 		"barrier.opened", "barrier.updated", "barrier.closed",

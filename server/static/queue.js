@@ -19,12 +19,13 @@
 	/*
 	 * Every assessment event (the lists themselves), and the episode and
 	 * barrier events that change what a row shows about its patient: ward
-	 * and bed, name, EDD and pathway (updated), readiness (ready), primary
+	 * and bed, name, EDD and pathway (updated), readiness (ready, ready_withdrawn), primary
 	 * barrier, and the episode's state (discharged, reopened, cancelled).
 	 */
 	const STREAM_TYPES = [
 		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
-		"episode.transferred", "episode.updated", "episode.ready", "episode.discharged",
+		"episode.transferred", "episode.updated", "episode.ready", "episode.ready_withdrawn",
+		"episode.discharged",
 		"episode.reopened", "episode.cancelled", "barrier.opened", "barrier.updated", "barrier.closed",
 	];
 	const me = await CB.requireUser(["social_worker"]);

@@ -23,7 +23,8 @@
 	 * version).  Chases are not shown on the board.
 	 */
 	const STREAM_TYPES = [
-		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
+		"episode.admitted", "episode.updated", "episode.ready", "episode.ready_withdrawn",
+		"episode.transferred",
 		"episode.discharged", "episode.cancelled", "episode.reopened",
 		"task.created", "task.updated", "task.overdue",
 		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",

@@ -234,7 +234,8 @@ def test_patch_ready_edd_pathway_bed_with_if_match(daemon, database, people):
     assert rows == [["t"]]
     types = [x[0] for x in database.sql(f"SELECT type FROM events WHERE episode_id = '{ep['id']}' "
                                         "AND type LIKE 'episode.%' ORDER BY id")]
-    assert types == ["episode.admitted", "episode.ready", "episode.updated"]
+    # withdrawing readiness has its own type (the outbound FHIR status update follows it)
+    assert types == ["episode.admitted", "episode.ready", "episode.ready_withdrawn"]
     audits = database.sql(f"SELECT actor, action, before IS NOT NULL, after IS NOT NULL FROM audit "
                           f"WHERE entity_id = '{ep['id']}' AND action LIKE 'episode.%' "
                           f"AND action <> 'episode.read' ORDER BY id")
