@@ -845,6 +845,16 @@ static enum status keep(struct fhir_search *s, const char *name, const char *val
 	return ST_OK;
 }
 
+/* Whether k is a search parameter of type (the paging ones are handled apart). */
+static bool param_is_known(enum fhir_type type, const char *k)
+{
+	if (strcmp(k, "_id") == 0 || strcmp(k, "_lastUpdated") == 0)
+		return true;
+	if (type == FHIR_PATIENT)
+		return strcmp(k, "identifier") == 0;
+	return strcmp(k, "patient") == 0 || strcmp(k, "status") == 0;
+}
+
 enum status fhir_search_parse(enum fhir_type type, const char *const *names,
                               const char *const *values, int n, struct fhir_search *out,
                               struct err *err)
@@ -891,7 +901,7 @@ enum status fhir_search_parse(enum fhir_type type, const char *const *names,
 				               "\"_format\" must be json: only JSON is served");
 			continue;
 		}
-		if (v[0] == '\0')
+		if (v[0] == '\0' && param_is_known(type, k))
 			continue; /* FHIR: a parameter with an empty value is ignored */
 		if (strcmp(k, "_id") == 0) {
 			if (!is_uuid(v))

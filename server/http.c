@@ -539,7 +539,11 @@ int http_query_params(struct http_req *r, char (*names)[HTTP_PARAM_MAX],
 				n = -1;
 				break;
 			}
-			snprintf(names[n], HTTP_PARAM_MAX, "%s", kv->key);
+			/* libevent decodes the values, not the names ("status%3Anot") */
+			char *name = evhttp_uridecode(kv->key, 1, NULL);
+
+			snprintf(names[n], HTTP_PARAM_MAX, "%s", name != NULL ? name : kv->key);
+			free(name);
 			snprintf(values[n], HTTP_PARAM_MAX, "%s", kv->value);
 			n++;
 		}
