@@ -450,8 +450,7 @@ cJSON *fhir_capability_statement(const char *base, int64_t now)
 {
 	static const char *const docs[FHIR_TYPE_COUNT] = {
 	    [FHIR_PATIENT] = "A patient of an episode the caller may read",
-	    [FHIR_ENCOUNTER] = "An inpatient episode: status, period, ward and bed, NCTR and "
-			       "discharge ready date",
+	    [FHIR_ENCOUNTER] = "An inpatient episode: status, period, ward, bed, NCTR, DRD",
 	    [FHIR_TASK] = "A discipline task of an episode (ward, OT, physio, social work)",
 	};
 	cJSON *c = cJSON_CreateObject();
