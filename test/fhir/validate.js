@@ -1,23 +1,24 @@
-// validate.js - check FHIR R4 resources with the npm package "fhir" (FHIR.js).
-//
-// Reads one JSON resource from stdin and prints {"valid": bool, "messages": [...]}: the
-// validator's findings at every severity.  Exit status 0 if the resource is valid, 1 if not,
-// 2 if the input is not JSON.  Used by the integration tests (fhir_validate.py); no network.
-"use strict";
-const { Fhir } = require("fhir");
+// validate.js - FHIR R4 validation for carebridge's tests, with the npm package fhir
+// (FHIR.js, R4 profiles by default), pinned by package-lock.json and installed by
+// scripts/bootstrap.  Reads one JSON array of resources per line on stdin and writes, per
+// line, one JSON array of {"valid": bool, "messages": [...]} in the same order, so that a
+// test run starts node once and validates many resources per round trip.
+'use strict';
+const readline = require('readline');
+const { Fhir } = require('fhir');
 
-let text = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (chunk) => { text += chunk; });
-process.stdin.on("end", () => {
-	let resource;
+const fhir = new Fhir();
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+	let out;
 	try {
-		resource = JSON.parse(text);
+		out = JSON.parse(line).map((resource) => {
+			const r = fhir.validate(resource);
+			return { valid: r.valid, messages: r.messages };
+		});
 	} catch (e) {
-		process.stdout.write(JSON.stringify({ valid: false, messages: [{ severity: "fatal", message: String(e) }] }));
-		process.exit(2);
+		out = { error: String(e) };
 	}
-	const result = new Fhir().validate(resource, { errorOnUnexpected: true });
-	process.stdout.write(JSON.stringify(result));
-	process.exit(result.valid ? 0 : 1);
+	process.stdout.write(JSON.stringify(out) + '\n');
 });
+process.stdout.write('ready\n');

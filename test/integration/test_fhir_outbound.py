@@ -20,7 +20,7 @@ from conftest import admit, make_user, start_daemon, stop_daemon_clean
 from webhook_sig import assert_signed
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
-VALIDATOR = TOP / "test" / "fhir" / "validate.js"
+VALIDATOR = TOP / "test" / "fhir" / "validate-one.js"
 SECRET = "s3cret-for-fhir-outbound-0123456789"
 ENV = {"CAREBRIDGE_WEBHOOK_MAX_BACKOFF": "2s", "CAREBRIDGE_WEBHOOK_LEASE": "3s"}
 FORMAT = "fhir-r4-discharge-status"
