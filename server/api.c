@@ -39,7 +39,7 @@ static void list_audited(enum status st, const struct err *err, const char *json
 void api_episode_list_reply(struct http_req *r, enum status st, const char *ward, const char *json,
                             api_list_audit_fn *audit)
 {
-	struct access_target t = {ward, NULL};
+	struct access_target t = {.ward = ward, .discipline = NULL};
 	struct list_read *l;
 	struct actor actor;
 	struct err err;

@@ -51,7 +51,7 @@ static void assessments_list(struct http_req *r)
 	err_clear(&err);
 	nw = http_query_all(r, "ward", wards, LIST_MAX_WARDS);
 	for (int i = 0; i < nw && st == ST_OK; i++) {
-		struct access_target t = {wards[i], NULL};
+		struct access_target t = {.ward = wards[i], .discipline = NULL};
 
 		ward_ptrs[i] = wards[i];
 		if (!ward_code_ok(wards[i]))
@@ -141,7 +141,7 @@ static void claim_done(enum status st, const struct err *err, const char *json, 
 static void claim_got(enum status st, const struct assessment_facts *f, void *arg)
 {
 	struct claim *c = arg;
-	struct access_target target = {NULL, NULL};
+	struct access_target target = {.ward = NULL, .discipline = NULL};
 	struct actor actor;
 	struct err err;
 
@@ -237,7 +237,7 @@ static void change_done(enum status st, const struct err *err, const char *json,
 static enum status change_decide(struct change *ch, const struct assessment_facts *f,
                                  struct err *err)
 {
-	struct access_target target = {f->ward, NULL};
+	struct access_target target = {.ward = f->ward, .discipline = NULL};
 	enum assessment_state from;
 	enum status st;
 
