@@ -12,12 +12,13 @@
 #include "xmalloc.h"
 
 /* Conditions on an access_rules[] entry. */
-#define ACCESS_RULE_ALLOW 0x1     /* the role may do this at all */
-#define ACCESS_RULE_OWN_WARD 0x2  /* the target's ward must be one of the principal's */
-#define ACCESS_RULE_A_WARD 0x4    /* the target must have a ward (any) */
-#define ACCESS_RULE_OWN_DISC 0x8  /* the target's discipline must be the role's */
-#define ACCESS_RULE_REFERRED 0x10 /* the target must be referred to the principal's organisation   \
-	                           */
+#define ACCESS_RULE_ALLOW 0x1    /* the role may do this at all */
+#define ACCESS_RULE_OWN_WARD 0x2 /* the target's ward must be one of the principal's */
+#define ACCESS_RULE_A_WARD 0x4   /* the target must have a ward (any) */
+#define ACCESS_RULE_OWN_DISC 0x8 /* the target's discipline must be the role's */
+#define ACCESS_RULE_REFERRED                                                                       \
+	0x10 /* the target must be referred to the principal's organisation                        \
+	      */
 
 #define ACCESS_RULE_ANY ACCESS_RULE_ALLOW
 #define ACCESS_RULE_WARD_SCOPED (ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_WARD)
