@@ -68,7 +68,7 @@ static const char SQL_LIST[] =
 static const char SQL_EPISODE_LIST[] = "SELECT e.ward, " SQL_EPISODE_ORGS(
     "e.id") ","
 	    " jsonb_build_object('items', coalesce((SELECT jsonb_agg(cb_referral_view_json(r)"
-	    "  ORDER BY r.notified_at, r.id) FROM referrals r WHERE r.episode_id = e.id"
+	    "  ORDER BY r.notified_at, r.created_at, r.id) FROM referrals r WHERE r.episode_id = e.id"
 	    "  AND ($2::uuid IS NULL OR $2::uuid = ANY (cb_referral_orgs(r)))), '[]'::jsonb))::text"
 	    " FROM episodes e WHERE e.id = $1::uuid";
 
