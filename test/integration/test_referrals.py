@@ -821,3 +821,102 @@ def test_assessment_routes_are_gone(daemon, people, method, path):
     assert r.status_code == 410, r.text
     assert error(r)["code"] == "gone" and "/api/v1/referrals" in error(r)["message"]
     assert daemon.request(method, path, json={}).status_code == 401
+
+
+# ---- the migration of the Care Act assessments (0028) ------------------------------------
+
+def test_assessments_at_schema_27_become_referrals_with_their_history(fresh_database,
+                                                                      tmp_path):
+    """A database at schema 27 with an assessment in each state migrates: each becomes a
+    referral with the same id, the mapped state and holder, and GET .../steps gives its
+    history: the opening, the assessment's own audit rows, the migration step."""
+    import shutil
+    from conftest import TOP, run_bin, start_daemon
+    db = fresh_database
+    env = {"CAREBRIDGE_DATABASE_URL": db.url, "CAREBRIDGE_DATABASE_OWNER_URL": db.owner_url}
+    before = tmp_path / "migrations"
+    shutil.copytree(TOP / "migrations", before)
+    for f in before.glob("*.sql"):  # the schema as it was before 0028
+        if f.name >= "0028":
+            f.unlink()
+    r = run_bin("migrate", "--dir", str(before), env=env)
+    assert r.returncode == 0, r.stderr
+    db.sql("INSERT INTO wards (code, name, beds) VALUES ('MR1', 'Ward MR1', 10)")
+    holder = "99999999-0000-4000-8000-000000000001"
+    db.sql(f"INSERT INTO users (id, name, role) VALUES ('{holder}', 'old.sw', 'social_worker')")
+    # (assessment state, episode state) -> (referral state, held)
+    cases = {
+        ("unclaimed", "admitted"): ("notified", False),
+        ("claimed", "admitted"): ("notified", True),
+        ("in-progress", "admitted"): ("notified", True),
+        ("on-hold", "admitted"): ("notified", True),
+        ("completed", "admitted"): ("referred", False),
+        ("completed", "discharged"): ("completed", False),
+        ("cancelled", "admitted"): ("withdrawn", False),
+        ("unclaimed", "cancelled"): ("withdrawn", False),
+    }
+    ids = {}
+    for n, (astate, estate) in enumerate(cases):
+        pid = f"{n:08d}-1111-4000-8000-000000000000"
+        eid = f"{n:08d}-2222-4000-8000-000000000000"
+        aid = f"{n:08d}-3333-4000-8000-000000000000"
+        ids[(astate, estate)] = (eid, aid)
+        db.sql("INSERT INTO patients (id, local_id, family_name, given_name, birth_date)"
+               f" VALUES ('{pid}', 'MIG{n}', 'Test', 'Patient', '1940-01-01')")
+        disc = "'2026-01-05T10:00:00Z'" if estate == "discharged" else "NULL"
+        db.sql("INSERT INTO episodes (id, patient_id, state, ward, admitted_at, pathway,"
+               f" discharged_at) VALUES ('{eid}', '{pid}', '{estate}', 'MR1',"
+               f" '2026-01-01T10:00:00Z', 1, {disc})")
+        claimed = astate in ("claimed", "in-progress", "on-hold", "completed")
+        by = f"'{holder}'" if claimed else "NULL"
+        at = "'2026-01-02T09:00:00Z'" if claimed else "NULL"
+        done = "'2026-01-03T12:00:00Z'" if astate in ("completed", "cancelled") else "NULL"
+        db.sql("INSERT INTO assessments (id, episode_id, state, claimed_by, claimed_at,"
+               " opened_at, completed_at, note, updated_at) VALUES"
+               f" ('{aid}', '{eid}', '{astate}', {by}, {at}, '2026-01-01T10:00:00Z',"
+               f" {done}, 'old note', '2026-01-03T12:00:00Z')")
+    # the claimed one's audit trail, as the assessment API wrote it
+    _, aid = ids[("in-progress", "admitted")]
+    eid = ids[("in-progress", "admitted")][0]
+    db.sql("INSERT INTO audit (at, actor_id, actor, action, entity, entity_id, episode_id,"
+           " before, after) VALUES"
+           f" ('2026-01-02T09:00:00Z', '{holder}', 'old.sw', 'assessment.claim', 'assessment',"
+           f" '{aid}', '{eid}', '{{\"state\": \"unclaimed\"}}', '{{\"state\": \"claimed\"}}'),"
+           f" ('2026-01-02T11:00:00Z', '{holder}', 'old.sw', 'assessment.update', 'assessment',"
+           f" '{aid}', '{eid}', '{{\"state\": \"claimed\"}}',"
+           " '{\"state\": \"in-progress\", \"note\": \"spoke to daughter\"}')")
+    r = run_bin("migrate", env=env)
+    assert r.returncode == 0, r.stderr
+    for (astate, estate), (state, held) in cases.items():
+        eid, aid = ids[(astate, estate)]
+        row = db.sql(f"SELECT episode_id, state, held_by FROM referrals WHERE id = '{aid}'")
+        assert row == [[eid, state, holder if held else ""]], (astate, estate, row)
+    bm = make_user(db, "bed_manager")
+    d = start_daemon(db.url)
+    try:
+        for (astate, estate), (state, held) in cases.items():
+            _, aid = ids[(astate, estate)]
+            r = d.get(f"/api/v1/referrals/{aid}", headers=bm.auth)
+            assert r.status_code == 200, r.text
+            ref = r.json()
+            assert ref["state"] == state and ref["task_status"] == TASK_STATUS[state]
+            assert ref["held_by_name"] == ("old.sw" if held else None)
+        _, aid = ids[("in-progress", "admitted")]
+        steps = d.get(f"/api/v1/referrals/{aid}/steps", headers=bm.auth).json()["items"]
+        assert [(s["at"], s["from_state"], s["to_state"], s["actor_name"]) for s in steps] == [
+            ("2026-01-01T10:00:00Z", None, "notified", "migration"),
+            ("2026-01-02T09:00:00Z", "unclaimed", "claimed", "old.sw"),
+            ("2026-01-02T11:00:00Z", "claimed", "in-progress", "old.sw"),
+            (steps[3]["at"], "notified", "notified", "migration"),
+        ]
+        assert steps[2]["detail"] == {"assessment_audit": "assessment.update",
+                                      "note": "spoke to daughter"}
+        assert steps[3]["detail"]["migrated_from"] == "assessment"
+        assert steps[3]["detail"]["assessment"]["state"] == "in-progress"
+        # and it moves on as any referral does
+        sw = make_user(db, "social_worker")
+        r = d.post(f"/api/v1/referrals/{aid}/steps", json={"step": "withdraw", "reason": "x"},
+                   headers={**sw.auth, "If-Match": '"1"'})
+        assert r.status_code == 200, r.text
+    finally:
+        stop_daemon_clean(d)
