@@ -16,11 +16,6 @@
 #include "referral.h"
 #include "xmalloc.h"
 
-/* The organisations the referrals of episode <e> name, comma-separated (NULL: none). */
-#define SQL_EPISODE_ORGS(e)                                                                        \
-	"(SELECT string_agg(DISTINCT o::text, ',') FROM referrals x,"                              \
-	" unnest(cb_referral_orgs(x)) o WHERE x.episode_id = " e ")"
-
 /*
  * Facts and JSON of referral $1: id, episode, ward, state, version,
  * organisation, holder id and name, needs given, the episode's organisations,
@@ -30,13 +25,11 @@
 static const char SQL_GET[] =
     "SELECT r.id, r.episode_id, e.ward, r.state, r.version, r.organisation_id, r.held_by,"
     " (SELECT u.name FROM users u WHERE u.id = r.held_by), coalesce(r.needs, '') <> '',"
-    " " SQL_EPISODE_ORGS("r.episode_id") ","
-					 " (SELECT o.kind FROM organisations o WHERE o.id = "
-					 "$2::uuid AND o.disabled_at IS NULL),"
-					 " cb_referral_json(r)::text, "
-					 "cb_referral_view_json(r)::text, r.service_provider_id"
-					 " FROM referrals r JOIN episodes e ON e.id = r.episode_id "
-					 "WHERE r.id = $1::uuid";
+    " (SELECT string_agg(DISTINCT o::text, ',') FROM referrals x,"
+    "  unnest(cb_referral_orgs(x)) o WHERE x.episode_id = r.episode_id),"
+    " (SELECT o.kind FROM organisations o WHERE o.id = $2::uuid AND o.disabled_at IS NULL),"
+    " cb_referral_json(r)::text, cb_referral_view_json(r)::text, r.service_provider_id"
+    " FROM referrals r JOIN episodes e ON e.id = r.episode_id WHERE r.id = $1::uuid";
 
 /*
  * A page of referrals, oldest notified first, and the cursor of the next:
@@ -65,12 +58,14 @@ static const char SQL_LIST[] =
  * Episode $1's ward, the organisations its referrals name, and its referrals
  * (only those naming organisation $2 when given), oldest first.
  */
-static const char SQL_EPISODE_LIST[] = "SELECT e.ward, " SQL_EPISODE_ORGS(
-    "e.id") ","
-	    " jsonb_build_object('items', coalesce((SELECT jsonb_agg(cb_referral_view_json(r)"
-	    "  ORDER BY r.notified_at, r.created_at, r.id) FROM referrals r WHERE r.episode_id = e.id"
-	    "  AND ($2::uuid IS NULL OR $2::uuid = ANY (cb_referral_orgs(r)))), '[]'::jsonb))::text"
-	    " FROM episodes e WHERE e.id = $1::uuid";
+static const char SQL_EPISODE_LIST[] =
+    "SELECT e.ward, (SELECT string_agg(DISTINCT o::text, ',') FROM referrals x,"
+    " unnest(cb_referral_orgs(x)) o WHERE x.episode_id = e.id),"
+    " jsonb_build_object('items', coalesce((SELECT jsonb_agg(cb_referral_view_json(r)"
+    "  ORDER BY r.notified_at, r.created_at, r.id) FROM referrals r"
+    "  WHERE r.episode_id = e.id"
+    "  AND ($2::uuid IS NULL OR $2::uuid = ANY (cb_referral_orgs(r)))), '[]'::jsonb))::text"
+    " FROM episodes e WHERE e.id = $1::uuid";
 
 /*
  * Referral $1's history, oldest first: its steps, and the audit rows of the
