@@ -16,14 +16,25 @@
 #define ACCESS_RULE_OWN_WARD 0x2 /* the target's ward must be one of the principal's */
 #define ACCESS_RULE_A_WARD 0x4   /* the target must have a ward (any) */
 #define ACCESS_RULE_OWN_DISC 0x8 /* the target's discipline must be the role's */
+#define ACCESS_RULE_REFERRED                                                                       \
+	0x10 /* the target must be referred to the principal's organisation                        \
+	      */
 
 #define ACCESS_RULE_ANY ACCESS_RULE_ALLOW
 #define ACCESS_RULE_WARD_SCOPED (ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_WARD)
+#define ACCESS_RULE_PARTNER (ACCESS_RULE_ALLOW | ACCESS_RULE_REFERRED)
 
 static const char *const role_names[ROLE_COUNT] = {
-    [ROLE_NURSE] = "nurse",   [ROLE_SOCIAL_WORKER] = "social_worker", [ROLE_OT] = "ot",
-    [ROLE_PHYSIO] = "physio", [ROLE_BED_MANAGER] = "bed_manager",     [ROLE_ADMIN] = "admin",
+    [ROLE_NURSE] = "nurse",
+    [ROLE_SOCIAL_WORKER] = "social_worker",
+    [ROLE_OT] = "ot",
+    [ROLE_PHYSIO] = "physio",
+    [ROLE_BED_MANAGER] = "bed_manager",
+    [ROLE_ADMIN] = "admin",
     [ROLE_SYSTEM] = "system",
+    [ROLE_HUB_COORDINATOR] = "hub_coordinator",
+    [ROLE_COUNCIL_SOCIAL_WORKER] = "council_social_worker",
+    [ROLE_PROVIDER_STAFF] = "provider_staff",
 };
 
 static const char *const role_disciplines[ROLE_COUNT] = {
@@ -55,6 +66,10 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERENCE_MANAGE] = "reference_manage",
     [ACCESS_BARRIER_RECORD] = "barrier_record",
     [ACCESS_SITREP_SUBMIT] = "sitrep_submit",
+    [ACCESS_REFERRAL_READ] = "referral_read",
+    [ACCESS_REFERRAL_SEND] = "referral_send",
+    [ACCESS_REFERRAL_RESPOND] = "referral_respond",
+    [ACCESS_ORGANISATION_MANAGE] = "organisation_manage",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -80,6 +95,10 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERENCE_MANAGE] = "import reference lists",
     [ACCESS_BARRIER_RECORD] = "record barriers",
     [ACCESS_SITREP_SUBMIT] = "submit the daily sitrep",
+    [ACCESS_REFERRAL_READ] = "read referrals",
+    [ACCESS_REFERRAL_SEND] = "send or withdraw referrals",
+    [ACCESS_REFERRAL_RESPOND] = "answer referrals",
+    [ACCESS_ORGANISATION_MANAGE] = "manage organisations",
 };
 
 /*
@@ -90,6 +109,8 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
 static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
     [ROLE_NURSE] =
 	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_REFERRAL_SEND] = ACCESS_RULE_WARD_SCOPED,
 	    [ACCESS_EPISODE_READ] = ACCESS_RULE_WARD_SCOPED,
 	    [ACCESS_EPISODE_ADMIT] = ACCESS_RULE_WARD_SCOPED,
 	    [ACCESS_EPISODE_WRITE] = ACCESS_RULE_WARD_SCOPED,
@@ -103,6 +124,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	},
     [ROLE_SOCIAL_WORKER] =
 	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERRAL_SEND] = ACCESS_RULE_ANY,
 	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
 	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
@@ -115,6 +138,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	},
     [ROLE_OT] =
 	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
 	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
@@ -125,6 +149,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	},
     [ROLE_PHYSIO] =
 	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_TASK_CREATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
 	    [ACCESS_TASK_UPDATE] = ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_DISC,
@@ -135,6 +160,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	},
     [ROLE_BED_MANAGER] =
 	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_BARRIER_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
@@ -146,6 +172,8 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	},
     [ROLE_ADMIN] =
 	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_ORGANISATION_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_AUDIT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REPORT_READ] = ACCESS_RULE_ANY,
@@ -161,6 +189,10 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	},
     [ROLE_SYSTEM] =
 	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERRAL_SEND] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERRAL_RESPOND] = ACCESS_RULE_ANY,
+	    [ACCESS_ORGANISATION_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_EPISODE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_EPISODE_ADMIT] = ACCESS_RULE_ANY,
 	    [ACCESS_EPISODE_WRITE] = ACCESS_RULE_ANY,
@@ -183,6 +215,31 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_SITREP_SUBMIT] = ACCESS_RULE_ANY,
 	},
+    /* Partners see what is referred to their organisation and nothing else. */
+    [ROLE_HUB_COORDINATOR] =
+	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_PARTNER,
+	    [ACCESS_REFERRAL_RESPOND] = ACCESS_RULE_PARTNER,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_PARTNER,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	},
+    [ROLE_COUNCIL_SOCIAL_WORKER] =
+	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_PARTNER,
+	    [ACCESS_REFERRAL_RESPOND] = ACCESS_RULE_PARTNER,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_PARTNER,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	},
+    [ROLE_PROVIDER_STAFF] =
+	{
+	    [ACCESS_REFERRAL_READ] = ACCESS_RULE_PARTNER,
+	    [ACCESS_REFERRAL_RESPOND] = ACCESS_RULE_PARTNER,
+	    [ACCESS_EVENT_READ] = ACCESS_RULE_PARTNER,
+	    [ACCESS_SELF] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	},
 };
 
 const char *role_name(enum role role)
@@ -202,7 +259,8 @@ enum status role_parse(const char *in, enum role *out, struct err *err)
 	}
 	return err_set(err, ST_INVALID, "role",
 	               "role must be \"nurse\", \"social_worker\", \"ot\", \"physio\", "
-	               "\"bed_manager\" or \"admin\"");
+	               "\"bed_manager\", \"admin\", \"hub_coordinator\", "
+	               "\"council_social_worker\" or \"provider_staff\"");
 }
 
 enum status role_parse_user(const char *in, enum role *out, struct err *err)
@@ -219,6 +277,55 @@ enum status role_parse_user(const char *in, enum role *out, struct err *err)
 		               "role \"system\" cannot be given to a user");
 	*out = r;
 	return ST_OK;
+}
+
+bool role_is_partner(enum role role)
+{
+	ASSERT((unsigned)role < ROLE_COUNT);
+	return role == ROLE_HUB_COORDINATOR || role == ROLE_COUNCIL_SOCIAL_WORKER ||
+	       role == ROLE_PROVIDER_STAFF;
+}
+
+enum status role_fits_organisation(enum role role, const char *org_kind, struct err *err)
+{
+	bool fits;
+
+	ASSERT((unsigned)role < ROLE_COUNT);
+	if (org_kind == NULL)
+		return err_set(err, ST_INVALID, "organisation", "the organisation has no kind");
+	switch (role) {
+	case ROLE_HUB_COORDINATOR:
+	case ROLE_COUNCIL_SOCIAL_WORKER:
+		fits = strcmp(org_kind, "hub") == 0 || strcmp(org_kind, "local_authority") == 0;
+		break;
+	case ROLE_PROVIDER_STAFF:
+		fits = strcmp(org_kind, "provider") == 0;
+		break;
+	default:
+		fits = strcmp(org_kind, "trust") == 0;
+		break;
+	}
+	if (fits)
+		return ST_OK;
+	if (!role_is_partner(role))
+		return err_set(err, ST_INVALID, "organisation",
+		               "role \"%s\" belongs to the trust, not to a \"%s\"",
+		               role_names[role], org_kind);
+	return err_set(err, ST_INVALID, "organisation", "role \"%s\" does not belong to a \"%s\"",
+	               role_names[role], org_kind);
+}
+
+bool principal_is_referred(const struct principal *p, const struct access_target *t)
+{
+	ASSERT(p != NULL);
+	if (t == NULL || p->organisation[0] == '\0')
+		return false;
+	ASSERT(t->norgs == 0 || t->orgs != NULL);
+	for (size_t i = 0; i < t->norgs; i++) {
+		if (t->orgs[i] != NULL && strcmp(t->orgs[i], p->organisation) == 0)
+			return true;
+	}
+	return false;
 }
 
 const char *role_discipline(enum role role)
@@ -271,7 +378,7 @@ bool access_reaches_every_ward(const struct principal *p, enum access_action a)
 enum status access_check(const struct principal *p, enum access_action a,
                          const struct access_target *t, struct err *err)
 {
-	static const struct access_target none = {NULL, NULL};
+	static const struct access_target none = {NULL, NULL, NULL, 0};
 	const char *role;
 	const char *own;
 	unsigned rule;
@@ -294,6 +401,10 @@ enum status access_check(const struct principal *p, enum access_action a,
 	if ((rule & ACCESS_RULE_OWN_WARD) != 0 && !principal_has_ward(p, t->ward))
 		return err_set(err, ST_FORBIDDEN, NULL,
 		               "ward \"%s\" is not one of this user's wards", t->ward);
+
+	if ((rule & ACCESS_RULE_REFERRED) != 0 && !principal_is_referred(p, t))
+		return err_set(err, ST_FORBIDDEN, NULL,
+		               "this patient is not referred to this user's organisation");
 
 	if ((rule & ACCESS_RULE_OWN_DISC) != 0) {
 		own = role_disciplines[p->role];

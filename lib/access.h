@@ -23,35 +23,44 @@ enum role {
 	ROLE_BED_MANAGER,   /* "bed_manager": reads everything, sets delays, reports */
 	ROLE_ADMIN,         /* "admin": users, templates, wards, webhooks; no clinical writes */
 	ROLE_SYSTEM,        /* "system": the HL7 interface and internal jobs; never a user's */
+	/* Partner roles: users of a hub, council or provider organisation (0028). */
+	ROLE_HUB_COORDINATOR,       /* "hub_coordinator": runs the care transfer hub's referrals */
+	ROLE_COUNCIL_SOCIAL_WORKER, /* "council_social_worker": the council's adult social care */
+	ROLE_PROVIDER_STAFF,        /* "provider_staff": a home care, reablement, bed or equipment
+	                               provider's staff */
 };
 
-#define ROLE_COUNT 7
+#define ROLE_COUNT 10
 
 enum access_action {
-	ACCESS_EPISODE_READ,      /* read an episode (target: its ward) */
-	ACCESS_EPISODE_ADMIT,     /* admit a patient (target: the ward admitted to) */
-	ACCESS_EPISODE_WRITE,     /* patch, ready, transfer, discharge an episode */
-	ACCESS_TASK_CREATE,       /* open a task (target: ward and discipline) */
-	ACCESS_TASK_UPDATE,       /* change a task (target: ward and discipline) */
-	ACCESS_ASSESSMENT_CLAIM,  /* claim or release a Care Act assessment */
-	ACCESS_ASSESSMENT_UPDATE, /* move an assessment on */
-	ACCESS_AUDIT_READ,        /* read the audit log */
-	ACCESS_REPORT_READ,       /* read delay and flow reports */
-	ACCESS_USER_MANAGE,       /* create, change, disable users */
-	ACCESS_TEMPLATE_MANAGE,   /* edit task templates */
-	ACCESS_WARD_MANAGE,       /* edit wards */
-	ACCESS_WEBHOOK_MANAGE,    /* edit webhooks */
-	ACCESS_HL7_READ,          /* read stored HL7 messages */
-	ACCESS_EVENT_READ,        /* receive a live event (target: its ward, NULL if none) */
-	ACCESS_SELF,              /* one's own session and profile (sign out, "me") */
-	ACCESS_REFERENCE_READ,    /* read reference data: wards, templates, reference lists */
-	ACCESS_REVIEW_RECORD,     /* record a criteria-to-reside review (target: the ward) */
-	ACCESS_REFERENCE_MANAGE,  /* import reference lists (delay reasons) */
-	ACCESS_BARRIER_RECORD,    /* record or change barriers to discharge (target: the ward) */
-	ACCESS_SITREP_SUBMIT,     /* submit the daily acute discharge sitrep of a date */
+	ACCESS_EPISODE_READ,        /* read an episode (target: its ward) */
+	ACCESS_EPISODE_ADMIT,       /* admit a patient (target: the ward admitted to) */
+	ACCESS_EPISODE_WRITE,       /* patch, ready, transfer, discharge an episode */
+	ACCESS_TASK_CREATE,         /* open a task (target: ward and discipline) */
+	ACCESS_TASK_UPDATE,         /* change a task (target: ward and discipline) */
+	ACCESS_ASSESSMENT_CLAIM,    /* claim or release a Care Act assessment */
+	ACCESS_ASSESSMENT_UPDATE,   /* move an assessment on */
+	ACCESS_AUDIT_READ,          /* read the audit log */
+	ACCESS_REPORT_READ,         /* read delay and flow reports */
+	ACCESS_USER_MANAGE,         /* create, change, disable users */
+	ACCESS_TEMPLATE_MANAGE,     /* edit task templates */
+	ACCESS_WARD_MANAGE,         /* edit wards */
+	ACCESS_WEBHOOK_MANAGE,      /* edit webhooks */
+	ACCESS_HL7_READ,            /* read stored HL7 messages */
+	ACCESS_EVENT_READ,          /* receive a live event (target: its ward, NULL if none) */
+	ACCESS_SELF,                /* one's own session and profile (sign out, "me") */
+	ACCESS_REFERENCE_READ,      /* read reference data: wards, templates, reference lists */
+	ACCESS_REVIEW_RECORD,       /* record a criteria-to-reside review (target: the ward) */
+	ACCESS_REFERENCE_MANAGE,    /* import reference lists (delay reasons) */
+	ACCESS_BARRIER_RECORD,      /* record or change barriers to discharge (target: the ward) */
+	ACCESS_SITREP_SUBMIT,       /* submit the daily acute discharge sitrep of a date */
+	ACCESS_REFERRAL_READ,       /* read a referral (target: ward, organisations referred to) */
+	ACCESS_REFERRAL_SEND,       /* the referring side's steps: complete, send, withdraw, hold */
+	ACCESS_REFERRAL_RESPOND,    /* the partner's steps: accept, decline, ask, source, confirm */
+	ACCESS_ORGANISATION_MANAGE, /* create and change organisations */
 };
 
-#define ACCESS_ACTION_COUNT 21
+#define ACCESS_ACTION_COUNT 25
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
@@ -59,18 +68,43 @@ enum access_action {
 
 /* Who is acting: a signed-in user, or the system itself. */
 struct principal {
-	char id[PRINCIPAL_ID_SIZE];     /* the user's UUID; "" for the system */
-	char name[PRINCIPAL_NAME_SIZE]; /* display name, for audit */
-	enum role role;                 /* what the principal may do */
-	const char *const *wards;       /* ward codes the user is attached to; borrowed */
-	size_t nwards;                  /* entries in wards */
+	char id[PRINCIPAL_ID_SIZE];           /* the user's UUID; "" for the system */
+	char name[PRINCIPAL_NAME_SIZE];       /* display name, for audit */
+	enum role role;                       /* what the principal may do */
+	const char *const *wards;             /* ward codes the user is attached to; borrowed */
+	size_t nwards;                        /* entries in wards */
+	char organisation[PRINCIPAL_ID_SIZE]; /* the user's organisation's UUID; "" = the trust */
 };
 
 /* What an action is about. */
 struct access_target {
 	const char *ward;       /* the episode's (or event's) ward code, NULL if none; borrowed */
 	const char *discipline; /* the task's discipline, NULL if none; borrowed */
+	/* The organisations the episode is referred to (each referral's hub and
+	 * service provider, open or closed), for partner roles; borrowed. */
+	const char *const *orgs;
+	size_t norgs;
 };
+
+/*
+ * Whether role is a partner's (hub coordinator, council social worker,
+ * provider staff): a user of an organisation outside the trust, who sees only
+ * the patients referred to that organisation.
+ */
+bool role_is_partner(enum role role);
+
+/*
+ * Whether a user of role may belong to an organisation of kind org_kind
+ * ("trust", "local_authority", "hub", "provider"): trust roles to the trust;
+ * hub_coordinator to a hub or a local authority (councils run hubs);
+ * council_social_worker to a local authority or a hub; provider_staff to a
+ * provider.  Returns ST_OK, or ST_INVALID with field "organisation" and a
+ * message such as: role "nurse" belongs to the trust, not to a "hub"
+ */
+enum status role_fits_organisation(enum role role, const char *org_kind, struct err *err);
+
+/* Whether the target is referred to p's organisation (one of t->orgs). */
+bool principal_is_referred(const struct principal *p, const struct access_target *t);
 
 /* The name of role ("social_worker", ...); a static string. */
 const char *role_name(enum role role);
@@ -124,6 +158,17 @@ bool principal_has_ward(const struct principal *p, const char *ward);
  *   the daily sitrep's submission (ACCESS_SITREP_SUBMIT): bed_manager, whose
  *     return it is; not admin (reads reports, submits nothing clinical).
  *   system: everything.
+ *   referrals (0028): reading them follows episode reading for trust roles
+ *     (ACCESS_REFERRAL_READ); the referring side's steps (ACCESS_REFERRAL_SEND:
+ *     complete, send, withdraw, hold) are the nurse's on her own wards and the
+ *     social worker's on every ward; organisations are the admin's to manage.
+ *   partner roles (hub_coordinator, council_social_worker, provider_staff):
+ *     only targets referred to their own organisation (principal_is_referred),
+ *     whatever the ward: read referrals, take the partner's steps
+ *     (ACCESS_REFERRAL_RESPOND; lib/referral.h says which steps are the
+ *     partner's, the handler which of them provider staff may take), receive
+ *     the events of those referrals; their own session and reference data.
+ *     Nothing else: not episodes, boards, tasks, reports, the audit log.
  * Live events (ACCESS_EVENT_READ) follow episode reading for the event's
  * ward; events without a ward (user changes, ...) go to admin and system only
  * (lib/event_filter.c lets report events such as "sitrep.submitted" follow

@@ -75,7 +75,7 @@ enum status event_filter_authorise(const struct event_filter *f, const struct pr
                                    struct err *err)
 {
 	for (int i = 0; i < f->nwards; i++) {
-		struct access_target t = {f->wards[i], NULL};
+		struct access_target t = {.ward = f->wards[i], .discipline = NULL};
 		enum status st = access_check(p, ACCESS_EVENT_READ, &t, err);
 
 		if (st != ST_OK)
@@ -131,7 +131,8 @@ static bool type_is_report_event(const char *type)
 bool event_filter_matches(const struct event_filter *f, const struct principal *p,
                           const struct event_facts *e)
 {
-	struct access_target t = {e->ward != NULL && e->ward[0] ? e->ward : NULL, NULL};
+	struct access_target t = {.ward = e->ward != NULL && e->ward[0] ? e->ward : NULL,
+	                          .discipline = NULL};
 	enum access_action a = ACCESS_EVENT_READ;
 
 	if (!type_matches(f, e->type))

@@ -10,10 +10,13 @@
 
 const struct route *const api_route_tables[] = {
     sitrep_routes, /* issue 14: the sitrep (api_sitrep.c) */
-    health_routes,     session_routes, admission_routes, episode_routes, task_routes,
-    assessment_routes, admin_routes,   audit_routes,     stream_routes,  webhook_routes,
-    static_routes,     hl7_routes,     oidc_routes,      review_routes,  reference_routes,
-    barrier_routes,    report_routes,  fhir_routes,      NULL,
+    health_routes, session_routes,    admission_routes, episode_routes,
+    task_routes,   assessment_routes, admin_routes,     audit_routes,
+    stream_routes, webhook_routes,    static_routes,    hl7_routes,
+    oidc_routes,   review_routes,     reference_routes, barrier_routes,
+    report_routes, referral_routes, /* issue 15: referrals (api_referral.c) */
+    fhir_routes,   /* issue 15: the FHIR R4 facade (api_fhir.c) */
+    NULL,
 };
 
 /* A list read and checked, waiting for its audit row. */
@@ -37,7 +40,7 @@ static void list_audited(enum status st, const struct err *err, const char *json
 void api_episode_list_reply(struct http_req *r, enum status st, const char *ward, const char *json,
                             api_list_audit_fn *audit)
 {
-	struct access_target t = {ward, NULL};
+	struct access_target t = {.ward = ward, .discipline = NULL};
 	struct list_read *l;
 	struct actor actor;
 	struct err err;

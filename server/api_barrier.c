@@ -155,7 +155,7 @@ static enum status decide(struct barrier_req *b, const struct barrier_context *c
 static void context_got(enum status st, const struct barrier_context *ctx, void *arg)
 {
 	struct barrier_req *b = arg;
-	struct access_target t = {NULL, NULL};
+	struct access_target t = {.ward = NULL, .discipline = NULL};
 	struct barrier_write w;
 	struct actor actor;
 	struct err err;

@@ -1,9 +1,9 @@
 /*
  * api_episode.c - admissions and episodes.
  *
- *   POST  /api/v1/admissions                 admit: patient, episode, assessment, tasks
+ *   POST  /api/v1/admissions                 admit: patient, episode, referral, tasks
  *   GET   /api/v1/episodes                   list (ward, state, ready, delayed, limit, offset)
- *   GET   /api/v1/episodes/{id}              one episode with patient, tasks, assessment, delay
+ *   GET   /api/v1/episodes/{id}              one episode with patient, tasks, referral, delay
  *   PATCH /api/v1/episodes/{id}              expected discharge date, pathway, bed, ready_at
  *   POST  /api/v1/episodes/{id}/transfer     {ward, bed}
  *   POST  /api/v1/episodes/{id}/discharge    {pathway, discharged_at, destination}
@@ -89,7 +89,7 @@ static void admit_context(enum status st, const struct admission_context *ctx, v
 static void admissions_post(struct http_req *r)
 {
 	struct admit *a = xcalloc(1, sizeof *a);
-	struct access_target target = {NULL, NULL};
+	struct access_target target = {.ward = NULL, .discipline = NULL};
 	struct actor actor;
 	struct err err;
 	cJSON *body;
@@ -145,7 +145,7 @@ static void read_audited(enum status st, const struct err *err, const char *json
 static void replay_got(enum status st, const struct episode_facts *f, void *arg)
 {
 	struct admit *a = arg;
-	struct access_target target = {NULL, NULL};
+	struct access_target target = {.ward = NULL, .discipline = NULL};
 	struct actor actor;
 	struct read *rd;
 	struct err err;
@@ -181,7 +181,7 @@ static void replay_got(enum status st, const struct episode_facts *f, void *arg)
 static void episode_got(enum status st, const struct episode_facts *f, void *arg)
 {
 	struct http_req *r = arg;
-	struct access_target target = {NULL, NULL};
+	struct access_target target = {.ward = NULL, .discipline = NULL};
 	struct actor actor;
 	struct read *rd;
 	struct err err;
@@ -226,7 +226,7 @@ static void episodes_list(struct http_req *r)
 	memset(&f, 0, sizeof f);
 	nw = http_query_all(r, "ward", wards, LIST_MAX_WARDS);
 	for (int i = 0; i < nw && st == ST_OK; i++) {
-		struct access_target t = {wards[i], NULL};
+		struct access_target t = {.ward = wards[i], .discipline = NULL};
 
 		ward_ptrs[i] = wards[i];
 		if (strlen(wards[i]) > ADMISSION_WARD_MAX ||
@@ -380,7 +380,7 @@ static const char *const reopen_fields[] = {NULL};
 
 static enum status decide(struct change *ch, const struct episode_facts *f, struct err *err)
 {
-	struct access_target target = {f->ward, NULL};
+	struct access_target target = {.ward = f->ward, .discipline = NULL};
 	enum episode_state state;
 	int64_t pathway;
 	enum status st;

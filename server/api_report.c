@@ -247,7 +247,7 @@ static void long_stay_get(struct http_req *r)
 		             "the long-stay list is served as json only");
 	q->ward_ptr = http_query(r, "ward", q->ward, sizeof q->ward);
 	if (st == ST_OK && q->ward_ptr != NULL) {
-		struct access_target t = {q->ward, NULL};
+		struct access_target t = {.ward = q->ward, .discipline = NULL};
 
 		st = figures_report_ward(q->ward, &err);
 		if (st == ST_OK)

@@ -70,7 +70,7 @@ static void change_for(const struct review_context *ctx, const struct review *rv
 static void review_context_got(enum status st, const struct review_context *ctx, void *arg)
 {
 	struct review_post *p = arg;
-	struct access_target t = {NULL, NULL};
+	struct access_target t = {.ward = NULL, .discipline = NULL};
 	struct review_episode e;
 	struct review_write w;
 	struct episode_change c;

@@ -90,7 +90,7 @@ static enum status list_wards(struct http_req *r, struct list_query *q, struct e
 	enum status st;
 
 	for (int i = 0; i < n; i++) {
-		struct access_target t = {q->wards[i], NULL};
+		struct access_target t = {.ward = q->wards[i], .discipline = NULL};
 
 		if (!ward_code_ok(q->wards[i]))
 			return err_set(err, ST_INVALID, "ward",
@@ -241,7 +241,7 @@ static void create_done(enum status st, const struct err *err, const char *json,
 static enum status create_decide(struct create *c, const struct task_create_context *ctx,
                                  struct err *err)
 {
-	struct access_target target = {ctx->ward, c->discipline};
+	struct access_target target = {.ward = ctx->ward, .discipline = c->discipline};
 	enum episode_state es;
 	enum status st;
 
@@ -426,7 +426,7 @@ static void change_done(enum status st, const struct err *err, const char *json,
 
 static enum status change_decide(struct change *ch, const struct task_facts *f, struct err *err)
 {
-	struct access_target target = {f->ward, f->discipline};
+	struct access_target target = {.ward = f->ward, .discipline = f->discipline};
 	enum task_status from;
 	enum status st;
 

@@ -74,7 +74,7 @@ struct hl7_job {
 };
 
 /* The HL7 interface acting: a system principal, audited as "hl7". */
-static const struct principal hl7_principal = {"", "hl7", ROLE_SYSTEM, NULL, 0};
+static const struct principal hl7_principal = {.name = "hl7", .role = ROLE_SYSTEM};
 
 static void job_free(struct hl7_job *job)
 {
@@ -385,7 +385,7 @@ static bool nhs_matches(struct hl7_job *job, const struct hl7_lookup *l)
 static void decide_admit(struct hl7_job *job, const struct hl7_lookup *l)
 {
 	const struct hl7_adt *a = &job->adt;
-	struct access_target target = {NULL, NULL};
+	struct access_target target = {.ward = NULL, .discipline = NULL};
 	char birth[DATE_FORMAT_LEN], admitted[TIME_FORMAT_LEN];
 	struct actor actor;
 	cJSON *body;
@@ -571,7 +571,7 @@ static void decide_change(struct hl7_job *job, const struct hl7_lookup *l)
 	    [HL7_A11] = EPISODE_CANCEL,   [HL7_A13] = EPISODE_REOPEN,
 	};
 	struct episode_change *c = &job->change;
-	struct access_target target = {NULL, NULL};
+	struct access_target target = {.ward = NULL, .discipline = NULL};
 	enum episode_action action = actions[job->adt.event];
 	enum episode_state state;
 	store_extra_fn *extra = add_record_applied;

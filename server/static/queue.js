@@ -19,13 +19,12 @@
 	/*
 	 * Every assessment event (the lists themselves), and the episode and
 	 * barrier events that change what a row shows about its patient: ward
-	 * and bed, name, EDD and pathway (updated), readiness (ready, ready_withdrawn), primary
+	 * and bed, name, EDD and pathway (updated), readiness (ready), primary
 	 * barrier, and the episode's state (discharged, reopened, cancelled).
 	 */
 	const STREAM_TYPES = [
-		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
-		"episode.transferred", "episode.updated", "episode.ready", "episode.ready_withdrawn",
-		"episode.discharged",
+		"referral.created", "referral.updated", /* issue 15: the queue moves to referrals */
+		"episode.transferred", "episode.updated", "episode.ready", "episode.discharged",
 		"episode.reopened", "episode.cancelled", "barrier.opened", "barrier.updated", "barrier.closed",
 	];
 	const me = await CB.requireUser(["social_worker"]);
@@ -374,7 +373,7 @@
 
 	const reload = CB.throttle(load, 150);
 	new CB.Live(STREAM_TYPES, "", function (type, p) {
-		if (type.indexOf("assessment.") === 0 || type === "episode.reopened" ||
+		if (type.indexOf("referral.") === 0 || type === "episode.reopened" ||
 		    shown(type.indexOf("barrier.") === 0 ? p.episode_id : p.id))
 			reload();
 	}, load);

@@ -31,12 +31,15 @@
 static const char *const my_wards[] = {"A1", "C3"};
 #define OWN_WARD "A1"
 #define OTHER_WARD "B2"
+/* The principal's organisation, and another one. */
+#define MY_ORG "0b3f5c1a-0000-4000-8000-00000000b001"
+#define OTHER_ORG "0b3f5c1a-0000-4000-8000-00000000b002"
 
 /* The principal under test: attached to wards A1 and C3. */
 static struct principal principal_make(enum role role)
 {
 	struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test User", role, my_wards,
-	                      sizeof my_wards / sizeof my_wards[0]};
+	                      sizeof my_wards / sizeof my_wards[0],   MY_ORG};
 
 	return p;
 }
@@ -57,6 +60,9 @@ static const struct {
     [ROLE_BED_MANAGER] = {"ward", "social_work"},
     [ROLE_ADMIN] = {"ward", "social_work"},
     [ROLE_SYSTEM] = {"ward", "social_work"},
+    [ROLE_HUB_COORDINATOR] = {"ward", "social_work"},
+    [ROLE_COUNCIL_SOCIAL_WORKER] = {"ward", "social_work"},
+    [ROLE_PROVIDER_STAFF] = {"ward", "social_work"},
 };
 
 /* The columns of want[]: which ward and discipline the target has. */
@@ -72,7 +78,8 @@ enum column {
 
 /*
  * The whole policy, one row per role and action; want[] has one character
- * per column above, 'Y' allowed, '-' forbidden.
+ * per column above, 'Y' allowed, '-' forbidden, 'r' forbidden here but allowed
+ * on a target referred to the principal's organisation (test_partner).
  */
 static const struct table_row {
 	enum role role;
@@ -101,6 +108,10 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_NURSE, ACCESS_BARRIER_RECORD, "YY---Y"},
     {ROLE_NURSE, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_NURSE, ACCESS_REFERRAL_READ, "YY---Y"},
+    {ROLE_NURSE, ACCESS_REFERRAL_SEND, "YY---Y"},
+    {ROLE_NURSE, ACCESS_REFERRAL_RESPOND, "------"},
+    {ROLE_NURSE, ACCESS_ORGANISATION_MANAGE, "------"},
 
     /* social_worker */
     {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -124,6 +135,10 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_BARRIER_RECORD, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_REFERRAL_READ, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_REFERRAL_SEND, "YYYYYY"},
+    {ROLE_SOCIAL_WORKER, ACCESS_REFERRAL_RESPOND, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_ORGANISATION_MANAGE, "------"},
 
     /* ot */
     {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -147,6 +162,10 @@ static const struct table_row {
     {ROLE_OT, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_OT, ACCESS_BARRIER_RECORD, "------"},
     {ROLE_OT, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_OT, ACCESS_REFERRAL_READ, "YYYYYY"},
+    {ROLE_OT, ACCESS_REFERRAL_SEND, "------"},
+    {ROLE_OT, ACCESS_REFERRAL_RESPOND, "------"},
+    {ROLE_OT, ACCESS_ORGANISATION_MANAGE, "------"},
 
     /* physio */
     {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -170,6 +189,10 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_PHYSIO, ACCESS_BARRIER_RECORD, "------"},
     {ROLE_PHYSIO, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_PHYSIO, ACCESS_REFERRAL_READ, "YYYYYY"},
+    {ROLE_PHYSIO, ACCESS_REFERRAL_SEND, "------"},
+    {ROLE_PHYSIO, ACCESS_REFERRAL_RESPOND, "------"},
+    {ROLE_PHYSIO, ACCESS_ORGANISATION_MANAGE, "------"},
 
     /* bed_manager */
     {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -193,6 +216,10 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_BED_MANAGER, ACCESS_BARRIER_RECORD, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_SITREP_SUBMIT, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_REFERRAL_READ, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_REFERRAL_SEND, "------"},
+    {ROLE_BED_MANAGER, ACCESS_REFERRAL_RESPOND, "------"},
+    {ROLE_BED_MANAGER, ACCESS_ORGANISATION_MANAGE, "------"},
 
     /* admin */
     {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -216,6 +243,10 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_BARRIER_RECORD, "------"},
     {ROLE_ADMIN, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_ADMIN, ACCESS_REFERRAL_READ, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_REFERRAL_SEND, "------"},
+    {ROLE_ADMIN, ACCESS_REFERRAL_RESPOND, "------"},
+    {ROLE_ADMIN, ACCESS_ORGANISATION_MANAGE, "YYYYYY"},
 
     /* system */
     {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -239,11 +270,96 @@ static const struct table_row {
     {ROLE_SYSTEM, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_BARRIER_RECORD, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_SITREP_SUBMIT, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_REFERRAL_READ, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_REFERRAL_SEND, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_REFERRAL_RESPOND, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_ORGANISATION_MANAGE, "YYYYYY"},
+
+    /* hub_coordinator: the table's targets are referred to no organisation (test_partner) */
+    {ROLE_HUB_COORDINATOR, ACCESS_EPISODE_READ, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_EPISODE_ADMIT, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_EPISODE_WRITE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_TASK_CREATE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_TASK_UPDATE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_ASSESSMENT_CLAIM, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_ASSESSMENT_UPDATE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_AUDIT_READ, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_REPORT_READ, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_USER_MANAGE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_TEMPLATE_MANAGE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_WARD_MANAGE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_WEBHOOK_MANAGE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_HL7_READ, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_EVENT_READ, "rrrrrr"},
+    {ROLE_HUB_COORDINATOR, ACCESS_SELF, "YYYYYY"},
+    {ROLE_HUB_COORDINATOR, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_HUB_COORDINATOR, ACCESS_REVIEW_RECORD, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_REFERENCE_MANAGE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_BARRIER_RECORD, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_REFERRAL_READ, "rrrrrr"},
+    {ROLE_HUB_COORDINATOR, ACCESS_REFERRAL_SEND, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
+    {ROLE_HUB_COORDINATOR, ACCESS_ORGANISATION_MANAGE, "------"},
+
+    /* council_social_worker: the table's targets are referred to no organisation (test_partner) */
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_EPISODE_READ, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_EPISODE_ADMIT, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_EPISODE_WRITE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_TASK_CREATE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_TASK_UPDATE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_ASSESSMENT_CLAIM, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_ASSESSMENT_UPDATE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_AUDIT_READ, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REPORT_READ, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_USER_MANAGE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_TEMPLATE_MANAGE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_WARD_MANAGE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_WEBHOOK_MANAGE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_HL7_READ, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_EVENT_READ, "rrrrrr"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_SELF, "YYYYYY"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REVIEW_RECORD, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERENCE_MANAGE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_BARRIER_RECORD, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERRAL_READ, "rrrrrr"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERRAL_SEND, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_ORGANISATION_MANAGE, "------"},
+
+    /* provider_staff: the table's targets are referred to no organisation (test_partner) */
+    {ROLE_PROVIDER_STAFF, ACCESS_EPISODE_READ, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_EPISODE_ADMIT, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_EPISODE_WRITE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_TASK_CREATE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_TASK_UPDATE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_ASSESSMENT_CLAIM, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_ASSESSMENT_UPDATE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_AUDIT_READ, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_REPORT_READ, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_USER_MANAGE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_TEMPLATE_MANAGE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_WARD_MANAGE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_WEBHOOK_MANAGE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_HL7_READ, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_EVENT_READ, "rrrrrr"},
+    {ROLE_PROVIDER_STAFF, ACCESS_SELF, "YYYYYY"},
+    {ROLE_PROVIDER_STAFF, ACCESS_REFERENCE_READ, "YYYYYY"},
+    {ROLE_PROVIDER_STAFF, ACCESS_REVIEW_RECORD, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_REFERENCE_MANAGE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_BARRIER_RECORD, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_REFERRAL_READ, "rrrrrr"},
+    {ROLE_PROVIDER_STAFF, ACCESS_REFERRAL_SEND, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
+    {ROLE_PROVIDER_STAFF, ACCESS_ORGANISATION_MANAGE, "------"},
 };
 
 static struct access_target target_make(enum role role, enum column col)
 {
-	struct access_target t = {NULL, NULL};
+	struct access_target t = {.ward = NULL, .discipline = NULL};
 
 	switch (col) {
 	case COL_OWN_WARD_OWN_DISC:
@@ -318,7 +434,7 @@ static void test_role_may(void **state)
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
 		const struct table_row *row = &table[i];
 		struct principal p = principal_make(row->role);
-		bool some = strchr(row->want, 'Y') != NULL;
+		bool some = strpbrk(row->want, "Yr") != NULL;
 		struct err err = {"", ""};
 		enum status got = access_role_may(&p, row->action, &err);
 
@@ -337,7 +453,8 @@ static void test_reaches_every_ward(void **state)
 		const struct table_row *row = &table[i];
 		struct principal p = principal_make(row->role);
 		/* columns 2 and 3 are targets on another ward than the principal's */
-		bool other = row->want[2] == 'Y' || row->want[3] == 'Y';
+		bool other =
+		    strchr("Yr", row->want[2]) != NULL || strchr("Yr", row->want[3]) != NULL;
 
 		if (access_reaches_every_ward(&p, row->action) != other)
 			fail_msg("%s %s: got %d", role_name(row->role),
@@ -377,8 +494,8 @@ static void test_null_target(void **state)
 /* The system needs no wards to act on every ward. */
 static void test_system_without_wards(void **state)
 {
-	struct principal p = {"", "HL7 interface", ROLE_SYSTEM, NULL, 0};
-	struct access_target t = {"Z9", "physio"};
+	struct principal p = {"", "HL7 interface", ROLE_SYSTEM, NULL, 0, ""};
+	struct access_target t = {.ward = "Z9", .discipline = "physio"};
 
 	for (int a = 0; a < ACCESS_ACTION_COUNT; a++)
 		EXPECT_INT(a, access_check(&p, (enum access_action)a, &t, NULL), ST_OK);
@@ -422,7 +539,7 @@ static void test_messages(void **state)
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct principal p = principal_make(cases[i].role);
-		struct access_target t = {cases[i].ward, cases[i].discipline};
+		struct access_target t = {.ward = cases[i].ward, .discipline = cases[i].discipline};
 		struct err err = {"", ""};
 
 		EXPECT_INT(i, access_check(&p, cases[i].action, &t, &err), ST_FORBIDDEN);
@@ -445,6 +562,9 @@ static void test_roles(void **state)
 	    {ROLE_BED_MANAGER, "bed_manager", NULL, true},
 	    {ROLE_ADMIN, "admin", NULL, true},
 	    {ROLE_SYSTEM, "system", NULL, false},
+	    {ROLE_HUB_COORDINATOR, "hub_coordinator", NULL, true},
+	    {ROLE_COUNCIL_SOCIAL_WORKER, "council_social_worker", NULL, true},
+	    {ROLE_PROVIDER_STAFF, "provider_staff", NULL, true},
 	};
 
 	assert_int_equal(sizeof cases / sizeof cases[0], ROLE_COUNT);
@@ -496,8 +616,8 @@ static void test_role_parse_rejects(void **state)
 static void test_has_ward(void **state)
 {
 	static const char *const wards[] = {"A1", "B2", "ICU"};
-	struct principal p = {"", "", ROLE_NURSE, wards, 3};
-	struct principal none = {"", "", ROLE_NURSE, NULL, 0};
+	struct principal p = {"", "", ROLE_NURSE, wards, 3, ""};
+	struct principal none = {"", "", ROLE_NURSE, NULL, 0, ""};
 	static const struct {
 		const char *ward;
 		bool has;
@@ -512,15 +632,101 @@ static void test_has_ward(void **state)
 	}
 }
 
+/*
+ * Partners reach a target only when it is referred to their own
+ * organisation, whatever its ward; trust roles ignore referrals.
+ */
+static void test_partner(void **state)
+{
+	static const enum role partners[] = {ROLE_HUB_COORDINATOR, ROLE_COUNCIL_SOCIAL_WORKER,
+	                                     ROLE_PROVIDER_STAFF};
+	static const enum access_action referred[] = {ACCESS_REFERRAL_READ, ACCESS_REFERRAL_RESPOND,
+	                                              ACCESS_EVENT_READ};
+	static const char *const mine[] = {OTHER_ORG, MY_ORG};
+	static const char *const others[] = {OTHER_ORG};
+	struct access_target to_me = {.ward = OTHER_WARD, .orgs = mine, .norgs = 2};
+	struct access_target to_other = {.ward = OWN_WARD, .orgs = others, .norgs = 1};
+	struct access_target no_ward = {.orgs = mine, .norgs = 2};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof partners / sizeof partners[0]; i++) {
+		struct principal p = principal_make(partners[i]);
+		struct principal orgless = p;
+		assert_true(role_is_partner(partners[i]));
+		orgless.organisation[0] = '\0';
+		for (size_t a = 0; a < sizeof referred / sizeof referred[0]; a++) {
+			struct err err = {"", ""};
+			EXPECT_INT(i * 10 + a, access_check(&p, referred[a], &to_me, NULL), ST_OK);
+			EXPECT_INT(i * 10 + a, access_check(&p, referred[a], &no_ward, NULL),
+			           ST_OK);
+			EXPECT_INT(i * 10 + a, access_check(&p, referred[a], &to_other, &err),
+			           ST_FORBIDDEN);
+			EXPECT_STR(i * 10 + a, err.message,
+			           "this patient is not referred to this user's organisation");
+			EXPECT_INT(i * 10 + a, access_check(&orgless, referred[a], &to_me, NULL),
+			           ST_FORBIDDEN);
+			EXPECT_INT(i * 10 + a, access_reaches_every_ward(&p, referred[a]), true);
+		}
+		/* referred or not, a partner never reads episodes, tasks or reports */
+		EXPECT_INT(i, access_check(&p, ACCESS_EPISODE_READ, &to_me, NULL), ST_FORBIDDEN);
+		EXPECT_INT(i, access_check(&p, ACCESS_TASK_UPDATE, &to_me, NULL), ST_FORBIDDEN);
+		EXPECT_INT(i, access_check(&p, ACCESS_REPORT_READ, &to_me, NULL), ST_FORBIDDEN);
+		EXPECT_INT(i, access_check(&p, ACCESS_REFERRAL_SEND, &to_me, NULL), ST_FORBIDDEN);
+	}
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		if (role_is_partner((enum role)r))
+			continue;
+		struct principal p = principal_make((enum role)r);
+		/* a trust role is not narrowed by referrals: the ward rules decide */
+		EXPECT_INT(r, access_check(&p, ACCESS_REFERRAL_READ, &to_other, NULL), ST_OK);
+	}
+}
+
+static void test_role_fits_organisation(void **state)
+{
+	static const struct {
+		enum role role;
+		const char *kind;
+		enum status want;
+	} cases[] = {
+	    {ROLE_NURSE, "trust", ST_OK},
+	    {ROLE_ADMIN, "trust", ST_OK},
+	    {ROLE_NURSE, "hub", ST_INVALID},
+	    {ROLE_BED_MANAGER, "provider", ST_INVALID},
+	    {ROLE_HUB_COORDINATOR, "hub", ST_OK},
+	    {ROLE_HUB_COORDINATOR, "local_authority", ST_OK},
+	    {ROLE_HUB_COORDINATOR, "trust", ST_INVALID},
+	    {ROLE_HUB_COORDINATOR, "provider", ST_INVALID},
+	    {ROLE_COUNCIL_SOCIAL_WORKER, "local_authority", ST_OK},
+	    {ROLE_COUNCIL_SOCIAL_WORKER, "hub", ST_OK},
+	    {ROLE_COUNCIL_SOCIAL_WORKER, "trust", ST_INVALID},
+	    {ROLE_PROVIDER_STAFF, "provider", ST_OK},
+	    {ROLE_PROVIDER_STAFF, "hub", ST_INVALID},
+	    {ROLE_PROVIDER_STAFF, NULL, ST_INVALID},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct err err = {"", ""};
+		EXPECT_INT(i, role_fits_organisation(cases[i].role, cases[i].kind, &err),
+		           cases[i].want);
+		if (cases[i].want != ST_OK)
+			EXPECT_STR(i, err.field, "organisation");
+	}
+	struct err err = {"", ""};
+	role_fits_organisation(ROLE_NURSE, "hub", &err);
+	assert_string_equal(err.message, "role \"nurse\" belongs to the trust, not to a \"hub\"");
+}
+
 static void test_action_names(void **state)
 {
 	static const char *const names[ACCESS_ACTION_COUNT] = {
-	    "episode_read",   "episode_admit",    "episode_write",     "task_create",
-	    "task_update",    "assessment_claim", "assessment_update", "audit_read",
-	    "report_read",    "user_manage",      "template_manage",   "ward_manage",
-	    "webhook_manage", "hl7_read",         "event_read",        "self",
-	    "reference_read", "review_record",    "reference_manage",  "barrier_record",
-	    "sitrep_submit",
+	    "episode_read",        "episode_admit",    "episode_write",     "task_create",
+	    "task_update",         "assessment_claim", "assessment_update", "audit_read",
+	    "report_read",         "user_manage",      "template_manage",   "ward_manage",
+	    "webhook_manage",      "hl7_read",         "event_read",        "self",
+	    "reference_read",      "review_record",    "reference_manage",  "barrier_record",
+	    "sitrep_submit",       "referral_read",    "referral_send",     "referral_respond",
+	    "organisation_manage",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)
@@ -556,7 +762,7 @@ static void test_assignee(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct access_target t = {"W1", cases[i].discipline};
+		struct access_target t = {.ward = "W1", .discipline = cases[i].discipline};
 		struct err err;
 
 		err_clear(&err);
@@ -583,6 +789,8 @@ int main(void)
 	    cmocka_unit_test(test_role_parse_rejects),
 	    cmocka_unit_test(test_has_ward),
 	    cmocka_unit_test(test_action_names),
+	    cmocka_unit_test(test_partner),
+	    cmocka_unit_test(test_role_fits_organisation),
 	    cmocka_unit_test(test_assignee),
 	};
 

@@ -55,6 +55,7 @@ static void test_different_admission(void **state)
 	static const char *const others[] = {
 	    "{" BASE ", \"sex\": \"female\"}",
 	    "{" BASE ", \"expected_discharge_date\": \"2026-11-20\"}",
+	    "{" BASE ", \"needs\": \"help with washing\"}",
 	    "{\"nhs_number\": \"9990000018\", \"family_name\": \"Smith\", \"given_name\": \"Ann\","
 	    " \"birth_date\": \"1941-05-06\", \"ward\": \"A1\", \"bed\": \"3\","
 	    " \"admitted_at\": \"2026-11-17T09:30:00Z\", \"external_id\": \"V1\"}",
@@ -82,6 +83,33 @@ static void test_different_admission(void **state)
 	free(fa);
 }
 
+/*
+ * The needs (issue 15) are read, up to 4000 bytes; an admission without them has the
+ * fingerprint it had before they existed (the 12 fields), so a retry across an upgrade
+ * is still a retry.
+ */
+static void test_needs(void **state)
+{
+	struct admission a;
+	char *f;
+	cJSON *v;
+
+	parse("{" BASE ", \"needs\": \"hoist; lives alone\"}", &a);
+	assert_string_equal(a.needs, "hoist; lives alone");
+	f = admission_fingerprint(&a);
+	v = cJSON_Parse(f);
+	assert_int_equal(cJSON_GetArraySize(v), 13);
+	cJSON_Delete(v);
+	free(f);
+	parse("{" BASE "}", &a);
+	assert_string_equal(a.needs, "");
+	f = admission_fingerprint(&a);
+	v = cJSON_Parse(f);
+	assert_int_equal(cJSON_GetArraySize(v), 12);
+	cJSON_Delete(v);
+	free(f);
+}
+
 /* A name with the characters that broke hand-built text stays one field. */
 static void test_fingerprint_is_json(void **state)
 {
@@ -105,6 +133,7 @@ int main(void)
 	    cmocka_unit_test(test_same_admission),
 	    cmocka_unit_test(test_different_admission),
 	    cmocka_unit_test(test_fingerprint_is_json),
+	    cmocka_unit_test(test_needs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

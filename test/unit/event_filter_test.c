@@ -42,8 +42,8 @@ static void test_report_events_follow_report_reading(void **state)
 	(void)state;
 	event_filter_init(&f);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", cases[i].role,
-		                      wards, 1};
+		struct principal p = {
+		    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", cases[i].role, wards, 1, ""};
 		struct event_facts e = {cases[i].type, cases[i].ward, NULL, NULL};
 
 		if (event_filter_matches(&f, &p, &e) != cases[i].want)
@@ -55,8 +55,8 @@ static void test_report_events_follow_report_reading(void **state)
 /* A ward filter still narrows: a bed manager watching one ward gets no ward-less event. */
 static void test_ward_filter_narrows(void **state)
 {
-	struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_BED_MANAGER,
-	                      wards, 1};
+	struct principal p = {
+	    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_BED_MANAGER, wards, 1, ""};
 	struct event_facts e = {"sitrep.submitted", "", NULL, NULL};
 	struct event_filter f;
 
