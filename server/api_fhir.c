@@ -108,7 +108,7 @@ static void read_got(enum status st, const char *json, const char *wards, const 
 	ward_list = cJSON_Parse(wards);
 	cJSON_ArrayForEach(w, ward_list)
 	{
-		struct access_target t = {w->valuestring, NULL};
+		struct access_target t = {.ward = w->valuestring, .discipline = NULL};
 
 		if (!cJSON_IsString(w))
 			continue;
