@@ -399,6 +399,8 @@ static const char *issue_code(enum status st)
 	case ST_CONFLICT:
 	case ST_PRECONDITION:
 		return "conflict";
+	case ST_PRECONDITION_REQUIRED:
+		return "required";
 	case ST_TOO_LARGE:
 		return "too-costly";
 	case ST_LOCKED:
