@@ -103,7 +103,8 @@ enum status organisation_check_webhook_owner(const char *kind, struct err *err)
 		return err_set(err, ST_INVALID, "organisation_id",
 		               "\"organisation_id\" names no enabled organisation");
 	if (strcmp(kind, "trust") == 0)
-		return err_set(err, ST_INVALID, "organisation_id",
-		               "a trust webhook has no organisation: leave \"organisation_id\" out");
+		return err_set(
+		    err, ST_INVALID, "organisation_id",
+		    "a trust webhook has no organisation: leave \"organisation_id\" out");
 	return ST_OK;
 }

@@ -21,8 +21,8 @@ enum organisation_kind {
 };
 
 #define ORGANISATION_KIND_COUNT 4
-#define ORGANISATION_CODE_MAX 32   /* as the organisations table's CHECK */
-#define ORGANISATION_NAME_MAX 200  /* as the organisations table's CHECK */
+#define ORGANISATION_CODE_MAX 32  /* as the organisations table's CHECK */
+#define ORGANISATION_NAME_MAX 200 /* as the organisations table's CHECK */
 /* The trust's row (0028): every user belongs to it unless told otherwise. */
 #define ORGANISATION_TRUST_ID "00000000-0000-4000-8000-00000000a001"
 
@@ -43,11 +43,11 @@ bool organisation_code_is_valid(const char *code);
 
 /* An organisation as it would be written (every pointer borrowed). */
 struct organisation_fields {
-	const char *code;             /* checked with organisation_code_is_valid */
-	const char *name;             /* 1..200 bytes */
-	enum organisation_kind kind;  /* what it is */
+	const char *code;                           /* checked with organisation_code_is_valid */
+	const char *name;                           /* 1..200 bytes */
+	enum organisation_kind kind;                /* what it is */
 	const enum referral_service_kind *services; /* what a provider provides */
-	size_t nservices;             /* entries in services (none but for a provider) */
+	size_t nservices; /* entries in services (none but for a provider) */
 	/* The council a hub or provider works for: NULL for none, else the kind
 	 * of the organisation named, "" when it names none (or a disabled one). */
 	const char *local_authority_kind;

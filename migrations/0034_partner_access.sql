@@ -58,3 +58,10 @@ CREATE OR REPLACE FUNCTION cb_user_json(u users) RETURNS jsonb LANGUAGE sql STAB
 		'created_at', cb_ts(u.created_at),
 		'version', u.version)
 $$;
+
+-- A token's check now depends on its user's organisation (a disabled one's
+-- users are signed out, and the organisation is part of the principal):
+-- every process drops its cached checks when an organisation changes, as
+-- 0009 does for tokens, users and their wards.
+CREATE TRIGGER auth_changed AFTER UPDATE OR DELETE OR TRUNCATE ON organisations
+	FOR EACH STATEMENT EXECUTE FUNCTION cb_auth_changed();

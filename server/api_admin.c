@@ -586,17 +586,16 @@ static void user_unlock(struct http_req *r)
 
 /* ---- organisations ---- */
 
-static const char *const organisation_fields[] = {"code",     "name",
-                                                  "kind",     "services",
-                                                  "local_authority_id", NULL};
-static const char *const organisation_patch_fields[] = {"code", "name", "kind", "services",
-                                                        "local_authority_id", NULL};
+static const char *const organisation_fields[] = {
+    "code", "name", "kind", "services", "local_authority_id", NULL};
+static const char *const organisation_patch_fields[] = {
+    "code", "name", "kind", "services", "local_authority_id", NULL};
 
 /* An organisation write waiting for the organisations it names to be looked up. */
 struct org_write {
-	struct http_req *r;                 /* the request */
-	bool creating;                      /* POST, else PATCH */
-	int if_match;                       /* PATCH: -1 when no If-Match */
+	struct http_req *r;                  /* the request */
+	bool creating;                       /* POST, else PATCH */
+	int if_match;                        /* PATCH: -1 when no If-Match */
 	bool set_name, set_services, set_la; /* PATCH: which fields were given */
 	char code[ORGANISATION_CODE_MAX + 2];
 	char name[ORGANISATION_NAME_MAX + 2];
@@ -651,9 +650,11 @@ static enum status org_parse(const cJSON *b, struct org_write *ow, struct err *e
 			return err_set(err, ST_INVALID, "name", "\"name\" cannot be null");
 	}
 	if (ow->creating) {
-		if ((st = json_get_string(b, "code", true, ow->code, sizeof ow->code, err)) != ST_OK)
+		if ((st = json_get_string(b, "code", true, ow->code, sizeof ow->code, err)) !=
+		    ST_OK)
 			return st;
-		if ((st = json_get_string(b, "kind", true, ow->kind, sizeof ow->kind, err)) != ST_OK)
+		if ((st = json_get_string(b, "kind", true, ow->kind, sizeof ow->kind, err)) !=
+		    ST_OK)
 			return st;
 		if ((st = organisation_kind_parse(ow->kind, &kind, err)) != ST_OK)
 			return st;
@@ -662,7 +663,8 @@ static enum status org_parse(const cJSON *b, struct org_write *ow, struct err *e
 			               "there is one trust, made at installation: add a "
 			               "\"local_authority\", \"hub\" or \"provider\"");
 	}
-	if ((st = json_get_string(b, "name", ow->creating, ow->name, sizeof ow->name, err)) != ST_OK)
+	if ((st = json_get_string(b, "name", ow->creating, ow->name, sizeof ow->name, err)) !=
+	    ST_OK)
 		return st;
 	ow->set_name = json_has(b, "name");
 	ow->set_services = json_has(b, "services");

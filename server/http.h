@@ -39,19 +39,19 @@ typedef void route_handler(struct http_req *r);
  * before any 2xx reply (http.c refuses to send one otherwise).
  */
 enum route_id {
-	ROUTE_ID_NONE,       /* no {param} */
-	ROUTE_ID_EPISODE,    /* an episode's UUID; ward-scoped */
-	ROUTE_ID_TASK,       /* a task's UUID; ward-scoped (and discipline) */
-	ROUTE_ID_ASSESSMENT, /* an assessment's UUID; ward-scoped */
-	ROUTE_ID_TEMPLATE,   /* a task template's UUID */
-	ROUTE_ID_USER,       /* a user's UUID */
-	ROUTE_ID_WEBHOOK,    /* a webhook's UUID */
-	ROUTE_ID_WARD,       /* a ward code */
-	ROUTE_ID_PAS_CODE,   /* a PAS point-of-care code (HL7 ward map) */
-	ROUTE_ID_FILE,       /* a static file name (public routes) */
-	ROUTE_ID_BARRIER,    /* a barrier's UUID; ward-scoped */
-	ROUTE_ID_DATE,       /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
-	ROUTE_ID_ORGANISATION, /* an organisation's UUID or code */
+	ROUTE_ID_NONE,         /* no {param} */
+	ROUTE_ID_EPISODE,      /* an episode's UUID; ward-scoped */
+	ROUTE_ID_TASK,         /* a task's UUID; ward-scoped (and discipline) */
+	ROUTE_ID_ASSESSMENT,   /* an assessment's UUID; ward-scoped */
+	ROUTE_ID_TEMPLATE,     /* a task template's UUID */
+	ROUTE_ID_USER,         /* a user's UUID */
+	ROUTE_ID_WEBHOOK,      /* a webhook's UUID */
+	ROUTE_ID_WARD,         /* a ward code */
+	ROUTE_ID_PAS_CODE,     /* a PAS point-of-care code (HL7 ward map) */
+	ROUTE_ID_FILE,         /* a static file name (public routes) */
+	ROUTE_ID_BARRIER,      /* a barrier's UUID; ward-scoped */
+	ROUTE_ID_DATE,         /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
+	ROUTE_ID_ORGANISATION, /* an organisation's UUID */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */

@@ -563,7 +563,11 @@ void store_user_add(struct db *db, const struct user_input *u, const struct acto
 	struct wait *w = wait_new(cb, arg, "user");
 	char id[37];
 	const char *name[] = {u->name};
-	const char *ins[] = {id,      u->name, u->display_name, u->role, u->team_lead ? "true" : "false",
+	const char *ins[] = {id,
+	                     u->name,
+	                     u->display_name,
+	                     u->role,
+	                     u->team_lead ? "true" : "false",
 	                     u->organisation_id};
 	const char *aud[] = {actor->id, actor->name, "user.add", id, actor->request_id};
 	int first = -1, last = -1;

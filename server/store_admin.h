@@ -96,12 +96,12 @@ void store_template_update(struct db *db, const struct template_facts *f,
 
 /* A user created through the API (no password: set one with the command line). */
 struct user_input {
-	const char *name;         /* login name (checked by the caller); borrowed */
-	const char *display_name; /* "" for none; borrowed */
-	const char *role;         /* a user role's name (role_parse_user); borrowed */
-	bool team_lead;           /* escalation level 2 of their discipline */
-	const char *const *wards; /* nwards ward codes; borrowed */
-	int nwards;               /* 0..USER_MAX_WARDS */
+	const char *name;            /* login name (checked by the caller); borrowed */
+	const char *display_name;    /* "" for none; borrowed */
+	const char *role;            /* a user role's name (role_parse_user); borrowed */
+	bool team_lead;              /* escalation level 2 of their discipline */
+	const char *const *wards;    /* nwards ward codes; borrowed */
+	int nwards;                  /* 0..USER_MAX_WARDS */
 	const char *organisation_id; /* the organisation's UUID (role_fits_organisation) */
 };
 
@@ -162,12 +162,12 @@ void store_organisation_get(struct db *db, const char *ref, const char *other,
 
 /* An organisation to write, validated by the caller (lib/organisation.h); all borrowed. */
 struct organisation_write {
-	const char *code;                 /* new only */
-	const char *name;                 /* its name */
-	const char *kind;                 /* new only: the kind's name */
-	const char *const *services;      /* service kind names */
-	size_t nservices;                 /* how many */
-	const char *local_authority_id;   /* UUID, or NULL for none */
+	const char *code;               /* new only */
+	const char *name;               /* its name */
+	const char *kind;               /* new only: the kind's name */
+	const char *const *services;    /* service kind names */
+	size_t nservices;               /* how many */
+	const char *local_authority_id; /* UUID, or NULL for none */
 };
 
 /*

@@ -66,8 +66,8 @@ static const char SQL_AUTH_CHECK[] =
 
 /*
  * Always one row, for the name $1 as typed: the id and password hash of the
- * enabled user so named (of an enabled organisation) ('' when there is none, or no password), and the
- * name's failed sign-ins: count, locked, milliseconds since the last one.
+ * enabled user so named (of an enabled organisation) ('' when there is none, or no password), and
+ * the name's failed sign-ins: count, locked, milliseconds since the last one.
  */
 static const char SQL_SIGNIN_FETCH[] =
     "SELECT coalesce(u.id::text, ''), coalesce(u.password_hash, ''),"

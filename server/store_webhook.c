@@ -137,7 +137,8 @@ void store_webhook_add(struct db *db, const struct webhook_input *in, const stru
 	char *types = json_string_array(in->types, in->ntypes);
 	cJSON *after = cJSON_CreateObject();
 	char *after_json;
-	const char *ins[] = {id, in->url, in->secret, wards, disciplines, types, in->organisation_id};
+	const char *ins[] = {id,          in->url, in->secret,         wards,
+	                     disciplines, types,   in->organisation_id};
 	const char *one[] = {id};
 
 	store_new_id(id);

@@ -67,13 +67,13 @@ void store_webhook_delete(struct db *db, const char *id, const struct actor *act
 
 /* One webhook this process holds the lease for (strings valid during the callback). */
 struct webhook_row {
-	const char *id;            /* UUID */
-	const char *url;           /* as registered */
-	const char *secret;        /* the signing key */
-	const char *wards;         /* comma-separated ("" = any) */
-	const char *disciplines;   /* comma-separated ("" = any) */
-	const char *types;         /* comma-separated ("" = any) */
-	int64_t last_delivered_id; /* the committed cursor */
+	const char *id;                /* UUID */
+	const char *url;               /* as registered */
+	const char *secret;            /* the signing key */
+	const char *wards;             /* comma-separated ("" = any) */
+	const char *disciplines;       /* comma-separated ("" = any) */
+	const char *types;             /* comma-separated ("" = any) */
+	int64_t last_delivered_id;     /* the committed cursor */
 	const char *organisation_id;   /* its partner organisation, "" for a trust webhook */
 	const char *organisation_kind; /* that organisation's kind, "disabled" if it is */
 };

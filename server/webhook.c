@@ -140,16 +140,16 @@ struct hook {
 TAILQ_HEAD(hook_list, hook);
 
 struct webhooks {
-	struct app *app;            /* the process */
-	char owner[128];            /* lease owner id: "host/pid/random" */
-	struct evdns_base *dns;     /* asynchronous resolver for receiver names; owned */
-	SSL_CTX *tls;               /* for https receivers: peers verified; owned */
-	struct hook_list hooks;     /* webhooks held */
-	int nhooks;                 /* how many */
-	bool leasing;               /* a lease statement is out */
-	int64_t lease_sent_ms;      /* monotonic ms it was sent */
-	uint64_t delivered;         /* 2xx replies */
-	uint64_t failed;            /* failed attempts (error, timeout, non-2xx) */
+	struct app *app;        /* the process */
+	char owner[128];        /* lease owner id: "host/pid/random" */
+	struct evdns_base *dns; /* asynchronous resolver for receiver names; owned */
+	SSL_CTX *tls;           /* for https receivers: peers verified; owned */
+	struct hook_list hooks; /* webhooks held */
+	int nhooks;             /* how many */
+	bool leasing;           /* a lease statement is out */
+	int64_t lease_sent_ms;  /* monotonic ms it was sent */
+	uint64_t delivered;     /* 2xx replies */
+	uint64_t failed;        /* failed attempts (error, timeout, non-2xx) */
 };
 
 static void hook_run(struct hook *h);

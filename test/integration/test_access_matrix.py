@@ -26,7 +26,8 @@ import uuid
 import pytest
 import requests
 
-from conftest import admission_body, admit, cli, ensure_ward, make_user, run_bin, uuid_hex
+from conftest import (admission_body, admit, cli, ensure_ward, make_organisation, make_user,
+                      run_bin, uuid_hex)
 
 OK = "ok"
 F = 403
@@ -47,8 +48,13 @@ TEMPLATE = {
     "active": False,   # never planned into anyone's admission
 }
 
+# Partner roles (issue 15), each of an organisation the shared episode is referred to:
+# they reach their own session, reference data and the events of their referrals, and
+# nothing of the trust's (episodes, tasks, barriers, reviews, boards, reports, audit, admin).
+PARTNERS = ["hub_coordinator", "council_social_worker", "provider_staff"]
+
 CALLERS = ["anon", "bad_token", "nurse_own", "nurse_other", "social_worker", "ot", "physio",
-           "bed_manager", "admin"]
+           "bed_manager", "admin"] + PARTNERS
 
 
 class Req:
@@ -69,7 +75,17 @@ class Ctx:
         self.db = database
         ensure_ward(database, WARD)
         ensure_ward(database, OTHER)
+        self.hub_id, self.hub_code = make_organisation(database, "hub")
+        self.la_id, self.la_code = make_organisation(database, "local_authority")
+        self.provider_id, self.provider_code = make_organisation(
+            database, "provider", services=["home_care"], local_authority=self.la_code)
         self.users = {
+            "hub_coordinator": make_user(database, "hub_coordinator",
+                                         organisation=self.hub_code),
+            "council_social_worker": make_user(database, "council_social_worker",
+                                               organisation=self.la_code),
+            "provider_staff": make_user(database, "provider_staff",
+                                        organisation=self.provider_code),
             "nurse_own": make_user(database, "nurse", wards=[WARD]),
             "nurse_other": make_user(database, "nurse", wards=[OTHER]),
             "social_worker": make_user(database, "social_worker"),
@@ -87,6 +103,10 @@ class Ctx:
         # the shared episode: reads, PATCH, tasks, its assessment
         self.ep = self.admit()
         self.assessment_id = self.ep["assessment"]["id"]
+        # referred to every partner caller's organisation: what they are refused below
+        # is refused by role, not for want of a referral (the hub and the provider on
+        # one referral, the council on another, closed one)
+        self.refer(self.ep["id"], self.hub_id, self.provider_id)
         self.tasks = {}
         for disc in ("ward", "social_work", "ot", "physio"):
             r = self.setup_call("POST", f"/api/v1/episodes/{self.ep['id']}/tasks",
@@ -111,6 +131,23 @@ class Ctx:
         self.pas_get = self.new_mapping()
         self.pas_put = f"AXMPAS{uuid_hex()[:6]}"
         self.pas_codes.append(self.pas_put)
+
+    def refer(self, episode_id, org, provider=None):
+        """Refer the episode to org (and provider) directly in the database: the
+        referral API's own rows are its tests' business; here only the facts matter."""
+        prov = f"'{provider}'::uuid" if provider else "NULL::uuid"
+        self.db.sql(
+            f"WITH u AS (UPDATE referrals SET organisation_id = '{org}', state = 'referred',"
+            f" referred_at = now(), service_provider_id = {prov}"
+            f" WHERE episode_id = '{episode_id}' AND closed_at IS NULL RETURNING 1)"
+            " INSERT INTO referrals (id, episode_id, organisation_id, state, notified_at,"
+            "  referred_at, service_provider_id)"
+            f" SELECT '{uuid.uuid4()}', '{episode_id}', '{org}', 'referred', now(), now(), {prov}"
+            " WHERE NOT EXISTS (SELECT 1 FROM u)")
+        self.db.sql(
+            "INSERT INTO referrals (id, episode_id, organisation_id, state, notified_at,"
+            " closed_at, withdraw_reason) VALUES ('%s', '%s', '%s', 'withdrawn', now(), now(),"
+            " 'matrix')" % (uuid.uuid4(), episode_id, self.la_id))
 
     def setup_call(self, method, path, body, user):
         r = self.d.request(method, path, json=body, headers=user.auth)
@@ -138,6 +175,9 @@ class Ctx:
         return self.setup_call("POST", "/api/v1/users",
                                {"name": f"axm.{uuid_hex()}", "role": "ot"},
                                self.setup_admin).json()["id"]
+
+    def new_organisation(self):
+        return make_organisation(self.db, "provider", services=["equipment"])[0]
 
     def new_mapping(self):
         code = f"AXMPAS{uuid_hex()[:6]}"
@@ -365,6 +405,28 @@ def f_user_unlock(c, who):
     return Req("POST", f"/api/v1/users/{c.new_user_id()}/unlock")
 
 
+def f_orgs_list(c, who):
+    return Req("GET", "/api/v1/organisations")
+
+
+def f_org_post(c, who):
+    return Req("POST", "/api/v1/organisations",
+               {"code": f"AXO{uuid_hex()[:8]}", "name": "Matrix hub", "kind": "hub"})
+
+
+def f_org_get(c, who):
+    return Req("GET", f"/api/v1/organisations/{c.hub_id}")
+
+
+def f_org_patch(c, who):
+    return Req("PATCH", f"/api/v1/organisations/{c.new_organisation()}",
+               {"name": f"Matrix renamed {who}"})
+
+
+def f_org_disable(c, who):
+    return Req("POST", f"/api/v1/organisations/{c.new_organisation()}/disable")
+
+
 def f_hl7_messages(c, who):
     return Req("GET", "/api/v1/hl7/messages")
 
@@ -436,225 +498,251 @@ def f_stream_ward(c, who):
 #   list handlers without a ward filter show a nurse her own wards and other roles every
 #   ward; GET /wards and GET /task-templates (reference_read) and GET /me and DELETE
 #   /session (self) are allowed to every signed-in role.
+#   partners (hub_coordinator, council_social_worker, provider_staff): reference data,
+#   their own session, the stream (filtered to their referrals' events, whatever the ward
+#   filter); every route about a patient, a report, the audit log or administration is
+#   refused by role (403) before any handler runs.
 
 def row(method, path, factory, *, anon, bad_token, nurse_own, nurse_other, social_worker, ot,
-        physio, bed_manager, admin):
+        physio, bed_manager, admin, partners):
+    """partners: the expectation for each of PARTNERS (a hub coordinator, a council
+    social worker, provider staff; the shared episode is referred to their organisations),
+    or a dict naming each."""
+    if not isinstance(partners, dict):
+        partners = {p: partners for p in PARTNERS}
+    assert sorted(partners) == sorted(PARTNERS), (method, path)
     return (method, path, factory, {
         "anon": anon, "bad_token": bad_token, "nurse_own": nurse_own,
         "nurse_other": nurse_other, "social_worker": social_worker, "ot": ot,
-        "physio": physio, "bed_manager": bed_manager, "admin": admin})
+        "physio": physio, "bed_manager": bed_manager, "admin": admin, **partners})
 
 
 TABLE = [
     # ---- admissions and episodes (server/api_episode.c) ----
     row("POST", "/api/v1/admissions", f_admission,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("GET", "/api/v1/episodes", f_episodes_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/api/v1/episodes [?ward=WARD]", f_episodes_list_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/api/v1/episodes/{id}", f_episode_get,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("PATCH", "/api/v1/episodes/{id}", f_episode_patch,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("POST", "/api/v1/episodes/{id}/transfer", f_episode_transfer,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("POST", "/api/v1/episodes/{id}/discharge", f_episode_discharge,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("POST", "/api/v1/episodes/{id}/reopen", f_episode_reopen,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     # ---- the delays report (server/api_report.c) ----
     row("GET", "/api/v1/reports/delays", f_report,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     # ---- the daily sitrep (server/api_sitrep.c): reports are read by bed_manager and
     # admin; only bed_manager submits ----
     row("GET", "/api/v1/reports/sitrep", f_sitrep,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("POST", "/api/v1/reports/sitrep/{date}/submit", f_sitrep_submit,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=OK, admin=F),
+        bed_manager=OK, admin=F, partners=F),
     # ---- reports of issue 14 (server/api_report.c) ----
     row("GET", "/api/v1/reports/drd", f_report_drd,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     # the long-stay list names patients: whoever reads episodes, a nurse her wards only
     row("GET", "/api/v1/reports/long-stay", f_report_long_stay,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/api/v1/reports/long-stay [?ward=WARD]", f_report_long_stay_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     # ---- criteria-to-reside reviews (server/api_review.c) ----
     # review_record: nurse on own wards; ot and physio (clinical MDT members) anywhere
     row("POST", "/api/v1/episodes/{id}/reviews", f_review_post,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=OK, physio=OK,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("GET", "/api/v1/episodes/{id}/reviews", f_review_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     # ---- barriers to discharge (server/api_barrier.c) ----
     # barrier_record: social_worker and bed_manager (who set the old delay reasons) anywhere,
     # nurse on own wards
     row("POST", "/api/v1/episodes/{id}/barriers", f_barrier_post,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=OK, admin=F),
+        bed_manager=OK, admin=F, partners=F),
     row("GET", "/api/v1/episodes/{id}/barriers", f_barrier_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("PATCH", "/api/v1/barriers/{id}", f_barrier_patch,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=OK, admin=F),
+        bed_manager=OK, admin=F, partners=F),
     # ---- reference lists (server/api_reference.c) ----
     row("GET", "/api/v1/reference/lists", f_reference_lists,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
     row("GET", "/api/v1/reference/delay-reasons", f_delay_reasons,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
     row("POST", "/api/v1/reference/delay-reasons", f_delay_reasons_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("GET", "/api/v1/reference/criteria", f_criteria,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
     # ---- tasks (server/api_task.c) ----
     row("GET", "/api/v1/tasks", f_tasks_all,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/api/v1/tasks [?ward=WARD]", f_tasks_all_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/api/v1/episodes/{id}/tasks", f_tasks_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("POST", "/api/v1/episodes/{id}/tasks [ward]", f_task_create("ward"),
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("POST", "/api/v1/episodes/{id}/tasks [social_work]", f_task_create("social_work"),
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("POST", "/api/v1/episodes/{id}/tasks [ot]", f_task_create("ot"),
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=OK, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("POST", "/api/v1/episodes/{id}/tasks [physio]", f_task_create("physio"),
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=OK,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("PATCH", "/api/v1/tasks/{id} [ward]", f_task_patch("ward"),
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("PATCH", "/api/v1/tasks/{id} [social_work]", f_task_patch("social_work"),
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("PATCH", "/api/v1/tasks/{id} [ot]", f_task_patch("ot"),
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=OK, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("PATCH", "/api/v1/tasks/{id} [physio]", f_task_patch("physio"),
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=OK,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     # ---- assessments (server/api_assessment.c) ----
     row("GET", "/api/v1/assessments", f_assessments_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/api/v1/assessments [?ward=WARD]", f_assessments_list_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("PATCH", "/api/v1/assessments/{id}", f_assessment_patch,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("POST", "/api/v1/assessments/{id}/claim", f_assessment_claim,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     row("POST", "/api/v1/assessments/{id}/release", f_assessment_release,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        bed_manager=F, admin=F, partners=F),
     # ---- audit (server/api_audit.c) ----
     row("GET", "/api/v1/audit", f_audit,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     # ---- administration (server/api_admin.c) ----
     row("GET", "/api/v1/wards", f_wards_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
     row("POST", "/api/v1/wards", f_ward_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("PATCH", "/api/v1/wards/{code}", f_ward_patch,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("GET", "/api/v1/task-templates", f_templates_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
     row("POST", "/api/v1/task-templates", f_template_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("PATCH", "/api/v1/task-templates/{id}", f_template_patch,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("GET", "/api/v1/users", f_users_list,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("POST", "/api/v1/users", f_user_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("POST", "/api/v1/users/{id}/disable", f_user_disable,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("POST", "/api/v1/users/{id}/unlock", f_user_unlock,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
+    # ---- organisations (server/api_admin.c; issue 15): the admin's alone ----
+    row("GET", "/api/v1/organisations", f_orgs_list,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("POST", "/api/v1/organisations", f_org_post,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("GET", "/api/v1/organisations/{id}", f_org_get,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("PATCH", "/api/v1/organisations/{id}", f_org_patch,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("POST", "/api/v1/organisations/{id}/disable", f_org_disable,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
     # ---- HL7 (server/api_hl7.c) ----
     row("GET", "/api/v1/hl7/messages", f_hl7_messages,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("GET", "/api/v1/hl7/ward-map", f_ward_map_list,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("GET", "/api/v1/hl7/ward-map/{pas_code}", f_ward_map_get,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("PUT", "/api/v1/hl7/ward-map/{pas_code}", f_ward_map_put,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("DELETE", "/api/v1/hl7/ward-map/{pas_code}", f_ward_map_delete,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     # ---- webhooks (server/api_webhook.c) ----
     row("GET", "/api/v1/webhooks", f_webhooks_list,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("POST", "/api/v1/webhooks", f_webhook_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("PATCH", "/api/v1/webhooks/{id}", f_webhook_patch,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     row("DELETE", "/api/v1/webhooks/{id}", f_webhook_delete,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK),
+        bed_manager=F, admin=OK, partners=F),
     # ---- session (server/api_session.c; POST /api/v1/session is public) ----
     row("DELETE", "/api/v1/session", f_session_delete,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
     row("GET", "/api/v1/me", f_me,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
     # ---- live events (server/api_stream.c) ----
     row("GET", "/api/v1/stream", f_stream,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
     row("GET", "/api/v1/stream [?ward=WARD]", f_stream_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=OK),
 ]
 
 # Every authenticated route of the route tables, as (method, template): (the access
@@ -703,6 +791,11 @@ ROUTES = {
     ("POST", "/api/v1/users"): ("user_manage", "none"),
     ("POST", "/api/v1/users/{id}/disable"): ("user_manage", "user"),
     ("POST", "/api/v1/users/{id}/unlock"): ("user_manage", "user"),
+    ("GET", "/api/v1/organisations"): ("organisation_manage", "none"),
+    ("POST", "/api/v1/organisations"): ("organisation_manage", "none"),
+    ("GET", "/api/v1/organisations/{id}"): ("organisation_manage", "organisation"),
+    ("PATCH", "/api/v1/organisations/{id}"): ("organisation_manage", "organisation"),
+    ("POST", "/api/v1/organisations/{id}/disable"): ("organisation_manage", "organisation"),
     ("GET", "/api/v1/hl7/messages"): ("hl7_read", "none"),
     ("GET", "/api/v1/hl7/ward-map"): ("hl7_read", "none"),
     ("GET", "/api/v1/hl7/ward-map/{pas_code}"): ("hl7_read", "pas_code"),
