@@ -903,10 +903,10 @@ const struct route admin_routes[] = {
     ROUTE(EVHTTP_REQ_POST, "/api/v1/organisations", organisations_post, ACCESS_ORGANISATION_MANAGE,
           ROUTE_ID_NONE),
     ROUTE(EVHTTP_REQ_GET, "/api/v1/organisations/{id}", organisation_get,
-          ACCESS_ORGANISATION_MANAGE, ROUTE_ID_ORGANISATION),
+          ACCESS_ORGANISATION_MANAGE, ROUTE_ID_ORG),
     ROUTE(EVHTTP_REQ_PATCH, "/api/v1/organisations/{id}", organisation_patch,
-          ACCESS_ORGANISATION_MANAGE, ROUTE_ID_ORGANISATION),
+          ACCESS_ORGANISATION_MANAGE, ROUTE_ID_ORG),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/organisations/{id}/disable", organisation_disable,
-          ACCESS_ORGANISATION_MANAGE, ROUTE_ID_ORGANISATION),
+          ACCESS_ORGANISATION_MANAGE, ROUTE_ID_ORG),
     ROUTE_END,
 };

@@ -39,19 +39,20 @@ typedef void route_handler(struct http_req *r);
  * before any 2xx reply (http.c refuses to send one otherwise).
  */
 enum route_id {
-	ROUTE_ID_NONE,         /* no {param} */
-	ROUTE_ID_EPISODE,      /* an episode's UUID; ward-scoped */
-	ROUTE_ID_TASK,         /* a task's UUID; ward-scoped (and discipline) */
-	ROUTE_ID_ASSESSMENT,   /* an assessment's UUID; ward-scoped */
-	ROUTE_ID_TEMPLATE,     /* a task template's UUID */
-	ROUTE_ID_USER,         /* a user's UUID */
-	ROUTE_ID_WEBHOOK,      /* a webhook's UUID */
-	ROUTE_ID_WARD,         /* a ward code */
-	ROUTE_ID_PAS_CODE,     /* a PAS point-of-care code (HL7 ward map) */
-	ROUTE_ID_FILE,         /* a static file name (public routes) */
-	ROUTE_ID_BARRIER,      /* a barrier's UUID; ward-scoped */
-	ROUTE_ID_DATE,         /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
-	ROUTE_ID_ORGANISATION, /* an organisation's UUID */
+	ROUTE_ID_NONE,       /* no {param} */
+	ROUTE_ID_EPISODE,    /* an episode's UUID; ward-scoped */
+	ROUTE_ID_TASK,       /* a task's UUID; ward-scoped (and discipline) */
+	ROUTE_ID_ASSESSMENT, /* an assessment's UUID; ward-scoped */
+	ROUTE_ID_TEMPLATE,   /* a task template's UUID */
+	ROUTE_ID_USER,       /* a user's UUID */
+	ROUTE_ID_WEBHOOK,    /* a webhook's UUID */
+	ROUTE_ID_WARD,       /* a ward code */
+	ROUTE_ID_PAS_CODE,   /* a PAS point-of-care code (HL7 ward map) */
+	ROUTE_ID_FILE,       /* a static file name (public routes) */
+	ROUTE_ID_BARRIER,    /* a barrier's UUID; ward-scoped */
+	ROUTE_ID_DATE,       /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
+	ROUTE_ID_REFERRAL,   /* a referral's UUID; ward-scoped (and organisation) */
+	ROUTE_ID_ORG,        /* an organisation's UUID */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */
@@ -183,6 +184,9 @@ void http_reply_error(struct http_req *r, enum status st, const struct err *err)
 /* Reply with an arbitrary body and content type (borrowed data, copied). */
 void http_reply_data(struct http_req *r, int code, const char *content_type, const void *data,
                      size_t len);
+
+/* Reply 410 Gone with the JSON error body (code "gone") saying what replaced the route. */
+void http_reply_gone(struct http_req *r, const char *message);
 
 /* Reply 204 No Content. */
 void http_reply_empty(struct http_req *r, int code);
