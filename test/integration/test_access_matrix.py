@@ -32,6 +32,8 @@ from conftest import (admission_body, admit, cli, ensure_ward, make_organisation
 OK = "ok"
 F = 403
 U = 401
+N = 404   # a partner asking about a patient not referred to them: it does not exist
+G = 410   # a retired route (the assessments, replaced by referrals): gone, for everyone
 
 WARD = "AXM1"      # the episodes' ward; nurse_own's ward
 OTHER = "AXM2"     # nurse_other's ward; transfer target
@@ -58,7 +60,9 @@ CALLERS = ["anon", "bad_token", "nurse_own", "nurse_other", "social_worker", "ot
 
 
 class Req:
-    def __init__(self, method, path, json=None, params=None, auth=None, stream=False):
+    def __init__(self, method, path, json=None, params=None, auth=None, stream=False,
+                 headers=None):
+        self.headers = headers    # added to the caller's own (If-Match)
         self.method = method
         self.path = path
         self.json = json
@@ -102,7 +106,8 @@ class Ctx:
 
         # the shared episode: reads, PATCH, tasks, its assessment
         self.ep = self.admit()
-        self.assessment_id = self.ep["assessment"]["id"]
+        # the day-one referral the admission opened (issue 15), referred to the partners
+        self.assessment_id = str(uuid.uuid4())   # the retired routes answer 410 whatever
         # referred to every partner caller's organisation: what they are refused below
         # is refused by role, not for want of a referral (the hub and the provider on
         # one referral, the council on another, closed one)
@@ -149,8 +154,12 @@ class Ctx:
             " closed_at, withdraw_reason) VALUES ('%s', '%s', '%s', 'withdrawn', now(), now(),"
             " 'matrix')" % (uuid.uuid4(), episode_id, self.la_id))
 
-    def setup_call(self, method, path, body, user):
-        r = self.d.request(method, path, json=body, headers=user.auth)
+    def referral_of_id(self, rid):
+        version = self.db.sql(f"SELECT version FROM referrals WHERE id = '{rid}'")[0][0]
+        return {"id": rid, "version": int(version)}
+
+    def setup_call(self, method, path, body, user, headers=None):
+        r = self.d.request(method, path, json=body, headers={**user.auth, **(headers or {})})
         assert 200 <= r.status_code < 300, f"set-up {method} {path}: {r.status_code} {r.text}"
         return r
 
@@ -160,13 +169,27 @@ class Ctx:
         return admit(self.d, self.setup_nurse, WARD)
 
     def new_assessment(self):
-        return self.admit()["assessment"]["id"]
+        return str(uuid.uuid4())
 
     def claimed_by_social_worker(self):
-        aid = self.new_assessment()
-        self.setup_call("POST", f"/api/v1/assessments/{aid}/claim", None,
-                        self.users["social_worker"])
-        return aid
+        return str(uuid.uuid4())
+
+    def referral_of(self, episode_id):
+        """The episode's open referral, as the database has it (id, version)."""
+        rid, version = self.db.sql(
+            f"SELECT id, version FROM referrals WHERE episode_id = '{episode_id}'"
+            " AND closed_at IS NULL")[0]
+        return {"id": str(rid), "version": int(version)}
+
+    def referred(self):
+        """A fresh episode whose open referral is referred to the hub (and provider)."""
+        ep = self.admit()
+        self.refer(ep["id"], self.hub_id, self.provider_id)
+        return self.referral_of(ep["id"])
+
+    def notified(self):
+        """A fresh episode's day-one referral, still notified (the trust's to complete)."""
+        return self.referral_of(self.admit()["id"])
 
     def new_ward_code(self):
         return f"AXN{uuid_hex()[:6]}"
@@ -358,6 +381,53 @@ def f_assessment_claim(c, who):
 def f_assessment_release(c, who):
     # claimed by the social_worker caller: theirs to release, refused to everyone else
     return Req("POST", f"/api/v1/assessments/{c.claimed_by_social_worker()}/release")
+
+
+def f_referrals_list(c, who):
+    return Req("GET", "/api/v1/referrals")
+
+
+def f_referral_get(c, who):
+    return Req("GET", f"/api/v1/referrals/{c.referral_of(c.ep['id'])['id']}")
+
+
+def f_referral_patch(c, who):
+    ref = c.notified()
+    return Req("PATCH", f"/api/v1/referrals/{ref['id']}", {"needs": f"matrix {who}"},
+               headers={"If-Match": f'"{ref["version"]}"'})
+
+
+def f_referral_steps_get(c, who):
+    return Req("GET", f"/api/v1/referrals/{c.referral_of(c.ep['id'])['id']}/steps")
+
+
+def f_referral_step(c, who):
+    # the hub's answer to a fresh referral: "accept" (provider staff may only confirm a start)
+    ref = c.referred()
+    return Req("POST", f"/api/v1/referrals/{ref['id']}/steps", {"step": "accept"},
+               headers={"If-Match": f'"{ref["version"]}"'})
+
+
+def f_referral_hold(c, who):
+    ref = c.notified()
+    return Req("POST", f"/api/v1/referrals/{ref['id']}/hold", {},
+               headers={"If-Match": f'"{ref["version"]}"'})
+
+
+def f_referral_release(c, who):
+    # held by the caller when it may hold one (a release is the holder's), else by a
+    # social worker
+    ref = c.notified()
+    holder = c.users[who] if who in ("nurse_own", "social_worker") else c.users["social_worker"]
+    c.setup_call("POST", f"/api/v1/referrals/{ref['id']}/hold", {}, holder,
+                 headers={"If-Match": f'"{ref["version"]}"'})
+    ref = c.referral_of_id(ref["id"])
+    return Req("POST", f"/api/v1/referrals/{ref['id']}/release", {},
+               headers={"If-Match": f'"{ref["version"]}"'})
+
+
+def f_episode_referrals(c, who):
+    return Req("GET", f"/api/v1/episodes/{c.ep['id']}/referrals")
 
 
 def f_audit(c, who):
@@ -633,22 +703,54 @@ TABLE = [
     row("PATCH", "/api/v1/tasks/{id} [physio]", f_task_patch("physio"),
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=OK,
         bed_manager=F, admin=F, partners=F),
-    # ---- assessments (server/api_assessment.c) ----
+    # ---- assessments (server/api_assessment.c): retired by the referrals (issue 15), 410
+    # naming /api/v1/referrals to every signed-in caller ----
     row("GET", "/api/v1/assessments", f_assessments_list,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, partners=G),
     row("GET", "/api/v1/assessments [?ward=WARD]", f_assessments_list_ward,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, partners=G),
     row("PATCH", "/api/v1/assessments/{id}", f_assessment_patch,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F, partners=F),
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, partners=G),
     row("POST", "/api/v1/assessments/{id}/claim", f_assessment_claim,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F, partners=F),
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, partners=G),
     row("POST", "/api/v1/assessments/{id}/release", f_assessment_release,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, partners=G),
+    # ---- referrals (server/api_referral.c; issue 15).  The shared episode's open referral
+    # names the hub and the provider; its closed one the council.  A partner asking after a
+    # referral that does not name their organisation is told it does not exist (404). ----
+    row("GET", "/api/v1/referrals", f_referrals_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/api/v1/referrals/{id}", f_referral_get,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK,
+        partners={"hub_coordinator": OK, "council_social_worker": N, "provider_staff": OK}),
+    row("PATCH", "/api/v1/referrals/{id}", f_referral_patch,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
         bed_manager=F, admin=F, partners=F),
+    row("GET", "/api/v1/referrals/{id}/steps", f_referral_steps_get,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK,
+        partners={"hub_coordinator": OK, "council_social_worker": N, "provider_staff": OK}),
+    # "accept" is the partner's: trust roles may not take it, provider staff only confirm
+    row("POST", "/api/v1/referrals/{id}/steps", f_referral_step,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F,
+        partners={"hub_coordinator": OK, "council_social_worker": N, "provider_staff": F}),
+    row("POST", "/api/v1/referrals/{id}/hold", f_referral_hold,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F, partners=F),
+    row("POST", "/api/v1/referrals/{id}/release", f_referral_release,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F, partners=F),
+    row("GET", "/api/v1/episodes/{id}/referrals", f_episode_referrals,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
     # ---- audit (server/api_audit.c) ----
     row("GET", "/api/v1/audit", f_audit,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
@@ -776,10 +878,18 @@ ROUTES = {
     ("GET", "/api/v1/episodes/{id}/tasks"): ("episode_read", "episode"),
     ("POST", "/api/v1/episodes/{id}/tasks"): ("task_create", "episode"),
     ("PATCH", "/api/v1/tasks/{id}"): ("task_update", "task"),
-    ("GET", "/api/v1/assessments"): ("episode_read", "none"),
-    ("PATCH", "/api/v1/assessments/{id}"): ("assessment_update", "assessment"),
-    ("POST", "/api/v1/assessments/{id}/claim"): ("assessment_claim", "assessment"),
-    ("POST", "/api/v1/assessments/{id}/release"): ("assessment_claim", "assessment"),
+    ("GET", "/api/v1/assessments"): ("self", "none"),
+    ("PATCH", "/api/v1/assessments/{id}"): ("self", "assessment"),
+    ("POST", "/api/v1/assessments/{id}/claim"): ("self", "assessment"),
+    ("POST", "/api/v1/assessments/{id}/release"): ("self", "assessment"),
+    ("GET", "/api/v1/referrals"): ("referral_read", "none"),
+    ("GET", "/api/v1/referrals/{id}"): ("referral_read", "referral"),
+    ("PATCH", "/api/v1/referrals/{id}"): ("referral_send", "referral"),
+    ("GET", "/api/v1/referrals/{id}/steps"): ("referral_read", "referral"),
+    ("POST", "/api/v1/referrals/{id}/steps"): ("referral_read", "referral"),
+    ("POST", "/api/v1/referrals/{id}/hold"): ("referral_send", "referral"),
+    ("POST", "/api/v1/referrals/{id}/release"): ("referral_send", "referral"),
+    ("GET", "/api/v1/episodes/{id}/referrals"): ("referral_read", "episode"),
     ("GET", "/api/v1/audit"): ("audit_read", "none"),
     ("GET", "/api/v1/wards"): ("reference_read", "none"),
     ("POST", "/api/v1/wards"): ("ward_manage", "none"),
@@ -828,7 +938,7 @@ PUBLIC = {
 }
 
 # The {param} kinds that name a patient's record: their handlers check the ward.
-WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier"}
+WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier", "referral"}
 
 CASES = [pytest.param(method, path, factory, who, expect[who], id=f"{method} {path} | {who}")
          for method, path, factory, expect in TABLE for who in CALLERS]
@@ -845,7 +955,7 @@ def test_table_covers_every_route_once_per_caller():
         assert sorted(expect) == sorted(CALLERS), (m, p)
         assert expect["anon"] == U and expect["bad_token"] == U, (m, p)
         for who, e in expect.items():
-            assert e in (OK, F, U), (m, p, who, e)
+            assert e in (OK, F, U, N, G), (m, p, who, e)
 
 
 def route_table():
@@ -885,7 +995,7 @@ def test_malformed_param_is_404_before_the_handler(ctx, method, path):
     as the report contract has it, still naming the parameter."""
     kind = ROUTES[(method, path)][1]
     who = next(w for m, p, _, expect in TABLE if m == method and _template(p) == path
-               for w in CALLERS if expect[w] == OK)
+               for w in CALLERS if expect[w] in (OK, G))
     name = re.search(r"\{(\w+)\}", path).group(1)
     url = re.sub(r"\{\w+\}", _bad_param(kind), path)
     r = ctx.d.request(method, url, json={}, headers=ctx.users[who].auth)
@@ -936,6 +1046,8 @@ def _send(c, req, who):
         headers = {"Authorization": f"Bearer {secrets.token_urlsafe(32)}"}
     else:
         headers = req.auth if req.auth is not None else c.users[who].auth
+    if req.headers:
+        headers = {**headers, **req.headers}
     if req.stream:
         r = requests.request(req.method, c.d.base + req.path, params=req.params, headers=headers,
                              stream=True, timeout=10)
@@ -964,6 +1076,10 @@ def test_access(ctx, method, path, factory, who, expected):
             assert err["code"] == "unauthorized", body
             assert isinstance(err["message"], str) and err["message"], body
             assert "field" in err, body
+        elif expected in (N, G):
+            assert r.status_code == expected, f"{where}, expected {expected}: {r.text}"
+            assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+            assert r.json()["error"]["message"], r.text
         else:
             assert r.status_code == 403, f"{where}, expected 403: {r.text}"
             assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
