@@ -670,7 +670,7 @@ static enum status org_parse(const cJSON *b, struct org_write *ow, struct err *e
 	ow->set_services = json_has(b, "services");
 	if ((st = org_services_parse(b, ow, err)) != ST_OK)
 		return st;
-	ow->set_la = json_has(b, "local_authority_id");
+	ow->set_la = json_has(b, "local_authority_id") || json_is_null(b, "local_authority_id");
 	if (ow->set_la && !json_is_null(b, "local_authority_id") &&
 	    (st = json_get_string(b, "local_authority_id", true, ow->la, sizeof ow->la, err)) !=
 	        ST_OK)
@@ -749,7 +749,9 @@ static void org_got(enum status st, const struct organisation_facts *self,
 	f.kind = kind;
 	f.services = ow->services;
 	f.nservices = ow->nservices;
-	if (ow->la[0] != '\0')
+	if (ow->la[0] != '\0' && !ow->creating && !ow->set_la)
+		f.local_authority_kind = "local_authority"; /* kept as it is (kinds never change) */
+	else if (ow->la[0] != '\0')
 		f.local_authority_kind = la->found && !la->disabled ? la->kind : "";
 	if (!ow->creating && f.local_authority_kind != NULL && la->found &&
 	    strcmp(la->id, self->id) == 0)
@@ -764,7 +766,9 @@ static void org_got(enum status st, const struct organisation_facts *self,
 	w.kind = ow->kind;
 	w.services = names;
 	w.nservices = ow->nservices;
-	w.local_authority_id = ow->la[0] != '\0' ? la->id : NULL;
+	w.local_authority_id = ow->la[0] == '\0'              ? NULL
+	                       : !ow->creating && !ow->set_la ? ow->la
+	                                                      : la->id;
 	actor_from_req(&actor, r);
 	if (ow->creating)
 		store_organisation_add(r->app->db, &w, &actor, org_created, r);
