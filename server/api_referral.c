@@ -63,6 +63,46 @@ static enum status authorise(struct http_req *r, const struct referral_facts *f,
 
 /* ---- GET /api/v1/referrals ------------------------------------------------------------ */
 
+/* A partner's list read, waiting for one audit row per referral shown. */
+struct shown {
+	struct http_req *r; /* the request */
+	char *json;         /* the list, owned */
+};
+
+static void shown_audited(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct shown *sh = arg;
+
+	(void)json;
+	if (st != ST_OK)
+		http_reply_error(sh->r, st, err);
+	else
+		http_reply_json_text(sh->r, 200, sh->json);
+	free(sh->json);
+	free(sh);
+}
+
+/*
+ * A partner's list is read: every patient it shows is audited, one row each
+ * with the partner's organisation, before it is sent (docs/PARTNERS.md).
+ */
+static void partner_list_got(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct http_req *r = arg;
+	struct shown *sh;
+	struct actor actor;
+
+	if (st != ST_OK) {
+		http_reply_error(r, st, err);
+		return;
+	}
+	sh = xcalloc(1, sizeof *sh);
+	sh->r = r;
+	sh->json = xstrdup(json);
+	actor_from_req(&actor, r);
+	store_referral_audit_shown(r->app->db, json, &actor, shown_audited, sh);
+}
+
 static bool ward_code_ok(const char *w)
 {
 	return w[0] != '\0' && strlen(w) <= ADMISSION_WARD_MAX &&
@@ -162,7 +202,7 @@ static void referrals_list(struct http_req *r)
 			    r->principal.organisation[0] != '\0' ? r->principal.organisation : NULL;
 	}
 	actor_from_req(&actor, r);
-	store_referral_list(r->app->db, &f, &actor, http_json_ok, r);
+	store_referral_list(r->app->db, &f, &actor, partner ? partner_list_got : http_json_ok, r);
 	free(state_json);
 }
 

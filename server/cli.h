@@ -27,6 +27,9 @@ int cmd_report_sitrep(int argc, char **argv);
 /* carebridge reasons import FILE */
 int cmd_reasons(int argc, char **argv);
 
+/* carebridge org add|list|disable */
+int cmd_org(int argc, char **argv);
+
 /* carebridge ward add */
 int cmd_ward(int argc, char **argv);
 

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "config.h"
+#include "organisation.h"
 #include "store_user.h"
 #include "totp.h"
 #include "xmalloc.h"
@@ -31,6 +32,7 @@ static int user_usage(FILE *fp)
 	    fp,
 	    "usage: carebridge user add --name NAME --role ROLE [--ward CODE ...]\n"
 	    "                           [--display-name TEXT] [--team-lead] [--password]\n"
+	    "                           [--organisation ORG]\n"
 	    "       carebridge user list\n"
 	    "       carebridge user disable --name NAME\n"
 	    "       carebridge user unlock --name NAME   (or: user unlock NAME)\n"
@@ -41,7 +43,10 @@ static int user_usage(FILE *fp)
 	    "       carebridge user token list --name NAME\n"
 	    "       carebridge user token revoke --id TOKEN_ID\n"
 	    "\n"
-	    "Roles: nurse, social_worker, ot, physio, bed_manager, admin.  --password and\n"
+	    "Roles: nurse, social_worker, ot, physio, bed_manager, admin (the trust's), and\n"
+	    "hub_coordinator, council_social_worker (a hub or local authority's),\n"
+	    "provider_staff (a provider's).  --organisation names the user's organisation\n"
+	    "by code or id (default: the trust).  --password and\n"
 	    "\"user password\" read the password from the first line of stdin (at least 8\n"
 	    "characters).  \"token issue\" prints the new token once on stdout; only its hash\n"
 	    "is kept; --expires (90d, 12h; at least 1min, at most token_max_lifetime) is\n"
@@ -103,6 +108,7 @@ int cmd_user(int argc, char **argv)
 	    {"subject", required_argument, NULL, 's'},
 	    {"unlink", no_argument, NULL, 'u'},
 	    {"remove", no_argument, NULL, 'R'},
+	    {"organisation", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -112,7 +118,7 @@ int cmd_user(int argc, char **argv)
 	const char *sub, *sub2 = NULL;
 	int nwards = 0, c, rc = 1;
 	bool team_lead = false, want_password = false, unlink = false, remove = false;
-	const char *subject = NULL;
+	const char *subject = NULL, *organisation = ORGANISATION_TRUST_ID;
 	struct cli_db *db = NULL;
 	struct config cfg;
 	struct err err;
@@ -177,6 +183,9 @@ int cmd_user(int argc, char **argv)
 		case 'R':
 			remove = true;
 			break;
+		case 'o':
+			organisation = optarg;
+			break;
 		case 'h':
 			return user_usage(stdout);
 		default:
@@ -198,6 +207,7 @@ int cmd_user(int argc, char **argv)
 	}
 	if (strcmp(sub, "add") == 0) {
 		char pw[256], hash[AUTH_PWHASH_SIZE], id[37];
+		struct cli_organisation org;
 
 		if (name == NULL || role == NULL) {
 			fprintf(stderr, "carebridge: user add needs --name and --role\n");
@@ -214,6 +224,25 @@ int cmd_user(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
+		if (role_is_partner(r) && nwards > 0) {
+			fprintf(stderr, "carebridge: role \"%s\" has no wards\n", role);
+			rc = 2;
+			goto out;
+		}
+		if (cli_organisation_find(db, organisation, &org, &err) != ST_OK) {
+			rc = fail(&err);
+			goto out;
+		}
+		if (!org.found || org.disabled) {
+			fprintf(stderr, "carebridge: organisation \"%s\" %s\n", organisation,
+			        org.found ? "is disabled" : "does not exist");
+			rc = 2;
+			goto out;
+		}
+		if (role_fits_organisation(r, org.kind, &err) != ST_OK) {
+			rc = fail(&err);
+			goto out;
+		}
 		if (want_password) {
 			if (!read_password(pw, sizeof pw) || !auth_password_hash(pw, hash)) {
 				sodium_memzero(pw, sizeof pw);
@@ -222,7 +251,7 @@ int cmd_user(int argc, char **argv)
 			sodium_memzero(pw, sizeof pw);
 		}
 		if (cli_user_add(db, name, display, role, team_lead, wards, nwards,
-		                 want_password ? hash : NULL, id, &err) != ST_OK) {
+		                 want_password ? hash : NULL, org.id, id, &err) != ST_OK) {
 			rc = fail(&err);
 			goto out;
 		}

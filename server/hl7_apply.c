@@ -320,6 +320,7 @@ static void actor_hl7(const struct hl7_job *job, struct actor *actor)
 	actor->id = NULL;
 	actor->name = "hl7";
 	actor->request_id = job->id;
+	actor->organisation = NULL;
 }
 
 /* A01 after store_admission_context: plan the day-one work and commit. */

@@ -101,6 +101,7 @@ static const struct route_id_kind {
     [ROUTE_ID_DATE] = {"date", "date", false, NULL, 0, false},
     [ROUTE_ID_PATIENT] = {"patient", "patient", true, NULL, 0, true},
     [ROUTE_ID_REFERRAL] = {"referral", "referral", true, NULL, 0, true},
+    [ROUTE_ID_ORG] = {"organisation", "organisation", true, NULL, 0, false},
 };
 
 /* Whether value has the form of a {param} of kind id. */

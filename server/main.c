@@ -38,6 +38,7 @@ static void usage(FILE *fp)
 	        "  check-config  validate the configuration and report every problem\n"
 	        "  user          add, list and disable users; issue and revoke API tokens\n"
 	        "  ward          add wards\n"
+	        "  org           add, list and disable partner organisations\n"
 	        "  reasons       import a new list of reasons for delay (CSV)\n"
 	        "  report        reports as CSV or JSON: delays (the old daily DToC report),\n"
 	        "                sitrep (the daily / weekly acute discharge sitrep)\n"
@@ -321,6 +322,8 @@ int main(int argc, char **argv)
 		return cmd_ward(argc, argv);
 	if (strcmp(cmd, "reasons") == 0)
 		return cmd_reasons(argc, argv);
+	if (strcmp(cmd, "org") == 0)
+		return cmd_org(argc, argv);
 	if (strcmp(cmd, "routes") == 0)
 		return cmd_routes();
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -24,6 +24,9 @@ struct actor {
 	const char *id;         /* users.id, NULL for the system */
 	const char *name;       /* user name, or "hl7" / "system" */
 	const char *request_id; /* the HTTP request or HL7 message id, may be NULL */
+	/* a partner user's organisation (UUID): its reads of patients are audited
+	 * with it (information governance, docs/PARTNERS.md); NULL for the trust */
+	const char *organisation;
 };
 
 /* The principal of an authenticated request as an actor (borrowed strings). */
@@ -39,7 +42,10 @@ void store_add_audit(struct db_req *req, const struct actor *a, const char *acti
                      const char *entity, const char *entity_id, const char *episode_id,
                      const char *before_json, const char *after_json);
 
-/* Append an audit row for a read: action ("episode.read"), what, and a small detail. */
+/*
+ * Append an audit row for a read: action ("episode.read"), what, and a small
+ * detail; a partner's read also records the actor's organisation in it.
+ */
 void store_add_audit_read(struct db_req *req, const struct actor *a, const char *action,
                           const char *entity, const char *entity_id, const char *episode_id,
                           const char *detail_json);

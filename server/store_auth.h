@@ -14,14 +14,18 @@
 struct db;
 
 struct auth_user {
-	char id[37];          /* users.id */
-	char name[65];        /* users.name */
-	char role[32];        /* users.role */
-	const char *wards;    /* ward codes, comma-separated, any length; borrowed: copy it */
-	char token_id[37];    /* tokens.id used */
-	char kind[8];         /* "api" or "session" */
-	int64_t expires_in;   /* seconds until the token expires, -1 if it does not */
-	int64_t idle_left_ms; /* a session: ms until it idles out unless used; -1 for a token */
+	char id[37];           /* users.id */
+	char name[65];         /* users.name */
+	char role[32];         /* users.role */
+	const char *wards;     /* ward codes, comma-separated, any length; borrowed: copy it */
+	char token_id[37];     /* tokens.id used */
+	char kind[8];          /* "api" or "session" */
+	int64_t expires_in;    /* seconds until the token expires, -1 if it does not */
+	int64_t idle_left_ms;  /* a session: ms until it idles out unless used; -1 for a token */
+	char organisation[37]; /* users.organisation_id */
+	char org_code[33];     /* its code */
+	char org_name[201];    /* its name */
+	char org_kind[16];     /* its kind: "trust", "hub", ... */
 };
 
 typedef void store_auth_cb(enum status st, const struct auth_user *u, void *arg);
@@ -36,11 +40,12 @@ void store_auth_lookup(struct db *db, const char *hash_hex, int64_t idle_ms, int
 
 /* A token that is still live, as an open stream re-checks it (see hub.c). */
 struct auth_check_row {
-	char token_id[37];  /* tokens.id */
-	char user_id[37];   /* users.id */
-	char role[32];      /* users.role */
-	char *wards;        /* ward codes, comma-separated; owned by the store */
-	int64_t expires_in; /* seconds until the token expires, -1 if it does not */
+	char token_id[37];     /* tokens.id */
+	char user_id[37];      /* users.id */
+	char role[32];         /* users.role */
+	char *wards;           /* ward codes, comma-separated; owned by the store */
+	int64_t expires_in;    /* seconds until the token expires, -1 if it does not */
+	char organisation[37]; /* users.organisation_id */
 };
 
 typedef void store_auth_check_cb(enum status st, const struct auth_check_row *rows, int n,

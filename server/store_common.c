@@ -34,10 +34,16 @@ static const char SQL_AUDIT_ASSESSMENT[] =
 static const char SQL_AUDIT_DELAY[] =
     SQL_AUDIT_HEAD "(SELECT cb_delay_json(d) FROM delays d WHERE d.id = $5::uuid), $8::uuid)";
 
-/* A read of patient data: who read what (no images of the data itself). */
+/*
+ * A read of patient data: who read what (no images of the data itself); a
+ * partner's organisation $9 joins the detail.
+ */
 static const char SQL_AUDIT_READ[] =
     "INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, after,"
-    " request_id) VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6::uuid, $7::jsonb, $8::uuid)";
+    " request_id) VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6::uuid,"
+    " CASE WHEN $9::uuid IS NULL THEN $7::jsonb"
+    "  ELSE coalesce($7::jsonb, '{}'::jsonb) || jsonb_build_object('organisation', $9::uuid) END,"
+    " $8::uuid)";
 
 /* An episode event for a given ward (a transfer tells the ward left too). */
 static const char SQL_EVENT_EPISODE_AT[] =
@@ -76,6 +82,9 @@ void actor_from_req(struct actor *a, const struct http_req *r)
 	a->id = r->principal.id[0] != '\0' ? r->principal.id : NULL;
 	a->name = r->principal.name;
 	a->request_id = r->id;
+	a->organisation = role_is_partner(r->principal.role) && r->principal.organisation[0] != '\0'
+	                      ? r->principal.organisation
+	                      : NULL;
 }
 
 void store_add_audit(struct db_req *req, const struct actor *a, const char *action,
@@ -135,10 +144,10 @@ void store_add_audit_read(struct db_req *req, const struct actor *a, const char 
                           const char *entity, const char *entity_id, const char *episode_id,
                           const char *detail_json)
 {
-	const char *v[] = {a->id,     a->name,    action,      entity,
-	                   entity_id, episode_id, detail_json, a->request_id};
+	const char *v[] = {a->id,      a->name,     action,        entity,         entity_id,
+	                   episode_id, detail_json, a->request_id, a->organisation};
 
-	db_req_add(req, SQL_AUDIT_READ, 8, v);
+	db_req_add(req, SQL_AUDIT_READ, 9, v);
 }
 
 int store_add_episode_event_at(struct db_req *req, const char *type, const char *episode_id,

@@ -280,6 +280,27 @@ void store_referral_get(struct db *db, const char *id, const char *check_org, st
 	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "referral"));
 }
 
+/*
+ * One audit row per referral in the list $5 ({"items": [...]}) shown to actor
+ * $1/$2 of organisation $4 (request $3).
+ */
+static const char SQL_AUDIT_SHOWN[] =
+    "INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, after,"
+    " request_id) SELECT $1::uuid, $2, 'referral.read', 'referral', (x->>'id')::uuid,"
+    " (x->>'episode_id')::uuid, jsonb_build_object('list', true, 'organisation', $4::uuid),"
+    " $3::uuid FROM jsonb_array_elements($5::jsonb->'items') AS x";
+
+void store_referral_audit_shown(struct db *db, const char *list_json, const struct actor *actor,
+                                store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {actor->id, actor->name, actor->request_id, actor->organisation,
+	                   list_json};
+
+	db_req_add(req, SQL_AUDIT_SHOWN, 5, v);
+	db_req_submit(db, req, store_json_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}
+
 void store_referral_audit_read(struct db *db, const struct referral_facts *f, const char *action,
                                const struct actor *actor, store_json_cb *cb, void *arg)
 {

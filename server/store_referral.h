@@ -81,6 +81,15 @@ struct referral_filter {
  * List referrals, oldest notified first, as {"items": [cb_referral_view_json],
  * "next_cursor": id|null}; the read is audited in the same transaction.
  */
+/*
+ * Audit a partner's sight of each referral in list_json (a list reply,
+ * {"items": [...]}): one row per referral shown ("referral.read", detail
+ * {"list": true, "organisation"}), every read of a patient by a partner
+ * being on record.  cb gets no JSON.
+ */
+void store_referral_audit_shown(struct db *db, const char *list_json, const struct actor *actor,
+                                store_json_cb *cb, void *arg);
+
 void store_referral_list(struct db *db, const struct referral_filter *f, const struct actor *actor,
                          store_json_cb *cb, void *arg);
 

@@ -16,10 +16,13 @@ struct cli_db {
 	PGconn *pg; /* owned */
 };
 
-/* Inserts user $1 named $2 ($3 display name, $4 role, $5 team lead, $6 password hash). */
+/*
+ * Inserts user $1 named $2 ($3 display name, $4 role, $5 team lead, $6 password
+ * hash, $7 organisation).
+ */
 static const char SQL_USER_ADD[] =
-    "INSERT INTO users (id, name, display_name, role, team_lead, password_hash)"
-    " VALUES ($1, $2, $3, $4, $5::boolean, $6)";
+    "INSERT INTO users (id, name, display_name, role, team_lead, password_hash, organisation_id)"
+    " VALUES ($1, $2, $3, $4, $5::boolean, $6, $7::uuid)";
 
 /* Attaches user $1 to ward $2; CB400 when the ward does not exist. */
 static const char SQL_USER_WARD[] =
@@ -31,13 +34,40 @@ static const char SQL_USER_WARD_INSERT[] = "INSERT INTO user_wards (user_id, war
 static const char SQL_CLI_AUDIT[] =
     "INSERT INTO audit (actor, action, entity, entity_id) VALUES ('cli', $1, $2, $3::uuid)";
 
-/* Every user: name, role, team lead, wards, disabled, id. */
+/* Every user: name, role, team lead, wards, disabled, id, organisation code. */
 static const char SQL_USER_LIST[] =
     "SELECT u.name, u.role, u.team_lead,"
     " coalesce((SELECT string_agg(ward, ',' ORDER BY ward) FROM user_wards w"
     "           WHERE w.user_id = u.id), '-'),"
-    " u.disabled_at IS NOT NULL, u.id"
-    " FROM users u ORDER BY u.name";
+    " u.disabled_at IS NOT NULL, u.id, o.code"
+    " FROM users u JOIN organisations o ON o.id = u.organisation_id ORDER BY u.name";
+
+/* The organisation $1 names (id or code): id, code, kind, disabled. */
+static const char SQL_ORG_FIND[] =
+    "SELECT o.id, o.code, o.kind, o.disabled_at IS NOT NULL FROM organisations o"
+    " WHERE o.id::text = lower($1) OR o.code = $1";
+
+/* Aborts with CB409 when organisation code $1 is taken. */
+static const char SQL_ORG_FREE[] =
+    "SELECT cb_expect(NOT EXISTS (SELECT 1 FROM organisations WHERE code = $1), 'CB409',"
+    " format('organisation \"%s\" already exists', $1::text))";
+
+/* Adds organisation $1 (code $2, name $3, kind $4, services $5 JSON, council $6). */
+static const char SQL_ORG_ADD[] =
+    "INSERT INTO organisations (id, code, name, kind, services, local_authority_id)"
+    " VALUES ($1::uuid, $2, $3, $4, cb_text_array($5::jsonb), $6::uuid)";
+
+/* Every organisation: code, kind, state, services, council code, id, name. */
+static const char SQL_ORG_LIST[] =
+    "SELECT o.code, o.kind, CASE WHEN o.disabled_at IS NULL THEN 'active' ELSE 'disabled' END,"
+    " coalesce(nullif(array_to_string(o.services, ','), ''), '-'), coalesce(la.code, '-'),"
+    " o.id, o.name FROM organisations o LEFT JOIN organisations la"
+    " ON la.id = o.local_authority_id ORDER BY o.kind <> 'trust', o.kind, o.code";
+
+/* Disables organisation $1 (an id); no row when it is already disabled or the trust. */
+static const char SQL_ORG_DISABLE[] =
+    "UPDATE organisations SET disabled_at = now(), version = version + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND disabled_at IS NULL AND kind <> 'trust' RETURNING id";
 
 /* Disables user $1 (by name); returns its id, no row if there is no such enabled user. */
 static const char SQL_USER_DISABLE[] = "UPDATE users SET disabled_at = now(), version = version + 1"
@@ -195,16 +225,18 @@ static enum status audit(struct cli_db *db, const char *action, const char *enti
 
 enum status cli_user_add(struct cli_db *db, const char *name, const char *display_name,
                          const char *role, bool team_lead, const char *const *wards, int nwards,
-                         const char *password_hash, char id_out[37], struct err *err)
+                         const char *password_hash, const char *organisation_id, char id_out[37],
+                         struct err *err)
 {
-	const char *v[] = {id_out,       name, display_name, role, team_lead ? "true" : "false",
-	                   password_hash};
+	const char *v[] = {
+	    id_out,        name,           display_name, role, team_lead ? "true" : "false",
+	    password_hash, organisation_id};
 	enum status st = ST_OK;
 
 	new_uuid(id_out);
 	if (!exec_simple(db, "BEGIN"))
 		return err_set(err, ST_INTERNAL, NULL, "could not begin");
-	PQclear(run(db, SQL_USER_ADD, 6, v, err, &st));
+	PQclear(run(db, SQL_USER_ADD, 7, v, err, &st));
 	for (int i = 0; st == ST_OK && i < nwards; i++) {
 		const char *w[] = {id_out, wards[i]};
 
@@ -224,14 +256,14 @@ enum status cli_user_list(struct cli_db *db, FILE *out, struct err *err)
 
 	if (res == NULL)
 		return st;
-	fprintf(out, "%-24s %-14s %-6s %-24s %-8s %s\n", "name", "role", "lead", "wards", "state",
-	        "id");
+	fprintf(out, "%-24s %-14s %-6s %-24s %-8s %-36s %s\n", "name", "role", "lead", "wards",
+	        "state", "id", "organisation");
 	for (int i = 0; i < PQntuples(res); i++)
-		fprintf(out, "%-24s %-14s %-6s %-24s %-8s %s\n", PQgetvalue(res, i, 0),
+		fprintf(out, "%-24s %-14s %-6s %-24s %-8s %-36s %s\n", PQgetvalue(res, i, 0),
 		        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2)[0] == 't' ? "yes" : "no",
 		        PQgetvalue(res, i, 3),
 		        PQgetvalue(res, i, 4)[0] == 't' ? "disabled" : "active",
-		        PQgetvalue(res, i, 5));
+		        PQgetvalue(res, i, 5), PQgetvalue(res, i, 6));
 	PQclear(res);
 	return ST_OK;
 }
@@ -401,5 +433,80 @@ enum status cli_ward_add(struct cli_db *db, const char *code, const char *name, 
 	PQclear(run(db, SQL_WARD_ADD, 4, v, err, &st));
 	if (st == ST_OK)
 		st = audit(db, "ward.add", "ward", NULL, err);
+	return finish(db, st, err);
+}
+
+enum status cli_organisation_find(struct cli_db *db, const char *ref, struct cli_organisation *out,
+                                  struct err *err)
+{
+	const char *v[] = {ref};
+	enum status st;
+	PGresult *res = run(db, SQL_ORG_FIND, 1, v, err, &st);
+
+	if (res == NULL)
+		return st;
+	memset(out, 0, sizeof *out);
+	if (PQntuples(res) == 1) {
+		out->found = true;
+		snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, 0, 0));
+		snprintf(out->code, sizeof out->code, "%s", PQgetvalue(res, 0, 1));
+		snprintf(out->kind, sizeof out->kind, "%s", PQgetvalue(res, 0, 2));
+		out->disabled = PQgetvalue(res, 0, 3)[0] == 't';
+	}
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status cli_organisation_add(struct cli_db *db, const char *code, const char *name,
+                                 const char *kind, const char *services_json,
+                                 const char *local_authority_id, char id_out[37], struct err *err)
+{
+	const char *free_v[] = {code};
+	const char *v[] = {id_out, code, name, kind, services_json, local_authority_id};
+	enum status st = ST_OK;
+
+	new_uuid(id_out);
+	if (!exec_simple(db, "BEGIN"))
+		return err_set(err, ST_INTERNAL, NULL, "could not begin");
+	PQclear(run(db, SQL_ORG_FREE, 1, free_v, err, &st));
+	if (st == ST_OK)
+		PQclear(run(db, SQL_ORG_ADD, 6, v, err, &st));
+	if (st == ST_OK)
+		st = audit(db, "organisation.add", "organisation", id_out, err);
+	return finish(db, st, err);
+}
+
+enum status cli_organisation_list(struct cli_db *db, FILE *out, struct err *err)
+{
+	enum status st;
+	PGresult *res = run(db, SQL_ORG_LIST, 0, NULL, err, &st);
+
+	if (res == NULL)
+		return st;
+	fprintf(out, "%-16s %-16s %-8s %-40s %-16s %-36s %s\n", "code", "kind", "state", "services",
+	        "council", "id", "name");
+	for (int i = 0; i < PQntuples(res); i++)
+		fprintf(out, "%-16s %-16s %-8s %-40s %-16s %-36s %s\n", PQgetvalue(res, i, 0),
+		        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+		        PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6));
+	PQclear(res);
+	return ST_OK;
+}
+
+enum status cli_organisation_disable(struct cli_db *db, const char *id, struct err *err)
+{
+	const char *v[] = {id};
+	enum status st;
+	PGresult *res;
+
+	if (!exec_simple(db, "BEGIN"))
+		return err_set(err, ST_INTERNAL, NULL, "could not begin");
+	res = run(db, SQL_ORG_DISABLE, 1, v, err, &st);
+	if (res != NULL && PQntuples(res) != 1)
+		st = err_set(err, ST_CONFLICT, "organisation",
+		             "the organisation is the trust or is already disabled");
+	PQclear(res);
+	if (st == ST_OK)
+		st = audit(db, "organisation.disable", "organisation", id, err);
 	return finish(db, st, err);
 }

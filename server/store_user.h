@@ -17,10 +17,15 @@ struct cli_db;
 struct cli_db *cli_db_open(const char *conninfo, struct err *err);
 void cli_db_close(struct cli_db *db);
 
-/* Add a user; wards (n of them) must exist.  Writes the new id into id_out[37]. */
+/*
+ * Add a user of organisation organisation_id (checked by the caller:
+ * role_fits_organisation); wards (n of them) must exist.  Writes the new id
+ * into id_out[37].
+ */
 enum status cli_user_add(struct cli_db *db, const char *name, const char *display_name,
                          const char *role, bool team_lead, const char *const *wards, int nwards,
-                         const char *password_hash, char id_out[37], struct err *err);
+                         const char *password_hash, const char *organisation_id, char id_out[37],
+                         struct err *err);
 
 /* Print every user, one per line, to out. */
 enum status cli_user_list(struct cli_db *db, FILE *out, struct err *err);
@@ -68,5 +73,33 @@ enum status cli_token_revoke(struct cli_db *db, const char *token_id, struct err
 /* Add a ward. */
 enum status cli_ward_add(struct cli_db *db, const char *code, const char *name, int beds,
                          const char *pas_code, struct err *err);
+
+/* An organisation as the command line looks it up. */
+struct cli_organisation {
+	bool found;    /* the name matched one */
+	char id[37];   /* its UUID */
+	char code[33]; /* its code */
+	char kind[16]; /* "trust", "local_authority", "hub", "provider" */
+	bool disabled; /* disabled_at is set */
+};
+
+/* The organisation ref names (its id or its code); out->found false when none. */
+enum status cli_organisation_find(struct cli_db *db, const char *ref, struct cli_organisation *out,
+                                  struct err *err);
+
+/*
+ * Add an organisation (validated by the caller: lib/organisation.h);
+ * services_json is a JSON array of service kinds, local_authority_id NULL for
+ * none.  ST_CONFLICT when the code is taken.  Audited; id_out[37] gets its id.
+ */
+enum status cli_organisation_add(struct cli_db *db, const char *code, const char *name,
+                                 const char *kind, const char *services_json,
+                                 const char *local_authority_id, char id_out[37], struct err *err);
+
+/* Print every organisation, one per line, to out. */
+enum status cli_organisation_list(struct cli_db *db, FILE *out, struct err *err);
+
+/* Disable organisation id; ST_CONFLICT for the trust or one disabled already.  Audited. */
+enum status cli_organisation_disable(struct cli_db *db, const char *id, struct err *err);
 
 #endif

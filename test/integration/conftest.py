@@ -288,12 +288,16 @@ class User:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def make_user(database, role, wards=(), password=None, team_lead=False, name=None):
-    """A new user with an API token (and a password if given); unique name each call."""
+def make_user(database, role, wards=(), password=None, team_lead=False, name=None,
+              organisation=None):
+    """A new user with an API token (and a password if given); unique name each call.
+    organisation: the code or id of a partner organisation (default: the trust)."""
     name = name or f"{role}_{uuid_hex()}"
     for w in wards:
         ensure_ward(database, w)
     args = ["user", "add", "--name", name, "--role", role]
+    if organisation is not None:
+        args += ["--organisation", organisation]
     for w in wards:
         args += ["--ward", w]
     if team_lead:
@@ -303,6 +307,18 @@ def make_user(database, role, wards=(), password=None, team_lead=False, name=Non
     cli(database, *args, input=(password + "\n") if password else None)
     token = cli(database, "user", "token", "issue", "--name", name, "--expires", "30d").stdout.strip()
     return User(name, role, token, list(wards), password)
+
+
+def make_organisation(database, kind, code=None, name=None, services=(), local_authority=None):
+    """A new partner organisation through the CLI; returns (id, code)."""
+    code = code or f"{kind[:3].upper()}{uuid_hex()[:8]}"
+    args = ["org", "add", "--code", code, "--name", name or f"Org {code}", "--kind", kind]
+    for s in services:
+        args += ["--service", s]
+    if local_authority is not None:
+        args += ["--local-authority", local_authority]
+    out = cli(database, *args).stdout
+    return out.strip().rsplit(" ", 1)[-1], code
 
 
 def uuid_hex():
