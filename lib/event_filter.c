@@ -74,6 +74,13 @@ enum status event_filter_set_episode(struct event_filter *f, const char *episode
 enum status event_filter_authorise(const struct event_filter *f, const struct principal *p,
                                    struct err *err)
 {
+	/*
+	 * A partner's events are those of its referrals, whatever the ward
+	 * (event_filter_matches decides per event): a ward filter only narrows
+	 * them, it reaches nothing more.
+	 */
+	if (role_is_partner(p->role))
+		return access_role_may(p, ACCESS_EVENT_READ, err);
 	for (int i = 0; i < f->nwards; i++) {
 		struct access_target t = {.ward = f->wards[i], .discipline = NULL};
 		enum status st = access_check(p, ACCESS_EVENT_READ, &t, err);
@@ -128,12 +135,39 @@ static bool type_is_report_event(const char *type)
 	return false;
 }
 
+/*
+ * Cut csv ("a,b") into at most EVENT_FILTER_ORGS_MAX UUIDs in buf, pointed
+ * at by ptrs; returns how many.  A value that is not a UUID is skipped.
+ */
+static size_t orgs_split(const char *csv, char (*buf)[37], const char **ptrs)
+{
+	size_t n = 0;
+
+	while (csv != NULL && *csv != '\0' && n < EVENT_FILTER_ORGS_MAX) {
+		const char *comma = strchr(csv, ',');
+		size_t len = comma != NULL ? (size_t)(comma - csv) : strlen(csv);
+
+		if (len == 36) {
+			memcpy(buf[n], csv, 36);
+			buf[n][36] = '\0';
+			if (text_is_uuid(buf[n])) {
+				ptrs[n] = buf[n];
+				n++;
+			}
+		}
+		csv = comma != NULL ? comma + 1 : NULL;
+	}
+	return n;
+}
+
 bool event_filter_matches(const struct event_filter *f, const struct principal *p,
                           const struct event_facts *e)
 {
 	struct access_target t = {.ward = e->ward != NULL && e->ward[0] ? e->ward : NULL,
 	                          .discipline = NULL};
 	enum access_action a = ACCESS_EVENT_READ;
+	char orgs[EVENT_FILTER_ORGS_MAX][37];
+	const char *org_ptrs[EVENT_FILTER_ORGS_MAX];
 
 	if (!type_matches(f, e->type))
 		return false;
@@ -147,5 +181,7 @@ bool event_filter_matches(const struct event_filter *f, const struct principal *
 		return false;
 	if (t.ward == NULL && type_is_report_event(e->type))
 		a = ACCESS_REPORT_READ;
+	t.norgs = orgs_split(e->organisations, orgs, org_ptrs);
+	t.orgs = org_ptrs;
 	return access_check(p, a, &t, NULL) == ST_OK;
 }

@@ -30,7 +30,15 @@ struct event_facts {
 	const char *ward;       /* the episode's ward */
 	const char *discipline; /* the task's discipline */
 	const char *episode;    /* the episode id */
+	/* The organisations the event is about (events.organisations: a
+	 * referral's hub and service provider), comma-separated UUIDs; NULL or
+	 * "" for an event for the trust's users only.  A partner's principal
+	 * receives an event only when its organisation is one of them. */
+	const char *organisations;
 };
+
+/* Organisations of one event considered; any beyond are ignored (fail closed). */
+#define EVENT_FILTER_ORGS_MAX 8
 
 /* Empty filter: everything the principal may read. */
 void event_filter_init(struct event_filter *f);
@@ -44,15 +52,18 @@ enum status event_filter_set_episode(struct event_filter *f, const char *episode
 
 /*
  * ST_OK when principal p may subscribe with f: a nurse may name only her own
- * wards.  ST_FORBIDDEN otherwise.
+ * wards; a partner any ward (a ward filter only narrows its referrals'
+ * events).  ST_FORBIDDEN otherwise.
  */
 enum status event_filter_authorise(const struct event_filter *f, const struct principal *p,
                                    struct err *err);
 
 /*
  * True when e passes f's filters and p may read it: ACCESS_EVENT_READ for its
- * ward, or for an event about a report without a ward ("sitrep.submitted"),
- * ACCESS_REPORT_READ.
+ * ward and organisations, or for an event about a report without a ward
+ * ("sitrep.submitted"), ACCESS_REPORT_READ.  A partner (role_is_partner)
+ * receives only events whose organisations include its own (its referrals'
+ * events), never a ward's other events; with no organisation set, nothing.
  */
 bool event_filter_matches(const struct event_filter *f, const struct principal *p,
                           const struct event_facts *e);

@@ -3,7 +3,7 @@
  *
  *   POST   /api/v1/session  {"name": ..., "password": ...} -> session cookie
  *   DELETE /api/v1/session  revoke the session (or token) used
- *   GET    /api/v1/me       who am I: id, name, role, wards
+ *   GET    /api/v1/me       who am I: id, name, role, wards, organisation
  *
  * The password check (argon2id) runs on the worker pool, never on the loop.
  * Guessing is slowed three ways (lib/signin.c has the rules): per client
@@ -437,6 +437,7 @@ static void me(struct http_req *r)
 {
 	cJSON *body = cJSON_CreateObject();
 	cJSON *wards = cJSON_AddArrayToObject(body, "wards");
+	cJSON *org;
 
 	cJSON_AddStringToObject(body, "id", r->principal.id);
 	cJSON_AddStringToObject(body, "name", r->principal.name);
@@ -446,6 +447,11 @@ static void me(struct http_req *r)
 	cJSON_AddStringToObject(
 	    body, "discipline",
 	    role_discipline(r->principal.role) ? role_discipline(r->principal.role) : "");
+	org = cJSON_AddObjectToObject(body, "organisation");
+	cJSON_AddStringToObject(org, "id", r->principal.organisation);
+	cJSON_AddStringToObject(org, "code", r->org_code);
+	cJSON_AddStringToObject(org, "name", r->org_name);
+	cJSON_AddStringToObject(org, "kind", r->org_kind);
 	http_reply_json(r, 200, body);
 }
 

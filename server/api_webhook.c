@@ -1,7 +1,8 @@
 /*
  * api_webhook.c - outbound webhooks, for administrators.
  *
- *   POST   /api/v1/webhooks        register {url, secret, wards?, disciplines?, types?}
+ *   POST   /api/v1/webhooks        register {url, secret, wards?, disciplines?, types?,
+ *                                   organisation_id? (a partner's: its referrals' events only)}
  *   GET    /api/v1/webhooks        every webhook with its cursor, backlog and failures
  *   PATCH  /api/v1/webhooks/{id}   pause or resume one {active}
  *   DELETE /api/v1/webhooks/{id}   remove one
@@ -27,6 +28,8 @@
 #include "app.h"
 #include "event_filter.h"
 #include "json.h"
+#include "organisation.h"
+#include "store_admin.h"
 #include "store_webhook.h"
 #include "xmalloc.h"
 
@@ -34,8 +37,8 @@
 #define WEBHOOK_SECRET_MIN 16  /* bytes: short secrets are guessable */
 #define WEBHOOK_SECRET_MAX 256 /* as the webhooks table's CHECK */
 
-static const char *const webhook_fields[] = {"url",         "secret", "wards",
-                                             "disciplines", "types",  NULL};
+static const char *const webhook_fields[] = {"url",   "secret",          "wards", "disciplines",
+                                             "types", "organisation_id", NULL};
 
 static void deleted_done(enum status st, const struct err *err, const char *json, void *arg)
 {
@@ -130,6 +133,10 @@ struct webhook_body {
 	char url[WEBHOOK_URL_MAX + 1];
 	char secret[WEBHOOK_SECRET_MAX + 1];
 	struct event_filter filter;
+	char organisation[40];    /* organisation_id as given (an id or a code), "" for none */
+	char organisation_id[37]; /* the organisation it names */
+	struct webhook_input in;  /* the registration, its strings pointing in here */
+	struct http_req *r;       /* the request, while the organisation is looked up */
 };
 
 static enum status webhook_parse(const cJSON *b, struct webhook_body *wb, struct webhook_input *in,
@@ -153,6 +160,10 @@ static enum status webhook_parse(const cJSON *b, struct webhook_body *wb, struct
 		return st;
 	if ((st = filter_list(b, "types", "types", &wb->filter, err)) != ST_OK)
 		return st;
+	if (!json_is_null(b, "organisation_id") &&
+	    (st = json_get_string(b, "organisation_id", false, wb->organisation,
+	                          sizeof wb->organisation, err)) != ST_OK)
+		return st;
 	in->url = wb->url;
 	in->secret = wb->secret;
 	for (int i = 0; i < wb->filter.nwards; i++)
@@ -164,31 +175,61 @@ static enum status webhook_parse(const cJSON *b, struct webhook_body *wb, struct
 	return ST_OK;
 }
 
+/* Register wb's webhook (wb owned) now that its organisation, if any, is known. */
+static void webhook_add(struct webhook_body *wb)
+{
+	struct actor actor;
+
+	actor_from_req(&actor, wb->r);
+	/* the store copies every value into its statements before returning */
+	store_webhook_add(wb->r->app->db, &wb->in, &actor, http_json_created, wb->r);
+	free(wb);
+}
+
+static void webhook_organisation_got(enum status st, const struct organisation_facts *o,
+                                     const struct organisation_facts *unused, void *arg)
+{
+	struct webhook_body *wb = arg;
+	struct err err;
+
+	(void)unused;
+	if (st == ST_OK)
+		st = organisation_check_webhook_owner(o->found && !o->disabled ? o->kind : NULL,
+		                                      &err);
+	if (st != ST_OK) {
+		http_reply_error(wb->r, st, st == ST_INVALID ? &err : NULL);
+		free(wb);
+		return;
+	}
+	snprintf(wb->organisation_id, sizeof wb->organisation_id, "%s", o->id);
+	wb->in.organisation_id = wb->organisation_id;
+	webhook_add(wb);
+}
+
 static void webhooks_post(struct http_req *r)
 {
-	struct webhook_input in;
 	struct webhook_body *wb;
-	struct actor actor;
 	struct err err;
 	cJSON *b = NULL;
 	enum status st;
 
-	memset(&in, 0, sizeof in);
 	wb = xcalloc(1, sizeof *wb);
+	wb->r = r;
 	st = http_body_json(r, &b, &err);
 	if (st == ST_OK)
 		st = json_only_keys(b, webhook_fields, &err);
 	if (st == ST_OK)
-		st = webhook_parse(b, wb, &in, &err);
+		st = webhook_parse(b, wb, &wb->in, &err);
 	cJSON_Delete(b);
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
+		free(wb);
+	} else if (wb->organisation[0] != '\0') {
+		store_organisation_get(r->app->db, wb->organisation, NULL, webhook_organisation_got,
+		                       wb);
 	} else {
-		actor_from_req(&actor, r);
-		/* the store copies every value into its statements before returning */
-		store_webhook_add(r->app->db, &in, &actor, http_json_created, r);
+		webhook_add(wb);
 	}
-	free(wb);
 }
 
 static void webhooks_list(struct http_req *r)

@@ -443,6 +443,12 @@ static void auth_done(enum status st, const struct auth_user *u, struct http_req
 	snprintf(r->principal.id, sizeof r->principal.id, "%s", u->id);
 	snprintf(r->principal.name, sizeof r->principal.name, "%s", u->name);
 	snprintf(r->token_id, sizeof r->token_id, "%s", u->token_id);
+	/* the partner rules of lib/access.c fail closed until this is set */
+	snprintf(r->principal.organisation, sizeof r->principal.organisation, "%s",
+	         u->organisation);
+	snprintf(r->org_code, sizeof r->org_code, "%s", u->org_code);
+	snprintf(r->org_name, sizeof r->org_name, "%s", u->org_name);
+	snprintf(r->org_kind, sizeof r->org_kind, "%s", u->org_kind);
 	r->auth_gen = listen_gen;
 	r->auth_expires_ms = expires_ms;
 	principal_set_wards(r, u->wards);

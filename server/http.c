@@ -99,6 +99,7 @@ static const struct route_id_kind {
     [ROUTE_ID_BARRIER] = {"barrier", "barrier", true, NULL, 0, true},
     [ROUTE_ID_DATE] = {"date", "date", false, NULL, 0, false},
     [ROUTE_ID_REFERRAL] = {"referral", "referral", true, NULL, 0, true},
+    [ROUTE_ID_ORGANISATION] = {"organisation", "organisation", false, CODE_CHARS, 36, false},
 };
 
 /* Whether value has the form of a {param} of kind id. */

@@ -52,6 +52,7 @@ enum route_id {
 	ROUTE_ID_BARRIER,    /* a barrier's UUID; ward-scoped */
 	ROUTE_ID_DATE,       /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
 	ROUTE_ID_REFERRAL,   /* a referral's UUID; ward-scoped (and organisation) */
+	ROUTE_ID_ORGANISATION, /* an organisation's UUID or code */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */
@@ -115,6 +116,9 @@ struct http_req {
 	void *data;                 /* the handler's own state */
 	bool authenticated;         /* principal is valid */
 	struct principal principal; /* who is acting (wards point into ward_buf) */
+	char org_code[33];          /* the principal's organisation's code (for "me") */
+	char org_name[201];         /* its name */
+	char org_kind[16];          /* its kind */
 	char *ward_buf;             /* owned: the principal's ward codes */
 	const char **ward_ptrs;     /* owned: pointers into ward_buf */
 	char token_id[37];          /* the token or session used */

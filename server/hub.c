@@ -69,6 +69,7 @@ struct hub_event {
 	char ward[33];       /* "" if none */
 	char discipline[33]; /* "" if none */
 	char episode[37];    /* "" if none */
+	char *orgs;          /* organisations, comma-separated, "" if none; owned */
 	char *frame;         /* "id: ..\nevent: ..\ndata: ..\n\n", owned */
 	size_t len;          /* frame length */
 };
@@ -301,9 +302,9 @@ static void sub_write(struct sub *s, const char *data, size_t len)
 }
 
 static bool sub_wants(const struct sub *s, int64_t id, const char *type, const char *ward,
-                      const char *discipline, const char *episode)
+                      const char *discipline, const char *episode, const char *orgs)
 {
-	struct event_facts e = {type, ward, discipline, episode};
+	struct event_facts e = {type, ward, discipline, episode, orgs};
 
 	(void)id;
 	return event_filter_matches(&s->filter, &s->principal, &e);
@@ -330,7 +331,7 @@ static bool sub_flush(struct sub *s)
 		const struct hub_event *e = &hub->ring[(hub->head + i) % hub->cap];
 
 		s->pos = e->id;
-		if (!sub_wants(s, e->id, e->type, e->ward, e->discipline, e->episode))
+		if (!sub_wants(s, e->id, e->type, e->ward, e->discipline, e->episode, e->orgs))
 			continue;
 		batch[nb].data = e->frame;
 		batch[nb++].len = e->len;
@@ -415,6 +416,7 @@ static void hub_append(struct hub *hub, const struct event_row *row)
 			hub_fan_run(hub, -1);
 		hub->ring_floor = old->id;
 		free(old->frame);
+		free(old->orgs);
 		hub->head = (hub->head + 1) % hub->cap;
 		hub->n--;
 	}
@@ -425,6 +427,7 @@ static void hub_append(struct hub *hub, const struct event_row *row)
 	snprintf(e->ward, sizeof e->ward, "%s", row->ward);
 	snprintf(e->discipline, sizeof e->discipline, "%s", row->discipline);
 	snprintf(e->episode, sizeof e->episode, "%s", row->episode);
+	e->orgs = xstrdup(row->organisations != NULL ? row->organisations : "");
 	e->frame = frame_new(row->id, row->type, row->payload, &e->len);
 	hub->last_id = row->id;
 	hub->fan_pending = true;
@@ -457,7 +460,9 @@ static void hub_rewind(struct hub *hub, int64_t good)
 		if (e->id <= good)
 			break;
 		free(e->frame);
+		free(e->orgs);
 		e->frame = NULL;
+		e->orgs = NULL;
 		hub->n--;
 	}
 	hub->last_id = good;
@@ -721,7 +726,7 @@ static void replay_done(enum status st, const struct event_row *rows, int n, int
 			continue;
 		s->pos = rows[i].id;
 		if (sub_wants(s, rows[i].id, rows[i].type, rows[i].ward, rows[i].discipline,
-		              rows[i].episode)) {
+		              rows[i].episode, rows[i].organisations)) {
 			size_t len;
 			char *f = frame_new(rows[i].id, rows[i].type, rows[i].payload, &len);
 
@@ -871,6 +876,11 @@ static void sub_recheck(struct sub *s, const struct auth_check_row *row)
 	if (strcmp(row->user_id, s->principal.id) != 0 ||
 	    role_parse_user(row->role, &role, NULL) != ST_OK || role != s->principal.role) {
 		sub_end(s, "its user's role changed");
+		return;
+	}
+	if (strcmp(row->organisation, s->principal.organisation) != 0) {
+		/* a partner's events follow its organisation: never another's by mistake */
+		sub_end(s, "its user's organisation changed");
 		return;
 	}
 	if (strcmp(row->wards, s->wards_csv) != 0) {
@@ -1207,8 +1217,10 @@ void hub_free(struct hub *hub)
 	if (hub == NULL)
 		return;
 	hub_close_all(hub);
-	for (int i = 0; i < hub->n; i++)
+	for (int i = 0; i < hub->n; i++) {
 		free(hub->ring[(hub->head + i) % hub->cap].frame);
+		free(hub->ring[(hub->head + i) % hub->cap].orgs);
+	}
 	free(hub->ring);
 	event_free(hub->ev_reap);
 	event_free(hub->ev_fan);

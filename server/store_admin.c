@@ -1,6 +1,6 @@
 /*
- * store_admin.c - SQL for wards, task templates and users edited through the
- * API (see store_admin.h).
+ * store_admin.c - SQL for wards, task templates, users and organisations
+ * edited through the API (see store_admin.h).
  *
  * The audit rows are written here rather than with store_add_audit(): that
  * statement computes the after image only for patient-side entities, and a
@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "db.h"
 #include "xmalloc.h"
@@ -40,9 +42,10 @@ static const char SQL_PAS_FREE[] =
     " WHERE pas_code = $1 AND code <> $2), 'CB409',"
     " format('PAS code \"%s\" is already used by another ward', $1::text))";
 
-/* Adds ward $1 named $2 with $3 beds and PAS code $4. */
+/* Adds ward $1 named $2 with $3 beds, PAS code $4 and hub $5. */
 static const char SQL_WARD_INSERT[] =
-    "INSERT INTO wards (code, name, beds, pas_code) VALUES ($1, $2, $3::integer, $4)";
+    "INSERT INTO wards (code, name, beds, pas_code, hub_organisation_id)"
+    " VALUES ($1, $2, $3::integer, $4, $5::uuid)";
 
 /* Audits the new ward $4 (actor $1/$2, action $3, request $5). */
 static const char SQL_WARD_AUDIT_ADD[] =
@@ -52,7 +55,7 @@ static const char SQL_WARD_AUDIT_ADD[] =
 
 /*
  * Changes ward $4: name $5 (NULL keeps), beds $6 (NULL keeps), PAS code $8 when
- * $7; and audits it with both images (actor $1/$2, action $3, request $9).  The
+ * $7, hub $11 when $10; and audits it with both images (actor $1/$2, action $3, request $9).  The
  * row is locked by an earlier statement, so "old" (read from this statement's
  * snapshot) is the version the UPDATE changes.
  */
@@ -60,7 +63,9 @@ static const char SQL_WARD_UPDATE_AUDIT[] =
     "WITH old AS (SELECT cb_ward_json(w) AS j FROM wards w WHERE w.code = $4),"
     " u AS (UPDATE wards w SET name = coalesce($5, w.name),"
     "  beds = coalesce($6::integer, w.beds),"
-    "  pas_code = CASE WHEN $7::boolean THEN $8 ELSE w.pas_code END"
+    "  pas_code = CASE WHEN $7::boolean THEN $8 ELSE w.pas_code END,"
+    "  hub_organisation_id = CASE WHEN $10::boolean THEN $11::uuid"
+    "   ELSE w.hub_organisation_id END"
     "  WHERE w.code = $4 RETURNING w)"
     " INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before, after,"
     " request_id) SELECT $1::uuid, $2, $3, 'ward', NULL, NULL, (SELECT j FROM old),"
@@ -139,8 +144,9 @@ static const char SQL_USER_FREE[] =
     " format('user \"%s\" already exists', $1::text))";
 
 /* Adds user $1 named $2 ($3 display name, $4 role, $5 team lead), without a password. */
-static const char SQL_USER_INSERT[] = "INSERT INTO users (id, name, display_name, role, team_lead)"
-				      " VALUES ($1::uuid, $2, $3, $4, $5::boolean)";
+static const char SQL_USER_INSERT[] =
+    "INSERT INTO users (id, name, display_name, role, team_lead, organisation_id)"
+    " VALUES ($1::uuid, $2, $3, $4, $5::boolean, $6::uuid)";
 
 /* Attaches user $1 to ward $2; CB400 when the ward does not exist. */
 static const char SQL_USER_WARD_ADD[] =
@@ -203,6 +209,77 @@ static const char SQL_USER_EVENT[] =
 /* User $1 as JSON text. */
 static const char SQL_USER_JSON[] =
     "SELECT cb_user_json(u)::text FROM users u WHERE u.id = $1::uuid";
+
+/* ---- organisations ---- */
+
+/* Every organisation as {"items": [...]}: the trust first, then by kind and code. */
+static const char SQL_ORG_LIST[] =
+    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(cb_organisation_json(o)"
+    " ORDER BY o.kind <> 'trust', o.kind, o.code), '[]'::jsonb))::text FROM organisations o";
+
+/*
+ * The organisation $1 names (its id, or its code): id, code, name, kind,
+ * disabled, services (comma-separated), local authority, version, JSON.
+ */
+static const char SQL_ORG_FACTS[] =
+    "SELECT o.id, o.code, o.name, o.kind, o.disabled_at IS NOT NULL,"
+    " array_to_string(o.services, ','), coalesce(o.local_authority_id::text, ''), o.version,"
+    " cb_organisation_json(o)::text FROM organisations o"
+    " WHERE o.id::text = lower($1) OR o.code = $1";
+
+/* Aborts with CB409 when organisation code $1 is taken. */
+static const char SQL_ORG_CODE_FREE[] =
+    "SELECT cb_expect(NOT EXISTS (SELECT 1 FROM organisations WHERE code = $1), 'CB409',"
+    " format('organisation \"%s\" already exists', $1::text))";
+
+/* Adds organisation $1 (code $2, name $3, kind $4, services $5 JSON, local authority $6). */
+static const char SQL_ORG_INSERT[] =
+    "INSERT INTO organisations (id, code, name, kind, services, local_authority_id)"
+    " VALUES ($1::uuid, $2, $3, $4, cb_text_array($5::jsonb), $6::uuid)";
+
+/*
+ * Changes organisation $1 if it is still at version $2 (name $3, services $4
+ * JSON, local authority $5; each as decided by the caller); CB412 otherwise.
+ */
+static const char SQL_ORG_UPDATE[] =
+    "WITH u AS (UPDATE organisations SET name = $3, services = cb_text_array($4::jsonb),"
+    " local_authority_id = $5::uuid, version = version + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND version = $2::integer RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB412',"
+    " 'organisation was changed by someone else; reload it and try again') FROM u";
+
+/*
+ * Aborts with CB404 unless organisation $1 exists (locking it), CB409 when it
+ * is the trust (every trust user belongs to it) or disabled already.
+ */
+static const char SQL_ORG_DISABLABLE[] =
+    "SELECT cb_expect(EXISTS (SELECT 1 FROM organisations WHERE id = $1::uuid FOR UPDATE),"
+    " 'CB404', 'organisation not found'),"
+    " cb_expect(NOT EXISTS (SELECT 1 FROM organisations WHERE id = $1::uuid"
+    "  AND kind = 'trust'), 'CB409', 'the trust cannot be disabled'),"
+    " cb_expect(NOT EXISTS (SELECT 1 FROM organisations WHERE id = $1::uuid"
+    "  AND disabled_at IS NOT NULL), 'CB409', 'organisation is already disabled')";
+
+/* Disables organisation $1. */
+static const char SQL_ORG_DISABLE[] =
+    "UPDATE organisations SET disabled_at = now(), version = version + 1, updated_at = now()"
+    " WHERE id = $1::uuid AND disabled_at IS NULL";
+
+/* Audits organisation $4 with before image $5 and its row as after (actor $1/$2, action $3). */
+static const char SQL_ORG_AUDIT[] =
+    "INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before, after,"
+    " request_id) SELECT $1::uuid, $2, $3, 'organisation', o.id, NULL, $5::jsonb,"
+    " cb_organisation_json(o), $6::uuid FROM organisations o WHERE o.id = $4::uuid";
+
+/* Outbox event $1 about organisation $2 (no ward: administrators only). */
+static const char SQL_ORG_EVENT[] =
+    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    " SELECT $1, NULL, NULL, NULL, cb_organisation_json(o) FROM organisations o"
+    " WHERE o.id = $2::uuid";
+
+/* Organisation $1 as JSON text. */
+static const char SQL_ORG_JSON[] =
+    "SELECT cb_organisation_json(o)::text FROM organisations o WHERE o.id = $1::uuid";
 
 #define WAIT_MAX_FIELDS 4
 
@@ -309,13 +386,13 @@ void store_ward_add(struct db *db, const struct ward_input *in, const struct act
 	char beds[16];
 	const char *code[] = {in->code};
 	const char *pas[] = {in->pas_code, in->code};
-	const char *ins[] = {in->code, in->name, beds, in->pas_code};
+	const char *ins[] = {in->code, in->name, beds, in->pas_code, in->hub_organisation_id};
 	const char *aud[] = {actor->id, actor->name, "ward.add", in->code, actor->request_id};
 
 	snprintf(beds, sizeof beds, "%d", in->set_beds ? in->beds : 0);
 	wait_field(w, db_req_add(req, SQL_WARD_FREE, 1, code), "code");
 	wait_field(w, db_req_add(req, SQL_PAS_FREE, 2, pas), "pas_code");
-	db_req_add(req, SQL_WARD_INSERT, 4, ins);
+	db_req_add(req, SQL_WARD_INSERT, 5, ins);
 	db_req_add(req, SQL_WARD_AUDIT_ADD, 5, aud);
 	add_tail(req, w, SQL_WARD_EVENT, "ward.created", SQL_WARD_JSON, in->code);
 	db_req_submit(db, req, json_done, w);
@@ -337,12 +414,14 @@ void store_ward_update(struct db *db, const struct ward_input *in, const struct 
 	                     in->set_beds ? beds : NULL,
 	                     in->set_pas_code ? "true" : "false",
 	                     in->pas_code,
-	                     actor->request_id};
+	                     actor->request_id,
+	                     in->set_hub ? "true" : "false",
+	                     in->hub_organisation_id};
 
 	snprintf(beds, sizeof beds, "%d", in->beds);
 	wait_field(w, db_req_add(req, SQL_WARD_FOUND, 1, code), "code");
 	wait_field(w, db_req_add(req, SQL_PAS_FREE, 2, pas), "pas_code");
-	db_req_add(req, SQL_WARD_UPDATE_AUDIT, 9, upd);
+	db_req_add(req, SQL_WARD_UPDATE_AUDIT, 11, upd);
 	add_tail(req, w, SQL_WARD_EVENT, "ward.updated", SQL_WARD_JSON, in->code);
 	db_req_submit(db, req, json_done, w);
 }
@@ -484,14 +563,14 @@ void store_user_add(struct db *db, const struct user_input *u, const struct acto
 	struct wait *w = wait_new(cb, arg, "user");
 	char id[37];
 	const char *name[] = {u->name};
-	const char *ins[] = {id, u->name, u->display_name, u->role,
-	                     u->team_lead ? "true" : "false"};
+	const char *ins[] = {id,      u->name, u->display_name, u->role, u->team_lead ? "true" : "false",
+	                     u->organisation_id};
 	const char *aud[] = {actor->id, actor->name, "user.add", id, actor->request_id};
 	int first = -1, last = -1;
 
 	store_new_id(id);
 	wait_field(w, db_req_add(req, SQL_USER_FREE, 1, name), "name");
-	db_req_add(req, SQL_USER_INSERT, 5, ins);
+	db_req_add(req, SQL_USER_INSERT, 6, ins);
 	for (int i = 0; i < u->nwards; i++) {
 		const char *uw[] = {id, u->wards[i]};
 		last = db_req_add(req, SQL_USER_WARD_ADD, 2, uw);
@@ -531,5 +610,136 @@ void store_user_disable(struct db *db, const char *id, const struct actor *actor
 	db_req_add(req, SQL_USER_DISABLE_AUDIT, 5, dis);
 	db_req_add(req, SQL_USER_REVOKE, 1, one);
 	add_tail(req, w, SQL_USER_EVENT, "user.disabled", SQL_USER_JSON, id);
+	db_req_submit(db, req, json_done, w);
+}
+
+void store_organisation_list(struct db *db, store_json_cb *cb, void *arg)
+{
+	submit_read(db, SQL_ORG_LIST, "organisation", cb, arg);
+}
+
+struct org_wait {
+	store_organisation_cb *cb; /* the caller's callback */
+	void *arg;                 /* its argument */
+	int stmt[2];               /* the statements of the two lookups, -1: not asked */
+};
+
+static void org_facts_from(const struct pg_result *res, struct organisation_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	if (res == NULL || db_rows(res) != 1)
+		return;
+	f->found = true;
+	snprintf(f->id, sizeof f->id, "%s", db_value(res, 0, 0));
+	snprintf(f->code, sizeof f->code, "%s", db_value(res, 0, 1));
+	f->name = db_value(res, 0, 2);
+	snprintf(f->kind, sizeof f->kind, "%s", db_value(res, 0, 3));
+	f->disabled = db_value(res, 0, 4)[0] == 't';
+	f->services = db_value(res, 0, 5);
+	snprintf(f->local_authority_id, sizeof f->local_authority_id, "%s", db_value(res, 0, 6));
+	f->version = atoi(db_value(res, 0, 7));
+	f->json = db_value(res, 0, 8);
+}
+
+static void org_got(const struct db_result *r, void *arg)
+{
+	struct org_wait *w = arg;
+	struct organisation_facts f[2];
+
+	if (r->st != ST_OK) {
+		w->cb(r->st, NULL, NULL, w->arg);
+	} else {
+		for (int i = 0; i < 2; i++)
+			org_facts_from(w->stmt[i] >= 0 ? r->res[w->stmt[i]] : NULL, &f[i]);
+		w->cb(ST_OK, &f[0], &f[1], w->arg);
+	}
+	free(w);
+}
+
+void store_organisation_get(struct db *db, const char *ref, const char *other,
+                            store_organisation_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct org_wait *w = xmalloc(sizeof *w);
+	const char *refs[2] = {ref, other};
+
+	w->cb = cb;
+	w->arg = arg;
+	for (int i = 0; i < 2; i++) {
+		const char *v[] = {refs[i] != NULL ? refs[i] : ""};
+
+		/* an empty name matches nothing, but keeps one statement per lookup */
+		w->stmt[i] = db_req_add(req, SQL_ORG_FACTS, 1, v);
+	}
+	db_req_submit(db, req, org_got, w);
+}
+
+/* services as a JSON array of their names (owned). */
+static char *services_json(const struct organisation_write *o)
+{
+	cJSON *a = cJSON_CreateArray();
+	char *text;
+
+	for (size_t i = 0; i < o->nservices; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(o->services[i]));
+	text = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
+	return text;
+}
+
+void store_organisation_add(struct db *db, const struct organisation_write *o,
+                            const struct actor *actor, store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new(cb, arg, "organisation");
+	char id[37];
+	char *services = services_json(o);
+	const char *code[] = {o->code};
+	const char *ins[] = {id, o->code, o->name, o->kind, services, o->local_authority_id};
+	const char *aud[] = {actor->id, actor->name, "organisation.add",
+	                     id,        NULL,        actor->request_id};
+
+	store_new_id(id);
+	wait_field(w, db_req_add(req, SQL_ORG_CODE_FREE, 1, code), "code");
+	db_req_add(req, SQL_ORG_INSERT, 6, ins);
+	db_req_add(req, SQL_ORG_AUDIT, 6, aud);
+	add_tail(req, w, SQL_ORG_EVENT, "organisation.created", SQL_ORG_JSON, id);
+	db_req_submit(db, req, json_done, w);
+	free(services);
+}
+
+void store_organisation_update(struct db *db, const struct organisation_facts *f,
+                               const struct organisation_write *o, const struct actor *actor,
+                               store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new(cb, arg, "organisation");
+	char version[16];
+	char *services = services_json(o);
+	const char *upd[] = {f->id, version, o->name, services, o->local_authority_id};
+	const char *aud[] = {actor->id, actor->name, "organisation.update",
+	                     f->id,     f->json,     actor->request_id};
+
+	snprintf(version, sizeof version, "%d", f->version);
+	db_req_add(req, SQL_ORG_UPDATE, 5, upd);
+	db_req_add(req, SQL_ORG_AUDIT, 6, aud);
+	add_tail(req, w, SQL_ORG_EVENT, "organisation.updated", SQL_ORG_JSON, f->id);
+	db_req_submit(db, req, json_done, w);
+	free(services);
+}
+
+void store_organisation_disable(struct db *db, const char *id, const struct actor *actor,
+                                store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new(cb, arg, "organisation");
+	const char *one[] = {id};
+	const char *aud[] = {actor->id, actor->name, "organisation.disable",
+	                     id,        NULL,        actor->request_id};
+
+	wait_field(w, db_req_add(req, SQL_ORG_DISABLABLE, 1, one), "id");
+	db_req_add(req, SQL_ORG_DISABLE, 1, one);
+	db_req_add(req, SQL_ORG_AUDIT, 6, aud);
+	add_tail(req, w, SQL_ORG_EVENT, "organisation.disabled", SQL_ORG_JSON, id);
 	db_req_submit(db, req, json_done, w);
 }

@@ -31,6 +31,10 @@ struct ward_input {
 	int beds;             /* 0..1000 */
 	bool set_pas_code;    /* pas_code given (NULL clears it) */
 	const char *pas_code; /* the PAS location code or NULL; borrowed */
+	bool set_hub;         /* hub_organisation_id given (NULL clears it) */
+	/* the care transfer hub its patients are referred to (checked by the
+	 * caller: a hub or local authority), or NULL; borrowed */
+	const char *hub_organisation_id;
 };
 
 /* Every ward as {"items": [...]}, each with its open episodes ("occupied"). */
@@ -98,6 +102,7 @@ struct user_input {
 	bool team_lead;           /* escalation level 2 of their discipline */
 	const char *const *wards; /* nwards ward codes; borrowed */
 	int nwards;               /* 0..USER_MAX_WARDS */
+	const char *organisation_id; /* the organisation's UUID (role_fits_organisation) */
 };
 
 /* Every user as {"items": [...]} (no password hashes, no tokens). */
@@ -124,5 +129,70 @@ void store_user_unlock(struct db *db, const char *id, const struct actor *actor,
  */
 void store_user_disable(struct db *db, const char *id, const struct actor *actor, store_json_cb *cb,
                         void *arg);
+
+/* ---- organisations ------------------------------------------------------- */
+
+/* Every organisation as {"items": [...]}. */
+void store_organisation_list(struct db *db, store_json_cb *cb, void *arg);
+
+/* An organisation as read (strings valid during the callback only). */
+struct organisation_facts {
+	bool found;                  /* the name matched an organisation */
+	char id[37];                 /* its UUID */
+	char code[33];               /* its code */
+	const char *name;            /* its name */
+	char kind[16];               /* "trust", "local_authority", "hub", "provider" */
+	bool disabled;               /* disabled_at is set */
+	const char *services;        /* comma-separated service kinds, "" if none */
+	char local_authority_id[37]; /* the council it works for, "" if none */
+	int version;                 /* row version */
+	const char *json;            /* cb_organisation_json, for replies and audit */
+};
+
+/* a and b answer the two names asked for (found false: none, or not asked). */
+typedef void store_organisation_cb(enum status st, const struct organisation_facts *a,
+                                   const struct organisation_facts *b, void *arg);
+
+/*
+ * Look up the organisations ref and other name (each an id or a code; NULL:
+ * not asked), in one read.  cb runs later from the loop.
+ */
+void store_organisation_get(struct db *db, const char *ref, const char *other,
+                            store_organisation_cb *cb, void *arg);
+
+/* An organisation to write, validated by the caller (lib/organisation.h); all borrowed. */
+struct organisation_write {
+	const char *code;                 /* new only */
+	const char *name;                 /* its name */
+	const char *kind;                 /* new only: the kind's name */
+	const char *const *services;      /* service kind names */
+	size_t nservices;                 /* how many */
+	const char *local_authority_id;   /* UUID, or NULL for none */
+};
+
+/*
+ * Add organisation o with a new id, audited ("organisation.add"), announced
+ * ("organisation.created", no ward); replies with its JSON.  ST_CONFLICT
+ * (field "code") when the code is taken.
+ */
+void store_organisation_add(struct db *db, const struct organisation_write *o,
+                            const struct actor *actor, store_json_cb *cb, void *arg);
+
+/*
+ * Replace name, services and local authority of organisation f->id with o's
+ * if it is still at f->version (ST_PRECONDITION otherwise), audited with
+ * f->json as the before image; replies with its new JSON.
+ */
+void store_organisation_update(struct db *db, const struct organisation_facts *f,
+                               const struct organisation_write *o, const struct actor *actor,
+                               store_json_cb *cb, void *arg);
+
+/*
+ * Disable organisation id (a UUID): its users can no longer sign in or use
+ * their tokens, its webhooks deliver nothing.  ST_NOT_FOUND, or ST_CONFLICT
+ * for the trust or one disabled already.
+ */
+void store_organisation_disable(struct db *db, const char *id, const struct actor *actor,
+                                store_json_cb *cb, void *arg);
 
 #endif

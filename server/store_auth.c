@@ -19,11 +19,14 @@
  * live.  Records the use in tokens.last_used_at when the recorded one is over
  * $3 ms old for a session (it slides the idle deadline) or an hour for an API
  * token (an update of last_used_at alone notifies no one: migration 0010).
+ * Then the user's organisation: id, code, name, kind; a user of a disabled
+ * organisation has no live token.
  */
 static const char SQL_AUTH_LOOKUP[] =
     "WITH l AS (SELECT u.id, u.name, u.role,"
     " coalesce((SELECT string_agg(w.ward, ',' ORDER BY w.ward) FROM user_wards w"
     "           WHERE w.user_id = u.id), '') AS wards,"
+    " o.id AS org_id, o.code AS org_code, o.name AS org_name, o.kind AS org_kind,"
     " t.id AS token_id, t.kind, t.last_used_at,"
     " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1) AS expires_in,"
     " CASE WHEN t.kind <> 'session' THEN -1"
@@ -32,32 +35,38 @@ static const char SQL_AUTH_LOOKUP[] =
     "  ELSE floor(extract(epoch FROM t.last_used_at + $2::bigint * interval '1 millisecond'"
     "   - now()) * 1000)::bigint END AS idle_left_ms"
     " FROM tokens t JOIN users u ON u.id = t.user_id"
+    " JOIN organisations o ON o.id = u.organisation_id"
     " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL"
     " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.disabled_at IS NULL"
+    " AND o.disabled_at IS NULL"
     " AND (t.kind <> 'session' OR coalesce(t.last_used_at, t.created_at)"
     "      > now() - $2::bigint * interval '1 millisecond')),"
     " used AS (UPDATE tokens SET last_used_at = now() FROM l WHERE tokens.id = l.token_id"
     "  AND (l.last_used_at IS NULL OR l.last_used_at < now() - CASE WHEN l.kind = 'session'"
     "   THEN $3::bigint * interval '1 millisecond' ELSE interval '1 hour' END))"
-    " SELECT id, name, role, wards, token_id, kind, expires_in, idle_left_ms FROM l";
+    " SELECT id, name, role, wards, token_id, kind, expires_in, idle_left_ms,"
+    " org_id, org_code, org_name, org_kind FROM l";
 
 /*
  * One row per live token whose id is in the JSON array $1 (the same liveness
- * rule as SQL_AUTH_LOOKUP): token id, user id, role, wards and expires_in.
+ * rule as SQL_AUTH_LOOKUP): token id, user id, role, wards, expires_in and
+ * the user's organisation.
  */
 static const char SQL_AUTH_CHECK[] =
     "SELECT t.id, u.id, u.role,"
     " coalesce((SELECT string_agg(w.ward, ',' ORDER BY w.ward) FROM user_wards w"
     "           WHERE w.user_id = u.id), ''),"
-    " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1)"
+    " coalesce(floor(extract(epoch FROM t.expires_at - now()))::bigint, -1),"
+    " u.organisation_id"
     " FROM tokens t JOIN users u ON u.id = t.user_id"
+    " JOIN organisations o ON o.id = u.organisation_id"
     " WHERE t.id IN (SELECT e::uuid FROM jsonb_array_elements_text($1::jsonb) AS e)"
     " AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())"
-    " AND u.disabled_at IS NULL";
+    " AND u.disabled_at IS NULL AND o.disabled_at IS NULL";
 
 /*
  * Always one row, for the name $1 as typed: the id and password hash of the
- * enabled user so named ('' when there is none, or no password), and the
+ * enabled user so named (of an enabled organisation) ('' when there is none, or no password), and the
  * name's failed sign-ins: count, locked, milliseconds since the last one.
  */
 static const char SQL_SIGNIN_FETCH[] =
@@ -67,6 +76,8 @@ static const char SQL_SIGNIN_FETCH[] =
     " coalesce(encode(u.totp_secret, 'hex'), ''), coalesce(u.totp_last_step, -1)"
     " FROM (SELECT $1::text AS name) n"
     " LEFT JOIN users u ON u.name = n.name AND u.disabled_at IS NULL"
+    "  AND NOT EXISTS (SELECT 1 FROM organisations o WHERE o.id = u.organisation_id"
+    "   AND o.disabled_at IS NOT NULL)"
     " LEFT JOIN signin_failures f ON f.name = n.name";
 
 /*
@@ -169,6 +180,10 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 		copy(u.kind, sizeof u.kind, db_value(r->res[0], 0, 5));
 		u.expires_in = strtoll(db_value(r->res[0], 0, 6), NULL, 10);
 		u.idle_left_ms = strtoll(db_value(r->res[0], 0, 7), NULL, 10);
+		copy(u.organisation, sizeof u.organisation, db_value(r->res[0], 0, 8));
+		copy(u.org_code, sizeof u.org_code, db_value(r->res[0], 0, 9));
+		copy(u.org_name, sizeof u.org_name, db_value(r->res[0], 0, 10));
+		copy(u.org_kind, sizeof u.org_kind, db_value(r->res[0], 0, 11));
 		cb(ST_OK, &u, w->arg);
 	}
 	free(w);
@@ -209,6 +224,7 @@ static void auth_check_done(const struct db_result *r, void *arg)
 		copy(rows[i].role, sizeof rows[i].role, db_value(r->res[0], i, 2));
 		rows[i].wards = xstrdup(wards != NULL ? wards : "");
 		rows[i].expires_in = strtoll(db_value(r->res[0], i, 4), NULL, 10);
+		copy(rows[i].organisation, sizeof rows[i].organisation, db_value(r->res[0], i, 5));
 	}
 	cb(ST_OK, rows, n, w->arg);
 	for (int i = 0; i < n; i++)

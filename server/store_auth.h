@@ -22,6 +22,10 @@ struct auth_user {
 	char kind[8];         /* "api" or "session" */
 	int64_t expires_in;   /* seconds until the token expires, -1 if it does not */
 	int64_t idle_left_ms; /* a session: ms until it idles out unless used; -1 for a token */
+	char organisation[37]; /* users.organisation_id */
+	char org_code[33];     /* its code */
+	char org_name[201];    /* its name */
+	char org_kind[16];     /* its kind: "trust", "hub", ... */
 };
 
 typedef void store_auth_cb(enum status st, const struct auth_user *u, void *arg);
@@ -41,6 +45,7 @@ struct auth_check_row {
 	char role[32];      /* users.role */
 	char *wards;        /* ward codes, comma-separated; owned by the store */
 	int64_t expires_in; /* seconds until the token expires, -1 if it does not */
+	char organisation[37]; /* users.organisation_id */
 };
 
 typedef void store_auth_check_cb(enum status st, const struct auth_check_row *rows, int n,

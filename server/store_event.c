@@ -14,10 +14,14 @@
 #include "store.h"
 #include "xmalloc.h"
 
-/* Events after $1 (and up to $2 when not NULL), in id order, at most $3. */
+/*
+ * Events after $1 (and up to $2 when not NULL), in id order, at most $3; the
+ * organisations comma-separated ('' for none).
+ */
 static const char SQL_EVENTS_READ[] =
     "SELECT id, type, coalesce(ward, ''), coalesce(episode_id::text, ''),"
-    " coalesce(discipline, ''), payload::text FROM events"
+    " coalesce(discipline, ''), payload::text,"
+    " coalesce(array_to_string(organisations, ','), '') FROM events"
     " WHERE id > $1::bigint AND ($2::bigint IS NULL OR id <= $2::bigint)"
     " ORDER BY id LIMIT $3::integer";
 
@@ -29,7 +33,8 @@ static const char SQL_EVENTS_READ[] =
  */
 static const char SQL_EVENTS_READ_HOOK[] =
     "SELECT id, type, coalesce(ward, ''), coalesce(episode_id::text, ''),"
-    " coalesce(discipline, ''), payload::text FROM events"
+    " coalesce(discipline, ''), payload::text,"
+    " coalesce(array_to_string(organisations, ','), '') FROM events"
     " WHERE id > $1::bigint AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = $3::uuid"
     "  AND w.active AND w.lease_owner = $4)"
     " ORDER BY id LIMIT $2::integer";
@@ -105,6 +110,7 @@ static void read_done(const struct db_result *r, void *arg)
 		rows[i].episode = db_value(r->res[0], i, 3);
 		rows[i].discipline = db_value(r->res[0], i, 4);
 		rows[i].payload = db_value(r->res[0], i, 5);
+		rows[i].organisations = db_value(r->res[0], i, 6);
 	}
 	cb(ST_OK, rows, n, strtoll(db_value(r->res[1], 0, 0), NULL, 10),
 	   strtoll(db_value(r->res[1], 0, 1), NULL, 10), w->arg);

@@ -19,6 +19,8 @@ struct event_row {
 	const char *episode;    /* may be "" */
 	const char *discipline; /* may be "" */
 	const char *payload;    /* JSON text */
+	/* events.organisations comma-separated (a referral's hub and provider), "" if none */
+	const char *organisations;
 };
 
 /*

@@ -22,15 +22,16 @@
 #include "xmalloc.h"
 
 /*
- * Adds webhook $1 (url $2, secret $3, filters $4..$6) with its cursor at the
+ * Adds webhook $1 (url $2, secret $3, filters $4..$6, organisation $7) with its cursor at the
  * newest committed event: event ids follow commit order, so every event
  * committed later has a higher id and is delivered.
  */
 static const char SQL_WEBHOOK_INSERT[] =
-    "INSERT INTO webhooks (id, url, secret, wards, disciplines, types, last_delivered_id)"
+    "INSERT INTO webhooks (id, url, secret, wards, disciplines, types, last_delivered_id,"
+    " organisation_id)"
     " VALUES ($1::uuid, $2, $3, cb_text_array($4::jsonb), cb_text_array($5::jsonb),"
     " cb_text_array($6::jsonb),"
-    " (SELECT coalesce(max(id), 0) FROM events))";
+    " (SELECT coalesce(max(id), 0) FROM events), $7::uuid)";
 
 /* Webhook $1 as JSON text (no secret), with its backlog. */
 static const char SQL_WEBHOOK_JSON[] =
@@ -85,15 +86,22 @@ static const char SQL_WEBHOOK_SET_ACTIVE[] =
 /*
  * Claims or renews for owner $1, for $2 milliseconds, every active webhook
  * whose lease is free, expired or already $1's; returns those webhooks: id,
- * url, secret, filters (comma-separated), cursor.
+ * url, secret, filters (comma-separated), cursor, organisation ('' for a
+ * trust webhook) and its kind ('disabled' for a disabled one).
  */
 static const char SQL_WEBHOOK_LEASE[] =
     "WITH l AS (UPDATE webhooks SET lease_owner = $1,"
     "  lease_until = now() + make_interval(secs => $2::double precision / 1000)"
     "  WHERE active AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $1)"
-    "  RETURNING id, url, secret, wards, disciplines, types, last_delivered_id, created_at)"
-    " SELECT id, url, secret, array_to_string(wards, ','), array_to_string(disciplines, ','),"
-    " array_to_string(types, ','), last_delivered_id FROM l ORDER BY created_at, id";
+    "  RETURNING id, url, secret, wards, disciplines, types, last_delivered_id, created_at,"
+    "  organisation_id)"
+    " SELECT l.id, url, secret, array_to_string(wards, ','),"
+    " array_to_string(disciplines, ','), array_to_string(types, ','), last_delivered_id,"
+    " coalesce(l.organisation_id::text, ''),"
+    " CASE WHEN l.organisation_id IS NULL THEN ''"
+    "  WHEN o.disabled_at IS NOT NULL THEN 'disabled' ELSE o.kind END"
+    " FROM l LEFT JOIN organisations o ON o.id = l.organisation_id"
+    " ORDER BY l.created_at, l.id";
 
 /*
  * Moves webhook $1's cursor forward to $3 (never back) while owner $2 holds
@@ -129,7 +137,7 @@ void store_webhook_add(struct db *db, const struct webhook_input *in, const stru
 	char *types = json_string_array(in->types, in->ntypes);
 	cJSON *after = cJSON_CreateObject();
 	char *after_json;
-	const char *ins[] = {id, in->url, in->secret, wards, disciplines, types};
+	const char *ins[] = {id, in->url, in->secret, wards, disciplines, types, in->organisation_id};
 	const char *one[] = {id};
 
 	store_new_id(id);
@@ -140,9 +148,13 @@ void store_webhook_add(struct db *db, const struct webhook_input *in, const stru
 	cJSON_AddItemToObject(after, "disciplines",
 	                      string_array(in->disciplines, in->ndisciplines));
 	cJSON_AddItemToObject(after, "types", string_array(in->types, in->ntypes));
+	if (in->organisation_id != NULL)
+		cJSON_AddStringToObject(after, "organisation_id", in->organisation_id);
+	else
+		cJSON_AddNullToObject(after, "organisation_id");
 	after_json = cJSON_PrintUnformatted(after);
 	ASSERT(after_json != NULL);
-	db_req_add(req, SQL_WEBHOOK_INSERT, 6, ins);
+	db_req_add(req, SQL_WEBHOOK_INSERT, 7, ins);
 	store_add_audit(req, actor, "webhook.add", "webhook", id, NULL, NULL, after_json);
 	w->json_stmt = db_req_add(req, SQL_WEBHOOK_JSON, 1, one);
 	db_req_submit(db, req, store_json_done, w);
@@ -213,6 +225,8 @@ static void lease_done(const struct db_result *r, void *arg)
 		rows[i].disciplines = db_value(r->res[0], i, 4);
 		rows[i].types = db_value(r->res[0], i, 5);
 		rows[i].last_delivered_id = strtoll(db_value(r->res[0], i, 6), NULL, 10);
+		rows[i].organisation_id = db_value(r->res[0], i, 7);
+		rows[i].organisation_kind = db_value(r->res[0], i, 8);
 	}
 	cb(ST_OK, rows, n, w->arg);
 	free(rows);

@@ -31,6 +31,9 @@ struct webhook_input {
 	int ndisciplines;                            /* how many */
 	const char *types[WEBHOOK_MAX_VALUES];       /* event types, "task.*"; none: all */
 	int ntypes;                                  /* how many */
+	/* the partner organisation it belongs to (its referrals' events only), or
+	 * NULL for a trust webhook; checked by the caller */
+	const char *organisation_id;
 };
 
 /*
@@ -71,6 +74,8 @@ struct webhook_row {
 	const char *disciplines;   /* comma-separated ("" = any) */
 	const char *types;         /* comma-separated ("" = any) */
 	int64_t last_delivered_id; /* the committed cursor */
+	const char *organisation_id;   /* its partner organisation, "" for a trust webhook */
+	const char *organisation_kind; /* that organisation's kind, "disabled" if it is */
 };
 
 typedef void store_webhook_lease_cb(enum status st, const struct webhook_row *rows, int n,

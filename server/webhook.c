@@ -107,6 +107,7 @@ struct hook {
 	int port;                           /* TCP port */
 	char *path;                         /* path and query to POST to; owned */
 	struct event_filter filter;         /* wards, disciplines, types */
+	struct principal principal;         /* whose reading it delivers: see hook_set_principal */
 	enum hook_state state;              /* see the file comment */
 	int64_t cursor;                     /* committed last_delivered_id */
 	int64_t lease_deadline;             /* monotonic ms: start nothing after this */
@@ -149,7 +150,6 @@ struct webhooks {
 	int64_t lease_sent_ms;      /* monotonic ms it was sent */
 	uint64_t delivered;         /* 2xx replies */
 	uint64_t failed;            /* failed attempts (error, timeout, non-2xx) */
-	struct principal principal; /* the system: filters see every ward */
 };
 
 static void hook_run(struct hook *h);
@@ -253,6 +253,32 @@ static bool hook_add_filter(struct hook *h, const char *kind, const char *list)
  * behind the API's back) is logged once and kept, broken, so that it is not
  * logged again every second; its backlog shows in GET /api/v1/webhooks.
  */
+/*
+ * Whose reading h delivers.  A trust webhook (no organisation) is the
+ * system's: every event its filters match.  A partner organisation's webhook
+ * reads as one of that organisation's users would: only the events of its
+ * referrals (lib/event_filter.c); a disabled organisation's, nothing (no
+ * organisation set: the partner rules fail closed).  Set at every lease, so
+ * a disable reaches a held webhook within one lease renewal.
+ */
+static void hook_set_principal(struct hook *h, const struct webhook_row *row)
+{
+	struct principal *p = &h->principal;
+
+	memset(p, 0, sizeof *p);
+	if (row->organisation_id == NULL || row->organisation_id[0] == '\0') {
+		p->role = ROLE_SYSTEM;
+		snprintf(p->name, sizeof p->name, "system");
+		return;
+	}
+	/* the three partner roles read events alike; provider_staff is the narrowest */
+	p->role = strcmp(row->organisation_kind, "provider") == 0 ? ROLE_PROVIDER_STAFF
+	                                                          : ROLE_HUB_COORDINATOR;
+	snprintf(p->name, sizeof p->name, "webhook");
+	if (strcmp(row->organisation_kind, "disabled") != 0)
+		snprintf(p->organisation, sizeof p->organisation, "%s", row->organisation_id);
+}
+
 static struct hook *hook_new(struct webhooks *w, const struct webhook_row *row)
 {
 	struct hook *h = xcalloc(1, sizeof *h);
@@ -264,6 +290,7 @@ static struct hook *hook_new(struct webhooks *w, const struct webhook_row *row)
 	h->dirty = true;
 	h->ev_retry = evtimer_new(w->app->base, retry_cb, h);
 	event_filter_init(&h->filter);
+	hook_set_principal(h, row);
 	if (!hook_set_url(h, row->url) || !hook_add_filter(h, "ward", row->wards) ||
 	    !hook_add_filter(h, "discipline", row->disciplines) ||
 	    !hook_add_filter(h, "types", row->types)) {
@@ -289,7 +316,6 @@ static void read_done(enum status st, const struct event_row *rows, int n, int64
                       int64_t max_id, void *arg)
 {
 	struct hook *h = arg;
-	struct webhooks *w = h->w;
 
 	h->state = HOOK_IDLE;
 	if (h->gone) {
@@ -305,10 +331,10 @@ static void read_done(enum status st, const struct event_row *rows, int n, int64
 	h->queue = xcalloc((size_t)(n > 0 ? n : 1), sizeof *h->queue);
 	for (int i = 0; i < n; i++) {
 		struct event_facts f = {rows[i].type, rows[i].ward, rows[i].discipline,
-		                        rows[i].episode};
+		                        rows[i].episode, rows[i].organisations};
 
 		h->read_upto = rows[i].id;
-		if (!event_filter_matches(&h->filter, &w->principal, &f))
+		if (!event_filter_matches(&h->filter, &h->principal, &f))
 			continue;
 		h->queue[h->nqueue].id = rows[i].id;
 		h->queue[h->nqueue].type = xstrdup(rows[i].type);
@@ -699,6 +725,7 @@ static void lease_done(enum status st, const struct webhook_row *rows, int n, vo
 			h->save_id = 0;
 			h->dirty = true;
 		}
+		hook_set_principal(h, &rows[i]);
 		h->seen = true;
 		h->lease_deadline = deadline;
 	}
@@ -808,8 +835,6 @@ struct webhooks *webhooks_new(struct app *app)
 	                                       EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (w->dns == NULL) /* no resolv.conf: names cannot be resolved, addresses still work */
 		w->dns = evdns_base_new(app->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	w->principal.role = ROLE_SYSTEM;
-	snprintf(w->principal.name, sizeof w->principal.name, "system");
 	if (!tls_init(w)) {
 		webhooks_free(w);
 		return NULL;
