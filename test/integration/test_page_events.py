@@ -33,6 +33,8 @@ def emitted_by_server():
         # event_type, an admin change's add_tail(req, w, SQL_..._EVENT, "x", ...)
         types |= set(re.findall(r'store_add_event\(\s*\w+,\s*"(' + TYPE + ')"', text))
         types |= set(re.findall(r'event_type\s*=\s*"(' + TYPE + ')"', text))
+        # a referral's step: add_event(req, id, "referral.updated", ...) (store_referral.c)
+        types |= set(re.findall(r'\badd_event\(\s*\w+,\s*[\w>-]+,\s*"(' + TYPE + ')"', text))
         types |= set(re.findall(r'add_tail\(\s*\w+,\s*\w+,\s*SQL_\w*EVENT,\s*"(' + TYPE + ')"',
                                 text))
         # written by SQL: INSERT INTO events (...) SELECT 'x', ... (otherwise the type is $1,
