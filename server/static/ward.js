@@ -1659,6 +1659,9 @@
 				adm.sex = v("sex");
 			if (v("expected_discharge_date"))
 				adm.expected_discharge_date = v("expected_discharge_date");
+			/* what is known of the needs: the day-one referral's (pathways 1-3) */
+			if (v("needs"))
+				adm.needs = v("needs");
 			const button = CB.$("flag-submit");
 			button.disabled = true;
 			const r = await CB.api("POST", "/api/v1/admissions", adm);
