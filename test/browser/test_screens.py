@@ -315,6 +315,12 @@ def test_hl7_discharge_reopen_transfer_cancel_reach_open_pages(site, database, b
 
     send("A01", ward)
     eid = database.sql(f"SELECT id FROM episodes WHERE external_id = '{visit}'")[0][0]
+    # an A01 carries no likely pathway: the ward sets it, which opens the day-one referral the
+    # queue shows (issue 15)
+    ep = site.daemon.get(f"/api/v1/episodes/{eid}", headers=nurse.auth).json()
+    r = site.daemon.patch(f"/api/v1/episodes/{eid}", json={"pathway": 1},
+                          headers={**nurse.auth, "If-Match": f'"{ep["version"]}"'})
+    assert r.status_code == 200, r.text
     aid = database.sql(f"SELECT id FROM referrals WHERE episode_id = '{eid}'")[0][0]
     database.sql(f"""UPDATE tasks SET due_at = now() - interval '3 hours',
                                       overdue_at = now() - interval '2 hours'
