@@ -586,12 +586,14 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
 		extra(req, f->id, extra_arg);
 	store_add_audit(req, actor, c->audit_action, "episode", f->id, f->id, f->json, NULL);
 	store_add_events_lock(req);
+	if (c->new_ward != NULL && strcmp(c->new_ward, f->ward) != 0)
+		store_add_episode_event_at(req, c->event_type, f->id, f->ward);
+	store_add_event(req, c->event_type, "episode", f->id);
 	/*
-	 * The referral follows the episode, before the episode's own event so that
-	 * its summary carries the referral as it now stands: a cancelled admission
-	 * withdraws it, a discharge completes or withdraws it, an undone discharge
-	 * puts it back, and a likely pathway that now needs one (lib/referral.h)
-	 * opens one when none is open.
+	 * The referral follows the episode, its events after the episode's own: a
+	 * cancelled admission withdraws it, a discharge completes or withdraws it,
+	 * an undone discharge puts it back, and a likely pathway that now needs
+	 * one (lib/referral.h) opens one when none is open.
 	 */
 	if (c->cancel_work)
 		store_referral_add_cancel(req, f->id, actor);
@@ -604,9 +606,6 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
 		store_referral_add_open(req, referral_id, f->id, NULL, now, "pathway", actor);
 		store_referral_add_created(req, referral_id);
 	}
-	if (c->new_ward != NULL && strcmp(c->new_ward, f->ward) != 0)
-		store_add_episode_event_at(req, c->event_type, f->id, f->ward);
-	store_add_event(req, c->event_type, "episode", f->id);
 	if (c->clear_ready || c->new_state != NULL)
 		db_req_add(req, SQL_DELAY_CLOSED_EVENTS, 1, one);
 	if (c->cancel_work) {

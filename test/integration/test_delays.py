@@ -142,7 +142,12 @@ def test_unclaimed_assessment_is_chased_after_a_day(db, clock, people):
     d = start(db, clock)
     try:
         ep = admit(d, people["nurse"], "RA", pathway=1, admitted_at="2026-03-30T08:00:00Z")
-        aid = ep["assessment"]["id"]
+        # issue 15: admissions open a referral, no assessment; the assessment chase
+        # (chase.c, until the referral chase replaces it) is proved on one made as an
+        # admission of that time made it
+        aid = db.sql(f"INSERT INTO assessments (id, episode_id, state, opened_at)"
+                     f" VALUES (gen_random_uuid(), '{ep['id']}', 'unclaimed',"
+                     f" '2026-03-30T09:00:00Z') RETURNING id")[0][0]
         time.sleep(1.5)
         assert chases(db, aid) == []
         set_clock(clock, "2026-03-31T09:05:00Z")  # opened 09:00 (clock) + 24 h

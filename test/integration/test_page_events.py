@@ -32,9 +32,9 @@ def emitted_by_server():
         # named by C code: store_add_event(req, "x", ...), an episode or assessment change's
         # event_type, an admin change's add_tail(req, w, SQL_..._EVENT, "x", ...)
         types |= set(re.findall(r'store_add_event\(\s*\w+,\s*"(' + TYPE + ')"', text))
-        types |= set(re.findall(r'event_type\s*=\s*"(' + TYPE + ')"', text))
-        # a referral's step: add_event(req, id, "referral.updated", ...) (store_referral.c)
+        # a referral's: add_event(req, id, "x", step) in store_referral.c
         types |= set(re.findall(r'\badd_event\(\s*\w+,\s*[\w>-]+,\s*"(' + TYPE + ')"', text))
+        types |= set(re.findall(r'event_type\s*=\s*"(' + TYPE + ')"', text))
         types |= set(re.findall(r'add_tail\(\s*\w+,\s*\w+,\s*SQL_\w*EVENT,\s*"(' + TYPE + ')"',
                                 text))
         # written by SQL: INSERT INTO events (...) SELECT 'x', ... (otherwise the type is $1,
@@ -95,7 +95,7 @@ def test_the_server_source_is_read():
     """Guard for the reader above: the types every part of the server emits are found."""
     e = emitted_by_server()
     for t in ("episode.admitted", "episode.ready", "episode.reopened", "episode.cancelled",
-              "episode.transferred", "assessment.claimed", "assessment.released",
+              "episode.transferred", "referral.created", "referral.updated",
               "task.updated", "task.overdue", "delay.closed", "delay.opened", "chase.task",
               "chase.barrier", "ward.created", "task_template.updated", "user.disabled", "reset"):
         assert t in e, t
