@@ -7,6 +7,7 @@
  *   GET /ward           ward board (nurse; OT and physio read every ward)
  *   GET /queue          social-work queue
  *   GET /dashboard      bed managers' delayed-discharge dashboard
+ *   GET /hub            the care transfer hub's and partners' referrals (issue 15)
  *   GET /static/{file}  the pages' scripts and style sheets
  *
  * Every route here is public: the pages carry no data, and every data call
@@ -157,6 +158,11 @@ static void static_dashboard(struct http_req *r)
 	static_send(r, "dashboard.html", true);
 }
 
+static void static_hub(struct http_req *r)
+{
+	static_send(r, "hub.html", true);
+}
+
 static void static_asset(struct http_req *r)
 {
 	size_t n = strlen(r->params[0]);
@@ -175,6 +181,7 @@ const struct route static_routes[] = {
     ROUTE_OPEN(EVHTTP_REQ_GET, "/ward", static_ward, ROUTE_ID_NONE),
     ROUTE_OPEN(EVHTTP_REQ_GET, "/queue", static_queue, ROUTE_ID_NONE),
     ROUTE_OPEN(EVHTTP_REQ_GET, "/dashboard", static_dashboard, ROUTE_ID_NONE),
+    ROUTE_OPEN(EVHTTP_REQ_GET, "/hub", static_hub, ROUTE_ID_NONE),
     ROUTE_OPEN(EVHTTP_REQ_GET, "/static/{file}", static_asset, ROUTE_ID_FILE),
     ROUTE_END,
 };

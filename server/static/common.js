@@ -17,6 +17,9 @@ const CB = (function () {
 		social_worker: "/queue",
 		bed_manager: "/dashboard",
 		admin: "/dashboard",
+		hub_coordinator: "/hub",
+		council_social_worker: "/hub",
+		provider_staff: "/hub",
 	};
 
 	const DISCIPLINES = {
@@ -236,6 +239,70 @@ const CB = (function () {
 		return ASSESSMENT_STATES[state] || String(state || "—");
 	}
 
+	/*
+	 * The one wording of a referral's state (issue 15), used by the ward
+	 * board's social-work chip, the queue, the dashboard and the hub alike,
+	 * so no two screens name one referral differently: a referral row
+	 * ({state, service: {start_date}}) or null.  cls is the chip colour
+	 * (the task chips' st-* classes).
+	 */
+	const REFERRAL_CHIPS = {
+		notified: ["Hub: not sent", "requested"],
+		referred: ["Hub: waiting", "accepted"],
+		info_requested: ["Hub: info requested", "on-hold"],
+		declined: ["Hub: declined", "on-hold"],
+		accepted: ["Hub: accepted", "in-progress"],
+		sourced: ["Service found", "in-progress"],
+		start_confirmed: ["Start", "completed"],
+		completed: ["Referral closed", "cancelled"],
+		withdrawn: ["Referral closed", "cancelled"],
+	};
+
+	function referralChip(r) {
+		if (!r)
+			return null;
+		const c = REFERRAL_CHIPS[r.state] || [String(r.state || "—"), "requested"];
+		let text = c[0];
+		if (r.state === "start_confirmed")
+			text = "Start " + (r.service && r.service.start_date ? showDate(r.service.start_date) : "confirmed");
+		return { text: text, cls: "st-" + c[1], state: r.state };
+	}
+
+	/* A chip element for a referral (or null): <span class="chip ..." data-referral="state">. */
+	function referralChipEl(r, title) {
+		const c = referralChip(r);
+		if (!c)
+			return null;
+		return el("span", { class: "chip referral " + c.cls, "data-referral": c.state, title: title || null, text: c.text });
+	}
+
+	/*
+	 * Which of two referrals of one episode a screen shows (either may be
+	 * null): the same referral's later version, else the open one, else the
+	 * one notified last (the episode JSON's "referral" follows the same rule).
+	 */
+	function referralNewer(cur, r) {
+		if (!r)
+			return cur;
+		if (!cur)
+			return r;
+		if (cur.id === r.id)
+			return r.version >= cur.version ? r : cur;
+		const open = function (x) { return !x.closed_at; };
+		if (open(cur) !== open(r))
+			return open(r) ? r : cur;
+		return r.notified_at >= cur.notified_at ? r : cur;
+	}
+
+	const SERVICE_KINDS = {
+		home_care: "Home care",
+		reablement: "Reablement",
+		intermediate_care_bed: "Intermediate-care bed",
+		care_home: "Care home",
+		equipment: "Equipment",
+		other: "Other",
+	};
+
 	/* ---- the signed-in user ---------------------------------------------------------- */
 
 	/*
@@ -403,5 +470,7 @@ const CB = (function () {
 		nhsValid: nhsValid, nhsDigits: nhsDigits, nhsShow: nhsShow, patientName: patientName,
 		requireUser: requireUser, Live: Live, throttle: throttle, say: say,
 		assessmentLabel: assessmentLabel,
+		referralChip: referralChip, referralChipEl: referralChipEl, referralNewer: referralNewer,
+		SERVICE_KINDS: SERVICE_KINDS,
 	};
 })();

@@ -23,7 +23,8 @@
 	 * ward; discharge, A11 cancelling and A13 reopening take a patient off
 	 * the counts or put one back), reviews, the barriers (the primary one is
 	 * shown per patient), the task events that can make a task overdue or no
-	 * longer overdue (a new task never is) and a sitrep submitted elsewhere.
+	 * longer overdue (a new task never is), a sitrep submitted elsewhere and
+	 * the referrals to the hub (each NCTR patient's referral state).
 	 */
 	const STREAM_TYPES = [
 		"episode.admitted", "episode.updated", "episode.ready", "episode.ready_withdrawn",
@@ -33,6 +34,7 @@
 		"barrier.opened", "barrier.updated", "barrier.closed",
 		"task.updated", "task.overdue",
 		"sitrep.submitted",
+		"referral.created", "referral.updated",
 	];
 	const me = await CB.requireUser(["bed_manager", "admin"]);
 	const canSubmit = me.role === "bed_manager";
@@ -174,6 +176,10 @@
 			/* a task of a discharged or cancelled episode stays off the counts */
 			if (episodes.has(p.episode_id))
 				putTask(p);
+		} else if (type.indexOf("referral.") === 0) {
+			const ep = p.referral && episodes.get(p.referral.episode_id);
+			if (ep)
+				ep.referral = CB.referralNewer(ep.referral, p.referral);
 		} else if (type === "sitrep.submitted") {
 			if (p && p.date === sitrepDate())
 				showSitrep({ ok: true, status: 200, data: p });
@@ -574,7 +580,8 @@
 				const pb = x.ep.primary_barrier;
 				/* what the row shows, not the version: an EDD change rebuilds no row */
 				return [x.days, x.ep.ready_at, x.ep.ward, x.ep.bed, CB.patientName(x.ep.patient),
-					pb ? pb.id + "/" + pb.version + "/" + pb.reason + "/" + (pb.owner || "") : ""].join("|");
+					pb ? pb.id + "/" + pb.version + "/" + pb.reason + "/" + (pb.owner || "") : "",
+					x.ep.referral ? x.ep.referral.id + "/" + x.ep.referral.version : ""].join("|");
 			},
 			function (x) {
 				const ep = x.ep;
@@ -584,7 +591,8 @@
 					CB.el("td", { "data-col": "bed", text: ep.bed || "—" }),
 					CB.el("td", { "data-col": "drd" }, CB.el("time", { datetime: ep.ready_at, text: CB.showTime(ep.ready_at) })),
 					CB.el("td", { class: "num", "data-col": "days", text: String(x.days) }),
-					barrierCell(ep.primary_barrier, { "data-col": "barrier" }));
+					barrierCell(ep.primary_barrier, { "data-col": "barrier" }),
+					CB.el("td", { "data-col": "referral" }, CB.referralChipEl(ep.referral) || "—"));
 			});
 		for (const x of list)
 			if (!x.ep.primary_barrier)

@@ -16,7 +16,7 @@
 	/*
 	 * Every episode event (a patient arrives, changes, is transferred in or
 	 * out, leaves by discharge or HL7 A11 cancelling, or comes back by A13
-	 * reopening), every task and assessment event (the chips), the delays
+	 * reopening), every task and referral event (the chips), the delays
 	 * (the "delayed" badge), reviews (the last review; the episode event that
 	 * comes with each clears the "not reviewed" marker; review.overdue sets
 	 * it) and barriers (the primary barrier, which changes no episode
@@ -117,10 +117,9 @@
 			if (episodes.has(p.episode_id))
 				putTask(p);
 		} else if (type.indexOf("referral.") === 0) {
-			/* issue 15: the day-one referral replaced the assessment (its chip: referral-screens) */
-			const ep = episodes.get(p.referral.episode_id);
-			if (ep && (!ep.referral || ep.referral.id !== p.referral.id || ep.referral.version <= p.referral.version))
-				ep.referral = p.referral;
+			const ep = p.referral && episodes.get(p.referral.episode_id);
+			if (ep)
+				ep.referral = CB.referralNewer(ep.referral, p.referral);
 		} else if (type.indexOf("delay.") === 0) {
 			const ep = episodes.get(p.episode_id);
 			if (ep)
@@ -243,17 +242,15 @@
 		const wrap = CB.el("div", { class: "chips" });
 		for (const d of ["ward", "social_work", "ot", "physio"]) {
 			const list = groups[d];
-			const extra = d === "social_work" && ep.assessment && (nurse || myDisc === "social_work");
+			const extra = d === "social_work" && ep.referral && (nurse || myDisc === "social_work");
 			if (!list && !extra)
 				continue;
 			const g = CB.el("span", { class: "chip-group" }, CB.el("span", { class: "disc", text: CB.DISCIPLINES[d] || d }));
 			if (extra) {
-				const a = ep.assessment;
-				g.appendChild(CB.el("span", {
-					class: "chip st-" + (a.state === "unclaimed" ? "requested" : a.state === "claimed" ? "accepted" : a.state),
-					title: "Care Act assessment" + (a.claimed_by_name ? " — " + a.claimed_by_name : ""),
-					text: "Care Act: " + CB.assessmentLabel(a.state), /* the queue's wording */
-				}));
+				/* the referral to the hub, in the queue's and the dashboard's words */
+				const r = ep.referral;
+				g.appendChild(CB.referralChipEl(r, "Referral to " + (r.organisation ? r.organisation.name : "no hub set") +
+					(r.held_by_name ? " — " + r.held_by_name : "")));
 			}
 			for (const t of list || []) {
 				g.appendChild(CB.el("span", {
@@ -272,7 +269,7 @@
 	function rowSig(ep) {
 		const m = tasks.get(ep.id);
 		const pb = ep.primary_barrier;
-		let s = ep.version + "|" + ep.bed + "|" + (ep.assessment ? ep.assessment.state + ep.assessment.version : "") + "|" + (ep.delay ? ep.delay.version : "") +
+		let s = ep.version + "|" + ep.bed + "|" + (ep.referral ? ep.referral.id + ep.referral.version : "") + "|" + (ep.delay ? ep.delay.version : "") +
 			"|" + (pb ? pb.id + pb.version + pb.reason + pb.owner : "") + "|" + !!ep.review_overdue + "|" + (ep.last_review_at || "");
 		for (const t of m ? m.values() : [])
 			s += "|" + t.id + t.version + t.overdue;

@@ -1,13 +1,18 @@
 """The social-work queue triages (issue 16), in real headless Chromium.
 
+Since issue 15 the queue's cases are the day-one referrals to the care
+transfer hub (they were Care Act assessments; holding is the old claiming).
 Each case shows its likely pathway, EDD, NCTR state, primary barrier, days
 since admission and time waiting (hours on day one), longest waiting first;
-ward and pathway filters survive a reload; a discharge takes an unclaimed
-case off the queue live and marks a held one; completing asks first, naming
-the patient; the team's held cases show who holds them; and the ward board's
-social-work chip names the assessment's state as the queue does.
+ward and pathway filters survive a reload; a discharge takes a case off the
+queue live (it withdraws the referral, held or not); sending asks first,
+naming the patient, with the needs and contacts; the hub's answers show
+(information requested: answer and send again; declined: the reason); the
+team's held cases show who holds them; and the ward board's social-work chip
+names the referral's state as the queue does.
 """
 import time
+import uuid
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -20,9 +25,31 @@ def iso(seconds_ago):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds_ago))
 
 
-def opened_hours_ago(database, assessment_id, hours):
-    database.sql(f"UPDATE assessments SET opened_at = now() - interval '{hours} hours'"
-                 f" WHERE id = '{assessment_id}'")
+def opened_hours_ago(database, referral_id, hours):
+    database.sql(f"UPDATE referrals SET notified_at = now() - interval '{hours} hours'"
+                 f" WHERE id = '{referral_id}'")
+
+
+def make_hub(database, wards):
+    """A care transfer hub for the wards, and one coordinator of it (by SQL: the CLI of
+    this branch may not know organisations)."""
+    oid = str(uuid.uuid4())
+    database.sql(f"INSERT INTO organisations (id, code, name, kind)"
+                 f" VALUES ('{oid}', 'QH{rand(6).upper()}', 'Queue Hub', 'hub')")
+    for w in wards:
+        database.sql(f"UPDATE wards SET hub_organisation_id = '{oid}' WHERE code = '{w}'")
+    u = itg.make_user(database, "social_worker")
+    database.sql(f"UPDATE users SET role = 'hub_coordinator', organisation_id = '{oid}'"
+                 f" WHERE name = '{u.name}'")
+    return u
+
+
+def hub_step(d, user, rid, name, **body):
+    cur = d.get(f"/api/v1/referrals/{rid}", headers=user.auth).json()
+    r = d.post(f"/api/v1/referrals/{rid}/steps", json={"step": name, **body},
+               headers={**user.auth, "If-Match": f'"{cur["version"]}"'})
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
 def rows(driver, body="queue-body"):
@@ -45,6 +72,7 @@ def test_queue_triages_filters_and_confirms(site, database, browsers):
     nb_ = itg.make_user(database, "nurse", [wb])
     lead = itg.make_user(database, "social_worker", password=PASSWORD, team_lead=True)
     sw2 = itg.make_user(database, "social_worker")
+    hub = make_hub(database, [wa, wb])
     d = site.daemon
 
     edd_t = time.gmtime(time.time() + 5 * 86400)
@@ -56,7 +84,7 @@ def test_queue_triages_filters_and_confirms(site, database, browsers):
                     admitted_at=iso(2 * 86400), expected_discharge_date=edd)
     new = itg.admit(d, nb_, wb, family_name="Newest" + rand(), bed="3", pathway=2,
                     admitted_at=iso(3600))
-    a_old, a_mid, a_new = (e["assessment"]["id"] for e in (old, mid, new))
+    a_old, a_mid, a_new = (e["referral"]["id"] for e in (old, mid, new))
     opened_hours_ago(database, a_old, 50)
     opened_hours_ago(database, a_mid, 30)
     opened_hours_ago(database, a_new, 5)
@@ -120,60 +148,102 @@ def test_queue_triages_filters_and_confirms(site, database, browsers):
     wait_for(lambda: a_new not in row_ids(sb), timeout=3, message="discharged case leaves the queue")
 
     # -- the team's held cases, with who holds each; and the ward board's chip says the same
-    r = d.post(f"/api/v1/assessments/{a_old}/claim", headers=sw2.auth)
+    cur = d.get(f"/api/v1/referrals/{a_old}", headers=sw2.auth).json()
+    r = d.post(f"/api/v1/referrals/{a_old}/hold", headers={**sw2.auth, "If-Match": f'"{cur["version"]}"'})
     assert r.status_code == 200, r.text
     wait_for(lambda: a_old in row_ids(sb, "held-body"), timeout=3, message="held by the team")
     assert a_old not in row_ids(sb)
     assert cell(sb, a_old, "holder", "held-body") == sw2.name
-    assert "Claimed" in sb.find_element(By.CSS_SELECTOR, f"#held-body tr[data-id='{a_old}']").text
+    assert cell(sb, a_old, "referral", "held-body") == "Hub: not sent"
     wb_ = browsers.new()
     login(wb_, site.base, na, "/ward")
     chip = f"#board-body tr[data-id='{old['id']}'] .chip-group .chip:not([data-task])"
-    wait_for(lambda: wb_.find_element(By.CSS_SELECTOR, chip).text == "Care Act: Claimed",
+    wait_for(lambda: wb_.find_element(By.CSS_SELECTOR, chip).text == "Hub: not sent",
              message="the board's chip in the queue's words",
              detail=lambda: wb_.find_element(By.CSS_SELECTOR, chip).text)
     chip_mid = f"#board-body tr[data-id='{mid['id']}'] .chip-group .chip:not([data-task])"
-    assert wb_.find_element(By.CSS_SELECTOR, chip_mid).text == "Care Act: Unclaimed"
+    assert wb_.find_element(By.CSS_SELECTOR, chip_mid).text == "Hub: not sent"
+    # one state on the board: one referral chip per patient, never two words for it
+    assert len(wb_.find_elements(By.CSS_SELECTOR, f"#board-body tr[data-id='{mid['id']}'] .chip[data-referral]")) == 1
 
-    # -- the lead claims the middle case; its patient is discharged: marked, sorted last
+    # -- the lead holds the middle case; sending asks first, naming the patient; cancelling
+    #    changes nothing; sending with the needs and contacts moves it to "sent", live on the board
     sb.find_element(By.CSS_SELECTOR, f"#queue-body tr[data-id='{a_mid}'] button.claim").click()
     wait_for(lambda: sb.find_elements(By.CSS_SELECTOR, f"#mine-body tr[data-id='{a_mid}']"),
-             message="claimed into my cases")
-    wait_for(lambda: wb_.find_element(By.CSS_SELECTOR, chip_mid).text == "Care Act: Claimed",
-             timeout=3, message="the board follows the claim")
-    # (it has now waited longer than the held case above it will be)
-    opened_hours_ago(database, a_mid, 60)
-    r = d.post(f"/api/v1/episodes/{mid['id']}/discharge", json={"pathway": 1}, headers=na.auth)
-    assert r.status_code == 200, r.text
-    wait_for(lambda: "Discharged" in sb.find_element(By.CSS_SELECTOR,
-                                                      f"#mine-body tr[data-id='{a_mid}']").text,
-             timeout=3, message="a held case of a discharged patient is marked")
-    held = [i for i in row_ids(sb, "held-body") if i in mine]
-    assert held == [a_old, a_mid], held  # the discharged one last, though it waited longer
-    assert "Discharged" in sb.find_element(By.CSS_SELECTOR, f"#held-body tr[data-id='{a_mid}']").text
-    screenshot(sb, "queue-held")
-
-    # -- completing asks first, naming the patient; cancelling changes nothing
+             message="held into my cases")
     name = mid["patient"]["family_name"].upper() + ", " + mid["patient"]["given_name"]
-    complete = f"#mine-body tr[data-id='{a_mid}'] button[aria-label^='Complete']"
-    sb.find_element(By.CSS_SELECTOR, complete).click()
+    send = f"#mine-body tr[data-id='{a_mid}'] button[data-step='send']"
+    sb.find_element(By.CSS_SELECTOR, send).click()
     dlg = sb.find_element(By.ID, "complete")
     wait_for(lambda: dlg.get_attribute("open") is not None, message="confirmation dialog")
     assert name in sb.find_element(By.ID, "complete-text").text
-    screenshot(sb, "queue-complete-confirm")
+    screenshot(sb, "queue-send-confirm")
     sb.find_element(By.ID, "complete-no").click()
     wait_for(lambda: dlg.get_attribute("open") is None, message="dialog closed")
-    got = d.get("/api/v1/assessments", params={"claimed_by": "me", "limit": 500},
-                headers=lead.auth).json()["items"]
-    assert [a["state"] for a in got if a["id"] == a_mid] == ["claimed"]
-    sb.find_element(By.CSS_SELECTOR, complete).click()
+    got = d.get(f"/api/v1/referrals/{a_mid}", headers=lead.auth).json()
+    assert got["state"] == "notified" and got["held_by_name"] == lead.name
+    sb.find_element(By.CSS_SELECTOR, send).click()
     wait_for(lambda: dlg.get_attribute("open") is not None, message="confirmation dialog again")
+    sb.find_element(By.ID, "c-needs").clear()
+    sb.find_element(By.ID, "complete-yes").click()  # no needs: said beside the field, not sent
+    wait_for(lambda: sb.find_element(By.ID, "c-needs-error").text, message="needs required")
+    sb.find_element(By.ID, "c-needs").send_keys("Carer twice a day")
+    sb.find_element(By.ID, "c-contacts").send_keys("Son 07700 900456")
     sb.find_element(By.ID, "complete-yes").click()
     wait_for(lambda: not sb.find_elements(By.CSS_SELECTOR, f"#mine-body tr[data-id='{a_mid}']"),
-             message="completed case leaves my cases")
+             message="sent case leaves my cases")
     assert name in sb.find_element(By.ID, "claim-msg").text
-    got = database.sql(f"SELECT state FROM assessments WHERE id = '{a_mid}'")
-    assert got == [["completed"]]
+    wait_for(lambda: cell(sb, a_mid, "referral", "sent-body") == "Hub: waiting", timeout=3,
+             message="sent, waiting for the hub")
+    got = d.get(f"/api/v1/referrals/{a_mid}", headers=lead.auth).json()
+    assert got["state"] == "referred" and got["needs"] == "Carer twice a day"
+    assert got["contacts"] == "Son 07700 900456"
+    wait_for(lambda: wb_.find_element(By.CSS_SELECTOR, chip_mid).text == "Hub: waiting",
+             timeout=3, message="the board follows the referral")
+
+    # -- the hub asks for information: shown; answered and sent again from the queue
+    hub_step(d, hub, a_mid, "request_info", info_request="Does he have stairs?")
+    wait_for(lambda: cell(sb, a_mid, "referral", "sent-body") == "Hub: info requested", timeout=3,
+             message="information requested, live")
+    assert "Does he have stairs?" in cell(sb, a_mid, "hub", "sent-body")
+    wait_for(lambda: wb_.find_element(By.CSS_SELECTOR, chip_mid).text == "Hub: info requested",
+             timeout=3, message="the board says the same")
+    sb.find_element(By.CSS_SELECTOR, f"#sent-body tr[data-id='{a_mid}'] button[data-step='send']").click()
+    wait_for(lambda: dlg.get_attribute("open") is not None, message="answer dialog")
+    assert "Does he have stairs?" in sb.find_element(By.ID, "c-info").text
+    assert sb.find_element(By.ID, "c-needs").get_attribute("value") == "Carer twice a day"
+    sb.find_element(By.ID, "c-needs").send_keys("; no stairs")
+    sb.find_element(By.ID, "complete-yes").click()
+    wait_for(lambda: cell(sb, a_mid, "referral", "sent-body") == "Hub: waiting", timeout=3,
+             message="sent again")
+    assert d.get(f"/api/v1/referrals/{a_mid}", headers=lead.auth).json()["needs"] == \
+        "Carer twice a day; no stairs"
+
+    # -- the hub declines: the reason shows, and it can be sent again or withdrawn
+    hub_step(d, hub, a_mid, "decline", reason="Needs a nursing home")
+    wait_for(lambda: cell(sb, a_mid, "referral", "sent-body") == "Hub: declined", timeout=3,
+             message="declined, live")
+    assert "Needs a nursing home" in cell(sb, a_mid, "hub", "sent-body")
+    wait_for(lambda: wb_.find_element(By.CSS_SELECTOR, chip_mid).text == "Hub: declined",
+             timeout=3, message="the board says declined")
+    screenshot(sb, "queue-declined")
+    sb.find_element(By.CSS_SELECTOR, f"#sent-body tr[data-id='{a_mid}'] button[data-step='withdraw']").click()
+    wait_for(lambda: dlg.get_attribute("open") is not None, message="withdraw dialog")
+    assert name in sb.find_element(By.ID, "complete-text").text
+    sb.find_element(By.ID, "c-reason").send_keys("Family will care for him")
+    sb.find_element(By.ID, "complete-yes").click()
+    wait_for(lambda: a_mid not in row_ids(sb, "sent-body"), message="withdrawn leaves the queue")
+    got = d.get(f"/api/v1/referrals/{a_mid}", headers=lead.auth).json()
+    assert got["state"] == "withdrawn" and got["withdraw_reason"] == "Family will care for him"
+    wait_for(lambda: wb_.find_element(By.CSS_SELECTOR, chip_mid).text == "Referral closed",
+             timeout=3, message="the board says closed")
+
+    # -- a held case's patient is discharged: the referral is withdrawn and leaves the team's list
+    r = d.post(f"/api/v1/episodes/{old['id']}/discharge", json={"pathway": 3}, headers=na.auth)
+    assert r.status_code == 200, r.text
+    wait_for(lambda: a_old not in row_ids(sb, "held-body"), timeout=3,
+             message="a held case of a discharged patient leaves")
+    screenshot(sb, "queue-held")
 
     # -- the wider rows scroll inside their table, never the page, on a tablet and a phone
     for w, h in ((768, 1024), (390, 844)):

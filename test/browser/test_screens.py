@@ -75,7 +75,7 @@ def test_pages_are_served_with_headers(site):
     base = site.base
     r = requests.get(base + "/", allow_redirects=False)
     assert r.status_code == 302 and r.headers["Location"] == "/login"
-    for page in ("/login", "/ward", "/queue", "/dashboard"):
+    for page in ("/login", "/ward", "/queue", "/dashboard", "/hub"):
         r = requests.get(base + page)
         assert r.status_code == 200, page
         assert r.headers["Content-Type"] == "text/html; charset=utf-8"
@@ -159,7 +159,7 @@ def test_screens_flow(site, database, browsers):
 
     # -> within 2 s the social-work queue shows it and the dashboard's count moves
     row = wait_for(lambda: [r for r in sb.find_elements(By.CSS_SELECTOR, "#queue-body tr")
-                            if name in r.text], timeout=2.0, message="new assessment in the queue")[0]
+                            if name in r.text], timeout=2.0, message="new referral in the queue")[0]
     wait_for(lambda: occupied(bb, ward) == before + 1, timeout=2.0 - (time.monotonic() - t0) + 0.5,
              message="dashboard occupancy")
     elapsed = time.monotonic() - t0
@@ -176,13 +176,17 @@ def test_screens_flow(site, database, browsers):
     # a lost race names the winner
     other = itg.admit(site.daemon, nurse, ward, family_name="Race" + rand(), bed="8")
     sw2 = itg.make_user(database, "social_worker")
-    r = site.daemon.post(f"/api/v1/assessments/{other['assessment']['id']}/claim", headers=sw2.auth)
+    # (issue 15: the queue holds referrals; holding is the old claiming)
+    rid = other["referral"]["id"]
+    version = site.daemon.get(f"/api/v1/referrals/{rid}", headers=sw2.auth).json()["version"]
+    r = site.daemon.post(f"/api/v1/referrals/{rid}/hold", headers={**sw2.auth, "If-Match": f'"{version}"'})
     assert r.status_code == 200, r.text
     msg = sb.execute_async_script("""
         const done = arguments[arguments.length - 1];
-        fetch('/api/v1/assessments/' + arguments[0] + '/claim', {method: 'POST'})
+        fetch('/api/v1/referrals/' + arguments[0] + '/hold',
+              {method: 'POST', headers: {'If-Match': '"' + arguments[1] + '"'}})
             .then(r => r.json()).then(j => done(j.error.message));
-    """, other["assessment"]["id"])
+    """, rid, r.json()["version"])
     assert sw2.name in msg, msg
     wait_for(lambda: not [r for r in sb.find_elements(By.CSS_SELECTOR, "#queue-body tr")
                           if "RACE" in r.text], message="claimed elsewhere leaves the queue")
@@ -311,7 +315,13 @@ def test_hl7_discharge_reopen_transfer_cancel_reach_open_pages(site, database, b
 
     send("A01", ward)
     eid = database.sql(f"SELECT id FROM episodes WHERE external_id = '{visit}'")[0][0]
-    aid = database.sql(f"SELECT id FROM assessments WHERE episode_id = '{eid}'")[0][0]
+    # an A01 carries no likely pathway: the ward sets it, which opens the day-one referral the
+    # queue shows (issue 15)
+    ep = site.daemon.get(f"/api/v1/episodes/{eid}", headers=nurse.auth).json()
+    r = site.daemon.patch(f"/api/v1/episodes/{eid}", json={"pathway": 1},
+                          headers={**nurse.auth, "If-Match": f'"{ep["version"]}"'})
+    assert r.status_code == 200, r.text
+    aid = database.sql(f"SELECT id FROM referrals WHERE episode_id = '{eid}'")[0][0]
     database.sql(f"""UPDATE tasks SET due_at = now() - interval '3 hours',
                                       overdue_at = now() - interval '2 hours'
                       WHERE id = (SELECT id FROM tasks WHERE episode_id = '{eid}'

@@ -1003,6 +1003,7 @@ PUBLIC = {
     ("GET", "/ward"),
     ("GET", "/queue"),
     ("GET", "/dashboard"),
+    ("GET", "/hub"),
     ("GET", "/static/{file}"),
     ("GET", "/api/v1/auth/methods"),
     ("GET", "/api/v1/oidc/login"),

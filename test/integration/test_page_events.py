@@ -21,7 +21,7 @@ STATIC = TOP / "server" / "static"
 TYPE = r"[a-z_]+\.[a-z_]+"
 # A string literal in a page script that looks like an event type ("episode." alone is a prefix).
 PAGE_TYPE_LITERAL = re.compile(r'"((?:episode|task|assessment|delay|chase|ward|task_template|user'
-                               r'|review|barrier)\.[a-z_*]+)"')
+                               r'|review|barrier|referral)\.[a-z_*]+)"')
 
 
 def emitted_by_server():
@@ -138,7 +138,7 @@ def test_pages_listen_only_for_types_the_server_emits():
         assert named <= emitted, (page.name, named - emitted)
         assert named <= set(types), (page.name, "handles types it does not ask for",
                                      named - set(types))
-    assert sorted(opened) == ["dashboard.js", "queue.js", "ward.js"]
+    assert sorted(opened) == ["dashboard.js", "hub.js", "queue.js", "ward.js"]
 
 
 def test_each_page_listens_for_what_changes_it():
@@ -149,18 +149,21 @@ def test_each_page_listens_for_what_changes_it():
     assert {"episode.reopened", "episode.cancelled", "episode.transferred"} <= episode
     want = {
         # occupancy, NCTR (readiness, reviews), primary barriers, overdue tasks (a new task is
-        # never overdue), the sitrep submitted (issue 14: no delays, their reasons are barriers)
-        "dashboard.js": episode | family(e, "barrier") | {"review.recorded", "task.updated",
-                                                          "task.overdue", "sitrep.submitted"},
-        # patients, their task and referral (issue 15; the assessment's before) chips, the
-        # delayed badge, the last review and the "not reviewed" marker, the primary barrier
+        # never overdue), the sitrep submitted (issue 14: no delays, their reasons are barriers),
+        # each NCTR patient's referral state (issue 15)
+        "dashboard.js": episode | family(e, "barrier") | family(e, "referral")
+        | {"review.recorded", "task.updated", "task.overdue", "sitrep.submitted"},
+        # patients, their task and referral chips, the delayed badge, the last review and
+        # the "not reviewed" marker, the primary barrier (issue 14)
         "ward.js": episode | family(e, "task") | family(e, "referral") | family(e, "delay")
         | family(e, "review") | family(e, "barrier"),
-        # the referrals (issue 15; the assessments before), and what is shown with each
-        # (issue 16: ward, bed, name, EDD, pathway, NCTR, primary barrier, and the episode's
-        # state: a discharge takes a case off the queue)
+        # the referrals (issue 15; they were assessments), and what is shown with each (issue
+        # 16: ward, bed, name, EDD, pathway, NCTR, primary barrier, and the episode's state: a
+        # discharge takes a case off the queue)
         "queue.js": family(e, "referral") | (episode - {"episode.admitted"})
         | family(e, "barrier"),
+        # the hub's page: its organisation's referrals, nothing else (issue 15)
+        "hub.js": family(e, "referral"),
     }
     for page in page_scripts():
         types, opens = stream_types(page)
