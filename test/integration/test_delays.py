@@ -137,12 +137,13 @@ def test_two_processes_chase_each_item_once(db, clock, people):
         stop_daemon_clean(d2)
 
 
-def test_unclaimed_assessment_is_chased_after_a_day(db, clock, people):
+def test_day_one_referral_not_sent_is_chased_after_a_day(db, clock, people):
+    """The Care Act assessment's chase, now the day-one referral's (issue 15)."""
     set_clock(clock, "2026-03-30T09:00:00Z")
     d = start(db, clock)
     try:
         ep = admit(d, people["nurse"], "RA", pathway=1, admitted_at="2026-03-30T08:00:00Z")
-        aid = ep["assessment"]["id"]
+        aid = ep["referral"]["id"]
         time.sleep(1.5)
         assert chases(db, aid) == []
         set_clock(clock, "2026-03-31T09:05:00Z")  # opened 09:00 (clock) + 24 h
