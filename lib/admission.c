@@ -17,7 +17,8 @@ static const char *const admission_fields[] = {
     "nhs_number", "family_name", "given_name",
     "birth_date", "sex",         "ward",
     "bed",        "admitted_at", "expected_discharge_date",
-    "pathway",    "external_id", NULL,
+    "pathway",    "external_id", "needs",
+    NULL,
 };
 
 /* A ward code as the schema allows: letters, digits, '_' and '-', 1..32. */
@@ -78,7 +79,9 @@ enum status admission_parse(const cJSON *body, int64_t now, struct admission *ou
 	                        err)) != ST_OK ||
 	    (st = json_get_int(body, "pathway", false, 0, 3, &pathway, &present, err)) != ST_OK ||
 	    (st = json_get_string(body, "external_id", false, out->external_id,
-	                          sizeof out->external_id, err)) != ST_OK)
+	                          sizeof out->external_id, err)) != ST_OK ||
+	    (st = json_get_string(body, "needs", false, out->needs, sizeof out->needs, err)) !=
+	        ST_OK)
 		return st;
 	out->pathway = present ? (int)pathway : -1;
 	if (out->sex[0] != '\0' && strcmp(out->sex, "female") != 0 &&
@@ -124,6 +127,9 @@ char *admission_fingerprint(const struct admission *a)
 	                            : cJSON_CreateNull());
 	cJSON_AddItemToArray(v, cJSON_CreateNumber(a->pathway));
 	cJSON_AddItemToArray(v, cJSON_CreateString(a->external_id));
+	/* only when given, so a retry's fingerprint from before "needs" existed still matches */
+	if (a->needs[0] != '\0')
+		cJSON_AddItemToArray(v, cJSON_CreateString(a->needs));
 	text = cJSON_PrintUnformatted(v);
 	ASSERT(text != NULL);
 	out = xstrdup(text); /* the caller frees with free() */

@@ -1,6 +1,7 @@
 /*
  * admission.h - what an admission request must say, and what opening an
- * episode creates on day one: the Care Act assessment and the pathway's tasks.
+ * episode creates on day one: the referral's needs (lib/referral.h) and the
+ * pathway's tasks.
  *
  * Used by POST /api/v1/admissions and by HL7 A01 messages alike, so both paths
  * apply the same rules.  Pure: the caller passes now and the templates.
@@ -21,6 +22,7 @@
 #define ADMISSION_WARD_MAX 32      /* ward code */
 #define ADMISSION_BED_MAX 32       /* bed label */
 #define ADMISSION_EXTERNAL_MAX 100 /* idempotency key / visit number */
+#define ADMISSION_NEEDS_MAX 4000   /* the needs summary, bytes (lib/referral.h's limit) */
 
 struct admission {
 	char nhs_number[11];                      /* 10 digits, check digit valid */
@@ -35,6 +37,8 @@ struct admission {
 	int32_t expected_discharge_date;              /* day number, not before admission */
 	int pathway;                                  /* 0..3, or -1 when not known yet */
 	char external_id[ADMISSION_EXTERNAL_MAX + 1]; /* optional idempotency key */
+	char needs[ADMISSION_NEEDS_MAX + 1]; /* optional: what is known of the needs, for the
+	                                        day-one referral; "" if none */
 };
 
 /*

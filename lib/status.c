@@ -51,6 +51,8 @@ const char *status_code(enum status st)
 		return "locked";
 	case ST_TOO_MANY:
 		return "too_many_requests";
+	case ST_PRECONDITION_REQUIRED:
+		return "precondition_required";
 	case ST_UNAVAILABLE:
 		return "unavailable";
 	case ST_INTERNAL:

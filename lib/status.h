@@ -12,18 +12,19 @@
 #include <stdbool.h>
 
 enum status {
-	ST_OK = 0,       /* it worked */
-	ST_INVALID,      /* the input is wrong: 400 */
-	ST_UNAUTHORIZED, /* no or bad credentials: 401 */
-	ST_FORBIDDEN,    /* authenticated but not allowed: 403 */
-	ST_NOT_FOUND,    /* no such object: 404 */
-	ST_CONFLICT,     /* the object's state forbids it: 409 */
-	ST_PRECONDITION, /* stale version (If-Match): 412 */
-	ST_TOO_LARGE,    /* the input is over a size limit: 413 */
-	ST_LOCKED,       /* the account is locked until an administrator unlocks it: 423 */
-	ST_TOO_MANY,     /* too many attempts: wait (Retry-After) and try again: 429 */
-	ST_UNAVAILABLE,  /* could work later (database down, queue full): 503 */
-	ST_INTERNAL,     /* a bug or an unexpected failure: 500 */
+	ST_OK = 0,                /* it worked */
+	ST_INVALID,               /* the input is wrong: 400 */
+	ST_UNAUTHORIZED,          /* no or bad credentials: 401 */
+	ST_FORBIDDEN,             /* authenticated but not allowed: 403 */
+	ST_NOT_FOUND,             /* no such object: 404 */
+	ST_CONFLICT,              /* the object's state forbids it: 409 */
+	ST_PRECONDITION,          /* stale version (If-Match): 412 */
+	ST_TOO_LARGE,             /* the input is over a size limit: 413 */
+	ST_LOCKED,                /* the account is locked until an administrator unlocks it: 423 */
+	ST_TOO_MANY,              /* too many attempts: wait (Retry-After) and try again: 429 */
+	ST_PRECONDITION_REQUIRED, /* a conditional write came without If-Match: 428 */
+	ST_UNAVAILABLE,           /* could work later (database down, queue full): 503 */
+	ST_INTERNAL,              /* a bug or an unexpected failure: 500 */
 };
 
 #define ERR_FIELD_MAX 64

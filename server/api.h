@@ -14,6 +14,7 @@ extern const struct route admission_routes[];
 extern const struct route episode_routes[];
 extern const struct route task_routes[];
 extern const struct route assessment_routes[];
+extern const struct route referral_routes[];
 extern const struct route admin_routes[];
 extern const struct route audit_routes[];
 extern const struct route stream_routes[];

@@ -1,9 +1,9 @@
 /*
  * api_episode.c - admissions and episodes.
  *
- *   POST  /api/v1/admissions                 admit: patient, episode, assessment, tasks
+ *   POST  /api/v1/admissions                 admit: patient, episode, referral, tasks
  *   GET   /api/v1/episodes                   list (ward, state, ready, delayed, limit, offset)
- *   GET   /api/v1/episodes/{id}              one episode with patient, tasks, assessment, delay
+ *   GET   /api/v1/episodes/{id}              one episode with patient, tasks, referral, delay
  *   PATCH /api/v1/episodes/{id}              expected discharge date, pathway, bed, ready_at
  *   POST  /api/v1/episodes/{id}/transfer     {ward, bed}
  *   POST  /api/v1/episodes/{id}/discharge    {pathway, discharged_at, destination}

@@ -98,6 +98,7 @@ static const struct route_id_kind {
     [ROUTE_ID_FILE] = {"file", NULL, false, NULL, 0, false},
     [ROUTE_ID_BARRIER] = {"barrier", "barrier", true, NULL, 0, true},
     [ROUTE_ID_DATE] = {"date", "date", false, NULL, 0, false},
+    [ROUTE_ID_REFERRAL] = {"referral", "referral", true, NULL, 0, true},
 };
 
 /* Whether value has the form of a {param} of kind id. */
@@ -139,6 +140,8 @@ int http_code_for(enum status st)
 		return 423;
 	case ST_TOO_MANY:
 		return 429;
+	case ST_PRECONDITION_REQUIRED:
+		return 428;
 	case ST_UNAVAILABLE:
 		return 503;
 	case ST_INTERNAL:
@@ -414,6 +417,11 @@ static void reply_code(struct http_req *r, int code, const char *codename, const
 	cJSON_AddStringToObject(e, "message", msg);
 	cJSON_AddNullToObject(e, "field");
 	http_reply_json(r, code, root);
+}
+
+void http_reply_gone(struct http_req *r, const char *message)
+{
+	reply_code(r, 410, "gone", message);
 }
 
 enum status http_body_json(struct http_req *r, cJSON **out, struct err *err)

@@ -51,6 +51,7 @@ enum route_id {
 	ROUTE_ID_FILE,       /* a static file name (public routes) */
 	ROUTE_ID_BARRIER,    /* a barrier's UUID; ward-scoped */
 	ROUTE_ID_DATE,       /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
+	ROUTE_ID_REFERRAL,   /* a referral's UUID; ward-scoped (and organisation) */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */
@@ -179,6 +180,9 @@ void http_reply_error(struct http_req *r, enum status st, const struct err *err)
 /* Reply with an arbitrary body and content type (borrowed data, copied). */
 void http_reply_data(struct http_req *r, int code, const char *content_type, const void *data,
                      size_t len);
+
+/* Reply 410 Gone with the JSON error body (code "gone") saying what replaced the route. */
+void http_reply_gone(struct http_req *r, const char *message);
 
 /* Reply 204 No Content. */
 void http_reply_empty(struct http_req *r, int code);

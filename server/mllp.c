@@ -109,6 +109,7 @@ const char *mllp_ack_code(enum status st)
 	case ST_TOO_LARGE:
 		return "AE";
 	case ST_PRECONDITION:
+	case ST_PRECONDITION_REQUIRED:
 	case ST_LOCKED:
 	case ST_TOO_MANY:
 	case ST_UNAVAILABLE:

@@ -14,6 +14,8 @@
 #include "cbtime.h"
 #include "db.h"
 #include "json.h"
+#include "referral.h"
+#include "store_referral.h"
 #include "xmalloc.h"
 
 /* Active task templates in their order: id, pathways, discipline, title, anchor, offset. */
@@ -58,11 +60,6 @@ static const char SQL_EPISODE_INSERT[] =
     " expected_discharge_date, pathway, external_id, created_by)"
     " SELECT $1::uuid, p.id, 'admitted', $3, $4, to_timestamp($5::double precision),"
     " $6::date, $7::smallint, $8, $9::uuid FROM patients p WHERE p.nhs_number = $2";
-
-/* Opens the unclaimed Care Act assessment $1 of episode $2 at $3. */
-static const char SQL_ASSESSMENT_INSERT[] =
-    "INSERT INTO assessments (id, episode_id, state, opened_at)"
-    " VALUES ($1::uuid, $2::uuid, 'unclaimed', to_timestamp($3::double precision))";
 
 /*
  * Opens tasks: ids $1, episode $2, templates $3, due times $4 (0 = none), in
@@ -165,9 +162,9 @@ static const char SQL_DELAY_CLOSED_EVENTS[] =
 
 /*
  * An admission entered in error leaves no work behind: its open tasks ($1 the
- * episode) and its assessment, unless already final, become "cancelled", each
- * audited with the row it replaces ($2 actor id, $3 actor, $4 request id) and
- * announced as an update.
+ * episode), unless already final, become "cancelled", each audited with the
+ * row it replaces ($2 actor id, $3 actor, $4 request id) and announced as an
+ * update (its referral is withdrawn: store_referral_add_cancel).
  */
 static const char SQL_CANCEL_TASKS[] =
     "WITH u AS (UPDATE tasks t SET status = 'cancelled', version = t.version + 1,"
@@ -182,20 +179,6 @@ static const char SQL_CANCEL_TASKS[] =
     " INSERT INTO events (type, ward, episode_id, discipline, payload)"
     " SELECT 'task.updated', u.ward, u.episode_id, u.discipline,"
     " u.doc || jsonb_build_object('ward', u.ward) FROM u ORDER BY u.id";
-static const char SQL_CANCEL_ASSESSMENT[] =
-    "WITH u AS (UPDATE assessments a SET state = 'cancelled', version = a.version + 1,"
-    " updated_at = now() FROM assessments pre, episodes e"
-    " WHERE a.episode_id = $1::uuid AND a.state NOT IN ('completed', 'cancelled')"
-    " AND pre.id = a.id AND e.id = a.episode_id"
-    " RETURNING a.id, a.episode_id, e.ward, cb_assessment_json(a) AS doc,"
-    " cb_assessment_json(pre) AS before),"
-    " au AS (INSERT INTO audit (actor_id, actor, action, entity, entity_id, episode_id, before,"
-    "  after, request_id) SELECT $2::uuid, $3, 'assessment.cancel', 'assessment', u.id,"
-    "  u.episode_id, u.before, u.doc, $4::uuid FROM u)"
-    " INSERT INTO events (type, ward, episode_id, discipline, payload)"
-    " SELECT 'assessment.updated', u.ward, u.episode_id, 'social_work',"
-    " u.doc || jsonb_build_object('ward', u.ward) FROM u ORDER BY u.id";
-
 /* Ward history (0025): episode $1 arrives on ward $2 at $3, a transfer's instant. */
 static const char SQL_WARD_HISTORY[] = "INSERT INTO ward_history (episode_id, at, ward)"
 				       " VALUES ($1::uuid, to_timestamp($3::double precision), $2)";
@@ -306,8 +289,10 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
                                  void *extra_arg, store_json_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	char patient_id[37], episode_id[37], assessment_id[37], bd[DATE_FORMAT_LEN];
-	char edd[DATE_FORMAT_LEN], admitted[32], pathway[8], opened[32];
+	char patient_id[37], episode_id[37], referral_id[37], bd[DATE_FORMAT_LEN];
+	char edd[DATE_FORMAT_LEN], admitted[32], pathway[8];
+	/* the day-one notice: lib/referral.h says which pathways are referred */
+	bool refer = referral_needed(a->pathway);
 	char *ids, *tpls, *dues;
 	char(*task_ids)[37] = xcalloc(ntasks + 1, sizeof *task_ids);
 	char(*due)[32] = xcalloc(ntasks + 1, sizeof *due);
@@ -318,13 +303,12 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 
 	store_new_id(patient_id);
 	store_new_id(episode_id);
-	store_new_id(assessment_id);
+	store_new_id(referral_id);
 	date_format(a->birth_date, bd);
 	if (a->has_expected_discharge)
 		date_format(a->expected_discharge_date, edd);
 	snprintf(admitted, sizeof admitted, "%" PRId64, a->admitted_at);
 	snprintf(pathway, sizeof pathway, "%d", a->pathway);
-	snprintf(opened, sizeof opened, "%" PRId64, now);
 	for (size_t i = 0; i < ntasks; i++) {
 		store_new_id(task_ids[i]);
 		snprintf(due[i], sizeof due[i], "%" PRId64, tasks[i].due_at);
@@ -353,7 +337,6 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 		                     a->pathway >= 0 ? pathway : NULL,
 		                     a->external_id[0] ? a->external_id : NULL,
 		                     actor->id};
-		const char *ass[] = {assessment_id, episode_id, opened};
 		const char *tsk[] = {ids, episode_id, tpls, dues};
 		const char *one[] = {episode_id};
 
@@ -362,7 +345,9 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 		db_req_add(req, SQL_NO_OPEN_EPISODE, 1, check);
 		db_req_add(req, SQL_PATIENT_UPSERT, 6, pat);
 		db_req_add(req, SQL_EPISODE_INSERT, 9, epi);
-		db_req_add(req, SQL_ASSESSMENT_INSERT, 3, ass);
+		if (refer)
+			store_referral_add_open(req, referral_id, episode_id, a->needs,
+			                        a->admitted_at, "admission", actor);
 		if (ntasks > 0)
 			db_req_add(req, SQL_TASKS_INSERT, 4, tsk);
 		if (extra != NULL)
@@ -382,7 +367,8 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 		}
 		store_add_events_lock(req);
 		store_add_event(req, "episode.admitted", "episode", episode_id);
-		store_add_event(req, "assessment.opened", "assessment", assessment_id);
+		if (refer)
+			store_referral_add_created(req, referral_id);
 		for (size_t i = 0; i < ntasks; i++)
 			store_add_event(req, "task.created", "task", task_ids[i]);
 		json_stmt = db_req_add(req, SQL_EPISODE_JSON, 1, one);
@@ -533,6 +519,7 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
                               int64_t now, store_extra_fn *extra, void *extra_arg)
 {
 	char version[16], edd[DATE_FORMAT_LEN], pathway[8], ready[32], disc[32], disc_pathway[8];
+	char referral_id[37];
 	const char *ready_op = c->set_ready ? "set" : c->clear_ready ? "clear" : "keep";
 	const char *one[] = {f->id};
 
@@ -602,12 +589,28 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
 	if (c->new_ward != NULL && strcmp(c->new_ward, f->ward) != 0)
 		store_add_episode_event_at(req, c->event_type, f->id, f->ward);
 	store_add_event(req, c->event_type, "episode", f->id);
+	/*
+	 * The referral follows the episode, its events after the episode's own: a
+	 * cancelled admission withdraws it, a discharge completes or withdraws it,
+	 * an undone discharge puts it back, and a likely pathway that now needs
+	 * one (lib/referral.h) opens one when none is open.
+	 */
+	if (c->cancel_work)
+		store_referral_add_cancel(req, f->id, actor);
+	else if (c->new_state != NULL && strcmp(c->new_state, "discharged") == 0)
+		store_referral_add_discharge(req, f->id, actor);
+	else if (c->new_state != NULL && strcmp(c->new_state, "admitted") == 0)
+		store_referral_add_reopen(req, f->id, actor);
+	if (c->set_pathway && referral_needed(c->pathway) && c->new_state == NULL) {
+		store_new_id(referral_id);
+		store_referral_add_open(req, referral_id, f->id, NULL, now, "pathway", actor);
+		store_referral_add_created(req, referral_id);
+	}
 	if (c->clear_ready || c->new_state != NULL)
 		db_req_add(req, SQL_DELAY_CLOSED_EVENTS, 1, one);
 	if (c->cancel_work) {
 		const char *cw[] = {f->id, actor->id, actor->name, actor->request_id};
 
 		db_req_add(req, SQL_CANCEL_TASKS, 4, cw);
-		db_req_add(req, SQL_CANCEL_ASSESSMENT, 4, cw);
 	}
 }

@@ -43,8 +43,9 @@ void store_admission_context(struct db *db, const struct admission *a, const str
 void store_admission_keys_prune(struct db *db);
 
 /*
- * Write the admission: patient (created or updated), episode, the unclaimed
- * assessment, the planned tasks, audit, idempotency record (scope, creator,
+ * Write the admission: patient (created or updated), episode, the day-one
+ * referral "notified" when the likely pathway needs one (referral_needed), the
+ * planned tasks, audit, idempotency record (scope, creator,
  * episode and a hash of the admission; no patient data) and events, in one
  * transaction.  ST_CONFLICT when the patient already has an open episode or
  * the external_id is already any episode's.
@@ -126,7 +127,7 @@ struct episode_change {
 	int discharge_pathway;           /* discharge: 0..3 if recorded (else stored as NULL) */
 	const char *event_type;          /* episode.updated, episode.ready, ... */
 	const char *audit_action;        /* episode.update, episode.transfer, ... */
-	bool cancel_work;                /* cancel (A11): its open tasks and assessment too */
+	bool cancel_work;                /* cancel (A11): its open tasks and referral too */
 };
 
 /* Apply change c to episode f (state checked by the caller); reply JSON is the new episode. */

@@ -23,7 +23,7 @@
 	 * barrier, and the episode's state (discharged, reopened, cancelled).
 	 */
 	const STREAM_TYPES = [
-		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
+		"referral.created", "referral.updated", /* issue 15: the queue moves to referrals */
 		"episode.transferred", "episode.updated", "episode.ready", "episode.discharged",
 		"episode.reopened", "episode.cancelled", "barrier.opened", "barrier.updated", "barrier.closed",
 	];
@@ -373,7 +373,7 @@
 
 	const reload = CB.throttle(load, 150);
 	new CB.Live(STREAM_TYPES, "", function (type, p) {
-		if (type.indexOf("assessment.") === 0 || type === "episode.reopened" ||
+		if (type.indexOf("referral.") === 0 || type === "episode.reopened" ||
 		    shown(type.indexOf("barrier.") === 0 ? p.episode_id : p.id))
 			reload();
 	}, load);

@@ -26,7 +26,7 @@
 		"episode.admitted", "episode.updated", "episode.ready", "episode.transferred",
 		"episode.discharged", "episode.cancelled", "episode.reopened",
 		"task.created", "task.updated", "task.overdue",
-		"assessment.opened", "assessment.claimed", "assessment.released", "assessment.updated",
+		"referral.created", "referral.updated",
 		"delay.opened", "delay.updated", "delay.closed",
 		"review.recorded", "review.overdue", "barrier.opened", "barrier.updated", "barrier.closed",
 	];
@@ -115,10 +115,11 @@
 		} else if (type.indexOf("task.") === 0) {
 			if (episodes.has(p.episode_id))
 				putTask(p);
-		} else if (type.indexOf("assessment.") === 0) {
-			const ep = episodes.get(p.episode_id);
-			if (ep && (!ep.assessment || ep.assessment.version <= p.version))
-				ep.assessment = p;
+		} else if (type.indexOf("referral.") === 0) {
+			/* issue 15: the day-one referral replaced the assessment (its chip: referral-screens) */
+			const ep = episodes.get(p.referral.episode_id);
+			if (ep && (!ep.referral || ep.referral.id !== p.referral.id || ep.referral.version <= p.referral.version))
+				ep.referral = p.referral;
 		} else if (type.indexOf("delay.") === 0) {
 			const ep = episodes.get(p.episode_id);
 			if (ep)
@@ -1661,6 +1662,9 @@
 				adm.sex = v("sex");
 			if (v("expected_discharge_date"))
 				adm.expected_discharge_date = v("expected_discharge_date");
+			/* what is known of the needs: the day-one referral's (pathways 1-3) */
+			if (v("needs"))
+				adm.needs = v("needs");
 			const button = CB.$("flag-submit");
 			button.disabled = true;
 			const r = await CB.api("POST", "/api/v1/admissions", adm);

@@ -13,9 +13,15 @@ calls -- never computed from the code under test:
   nurse_own    nurse attached to the episode's ward (WARD)
   nurse_other  nurse attached to another ward (OTHER) only
   social_worker, ot, physio, bed_manager, admin
+  hub_coordinator        of the hub the matrix's referrals are referred to (the ward's)
+  council_social_worker  of a council no referral here names
+  provider_staff         of the provider the sourced referral names (and no other)
 
 OK means any 2xx; 403 means exactly 403 with error code "forbidden"; 401 means
-exactly 401 with the JSON error shape.  pytest runs each (route, caller) pair as
+exactly 401 with the JSON error shape; 404 (N) is a partner's answer about what is not
+referred to their organisation; 410 (G) the retired assessment routes'.  Partners may do
+nothing but read and answer referrals (and their own session, reference data, events):
+every other row is 403 for them.  pytest runs each (route, caller) pair as
 its own test.
 """
 import json
@@ -31,6 +37,8 @@ from conftest import admission_body, admit, cli, ensure_ward, make_user, run_bin
 OK = "ok"
 F = 403
 U = 401
+N = 404
+G = 410
 
 WARD = "AXM1"      # the episodes' ward; nurse_own's ward
 OTHER = "AXM2"     # nurse_other's ward; transfer target
@@ -48,17 +56,23 @@ TEMPLATE = {
 }
 
 CALLERS = ["anon", "bad_token", "nurse_own", "nurse_other", "social_worker", "ot", "physio",
-           "bed_manager", "admin"]
+           "bed_manager", "admin", "hub_coordinator", "council_social_worker", "provider_staff"]
+
+HUB = "00000000-0000-4000-8000-0000000a0001"       # WARD's care transfer hub
+COUNCIL = "00000000-0000-4000-8000-0000000a0002"   # named by no referral here
+PROVIDER = "00000000-0000-4000-8000-0000000a0003"  # the sourced referral's provider
 
 
 class Req:
-    def __init__(self, method, path, json=None, params=None, auth=None, stream=False):
+    def __init__(self, method, path, json=None, params=None, auth=None, stream=False,
+                 headers=None):
         self.method = method
         self.path = path
         self.json = json
         self.params = params
         self.auth = auth          # headers replacing the caller's own (DELETE /session)
         self.stream = stream      # SSE: read the status line only
+        self.headers = headers or {}  # added to the caller's (If-Match)
 
 
 class Ctx:
@@ -69,7 +83,17 @@ class Ctx:
         self.db = database
         ensure_ward(database, WARD)
         ensure_ward(database, OTHER)
+        database.sql(
+            "INSERT INTO organisations (id, code, name, kind, services) VALUES"
+            f" ('{HUB}', 'AXMHUB', 'Matrix hub', 'hub', '{{}}'),"
+            f" ('{COUNCIL}', 'AXMLA', 'Matrix council', 'local_authority', '{{}}'),"
+            f" ('{PROVIDER}', 'AXMPROV', 'Matrix provider', 'provider', '{{home_care}}')"
+            " ON CONFLICT DO NOTHING")
+        database.sql(f"UPDATE wards SET hub_organisation_id = '{HUB}' WHERE code = '{WARD}'")
         self.users = {
+            "hub_coordinator": self.partner("hub_coordinator", HUB),
+            "council_social_worker": self.partner("council_social_worker", COUNCIL),
+            "provider_staff": self.partner("provider_staff", PROVIDER),
             "nurse_own": make_user(database, "nurse", wards=[WARD]),
             "nurse_other": make_user(database, "nurse", wards=[OTHER]),
             "social_worker": make_user(database, "social_worker"),
@@ -84,9 +108,15 @@ class Ctx:
         self.webhooks = []   # created here, deleted at teardown
         self.pas_codes = []  # mapped here, deleted at teardown
 
-        # the shared episode: reads, PATCH, tasks, its assessment
+        # the shared episode: reads, PATCH, tasks, its referral (issue 15: no assessment)
         self.ep = self.admit()
-        self.assessment_id = self.ep["assessment"]["id"]
+        self.referral = self.ep["referral"]
+        self.assessment_id = str(uuid.uuid4())  # the retired routes answer 410 to any id
+        # whether the daemon knows a partner's organisation (the partners branch loads it):
+        # until it does, partners fail closed and are told 404 about everything
+        self.partners_loaded = self.d.get(
+            f"/api/v1/referrals/{self.referral['id']}",
+            headers=self.users["hub_coordinator"].auth).status_code == 200
         self.tasks = {}
         for disc in ("ward", "social_work", "ot", "physio"):
             r = self.setup_call("POST", f"/api/v1/episodes/{self.ep['id']}/tasks",
@@ -112,8 +142,8 @@ class Ctx:
         self.pas_put = f"AXMPAS{uuid_hex()[:6]}"
         self.pas_codes.append(self.pas_put)
 
-    def setup_call(self, method, path, body, user):
-        r = self.d.request(method, path, json=body, headers=user.auth)
+    def setup_call(self, method, path, body, user, headers=None):
+        r = self.d.request(method, path, json=body, headers={**user.auth, **(headers or {})})
         assert 200 <= r.status_code < 300, f"set-up {method} {path}: {r.status_code} {r.text}"
         return r
 
@@ -122,14 +152,29 @@ class Ctx:
     def admit(self):
         return admit(self.d, self.setup_nurse, WARD)
 
-    def new_assessment(self):
-        return self.admit()["assessment"]["id"]
+    def partner(self, role, org):
+        u = make_user(self.db, role)
+        self.db.sql(f"UPDATE users SET organisation_id = '{org}' WHERE name = '{u.name}'")
+        return u
 
-    def claimed_by_social_worker(self):
-        aid = self.new_assessment()
-        self.setup_call("POST", f"/api/v1/assessments/{aid}/claim", None,
-                        self.users["social_worker"])
-        return aid
+    def new_referral(self, state="notified"):
+        """A fresh referral of WARD moved to state by SQL (the steps' own tests are in
+        test_referrals.py; here only who may take the next one matters)."""
+        ref = self.admit()["referral"]
+        sets = {"notified": "needs = 'matrix needs'",
+                "referred": "state = 'referred', needs = 'matrix needs', referred_at = now()",
+                "sourced": "state = 'sourced', needs = 'matrix needs', referred_at = now(),"
+                           " accepted_at = now(), service_kind = 'home_care',"
+                           f" service_provider_id = '{PROVIDER}',"
+                           " service_start_date = current_date + 7"}[state]
+        self.db.sql(f"UPDATE referrals SET {sets} WHERE id = '{ref['id']}'")
+        return ref["id"]
+
+    def held_by(self, who):
+        rid = self.new_referral()
+        self.setup_call("POST", f"/api/v1/referrals/{rid}/hold", None, self.users[who],
+                        headers={"If-Match": '"1"'})
+        return rid
 
     def new_ward_code(self):
         return f"AXN{uuid_hex()[:6]}"
@@ -303,21 +348,59 @@ def f_assessments_list(c, who):
     return Req("GET", "/api/v1/assessments")
 
 
-def f_assessments_list_ward(c, who):
-    return Req("GET", "/api/v1/assessments", params={"ward": WARD})
-
-
 def f_assessment_patch(c, who):
     return Req("PATCH", f"/api/v1/assessments/{c.assessment_id}", {"note": f"matrix {who}"})
 
 
 def f_assessment_claim(c, who):
-    return Req("POST", f"/api/v1/assessments/{c.new_assessment()}/claim")
+    return Req("POST", f"/api/v1/assessments/{c.assessment_id}/claim")
 
 
 def f_assessment_release(c, who):
-    # claimed by the social_worker caller: theirs to release, refused to everyone else
-    return Req("POST", f"/api/v1/assessments/{c.claimed_by_social_worker()}/release")
+    return Req("POST", f"/api/v1/assessments/{c.assessment_id}/release")
+
+
+def f_referrals_list(c, who):
+    return Req("GET", "/api/v1/referrals")
+
+
+def f_referrals_list_ward(c, who):
+    return Req("GET", "/api/v1/referrals", params={"ward": WARD})
+
+
+def f_referral_get(c, who):
+    return Req("GET", f"/api/v1/referrals/{c.referral['id']}")
+
+
+def f_referral_steps_get(c, who):
+    return Req("GET", f"/api/v1/referrals/{c.referral['id']}/steps")
+
+
+def f_episode_referrals(c, who):
+    return Req("GET", f"/api/v1/episodes/{c.ep['id']}/referrals")
+
+
+def f_referral_step(state, body):
+    def f(c, who):
+        return Req("POST", f"/api/v1/referrals/{c.new_referral(state)}/steps", body,
+                   headers={"If-Match": '"1"'})
+    return f
+
+
+def f_referral_patch(c, who):
+    return Req("PATCH", f"/api/v1/referrals/{c.new_referral()}", {"contacts": f"matrix {who}"},
+               headers={"If-Match": '"1"'})
+
+
+def f_referral_hold(c, who):
+    return Req("POST", f"/api/v1/referrals/{c.new_referral()}/hold", headers={"If-Match": '"1"'})
+
+
+def f_referral_release(c, who):
+    # held by the caller when it may hold, else by the social worker: only the holder lets go
+    holder = who if who in ("nurse_own", "social_worker") else "social_worker"
+    return Req("POST", f"/api/v1/referrals/{c.held_by(holder)}/release",
+               headers={"If-Match": '"2"'})
 
 
 def f_audit(c, who):
@@ -438,11 +521,22 @@ def f_stream_ward(c, who):
 #   /session (self) are allowed to every signed-in role.
 
 def row(method, path, factory, *, anon, bad_token, nurse_own, nurse_other, social_worker, ot,
-        physio, bed_manager, admin):
+        physio, bed_manager, admin, hub_coordinator=F, council_social_worker=F,
+        provider_staff=F):
+    # partners: refused (403) unless a row says otherwise -- the rule of lib/access.c's
+    # partner rows, which allow nothing but referrals, events, self and reference data
     return (method, path, factory, {
         "anon": anon, "bad_token": bad_token, "nurse_own": nurse_own,
         "nurse_other": nurse_other, "social_worker": social_worker, "ot": ot,
-        "physio": physio, "bed_manager": bed_manager, "admin": admin})
+        "physio": physio, "bed_manager": bed_manager, "admin": admin,
+        "hub_coordinator": hub_coordinator, "council_social_worker": council_social_worker,
+        "provider_staff": provider_staff})
+
+
+# A referred partner's OK once the daemon knows its organisation; 404 until then (fail closed)
+RP = "referred_partner_ok"
+# A partner's 403 for the other side's step once it knows its organisation; 404 until then
+RF = "referred_partner_forbidden"
 
 
 TABLE = [
@@ -517,16 +611,19 @@ TABLE = [
     # ---- reference lists (server/api_reference.c) ----
     row("GET", "/api/v1/reference/lists", f_reference_lists,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK,
+        hub_coordinator=OK, council_social_worker=OK, provider_staff=OK),
     row("GET", "/api/v1/reference/delay-reasons", f_delay_reasons,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK,
+        hub_coordinator=OK, council_social_worker=OK, provider_staff=OK),
     row("POST", "/api/v1/reference/delay-reasons", f_delay_reasons_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK),
     row("GET", "/api/v1/reference/criteria", f_criteria,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK,
+        hub_coordinator=OK, council_social_worker=OK, provider_staff=OK),
     # ---- tasks (server/api_task.c) ----
     row("GET", "/api/v1/tasks", f_tasks_all,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
@@ -561,21 +658,66 @@ TABLE = [
     row("PATCH", "/api/v1/tasks/{id} [physio]", f_task_patch("physio"),
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=OK,
         bed_manager=F, admin=F),
-    # ---- assessments (server/api_assessment.c) ----
+    # ---- assessments (server/api_assessment.c): retired (issue 15), 410 to anyone ----
     row("GET", "/api/v1/assessments", f_assessments_list,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
-    row("GET", "/api/v1/assessments [?ward=WARD]", f_assessments_list_ward,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, hub_coordinator=G, council_social_worker=G, provider_staff=G),
     row("PATCH", "/api/v1/assessments/{id}", f_assessment_patch,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, hub_coordinator=G, council_social_worker=G, provider_staff=G),
     row("POST", "/api/v1/assessments/{id}/claim", f_assessment_claim,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
-        bed_manager=F, admin=F),
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, hub_coordinator=G, council_social_worker=G, provider_staff=G),
     row("POST", "/api/v1/assessments/{id}/release", f_assessment_release,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        anon=U, bad_token=U, nurse_own=G, nurse_other=G, social_worker=G, ot=G, physio=G,
+        bed_manager=G, admin=G, hub_coordinator=G, council_social_worker=G, provider_staff=G),
+    # ---- referrals (server/api_referral.c; issue 15) ----
+    # lists: a nurse's narrowed to her wards, a partner's to its organisation (never refused)
+    row("GET", "/api/v1/referrals", f_referrals_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, hub_coordinator=OK, council_social_worker=OK,
+        provider_staff=OK),
+    row("GET", "/api/v1/referrals [?ward=WARD]", f_referrals_list_ward,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, hub_coordinator=OK, council_social_worker=OK,
+        provider_staff=OK),
+    row("GET", "/api/v1/referrals/{id}", f_referral_get,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, hub_coordinator=RP, council_social_worker=N,
+        provider_staff=N),
+    row("GET", "/api/v1/referrals/{id}/steps", f_referral_steps_get,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, hub_coordinator=RP, council_social_worker=N,
+        provider_staff=N),
+    row("GET", "/api/v1/episodes/{id}/referrals", f_episode_referrals,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, hub_coordinator=RP, council_social_worker=N,
+        provider_staff=N),
+    # the trust's step (send): the referring side
+    row("POST", "/api/v1/referrals/{id}/steps [send]", f_referral_step("notified",
+                                                                       {"step": "send"}),
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F, hub_coordinator=RF, council_social_worker=N,
+        provider_staff=N),
+    # the partner's (accept): the hub referred to; provider staff only confirm a start
+    row("POST", "/api/v1/referrals/{id}/steps [accept]", f_referral_step("referred",
+                                                                         {"step": "accept"}),
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F, hub_coordinator=RP, council_social_worker=N,
+        provider_staff=N),
+    row("POST", "/api/v1/referrals/{id}/steps [confirm_start]",
+        f_referral_step("sourced", {"step": "confirm_start", "start_date": "2099-01-01"}),
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=F, hub_coordinator=RP, council_social_worker=N,
+        provider_staff=RP),
+    row("PATCH", "/api/v1/referrals/{id}", f_referral_patch,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/referrals/{id}/hold", f_referral_hold,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F),
+    row("POST", "/api/v1/referrals/{id}/release", f_referral_release,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
         bed_manager=F, admin=F),
     # ---- audit (server/api_audit.c) ----
     row("GET", "/api/v1/audit", f_audit,
@@ -584,7 +726,8 @@ TABLE = [
     # ---- administration (server/api_admin.c) ----
     row("GET", "/api/v1/wards", f_wards_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK,
+        hub_coordinator=OK, council_social_worker=OK, provider_staff=OK),
     row("POST", "/api/v1/wards", f_ward_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK),
@@ -593,7 +736,8 @@ TABLE = [
         bed_manager=F, admin=OK),
     row("GET", "/api/v1/task-templates", f_templates_list,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK,
+        hub_coordinator=OK, council_social_worker=OK, provider_staff=OK),
     row("POST", "/api/v1/task-templates", f_template_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK),
@@ -644,14 +788,17 @@ TABLE = [
     # ---- session (server/api_session.c; POST /api/v1/session is public) ----
     row("DELETE", "/api/v1/session", f_session_delete,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK,
+        hub_coordinator=OK, council_social_worker=OK, provider_staff=OK),
     row("GET", "/api/v1/me", f_me,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK,
+        hub_coordinator=OK, council_social_worker=OK, provider_staff=OK),
     # ---- live events (server/api_stream.c) ----
     row("GET", "/api/v1/stream", f_stream,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK,
+        hub_coordinator=OK, council_social_worker=OK, provider_staff=OK),
     row("GET", "/api/v1/stream [?ward=WARD]", f_stream_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK),
@@ -688,10 +835,19 @@ ROUTES = {
     ("GET", "/api/v1/episodes/{id}/tasks"): ("episode_read", "episode"),
     ("POST", "/api/v1/episodes/{id}/tasks"): ("task_create", "episode"),
     ("PATCH", "/api/v1/tasks/{id}"): ("task_update", "task"),
-    ("GET", "/api/v1/assessments"): ("episode_read", "none"),
-    ("PATCH", "/api/v1/assessments/{id}"): ("assessment_update", "assessment"),
-    ("POST", "/api/v1/assessments/{id}/claim"): ("assessment_claim", "assessment"),
-    ("POST", "/api/v1/assessments/{id}/release"): ("assessment_claim", "assessment"),
+    ("GET", "/api/v1/assessments"): ("self", "none"),
+    ("PATCH", "/api/v1/assessments/{id}"): ("self", "assessment"),
+    ("POST", "/api/v1/assessments/{id}/claim"): ("self", "assessment"),
+    ("POST", "/api/v1/assessments/{id}/release"): ("self", "assessment"),
+    ("GET", "/api/v1/referrals"): ("referral_read", "none"),
+    ("GET", "/api/v1/referrals/{id}"): ("referral_read", "referral"),
+    ("PATCH", "/api/v1/referrals/{id}"): ("referral_send", "referral"),
+    ("GET", "/api/v1/referrals/{id}/steps"): ("referral_read", "referral"),
+    # the step's side (lib/referral.h) decides send or respond, checked by the handler
+    ("POST", "/api/v1/referrals/{id}/steps"): ("referral_read", "referral"),
+    ("POST", "/api/v1/referrals/{id}/hold"): ("referral_send", "referral"),
+    ("POST", "/api/v1/referrals/{id}/release"): ("referral_send", "referral"),
+    ("GET", "/api/v1/episodes/{id}/referrals"): ("referral_read", "episode"),
     ("GET", "/api/v1/audit"): ("audit_read", "none"),
     ("GET", "/api/v1/wards"): ("reference_read", "none"),
     ("POST", "/api/v1/wards"): ("ward_manage", "none"),
@@ -735,7 +891,7 @@ PUBLIC = {
 }
 
 # The {param} kinds that name a patient's record: their handlers check the ward.
-WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier"}
+WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier", "referral"}
 
 CASES = [pytest.param(method, path, factory, who, expect[who], id=f"{method} {path} | {who}")
          for method, path, factory, expect in TABLE for who in CALLERS]
@@ -752,7 +908,7 @@ def test_table_covers_every_route_once_per_caller():
         assert sorted(expect) == sorted(CALLERS), (m, p)
         assert expect["anon"] == U and expect["bad_token"] == U, (m, p)
         for who, e in expect.items():
-            assert e in (OK, F, U), (m, p, who, e)
+            assert e in (OK, F, U, N, G, RP, RF), (m, p, who, e)
 
 
 def route_table():
@@ -792,7 +948,7 @@ def test_malformed_param_is_404_before_the_handler(ctx, method, path):
     as the report contract has it, still naming the parameter."""
     kind = ROUTES[(method, path)][1]
     who = next(w for m, p, _, expect in TABLE if m == method and _template(p) == path
-               for w in CALLERS if expect[w] == OK)
+               for w in CALLERS if expect[w] in (OK, G))
     name = re.search(r"\{(\w+)\}", path).group(1)
     url = re.sub(r"\{\w+\}", _bad_param(kind), path)
     r = ctx.d.request(method, url, json={}, headers=ctx.users[who].auth)
@@ -843,6 +999,7 @@ def _send(c, req, who):
         headers = {"Authorization": f"Bearer {secrets.token_urlsafe(32)}"}
     else:
         headers = req.auth if req.auth is not None else c.users[who].auth
+    headers = {**headers, **req.headers}
     if req.stream:
         r = requests.request(req.method, c.d.base + req.path, params=req.params, headers=headers,
                              stream=True, timeout=10)
@@ -854,6 +1011,10 @@ def _send(c, req, who):
 
 @pytest.mark.parametrize("method,path,factory,who,expected", CASES)
 def test_access(ctx, method, path, factory, who, expected):
+    if expected == RP:
+        expected = OK if ctx.partners_loaded else N
+    elif expected == RF:
+        expected = F if ctx.partners_loaded else N
     req = factory(ctx, who)
     assert req.method == method
     r = _send(ctx, req, who)
@@ -871,6 +1032,10 @@ def test_access(ctx, method, path, factory, who, expected):
             assert err["code"] == "unauthorized", body
             assert isinstance(err["message"], str) and err["message"], body
             assert "field" in err, body
+        elif expected in (N, G):
+            assert r.status_code == expected, f"{where}, expected {expected}: {r.text}"
+            err = r.json()["error"]
+            assert err["code"] == ("not_found" if expected == N else "gone"), err
         else:
             assert r.status_code == 403, f"{where}, expected 403: {r.text}"
             assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers

@@ -20,11 +20,13 @@ def people(database):
     }
 
 
-def test_admission_opens_assessment_and_pathway_tasks(daemon, database, people):
+def test_admission_opens_the_referral_and_pathway_tasks(daemon, database, people):
     ep = admit(daemon, people["nurse"], "EA1", pathway=2, admitted_at="2026-11-20T09:30:00Z",
                expected_discharge_date="2026-11-27")
     assert ep["state"] == "admitted" and ep["ward"] == "EA1" and ep["pathway"] == 2
-    assert ep["assessment"]["state"] == "unclaimed"
+    # issue 15: the day-one notice is the referral to the hub; no Care Act assessment
+    assert ep["referral"]["state"] == "notified" and ep["referral"]["pathway"] == 2
+    assert ep["assessment"] is None
     titles = {(t["discipline"], t["title"]) for t in ep["tasks"]}
     # pathway 2: every-pathway ward tasks, pathway>=1 and pathway>=2 templates (DOMAIN.md)
     assert titles == {
@@ -44,7 +46,7 @@ def test_admission_opens_assessment_and_pathway_tasks(daemon, database, people):
     assert all(t["status"] == "requested" for t in ep["tasks"])
     rows = database.sql(f"SELECT type FROM events WHERE episode_id = '{ep['id']}' ORDER BY id")
     types = [r[0] for r in rows]
-    assert types[:2] == ["episode.admitted", "assessment.opened"]
+    assert types[:2] == ["episode.admitted", "referral.created"]
     assert types.count("task.created") == 7
 
 
@@ -56,11 +58,12 @@ def test_pathway_zero_and_unknown_get_only_ward_tasks(daemon, people):
         r = daemon.post("/api/v1/admissions", json=body, headers=people["nurse"].auth)
         assert r.status_code == 201, r.text
         assert {t["discipline"] for t in r.json()["tasks"]} == {"ward"}
-        assert r.json()["assessment"]["state"] == "unclaimed"
+        # issue 15: no referral (nor assessment) below pathway 1
+        assert r.json()["referral"] is None and r.json()["assessment"] is None
 
 
 def test_admission_is_atomic(daemon, database, people):
-    """A failure half way (a task insert) leaves no patient, episode, assessment or event."""
+    """A failure half way (a task insert) leaves no patient, episode, referral or event."""
     nhs = nhs_number()
     database.sql("CREATE OR REPLACE FUNCTION test_fail_tasks() RETURNS trigger LANGUAGE plpgsql AS "
                  "$$ BEGIN RAISE EXCEPTION 'injected failure'; END $$")
@@ -68,7 +71,7 @@ def test_admission_is_atomic(daemon, database, people):
                  "FOR EACH ROW EXECUTE FUNCTION test_fail_tasks()")
     try:
         before = database.sql("SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM events WHERE type = 'episode.admitted'),"
-                              " (SELECT count(*) FROM assessments), (SELECT count(*) FROM audit"
+                              " (SELECT count(*) FROM referrals), (SELECT count(*) FROM audit"
                               "  WHERE action = 'episode.admit')")
         r = daemon.post("/api/v1/admissions", json=admission_body("EA1", nhs_number=nhs),
                         headers=people["nurse"].auth)
@@ -76,7 +79,7 @@ def test_admission_is_atomic(daemon, database, people):
         assert r.json()["error"]["code"] == "internal"
         assert database.sql(f"SELECT count(*) FROM patients WHERE nhs_number = '{nhs}'") == [["0"]]
         after = database.sql("SELECT (SELECT count(*) FROM episodes), (SELECT count(*) FROM events WHERE type = 'episode.admitted'),"
-                             " (SELECT count(*) FROM assessments), (SELECT count(*) FROM audit"
+                             " (SELECT count(*) FROM referrals), (SELECT count(*) FROM audit"
                              "  WHERE action = 'episode.admit')")
         assert after == before
     finally:
@@ -95,7 +98,7 @@ def test_same_external_id_returns_the_original_reply(daemon, database, people):
     assert second.json() == first.json()
     assert database.sql("SELECT count(*) FROM episodes WHERE external_id = 'PAS-VISIT-000123'") == [["1"]]
     n = database.sql(f"SELECT count(*) FROM events WHERE episode_id = '{first.json()['id']}' "
-                     "AND type IN ('episode.admitted', 'assessment.opened', 'task.created')")
+                     "AND type IN ('episode.admitted', 'referral.created', 'task.created')")
     assert int(n[0][0]) == 2 + len(first.json()["tasks"])  # no new events either
 
 

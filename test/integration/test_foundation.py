@@ -211,7 +211,12 @@ def test_migration_0012_cancels_the_open_work_of_cancelled_admissions(fresh_data
         kept = admit(d, nurse, "MG1")  # still admitted: left alone
     finally:
         stop_daemon_clean(d)
-    # what an A11 before this change left behind, and the schema before 0012
+    # what an A11 before this change left behind, and the schema before 0012; the
+    # day-one assessments such an admission opened then (since issue 15 admissions open
+    # a referral instead, so they are made here as the code of that time made them)
+    for e in (ep, kept):
+        db.sql(f"INSERT INTO assessments (id, episode_id, state, opened_at)"
+               f" VALUES (gen_random_uuid(), '{e['id']}', 'unclaimed', now())")
     db.sql(f"UPDATE episodes SET state = 'cancelled' WHERE id = '{ep['id']}'")
     db.sql("DELETE FROM schema_migrations WHERE version = 12")
     last = db.sql("SELECT max(id) FROM events")[0][0]

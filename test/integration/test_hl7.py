@@ -1,7 +1,7 @@
 """HL7 v2 ADT over MLLP (issue 7): a real TCP client against `carebridge serve`.
 
-Every event type end to end (A01 admits with the day-one assessment and
-tasks, A02 moves, A03 discharges, A08 updates, A11 cancels, A13 reopens), the
+Every event type end to end (A01 admits with the pathway's tasks (the
+day-one referral opens once a likely pathway is set), A02 moves, A03 discharges, A08 updates, A11 cancels, A13 reopens), the
 ACK codes, duplicate control ids, frames split across writes, 100 messages
 pipelined on one connection, garbage bytes, the allow-list, the admin API
 (messages, ward map), and Debian's `mllp_send` as a client nobody here wrote.
@@ -136,7 +136,10 @@ def test_a01_admits_like_the_api(daemon, hl7db, admin, wards):
     assert ep["patient"]["family_name"] == "O'Brien"
     # 08:15 London time in November is 08:15 UTC
     assert ep["admitted_at"].startswith("2026-11-23T08:15:00")
-    assert ep["assessment"]["state"] == "unclaimed"
+    # issue 15: HL7 v2 carries no likely pathway, so, like the API twin below with the same
+    # (unknown) pathway, no day-one referral yet (the pathway, once set, opens it:
+    # test_referrals.py); and no Care Act assessment any more
+    assert ep["referral"] is None and ep["assessment"] is None
     # the same tasks as an admission through the API with the same (unknown) pathway
     body = {"nhs_number": nhs_number(), "family_name": "Api", "given_name": "Twin",
             "birth_date": "1941-05-06", "ward": "HA", "admitted_at": "2026-11-23T08:15:00Z"}
@@ -146,12 +149,13 @@ def test_a01_admits_like_the_api(daemon, hl7db, admin, wards):
     api_tasks = sorted((t["discipline"], t["title"], t["due_at"]) for t in r.json()["tasks"])
     hl7_tasks = sorted((t["discipline"], t["title"], t["due_at"]) for t in ep["tasks"])
     assert hl7_tasks == api_tasks and hl7_tasks
+    assert r.json()["referral"] is None
     rows = hl7db.sql(f"SELECT actor, actor_id IS NULL FROM audit WHERE episode_id = '{ep['id']}'"
                      " AND action = 'episode.admit'")
     assert rows == [["hl7", "t"]]
     rows = hl7db.sql(f"SELECT type FROM events WHERE episode_id = '{ep['id']}' ORDER BY id")
     assert ["episode.admitted"] == [r[0] for r in rows][:1]
-    assert "assessment.opened" in [r[0] for r in rows]
+    assert "assessment.opened" not in [r[0] for r in rows]
     c.close()
 
 
@@ -235,7 +239,8 @@ def test_a03_without_a_pathway_is_accepted_as_not_recorded(daemon, hl7db, admin,
 
 
 def test_cancel_admission_cancels_its_open_work(daemon, hl7db, admin, wards):
-    """A11: an admission entered in error leaves no tasks or assessment open."""
+    """A11: an admission entered in error leaves no tasks or referral open (issue 15: the
+    referral replaced the assessment; HL7 gives no pathway, so the ward sets one)."""
     visit, nhs = new_visit(), nhs_number()
     c = Mllp(daemon.mllp_port)
     assert msa(c.call(adt("A01", visit, nhs)))[0] == "AA"
@@ -248,8 +253,14 @@ def test_cancel_admission_cancels_its_open_work(daemon, hl7db, admin, wards):
     r = daemon.patch(f"/api/v1/tasks/{done['id']}", json={"status": "completed"},
                      headers=nurse.auth)
     assert r.status_code == 200, r.text
-    aid = ep["assessment"]["id"]
-    assert daemon.post(f"/api/v1/assessments/{aid}/claim", headers=sw.auth).status_code == 200
+    r = daemon.patch(f"/api/v1/episodes/{ep['id']}", json={"pathway": 1},
+                     headers={**nurse.auth, "If-Match": f'"{ep["version"]}"'})
+    assert r.status_code == 200, r.text
+    ref = r.json()["referral"]
+    aid = ref["id"]
+    r = daemon.post(f"/api/v1/referrals/{aid}/hold",
+                    headers={**sw.auth, "If-Match": f'"{ref["version"]}"'})
+    assert r.status_code == 200, r.text
     last = hl7db.sql("SELECT coalesce(max(id), 0) FROM events")[0][0]
 
     assert msa(c.call(adt("A11", visit, nhs)))[0] == "AA"
@@ -257,26 +268,28 @@ def test_cancel_admission_cancels_its_open_work(daemon, hl7db, admin, wards):
     status = dict(hl7db.sql(f"SELECT id, status FROM tasks WHERE episode_id = '{ep['id']}'"))
     assert status.pop(done["id"]) == "completed"  # finished work stays as it was
     assert set(status.values()) == {"cancelled"}, status
-    assert hl7db.sql(f"SELECT state FROM assessments WHERE id = '{aid}'") == [["cancelled"]]
+    assert hl7db.sql(f"SELECT state, withdraw_reason FROM referrals WHERE id = '{aid}'") == \
+        [["withdrawn", "admission cancelled"]]
     # each cancellation audited with the row it replaced, and announced
     audit = hl7db.sql(
         f"SELECT entity_id, action, before->>'status', after->>'status', before->>'state',"
-        f" after->>'state' FROM audit WHERE episode_id = '{ep['id']}' AND actor = 'hl7'"
-        f" AND entity <> 'episode' ORDER BY id")
+        f" after->>'state' FROM audit WHERE episode_id = '{ep['id']}'"
+        f" AND actor IN ('hl7', 'system') AND entity <> 'episode' ORDER BY id")
     assert sorted((r[0], r[1], r[3]) for r in audit if r[1] == "task.cancel") == \
         sorted((t, "task.cancel", "cancelled") for t in status)
     assert all(r[2] in ("requested", "accepted", "in-progress", "on-hold")
                for r in audit if r[1] == "task.cancel")
-    assert [(r[0], r[1], r[4], r[5]) for r in audit if r[1] == "assessment.cancel"] == \
-        [(aid, "assessment.cancel", "claimed", "cancelled")]
-    events = hl7db.sql(f"SELECT type, payload->>'id', payload->>'status', payload->>'state'"
-                       f" FROM events WHERE id > {last} AND episode_id = '{ep['id']}' ORDER BY id")
+    assert [(r[0], r[1], r[4], r[5]) for r in audit if r[1] == "referral.withdraw"] == \
+        [(aid, "referral.withdraw", "notified", "withdrawn")]
+    events = hl7db.sql(f"SELECT type, coalesce(payload->>'id', payload->'referral'->>'id'),"
+                       f" payload->>'status', coalesce(payload->>'state',"
+                       f" payload->'referral'->>'state') FROM events WHERE id > {last} AND episode_id = '{ep['id']}' ORDER BY id")
     assert events[0][0] == "episode.cancelled"
     assert sorted(e[1] for e in events if e[0] == "task.updated" and e[2] == "cancelled") == \
         sorted(status)
-    assert [e[1] for e in events if e[0] == "assessment.updated" and e[3] == "cancelled"] == [aid]
+    assert [e[1] for e in events if e[0] == "referral.updated" and e[3] == "withdrawn"] == [aid]
     # nothing of it is left for anyone to work on
-    r = daemon.get("/api/v1/assessments?state=claimed&claimed_by=me", headers=sw.auth)
+    r = daemon.get("/api/v1/referrals?open=true&limit=500", headers=sw.auth)
     assert aid not in [a["id"] for a in r.json()["items"]]
     open_ids = [t["id"] for t in daemon.get("/api/v1/tasks?ward=HA&status=open&limit=500",
                                             headers=nurse.auth).json()["items"]]
@@ -635,8 +648,19 @@ def test_no_patient_identifier_reaches_the_log(hl7db, admin, wards):
         r = d.post("/api/v1/admissions", data=f'{{"nhs_number": "{nhs}", "family_name": "{family}"',
                    headers={**nurse.auth, "Content-Type": "application/json"})
         assert r.status_code == 400  # not JSON
-        aid = hl7db.sql(f"SELECT id FROM assessments WHERE episode_id = '{eid}'")[0][0]
-        assert d.post(f"/api/v1/assessments/{aid}/claim", headers=sw.auth).status_code == 200
+        # a referral's steps (issue 15: the referral replaced the claimed assessment)
+        ep = d.get(f"/api/v1/episodes/{eid}", headers=nurse.auth).json()
+        r = d.patch(f"/api/v1/episodes/{eid}", json={"pathway": 1},
+                    headers={**nurse.auth, "If-Match": f'"{ep["version"]}"'})
+        assert r.status_code == 200, r.text
+        ref = r.json()["referral"]
+        r = d.post(f"/api/v1/referrals/{ref['id']}/hold",
+                   headers={**sw.auth, "If-Match": f'"{ref["version"]}"'})
+        assert r.status_code == 200, r.text
+        r = d.post(f"/api/v1/referrals/{ref['id']}/steps",
+                   json={"step": "send", "needs": f"{family} {nhs}"},
+                   headers={**sw.auth, "If-Match": f'"{ref["version"] + 1}"'})
+        assert r.status_code == 400, r.text  # no hub configured for the ward
         # let the webhook fail a few times
         deadline = time.monotonic() + 10
         while "webhook" not in d.log_text() and time.monotonic() < deadline:

@@ -32,6 +32,8 @@ def emitted_by_server():
         # named by C code: store_add_event(req, "x", ...), an episode or assessment change's
         # event_type, an admin change's add_tail(req, w, SQL_..._EVENT, "x", ...)
         types |= set(re.findall(r'store_add_event\(\s*\w+,\s*"(' + TYPE + ')"', text))
+        # a referral's: add_event(req, id, "x", step) in store_referral.c
+        types |= set(re.findall(r'\badd_event\(\s*\w+,\s*[\w>-]+,\s*"(' + TYPE + ')"', text))
         types |= set(re.findall(r'event_type\s*=\s*"(' + TYPE + ')"', text))
         types |= set(re.findall(r'add_tail\(\s*\w+,\s*\w+,\s*SQL_\w*EVENT,\s*"(' + TYPE + ')"',
                                 text))
@@ -93,7 +95,7 @@ def test_the_server_source_is_read():
     """Guard for the reader above: the types every part of the server emits are found."""
     e = emitted_by_server()
     for t in ("episode.admitted", "episode.ready", "episode.reopened", "episode.cancelled",
-              "episode.transferred", "assessment.claimed", "assessment.released",
+              "episode.transferred", "referral.created", "referral.updated",
               "task.updated", "task.overdue", "delay.closed", "delay.opened", "chase.task",
               "chase.barrier", "ward.created", "task_template.updated", "user.disabled", "reset"):
         assert t in e, t
@@ -150,13 +152,14 @@ def test_each_page_listens_for_what_changes_it():
         # never overdue), the sitrep submitted (issue 14: no delays, their reasons are barriers)
         "dashboard.js": episode | family(e, "barrier") | {"review.recorded", "task.updated",
                                                           "task.overdue", "sitrep.submitted"},
-        # patients, their task and assessment chips, the delayed badge, the last review and
-        # the "not reviewed" marker, the primary barrier (issue 14)
-        "ward.js": episode | family(e, "task") | family(e, "assessment") | family(e, "delay")
+        # patients, their task and referral (issue 15; the assessment's before) chips, the
+        # delayed badge, the last review and the "not reviewed" marker, the primary barrier
+        "ward.js": episode | family(e, "task") | family(e, "referral") | family(e, "delay")
         | family(e, "review") | family(e, "barrier"),
-        # the assessments, and what is shown with each (issue 16: ward, bed, name, EDD, pathway,
-        # NCTR, primary barrier, and the episode's state: a discharge takes a case off the queue)
-        "queue.js": family(e, "assessment") | (episode - {"episode.admitted"})
+        # the referrals (issue 15; the assessments before), and what is shown with each
+        # (issue 16: ward, bed, name, EDD, pathway, NCTR, primary barrier, and the episode's
+        # state: a discharge takes a case off the queue)
+        "queue.js": family(e, "referral") | (episode - {"episode.admitted"})
         | family(e, "barrier"),
     }
     for page in page_scripts():

@@ -45,9 +45,10 @@ def test_list_audit_details_carry_ward_lists_as_json(daemon, database, nurse):
     r = daemon.get("/api/v1/episodes?ward=TA2&ward=TA1", headers=nurse.auth)
     assert r.status_code == 200, r.text
     assert last_detail(database, nurse, "episode.list")["wards"] == ["TA2", "TA1"]
-    r = daemon.get("/api/v1/assessments", headers=nurse.auth)
+    # issue 15: the referral list replaced the assessment list (now 410)
+    r = daemon.get("/api/v1/referrals", headers=nurse.auth)
     assert r.status_code == 200, r.text
-    assert last_detail(database, nurse, "assessment.list")["wards"] == ["TA1", "TA2"]
+    assert last_detail(database, nurse, "referral.list")["wards"] == ["TA1", "TA2"]
 
 
 def test_task_list_filters_by_json_arrays(daemon, database, nurse):
