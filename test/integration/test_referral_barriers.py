@@ -3,8 +3,9 @@ the open referral's state proposes the primary barrier with the current reason; 
 who codes the delay wins and the proposal is only shown; the days already passed keep the
 reason they had.
 
-The referral steps are written with SQL (a referral row and its referral_steps row in one
-transaction, as the referral API writes them), so these tests depend only on the schema."""
+The admission opens the day-one referral; its steps are then written with SQL (the referral
+row and its referral_steps row in one transaction, as the referral API writes them), so the
+proposal is proved for any writer, the partner-side steps included, without a hub set up."""
 import os
 import time
 import uuid
@@ -42,11 +43,11 @@ def daemon(db, clock):
 
 
 def open_referral(db, ep, at, state="notified"):
-    rid = str(uuid.uuid4())
-    db.sql(f"BEGIN; INSERT INTO referrals (id, episode_id, state, pathway, notified_at) "
-           f"VALUES ('{rid}', '{ep['id']}', '{state}', 1, '{at}'); "
-           f"INSERT INTO referral_steps (referral_id, at, to_state, actor_name) "
-           f"VALUES ('{rid}', '{at}', '{state}', 'test'); COMMIT;")
+    """The day-one referral the admission opened (pathway 1-3), moved to state if asked."""
+    rid = ep["referral"]["id"]
+    assert ep["referral"]["state"] == "notified"
+    if state != "notified":
+        step(db, rid, state, at)
     return rid
 
 
