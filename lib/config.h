@@ -70,7 +70,8 @@ struct config {
 	int64_t chase_repeat_ms;             /* between chases at one level */
 	int64_t chase_level2_after_ms;       /* overdue this long: escalate to the team lead */
 	int64_t chase_level3_after_ms;       /* overdue this long: escalate to the bed manager */
-	int64_t assessment_chase_after_ms;   /* an unclaimed assessment is chased after this */
+	int64_t assessment_chase_after_ms;   /* a referral not sent is chased after this */
+	int64_t referral_accept_within_ms;   /* a referral not accepted is chased after this */
 	int64_t delay_reason_chase_after_ms; /* deprecated: read as barrier_chase_after_ms */
 	int64_t barrier_chase_after_ms; /* an NCTR patient without an open barrier, after this */
 	char *test_clock_file;          /* tests only: read "now" from this file */

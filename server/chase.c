@@ -68,10 +68,26 @@ static void policy_for(const struct chase *c, const char *kind, struct chase_pol
 	p->level_after[3] = cfg->chase_level3_after_ms / 1000;
 }
 
+/*
+ * Whom a chase of kind at level goes to: lib/chase_rule's ladder (the
+ * discipline, its team lead, the bed manager), except that a referral waiting
+ * on the hub goes to the hub's coordinators, then the hub's leads, and only
+ * then to the trust's bed manager.
+ */
+static const char *chase_target_for(const char *kind, int level)
+{
+	if (strcmp(kind, "hub") == 0 && level == CHASE_LEVEL_DISCIPLINE)
+		return "hub";
+	if (strcmp(kind, "hub") == 0 && level == CHASE_LEVEL_TEAM_LEAD)
+		return "hub_lead";
+	return chase_level_target(level);
+}
+
 static void delays_for(const struct chase *c, struct chase_delays *cd)
 {
 	cd->first_after = c->app->cfg->chase_first_after_ms / 1000;
 	cd->assessment_after = c->app->cfg->assessment_chase_after_ms / 1000;
+	cd->accept_within = c->app->cfg->referral_accept_within_ms / 1000;
 	cd->barrier_after = c->app->cfg->barrier_chase_after_ms / 1000;
 }
 
@@ -162,10 +178,12 @@ static void due_read(enum status st, const struct chase_item *items, int n, void
 	for (int i = 0; i < n && i < CHASE_BATCH; i++) {
 		if (levels[i] == 0)
 			continue;
+		const char *target = chase_target_for(items[i].kind, levels[i]);
+
 		log_info("chase", "chase kind=%s id=%s level=%d target=%s", items[i].kind,
-		         items[i].id, levels[i], chase_level_target(levels[i]));
-		store_chase_record(c->app->db, &items[i], levels[i], chase_level_target(levels[i]),
-		                   c->pass_now, nexts[i], c->process, record_done, c);
+		         items[i].id, levels[i], target);
+		store_chase_record(c->app->db, &items[i], levels[i], target, c->pass_now, nexts[i],
+		                   c->process, record_done, c);
 	}
 }
 

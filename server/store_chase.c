@@ -16,18 +16,20 @@
 #include "xmalloc.h"
 
 /*
- * What is chased: overdue tasks, unclaimed assessments, NCTR inpatients with no
- * open barrier, inpatients not reviewed since a board round.  A delay without a
+ * What is chased: overdue tasks, referrals not sent to the hub (kind
+ * "referral"), referrals the hub has not accepted or whose confirmed start has
+ * passed (kind "hub", 0031), NCTR inpatients with no open barrier, inpatients
+ * not reviewed since a board round.  A delay without a
  * reason is no longer chased (issue 14): its reason is a barrier now, chased as
  * such, so an NCTR patient is chased once.
  */
-#define CHASE_QUERIES 4
+#define CHASE_QUERIES 5
 
 /* Open tasks of admitted episodes whose next (or first) chase time is <= $1. */
 static const char SQL_DUE_TASKS[] =
     "SELECT 'task', t.id, t.episode_id, e.ward, t.discipline,"
     " extract(epoch FROM t.due_at)::bigint, t.chase_level,"
-    " coalesce(extract(epoch FROM t.last_chased_at)::bigint, 0), t.overdue_at IS NULL"
+    " coalesce(extract(epoch FROM t.last_chased_at)::bigint, 0), t.overdue_at IS NULL, ''"
     " FROM tasks t JOIN episodes e ON e.id = t.episode_id"
     " WHERE e.state = 'admitted' AND t.status NOT IN ('completed', 'cancelled')"
     " AND t.due_at IS NOT NULL"
@@ -35,16 +37,39 @@ static const char SQL_DUE_TASKS[] =
     "     <= to_timestamp($1::double precision)"
     " ORDER BY t.due_at LIMIT $3::integer";
 
-/* Unclaimed assessments of admitted episodes due for a chase at $1. */
-static const char SQL_DUE_ASSESSMENTS[] =
-    "SELECT 'assessment', a.id, a.episode_id, e.ward, 'social_work',"
-    " extract(epoch FROM a.opened_at)::bigint + $2::bigint, a.chase_level,"
-    " coalesce(extract(epoch FROM a.last_chased_at)::bigint, 0), false"
-    " FROM assessments a JOIN episodes e ON e.id = a.episode_id"
-    " WHERE a.state = 'unclaimed' AND e.state = 'admitted'"
-    " AND coalesce(a.next_chase_at, a.opened_at + make_interval(secs => $2::double precision))"
+/* Referrals of admitted episodes still not sent to the hub, due for a chase at $1. */
+static const char SQL_DUE_REFERRALS[] =
+    "SELECT 'referral', r.id, r.episode_id, e.ward, 'social_work',"
+    " extract(epoch FROM r.notified_at)::bigint + $2::bigint, r.chase_level,"
+    " coalesce(extract(epoch FROM r.last_chased_at)::bigint, 0), false, ''"
+    " FROM referrals r JOIN episodes e ON e.id = r.episode_id"
+    " WHERE r.state = 'notified' AND e.state = 'admitted'"
+    " AND coalesce(r.next_chase_at, r.notified_at + make_interval(secs => $2::double precision))"
     "     <= to_timestamp($1::double precision)"
-    " ORDER BY a.opened_at LIMIT $3::integer";
+    " ORDER BY r.notified_at LIMIT $3::integer";
+
+/*
+ * The instant a referral r becomes the hub's to chase: sent and not accepted
+ * within $2 seconds, or its confirmed start date over (the London midnight
+ * ending it) with the patient still in.
+ */
+#define SQL_HUB_BASE                                                                               \
+	"(CASE r.state WHEN 'referred' THEN coalesce(r.referred_at, r.updated_at)"                 \
+	" + make_interval(secs => $2::double precision)"                                           \
+	" WHEN 'start_confirmed' THEN (r.service_start_date + 1)::timestamp"                       \
+	" AT TIME ZONE 'Europe/London' END)"
+
+/* Referrals due for a chase to their hub at $1 (the hub: the last column). */
+static const char SQL_DUE_HUB[] =
+    "SELECT 'hub', r.id, r.episode_id, e.ward, '',"
+    " extract(epoch FROM " SQL_HUB_BASE ")::bigint, r.chase_level,"
+    " coalesce(extract(epoch FROM r.last_chased_at)::bigint, 0), false, r.organisation_id"
+    " FROM referrals r JOIN episodes e ON e.id = r.episode_id"
+    " WHERE r.state IN ('referred', 'start_confirmed') AND e.state = 'admitted'"
+    " AND r.organisation_id IS NOT NULL AND (r.state = 'referred' OR r.service_start_date IS NOT "
+    "NULL)"
+    " AND coalesce(r.next_chase_at, " SQL_HUB_BASE ") <= to_timestamp($1::double precision)"
+    " ORDER BY 6 LIMIT $3::integer";
 
 /*
  * The instant an NCTR episode e has been without an open barrier since: its
@@ -58,7 +83,7 @@ static const char SQL_DUE_ASSESSMENTS[] =
 static const char SQL_DUE_BARRIERS[] =
     "SELECT 'barrier', e.id, e.id, e.ward, '',"
     " extract(epoch FROM " SQL_BARRIER_BASE ")::bigint + $2::bigint, e.barrier_chase_level,"
-    " coalesce(extract(epoch FROM e.barrier_last_chased_at)::bigint, 0), false"
+    " coalesce(extract(epoch FROM e.barrier_last_chased_at)::bigint, 0), false, ''"
     " FROM episodes e WHERE e.state = 'admitted' AND e.ready_at IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM barriers b WHERE b.episode_id = e.id AND b.closed_at IS NULL)"
     " AND coalesce(e.barrier_next_chase_at, " SQL_BARRIER_BASE
@@ -74,7 +99,7 @@ static const char SQL_DUE_REVIEWS[] =
     "SELECT 'review', e.id, e.id, e.ward, '',"
     " extract(epoch FROM e.review_due_at)::bigint, e.review_chase_level,"
     " coalesce(extract(epoch FROM e.review_last_chased_at)::bigint, 0),"
-    " e.review_last_chased_at IS NULL"
+    " e.review_last_chased_at IS NULL, ''"
     " FROM episodes e WHERE e.state = 'admitted' AND e.review_due_at IS NOT NULL"
     " AND coalesce(e.review_next_chase_at,"
     "  e.review_due_at + make_interval(secs => $2::double precision))"
@@ -93,11 +118,20 @@ static const char SQL_CAS_TASK[] =
     " WHERE id = $1::uuid AND chase_level = $5::smallint"
     " AND coalesce(extract(epoch FROM last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
     " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
-static const char SQL_CAS_ASSESSMENT[] =
-    "WITH u AS (UPDATE assessments SET chase_level = $2::smallint,"
+/* For a referral, the state it is chased in must still hold: a step restarts its chase. */
+static const char SQL_CAS_REFERRAL[] =
+    "WITH u AS (UPDATE referrals SET chase_level = $2::smallint,"
     " last_chased_at = to_timestamp($3::double precision),"
     " next_chase_at = to_timestamp($4::double precision)"
-    " WHERE id = $1::uuid AND chase_level = $5::smallint"
+    " WHERE id = $1::uuid AND state = 'notified' AND chase_level = $5::smallint"
+    " AND coalesce(extract(epoch FROM last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
+    " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
+static const char SQL_CAS_HUB[] =
+    "WITH u AS (UPDATE referrals SET chase_level = $2::smallint,"
+    " last_chased_at = to_timestamp($3::double precision),"
+    " next_chase_at = to_timestamp($4::double precision)"
+    " WHERE id = $1::uuid AND state IN ('referred', 'start_confirmed')"
+    " AND chase_level = $5::smallint"
     " AND coalesce(extract(epoch FROM last_chased_at)::bigint, 0) = $6::bigint RETURNING 1)"
     " SELECT cb_expect(count(*) = 1, 'CB409', 'already chased') FROM u";
 static const char SQL_CAS_BARRIER[] =
@@ -120,18 +154,23 @@ static const char SQL_CAS_REVIEW[] =
 /* Records who was chased, when, for what. */
 static const char SQL_CHASE_INSERT[] =
     "INSERT INTO chases (at, kind, entity_id, episode_id, ward, level, target, discipline,"
-    " process) VALUES (to_timestamp($1::double precision), $2, $3::uuid, $4::uuid, $5,"
-    " $6::smallint, $7, nullif($8, ''), $9)";
+    " process, organisation_id) VALUES (to_timestamp($1::double precision), $2, $3::uuid,"
+    " $4::uuid, $5, $6::smallint, $7, nullif($8, ''), $9, nullif($10, '')::uuid)";
 
-/* The chase.<kind> event ($1 type, $2 ward, $3 episode, $4 discipline, $5 kind, $6 id, $7
- * level, $8 target, $9 at). */
+/*
+ * The chase.<kind> event ($1 type, $2 ward, $3 episode, $4 discipline, $5 kind, $6 id, $7
+ * level, $8 target, $9 at, $10 the organisation chased or ''): a hub chase is
+ * the hub's too (events.organisations), so its users see it on their stream.
+ */
 static const char SQL_CHASE_EVENT[] =
-    "INSERT INTO events (type, ward, episode_id, discipline, payload)"
+    "INSERT INTO events (type, ward, episode_id, discipline, payload, organisations)"
     " VALUES ($1, $2, $3::uuid, nullif($4, ''), jsonb_build_object('kind', $5::text,"
     " 'entity_id', $6::text, 'episode_id', $3::text, 'ward', $2::text,"
     " 'discipline', nullif($4, ''), 'level', $7::integer, 'target', $8::text,"
     " 'at', cb_ts(to_timestamp($9::double precision)),"
-    " 'title', (SELECT title FROM tasks WHERE id = $6::uuid)))"
+    " 'organisation_id', nullif($10, ''),"
+    " 'title', (SELECT title FROM tasks WHERE id = $6::uuid)),"
+    " CASE WHEN $10 <> '' THEN ARRAY[$10::uuid] END)"
     " RETURNING payload";
 
 /* Earliest next chase time of anything pending (epoch seconds), NULL if none. */
@@ -141,10 +180,17 @@ static const char SQL_NEXT[] =
     "  AS x FROM tasks t JOIN episodes e ON e.id = t.episode_id"
     "  WHERE e.state = 'admitted' AND t.status NOT IN ('completed', 'cancelled')"
     "  AND t.due_at IS NOT NULL"
-    " UNION ALL SELECT min(coalesce(a.next_chase_at,"
-    "  a.opened_at + make_interval(secs => $2::double precision)))"
-    "  FROM assessments a JOIN episodes e ON e.id = a.episode_id"
-    "  WHERE a.state = 'unclaimed' AND e.state = 'admitted'"
+    " UNION ALL SELECT min(coalesce(r.next_chase_at,"
+    "  r.notified_at + make_interval(secs => $2::double precision)))"
+    "  FROM referrals r JOIN episodes e ON e.id = r.episode_id"
+    "  WHERE r.state = 'notified' AND e.state = 'admitted'"
+    " UNION ALL SELECT min(coalesce(r.next_chase_at, (CASE r.state WHEN 'referred'"
+    "  THEN coalesce(r.referred_at, r.updated_at) + make_interval(secs => $4::double precision)"
+    "  WHEN 'start_confirmed' THEN (r.service_start_date + 1)::timestamp"
+    "  AT TIME ZONE 'Europe/London' END)))"
+    "  FROM referrals r JOIN episodes e ON e.id = r.episode_id"
+    "  WHERE r.state IN ('referred', 'start_confirmed') AND e.state = 'admitted'"
+    "  AND r.organisation_id IS NOT NULL"
     " UNION ALL SELECT min(coalesce(e.barrier_next_chase_at, " SQL_BARRIER_BASE
     "  + make_interval(secs => $3::double precision)))"
     "  FROM episodes e WHERE e.state = 'admitted' AND e.ready_at IS NOT NULL AND NOT EXISTS"
@@ -217,6 +263,7 @@ static void due_done(const struct db_result *r, void *arg)
 			it->level = atoi(db_value(r->res[s], i, 6));
 			it->last_chased_at = strtoll(db_value(r->res[s], i, 7), NULL, 10);
 			it->first_overdue = db_value(r->res[s], i, 8)[0] == 't';
+			copy(it->organisation, sizeof it->organisation, db_value(r->res[s], i, 9));
 		}
 	}
 	cb(ST_OK, items, n, w->arg);
@@ -228,16 +275,19 @@ void store_chase_due(struct db *db, int64_t now, const struct chase_delays *cd, 
                      store_chase_items_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	char n[32], a[32], b[32], e[32], l[16];
+	char n[32], a[32], b[32], e[32], h[32], l[16];
 	const char *vt[] = {n, a, l}, *va[] = {n, b, l}, *vb[] = {n, e, l}, *vr[] = {n, a, l};
+	const char *vh[] = {n, h, l};
 
 	snprintf(n, sizeof n, "%" PRId64, now);
 	snprintf(a, sizeof a, "%" PRId64, cd->first_after);
 	snprintf(b, sizeof b, "%" PRId64, cd->assessment_after);
 	snprintf(e, sizeof e, "%" PRId64, cd->barrier_after);
+	snprintf(h, sizeof h, "%" PRId64, cd->accept_within);
 	snprintf(l, sizeof l, "%d", limit);
 	db_req_add(req, SQL_DUE_TASKS, 3, vt);
-	db_req_add(req, SQL_DUE_ASSESSMENTS, 3, va);
+	db_req_add(req, SQL_DUE_REFERRALS, 3, va);
+	db_req_add(req, SQL_DUE_HUB, 3, vh);
 	db_req_add(req, SQL_DUE_BARRIERS, 3, vb);
 	db_req_add(req, SQL_DUE_REVIEWS, 3, vr);
 	db_req_submit(db, req, due_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
@@ -258,13 +308,15 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 {
 	struct db_req *req = db_req_new();
 	char lv[8], nw[32], nx[32], ol[8], olast[32], *type;
-	const char *sql = item->kind[0] == 't'   ? SQL_CAS_TASK
-	                  : item->kind[0] == 'a' ? SQL_CAS_ASSESSMENT
-	                  : item->kind[0] == 'r' ? SQL_CAS_REVIEW
-	                                         : SQL_CAS_BARRIER;
+	const char *sql = strcmp(item->kind, "task") == 0       ? SQL_CAS_TASK
+	                  : strcmp(item->kind, "referral") == 0 ? SQL_CAS_REFERRAL
+	                  : strcmp(item->kind, "hub") == 0      ? SQL_CAS_HUB
+	                  : strcmp(item->kind, "review") == 0   ? SQL_CAS_REVIEW
+	                                                        : SQL_CAS_BARRIER;
 
-	ASSERT(strcmp(item->kind, "task") == 0 || strcmp(item->kind, "assessment") == 0 ||
-	       strcmp(item->kind, "barrier") == 0 || strcmp(item->kind, "review") == 0);
+	ASSERT(strcmp(item->kind, "task") == 0 || strcmp(item->kind, "referral") == 0 ||
+	       strcmp(item->kind, "hub") == 0 || strcmp(item->kind, "barrier") == 0 ||
+	       strcmp(item->kind, "review") == 0);
 
 	snprintf(lv, sizeof lv, "%d", level);
 	snprintf(nw, sizeof nw, "%" PRId64, now);
@@ -274,8 +326,9 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 	type = xasprintf("chase.%s", item->kind);
 	{
 		const char *cas[] = {item->id, lv, nw, nx, ol, olast};
-		const char *rec[] = {nw, item->kind, item->id,         item->episode_id, item->ward,
-		                     lv, target,     item->discipline, process};
+		const char *rec[] = {
+		    nw, item->kind, item->id,         item->episode_id, item->ward,
+		    lv, target,     item->discipline, process,          item->organisation};
 		const char *ev[] = {type,
 		                    item->ward,
 		                    item->episode_id,
@@ -284,16 +337,17 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 		                    item->id,
 		                    lv,
 		                    target,
-		                    nw};
+		                    nw,
+		                    item->organisation};
 
 		db_req_add(req, sql, 6, cas);
-		db_req_add(req, SQL_CHASE_INSERT, 9, rec);
+		db_req_add(req, SQL_CHASE_INSERT, 10, rec);
 		store_add_events_lock(req);
 		if (item->kind[0] == 't' && item->first_overdue)
 			store_add_event(req, "task.overdue", "task", item->id);
 		if (item->kind[0] == 'r' && item->first_overdue)
 			store_add_event(req, "review.overdue", "episode", item->id);
-		db_req_add(req, SQL_CHASE_EVENT, 9, ev);
+		db_req_add(req, SQL_CHASE_EVENT, 10, ev);
 	}
 	free(type);
 	db_req_submit(db, req, plain_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
@@ -313,13 +367,14 @@ void store_chase_next(struct db *db, const struct chase_delays *cd, store_chase_
                       void *arg)
 {
 	struct db_req *req = db_req_new();
-	char a[32], b[32], e[32];
-	const char *v[] = {a, b, e};
+	char a[32], b[32], e[32], h[32];
+	const char *v[] = {a, b, e, h};
 
 	snprintf(a, sizeof a, "%" PRId64, cd->first_after);
 	snprintf(b, sizeof b, "%" PRId64, cd->assessment_after);
 	snprintf(e, sizeof e, "%" PRId64, cd->barrier_after);
-	db_req_add(req, SQL_NEXT, 3, v);
+	snprintf(h, sizeof h, "%" PRId64, cd->accept_within);
+	db_req_add(req, SQL_NEXT, 4, v);
 	db_req_submit(db, req, next_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 

@@ -14,20 +14,22 @@
 struct db;
 
 struct chase_item {
-	char kind[12];       /* "task", "assessment", "barrier", "review" (id: the episode) */
+	char kind[12];       /* "task", "referral", "hub", "barrier", "review" (id: the episode) */
 	char id[37];         /* the chased row */
 	char episode_id[37]; /* its episode */
 	char ward[33];       /* the episode's ward */
-	char discipline[33]; /* whose work it is ("social_work" for assessments, "" for barriers) */
+	char discipline[33]; /* whose work it is ("social_work" for referrals, "" for barriers) */
 	int64_t due_at;      /* when it became chaseable */
 	int level;           /* chase_level stored */
 	int64_t last_chased_at; /* 0 if never */
 	bool first_overdue;     /* a task not yet marked overdue, a review not yet chased */
+	char organisation[37];  /* kind "hub": the hub chased; "" otherwise */
 };
 
 struct chase_delays {
 	int64_t first_after;      /* seconds after due: tasks, and reviews after the missed round */
-	int64_t assessment_after; /* seconds after opening: assessments */
+	int64_t assessment_after; /* seconds after opening: referrals not sent */
+	int64_t accept_within;    /* seconds after sending: referrals the hub has not accepted */
 	int64_t barrier_after;    /* seconds NCTR without an open barrier */
 };
 

@@ -326,7 +326,7 @@ def test_nctr_patient_without_a_barrier_is_chased(db, clock, people):
     d = start(db, clock)
     try:
         nurse = people["nurse"]
-        ep = admit(d, nurse, "BR1", admitted_at="2026-04-15T20:00:00Z")
+        ep = admit(d, nurse, "BR1", pathway=0, admitted_at="2026-04-15T20:00:00Z")
         # (the board rounds missed are chased too, as kind 'review': not this test's matter)
         chases = lambda: db.sql("SELECT kind, level, target,"  # noqa: E731
                                 " to_char(at AT TIME ZONE 'UTC', 'HH24:MI') FROM chases"
@@ -386,8 +386,8 @@ def test_backdated_barrier_gives_late_entered_days_their_reason(fresh_database, 
     set_clock(clock, "2026-05-19T12:00:00Z")
     d = start(db, clock)
     try:
-        ep = admit(d, nurse, "BL1", admitted_at="2026-05-10T10:00:00Z")
-        other = admit(d, nurse, "BL1", admitted_at="2026-05-18T10:00:00Z", bed="2")
+        ep = admit(d, nurse, "BL1", pathway=0, admitted_at="2026-05-10T10:00:00Z")
+        other = admit(d, nurse, "BL1", pathway=0, admitted_at="2026-05-18T10:00:00Z", bed="2")
         url = f"/api/v1/episodes/{ep['id']}/barriers"
         r = d.patch(f"/api/v1/episodes/{ep['id']}", json={"ready_at": "2026-05-17T10:00:00Z"},
                     headers=nurse.auth)

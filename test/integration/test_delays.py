@@ -137,17 +137,13 @@ def test_two_processes_chase_each_item_once(db, clock, people):
         stop_daemon_clean(d2)
 
 
-def test_unclaimed_assessment_is_chased_after_a_day(db, clock, people):
+def test_day_one_referral_not_sent_is_chased_after_a_day(db, clock, people):
+    """The Care Act assessment's chase, now the day-one referral's (issue 15)."""
     set_clock(clock, "2026-03-30T09:00:00Z")
     d = start(db, clock)
     try:
         ep = admit(d, people["nurse"], "RA", pathway=1, admitted_at="2026-03-30T08:00:00Z")
-        # issue 15: admissions open a referral, no assessment; the assessment chase
-        # (chase.c, until the referral chase replaces it) is proved on one made as an
-        # admission of that time made it
-        aid = db.sql(f"INSERT INTO assessments (id, episode_id, state, opened_at)"
-                     f" VALUES (gen_random_uuid(), '{ep['id']}', 'unclaimed',"
-                     f" '2026-03-30T09:00:00Z') RETURNING id")[0][0]
+        aid = ep["referral"]["id"]
         time.sleep(1.5)
         assert chases(db, aid) == []
         set_clock(clock, "2026-03-31T09:05:00Z")  # opened 09:00 (clock) + 24 h
@@ -193,9 +189,9 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
     d = start(db, clock)
     n = people["nurse"]
     try:
-        e1 = admit(d, n, "RA", pathway=1, admitted_at="2026-03-26T08:00:00Z", bed="1")
-        e2 = admit(d, n, "RA", pathway=1, admitted_at="2026-03-27T05:00:00Z", bed="2")
-        e3 = admit(d, n, "RB", pathway=1, admitted_at="2026-03-27T05:30:00Z", bed="3")
+        e1 = admit(d, n, "RA", pathway=0, admitted_at="2026-03-26T08:00:00Z", bed="1")
+        e2 = admit(d, n, "RA", pathway=0, admitted_at="2026-03-27T05:00:00Z", bed="2")
+        e3 = admit(d, n, "RB", pathway=0, admitted_at="2026-03-27T05:30:00Z", bed="3")
         set_clock(clock, "2026-03-30T12:00:00Z")
         time.sleep(1.3)  # the daemon reads the clock file once a second
         for ep, ready in ((e1, "2026-03-27T15:00:00Z"), (e2, "2026-03-28T10:00:00Z"),
@@ -338,7 +334,7 @@ def test_nctr_patient_is_chased_for_a_barrier_not_for_a_delay_reason(cluster, cl
     set_clock(clock, "2026-03-10T09:30:00Z")
     d = start(db, clock)
     try:
-        ep = admit(d, nurse, "RC", pathway=1, admitted_at="2026-03-09T20:00:00Z")
+        ep = admit(d, nurse, "RC", pathway=0, admitted_at="2026-03-09T20:00:00Z")
         r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
                    json={"outcome": "nctr", "decided_at": "2026-03-10T09:30:00Z"},
                    headers=nurse.auth)
@@ -386,7 +382,7 @@ def test_delay_reason_chase_after_is_a_deprecated_alias(cluster, clock, tmp_path
     try:
         assert 'WARNING config: environment CAREBRIDGE_DELAY_REASON_CHASE_AFTER: setting ' \
                '"delay_reason_chase_after" is deprecated' in d.log_text(), d.log_text()[-2000:]
-        ep = admit(d, nurse, "RD", pathway=1, admitted_at="2026-03-12T09:30:00Z")
+        ep = admit(d, nurse, "RD", pathway=0, admitted_at="2026-03-12T09:30:00Z")
         r = d.post(f"/api/v1/episodes/{ep['id']}/reviews",
                    json={"outcome": "nctr", "decided_at": "2026-03-12T10:00:00Z"},
                    headers=nurse.auth)

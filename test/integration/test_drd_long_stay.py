@@ -97,7 +97,7 @@ def test_drd_month_and_delays_from_history(cluster, clock):
     try:
         eps = {}
         for name in ("P1", "P2", "P3", "P4", "P5", "P6", "P7"):
-            eps[name] = admit(d, nurse, "DA", admitted_at="2026-11-01T07:00:00Z", bed=name)
+            eps[name] = admit(d, nurse, "DA", pathway=0, admitted_at="2026-11-01T07:00:00Z", bed=name)
 
         def patch(name, body):
             ok(d.patch(f"/api/v1/episodes/{eps[name]['id']}", json=body, headers=nurse.auth))
@@ -267,7 +267,7 @@ def test_long_stay_thresholds_and_ward_scoping(cluster, clock):
                                  ("L7m", "LA", "2026-11-24T00:00:00Z"),
                                  ("L6", "LA", "2026-11-24T00:00:01Z"),
                                  ("LD", "LA", "2026-11-01T10:00:00Z")):
-            eps[name] = admit(d, admitter, ward, admitted_at=when, bed=name)
+            eps[name] = admit(d, admitter, ward, pathway=0, admitted_at=when, bed=name)
         ok(d.post(f"/api/v1/episodes/{eps['LD']['id']}/discharge",
                   json={"pathway": 0, "discharged_at": "2026-11-29T10:00:00Z"},
                   headers=admitter.auth))

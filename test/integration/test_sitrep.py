@@ -140,13 +140,13 @@ def test_daily_sitrep_submission_amendment_week_and_cli(db, clock, people):
         # ---- 9 Nov ----
         r = d.put("/api/v1/hl7/ward-map/SR-PAS", json={"ward": WARD}, headers=admin.auth)
         assert r.status_code == 200, r.text
-        a = admit(d, nurse, WARD, admitted_at="2026-11-02T10:00:00Z")
-        b = admit(d, nurse, WARD, admitted_at="2026-11-05T09:00:00Z")
-        c = admit(d, nurse, WARD, admitted_at="2026-10-20T08:00:00Z")
-        e = admit(d, nurse, WARD, admitted_at="2026-11-08T12:00:00Z")
-        f = admit(d, nurse, WARD, admitted_at="2026-11-09T09:00:00Z")
-        g = admit(d, nurse, WARD, admitted_at="2026-11-01T09:00:00Z")
-        h = admit(d, nurse, WARD, admitted_at="2026-11-04T09:00:00Z")
+        a = admit(d, nurse, WARD, pathway=0, admitted_at="2026-11-02T10:00:00Z")
+        b = admit(d, nurse, WARD, pathway=0, admitted_at="2026-11-05T09:00:00Z")
+        c = admit(d, nurse, WARD, pathway=0, admitted_at="2026-10-20T08:00:00Z")
+        e = admit(d, nurse, WARD, pathway=0, admitted_at="2026-11-08T12:00:00Z")
+        f = admit(d, nurse, WARD, pathway=0, admitted_at="2026-11-09T09:00:00Z")
+        g = admit(d, nurse, WARD, pathway=0, admitted_at="2026-11-01T09:00:00Z")
+        h = admit(d, nurse, WARD, pathway=0, admitted_at="2026-11-04T09:00:00Z")
         mllp = Mllp(d.mllp_port)
         visit = f"SR{nhs_number()[:8]}"
         assert msa(mllp.call(adt("A01", visit, nhs_number(), ward="SR-PAS", bed="9",
