@@ -55,6 +55,7 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERENCE_MANAGE] = "reference_manage",
     [ACCESS_BARRIER_RECORD] = "barrier_record",
     [ACCESS_SITREP_SUBMIT] = "sitrep_submit",
+    [ACCESS_INVOLVEMENT_RECORD] = "involvement_record",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -80,6 +81,7 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERENCE_MANAGE] = "import reference lists",
     [ACCESS_BARRIER_RECORD] = "record barriers",
     [ACCESS_SITREP_SUBMIT] = "submit the daily sitrep",
+    [ACCESS_INVOLVEMENT_RECORD] = "record involvement in discharge planning",
 };
 
 /*
@@ -100,6 +102,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_WARD_SCOPED,
 	    [ACCESS_BARRIER_RECORD] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_WARD_SCOPED,
 	},
     [ROLE_SOCIAL_WORKER] =
 	{
@@ -112,6 +115,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_OT] =
 	{
@@ -122,6 +126,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_PHYSIO] =
 	{
@@ -132,6 +137,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_BED_MANAGER] =
 	{
@@ -182,6 +188,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_SITREP_SUBMIT] = ACCESS_RULE_ANY,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ANY,
 	},
 };
 

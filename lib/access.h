@@ -28,30 +28,31 @@ enum role {
 #define ROLE_COUNT 7
 
 enum access_action {
-	ACCESS_EPISODE_READ,      /* read an episode (target: its ward) */
-	ACCESS_EPISODE_ADMIT,     /* admit a patient (target: the ward admitted to) */
-	ACCESS_EPISODE_WRITE,     /* patch, ready, transfer, discharge an episode */
-	ACCESS_TASK_CREATE,       /* open a task (target: ward and discipline) */
-	ACCESS_TASK_UPDATE,       /* change a task (target: ward and discipline) */
-	ACCESS_ASSESSMENT_CLAIM,  /* claim or release a Care Act assessment */
-	ACCESS_ASSESSMENT_UPDATE, /* move an assessment on */
-	ACCESS_AUDIT_READ,        /* read the audit log */
-	ACCESS_REPORT_READ,       /* read delay and flow reports */
-	ACCESS_USER_MANAGE,       /* create, change, disable users */
-	ACCESS_TEMPLATE_MANAGE,   /* edit task templates */
-	ACCESS_WARD_MANAGE,       /* edit wards */
-	ACCESS_WEBHOOK_MANAGE,    /* edit webhooks */
-	ACCESS_HL7_READ,          /* read stored HL7 messages */
-	ACCESS_EVENT_READ,        /* receive a live event (target: its ward, NULL if none) */
-	ACCESS_SELF,              /* one's own session and profile (sign out, "me") */
-	ACCESS_REFERENCE_READ,    /* read reference data: wards, templates, reference lists */
-	ACCESS_REVIEW_RECORD,     /* record a criteria-to-reside review (target: the ward) */
-	ACCESS_REFERENCE_MANAGE,  /* import reference lists (delay reasons) */
-	ACCESS_BARRIER_RECORD,    /* record or change barriers to discharge (target: the ward) */
-	ACCESS_SITREP_SUBMIT,     /* submit the daily acute discharge sitrep of a date */
+	ACCESS_EPISODE_READ,       /* read an episode (target: its ward) */
+	ACCESS_EPISODE_ADMIT,      /* admit a patient (target: the ward admitted to) */
+	ACCESS_EPISODE_WRITE,      /* patch, ready, transfer, discharge an episode */
+	ACCESS_TASK_CREATE,        /* open a task (target: ward and discipline) */
+	ACCESS_TASK_UPDATE,        /* change a task (target: ward and discipline) */
+	ACCESS_ASSESSMENT_CLAIM,   /* claim or release a Care Act assessment */
+	ACCESS_ASSESSMENT_UPDATE,  /* move an assessment on */
+	ACCESS_AUDIT_READ,         /* read the audit log */
+	ACCESS_REPORT_READ,        /* read delay and flow reports */
+	ACCESS_USER_MANAGE,        /* create, change, disable users */
+	ACCESS_TEMPLATE_MANAGE,    /* edit task templates */
+	ACCESS_WARD_MANAGE,        /* edit wards */
+	ACCESS_WEBHOOK_MANAGE,     /* edit webhooks */
+	ACCESS_HL7_READ,           /* read stored HL7 messages */
+	ACCESS_EVENT_READ,         /* receive a live event (target: its ward, NULL if none) */
+	ACCESS_SELF,               /* one's own session and profile (sign out, "me") */
+	ACCESS_REFERENCE_READ,     /* read reference data: wards, templates, reference lists */
+	ACCESS_REVIEW_RECORD,      /* record a criteria-to-reside review (target: the ward) */
+	ACCESS_REFERENCE_MANAGE,   /* import reference lists (delay reasons) */
+	ACCESS_BARRIER_RECORD,     /* record or change barriers to discharge (target: the ward) */
+	ACCESS_SITREP_SUBMIT,      /* submit the daily acute discharge sitrep of a date */
+	ACCESS_INVOLVEMENT_RECORD, /* record the patient's, family's or carer's involvement */
 };
 
-#define ACCESS_ACTION_COUNT 21
+#define ACCESS_ACTION_COUNT 22
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
@@ -123,6 +124,10 @@ bool principal_has_ward(const struct principal *p, const char *ward);
  *     wards; not ot, physio nor admin.
  *   the daily sitrep's submission (ACCESS_SITREP_SUBMIT): bed_manager, whose
  *     return it is; not admin (reads reports, submits nothing clinical).
+ *   the involvement of the patient, family or carer in discharge planning
+ *     (ACCESS_INVOLVEMENT_RECORD): those who hold those conversations on the
+ *     ward: nurse on the user's own wards, social_worker, ot and physio on
+ *     every ward; not bed_manager (plans beds, not with families) nor admin.
  *   system: everything.
  * Live events (ACCESS_EVENT_READ) follow episode reading for the event's
  * ward; events without a ward (user changes, ...) go to admin and system only

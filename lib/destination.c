@@ -38,15 +38,24 @@ static const struct {
 	const char *code;      /* two digits */
 	enum destination dest; /* ours */
 } nhs_destinations[] = {
-    {"19", DESTINATION_USUAL_RESIDENCE}, {"29", DESTINATION_OTHER},
-    {"30", DESTINATION_OTHER},           {"37", DESTINATION_OTHER},
-    {"38", DESTINATION_OTHER},           {"48", DESTINATION_OTHER_HOSPITAL},
-    {"49", DESTINATION_OTHER_HOSPITAL},  {"50", DESTINATION_OTHER_HOSPITAL},
-    {"51", DESTINATION_OTHER_HOSPITAL},  {"52", DESTINATION_OTHER_HOSPITAL},
-    {"53", DESTINATION_OTHER_HOSPITAL},  {"54", DESTINATION_CARE_HOME},
-    {"65", DESTINATION_CARE_HOME},       {"66", DESTINATION_OTHER},
-    {"79", DESTINATION_DIED},            {"84", DESTINATION_OTHER_HOSPITAL},
-    {"85", DESTINATION_CARE_HOME},       {"87", DESTINATION_OTHER_HOSPITAL},
+    {"19", DESTINATION_USUAL_RESIDENCE},
+    {"29", DESTINATION_OTHER},
+    {"30", DESTINATION_OTHER},
+    {"37", DESTINATION_OTHER},
+    {"38", DESTINATION_OTHER},
+    {"48", DESTINATION_OTHER_HOSPITAL},
+    {"49", DESTINATION_OTHER_HOSPITAL},
+    {"50", DESTINATION_OTHER_HOSPITAL},
+    {"51", DESTINATION_OTHER_HOSPITAL},
+    {"52", DESTINATION_OTHER_HOSPITAL},
+    {"53", DESTINATION_OTHER_HOSPITAL},
+    {"54", DESTINATION_CARE_HOME},
+    {"65", DESTINATION_CARE_HOME},
+    {"66", DESTINATION_OTHER},
+    {"79", DESTINATION_DIED},
+    {"84", DESTINATION_OTHER_HOSPITAL},
+    {"85", DESTINATION_CARE_HOME},
+    {"87", DESTINATION_OTHER_HOSPITAL},
     {"88", DESTINATION_OTHER},
 };
 
@@ -95,8 +104,8 @@ bool destination_from_hl7(const char *value, enum destination *out)
 		*out = (enum destination)i;
 		return true;
 	}
-	for (size_t k = 0; value != NULL && k < sizeof nhs_destinations / sizeof nhs_destinations[0];
-	     k++) {
+	for (size_t k = 0;
+	     value != NULL && k < sizeof nhs_destinations / sizeof nhs_destinations[0]; k++) {
 		if (strcmp(value, nhs_destinations[k].code) == 0) {
 			*out = nhs_destinations[k].dest;
 			return true;

@@ -60,7 +60,8 @@ enum status involvement_parse(const cJSON *body, int64_t now, struct involvement
 		out->discussed_at = now;
 	/* a record of a conversation that has not happened yet is no record */
 	if (out->discussed_at > now)
-		return err_set(err, ST_INVALID, "discussed_at", "\"discussed_at\" is in the future");
+		return err_set(err, ST_INVALID, "discussed_at",
+		               "\"discussed_at\" is in the future");
 	if ((st = json_get_bool(body, "agreed", true, &out->agreed, NULL, err)) != ST_OK)
 		return st;
 	return json_get_string(body, "note", false, out->note, sizeof out->note, err);
@@ -74,7 +75,8 @@ enum status involvement_check_episode(const struct involvement *in,
 		return err_set(err, ST_CONFLICT, "state",
 		               "episode is \"cancelled\": the admission never happened");
 	if (in->discussed_at < e->admitted_at)
-		return err_set(err, ST_INVALID, "discussed_at", "\"discussed_at\" is before admission");
+		return err_set(err, ST_INVALID, "discussed_at",
+		               "\"discussed_at\" is before admission");
 	if (strcmp(e->state, "discharged") == 0 && in->discussed_at > e->discharged_at)
 		return err_set(err, ST_INVALID, "discussed_at",
 		               "\"discussed_at\" is after the discharge");

@@ -41,11 +41,11 @@ enum involvement_who {
 
 /* A record as the client sent it, checked for form (involvement_parse). */
 struct involvement {
-	enum involvement_who who;             /* who took part */
-	char name[INVOLVEMENT_NAME_MAX + 1];  /* "" when not given; never logged */
-	int64_t discussed_at;                 /* when (now when not given) */
-	bool agreed;                          /* agreed with the discharge plan */
-	char note[INVOLVEMENT_NOTE_MAX + 1];  /* "" when none; never logged */
+	enum involvement_who who;            /* who took part */
+	char name[INVOLVEMENT_NAME_MAX + 1]; /* "" when not given; never logged */
+	int64_t discussed_at;                /* when (now when not given) */
+	bool agreed;                         /* agreed with the discharge plan */
+	char note[INVOLVEMENT_NOTE_MAX + 1]; /* "" when none; never logged */
 };
 
 /* The episode as the time check needs it. */

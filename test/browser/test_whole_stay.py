@@ -308,7 +308,7 @@ def test_discharge_then_undo(site, database, browsers):
     discharge(second, "2")
     t0 = time.monotonic()
     r = site.daemon.post(f"/api/v1/episodes/{by_api['id']}/discharge", json={"pathway": 3,
-                         "destination": "Oak Lodge"}, headers=colleague.auth)
+                         "destination": "care_home", "destination_note": "Oak Lodge"}, headers=colleague.auth)
     assert r.status_code == 200, r.text
     wait_for(lambda: not has_row(a, by_api["id"]), timeout=3, message="discharged elsewhere: leaves")
     a.find_element(By.ID, "recent-summary").click()

@@ -101,7 +101,7 @@ def test_queue_items_carry_what_the_queue_triages_by(daemon, people):
     assert e["primary_barrier"]["reason_label"] == "Awaiting transport"
     assert e["primary_barrier"]["owner"] == "Ward 1"
     r = daemon.post(f"/api/v1/episodes/{ep['id']}/discharge",
-                    json={"destination": "home", "pathway": 1}, headers=n.auth)
+                    json={"destination": "usual_residence", "pathway": 1}, headers=n.auth)
     assert r.status_code == 200, r.text
     e = item()["episode"]
     assert e["state"] == "discharged" and e["discharged_at"] is not None

@@ -101,6 +101,7 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_NURSE, ACCESS_BARRIER_RECORD, "YY---Y"},
     {ROLE_NURSE, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_NURSE, ACCESS_INVOLVEMENT_RECORD, "YY---Y"},
 
     /* social_worker */
     {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -124,6 +125,7 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_BARRIER_RECORD, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* ot */
     {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -147,6 +149,7 @@ static const struct table_row {
     {ROLE_OT, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_OT, ACCESS_BARRIER_RECORD, "------"},
     {ROLE_OT, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_OT, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* physio */
     {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -170,6 +173,7 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_PHYSIO, ACCESS_BARRIER_RECORD, "------"},
     {ROLE_PHYSIO, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_PHYSIO, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* bed_manager */
     {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -193,6 +197,7 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_REFERENCE_MANAGE, "------"},
     {ROLE_BED_MANAGER, ACCESS_BARRIER_RECORD, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_SITREP_SUBMIT, "YYYYYY"},
+    {ROLE_BED_MANAGER, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* admin */
     {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -216,6 +221,7 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_BARRIER_RECORD, "------"},
     {ROLE_ADMIN, ACCESS_SITREP_SUBMIT, "------"},
+    {ROLE_ADMIN, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* system */
     {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -239,6 +245,7 @@ static const struct table_row {
     {ROLE_SYSTEM, ACCESS_REFERENCE_MANAGE, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_BARRIER_RECORD, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_SITREP_SUBMIT, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_INVOLVEMENT_RECORD, "YYYYYY"},
 };
 
 static struct access_target target_make(enum role role, enum column col)
@@ -515,12 +522,12 @@ static void test_has_ward(void **state)
 static void test_action_names(void **state)
 {
 	static const char *const names[ACCESS_ACTION_COUNT] = {
-	    "episode_read",   "episode_admit",    "episode_write",     "task_create",
-	    "task_update",    "assessment_claim", "assessment_update", "audit_read",
-	    "report_read",    "user_manage",      "template_manage",   "ward_manage",
-	    "webhook_manage", "hl7_read",         "event_read",        "self",
-	    "reference_read", "review_record",    "reference_manage",  "barrier_record",
-	    "sitrep_submit",
+	    "episode_read",   "episode_admit",      "episode_write",     "task_create",
+	    "task_update",    "assessment_claim",   "assessment_update", "audit_read",
+	    "report_read",    "user_manage",        "template_manage",   "ward_manage",
+	    "webhook_manage", "hl7_read",           "event_read",        "self",
+	    "reference_read", "review_record",      "reference_manage",  "barrier_record",
+	    "sitrep_submit",  "involvement_record",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)

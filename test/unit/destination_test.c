@@ -33,7 +33,8 @@ static void test_destination_names(void **state)
 
 static void test_destination_parse_refuses(void **state)
 {
-	static const char *const bad[] = {"home", "Care_home", "care_home ", "", "19", "other,died"};
+	static const char *const bad[] = {"home", "Care_home", "care_home ",
+	                                  "",     "19",        "other,died"};
 	enum destination d = DESTINATION_OTHER;
 	struct err err;
 

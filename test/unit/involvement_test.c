@@ -80,9 +80,9 @@ static void test_involvement_parse(void **state)
 		if (st != ST_OK)
 			assert_string_equal(err.field, cases[i].field);
 	}
-	assert_int_equal(parse("{\"who\": \"family\", \"agreed\": false, \"name\": \"B\"}", now,
-	                       &in, &err),
-	                 ST_OK);
+	assert_int_equal(
+	    parse("{\"who\": \"family\", \"agreed\": false, \"name\": \"B\"}", now, &in, &err),
+	    ST_OK);
 	assert_int_equal(in.who, INVOLVEMENT_FAMILY);
 	assert_false(in.agreed);
 	assert_string_equal(in.name, "B");
