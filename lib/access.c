@@ -70,6 +70,7 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERRAL_SEND] = "referral_send",
     [ACCESS_REFERRAL_RESPOND] = "referral_respond",
     [ACCESS_ORGANISATION_MANAGE] = "organisation_manage",
+    [ACCESS_INVOLVEMENT_RECORD] = "involvement_record",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -99,6 +100,7 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERRAL_SEND] = "send or withdraw referrals",
     [ACCESS_REFERRAL_RESPOND] = "answer referrals",
     [ACCESS_ORGANISATION_MANAGE] = "manage organisations",
+    [ACCESS_INVOLVEMENT_RECORD] = "record involvement in discharge planning",
 };
 
 /*
@@ -121,6 +123,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_WARD_SCOPED,
 	    [ACCESS_BARRIER_RECORD] = ACCESS_RULE_WARD_SCOPED,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_WARD_SCOPED,
 	},
     [ROLE_SOCIAL_WORKER] =
 	{
@@ -135,6 +138,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_OT] =
 	{
@@ -146,6 +150,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_PHYSIO] =
 	{
@@ -157,6 +162,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_BED_MANAGER] =
 	{
@@ -214,6 +220,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_SITREP_SUBMIT] = ACCESS_RULE_ANY,
+	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ANY,
 	},
     /* Partners see what is referred to their organisation and nothing else. */
     [ROLE_HUB_COORDINATOR] =

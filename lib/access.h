@@ -58,9 +58,10 @@ enum access_action {
 	ACCESS_REFERRAL_SEND,       /* the referring side's steps: complete, send, withdraw, hold */
 	ACCESS_REFERRAL_RESPOND,    /* the partner's steps: accept, decline, ask, source, confirm */
 	ACCESS_ORGANISATION_MANAGE, /* create and change organisations */
+	ACCESS_INVOLVEMENT_RECORD,  /* record the patient's, family's or carer's involvement */
 };
 
-#define ACCESS_ACTION_COUNT 25
+#define ACCESS_ACTION_COUNT 26
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
@@ -157,6 +158,10 @@ bool principal_has_ward(const struct principal *p, const char *ward);
  *     wards; not ot, physio nor admin.
  *   the daily sitrep's submission (ACCESS_SITREP_SUBMIT): bed_manager, whose
  *     return it is; not admin (reads reports, submits nothing clinical).
+ *   the involvement of the patient, family or carer in discharge planning
+ *     (ACCESS_INVOLVEMENT_RECORD): those who hold those conversations on the
+ *     ward: nurse on the user's own wards, social_worker, ot and physio on
+ *     every ward; not bed_manager (plans beds, not with families) nor admin.
  *   system: everything.
  *   referrals (0028): reading them follows episode reading for trust roles
  *     (ACCESS_REFERRAL_READ); the referring side's steps (ACCESS_REFERRAL_SEND:

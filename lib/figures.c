@@ -617,3 +617,38 @@ void figures_long_stay_reset(struct figures_long_stay *l)
 	free(l->rows);
 	memset(l, 0, sizeof *l);
 }
+
+/* The slot of a destination code: its lib/destination.h index, else "not recorded". */
+static int destination_slot(const char *code)
+{
+	enum destination d;
+
+	if (code == NULL || destination_parse(code, "destination", &d, NULL) != ST_OK)
+		return FIGURES_DESTINATION_SLOT_NOT_RECORDED;
+	return (int)d;
+}
+
+void figures_discharges_count(const struct figures_facts *f, int32_t first, int32_t last,
+                              struct figures_discharges *out)
+{
+	memset(out, 0, sizeof *out);
+	out->first_day = first;
+	out->last_day = last;
+	for (size_t i = 0; i < f->nepisodes; i++) {
+		const struct figures_episode *e = &f->episodes[i];
+		int32_t day;
+		int p, d;
+
+		if (e->discharged_at == 0)
+			continue;
+		day = figures_date_of(e->discharged_at);
+		if (day < first || day > last)
+			continue;
+		p = pathway_slot(e->pathway);
+		d = destination_slot(e->destination);
+		out->counts[p][d]++;
+		out->by_pathway[p]++;
+		out->by_destination[d]++;
+		out->total++;
+	}
+}

@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "destination.h"
+
 /* The actual pathway of a discharge when none was recorded (HL7 A03 may omit it). */
 #define FIGURES_PATHWAY_NOT_RECORDED (-1)
 /* Discharge counts by pathway: indexes 0..3, then "not recorded". */
@@ -113,6 +115,8 @@ struct figures_episode {
 	int64_t discharged_at;                     /* discharged; 0 = still in hospital */
 	int pathway;                               /* actual pathway 0..3, or
 	                                              FIGURES_PATHWAY_NOT_RECORDED */
+	const char *destination;                   /* coded destination (lib/destination.h),
+	                                              NULL = not recorded; borrowed */
 };
 
 /*
@@ -382,5 +386,29 @@ struct figures_long_stay {
 void figures_long_stay(const struct figures_facts *f, int64_t at, struct figures_long_stay *out);
 
 void figures_long_stay_reset(struct figures_long_stay *l);
+
+/* ---- discharges by actual pathway and destination (issue 15) ------------------ */
+
+/* Discharge counts by destination: the codes of lib/destination.h, then "not recorded". */
+#define FIGURES_DESTINATION_SLOTS (DESTINATION_COUNT + 1)
+#define FIGURES_DESTINATION_SLOT_NOT_RECORDED DESTINATION_COUNT
+
+struct figures_discharges {
+	int32_t first_day, last_day;                                  /* the dates counted */
+	int counts[FIGURES_PATHWAY_SLOTS][FIGURES_DESTINATION_SLOTS]; /* by pathway x destination */
+	int by_pathway[FIGURES_PATHWAY_SLOTS];                        /* row totals */
+	int by_destination[FIGURES_DESTINATION_SLOTS];                /* column totals */
+	int total;                                                    /* every discharge counted */
+};
+
+/*
+ * The discharges whose date (figures_date_of(discharged_at)) is in
+ * first..last, by actual pathway (0..3, not recorded) and coded destination
+ * (lib/destination.h order, then not recorded; a code this build does not
+ * know counts as not recorded).  A date still running counts the discharges
+ * recorded so far.
+ */
+void figures_discharges_count(const struct figures_facts *f, int32_t first, int32_t last,
+                              struct figures_discharges *out);
 
 #endif

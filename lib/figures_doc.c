@@ -218,6 +218,10 @@ static enum status fill_episode(const cJSON *j, struct figures_episode *e, size_
 		e->pathway = (int)pw->valuedouble;
 	else
 		return bad(err, "an episode's pathway");
+	x = cJSON_GetObjectItemCaseSensitive(j, "destination");
+	if (x != NULL && !cJSON_IsNull(x) && !cJSON_IsString(x))
+		return bad(err, "an episode's destination");
+	e->destination = cJSON_IsString(x) ? x->valuestring : NULL;
 	bed = cJSON_GetObjectItemCaseSensitive(j, "bed");
 	d->beds[index] = cJSON_IsString(bed) ? bed->valuestring : "";
 

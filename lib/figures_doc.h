@@ -5,7 +5,7 @@
  *
  * The document (instants are Unix seconds, null = not happened):
  *   {"episodes": [{"id": "uuid", "admitted_at": N, "discharged_at": N|null,
- *                  "pathway": 0..3|null, "bed": "..",
+ *                  "pathway": 0..3|null, "destination": "code"|null, "bed": "..",
  *                  "stays": [["WARD", from, to|null], ...],
  *                  "readiness": [[ready_at, reversed_at|null], ...],
  *                  "barriers": [{"list": "..", "key": "..", "opened_at": N,

@@ -51,6 +51,40 @@ enum status figures_report_dates(const char *date, const char *from, const char 
 	return ST_OK;
 }
 
+enum status figures_report_discharge_dates(const char *date, const char *from, const char *to,
+                                           int64_t now, int32_t *first, int32_t *last,
+                                           struct err *err)
+{
+	int32_t today = london_date(now);
+	enum status st;
+
+	if (date != NULL && (from != NULL || to != NULL))
+		return err_set(err, ST_INVALID, "date", "give either date or from and to");
+	if (date != NULL) {
+		if ((st = date_parse(date, first, "date", err)) != ST_OK)
+			return st;
+		*last = *first;
+	} else if (from != NULL || to != NULL) {
+		if (from == NULL || to == NULL)
+			return err_set(err, ST_INVALID, from == NULL ? "from" : "to",
+			               "from and to go together");
+		if ((st = date_parse(from, first, "from", err)) != ST_OK ||
+		    (st = date_parse(to, last, "to", err)) != ST_OK)
+			return st;
+	} else {
+		*first = *last = today;
+	}
+	if (*last < *first)
+		return err_set(err, ST_INVALID, "to", "\"to\" is before \"from\"");
+	if (*last > today)
+		return err_set(err, ST_INVALID, date != NULL ? "date" : "to",
+		               "that date has not begun yet");
+	if (*last - *first + 1 > FIGURES_REPORT_MAX_DAYS)
+		return err_set(err, ST_INVALID, "from", "a report covers at most %d days",
+		               FIGURES_REPORT_MAX_DAYS);
+	return ST_OK;
+}
+
 enum status figures_report_month(const char *month, int64_t now, int *year, int *mon,
                                  int32_t *first, int32_t *last, struct err *err)
 {
@@ -659,5 +693,112 @@ char *figures_long_stay_csv(const cJSON *ls)
 		csv_field(&c, str(b, "reason"), false);
 		csv_field(&c, str(b, "reason_label"), true);
 	}
+	return c.buf;
+}
+
+/* ---- discharges by pathway and destination --------------------------------------- */
+
+/* The pathway slot's name in the CSV and JSON keys: "0".."3" or "not_recorded". */
+static const char *pathway_slot_name(int p)
+{
+	static const char *const names[FIGURES_PATHWAY_SLOTS] = {"0", "1", "2", "3",
+	                                                         "not_recorded"};
+
+	return names[p];
+}
+
+/* The destination slot's code, or "not_recorded". */
+static const char *destination_slot_name(int d)
+{
+	return d < DESTINATION_COUNT ? destination_name((enum destination)d) : "not_recorded";
+}
+
+static const char *destination_slot_label(int d)
+{
+	return d < DESTINATION_COUNT ? destination_label((enum destination)d) : "Not recorded";
+}
+
+cJSON *figures_discharges_json(const struct figures_doc *doc, int32_t first, int32_t last)
+{
+	struct figures_discharges x;
+	cJSON *o = cJSON_CreateObject(), *rows, *bp, *bd;
+	char d[DATE_FORMAT_LEN], key[16];
+
+	figures_discharges_count(&doc->facts, first, last, &x);
+	date_format(first, d);
+	cJSON_AddStringToObject(o, "from", d);
+	date_format(last, d);
+	cJSON_AddStringToObject(o, "to", d);
+	rows = cJSON_AddArrayToObject(o, "rows");
+	for (int p = 0; p < FIGURES_PATHWAY_SLOTS; p++) {
+		for (int k = 0; k < FIGURES_DESTINATION_SLOTS; k++) {
+			cJSON *r;
+
+			if (x.counts[p][k] == 0)
+				continue;
+			r = cJSON_CreateObject();
+			if (p == FIGURES_PATHWAY_SLOT_NOT_RECORDED)
+				cJSON_AddNullToObject(r, "pathway");
+			else
+				cJSON_AddNumberToObject(r, "pathway", p);
+			if (k == FIGURES_DESTINATION_SLOT_NOT_RECORDED)
+				cJSON_AddNullToObject(r, "destination");
+			else
+				cJSON_AddStringToObject(r, "destination", destination_slot_name(k));
+			cJSON_AddStringToObject(r, "destination_label", destination_slot_label(k));
+			cJSON_AddNumberToObject(r, "discharges", x.counts[p][k]);
+			cJSON_AddItemToArray(rows, r);
+		}
+	}
+	bp = cJSON_AddObjectToObject(o, "by_pathway");
+	for (int p = 0; p < FIGURES_PATHWAY_SLOTS; p++) {
+		if (p == FIGURES_PATHWAY_SLOT_NOT_RECORDED)
+			snprintf(key, sizeof key, "not_recorded");
+		else
+			snprintf(key, sizeof key, "pathway_%d", p);
+		cJSON_AddNumberToObject(bp, key, x.by_pathway[p]);
+	}
+	cJSON_AddNumberToObject(bp, "total", x.total);
+	bd = cJSON_AddObjectToObject(o, "by_destination");
+	for (int k = 0; k < FIGURES_DESTINATION_SLOTS; k++)
+		cJSON_AddNumberToObject(bd, destination_slot_name(k), x.by_destination[k]);
+	cJSON_AddNumberToObject(bd, "total", x.total);
+	cJSON_AddNumberToObject(o, "total", x.total);
+	return o;
+}
+
+char *figures_discharges_csv(const struct figures_doc *doc, int32_t first, int32_t last)
+{
+	struct figures_discharges x;
+	struct csv c;
+
+	figures_discharges_count(&doc->facts, first, last, &x);
+	csv_init(&c, "pathway,destination,destination_label,discharges\n");
+	for (int p = 0; p < FIGURES_PATHWAY_SLOTS; p++) {
+		for (int k = 0; k < FIGURES_DESTINATION_SLOTS; k++) {
+			if (x.counts[p][k] == 0)
+				continue;
+			csv_field(&c, pathway_slot_name(p), false);
+			csv_field(&c, destination_slot_name(k), false);
+			csv_field(&c, destination_slot_label(k), false);
+			csv_int(&c, x.counts[p][k], true);
+		}
+	}
+	for (int p = 0; p < FIGURES_PATHWAY_SLOTS; p++) {
+		csv_field(&c, pathway_slot_name(p), false);
+		csv_field(&c, "total", false);
+		csv_field(&c, "", false);
+		csv_int(&c, x.by_pathway[p], true);
+	}
+	for (int k = 0; k < FIGURES_DESTINATION_SLOTS; k++) {
+		csv_field(&c, "total", false);
+		csv_field(&c, destination_slot_name(k), false);
+		csv_field(&c, destination_slot_label(k), false);
+		csv_int(&c, x.by_destination[k], true);
+	}
+	csv_field(&c, "total", false);
+	csv_field(&c, "total", false);
+	csv_field(&c, "", false);
+	csv_int(&c, x.total, true);
 	return c.buf;
 }

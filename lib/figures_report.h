@@ -40,6 +40,17 @@ enum status figures_report_dates(const char *date, const char *from, const char 
 enum status figures_report_month(const char *month, int64_t now, int *year, int *mon,
                                  int32_t *first, int32_t *last, struct err *err);
 
+/*
+ * The dates of a discharges report: ?date=D, or ?from=D1&to=D2, or today
+ * (Europe/London) when none is given.  Unlike the delays report, today may be
+ * asked for (its discharges so far); a date after today is refused.  At most
+ * FIGURES_REPORT_MAX_DAYS dates.  ST_OK, or ST_INVALID naming "date", "from"
+ * or "to".
+ */
+enum status figures_report_discharge_dates(const char *date, const char *from, const char *to,
+                                           int64_t now, int32_t *first, int32_t *last,
+                                           struct err *err);
+
 /* "csv" sets *csv, "json" or NULL clears it; anything else is ST_INVALID naming "format". */
 enum status figures_report_format(const char *format, bool *csv, struct err *err);
 
@@ -86,5 +97,23 @@ cJSON *figures_long_stay_json(const struct figures_doc *doc, int64_t at, const c
 
 /* The long-stay JSON (with each row's "patient") as CSV, one row per patient. */
 char *figures_long_stay_csv(const cJSON *ls);
+
+/*
+ * Discharges on the dates first..last by actual pathway x coded destination
+ * (figures_discharges_count): {"from", "to", "rows": [{"pathway": 0..3|null,
+ * "destination": code|null, "destination_label", "discharges"}] (cells with
+ * discharges only, pathway then destination order), "by_pathway":
+ * {"pathway_0".."pathway_3", "not_recorded", "total"}, "by_destination":
+ * {"usual_residence", ..., "other", "not_recorded", "total"}, "total"}.
+ */
+cJSON *figures_discharges_json(const struct figures_doc *doc, int32_t first, int32_t last);
+
+/*
+ * The same as CSV: header pathway,destination,destination_label,discharges;
+ * one row per cell with discharges ("not_recorded" for either when none),
+ * then a row per pathway with destination "total", a row per destination
+ * with pathway "total", and a final "total","total" row.
+ */
+char *figures_discharges_csv(const struct figures_doc *doc, int32_t first, int32_t last);
 
 #endif

@@ -9,13 +9,27 @@
 #include "xmalloc.h"
 
 const struct route *const api_route_tables[] = {
-    sitrep_routes, /* issue 14: the sitrep (api_sitrep.c) */
-    health_routes, session_routes,    admission_routes, episode_routes,
-    task_routes,   assessment_routes, admin_routes,     audit_routes,
-    stream_routes, webhook_routes,    static_routes,    hl7_routes,
-    oidc_routes,   review_routes,     reference_routes, barrier_routes,
-    report_routes, referral_routes, /* issue 15: referrals (api_referral.c) */
-    fhir_routes,   /* issue 15: the FHIR R4 facade (api_fhir.c) */
+    sitrep_routes,      /* issue 14: the sitrep (api_sitrep.c) */
+    involvement_routes, /* issue 15: involvement in discharge planning */
+    health_routes,
+    session_routes,
+    admission_routes,
+    episode_routes,
+    task_routes,
+    assessment_routes,
+    admin_routes,
+    audit_routes,
+    stream_routes,
+    webhook_routes,
+    static_routes,
+    hl7_routes,
+    oidc_routes,
+    review_routes,
+    reference_routes,
+    barrier_routes,
+    report_routes,
+    referral_routes, /* issue 15: referrals (api_referral.c) */
+    fhir_routes,     /* issue 15: the FHIR R4 facade (api_fhir.c) */
     NULL,
 };
 

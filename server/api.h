@@ -23,6 +23,7 @@ extern const struct route hl7_routes[];
 extern const struct route report_routes[];
 extern const struct route review_routes[];
 extern const struct route barrier_routes[];
+extern const struct route involvement_routes[]; /* issue 15: api_involvement.c */
 extern const struct route sitrep_routes[];
 extern const struct route reference_routes[];
 extern const struct route static_routes[];

@@ -6,7 +6,8 @@
  *   GET   /api/v1/episodes/{id}              one episode with patient, tasks, referral, delay
  *   PATCH /api/v1/episodes/{id}              expected discharge date, pathway, bed, ready_at
  *   POST  /api/v1/episodes/{id}/transfer     {ward, bed}
- *   POST  /api/v1/episodes/{id}/discharge    {pathway, discharged_at, destination}
+ *   POST  /api/v1/episodes/{id}/discharge    {pathway, discharged_at, destination,
+ *                                             destination_note}
  *
  * Thin handlers: parse and validate with lib/, authorise with lib/access,
  * decide the state move with lib/episode, then one store_episode call.
@@ -22,6 +23,7 @@
 #include "api.h"
 #include "app.h"
 #include "cbtime.h"
+#include "destination.h"
 #include "episode.h"
 #include "json.h"
 #include "store_episode.h"
@@ -279,7 +281,7 @@ struct change {
 	struct episode_change c;           /* decided change */
 	char ward[ADMISSION_WARD_MAX + 1]; /* transfer target */
 	char bed[ADMISSION_BED_MAX + 1];   /* new bed */
-	char destination[201];             /* discharge destination */
+	char destination_note[201];        /* discharge: free text about the destination */
 	int attempts;                      /* writes lost to a concurrent change so far */
 };
 
@@ -375,7 +377,8 @@ static enum status decide_patch(struct change *ch, const struct episode_facts *f
 }
 
 static const char *const transfer_fields[] = {"ward", "bed", NULL};
-static const char *const discharge_fields[] = {"pathway", "discharged_at", "destination", NULL};
+static const char *const discharge_fields[] = {"pathway", "discharged_at", "destination",
+                                               "destination_note", NULL};
 static const char *const reopen_fields[] = {NULL};
 
 static enum status decide(struct change *ch, const struct episode_facts *f, struct err *err)
@@ -428,9 +431,22 @@ static enum status decide(struct change *ch, const struct episode_facts *f, stru
 		        ST_OK ||
 		    (st = json_get_time(ch->body, "discharged_at", false, &ch->c.discharged_at,
 		                        &present, err)) != ST_OK ||
-		    (st = json_get_string(ch->body, "destination", false, ch->destination,
-		                          sizeof ch->destination, err)) != ST_OK)
+		    (st = json_get_string(ch->body, "destination_note", false, ch->destination_note,
+		                          sizeof ch->destination_note, err)) != ST_OK)
 			return st;
+		/*
+		 * The coded destination (lib/destination.h) is optional: null or
+		 * absent leaves it "not recorded", as the reports count it.
+		 */
+		if (json_has(ch->body, "destination")) {
+			const cJSON *d = cJSON_GetObjectItemCaseSensitive(ch->body, "destination");
+			enum destination dest;
+
+			if ((st = destination_parse(cJSON_IsString(d) ? d->valuestring : NULL,
+			                            "destination", &dest, err)) != ST_OK)
+				return st;
+			ch->c.destination_code = destination_name(dest);
+		}
 		ch->c.has_discharge_pathway = true;
 		ch->c.discharge_pathway = (int)pathway;
 		if ((st = episode_can(state, EPISODE_DISCHARGE, err)) != ST_OK)
@@ -444,7 +460,8 @@ static enum status decide(struct change *ch, const struct episode_facts *f, stru
 			return err_set(err, ST_INVALID, "discharged_at",
 			               "\"discharged_at\" is in the future");
 		ch->c.new_state = "discharged";
-		ch->c.destination = ch->destination[0] != '\0' ? ch->destination : NULL;
+		ch->c.destination_note =
+		    ch->destination_note[0] != '\0' ? ch->destination_note : NULL;
 		ch->c.event_type = "episode.discharged";
 		ch->c.audit_action = "episode.discharge";
 		return ST_OK;

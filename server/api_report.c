@@ -5,6 +5,7 @@
  *   GET /api/v1/reports/delays     ?date=D | ?from=D1&to=D2, format=json|csv
  *   GET /api/v1/reports/drd        ?month=YYYY-MM (default this month), format=json|csv
  *   GET /api/v1/reports/long-stay  ?ward=CODE
+ *   GET /api/v1/reports/discharges ?date=D | ?from=D1&to=D2 (default today), format=json|csv
  *
  * Each handler parses its parameters (lib/figures_report), reads the facts
  * of the instants it reports on in one statement (store_report_facts) and
@@ -28,9 +29,10 @@
 #include "xmalloc.h"
 
 enum report_kind {
-	REPORT_DELAYS,    /* delayed days by date x ward x reason */
-	REPORT_DRD,       /* the DRD metric of a month */
-	REPORT_LONG_STAY, /* inpatients with a length of stay of 7+ days */
+	REPORT_DELAYS,     /* delayed days by date x ward x reason */
+	REPORT_DRD,        /* the DRD metric of a month */
+	REPORT_LONG_STAY,  /* inpatients with a length of stay of 7+ days */
+	REPORT_DISCHARGES, /* discharges by actual pathway x destination (issue 15) */
 };
 
 struct report_req {
@@ -162,6 +164,15 @@ static void facts_got(enum status st, const struct err *err, const char *json, v
 			http_reply_json(q->r, 200, j);
 		}
 		break;
+	case REPORT_DISCHARGES:
+		date_format(q->first, d);
+		snprintf(name, sizeof name, "discharges-%s", d);
+		if (q->csv)
+			reply_csv(q, name, figures_discharges_csv(&doc, q->first, q->last));
+		else
+			http_reply_json(q->r, 200,
+			                figures_discharges_json(&doc, q->first, q->last));
+		break;
 	case REPORT_LONG_STAY:
 		q->reply = figures_long_stay_json(&doc, q->at, q->wards, q->nwards);
 		figures_doc_free(&doc);
@@ -209,6 +220,30 @@ static void delays_get(struct http_req *r)
 		return;
 	}
 	store_report_facts(r->app->db, london_snapshot(q->first - 1), london_snapshot(q->last),
+	                   facts_got, q);
+}
+
+static void discharges_get(struct http_req *r)
+{
+	int64_t now = app_now(r->app), to;
+	char date[32], from[32], tod[32];
+	const char *dp = http_query(r, "date", date, sizeof date);
+	const char *fp = http_query(r, "from", from, sizeof from);
+	const char *tp = http_query(r, "to", tod, sizeof tod);
+	struct report_req *q;
+	struct err err;
+	enum status st;
+
+	q = report_new(r, REPORT_DISCHARGES, &err, &st);
+	if (st == ST_OK)
+		st = figures_report_discharge_dates(dp, fp, tp, now, &q->first, &q->last, &err);
+	if (st != ST_OK) {
+		report_fail(q, st, &err);
+		return;
+	}
+	/* today counts the discharges so far */
+	to = london_snapshot(q->last);
+	store_report_facts(r->app->db, london_snapshot(q->first - 1), to < now ? to : now,
 	                   facts_got, q);
 }
 
@@ -273,6 +308,8 @@ static void long_stay_get(struct http_req *r)
 const struct route report_routes[] = {
     ROUTE(EVHTTP_REQ_GET, "/api/v1/reports/delays", delays_get, ACCESS_REPORT_READ, ROUTE_ID_NONE),
     ROUTE(EVHTTP_REQ_GET, "/api/v1/reports/drd", drd_get, ACCESS_REPORT_READ, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/reports/discharges", discharges_get, ACCESS_REPORT_READ,
+          ROUTE_ID_NONE),
     /* a list of patients: whoever reads episodes, narrowed to a nurse's wards */
     ROUTE(EVHTTP_REQ_GET, "/api/v1/reports/long-stay", long_stay_get, ACCESS_EPISODE_READ,
           ROUTE_ID_NONE),

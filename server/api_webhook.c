@@ -46,8 +46,8 @@
 #define WEBHOOK_FORMAT_MAX 32                   /* the longest format name, and more */
 #define WEBHOOK_FORMAT_EVENT "carebridge-event" /* {"id", "type", "data"}, the default */
 
-static const char *const webhook_fields[] = {"url",   "secret", "format",          "wards",
-                                             "disciplines", "types", "organisation_id", NULL};
+static const char *const webhook_fields[] = {"url",         "secret", "format",          "wards",
+                                             "disciplines", "types",  "organisation_id", NULL};
 
 static void deleted_done(enum status st, const struct err *err, const char *json, void *arg)
 {

@@ -46,6 +46,8 @@ static int report_usage(FILE *fp)
 	        "                                [--format csv|json] [-c FILE]\n"
 	        "       carebridge report drd [--month YYYY-MM] [--format csv|json] [-c FILE]\n"
 	        "       carebridge report long-stay [--ward CODE] [--format json|csv] [-c FILE]\n"
+	        "       carebridge report discharges [--date D | --from D --to D]\n"
+	        "                                [--format csv|json] [-c FILE]\n"
 	        "\n"
 	        "delays: delayed days by date, ward and primary barrier reason (at each\n"
 	        "  midnight snapshot), with totals and the patients delayed at the last one;\n"
@@ -57,6 +59,8 @@ static int report_usage(FILE *fp)
 	        "  ward; the default month is this one, up to now.  CSV by default.\n"
 	        "long-stay: inpatients now with a length of stay of 7+ days, their NCTR state\n"
 	        "  and primary barrier (names patients; the read is audited).  JSON by default.\n"
+	        "discharges: discharges of a date (default today, so far) or a range, by\n"
+	        "  actual pathway and coded destination, with totals.  CSV by default.\n"
 	        "See docs/REPORTS.md for every figure's rule.\n");
 	return fp == stdout ? 0 : 2;
 }
@@ -229,6 +233,41 @@ out:
 	return rc;
 }
 
+static int report_discharges(int argc, char **argv)
+{
+	struct report_opts o;
+	struct figures_doc doc;
+	struct err err;
+	int32_t first, last;
+	int64_t to;
+	bool csv;
+	int rc = report_parse(argc, argv, OPT_DATES, &o);
+
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	rc = 2;
+	if (!report_format(&o, true, &csv))
+		goto out;
+	if (figures_report_discharge_dates(o.date, o.from, o.to, o.now, &first, &last, &err) !=
+	    ST_OK) {
+		fprintf(stderr, "carebridge: %s\n", err.message);
+		goto out;
+	}
+	rc = 1;
+	to = london_snapshot(last);
+	if (!report_facts(&o, london_snapshot(first - 1), to < o.now ? to : o.now, &doc))
+		goto out;
+	if (csv)
+		report_print(NULL, figures_discharges_csv(&doc, first, last));
+	else
+		report_print(figures_discharges_json(&doc, first, last), NULL);
+	figures_doc_free(&doc);
+	rc = 0;
+out:
+	config_free(&o.cfg);
+	return rc;
+}
+
 static int report_drd(int argc, char **argv)
 {
 	struct report_opts o;
@@ -343,8 +382,12 @@ static const struct report_cmd {
 	const char *name;                  /* argv[1] */
 	int (*run)(int argc, char **argv); /* gets argv from the name on */
 } report_cmds[] = {
-    {"delays", report_delays}, {"sitrep", cmd_report_sitrep}, /* server/cmd_sitrep.c */
-    {"drd", report_drd},       {"long-stay", report_long_stay}, {NULL, NULL},
+    {"delays", report_delays},
+    {"sitrep", cmd_report_sitrep}, /* server/cmd_sitrep.c */
+    {"drd", report_drd},
+    {"long-stay", report_long_stay},
+    {"discharges", report_discharges},
+    {NULL, NULL},
 };
 
 int cmd_report(int argc, char **argv)

@@ -15,6 +15,10 @@
  * is "not recorded"): PV1-36, the discharge disposition, is a locally defined
  * table (HL7 0112) whose codes, like the NHS discharge destinations, say where
  * the patient went, not with what support, so none maps to one pathway 0-3.
+ * Where it went is PV1-37.1, the discharge destination: an NHS Data
+ * Dictionary code (or one of ours) becomes the coded destination
+ * (lib/destination.h); a value that maps to nothing leaves it not recorded
+ * and is kept as the destination's note, never a reason to refuse the A03.
  */
 #include "hl7_apply.h"
 
@@ -31,6 +35,7 @@
 #include "admission.h"
 #include "app.h"
 #include "cbtime.h"
+#include "destination.h"
 #include "episode.h"
 #include "hl7.h"
 #include "log.h"
@@ -66,7 +71,7 @@ struct hl7_job {
 	struct episode_change change;              /* other events: the change */
 	char ward[ADMISSION_WARD_MAX + 1];         /* transfer: ward moved to */
 	char bed[ADMISSION_BED_MAX + 1];           /* transfer, update: bed */
-	char destination[201];                     /* discharge: PV1-37 */
+	char destination[201];                     /* discharge: PV1-37.1 when unmapped */
 	char family[ADMISSION_NAME_MAX + 1];       /* update: PID-5.1 */
 	char given[ADMISSION_NAME_MAX + 1];        /* update: PID-5.2 */
 	char birth_date[DATE_FORMAT_LEN];          /* update: PID-7, "" if not sent */
@@ -505,6 +510,7 @@ static bool decide_transfer(struct hl7_job *job, const struct hl7_lookup *l)
 static bool decide_discharge(struct hl7_job *job, const struct hl7_lookup *l)
 {
 	const struct hl7_adt *a = &job->adt;
+	enum destination dest;
 	struct episode_change *c = &job->change;
 	int64_t now = app_now(job->app);
 
@@ -518,9 +524,12 @@ static bool decide_discharge(struct hl7_job *job, const struct hl7_lookup *l)
 		finish_error(job, ST_INVALID, "PV1-45: discharge time is in the future");
 		return false;
 	}
-	snprintf(job->destination, sizeof job->destination, "%s", a->discharged_to);
+	if (destination_from_hl7(a->discharged_to, &dest))
+		c->destination_code = destination_name(dest);
+	else
+		snprintf(job->destination, sizeof job->destination, "%s", a->discharged_to);
 	c->new_state = "discharged";
-	c->destination = job->destination[0] != '\0' ? job->destination : NULL;
+	c->destination_note = job->destination[0] != '\0' ? job->destination : NULL;
 	c->event_type = "episode.discharged";
 	c->audit_action = "episode.discharge";
 	return true;

@@ -118,7 +118,12 @@ static const char SQL_WARD_CHECK[] =
     "SELECT cb_expect($1::text IS NULL OR EXISTS (SELECT 1 FROM wards WHERE code = $1),"
     " 'CB400', format('ward \"%s\" does not exist', $1))";
 
-/* Applies an episode change if the version is still $2; CB412 otherwise. */
+/*
+ * Applies an episode change if the version is still $2; CB412 otherwise.  A
+ * discharge ($12 'discharged') sets its time $13, destination note $14 (the
+ * free-text column), actual pathway $15 and destination code $16; a reopen
+ * ($12 'admitted') clears them all.
+ */
 static const char SQL_EPISODE_UPDATE[] =
     "WITH u AS (UPDATE episodes SET"
     " expected_discharge_date = CASE WHEN $3::boolean THEN $4::date"
@@ -135,6 +140,8 @@ static const char SQL_EPISODE_UPDATE[] =
     "   WHEN 'admitted' THEN NULL ELSE discharge_destination END,"
     " discharge_pathway = CASE $12 WHEN 'discharged' THEN $15::smallint"
     "   WHEN 'admitted' THEN NULL ELSE discharge_pathway END,"
+    " discharge_destination_code = CASE $12 WHEN 'discharged' THEN $16"
+    "   WHEN 'admitted' THEN NULL ELSE discharge_destination_code END,"
     " version = version + 1, updated_at = now()"
     " WHERE id = $1::uuid AND version = $2::integer RETURNING 1)"
     " SELECT cb_expect(count(*) = 1, 'CB412',"
@@ -545,15 +552,16 @@ void store_episode_change_add(struct db_req *req, const struct episode_facts *f,
 		                   c->new_ward,
 		                   c->new_state,
 		                   disc,
-		                   c->destination,
-		                   c->has_discharge_pathway ? disc_pathway : NULL};
+		                   c->destination_note,
+		                   c->has_discharge_pathway ? disc_pathway : NULL,
+		                   c->destination_code};
 		const char *rd[] = {f->id, ready};
 
 		if (c->new_ward != NULL)
 			db_req_add(req, SQL_WARD_CHECK, 1, wc);
 		if (c->new_state != NULL && strcmp(c->new_state, "admitted") == 0)
 			db_req_add(req, SQL_REOPEN_CHECK, 1, one);
-		db_req_add(req, SQL_EPISODE_UPDATE, 15, v);
+		db_req_add(req, SQL_EPISODE_UPDATE, 16, v);
 		if (c->new_ward != NULL && strcmp(c->new_ward, f->ward) != 0) {
 			char nw[32];
 			const char *wh[] = {f->id, c->new_ward, nw};

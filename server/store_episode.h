@@ -122,7 +122,9 @@ struct episode_change {
 	const char *new_ward;            /* transfer: the ward moved to */
 	const char *new_state;           /* discharge: "discharged"; reopen: "admitted" */
 	int64_t discharged_at;           /* discharge: when */
-	const char *destination;         /* discharge: where to */
+	const char *destination_code;    /* discharge: the coded destination (lib/destination.h),
+	                                    NULL = not recorded */
+	const char *destination_note;    /* discharge: free text about it, NULL = none */
 	bool has_discharge_pathway;      /* discharge: the actual pathway was recorded */
 	int discharge_pathway;           /* discharge: 0..3 if recorded (else stored as NULL) */
 	const char *event_type;          /* episode.updated, episode.ready, ... */

@@ -76,6 +76,7 @@ static const char SQL_FACTS[] =
     "   'admitted_at', floor(extract(epoch FROM e.admitted_at))::bigint,"
     "   'discharged_at', floor(extract(epoch FROM e.discharged_at))::bigint,"
     "   'pathway', e.discharge_pathway,"
+    "   'destination', e.discharge_destination_code,"
     "   'bed', e.bed,"
     "   'stays', coalesce(wh.stays, jsonb_build_array(jsonb_build_array(e.ward,"
     "       floor(extract(epoch FROM e.admitted_at))::bigint, NULL))),"

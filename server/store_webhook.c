@@ -139,8 +139,8 @@ void store_webhook_add(struct db *db, const struct webhook_input *in, const stru
 	cJSON *after = cJSON_CreateObject();
 	char *after_json;
 	const char *format = in->format != NULL ? in->format : "carebridge-event";
-	const char *ins[] = {id,    in->url, in->secret, wards,
-	                     disciplines, types, format, in->organisation_id};
+	const char *ins[] = {id,          in->url, in->secret, wards,
+	                     disciplines, types,   format,     in->organisation_id};
 	const char *one[] = {id};
 
 	store_new_id(id);

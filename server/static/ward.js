@@ -30,6 +30,7 @@
 		"referral.created", "referral.updated",
 		"delay.opened", "delay.updated", "delay.closed",
 		"review.recorded", "review.overdue", "barrier.opened", "barrier.updated", "barrier.closed",
+		"involvement.recorded",
 	];
 	const me = await CB.requireUser(["nurse", "ot", "physio"]);
 	const nurse = me.role === "nurse";
@@ -137,6 +138,8 @@
 				roundReviewSeen(p);
 		} else if (type.indexOf("barrier.") === 0) {
 			putBarrier(p);
+		} else if (type === "involvement.recorded") {
+			putInvolvement(p);
 		}
 		if (editing && type.indexOf("task.") === 0 && p.episode_id === editing)
 			renderEditTasks();
@@ -423,6 +426,7 @@
 		for (const id2 of ["x-expected_discharge_date", "x-pathway", "x-ready", "edit-save"])
 			CB.$(id2).disabled = !nurse;
 		renderEditTasks();
+		openInvolvement(ep);
 		dlg.showModal();
 	}
 
@@ -475,6 +479,123 @@
 		dlg.close();
 	});
 
+	/* ---- involvement of the patient, family or carer (issue 15) --------------------------- */
+	const WHO_LABELS = { patient: "The patient", family: "Family", unpaid_carer: "Unpaid carer", advocate: "Advocate" };
+	let involvements = null; /* the shown patient's records, latest first; null until read */
+	const seenInvolvements = new Set(); /* record ids already in their episode's summary */
+
+	function involvementSummary(ep) {
+		const inv = ep && ep.involvement;
+		if (!inv || !inv.latest)
+			return "No involvement recorded yet.";
+		const l = inv.latest;
+		return inv.count + (inv.count === 1 ? " conversation" : " conversations") + " recorded; latest " +
+			(WHO_LABELS[l.who] || l.who) + ", " + CB.showTime(l.discussed_at) + ", " +
+			(l.agreed ? "agreed with the plan" : "did not agree with the plan") + ".";
+	}
+
+	function renderInvolvement() {
+		const ep = episodes.get(editing);
+		CB.$("inv-summary").textContent = involvementSummary(ep);
+		const list = CB.$("inv-list");
+		list.textContent = "";
+		for (const i of involvements || []) {
+			list.appendChild(CB.el("li", { "data-id": i.id },
+				(WHO_LABELS[i.who] || i.who) + (i.name ? " (" + i.name + ")" : "") + " · " +
+				CB.showTime(i.discussed_at) + " · " + (i.agreed ? "agreed" : "did not agree") +
+				(i.note ? " · " + i.note : "") + " · recorded by " + i.recorded_by));
+		}
+	}
+
+	async function loadInvolvements(id) {
+		const r = await CB.api("GET", "/api/v1/episodes/" + id + "/involvements");
+		if (editing !== id)
+			return;
+		involvements = r.ok ? r.data.items : [];
+		for (const i of involvements)
+			seenInvolvements.add(i.id);
+		if (!r.ok)
+			CB.$("inv-error").textContent = r.error.message;
+		renderInvolvement();
+	}
+
+	function openInvolvement(ep) {
+		involvements = null;
+		clearErrors("ie-");
+		CB.$("inv-error").textContent = "";
+		CB.$("inv-form").reset();
+		renderInvolvement();
+		loadInvolvements(ep.id);
+	}
+
+	/* a record, from this dialog or the stream: the summary and the open list follow it */
+	function putInvolvement(i) {
+		const ep = episodes.get(i.episode_id);
+		if (ep) {
+			const inv = ep.involvement || { count: 0, latest: null };
+			if (!seenInvolvements.has(i.id)) {
+				seenInvolvements.add(i.id);
+				inv.count++;
+				if (!inv.latest || Date.parse(inv.latest.discussed_at) <= Date.parse(i.discussed_at))
+					inv.latest = { who: i.who, discussed_at: i.discussed_at, agreed: i.agreed };
+			}
+			ep.involvement = inv;
+		}
+		if (editing === i.episode_id && involvements) {
+			if (!involvements.some(function (x) { return x.id === i.id; })) {
+				involvements.push(i);
+				involvements.sort(function (a, b) { return Date.parse(b.discussed_at) - Date.parse(a.discussed_at); });
+			}
+			renderInvolvement();
+		}
+	}
+
+	CB.$("inv-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		const ep = episodes.get(editing);
+		if (!ep)
+			return;
+		clearErrors("ie-");
+		CB.$("inv-error").textContent = "";
+		const fail = function (field, text) {
+			const e = CB.$("ie-" + field), input = CB.$("i-" + field);
+			if (!e)
+				return false;
+			e.textContent = text;
+			if (input) {
+				input.setAttribute("aria-invalid", "true");
+				input.focus();
+			}
+			return true;
+		};
+		const who = CB.$("i-who").value, agreed = CB.$("i-agreed").value;
+		if (who === "")
+			return fail("who", "Choose who took part.");
+		if (agreed === "")
+			return fail("agreed", "Say whether they agreed with the plan.");
+		const body = { who: who, agreed: agreed === "true" };
+		const name = CB.$("i-name").value.trim(), note = CB.$("i-note").value.trim();
+		const when = CB.$("i-discussed_at").value;
+		if (name)
+			body.name = name;
+		if (note)
+			body.note = note;
+		if (when)
+			body.discussed_at = CB.isoNow(new Date(when));
+		const button = CB.$("inv-save");
+		button.disabled = true;
+		const r = await CB.api("POST", "/api/v1/episodes/" + ep.id + "/involvements", body);
+		button.disabled = false;
+		if (!r.ok) {
+			if (!(r.error.field && fail(r.error.field, r.error.message)))
+				CB.$("inv-error").textContent = r.error.message;
+			return;
+		}
+		putInvolvement(r.data);
+		CB.$("inv-form").reset();
+		CB.$("i-who").focus();
+	});
+
 	/* ---- discharge dialog: the pathway actually taken is asked every time -------------- */
 	const ddlg = CB.$("discharge");
 
@@ -498,6 +619,7 @@
 			: "Planned at admission: " + pathwayLabel(ep.pathway) + ".";
 		CB.$("d-discharged_at").value = localNow();
 		CB.$("d-destination").value = "";
+		CB.$("d-destination_note").value = "";
 		ddlg.showModal();
 		CB.$("d-pathway").focus();
 	}
@@ -520,6 +642,12 @@
 		if (CB.$("d-pathway").value !== "") {
 			CB.$("de-pathway").textContent = "";
 			CB.$("d-pathway").removeAttribute("aria-invalid");
+		}
+	});
+	CB.$("d-destination").addEventListener("change", function () {
+		if (CB.$("d-destination").value !== "") {
+			CB.$("de-destination").textContent = "";
+			CB.$("d-destination").removeAttribute("aria-invalid");
 		}
 	});
 	CB.$("discharge-close").addEventListener("click", function () { ddlg.close(); });
@@ -546,10 +674,13 @@
 			return dischargeError("pathway", "Choose the pathway the patient is leaving on.");
 		if (!left)
 			return dischargeError("discharged_at", "Enter when the patient left.");
-		const body = { pathway: Number(pw), discharged_at: CB.isoNow(new Date(left)) };
-		const dest = CB.$("d-destination").value.trim();
-		if (dest)
-			body.destination = dest;
+		const dest = CB.$("d-destination").value;
+		if (dest === "")
+			return dischargeError("destination", "Choose where the patient is going.");
+		const body = { pathway: Number(pw), discharged_at: CB.isoNow(new Date(left)), destination: dest };
+		const note = CB.$("d-destination_note").value.trim();
+		if (note)
+			body.destination_note = note;
 		const button = CB.$("discharge-save");
 		button.disabled = true;
 		const r = await CB.api("POST", "/api/v1/episodes/" + ep.id + "/discharge", body, { "If-Match": '"' + ep.version + '"' });
@@ -581,7 +712,7 @@
 	}
 
 	/* The request fields of these dialogs as staff name them (never a JSON field name). */
-	const FIELD_LABELS = { ward: "Ward", bed: "Bed", destination: "Destination", pathway: "Pathway" };
+	const FIELD_LABELS = { ward: "Ward", bed: "Bed", destination: "Destination", destination_note: "Destination details", pathway: "Pathway" };
 
 	/*
 	 * The server's message in plain words: its quoted field names become the
@@ -1025,7 +1156,8 @@
 			const li = CB.el("li", { "data-id": ep.id },
 				CB.el("span", { class: "who", text: name }),
 				" · " + bedText(ep.bed) + " · left " + CB.showTime(ep.discharged_at) + " · " + pw +
-					(ep.discharge_destination ? " · " + ep.discharge_destination : "") + " ",
+					(ep.discharge_destination_label ? " · " + ep.discharge_destination_label : "") +
+					(ep.discharge_destination_note ? " · " + ep.discharge_destination_note : "") + " ",
 				CB.el("button", {
 					type: "button", class: "secondary undo", "data-key": "undo-" + ep.id,
 					"aria-label": "Undo the discharge of " + name + ", " + bedText(ep.bed),

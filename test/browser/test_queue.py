@@ -142,7 +142,7 @@ def test_queue_triages_filters_and_confirms(site, database, browsers):
 
     # -- a discharge takes an unclaimed case off the queue, live
     sb.execute_script("window.cbNotReloaded = true;")
-    r = d.post(f"/api/v1/episodes/{new['id']}/discharge", json={"pathway": 2, "destination": "home"},
+    r = d.post(f"/api/v1/episodes/{new['id']}/discharge", json={"pathway": 2, "destination": "usual_residence"},
                headers=nb_.auth)
     assert r.status_code == 200, r.text
     wait_for(lambda: a_new not in row_ids(sb), timeout=3, message="discharged case leaves the queue")

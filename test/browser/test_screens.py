@@ -253,7 +253,13 @@ def test_screens_flow(site, database, browsers):
     assert database.sql(f"SELECT state FROM episodes WHERE id = '{later['id']}'") == [["admitted"]]
     Select(nb.find_element(By.ID, "d-pathway")).select_by_value("2")
     assert nb.find_element(By.ID, "de-pathway").text == ""  # cleared once chosen
-    nb.find_element(By.ID, "d-destination").send_keys("Community hospital")
+    # the destination is a code now (issue 15), with the free text beside it
+    nb.find_element(By.ID, "discharge-save").click()
+    wait_for(lambda: "Choose where" in nb.find_element(By.ID, "de-destination").text,
+             message="destination required before anything is sent")
+    assert database.sql(f"SELECT state FROM episodes WHERE id = '{later['id']}'") == [["admitted"]]
+    Select(nb.find_element(By.ID, "d-destination")).select_by_value("other_hospital")
+    nb.find_element(By.ID, "d-destination_note").send_keys("Community hospital")
     screenshot(nb, "ward-discharge")
     nb.find_element(By.ID, "discharge-save").click()
     wait_for(lambda: not nb.find_elements(By.CSS_SELECTOR, lrow), timeout=3,
@@ -263,9 +269,10 @@ def test_screens_flow(site, database, browsers):
              message="discharge confirmation")
     wait_for(lambda: occupied(bb, ward) == before + 2, timeout=3, message="dashboard occupancy")
     # sent and stored: the actual pathway beside the planned one, and in the audit
-    assert database.sql(f"SELECT state, pathway, discharge_pathway, discharge_destination"
+    assert database.sql(f"SELECT state, pathway, discharge_pathway, discharge_destination,"
+                        f" discharge_destination_code"
                         f" FROM episodes WHERE id = '{later['id']}'") == \
-        [["discharged", "1", "2", "Community hospital"]]
+        [["discharged", "1", "2", "Community hospital", "other_hospital"]]
     assert database.sql(f"SELECT actor, after->>'discharge_pathway' FROM audit"
                         f" WHERE entity_id = '{later['id']}' AND action = 'episode.discharge'") == \
         [[nurse.name, "2"]]

@@ -273,6 +273,8 @@ def test_discharge_then_undo(site, database, browsers):
         a.find_element(By.CSS_SELECTOR, row_sel(e["id"]) + " button.discharge").click()
         wait_for(lambda: is_open(a, "discharge"), message="discharge dialog open")
         Select(a.find_element(By.ID, "d-pathway")).select_by_value(pathway)
+        # the board asks where the patient went every time (issue 15)
+        Select(a.find_element(By.ID, "d-destination")).select_by_value("usual_residence")
         a.find_element(By.ID, "discharge-save").click()
         wait_for(lambda: not has_row(a, e["id"]), timeout=3, message="the row leaves",
                  detail=lambda: text(a, "discharge-error"))
@@ -308,7 +310,7 @@ def test_discharge_then_undo(site, database, browsers):
     discharge(second, "2")
     t0 = time.monotonic()
     r = site.daemon.post(f"/api/v1/episodes/{by_api['id']}/discharge", json={"pathway": 3,
-                         "destination": "Oak Lodge"}, headers=colleague.auth)
+                         "destination": "care_home", "destination_note": "Oak Lodge"}, headers=colleague.auth)
     assert r.status_code == 200, r.text
     wait_for(lambda: not has_row(a, by_api["id"]), timeout=3, message="discharged elsewhere: leaves")
     a.find_element(By.ID, "recent-summary").click()
@@ -316,7 +318,7 @@ def test_discharge_then_undo(site, database, browsers):
              message="today's discharges", detail=lambda: text(a, "recent"))
     items = a.find_elements(By.CSS_SELECTOR, "#recent-list li[data-id]")
     assert [i.get_attribute("data-id") for i in items] == [by_api["id"], second["id"]]  # latest first
-    assert "pathway 3 · Oak Lodge" in items[0].text and by_api["spoken"] in items[0].text
+    assert "pathway 3 · Care home · Oak Lodge" in items[0].text and by_api["spoken"] in items[0].text
     assert old["id"] not in [i.get_attribute("data-id") for i in items]  # yesterday's
     # live: a discharge made elsewhere joins the open list
     third = patient(site, colleague, ward, "9", given="Ros")

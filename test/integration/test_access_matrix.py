@@ -261,7 +261,7 @@ def f_episode_transfer(c, who):
 
 def f_episode_discharge(c, who):
     return Req("POST", f"/api/v1/episodes/{c.admit()['id']}/discharge",
-               {"pathway": 0, "destination": "home"})
+               {"pathway": 0, "destination": "usual_residence"})
 
 
 def f_episode_reopen(c, who):
@@ -320,6 +320,19 @@ def f_barrier_patch(c, who):
     bid = c.setup_call("POST", f"/api/v1/episodes/{c.ep['id']}/barriers",
                        {"reason": "no_plan"}, c.setup_nurse).json()["id"]
     return Req("PATCH", f"/api/v1/barriers/{bid}", {"note": f"matrix {who}"})
+
+
+def f_involvement_post(c, who):
+    return Req("POST", f"/api/v1/episodes/{c.ep['id']}/involvements",
+               {"who": "patient", "agreed": True})
+
+
+def f_involvement_list(c, who):
+    return Req("GET", f"/api/v1/episodes/{c.ep['id']}/involvements")
+
+
+def f_report_discharges(c, who):
+    return Req("GET", "/api/v1/reports/discharges")
 
 
 def f_reference_lists(c, who):
@@ -593,6 +606,7 @@ def f_stream_ward(c, who):
 #   criteria-to-reside reviews: nurse on own wards, ot and physio anywhere
 #   barriers: social_worker and bed_manager anywhere, nurse on own wards
 #   the daily sitrep's submission: bed_manager only
+#   involvement in discharge planning: nurse on own wards, social_worker, ot, physio anywhere
 #   list handlers without a ward filter show a nurse her own wards and other roles every
 #   ward; GET /wards and GET /task-templates (reference_read) and GET /me and DELETE
 #   /session (self) are allowed to every signed-in role.
@@ -683,28 +697,39 @@ TABLE = [
         bed_manager=OK, admin=OK, partners=F),
     row("PATCH", "/api/v1/barriers/{id}", f_barrier_patch,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=OK, admin=F, partners=F),
+    # ---- involvement in discharge planning (server/api_involvement.c) ----
+    # involvement_record: nurse on own wards; social_worker, ot, physio anywhere
+    row("POST", "/api/v1/episodes/{id}/involvements", f_involvement_post,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=F, admin=F, partners=F),
+    row("GET", "/api/v1/episodes/{id}/involvements", f_involvement_list,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=F),
+    row("GET", "/api/v1/reports/discharges", f_report_discharges,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=OK, admin=OK, partners=F),
     # ---- the FHIR R4 facade (server/api_fhir.c): episode reading, as the JSON API; a
     # search narrows to a nurse's wards (200, filtered: test_fhir.py checks the content);
     # a read of another ward's record is 404, as for a record that does not exist ----
     row("GET", "/fhir/R4/Patient", f_fhir_patient_search,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/fhir/R4/Patient/{id}", f_fhir_patient_read,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/fhir/R4/Encounter", f_fhir_encounter_search,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/fhir/R4/Encounter/{id}", f_fhir_encounter_read,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/fhir/R4/Task", f_fhir_task_search,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
+        bed_manager=OK, admin=OK, partners=F),
     row("GET", "/fhir/R4/Task/{id}", f_fhir_task_read,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK),
-        bed_manager=OK, admin=F, partners=F),
+        bed_manager=OK, admin=OK, partners=F),
     # ---- reference lists (server/api_reference.c) ----
     row("GET", "/api/v1/reference/lists", f_reference_lists,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
@@ -942,6 +967,9 @@ ROUTES = {
     ("POST", "/api/v1/episodes/{id}/barriers"): ("barrier_record", "episode"),
     ("GET", "/api/v1/episodes/{id}/barriers"): ("episode_read", "episode"),
     ("PATCH", "/api/v1/barriers/{id}"): ("barrier_record", "barrier"),
+    ("POST", "/api/v1/episodes/{id}/involvements"): ("involvement_record", "episode"),
+    ("GET", "/api/v1/episodes/{id}/involvements"): ("episode_read", "episode"),
+    ("GET", "/api/v1/reports/discharges"): ("report_read", "none"),
     ("GET", "/api/v1/reference/lists"): ("reference_read", "none"),
     ("GET", "/api/v1/reference/delay-reasons"): ("reference_read", "none"),
     ("POST", "/api/v1/reference/delay-reasons"): ("reference_manage", "none"),

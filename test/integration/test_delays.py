@@ -199,7 +199,7 @@ def test_midnight_snapshot_opens_delays_and_report_matches_hand_count(rdb, clock
             r = d.patch(f"/api/v1/episodes/{ep['id']}", json={"ready_at": ready}, headers=n.auth)
             assert r.status_code == 200, r.text
         r = d.post(f"/api/v1/episodes/{e2['id']}/discharge",
-                   json={"discharged_at": "2026-03-30T11:00:00Z", "destination": "home",
+                   json={"discharged_at": "2026-03-30T11:00:00Z", "destination": "usual_residence",
                          "pathway": 0}, headers=n.auth)
         assert r.status_code == 200, r.text
         # E3's barrier from 30 Mar 12:00: the reason of its 30th only

@@ -28,7 +28,7 @@ def discharge(daemon, user, ep, body):
 
 @pytest.mark.parametrize("body", [
     {},
-    {"destination": "home"},
+    {"destination": "usual_residence"},
     {"pathway": None},
     {"pathway": 4},
     {"pathway": -1},
@@ -58,7 +58,8 @@ def test_pathway_stored_returned_audited_and_announced(daemon, database, people)
                        headers=n.auth)
     try:
         assert stream.wait_connected(), "stream did not open"
-        r = discharge(daemon, n, ep, {"pathway": 3, "destination": "Nursing home"})
+        r = discharge(daemon, n, ep, {"pathway": 3, "destination": "care_home",
+                                      "destination_note": "Nursing home"})
         assert r.status_code == 200, r.text
         body = r.json()
         # the actual pathway beside the likely one, which stays as planned

@@ -103,7 +103,7 @@ def test_drd_month_and_delays_from_history(cluster, clock):
             ok(d.patch(f"/api/v1/episodes/{eps[name]['id']}", json=body, headers=nurse.auth))
 
         def discharge(name, when=None, pathway=1):
-            body = {"pathway": pathway, "destination": "home"}
+            body = {"pathway": pathway, "destination": "usual_residence"}
             if when:
                 body["discharged_at"] = when
             ok(d.post(f"/api/v1/episodes/{eps[name]['id']}/discharge", json=body,

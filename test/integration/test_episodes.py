@@ -296,10 +296,10 @@ def test_transfer_and_discharge_state_machine(daemon, database, people):
     assert daemon.post(url + "/discharge", json={"pathway": 0},
                        headers=n.auth).status_code == 403
     nb = people["nurse_b"]
-    r = daemon.post(url + "/discharge", json={"destination": "home", "pathway": 0},
+    r = daemon.post(url + "/discharge", json={"destination": "usual_residence", "pathway": 0},
                     headers=nb.auth)
     assert r.status_code == 200 and r.json()["state"] == "discharged"
-    assert r.json()["discharge_destination"] == "home"
+    assert r.json()["discharge_destination"] == "usual_residence"
     assert r.json()["discharge_pathway"] == 0
     r = daemon.post(url + "/transfer", json={"ward": "EA1"}, headers=nb.auth)
     assert r.status_code == 409
@@ -415,7 +415,7 @@ def test_reopen_a_discharge_entered_in_error(daemon, database, people):
     url = f"/api/v1/episodes/{ep['id']}"
     r = daemon.post(url + "/reopen", json={}, headers=n.auth)
     assert r.status_code == 409 and "admitted" in r.json()["error"]["message"], r.text
-    r = daemon.post(url + "/discharge", json={"destination": "home", "pathway": 1},
+    r = daemon.post(url + "/discharge", json={"destination": "usual_residence", "pathway": 1},
                     headers=n.auth)
     assert r.status_code == 200, r.text
     version = r.json()["version"]

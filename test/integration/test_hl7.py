@@ -182,7 +182,9 @@ def test_transfer_update_discharge_reopen_cancel(daemon, hl7db, admin, wards):
                      discharge=when.strftime("%Y%m%d%H%M%S+0000"), dest="Home"))
     assert msa(ack)[0] == "AA", ack
     ep = get_episode(daemon, admin, visit, hl7db)
-    assert ep["state"] == "discharged" and ep["discharge_destination"] == "Home"
+    # "Home" is no discharge destination code: not recorded, kept as the note
+    assert ep["state"] == "discharged" and ep["discharge_destination"] is None
+    assert ep["discharge_destination_note"] == "Home"
     assert ep["discharged_at"].startswith(when.strftime("%Y-%m-%dT%H:%M"))
     assert ep["discharge_pathway"] is None  # A03 carries no pathway: not recorded
     # A02 on a discharged episode: lib/episode says no -> AE with the reason
@@ -464,7 +466,8 @@ def test_mllp_send(daemon, hl7db, admin, wards):
     assert (ada["state"], ada["ward"], ada["bed"]) == ("admitted", "HB", "4")
     assert ada["admitted_at"].startswith("2026-11-20T08:25:00")
     bert = get_episode(daemon, admin, "MS-V1002", hl7db)
-    assert bert["state"] == "discharged" and bert["discharge_destination"] == "Home"
+    assert bert["state"] == "discharged" and bert["discharge_destination"] is None
+    assert bert["discharge_destination_note"] == "Home"
     assert bert["discharged_at"].startswith("2026-11-21T15:55:00")
     assert episode_of(hl7db, "MS-V1003") is None
     # sent again: the original ACKs, nothing applied twice

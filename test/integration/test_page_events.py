@@ -154,9 +154,10 @@ def test_each_page_listens_for_what_changes_it():
         "dashboard.js": episode | family(e, "barrier") | family(e, "referral")
         | {"review.recorded", "task.updated", "task.overdue", "sitrep.submitted"},
         # patients, their task and referral chips, the delayed badge, the last review and
-        # the "not reviewed" marker, the primary barrier (issue 14)
+        # the "not reviewed" marker, the primary barrier (issue 14); the involvement in
+        # discharge planning in the patient dialog (issue 15)
         "ward.js": episode | family(e, "task") | family(e, "referral") | family(e, "delay")
-        | family(e, "review") | family(e, "barrier"),
+        | family(e, "review") | family(e, "barrier") | family(e, "involvement"),
         # the referrals (issue 15; they were assessments), and what is shown with each (issue
         # 16: ward, bed, name, EDD, pathway, NCTR, primary barrier, and the episode's state: a
         # discharge takes a case off the queue)

@@ -112,6 +112,7 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_REFERRAL_SEND, "YY---Y"},
     {ROLE_NURSE, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_NURSE, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_NURSE, ACCESS_INVOLVEMENT_RECORD, "YY---Y"},
 
     /* social_worker */
     {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -139,6 +140,7 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_REFERRAL_SEND, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* ot */
     {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -166,6 +168,7 @@ static const struct table_row {
     {ROLE_OT, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_OT, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_OT, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_OT, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* physio */
     {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -193,6 +196,7 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_PHYSIO, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_PHYSIO, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_PHYSIO, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* bed_manager */
     {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -220,6 +224,7 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_BED_MANAGER, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_BED_MANAGER, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* admin */
     {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -247,6 +252,7 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_ADMIN, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_ADMIN, ACCESS_ORGANISATION_MANAGE, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* system */
     {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -301,6 +307,7 @@ static const struct table_row {
     {ROLE_HUB_COORDINATOR, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_HUB_COORDINATOR, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
     {ROLE_HUB_COORDINATOR, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* council_social_worker: the table's targets are referred to no organisation (test_partner) */
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_EPISODE_READ, "------"},
@@ -328,6 +335,7 @@ static const struct table_row {
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* provider_staff: the table's targets are referred to no organisation (test_partner) */
     {ROLE_PROVIDER_STAFF, ACCESS_EPISODE_READ, "------"},
@@ -355,6 +363,8 @@ static const struct table_row {
     {ROLE_PROVIDER_STAFF, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_PROVIDER_STAFF, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
     {ROLE_PROVIDER_STAFF, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_INVOLVEMENT_RECORD, "------"},
+    {ROLE_SYSTEM, ACCESS_INVOLVEMENT_RECORD, "YYYYYY"},
 };
 
 static struct access_target target_make(enum role role, enum column col)
@@ -720,13 +730,13 @@ static void test_role_fits_organisation(void **state)
 static void test_action_names(void **state)
 {
 	static const char *const names[ACCESS_ACTION_COUNT] = {
-	    "episode_read",        "episode_admit",    "episode_write",     "task_create",
-	    "task_update",         "assessment_claim", "assessment_update", "audit_read",
-	    "report_read",         "user_manage",      "template_manage",   "ward_manage",
-	    "webhook_manage",      "hl7_read",         "event_read",        "self",
-	    "reference_read",      "review_record",    "reference_manage",  "barrier_record",
-	    "sitrep_submit",       "referral_read",    "referral_send",     "referral_respond",
-	    "organisation_manage",
+	    "episode_read",        "episode_admit",      "episode_write",     "task_create",
+	    "task_update",         "assessment_claim",   "assessment_update", "audit_read",
+	    "report_read",         "user_manage",        "template_manage",   "ward_manage",
+	    "webhook_manage",      "hl7_read",           "event_read",        "self",
+	    "reference_read",      "review_record",      "reference_manage",  "barrier_record",
+	    "sitrep_submit",       "referral_read",      "referral_send",     "referral_respond",
+	    "organisation_manage", "involvement_record",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)

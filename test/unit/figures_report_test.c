@@ -220,12 +220,117 @@ static void test_long_stay_wards(void **state)
 	figures_doc_free(&doc);
 }
 
+/*
+ * Discharges by pathway x destination: three discharges, one on each side of
+ * London midnight (00:00 belongs to the date it ends), one with neither
+ * pathway nor destination recorded, one with a code this build does not
+ * know (counted as not recorded), and an inpatient (not counted).
+ */
+static void test_discharges(void **state)
+{
+	char json[1024], *csv;
+	struct figures_doc doc;
+	struct err err;
+	cJSON *j, *row;
+	int32_t f, t;
+
+	(void)state;
+	snprintf(json, sizeof json,
+	         "{\"episodes\":["
+	         "{\"id\":\"a\",\"admitted_at\":%lld,\"discharged_at\":%lld,\"pathway\":3,"
+	         "\"destination\":\"care_home\",\"stays\":[]},"
+	         "{\"id\":\"b\",\"admitted_at\":%lld,\"discharged_at\":%lld,\"pathway\":null,"
+	         "\"destination\":null,\"stays\":[]},"
+	         "{\"id\":\"c\",\"admitted_at\":%lld,\"discharged_at\":%lld,\"pathway\":0,"
+	         "\"destination\":\"moon\",\"stays\":[]},"
+	         "{\"id\":\"d\",\"admitted_at\":%lld,\"discharged_at\":%lld,\"pathway\":0,"
+	         "\"destination\":\"usual_residence\",\"stays\":[]},"
+	         "{\"id\":\"e\",\"admitted_at\":%lld,\"discharged_at\":null,\"pathway\":null,"
+	         "\"stays\":[]}]}",
+	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-25T11:00:00Z"),
+	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-26T00:00:00Z"),
+	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-25T12:00:00Z"),
+	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-26T00:00:01Z"),
+	         (long long)at("2026-11-20T09:00:00Z"));
+	assert_int_equal(figures_doc_parse(json, strlen(json), &doc, &err), ST_OK);
+	csv = figures_discharges_csv(&doc, day("2026-11-25"), day("2026-11-25"));
+	assert_string_equal(csv, "pathway,destination,destination_label,discharges\n"
+	                         "0,not_recorded,Not recorded,1\n"
+	                         "3,care_home,Care home,1\n"
+	                         "not_recorded,not_recorded,Not recorded,1\n"
+	                         "0,total,,1\n"
+	                         "1,total,,0\n"
+	                         "2,total,,0\n"
+	                         "3,total,,1\n"
+	                         "not_recorded,total,,1\n"
+	                         "total,usual_residence,Usual place of residence,0\n"
+	                         "total,care_home,Care home,1\n"
+	                         "total,other_hospital,Other hospital,0\n"
+	                         "total,died,Died,0\n"
+	                         "total,other,Other,0\n"
+	                         "total,not_recorded,Not recorded,2\n"
+	                         "total,total,,3\n");
+	free(csv);
+	j = figures_discharges_json(&doc, day("2026-11-25"), day("2026-11-26"));
+	assert_int_equal(cJSON_GetObjectItem(j, "total")->valueint, 4);
+	assert_string_equal(cJSON_GetObjectItem(j, "from")->valuestring, "2026-11-25");
+	assert_int_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "by_pathway"), "pathway_0")->valueint, 2);
+	assert_int_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "by_destination"), "usual_residence")
+		->valueint,
+	    1);
+	row = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 0);
+	assert_int_equal(cJSON_GetObjectItem(row, "pathway")->valueint, 0);
+	assert_string_equal(cJSON_GetObjectItem(row, "destination")->valuestring,
+	                    "usual_residence");
+	row = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rows"), 3);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "pathway")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "destination")));
+	cJSON_Delete(j);
+	figures_doc_free(&doc);
+
+	/* a destination that is not a string is a document the store never writes */
+	snprintf(json, sizeof json,
+	         "{\"episodes\":[{\"id\":\"a\",\"admitted_at\":1,\"discharged_at\":2,"
+	         "\"pathway\":0,\"destination\":7,\"stays\":[]}]}");
+	assert_int_equal(figures_doc_parse(json, strlen(json), &doc, &err), ST_INVALID);
+	figures_doc_free(&doc);
+
+	/* the dates: today may be asked for (so far), tomorrow not */
+	assert_int_equal(figures_report_discharge_dates(NULL, NULL, NULL,
+	                                                at("2026-11-30T12:00:00Z"), &f, &t, &err),
+	                 ST_OK);
+	assert_int_equal(f, day("2026-11-30"));
+	assert_int_equal(t, f);
+	/* 23:30 UTC on 29 March 2026 is 00:30 BST on the 30th: London's today */
+	assert_int_equal(figures_report_discharge_dates("2026-03-30", NULL, NULL,
+	                                                at("2026-03-29T23:30:00Z"), &f, &t, &err),
+	                 ST_OK);
+	assert_int_equal(figures_report_discharge_dates("2026-12-01", NULL, NULL,
+	                                                at("2026-11-30T12:00:00Z"), &f, &t, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "date");
+	assert_int_equal(figures_report_discharge_dates(NULL, "2026-11-02", "2026-11-01",
+	                                                at("2026-11-30T12:00:00Z"), &f, &t, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "to");
+	assert_int_equal(figures_report_discharge_dates("2026-11-01", "2026-11-01", NULL,
+	                                                at("2026-11-30T12:00:00Z"), &f, &t, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "date");
+	assert_int_equal(figures_report_discharge_dates(NULL, "2024-11-01", "2026-11-01",
+	                                                at("2026-11-30T12:00:00Z"), &f, &t, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "from");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_dates),           cmocka_unit_test(test_month_format_ward),
 	    cmocka_unit_test(test_delays),          cmocka_unit_test(test_drd),
-	    cmocka_unit_test(test_long_stay_wards),
+	    cmocka_unit_test(test_long_stay_wards), cmocka_unit_test(test_discharges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
