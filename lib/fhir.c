@@ -215,7 +215,7 @@ cJSON *fhir_encounter_from_json(const cJSON *stored)
 	cJSON *e = cJSON_CreateObject();
 	const cJSON *patient = cJSON_GetObjectItemCaseSensitive(stored, "patient");
 	const char *state = text_of(stored, "state"), *status = fhir_encounter_status(state);
-	const char *v, *pid = text_of(patient, "id");
+	const char *v, *note, *pid = text_of(patient, "id");
 	const cJSON *ready = cJSON_GetObjectItemCaseSensitive(stored, "ready");
 	cJSON *period, *hosp;
 
@@ -249,11 +249,24 @@ cJSON *fhir_encounter_from_json(const cJSON *stored)
 	add_str(period, "start", text_of(stored, "admitted_at"));
 	if (state != NULL && strcmp(state, "discharged") == 0)
 		add_str(period, "end", text_of(stored, "discharged_at"));
-	if ((v = text_of(stored, "discharge_destination")) != NULL) {
+	/* the coded destination (issue 15), its label as text; an old row's free text alone */
+	v = text_of(stored, "discharge_destination");
+	note = text_of(stored, "discharge_destination_note");
+	if (v != NULL || note != NULL) {
+		cJSON *disp = cJSON_CreateObject();
+		const char *label = text_of(stored, "discharge_destination_label");
+
 		hosp = cJSON_AddObjectToObject(e, "hospitalization");
-		cJSON_AddItemToObject(hosp, "dischargeDisposition", cJSON_CreateObject());
-		cJSON_AddStringToObject(
-		    cJSON_GetObjectItemCaseSensitive(hosp, "dischargeDisposition"), "text", v);
+		cJSON_AddItemToObject(hosp, "dischargeDisposition", disp);
+		if (v != NULL) {
+			cJSON *coding = cJSON_CreateObject();
+
+			add_str(coding, "system", FHIR_SYSTEM_DESTINATION);
+			add_str(coding, "code", v);
+			add_str(coding, "display", label);
+			cJSON_AddItemToArray(cJSON_AddArrayToObject(disp, "coding"), coding);
+		}
+		add_str(disp, "text", label != NULL ? label : note);
 	}
 	add_locations(e, stored, state != NULL && strcmp(state, "admitted") == 0);
 	return e;

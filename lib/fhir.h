@@ -32,6 +32,7 @@
 #define FHIR_SYSTEM_USER FHIR_CB_BASE "/Id/user"
 #define FHIR_SYSTEM_DISCIPLINE FHIR_CB_BASE "/CodeSystem/discipline"
 #define FHIR_SYSTEM_TASK_TEMPLATE FHIR_CB_BASE "/CodeSystem/task-template"
+#define FHIR_SYSTEM_DESTINATION FHIR_CB_BASE "/CodeSystem/discharge-destination"
 #define FHIR_SD_BASE FHIR_CB_BASE "/StructureDefinition/"
 #define FHIR_EXT_NCTR FHIR_SD_BASE "no-criteria-to-reside"
 #define FHIR_EXT_DRD FHIR_SD_BASE "discharge-ready-date"

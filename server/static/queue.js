@@ -28,7 +28,7 @@
 	 */
 	const STREAM_TYPES = [
 		"referral.created", "referral.updated",
-		"episode.transferred", "episode.updated", "episode.ready", "episode.discharged",
+		"episode.transferred", "episode.updated", "episode.ready", "episode.ready_withdrawn", "episode.discharged",
 		"episode.reopened", "episode.cancelled", "barrier.opened", "barrier.updated", "barrier.closed",
 	];
 	const me = await CB.requireUser(["social_worker"]);

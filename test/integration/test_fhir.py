@@ -217,12 +217,17 @@ def test_encounter_read_maps_status_class_period_location_and_nctr(daemon, datab
     # discharged: finished, the period ends, the destination is the disposition
     r = daemon.post(f"/api/v1/episodes/{ep['id']}/discharge",
                     json={"pathway": 1, "discharged_at": "2026-11-22T11:00:00Z",
-                          "destination": "home with reablement"}, headers=n.auth)
+                          "destination": "usual_residence",
+                          "destination_note": "home with reablement"}, headers=n.auth)
     assert r.status_code == 200, r.text
     e = ok(get(daemon, n, f"/fhir/R4/Encounter/{ep['id']}"), fhir)
     assert e["status"] == "finished"
     assert e["period"] == {"start": "2026-11-20T09:30:00Z", "end": "2026-11-22T11:00:00Z"}
-    assert e["hospitalization"]["dischargeDisposition"]["text"] == "home with reablement"
+    disp = e["hospitalization"]["dischargeDisposition"]
+    assert disp["coding"] == [{"system": "https://carebridge.example/fhir/CodeSystem/"
+                                         "discharge-destination", "code": "usual_residence",
+                               "display": disp["text"]}]
+    assert disp["text"]  # the code's label
     assert all(loc["status"] == "completed" for loc in e["location"])
     ext = {x["url"]: x for x in e["extension"]}
     assert ext[SD + "discharge-pathway"]["valueInteger"] == 1

@@ -745,7 +745,7 @@ def test_events_on_the_stream_and_webhooks(daemon, database, people):
 
 def discharge(daemon, people, ep):
     r = daemon.post(f"/api/v1/episodes/{ep['id']}/discharge",
-                    json={"destination": "home", "pathway": 1}, headers=people["nurse"].auth)
+                    json={"destination": "usual_residence", "pathway": 1}, headers=people["nurse"].auth)
     assert r.status_code == 200, r.text
     return r.json()
 

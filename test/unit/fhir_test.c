@@ -265,7 +265,9 @@ static void test_encounter(void **state)
 	    "\"bed\":\"4\",\"admitted_at\":\"2026-11-20T09:30:00Z\",\"discharged_at\":"
 	    "\"2026-11-22T11:00:00Z\",\"ready\":false,\"ready_at\":\"2026-11-21T15:00:00Z\","
 	    "\"expected_discharge_date\":\"2026-11-25\",\"pathway\":2,\"discharge_pathway\":1,"
-	    "\"discharge_destination\":\"home\",\"version\":5,\"patient\":{\"id\":\"p1\"}}");
+	    "\"discharge_destination\":\"usual_residence\","
+	    "\"discharge_destination_label\":\"Usual place of residence\","
+	    "\"version\":5,\"patient\":{\"id\":\"p1\"}}");
 	cJSON *e = fhir_encounter_from_json(in);
 	const cJSON *loc = cJSON_GetObjectItemCaseSensitive(e, "location");
 	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(e, "extension"), *x;
@@ -280,7 +282,15 @@ static void test_encounter(void **state)
 	assert_string_equal(path_str(e, "period", "end"), "2026-11-22T11:00:00Z");
 	assert_string_equal(path_str(cJSON_GetObjectItemCaseSensitive(e, "hospitalization"),
 	                             "dischargeDisposition", "text"),
-	                    "home");
+	                    "Usual place of residence");
+	{
+		const cJSON *disp = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(e, "hospitalization"), "dischargeDisposition");
+		const cJSON *coding =
+		    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(disp, "coding"), 0);
+		assert_string_equal(path_str(coding, "code", NULL), "usual_residence");
+		assert_string_equal(path_str(coding, "system", NULL), FHIR_SYSTEM_DESTINATION);
+	}
 	assert_int_equal(cJSON_GetArraySize(loc), 2);
 	assert_string_equal(path_str(cJSON_GetArrayItem(loc, 0), "location", "display"), "Elm");
 	assert_string_equal(path_str(cJSON_GetArrayItem(loc, 0), "status", NULL), "completed");
