@@ -352,15 +352,16 @@ void store_admission_commit_with(struct db *db, const struct admission *a,
 		db_req_add(req, SQL_NO_OPEN_EPISODE, 1, check);
 		db_req_add(req, SQL_PATIENT_UPSERT, 6, pat);
 		db_req_add(req, SQL_EPISODE_INSERT, 9, epi);
-		if (refer)
-			store_referral_add_open(req, referral_id, episode_id, a->needs,
-			                        a->admitted_at, "admission", actor);
 		if (ntasks > 0)
 			db_req_add(req, SQL_TASKS_INSERT, 4, tsk);
 		if (extra != NULL)
 			extra(req, episode_id, extra_arg);
 		store_add_audit(req, actor, "episode.admit", "episode", episode_id, episode_id,
 		                NULL, NULL);
+		/* the day-one notice, audited after the admission it belongs to */
+		if (refer)
+			store_referral_add_open(req, referral_id, episode_id, a->needs,
+			                        a->admitted_at, "admission", actor);
 		if (a->external_id[0] != '\0') {
 			char *scope = idempotency_scope(actor);
 			char *key = xasprintf("admission:%s", a->external_id);

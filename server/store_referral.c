@@ -131,11 +131,14 @@ static const char SQL_AUDIT[] =
     " request_id) SELECT $2::uuid, $3, $4, 'referral', r.id, r.episode_id, $5::jsonb,"
     " cb_referral_json(r), $6::uuid FROM referrals r WHERE r.id = $1::uuid";
 
-/* Outbox event $1 about referral $2 after step $3 (NULL: none), for its organisations. */
+/*
+ * Outbox event $1 about referral $2 after step $3 (NULL: none), for its
+ * organisations; "ward" as in every event's payload.
+ */
 static const char SQL_EVENT[] =
     "INSERT INTO events (type, ward, episode_id, discipline, payload, organisations)"
     " SELECT $1, e.ward, e.id, 'social_work', jsonb_build_object('referral',"
-    " cb_referral_view_json(r), 'step', $3::text), cb_referral_orgs(r)"
+    " cb_referral_view_json(r), 'step', $3::text, 'ward', e.ward), cb_referral_orgs(r)"
     " FROM referrals r JOIN episodes e ON e.id = r.episode_id WHERE r.id = $2::uuid";
 
 /* The reply: referral $1 as the view. */
@@ -187,7 +190,7 @@ static const char SQL_CLOSE[] =
     "  u.episode_id, u.before, u.doc, $5::uuid FROM u)"
     " INSERT INTO events (type, ward, episode_id, discipline, payload, organisations)"
     " SELECT 'referral.updated', e.ward, u.episode_id, 'social_work',"
-    " jsonb_build_object('referral', u.view, 'step', u.step), u.orgs"
+    " jsonb_build_object('referral', u.view, 'step', u.step, 'ward', e.ward), u.orgs"
     " FROM u JOIN episodes e ON e.id = u.episode_id";
 
 /*
@@ -218,7 +221,7 @@ static const char SQL_REOPEN[] =
     "  u.episode_id, u.before, u.doc, $2::uuid FROM u)"
     " INSERT INTO events (type, ward, episode_id, discipline, payload, organisations)"
     " SELECT 'referral.updated', e.ward, u.episode_id, 'social_work',"
-    " jsonb_build_object('referral', u.view, 'step', NULL), u.orgs"
+    " jsonb_build_object('referral', u.view, 'step', NULL, 'ward', e.ward), u.orgs"
     " FROM u JOIN episodes e ON e.id = u.episode_id";
 
 static void copy(char *dst, size_t size, const char *src)

@@ -41,10 +41,12 @@ def test_episode_trail_in_order(daemon, people, episode, role):
     nurse = people["nurse"]
     body = read(daemon, reader, episode=episode["id"])
     changes = [i for i in body["items"] if i["action"] != "audit.read"]
+    # issue 15: the admission (pathway 2) also opens the day-one referral, audited with it
     assert [(i["actor"], i["action"], i["entity"]) for i in changes] == [
         (nurse.name, "episode.admit", "episode"),
+        (nurse.name, "referral.open", "referral"),
         (nurse.name, "episode.update", "episode")]
-    admit_row, update_row = changes
+    admit_row, _, update_row = changes
     assert admit_row["entity_id"] == episode["id"] and admit_row["episode_id"] == episode["id"]
     assert admit_row["before"] is None and admit_row["after"]["id"] == episode["id"]
     assert update_row["before"]["expected_discharge_date"] is None
@@ -111,8 +113,10 @@ def test_filters_by_actor_and_entity(daemon, database, people):
     e2 = admit(daemon, nurse, "AUD1", pathway=1)
     bm = people["bed_manager"]
     mine = read(daemon, bm, actor=nurse.name)["items"]
+    # issue 15: pathway 1 also opens the day-one referral, audited with the admission
     assert [(i["action"], i["episode_id"]) for i in mine] == [("episode.admit", e1["id"]),
-                                                              ("episode.admit", e2["id"])]
+                                                              ("episode.admit", e2["id"]),
+                                                              ("referral.open", e2["id"])]
     assert [i["episode_id"] for i in read(daemon, bm, entity_id=e2["id"])["items"]] == [e2["id"]]
     both = read(daemon, bm, actor=nurse.name, episode=e1["id"])["items"]
     assert [i["episode_id"] for i in both] == [e1["id"]]
