@@ -14,6 +14,7 @@ CREATE OR REPLACE FUNCTION cb_webhook_json(w webhooks) RETURNS jsonb LANGUAGE sq
 	SELECT jsonb_build_object(
 		'id', w.id,
 		'url', w.url,
+		'format', w.format,            -- 0030's
 		'wards', to_jsonb(w.wards),
 		'disciplines', to_jsonb(w.disciplines),
 		'types', to_jsonb(w.types),

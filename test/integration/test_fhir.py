@@ -30,9 +30,11 @@ PAGED = "FHP1"     # the paging ward: nothing else is admitted there
 
 # FHIR.js warns about any code outside an element's value set, whatever the binding's
 # strength.  R4 binds Task.code (TaskCode) as an *example* and Task.performerType
-# (ProcedurePerformerRole) as *preferred*: carebridge's own code systems there are
+# (ProcedurePerformerRole) as *preferred*, Encounter.hospitalization.dischargeDisposition
+# (DischargeDisposition) as an *example*: carebridge's own code systems there are
 # conformant, so that warning, at those elements only, is not a failure.
-NON_REQUIRED_BINDINGS = ("Task.code", "Task.performerType")
+NON_REQUIRED_BINDINGS = ("Task.code", "Task.performerType",
+                         "Encounter.hospitalization.dischargeDisposition")
 
 
 def _tolerated(m):
