@@ -15,6 +15,7 @@ const struct route *const api_route_tables[] = {
     stream_routes, webhook_routes,    static_routes,    hl7_routes,
     oidc_routes,   review_routes,     reference_routes, barrier_routes,
     report_routes, referral_routes, /* issue 15: referrals (api_referral.c) */
+    fhir_routes,                    /* issue 15: the FHIR R4 facade (api_fhir.c) */
     NULL,
 };
 

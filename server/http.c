@@ -27,6 +27,7 @@
 #include "app.h"
 #include "auth.h"
 #include "clock.h"
+#include "fhir.h"
 #include "json.h"
 #include "list.h"
 #include "log.h"
@@ -100,6 +101,7 @@ static const struct route_id_kind {
     [ROUTE_ID_DATE] = {"date", "date", false, NULL, 0, false},
     [ROUTE_ID_REFERRAL] = {"referral", "referral", true, NULL, 0, true},
     [ROUTE_ID_ORG] = {"organisation", "organisation", true, NULL, 0, false},
+    [ROUTE_ID_PATIENT] = {"patient", "patient", true, NULL, 0, true},
 };
 
 /* Whether value has the form of a {param} of kind id. */
@@ -370,10 +372,28 @@ void http_reply_json(struct http_req *r, int code, cJSON *body)
 	cJSON_free(text);
 }
 
+bool http_is_fhir(const struct http_req *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+	return path != NULL && strncmp(path, "/fhir/", 6) == 0;
+}
+
+void http_reply_fhir(struct http_req *r, int code, cJSON *body)
+{
+	char *text = cJSON_PrintUnformatted(body);
+
+	ASSERT(text != NULL);
+	cJSON_Delete(body);
+	http_reply_data(r, code, "application/fhir+json", text, strlen(text));
+	cJSON_free(text);
+}
+
 void http_reply_error(struct http_req *r, enum status st, const struct err *err)
 {
-	cJSON *root = cJSON_CreateObject();
-	cJSON *e = cJSON_AddObjectToObject(root, "error");
+	cJSON *root;
+	cJSON *e;
 	const char *msg = err != NULL && err->message[0] != '\0' ? err->message : NULL;
 
 	if (st == ST_OK)
@@ -397,23 +417,44 @@ void http_reply_error(struct http_req *r, enum status st, const struct err *err)
 			break;
 		}
 	}
+	if (st == ST_UNAUTHORIZED)
+		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"carebridge\"");
+	if (http_is_fhir(r)) {
+		/* the FHIR facade's clients read errors as an OperationOutcome */
+		http_reply_fhir(
+		    r, http_code_for(st),
+		    fhir_operation_outcome(st, NULL, err != NULL ? err->field : NULL, msg));
+		return;
+	}
+	root = cJSON_CreateObject();
+	e = cJSON_AddObjectToObject(root, "error");
 	cJSON_AddStringToObject(e, "code", status_code(st));
 	cJSON_AddStringToObject(e, "message", msg);
 	if (err != NULL && err->field[0] != '\0')
 		cJSON_AddStringToObject(e, "field", err->field);
 	else
 		cJSON_AddNullToObject(e, "field");
-	if (st == ST_UNAUTHORIZED)
-		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"carebridge\"");
 	http_reply_json(r, http_code_for(st), root);
 }
 
 /* A JSON error reply with an HTTP code that has no enum status (405). */
 static void reply_code(struct http_req *r, int code, const char *codename, const char *msg)
 {
-	cJSON *root = cJSON_CreateObject();
-	cJSON *e = cJSON_AddObjectToObject(root, "error");
+	cJSON *root, *e;
 
+	if (http_is_fhir(r)) {
+		/* 400 bad path, 404 no such path, 405, 413, 501, 503 shutting down */
+		const char *issue = code == 400   ? "invalid"
+		                    : code == 404 ? "not-found"
+		                    : code == 413 ? "too-costly"
+		                    : code == 503 ? "transient"
+		                                  : "not-supported";
+
+		http_reply_fhir(r, code, fhir_operation_outcome(ST_INVALID, issue, NULL, msg));
+		return;
+	}
+	root = cJSON_CreateObject();
+	e = cJSON_AddObjectToObject(root, "error");
 	cJSON_AddStringToObject(e, "code", codename);
 	cJSON_AddStringToObject(e, "message", msg);
 	cJSON_AddNullToObject(e, "field");
@@ -482,6 +523,38 @@ int http_query_all(struct http_req *r, const char *name, char out[][HTTP_PARAM_M
 			if (strcmp(kv->key, name) != 0 || n >= max)
 				continue;
 			snprintf(out[n++], HTTP_PARAM_MAX, "%s", kv->value);
+		}
+	}
+	evhttp_clear_headers(&params);
+	return n;
+}
+
+int http_query_params(struct http_req *r, char (*names)[HTTP_PARAM_MAX],
+                      char (*values)[HTTP_PARAM_MAX], int max)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	struct evkeyvalq params;
+	struct evkeyval *kv;
+	int n = 0;
+
+	if (q == NULL)
+		return 0;
+	TAILQ_INIT(&params);
+	if (evhttp_parse_query_str(q, &params) == 0) {
+		TAILQ_FOREACH(kv, &params, next)
+		{
+			if (n >= max) {
+				n = -1;
+				break;
+			}
+			/* libevent decodes the values, not the names ("status%3Anot") */
+			char *name = evhttp_uridecode(kv->key, 1, NULL);
+
+			snprintf(names[n], HTTP_PARAM_MAX, "%s", name != NULL ? name : kv->key);
+			free(name);
+			snprintf(values[n], HTTP_PARAM_MAX, "%s", kv->value);
+			n++;
 		}
 	}
 	evhttp_clear_headers(&params);

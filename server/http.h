@@ -53,6 +53,7 @@ enum route_id {
 	ROUTE_ID_DATE,       /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
 	ROUTE_ID_REFERRAL,   /* a referral's UUID; ward-scoped (and organisation) */
 	ROUTE_ID_ORG,        /* an organisation's UUID */
+	ROUTE_ID_PATIENT,    /* a patient's UUID (FHIR Patient); ward-scoped: its episodes' wards */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */
@@ -201,6 +202,24 @@ enum status http_body_json(struct http_req *r, cJSON **out, struct err *err);
 
 /* The value of a query parameter (decoded, copied into buf), or NULL if absent. */
 const char *http_query(struct http_req *r, const char *name, char *buf, size_t size);
+
+/*
+ * Every query parameter of r in query order, decoded (a name longer than
+ * HTTP_PARAM_MAX - 1 bytes is cut): how many, or -1 when there are more
+ * than max.
+ */
+int http_query_params(struct http_req *r, char (*names)[HTTP_PARAM_MAX],
+                      char (*values)[HTTP_PARAM_MAX], int max);
+
+/*
+ * Whether r is a request of the FHIR facade (its path starts "/fhir/"):
+ * http_reply_error() and the router's own refusals then answer with a FHIR
+ * OperationOutcome (application/fhir+json) instead of the JSON error body.
+ */
+bool http_is_fhir(const struct http_req *r);
+
+/* Reply with a FHIR resource (taking ownership of body) as application/fhir+json. */
+void http_reply_fhir(struct http_req *r, int code, cJSON *body);
 
 /* The value of a request header, or NULL. */
 const char *http_header(struct http_req *r, const char *name);

@@ -15,7 +15,9 @@ calls -- never computed from the code under test:
   social_worker, ot, physio, bed_manager, admin
 
 OK means any 2xx; 403 means exactly 403 with error code "forbidden"; 401 means
-exactly 401 with the JSON error shape.  pytest runs each (route, caller) pair as
+exactly 401 with the JSON error shape (under /fhir/, an OperationOutcome with issue
+"login"); 404 (FHIR reads only) means the record is answered as not found, the FHIR
+facade's refusal of another ward's record.  pytest runs each (route, caller) pair as
 its own test.
 """
 import json
@@ -32,7 +34,8 @@ from conftest import (admission_body, admit, cli, ensure_ward, make_organisation
 OK = "ok"
 F = 403
 U = 401
-N = 404   # a partner asking about a patient not referred to them: it does not exist
+N = 404   # not yours = does not exist: a partner asking about a patient not referred
+          # to them; the FHIR facade answering a record of another ward (no oracle)
 G = 410   # a retired route (the assessments, replaced by referrals): gone, for everyone
 
 WARD = "AXM1"      # the episodes' ward; nurse_own's ward
@@ -551,6 +554,31 @@ def f_stream_ward(c, who):
     return Req("GET", "/api/v1/stream", params={"ward": WARD}, stream=True)
 
 
+# the FHIR R4 facade (server/api_fhir.c, issue 15)
+def f_fhir_patient_search(c, who):
+    return Req("GET", "/fhir/R4/Patient")
+
+
+def f_fhir_patient_read(c, who):
+    return Req("GET", f"/fhir/R4/Patient/{c.ep['patient']['id']}")
+
+
+def f_fhir_encounter_search(c, who):
+    return Req("GET", "/fhir/R4/Encounter", params={"patient": c.ep["patient"]["id"]})
+
+
+def f_fhir_encounter_read(c, who):
+    return Req("GET", f"/fhir/R4/Encounter/{c.ep['id']}")
+
+
+def f_fhir_task_search(c, who):
+    return Req("GET", "/fhir/R4/Task", params={"status": "requested"})
+
+
+def f_fhir_task_read(c, who):
+    return Req("GET", f"/fhir/R4/Task/{c.tasks['physio']}")
+
+
 # ---- the table ------------------------------------------------------------------------
 #
 # (method, path template [variant], factory, expectations).  Every expectation is
@@ -845,6 +873,27 @@ TABLE = [
     row("GET", "/api/v1/stream [?ward=WARD]", f_stream_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK, partners=OK),
+    # ---- the FHIR R4 facade (server/api_fhir.c): episode reading, as the JSON API; a
+    # search narrows to a nurse's wards (200, filtered: test_fhir.py checks the content);
+    # a read of another ward's record is 404, as for a record that does not exist ----
+    row("GET", "/fhir/R4/Patient", f_fhir_patient_search,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=F),
+    row("GET", "/fhir/R4/Patient/{id}", f_fhir_patient_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=F),
+    row("GET", "/fhir/R4/Encounter", f_fhir_encounter_search,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=F),
+    row("GET", "/fhir/R4/Encounter/{id}", f_fhir_encounter_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=F),
+    row("GET", "/fhir/R4/Task", f_fhir_task_search,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=F),
+    row("GET", "/fhir/R4/Task/{id}", f_fhir_task_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=F),
 ]
 
 # Every authenticated route of the route tables, as (method, template): (the access
@@ -918,6 +967,12 @@ ROUTES = {
     ("DELETE", "/api/v1/session"): ("self", "none"),
     ("GET", "/api/v1/me"): ("self", "none"),
     ("GET", "/api/v1/stream"): ("event_read", "none"),
+    ("GET", "/fhir/R4/Patient"): ("episode_read", "none"),
+    ("GET", "/fhir/R4/Patient/{id}"): ("episode_read", "patient"),
+    ("GET", "/fhir/R4/Encounter"): ("episode_read", "none"),
+    ("GET", "/fhir/R4/Encounter/{id}"): ("episode_read", "episode"),
+    ("GET", "/fhir/R4/Task"): ("episode_read", "none"),
+    ("GET", "/fhir/R4/Task/{id}"): ("episode_read", "task"),
 }
 
 # The routes anyone may call without credentials: health, sign-in, the pages.
@@ -935,10 +990,11 @@ PUBLIC = {
     ("GET", "/api/v1/auth/methods"),
     ("GET", "/api/v1/oidc/login"),
     ("GET", "/api/v1/oidc/callback"),
+    ("GET", "/fhir/R4/metadata"),   # FHIR clients read the CapabilityStatement first
 }
 
 # The {param} kinds that name a patient's record: their handlers check the ward.
-WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier", "referral"}
+WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier", "referral", "patient"}
 
 CASES = [pytest.param(method, path, factory, who, expect[who], id=f"{method} {path} | {who}")
          for method, path, factory, expect in TABLE for who in CALLERS]
@@ -956,6 +1012,9 @@ def test_table_covers_every_route_once_per_caller():
         assert expect["anon"] == U and expect["bad_token"] == U, (m, p)
         for who, e in expect.items():
             assert e in (OK, F, U, N, G), (m, p, who, e)
+            # "not found" for "not yours": only the FHIR facade, and partners (a patient
+            # not referred to their organisation does not exist for them)
+            assert e != N or p.startswith("/fhir/") or who in PARTNERS, (m, p, who, e)
 
 
 def route_table():
@@ -1000,6 +1059,11 @@ def test_malformed_param_is_404_before_the_handler(ctx, method, path):
     url = re.sub(r"\{\w+\}", _bad_param(kind), path)
     r = ctx.d.request(method, url, json={}, headers=ctx.users[who].auth)
     assert r.status_code == (400 if kind == "date" else 404), r.text
+    if path.startswith("/fhir/"):
+        # the FHIR facade's errors are OperationOutcomes, naming the parameter the same way
+        assert r.json()["resourceType"] == "OperationOutcome", r.text
+        assert r.json()["issue"][0]["expression"] == [name], r.text
+        return
     assert r.json()["error"]["field"] == name, r.text
 
 
@@ -1067,6 +1131,23 @@ def test_access(ctx, method, path, factory, who, expected):
         if expected == OK:
             text = "" if req.stream else r.text
             assert 200 <= r.status_code < 300, f"{where}, expected 2xx: {text}"
+        elif expected == U and path.startswith("/fhir/"):
+            # the FHIR facade refuses with an OperationOutcome, issue "login"
+            assert r.status_code == 401, f"{where}, expected 401: {r.text}"
+            assert r.headers.get("Content-Type", "").startswith("application/fhir+json")
+            body = r.json()
+            assert body["resourceType"] == "OperationOutcome", body
+            assert body["issue"][0]["code"] == "login" and body["issue"][0]["diagnostics"], body
+        elif expected in (N, F) and path.startswith("/fhir/"):
+            # the FHIR facade's refusals are OperationOutcomes: "not-found" (no oracle of
+            # what exists), "forbidden" for a role that may not read records at all
+            assert r.status_code == expected, f"{where}, expected {expected}: {r.text}"
+            assert r.headers.get("Content-Type", "").startswith("application/fhir+json")
+            body = r.json()
+            assert body["resourceType"] == "OperationOutcome", body
+            issue = body["issue"][0]
+            assert issue["code"] == ("not-found" if expected == N else "forbidden"), body
+            assert issue["diagnostics"], body
         elif expected == U:
             assert r.status_code == 401, f"{where}, expected 401: {r.text}"
             assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
