@@ -63,10 +63,8 @@ def orgs(database):
 
 
 def partner(database, role, org):
-    """A partner user (made by SQL: the organisation API is the partners branch's)."""
-    u = make_user(database, role)
-    database.sql(f"UPDATE users SET organisation_id = '{org}' WHERE name = '{u.name}'")
-    return u
+    """A partner user of organisation org (the CLI refuses a partner role at the trust)."""
+    return make_user(database, role, organisation=org)
 
 
 @pytest.fixture(scope="module")
