@@ -54,6 +54,7 @@ enum route_id {
 	ROUTE_ID_REFERRAL,   /* a referral's UUID; ward-scoped (and organisation) */
 	ROUTE_ID_ORG,        /* an organisation's UUID */
 	ROUTE_ID_PATIENT,    /* a patient's UUID (FHIR Patient); ward-scoped: its episodes' wards */
+	ROUTE_ID_FHIR_TASK,  /* a FHIR Task id: a task's UUID or "referral-<referral UUID>" */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */
