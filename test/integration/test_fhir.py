@@ -30,9 +30,12 @@ PAGED = "FHP1"     # the paging ward: nothing else is admitted there
 
 # FHIR.js warns about any code outside an element's value set, whatever the binding's
 # strength.  R4 binds Task.code (TaskCode) as an *example* and Task.performerType
-# (ProcedurePerformerRole) as *preferred*: carebridge's own code systems there are
-# conformant, so that warning, at those elements only, is not a failure.
-NON_REQUIRED_BINDINGS = ("Task.code", "Task.performerType")
+# (ProcedurePerformerRole) as *preferred*, and ServiceRequest.category (Service request
+# category codes) and ServiceRequest.code (Procedure codes) as *example*: carebridge's own
+# code systems there are conformant, so that warning, at those elements only, is not a
+# failure.
+NON_REQUIRED_BINDINGS = ("Task.code", "Task.performerType", "ServiceRequest.category",
+                         "ServiceRequest.code")
 
 
 def _tolerated(m):
