@@ -579,6 +579,18 @@ def f_fhir_task_read(c, who):
     return Req("GET", f"/fhir/R4/Task/{c.tasks['physio']}")
 
 
+def f_fhir_referral_task_read(c, who):
+    return Req("GET", f"/fhir/R4/Task/referral-{c.referral_of(c.ep['id'])['id']}")
+
+
+def f_fhir_service_request_search(c, who):
+    return Req("GET", "/fhir/R4/ServiceRequest", params={"patient": c.ep["patient"]["id"]})
+
+
+def f_fhir_service_request_read(c, who):
+    return Req("GET", f"/fhir/R4/ServiceRequest/{c.referral_of(c.ep['id'])['id']}")
+
+
 # ---- the table ------------------------------------------------------------------------
 #
 # (method, path template [variant], factory, expectations).  Every expectation is
@@ -873,27 +885,42 @@ TABLE = [
     row("GET", "/api/v1/stream [?ward=WARD]", f_stream_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK, partners=OK),
-    # ---- the FHIR R4 facade (server/api_fhir.c): episode reading, as the JSON API; a
-    # search narrows to a nurse's wards (200, filtered: test_fhir.py checks the content);
-    # a read of another ward's record is 404, as for a record that does not exist ----
+    # ---- the FHIR R4 facade (server/api_fhir.c): the JSON API's rules.  Trust roles read
+    # as episodes (referrals too); a search narrows to a nurse's wards (200, filtered:
+    # test_fhir.py checks the content); a read of another ward's record is 404, as for a
+    # record that does not exist.  Partners read what is referred to their organisation
+    # (the shared episode: the hub and the provider on its open referral, the council on
+    # a closed one), searches filtered to it (test_fhir_partners.py checks the content);
+    # a discipline task is never theirs (404), nor a referral naming someone else ----
     row("GET", "/fhir/R4/Patient", f_fhir_patient_search,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
+        bed_manager=OK, admin=OK, partners=OK),
     row("GET", "/fhir/R4/Patient/{id}", f_fhir_patient_read,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
+        bed_manager=OK, admin=OK, partners=OK),
     row("GET", "/fhir/R4/Encounter", f_fhir_encounter_search,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
+        bed_manager=OK, admin=OK, partners=OK),
     row("GET", "/fhir/R4/Encounter/{id}", f_fhir_encounter_read,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
+        bed_manager=OK, admin=OK, partners=OK),
     row("GET", "/fhir/R4/Task", f_fhir_task_search,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
+        bed_manager=OK, admin=OK, partners=OK),
     row("GET", "/fhir/R4/Task/{id}", f_fhir_task_read,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
+        bed_manager=OK, admin=OK, partners=N),
+    row("GET", "/fhir/R4/Task/{id} [referral-{referral id}]", f_fhir_referral_task_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK,
+        partners={"hub_coordinator": OK, "council_social_worker": N, "provider_staff": OK}),
+    row("GET", "/fhir/R4/ServiceRequest", f_fhir_service_request_search,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/fhir/R4/ServiceRequest/{id}", f_fhir_service_request_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK,
+        partners={"hub_coordinator": OK, "council_social_worker": N, "provider_staff": OK}),
 ]
 
 # Every authenticated route of the route tables, as (method, template): (the access
@@ -967,12 +994,16 @@ ROUTES = {
     ("DELETE", "/api/v1/session"): ("self", "none"),
     ("GET", "/api/v1/me"): ("self", "none"),
     ("GET", "/api/v1/stream"): ("event_read", "none"),
-    ("GET", "/fhir/R4/Patient"): ("episode_read", "none"),
-    ("GET", "/fhir/R4/Patient/{id}"): ("episode_read", "patient"),
-    ("GET", "/fhir/R4/Encounter"): ("episode_read", "none"),
-    ("GET", "/fhir/R4/Encounter/{id}"): ("episode_read", "episode"),
-    ("GET", "/fhir/R4/Task"): ("episode_read", "none"),
-    ("GET", "/fhir/R4/Task/{id}"): ("episode_read", "task"),
+    # referral reading: the trust's readers by ward (and episode reading beyond referrals,
+    # checked in the handler), partners by referral
+    ("GET", "/fhir/R4/Patient"): ("referral_read", "none"),
+    ("GET", "/fhir/R4/Patient/{id}"): ("referral_read", "patient"),
+    ("GET", "/fhir/R4/Encounter"): ("referral_read", "none"),
+    ("GET", "/fhir/R4/Encounter/{id}"): ("referral_read", "episode"),
+    ("GET", "/fhir/R4/Task"): ("referral_read", "none"),
+    ("GET", "/fhir/R4/Task/{id}"): ("referral_read", "fhir_task"),
+    ("GET", "/fhir/R4/ServiceRequest"): ("referral_read", "none"),
+    ("GET", "/fhir/R4/ServiceRequest/{id}"): ("referral_read", "referral"),
 }
 
 # The routes anyone may call without credentials: health, sign-in, the pages.
@@ -994,7 +1025,8 @@ PUBLIC = {
 }
 
 # The {param} kinds that name a patient's record: their handlers check the ward.
-WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier", "referral", "patient"}
+WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier", "referral", "patient",
+                   "fhir_task"}
 
 CASES = [pytest.param(method, path, factory, who, expect[who], id=f"{method} {path} | {who}")
          for method, path, factory, expect in TABLE for who in CALLERS]
