@@ -1,9 +1,11 @@
 /*
  * fhir.h - the FHIR R4 read/search facade's mapping (issue 15): carebridge's
- * stored JSON (cb_patient_json, cb_episode_summary_json, cb_task_json, with
- * the few fields store_fhir.c adds) to Patient, Encounter and Task; the
- * searchset Bundle and its paging links; OperationOutcome for every error;
- * the CapabilityStatement; and the parsing of search parameters.
+ * stored JSON (cb_patient_json, cb_episode_summary_json, cb_task_json,
+ * cb_referral_json, with the few fields store_fhir.c adds) to Patient,
+ * Encounter, Task and ServiceRequest (a referral and its Task); what a
+ * partner may see of each (fhir_partner_cut); the searchset Bundle and its
+ * paging links; OperationOutcome for every error; the CapabilityStatement;
+ * and the parsing of search parameters.
  *
  * I/O free: no clock (callers pass now), no database, no HTTP.  Every
  * function returning a cJSON * gives the caller a new object to own.

@@ -2,12 +2,14 @@
  * store_fhir.h - SQL of the FHIR R4 read/search facade (issue 15).
  *
  * Reads carebridge's stored JSON forms (cb_patient_json,
- * cb_episode_summary_json, cb_task_json) plus the few fields lib/fhir needs
- * (the instant of the last change with microseconds, the patient of an
- * episode or task, the ward's name, the discipline's title); lib/fhir.c
- * turns them into FHIR resources.  Searches narrow to the wards the caller
- * may read in SQL, so a page and its total never count another ward's
- * records.  Reads of patient data are audited here, before the reply.
+ * cb_episode_summary_json, cb_task_json, cb_referral_json) plus the few
+ * fields lib/fhir needs (the instant of the last change with microseconds,
+ * the patient of an episode, task or referral, the ward's name, the
+ * discipline's title, the trust); lib/fhir.c turns them into FHIR
+ * resources.  Searches narrow in SQL to the wards the caller may read, or a
+ * partner's organisation, so a page and its total never count another
+ * ward's or organisation's records.  Reads of patient data are audited
+ * here, before the reply.
  */
 #ifndef CB_STORE_FHIR_H
 #define CB_STORE_FHIR_H
