@@ -55,7 +55,7 @@ def test_wards_list_for_any_user_counts_open_episodes(daemon, database, nurse):
         assert r.status_code == 200, r.text
         ward = {w["code"]: w for w in r.json()["items"]}[code]
         assert ward == {"code": code, "name": "Occupancy ward", "beds": 12, "pas_code": None,
-                        "occupied": 2}
+                        "occupied": 2, "hub_organisation_id": None}
     assert daemon.get("/api/v1/wards").status_code == 401
 
 
@@ -72,7 +72,7 @@ def test_ward_create_and_duplicate(daemon, admin):
     body = {"code": code, "name": "New ward", "beds": 24, "pas_code": f"PAS{code}"}
     r = daemon.post("/api/v1/wards", json=body, headers=admin.auth)
     assert r.status_code == 201, r.text
-    assert r.json() == {**body, "occupied": 0}
+    assert r.json() == {**body, "occupied": 0, "hub_organisation_id": None}
     e = error_of(daemon.post("/api/v1/wards", json=body, headers=admin.auth), 409, "code")
     assert e["message"] == f'ward "{code}" already exists'
     # another ward with the same PAS code
@@ -105,7 +105,7 @@ def test_ward_patch(daemon, database, admin, nurse):
                                                     "pas_code": f"Q{code}"}, headers=admin.auth)
     assert r.status_code == 200, r.text
     assert r.json() == {"code": code, "name": "After", "beds": 14, "pas_code": f"Q{code}",
-                        "occupied": 0}
+                        "occupied": 0, "hub_organisation_id": None}
     r = daemon.patch(f"/api/v1/wards/{code}", json={"pas_code": None}, headers=admin.auth)
     assert r.status_code == 200 and r.json()["pas_code"] is None and r.json()["beds"] == 14
     error_of(daemon.patch(f"/api/v1/wards/{code}", json={"beds": 5}, headers=nurse.auth), 403)

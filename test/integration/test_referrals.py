@@ -63,7 +63,7 @@ def orgs(database):
 
 
 def partner(database, role, org):
-    """A partner user of organisation org (the CLI refuses a partner role at the trust)."""
+    """A partner user of organisation org (an id or a code)."""
     return make_user(database, role, organisation=org)
 
 
