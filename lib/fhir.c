@@ -15,12 +15,14 @@
 #include <string.h>
 
 #include "cbtime.h"
+#include "referral.h"
 #include "xmalloc.h"
 
 static const char *const type_names[FHIR_TYPE_COUNT] = {
     [FHIR_PATIENT] = "Patient",
     [FHIR_ENCOUNTER] = "Encounter",
     [FHIR_TASK] = "Task",
+    [FHIR_SERVICE_REQUEST] = "ServiceRequest",
 };
 
 const char *fhir_type_name(enum fhir_type type)
@@ -276,11 +278,15 @@ cJSON *fhir_encounter_from_json(const cJSON *stored)
 
 cJSON *fhir_task_from_json(const cJSON *stored)
 {
-	cJSON *t = cJSON_CreateObject();
+	cJSON *t;
 	const char *title = text_of(stored, "title"), *tpl = text_of(stored, "template_id");
 	const char *disc = text_of(stored, "discipline"), *v;
 	cJSON *code, *types, *restriction, *period, *owner;
+	const char *record = text_of(stored, "record");
 
+	if (record != NULL && strcmp(record, "referral") == 0)
+		return fhir_referral_task_from_json(stored);
+	t = cJSON_CreateObject();
 	cJSON_AddStringToObject(t, "resourceType", "Task");
 	add_str(t, "id", text_of(stored, "id"));
 	add_meta(t, stored);
@@ -331,18 +337,283 @@ cJSON *fhir_task_from_json(const cJSON *stored)
 	return t;
 }
 
-cJSON *fhir_resource_from_json(enum fhir_type type, const cJSON *stored)
+/* ---- ServiceRequest and the referral's Task ------------------------------------------- */
+
+const char *fhir_service_request_status(const char *state)
 {
+	static const struct {
+		const char *state;
+		const char *status;
+	} map[] = {
+	    /* the day-one notice, still the trust's to complete and send */
+	    {"notified", "draft"},
+	    {"referred", "active"},
+	    /* the hub waits for the answer to its question */
+	    {"info_requested", "on-hold"},
+	    {"accepted", "active"},
+	    {"sourced", "active"},
+	    {"start_confirmed", "active"},
+	    /* the hub will not act on it; a declined one may be sent again (a new request) */
+	    {"declined", "revoked"},
+	    {"completed", "completed"},
+	    {"withdrawn", "revoked"},
+	};
+
+	for (size_t i = 0; state != NULL && i < sizeof map / sizeof map[0]; i++) {
+		if (strcmp(map[i].state, state) == 0)
+			return map[i].status;
+	}
+	return NULL;
+}
+
+/* A reference to an organisation ({id, code, name} of carebridge) by its identifier. */
+static cJSON *organisation_ref(const cJSON *org)
+{
+	const char *code = text_of(org, "code");
+	cJSON *r;
+
+	if (code == NULL)
+		return NULL;
+	r = cJSON_CreateObject();
+	cJSON_AddItemToObject(r, "type", cJSON_CreateString("Organization"));
+	cJSON_AddItemToObject(r, "identifier", identifier(FHIR_SYSTEM_ORGANISATION, code));
+	add_str(r, "display", text_of(org, "name"));
+	return r;
+}
+
+/* Add key: the reference to org when there is one. */
+static void add_organisation(cJSON *res, const char *key, const cJSON *org)
+{
+	cJSON *r = organisation_ref(org);
+
+	if (r != NULL)
+		cJSON_AddItemToObject(res, key, r);
+}
+
+/* The subject, encounter and requester every referral resource carries. */
+static void add_referral_context(cJSON *res, const cJSON *stored, const char *subject_key)
+{
+	const char *v;
+
+	if ((v = text_of(stored, "patient_id")) != NULL)
+		cJSON_AddItemToObject(res, subject_key, reference("Patient", v));
+	if ((v = text_of(stored, "episode_id")) != NULL)
+		cJSON_AddItemToObject(res, "encounter", reference("Encounter", v));
+}
+
+cJSON *fhir_service_request_from_json(const cJSON *stored)
+{
+	cJSON *sr = cJSON_CreateObject(), *performers, *r;
+	const cJSON *service = cJSON_GetObjectItemCaseSensitive(stored, "service");
+	const char *state = text_of(stored, "state");
+	const char *status = fhir_service_request_status(state), *v, *kind;
+
+	cJSON_AddStringToObject(sr, "resourceType", "ServiceRequest");
+	add_str(sr, "id", text_of(stored, "id"));
+	add_meta(sr, stored);
+	cJSON_AddStringToObject(sr, "status", status != NULL ? status : "unknown");
+	cJSON_AddStringToObject(sr, "intent", "order");
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(sr, "category"),
+	                     concept(FHIR_SYSTEM_REFERRAL_CATEGORY, "social-care",
+	                             "Social care referral", "Referral to the care transfer hub"));
+	/* what is asked for is known once the hub has sourced a service */
+	if ((kind = text_of(service, "kind")) != NULL)
+		cJSON_AddItemToObject(
+		    sr, "code",
+		    concept(FHIR_SYSTEM_SERVICE_KIND, kind, NULL, text_of(service, "detail")));
+	add_referral_context(sr, stored, "subject");
+	if ((v = text_of(service, "start_date")) != NULL)
+		cJSON_AddStringToObject(sr, "occurrenceDateTime", v);
+	v = text_of(stored, "referred_at");
+	add_str(sr, "authoredOn", v != NULL ? v : text_of(stored, "notified_at"));
+	add_organisation(sr, "requester", cJSON_GetObjectItemCaseSensitive(stored, "trust"));
+	performers = cJSON_CreateArray();
+	if ((r = organisation_ref(cJSON_GetObjectItemCaseSensitive(stored, "organisation"))) !=
+	    NULL)
+		cJSON_AddItemToArray(performers, r);
+	if ((r = organisation_ref(cJSON_GetObjectItemCaseSensitive(service, "provider"))) != NULL)
+		cJSON_AddItemToArray(performers, r);
+	if (cJSON_GetArraySize(performers) > 0)
+		cJSON_AddItemToObject(sr, "performer", performers);
+	else
+		cJSON_Delete(performers);
+	if ((v = text_of(stored, "needs")) != NULL) {
+		cJSON *n = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(n, "text", v);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(sr, "note"), n);
+	}
+	return sr;
+}
+
+cJSON *fhir_referral_task_from_json(const cJSON *stored)
+{
+	cJSON *t = cJSON_CreateObject(), *period;
+	const char *id = text_of(stored, "id"), *state = text_of(stored, "state"), *v;
+	enum referral_state rs;
+
+	cJSON_AddStringToObject(t, "resourceType", "Task");
+	if (id != NULL) {
+		char *tid = xasprintf(FHIR_REFERRAL_TASK_PREFIX "%s", id);
+
+		cJSON_AddStringToObject(t, "id", tid);
+		free(tid);
+	}
+	add_meta(t, stored);
+	/* lib/referral.c's table, which migrations/0028 cb_referral_task_status() repeats */
+	cJSON_AddStringToObject(
+	    t, "status",
+	    referral_state_parse(state, &rs, NULL) == ST_OK ? referral_task_status(rs) : "draft");
+	if ((v = text_of(stored, "decline_reason")) != NULL ||
+	    (v = text_of(stored, "withdraw_reason")) != NULL) {
+		cJSON *reason = cJSON_AddObjectToObject(t, "statusReason");
+
+		cJSON_AddStringToObject(reason, "text", v);
+	}
+	if (state != NULL)
+		cJSON_AddItemToObject(t, "businessStatus",
+		                      concept(FHIR_SYSTEM_REFERRAL_STATE, state, NULL, state));
+	cJSON_AddStringToObject(t, "intent", "order");
+	cJSON_AddItemToObject(
+	    t, "code",
+	    concept(FHIR_SYSTEM_TASK_CODE, "fulfill", "Fulfill the focal request", NULL));
+	cJSON_AddStringToObject(t, "description", "Referral to the care transfer hub");
+	if (id != NULL)
+		cJSON_AddItemToObject(t, "focus", reference("ServiceRequest", id));
+	add_referral_context(t, stored, "for");
+	if (text_of(stored, "accepted_at") != NULL || text_of(stored, "closed_at") != NULL) {
+		period = cJSON_AddObjectToObject(t, "executionPeriod");
+		add_str(period, "start", text_of(stored, "accepted_at"));
+		add_str(period, "end", text_of(stored, "closed_at"));
+	}
+	add_str(t, "authoredOn", text_of(stored, "notified_at"));
+	add_str(t, "lastModified", text_of(stored, "updated_at"));
+	add_organisation(t, "requester", cJSON_GetObjectItemCaseSensitive(stored, "trust"));
+	add_organisation(t, "owner", cJSON_GetObjectItemCaseSensitive(stored, "organisation"));
+	return t;
+}
+
+/* ---- the partner's cut ---------------------------------------------------------------- */
+
+/* Copy from's key into to, when present. */
+static void keep_key(cJSON *to, const cJSON *from, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, key);
+
+	if (v != NULL)
+		cJSON_AddItemToObject(to, key, cJSON_Duplicate(v, true));
+}
+
+/* Copy the items of from's array key for which fits() holds, when any does. */
+static void keep_items(cJSON *to, const cJSON *from, const char *key,
+                       bool (*fits)(const cJSON *item))
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(from, key), *item;
+	cJSON *out = cJSON_CreateArray();
+
+	cJSON_ArrayForEach(item, list)
+	{
+		if (fits(item))
+			cJSON_AddItemToArray(out, cJSON_Duplicate(item, true));
+	}
+	if (cJSON_GetArraySize(out) > 0)
+		cJSON_AddItemToObject(to, key, out);
+	else
+		cJSON_Delete(out);
+}
+
+static bool is_nhs_number(const cJSON *identifier_item)
+{
+	const char *system = str_of(identifier_item, "system");
+
+	return system != NULL && strcmp(system, FHIR_SYSTEM_NHS_NUMBER) == 0;
+}
+
+/* The discharge plan's extensions: what the referral's view shows of the episode. */
+static bool is_plan_extension(const cJSON *ext)
+{
+	static const char *const urls[] = {FHIR_EXT_NCTR, FHIR_EXT_DRD, FHIR_EXT_EDD,
+	                                   FHIR_EXT_LIKELY_PATHWAY, FHIR_EXT_DISCHARGE_PATHWAY};
+	const char *url = str_of(ext, "url");
+
+	for (size_t i = 0; url != NULL && i < sizeof urls / sizeof urls[0]; i++) {
+		if (strcmp(url, urls[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The ward, not the bed: the location whose reference carries the ward identifier. */
+static bool is_ward_location(const cJSON *loc)
+{
+	const cJSON *ref = cJSON_GetObjectItemCaseSensitive(loc, "location");
+	const char *system = str_of(cJSON_GetObjectItemCaseSensitive(ref, "identifier"), "system");
+
+	return system != NULL && strcmp(system, FHIR_SYSTEM_WARD) == 0;
+}
+
+cJSON *fhir_partner_cut(enum fhir_type type, cJSON *resource)
+{
+	static const char *const patient_keys[] = {"resourceType", "id",        "meta", "name",
+	                                           "gender",       "birthDate", NULL};
+	static const char *const encounter_keys[] = {"resourceType", "id",      "meta",   "status",
+	                                             "class",        "subject", "period", NULL};
+	const char *const *keys = NULL;
+	const char *record_id;
+	cJSON *cut;
+
 	switch (type) {
 	case FHIR_PATIENT:
-		return fhir_patient_from_json(stored);
+		keys = patient_keys;
+		break;
 	case FHIR_ENCOUNTER:
-		return fhir_encounter_from_json(stored);
+		keys = encounter_keys;
+		break;
+	case FHIR_SERVICE_REQUEST:
+		return resource;
 	case FHIR_TASK:
-		return fhir_task_from_json(stored);
+		/* a referral's Task is the partner's; a discipline task is the trust's */
+		record_id = str_of(resource, "id");
+		if (record_id != NULL && strncmp(record_id, FHIR_REFERRAL_TASK_PREFIX,
+		                                 strlen(FHIR_REFERRAL_TASK_PREFIX)) == 0)
+			return resource;
+		cJSON_Delete(resource);
+		return NULL;
 	}
-	ASSERT(!"unknown FHIR type");
-	return NULL;
+	ASSERT(keys != NULL);
+	cut = cJSON_CreateObject();
+	for (size_t i = 0; keys[i] != NULL; i++)
+		keep_key(cut, resource, keys[i]);
+	if (type == FHIR_PATIENT) {
+		keep_items(cut, resource, "identifier", is_nhs_number);
+	} else {
+		keep_items(cut, resource, "extension", is_plan_extension);
+		keep_items(cut, resource, "location", is_ward_location);
+	}
+	cJSON_Delete(resource);
+	return cut;
+}
+
+cJSON *fhir_resource_from_json(enum fhir_type type, const cJSON *stored, enum fhir_view view)
+{
+	cJSON *res = NULL;
+
+	switch (type) {
+	case FHIR_PATIENT:
+		res = fhir_patient_from_json(stored);
+		break;
+	case FHIR_ENCOUNTER:
+		res = fhir_encounter_from_json(stored);
+		break;
+	case FHIR_TASK:
+		res = fhir_task_from_json(stored);
+		break;
+	case FHIR_SERVICE_REQUEST:
+		res = fhir_service_request_from_json(stored);
+		break;
+	}
+	ASSERT(res != NULL);
+	return view == FHIR_VIEW_PARTNER ? fhir_partner_cut(type, res) : res;
 }
 
 /* ---- Bundle, OperationOutcome, CapabilityStatement -------------------------------------- */
@@ -412,7 +683,7 @@ static const char *issue_code(enum status st)
 	case ST_CONFLICT:
 	case ST_PRECONDITION:
 		return "conflict";
-	case ST_PRECONDITION_REQUIRED:
+	case ST_PRECONDITION_REQUIRED: /* no FHIR route writes; for completeness */
 		return "required";
 	case ST_TOO_LARGE:
 		return "too-costly";
@@ -466,7 +737,11 @@ cJSON *fhir_capability_statement(const char *base, int64_t now)
 	static const char *const docs[FHIR_TYPE_COUNT] = {
 	    [FHIR_PATIENT] = "A patient of an episode the caller may read",
 	    [FHIR_ENCOUNTER] = "An inpatient episode: status, period, ward, bed, NCTR, DRD",
-	    [FHIR_TASK] = "A discipline task of an episode (ward, OT, physio, social work)",
+	    [FHIR_TASK] = "A discipline task of an episode (ward, OT, physio, social work), or a "
+			  "referral's Task (id referral-<referral id>)",
+	    [FHIR_SERVICE_REQUEST] =
+		"A referral to the care transfer hub (social care, discharge to "
+		"assess)",
 	};
 	cJSON *c = cJSON_CreateObject();
 	cJSON *rest, *resources, *formats, *impl, *sec;
@@ -551,6 +826,23 @@ static void uuid_copy(char out[37], const char *s)
 	for (int i = 0; i < 36; i++)
 		out[i] = (char)tolower((unsigned char)s[i]);
 	out[36] = '\0';
+}
+
+enum fhir_task_kind fhir_task_id_parse(const char *id, char uuid_out[37])
+{
+	static const char prefix[] = FHIR_REFERRAL_TASK_PREFIX;
+	enum fhir_task_kind kind = FHIR_TASK_DISCIPLINE;
+
+	if (id == NULL)
+		return FHIR_TASK_NONE;
+	if (strncmp(id, prefix, sizeof prefix - 1) == 0) {
+		id += sizeof prefix - 1;
+		kind = FHIR_TASK_REFERRAL;
+	}
+	if (!is_uuid(id))
+		return FHIR_TASK_NONE;
+	uuid_copy(uuid_out, id);
+	return kind;
 }
 
 /* n decimal digits at *p into *v, advancing *p; false if any is not a digit. */
@@ -742,48 +1034,88 @@ static const struct status_map encounter_states[] = {
     {"unknown", NULL},   {NULL, NULL},
 };
 
+/*
+ * Task: the codes themselves (a discipline task stores its FHIR status; a
+ * referral's Task has cb_referral_task_status() of its state), so each one
+ * may match; "received", "failed" and "entered-in-error" never do.
+ */
 static const struct status_map task_states[] = {
-    {"draft", NULL},
+    {"draft", "draft"},
     {"requested", "requested"},
-    {"received", NULL},
+    {"received", "received"},
     {"accepted", "accepted"},
-    {"rejected", NULL},
-    {"ready", NULL},
+    {"rejected", "rejected"},
+    {"ready", "ready"},
     {"cancelled", "cancelled"},
     {"in-progress", "in-progress"},
     {"on-hold", "on-hold"},
-    {"failed", NULL},
+    {"failed", "failed"},
     {"completed", "completed"},
-    {"entered-in-error", NULL},
+    {"entered-in-error", "entered-in-error"},
     {NULL, NULL},
 };
+
+/* ServiceRequest.status codes (request-status); the referral states are
+ * fhir_service_request_status's. */
+static const char *const request_codes[] = {
+    "draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown", NULL,
+};
+
+/* Add state to states[*n] unless it is there or the list is full. */
+static void add_state(const char **states, int *n, const char *state)
+{
+	for (int i = 0; i < *n; i++) {
+		if (strcmp(states[i], state) == 0)
+			return;
+	}
+	if (*n < FHIR_STATES_MAX)
+		states[(*n)++] = state;
+}
+
+/* The carebridge states of FHIR status code tok of type into states; false: not a code. */
+static bool code_states(enum fhir_type type, const char *tok, const char **states, int *n)
+{
+	const struct status_map *m;
+
+	if (type == FHIR_SERVICE_REQUEST) {
+		size_t i;
+
+		for (i = 0; request_codes[i] != NULL && strcmp(request_codes[i], tok) != 0; i++)
+			;
+		if (request_codes[i] == NULL)
+			return false;
+		for (int r = 0; r < REFERRAL_STATE_COUNT; r++) {
+			const char *name = referral_state_name((enum referral_state)r);
+
+			if (strcmp(fhir_service_request_status(name), tok) == 0)
+				add_state(states, n, name);
+		}
+		return true;
+	}
+	for (m = type == FHIR_ENCOUNTER ? encounter_states : task_states;
+	     m->fhir != NULL && strcmp(m->fhir, tok) != 0; m++)
+		;
+	if (m->fhir == NULL)
+		return false;
+	if (m->stored != NULL)
+		add_state(states, n, m->stored);
+	return true;
+}
 
 /* status=a,b,c: the carebridge states of the codes (OR). */
 static enum status status_list(enum fhir_type type, const char *v, struct fhir_search *s,
                                struct err *err)
 {
-	const struct status_map *map = type == FHIR_ENCOUNTER ? encounter_states : task_states;
 	char buf[FHIR_VALUE_MAX], *save = NULL, *tok;
 	int nstates = 0;
 	const char *states[FHIR_STATES_MAX];
 
 	snprintf(buf, sizeof buf, "%s", v);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		const struct status_map *m;
-		bool dup = false;
-
-		for (m = map; m->fhir != NULL && strcmp(m->fhir, tok) != 0; m++)
-			;
-		if (m->fhir == NULL)
+		if (!code_states(type, tok, states, &nstates))
 			return err_set(err, ST_INVALID, "status",
 			               "\"status\" code \"%.40s\" is not a %s status", tok,
 			               type_names[type]);
-		if (m->stored == NULL)
-			continue;
-		for (int i = 0; i < nstates; i++)
-			dup = dup || strcmp(states[i], m->stored) == 0;
-		if (!dup && nstates < FHIR_STATES_MAX)
-			states[nstates++] = m->stored;
 	}
 	/* a second status= narrows (AND): keep the states both allow */
 	if (s->has_status) {
@@ -899,12 +1231,19 @@ enum status fhir_search_parse(enum fhir_type type, const char *const *names,
 			continue;
 		}
 		if (strcmp(k, "_cursor") == 0) {
+			char id[37];
+
 			if (v[0] == '\0')
 				continue;
-			if (!is_uuid(v))
+			/* Task pages run over both id forms (discipline tasks, then referrals) */
+			if (type == FHIR_TASK && fhir_task_id_parse(v, id) == FHIR_TASK_REFERRAL)
+				snprintf(out->cursor, sizeof out->cursor,
+				         FHIR_REFERRAL_TASK_PREFIX "%s", id);
+			else if (!is_uuid(v))
 				return err_set(err, ST_INVALID, "_cursor",
 				               "\"_cursor\" is not a page of this server");
-			uuid_copy(out->cursor, v);
+			else
+				uuid_copy(out->cursor, v);
 			continue;
 		}
 		if (strcmp(k, "_format") == 0) {
@@ -918,11 +1257,14 @@ enum status fhir_search_parse(enum fhir_type type, const char *const *names,
 		if (v[0] == '\0' && param_is_known(type, k))
 			continue; /* FHIR: a parameter with an empty value is ignored */
 		if (strcmp(k, "_id") == 0) {
-			if (!is_uuid(v))
-				out->matches_nothing = true; /* no resource has such an id */
-			else {
-				char id[37];
+			char id[37], fid[FHIR_ID_MAX];
 
+			if (type == FHIR_TASK && fhir_task_id_parse(v, id) == FHIR_TASK_REFERRAL) {
+				snprintf(fid, sizeof fid, FHIR_REFERRAL_TASK_PREFIX "%s", id);
+				set_once(out->id, sizeof out->id, fid, &out->matches_nothing);
+			} else if (!is_uuid(v)) {
+				out->matches_nothing = true; /* no resource has such an id */
+			} else {
 				uuid_copy(id, v);
 				set_once(out->id, sizeof out->id, id, &out->matches_nothing);
 			}

@@ -1,9 +1,11 @@
 /*
  * fhir.h - the FHIR R4 read/search facade's mapping (issue 15): carebridge's
- * stored JSON (cb_patient_json, cb_episode_summary_json, cb_task_json, with
- * the few fields store_fhir.c adds) to Patient, Encounter and Task; the
- * searchset Bundle and its paging links; OperationOutcome for every error;
- * the CapabilityStatement; and the parsing of search parameters.
+ * stored JSON (cb_patient_json, cb_episode_summary_json, cb_task_json,
+ * cb_referral_json, with the few fields store_fhir.c adds) to Patient,
+ * Encounter, Task and ServiceRequest (a referral and its Task); what a
+ * partner may see of each (fhir_partner_cut); the searchset Bundle and its
+ * paging links; OperationOutcome for every error; the CapabilityStatement;
+ * and the parsing of search parameters.
  *
  * I/O free: no clock (callers pass now), no database, no HTTP.  Every
  * function returning a cJSON * gives the caller a new object to own.
@@ -41,24 +43,56 @@
 #define FHIR_EXT_DISCHARGE_PATHWAY FHIR_SD_BASE "discharge-pathway"
 #define FHIR_SYSTEM_ACT_CODE "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 #define FHIR_SYSTEM_LOCATION_TYPE "http://terminology.hl7.org/CodeSystem/location-physical-type"
+/* Organisations by their carebridge code (the ODS code where there is one). */
+#define FHIR_SYSTEM_ORGANISATION FHIR_CB_BASE "/Id/organisation"
+#define FHIR_SYSTEM_REFERRAL_STATE FHIR_CB_BASE "/CodeSystem/referral-state"
+#define FHIR_SYSTEM_REFERRAL_CATEGORY FHIR_CB_BASE "/CodeSystem/referral-category"
+#define FHIR_SYSTEM_SERVICE_KIND FHIR_CB_BASE "/CodeSystem/service-kind"
+#define FHIR_SYSTEM_TASK_CODE "http://hl7.org/fhir/CodeSystem/task-code"
+/*
+ * A referral's Task id: this prefix and the referral's id, so that it never
+ * equals a discipline task's id (a bare UUID) and says what it is.
+ */
+#define FHIR_REFERRAL_TASK_PREFIX "referral-"
+#define FHIR_ID_MAX 48 /* a FHIR id this server gives, NUL included */
 
 /* The resource types served. */
 enum fhir_type {
 	FHIR_PATIENT,
 	FHIR_ENCOUNTER,
-	FHIR_TASK,
+	FHIR_TASK,            /* a discipline task, or a referral's Task */
+	FHIR_SERVICE_REQUEST, /* a referral to the care transfer hub */
 };
 
-#define FHIR_TYPE_COUNT 3
+#define FHIR_TYPE_COUNT 4
 
-/* "Patient", "Encounter", "Task". */
+/* Who a resource is mapped for. */
+enum fhir_view {
+	FHIR_VIEW_TRUST,   /* the trust's own staff: the whole mapping */
+	FHIR_VIEW_PARTNER, /* a hub, council or provider: the minimum necessary only */
+};
+
+/* What a Task id names. */
+enum fhir_task_kind {
+	FHIR_TASK_NONE,       /* not an id of this server's Tasks */
+	FHIR_TASK_DISCIPLINE, /* a discipline task's UUID */
+	FHIR_TASK_REFERRAL,   /* FHIR_REFERRAL_TASK_PREFIX and a referral's UUID */
+};
+
+/*
+ * What Task id names; the task's or referral's UUID, lowered, into uuid_out
+ * (37 bytes) unless FHIR_TASK_NONE.
+ */
+enum fhir_task_kind fhir_task_id_parse(const char *id, char uuid_out[37]);
+
+/* "Patient", "Encounter", "Task", "ServiceRequest". */
 const char *fhir_type_name(enum fhir_type type);
 
 #define FHIR_COUNT_DEFAULT 50 /* entries per page when _count is absent */
 #define FHIR_COUNT_MAX 200    /* a larger _count is cut to this (FHIR lets a server) */
 #define FHIR_SEARCH_MAX 16    /* search parameters in one request */
 #define FHIR_VALUE_MAX 128    /* bytes of one parameter value, NUL included */
-#define FHIR_STATES_MAX 8     /* carebridge states one status= may name */
+#define FHIR_STATES_MAX 12    /* carebridge states (or Task codes) one status= may name */
 #define FHIR_TS_LEN 40        /* "2026-12-03 10:00:00.000000+00" and more */
 
 /*
@@ -67,18 +101,21 @@ const char *fhir_type_name(enum fhir_type type);
  * updated_at < to.
  */
 struct fhir_search {
-	enum fhir_type type;                  /* what is searched */
-	char id[37];                          /* _id: a UUID */
-	char identifier[FHIR_VALUE_MAX];      /* Patient identifier value */
-	const char *identifier_kind;          /* "nhs", "local" or "any" (no system given) */
-	char patient[37];                     /* Encounter/Task patient: a UUID */
-	const char *states[FHIR_STATES_MAX];  /* status=: carebridge states (static strings) */
+	enum fhir_type type;             /* what is searched */
+	char id[FHIR_ID_MAX];            /* _id: a UUID (Task: or a referral Task id) */
+	char identifier[FHIR_VALUE_MAX]; /* Patient identifier value */
+	const char *identifier_kind;     /* "nhs", "local" or "any" (no system given) */
+	char patient[37];                /* Encounter/Task/ServiceRequest patient: a UUID */
+	/* status=: carebridge states (Encounter: episode states, ServiceRequest: referral
+	 * states); for Task the FHIR codes themselves (discipline tasks store them, a
+	 * referral's is cb_referral_task_status()); static strings */
+	const char *states[FHIR_STATES_MAX];
 	int nstates;                          /* how many; 0: no status filter */
 	bool has_status;                      /* status= was given */
 	char from[FHIR_TS_LEN];               /* _lastUpdated lower bound, inclusive */
 	char to[FHIR_TS_LEN];                 /* _lastUpdated upper bound, exclusive */
 	int count;                            /* page size, 1..FHIR_COUNT_MAX */
-	char cursor[37];                      /* _cursor: the page starts after this id */
+	char cursor[FHIR_ID_MAX];             /* _cursor: the page starts after this id */
 	bool matches_nothing;                 /* a value no resource can have (a non-UUID _id) */
 	int nkept;                            /* parameters kept for the paging links */
 	char kept_names[FHIR_SEARCH_MAX][32]; /* their names, in request order */
@@ -91,9 +128,10 @@ struct fhir_search {
  * gt, ge, lt, le; precision year to fractions of a second; a date without a
  * time is a Europe/London day; a time needs a zone), _count, _cursor,
  * _format (json only); Patient: identifier (system|value, |value or value;
- * systems FHIR_SYSTEM_NHS_NUMBER and FHIR_SYSTEM_LOCAL_ID); Encounter and
- * Task: patient ("Patient/ID" or "ID") and status (comma-separated FHIR
- * codes).  Empty values are ignored, as FHIR says.  Returns ST_OK, or
+ * systems FHIR_SYSTEM_NHS_NUMBER and FHIR_SYSTEM_LOCAL_ID); Encounter,
+ * Task and ServiceRequest: patient ("Patient/ID" or "ID") and status
+ * (comma-separated FHIR codes).  A Task's _id and _cursor may be a referral
+ * Task's id.  Empty values are ignored, as FHIR says.  Returns ST_OK, or
  * ST_INVALID with err's field the parameter at fault: unknown parameters
  * and modifiers, malformed dates and codes, a bad _count.
  */
@@ -124,11 +162,52 @@ cJSON *fhir_patient_from_json(const cJSON *stored);
  */
 cJSON *fhir_encounter_from_json(const cJSON *stored);
 
-/* Task from cb_task_json plus "patient_id" and "last_updated"; never NULL. */
+/*
+ * Task from cb_task_json plus "patient_id" and "last_updated"; or, when
+ * stored has "record": "referral", the referral's Task (fhir_referral_task_
+ * from_json); never NULL.
+ */
 cJSON *fhir_task_from_json(const cJSON *stored);
 
-/* The resource of type from its stored JSON (one of the three above). */
-cJSON *fhir_resource_from_json(enum fhir_type type, const cJSON *stored);
+/*
+ * The FHIR ServiceRequest.status of a referral state: notified "draft";
+ * referred, accepted, sourced, start_confirmed "active"; info_requested
+ * "on-hold"; declined and withdrawn "revoked"; completed "completed".  NULL
+ * for another string.
+ */
+const char *fhir_service_request_status(const char *state);
+
+/*
+ * ServiceRequest from cb_referral_json plus "patient_id", "last_updated" and
+ * "trust" ({code, name}: the requester); never NULL.
+ */
+cJSON *fhir_service_request_from_json(const cJSON *stored);
+
+/*
+ * The referral's Task (id FHIR_REFERRAL_TASK_PREFIX + the referral's id) from
+ * the same stored JSON: status referral_task_status(), businessStatus the
+ * referral state, focus the ServiceRequest, owner the hub; never NULL.
+ */
+cJSON *fhir_referral_task_from_json(const cJSON *stored);
+
+/*
+ * The resource of type from its stored JSON (one of the above) for view: a
+ * partner's is cut to the minimum necessary (fhir_partner_cut); NULL when a
+ * partner may not have it at all (a discipline task).
+ */
+cJSON *fhir_resource_from_json(enum fhir_type type, const cJSON *stored, enum fhir_view view);
+
+/*
+ * What a partner (hub, council, provider) may see of resource (taken): a new
+ * resource keeping only the listed elements, or NULL (resource freed) when
+ * none of it is theirs.  Patient: id, meta, the NHS number identifier, name,
+ * gender, birthDate.  Encounter: id, meta, status, class, subject, period,
+ * the ward location (not the bed), the NCTR, DRD, EDD and pathway extensions.
+ * ServiceRequest and a referral's Task: the whole (the referral is theirs).
+ * A discipline Task: NULL.  Whatever is not listed is dropped, so a field
+ * added to a mapping later stays the trust's until it is listed here.
+ */
+cJSON *fhir_partner_cut(enum fhir_type type, cJSON *resource);
 
 /*
  * An empty searchset Bundle: total, and links self and (when next is not

@@ -4,16 +4,23 @@
  *   GET /fhir/R4/metadata            the CapabilityStatement (public, as FHIR clients expect)
  *   GET /fhir/R4/Patient[/{id}]      search / read
  *   GET /fhir/R4/Encounter[/{id}]    the episode: search / read
- *   GET /fhir/R4/Task[/{id}]         discipline tasks: search / read
+ *   GET /fhir/R4/Task[/{id}]         discipline tasks and referrals' Tasks: search / read
+ *   GET /fhir/R4/ServiceRequest[/{id}]  referrals: search / read
  *
- * The caller's normal token or session and the JSON API's access rules: each
- * route declares ACCESS_EPISODE_READ; a read checks the record's ward (a
- * patient: the wards of its episodes) and answers 404, never 403, for a
- * record the caller may not see, so the facade is no oracle of what exists;
- * a search narrows to the caller's wards in SQL for a role confined to them
- * (a nurse).  Every record answered is audited before the reply.  Parsing and
- * the mapping to FHIR are lib/fhir.c's; errors become an OperationOutcome in
- * http.c (http_is_fhir).
+ * The caller's normal token or session and the JSON API's access rules.
+ * Each route declares ACCESS_REFERRAL_READ, the one action both the trust's
+ * readers and the partners hold: a trust user reads by ward, as the JSON
+ * API, and needs ACCESS_EPISODE_READ besides for anything but a referral (a
+ * patient's record, an episode, a discipline task); a partner (hub, council,
+ * provider) reads only what is referred to their organisation
+ * (cb_referral_orgs, the decision GET /api/v1/referrals/{id} makes), sees the
+ * minimum necessary of it (fhir_partner_cut) and never a discipline task.  A
+ * read the caller may not make is answered 404, never 403, so the facade is
+ * no oracle of what exists; a search is narrowed in SQL (a nurse's wards, a
+ * partner's organisation), so totals never count what the caller may not
+ * see.  Every record answered is audited before the reply, a partner's with
+ * their organisation.  Parsing and the mapping to FHIR are lib/fhir.c's;
+ * errors become an OperationOutcome in http.c (http_is_fhir).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +35,24 @@
 
 /* More parameters than lib/fhir accepts, so that it names the one too many. */
 #define FHIR_QUERY_MAX (FHIR_SEARCH_MAX + 8)
+#define FHIR_READ_MAX_ORGS 64 /* organisations one record is referred to, at most looked at */
+
+/* A partner whose organisation is not known finds nothing (fail closed). */
+static const char NO_ORGANISATION[] = "00000000-0000-0000-0000-000000000000";
+
+static bool is_partner(const struct http_req *r)
+{
+	return role_is_partner(r->principal.role);
+}
+
+/* Whether stored (a record as store_fhir read it) is a referral (a ServiceRequest or its Task). */
+static bool is_referral(enum fhir_type type, const cJSON *stored)
+{
+	const cJSON *record = cJSON_GetObjectItemCaseSensitive(stored, "record");
+
+	return type == FHIR_SERVICE_REQUEST ||
+	       (cJSON_IsString(record) && strcmp(record->valuestring, "referral") == 0);
+}
 
 /* The service base, "<public origin>/fhir/R4", into buf. */
 static const char *fhir_base(struct http_req *r, char *buf, size_t size)
@@ -85,15 +110,63 @@ static void reply_not_found(struct http_req *r, enum fhir_type type)
 	http_reply_error(r, ST_NOT_FOUND, &err);
 }
 
+/*
+ * Whether a trust user may read stored on one of wards (a JSON array): the
+ * route's action (referral reading, by ward) and, for anything but a
+ * referral, episode reading on the same ward.
+ */
+static bool trust_may_read(struct http_req *r, enum fhir_type type, const cJSON *stored,
+                           const char *wards)
+{
+	cJSON *ward_list = cJSON_Parse(wards), *w;
+	bool allowed = false;
+
+	cJSON_ArrayForEach(w, ward_list)
+	{
+		struct access_target t = {
+		    .ward = NULL, .discipline = NULL, .orgs = NULL, .norgs = 0};
+
+		if (!cJSON_IsString(w))
+			continue;
+		t.ward = w->valuestring;
+		if (http_access(r, &t, NULL) == ST_OK &&
+		    (is_referral(type, stored) ||
+		     access_check(&r->principal, ACCESS_EPISODE_READ, &t, NULL) == ST_OK)) {
+			allowed = true;
+			break;
+		}
+	}
+	cJSON_Delete(ward_list);
+	return allowed;
+}
+
+/* Whether a partner may read a record referred to orgs (a JSON array of UUIDs). */
+static bool partner_may_read(struct http_req *r, const char *orgs)
+{
+	cJSON *org_list = cJSON_Parse(orgs), *o;
+	const char *ptrs[FHIR_READ_MAX_ORGS];
+	struct access_target t = {.ward = NULL, .discipline = NULL, .orgs = ptrs, .norgs = 0};
+	bool allowed;
+
+	cJSON_ArrayForEach(o, org_list)
+	{
+		if (cJSON_IsString(o) && t.norgs < FHIR_READ_MAX_ORGS)
+			ptrs[t.norgs++] = o->valuestring;
+	}
+	allowed = http_access(r, &t, NULL) == ST_OK;
+	cJSON_Delete(org_list);
+	return allowed;
+}
+
 static void read_got(enum status st, const char *json, const char *wards, const char *episode_id,
-                     void *arg)
+                     const char *orgs, void *arg)
 {
 	struct fhir_read *rd = arg;
 	struct http_req *r = rd->r;
-	cJSON *ward_list = NULL, *stored = NULL, *reads, *one, *w;
-	bool allowed = false;
+	cJSON *stored, *reads, *one;
+	const cJSON *id;
 	struct actor actor;
-	struct err err;
+	bool allowed;
 	char *text;
 
 	if (st != ST_OK) {
@@ -104,39 +177,37 @@ static void read_got(enum status st, const char *json, const char *wards, const 
 		free(rd);
 		return;
 	}
-	/* readable on any of its wards (a patient's episodes may be on several) */
-	ward_list = cJSON_Parse(wards);
-	cJSON_ArrayForEach(w, ward_list)
-	{
-		struct access_target t = {.ward = w->valuestring, .discipline = NULL};
-
-		if (!cJSON_IsString(w))
-			continue;
-		if (access_check(&r->principal, r->route->action, &t, NULL) == ST_OK &&
-		    http_access(r, &t, &err) == ST_OK) {
-			allowed = true;
-			break;
-		}
-	}
-	cJSON_Delete(ward_list);
-	if (!allowed || (stored = cJSON_Parse(json)) == NULL) {
-		if (allowed)
-			http_reply_error(r, ST_INTERNAL, NULL);
-		else
-			reply_not_found(r, rd->type);
+	if ((stored = cJSON_Parse(json)) == NULL) {
+		http_reply_error(r, ST_INTERNAL, NULL);
 		free(rd);
 		return;
 	}
-	rd->resource = fhir_resource_from_json(rd->type, stored);
-	cJSON_Delete(stored);
+	/* a trust user: readable on any of its wards (a patient's episodes may be on several) */
+	allowed =
+	    is_partner(r) ? partner_may_read(r, orgs) : trust_may_read(r, rd->type, stored, wards);
+	if (allowed)
+		rd->resource = fhir_resource_from_json(
+		    rd->type, stored, is_partner(r) ? FHIR_VIEW_PARTNER : FHIR_VIEW_TRUST);
+	/* a partner's cut of a discipline task is nothing: not theirs, so not found */
+	if (rd->resource == NULL) {
+		cJSON_Delete(stored);
+		reply_not_found(r, rd->type);
+		free(rd);
+		return;
+	}
 	reads = cJSON_CreateArray();
 	one = cJSON_CreateArray();
-	cJSON_AddItemToArray(one, cJSON_CreateString(r->params[0]));
+	id = cJSON_GetObjectItemCaseSensitive(stored, "id");
+	cJSON_AddItemToArray(one, cJSON_CreateString(cJSON_IsString(id) ? id->valuestring : ""));
 	if (episode_id[0] != '\0')
 		cJSON_AddItemToArray(one, cJSON_CreateString(episode_id));
 	else
 		cJSON_AddItemToArray(one, cJSON_CreateNull());
+	/* a referral's Task is read as the referral */
+	cJSON_AddItemToArray(one, is_referral(rd->type, stored) ? cJSON_CreateString("referral")
+	                                                        : cJSON_CreateNull());
 	cJSON_AddItemToArray(reads, one);
+	cJSON_Delete(stored);
 	text = cJSON_PrintUnformatted(reads);
 	ASSERT(text != NULL);
 	cJSON_Delete(reads);
@@ -169,6 +240,11 @@ static void task_read(struct http_req *r)
 	fhir_read(r, FHIR_TASK);
 }
 
+static void service_request_read(struct http_req *r)
+{
+	fhir_read(r, FHIR_SERVICE_REQUEST);
+}
+
 /* ---- search -------------------------------------------------------------------------- */
 
 struct fhir_find {
@@ -193,11 +269,24 @@ static void search_audited(enum status st, const struct err *err, const char *js
 /* The episode a stored record belongs to (NULL for a patient). */
 static const char *record_episode(enum fhir_type type, const cJSON *stored)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(stored, type == FHIR_ENCOUNTER ? "id"
-	                                                          : type == FHIR_TASK ? "episode_id"
-	                                                                              : "");
+	const cJSON *v =
+	    cJSON_GetObjectItemCaseSensitive(stored, type == FHIR_ENCOUNTER ? "id"
+	                                             : type == FHIR_PATIENT ? ""
+	                                                                    : "episode_id");
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The FHIR id of a stored record (a referral's Task: prefixed), into buf. */
+static const char *record_fhir_id(enum fhir_type type, const cJSON *stored, char *buf, size_t size)
+{
+	const char *id = cJSON_GetObjectItemCaseSensitive(stored, "id")->valuestring;
+
+	if (type == FHIR_TASK && is_referral(type, stored))
+		snprintf(buf, size, FHIR_REFERRAL_TASK_PREFIX "%s", id);
+	else
+		snprintf(buf, size, "%s", id);
+	return buf;
 }
 
 static void page_got(enum status st, const struct err *err, int64_t total, const char *page,
@@ -207,7 +296,8 @@ static void page_got(enum status st, const struct err *err, int64_t total, const
 	struct fhir_search *s = &f->s;
 	struct http_req *r = f->r;
 	cJSON *items, *item, *reads, *detail, *names;
-	char base[320], *self, *next = NULL, *reads_text, *detail_text;
+	char base[320], *self, *next = NULL, *reads_text, *detail_text, fid[FHIR_ID_MAX];
+	enum fhir_view view = is_partner(r) ? FHIR_VIEW_PARTNER : FHIR_VIEW_TRUST;
 	struct actor actor;
 	int shown = 0;
 
@@ -222,8 +312,7 @@ static void page_got(enum status st, const struct err *err, int64_t total, const
 	if (cJSON_GetArraySize(items) > s->count) {
 		const cJSON *last = cJSON_GetArrayItem(items, s->count - 1);
 
-		next = fhir_search_link(s, base,
-		                        cJSON_GetObjectItemCaseSensitive(last, "id")->valuestring);
+		next = fhir_search_link(s, base, record_fhir_id(s->type, last, fid, sizeof fid));
 	}
 	self = fhir_search_link(s, base, s->cursor[0] != '\0' ? s->cursor : NULL);
 	f->bundle = fhir_bundle_new(total, self, next, app_now(r->app));
@@ -232,16 +321,24 @@ static void page_got(enum status st, const struct err *err, int64_t total, const
 	cJSON_ArrayForEach(item, items)
 	{
 		const char *ep = record_episode(s->type, item);
-		cJSON *one = cJSON_CreateArray();
+		cJSON *one, *res;
 
 		if (shown++ == s->count)
 			break;
+		/* the store found only what the caller may see; a partner's cut of it is never
+		 * empty */
+		res = fhir_resource_from_json(s->type, item, view);
+		ASSERT(res != NULL);
+		one = cJSON_CreateArray();
 		cJSON_AddItemToArray(
 		    one,
 		    cJSON_CreateString(cJSON_GetObjectItemCaseSensitive(item, "id")->valuestring));
 		cJSON_AddItemToArray(one, ep != NULL ? cJSON_CreateString(ep) : cJSON_CreateNull());
+		cJSON_AddItemToArray(one, is_referral(s->type, item)
+		                              ? cJSON_CreateString("referral")
+		                              : cJSON_CreateNull());
 		cJSON_AddItemToArray(reads, one);
-		fhir_bundle_add(f->bundle, base, fhir_resource_from_json(s->type, item));
+		fhir_bundle_add(f->bundle, base, res);
 	}
 	cJSON_Delete(items);
 	/* what was asked for (parameter names: values may be NHS numbers) and how much was seen */
@@ -270,6 +367,7 @@ static void fhir_find(struct http_req *r, enum fhir_type type)
 	static const char *const no_wards[1] = {NULL};
 	const char *np[FHIR_QUERY_MAX], *vp[FHIR_QUERY_MAX];
 	const char *const *wards = NULL;
+	const char *org = NULL;
 	struct fhir_find *f = xcalloc(1, sizeof *f);
 	struct err err;
 	enum status st;
@@ -297,12 +395,28 @@ static void fhir_find(struct http_req *r, enum fhir_type type)
 		page_got(ST_OK, NULL, 0, "[]", f);
 		return;
 	}
-	if (!access_reaches_every_ward(&r->principal, r->route->action)) {
-		/* a role confined to its wards (a nurse) finds theirs, none if none */
-		wards = r->principal.nwards > 0 ? r->principal.wards : no_wards;
-		nwards = (int)r->principal.nwards;
+	if (is_partner(r)) {
+		/* what is referred to their organisation, whatever the ward (the store) */
+		org = r->principal.organisation[0] != '\0' ? r->principal.organisation
+		                                           : NO_ORGANISATION;
+	} else {
+		bool episodes = type != FHIR_SERVICE_REQUEST;
+
+		/* beyond referrals, the trust's records are episode reading */
+		if (episodes &&
+		    access_role_may(&r->principal, ACCESS_EPISODE_READ, &err) != ST_OK) {
+			http_reply_error(r, ST_FORBIDDEN, &err);
+			free(f);
+			return;
+		}
+		if (!access_reaches_every_ward(&r->principal, r->route->action) ||
+		    (episodes && !access_reaches_every_ward(&r->principal, ACCESS_EPISODE_READ))) {
+			/* a role confined to its wards (a nurse) finds theirs, none if none */
+			wards = r->principal.nwards > 0 ? r->principal.wards : no_wards;
+			nwards = (int)r->principal.nwards;
+		}
 	}
-	store_fhir_search(r->app->db, &f->s, wards, nwards, page_got, f);
+	store_fhir_search(r->app->db, &f->s, wards, nwards, org, page_got, f);
 }
 
 static void patient_search(struct http_req *r)
@@ -320,16 +434,27 @@ static void task_search(struct http_req *r)
 	fhir_find(r, FHIR_TASK);
 }
 
+static void service_request_search(struct http_req *r)
+{
+	fhir_find(r, FHIR_SERVICE_REQUEST);
+}
+
 const struct route fhir_routes[] = {
     ROUTE_OPEN(EVHTTP_REQ_GET, "/fhir/R4/metadata", metadata_get, ROUTE_ID_NONE),
-    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Patient", patient_search, ACCESS_EPISODE_READ, ROUTE_ID_NONE),
-    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Patient/{id}", patient_read, ACCESS_EPISODE_READ,
+    /* referral reading: held by the trust's readers (by ward) and partners (by referral) */
+    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Patient", patient_search, ACCESS_REFERRAL_READ, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Patient/{id}", patient_read, ACCESS_REFERRAL_READ,
           ROUTE_ID_PATIENT),
-    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Encounter", encounter_search, ACCESS_EPISODE_READ,
+    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Encounter", encounter_search, ACCESS_REFERRAL_READ,
           ROUTE_ID_NONE),
-    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Encounter/{id}", encounter_read, ACCESS_EPISODE_READ,
+    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Encounter/{id}", encounter_read, ACCESS_REFERRAL_READ,
           ROUTE_ID_EPISODE),
-    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Task", task_search, ACCESS_EPISODE_READ, ROUTE_ID_NONE),
-    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Task/{id}", task_read, ACCESS_EPISODE_READ, ROUTE_ID_TASK),
+    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Task", task_search, ACCESS_REFERRAL_READ, ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/Task/{id}", task_read, ACCESS_REFERRAL_READ,
+          ROUTE_ID_FHIR_TASK),
+    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/ServiceRequest", service_request_search, ACCESS_REFERRAL_READ,
+          ROUTE_ID_NONE),
+    ROUTE(EVHTTP_REQ_GET, "/fhir/R4/ServiceRequest/{id}", service_request_read,
+          ACCESS_REFERRAL_READ, ROUTE_ID_REFERRAL),
     ROUTE_END,
 };

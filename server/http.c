@@ -99,9 +99,10 @@ static const struct route_id_kind {
     [ROUTE_ID_FILE] = {"file", NULL, false, NULL, 0, false},
     [ROUTE_ID_BARRIER] = {"barrier", "barrier", true, NULL, 0, true},
     [ROUTE_ID_DATE] = {"date", "date", false, NULL, 0, false},
-    [ROUTE_ID_PATIENT] = {"patient", "patient", true, NULL, 0, true},
     [ROUTE_ID_REFERRAL] = {"referral", "referral", true, NULL, 0, true},
     [ROUTE_ID_ORG] = {"organisation", "organisation", true, NULL, 0, false},
+    [ROUTE_ID_PATIENT] = {"patient", "patient", true, NULL, 0, true},
+    [ROUTE_ID_FHIR_TASK] = {"fhir_task", "task", false, NULL, 0, true},
 };
 
 /* Whether value has the form of a {param} of kind id. */
@@ -112,6 +113,11 @@ static bool route_id_ok(enum route_id id, const char *value)
 
 	if (k->uuid)
 		return text_is_uuid(value);
+	if (id == ROUTE_ID_FHIR_TASK) {
+		char uuid[37];
+
+		return fhir_task_id_parse(value, uuid) != FHIR_TASK_NONE;
+	}
 	if (k->chars == NULL)
 		return true;
 	if (n < 1 || n > k->max || strspn(value, k->chars) != n)

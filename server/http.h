@@ -51,9 +51,10 @@ enum route_id {
 	ROUTE_ID_FILE,       /* a static file name (public routes) */
 	ROUTE_ID_BARRIER,    /* a barrier's UUID; ward-scoped */
 	ROUTE_ID_DATE,       /* a date "YYYY-MM-DD": the handler checks it (400 naming it) */
-	ROUTE_ID_PATIENT,    /* a patient's UUID (FHIR Patient); ward-scoped: its episodes' wards */
 	ROUTE_ID_REFERRAL,   /* a referral's UUID; ward-scoped (and organisation) */
 	ROUTE_ID_ORG,        /* an organisation's UUID */
+	ROUTE_ID_PATIENT,    /* a patient's UUID (FHIR Patient); ward-scoped: its episodes' wards */
+	ROUTE_ID_FHIR_TASK,  /* a FHIR Task id: a task's UUID or "referral-<referral UUID>" */
 };
 
 #define ROUTE_PUBLIC 0x1   /* no authentication (health checks, sign-in, pages) */

@@ -15,7 +15,9 @@ calls -- never computed from the code under test:
   social_worker, ot, physio, bed_manager, admin
 
 OK means any 2xx; 403 means exactly 403 with error code "forbidden"; 401 means
-exactly 401 with the JSON error shape (under /fhir/, every refusal is an OperationOutcome).  pytest runs each (route, caller) pair as
+exactly 401 with the JSON error shape (under /fhir/, an OperationOutcome with issue
+"login"); 404 (FHIR reads only) means the record is answered as not found, the FHIR
+facade's refusal of another ward's record.  pytest runs each (route, caller) pair as
 its own test.
 """
 import json
@@ -32,8 +34,8 @@ from conftest import (admission_body, admit, cli, ensure_ward, make_organisation
 OK = "ok"
 F = 403
 U = 401
-N = 404   # not found: a partner asking about a patient not referred to them, or the FHIR
-#           facade answering a record of another ward (no oracle)
+N = 404   # not yours = does not exist: a partner asking about a patient not referred
+          # to them; the FHIR facade answering a record of another ward (no oracle)
 G = 410   # a retired route (the assessments, replaced by referrals): gone, for everyone
 
 WARD = "AXM1"      # the episodes' ward; nurse_own's ward
@@ -552,6 +554,43 @@ def f_stream_ward(c, who):
     return Req("GET", "/api/v1/stream", params={"ward": WARD}, stream=True)
 
 
+# the FHIR R4 facade (server/api_fhir.c, issue 15)
+def f_fhir_patient_search(c, who):
+    return Req("GET", "/fhir/R4/Patient")
+
+
+def f_fhir_patient_read(c, who):
+    return Req("GET", f"/fhir/R4/Patient/{c.ep['patient']['id']}")
+
+
+def f_fhir_encounter_search(c, who):
+    return Req("GET", "/fhir/R4/Encounter", params={"patient": c.ep["patient"]["id"]})
+
+
+def f_fhir_encounter_read(c, who):
+    return Req("GET", f"/fhir/R4/Encounter/{c.ep['id']}")
+
+
+def f_fhir_task_search(c, who):
+    return Req("GET", "/fhir/R4/Task", params={"status": "requested"})
+
+
+def f_fhir_task_read(c, who):
+    return Req("GET", f"/fhir/R4/Task/{c.tasks['physio']}")
+
+
+def f_fhir_referral_task_read(c, who):
+    return Req("GET", f"/fhir/R4/Task/referral-{c.referral_of(c.ep['id'])['id']}")
+
+
+def f_fhir_service_request_search(c, who):
+    return Req("GET", "/fhir/R4/ServiceRequest", params={"patient": c.ep["patient"]["id"]})
+
+
+def f_fhir_service_request_read(c, who):
+    return Req("GET", f"/fhir/R4/ServiceRequest/{c.referral_of(c.ep['id'])['id']}")
+
+
 # ---- the table ------------------------------------------------------------------------
 #
 # (method, path template [variant], factory, expectations).  Every expectation is
@@ -585,31 +624,6 @@ def f_involvement_list(c, who):
 
 def f_report_discharges(c, who):
     return Req("GET", "/api/v1/reports/discharges")
-
-
-# the FHIR R4 facade (server/api_fhir.c, issue 15)
-def f_fhir_patient_search(c, who):
-    return Req("GET", "/fhir/R4/Patient")
-
-
-def f_fhir_patient_read(c, who):
-    return Req("GET", f"/fhir/R4/Patient/{c.ep['patient']['id']}")
-
-
-def f_fhir_encounter_search(c, who):
-    return Req("GET", "/fhir/R4/Encounter", params={"patient": c.ep["patient"]["id"]})
-
-
-def f_fhir_encounter_read(c, who):
-    return Req("GET", f"/fhir/R4/Encounter/{c.ep['id']}")
-
-
-def f_fhir_task_search(c, who):
-    return Req("GET", "/fhir/R4/Task", params={"status": "requested"})
-
-
-def f_fhir_task_read(c, who):
-    return Req("GET", f"/fhir/R4/Task/{c.tasks['physio']}")
 
 
 def row(method, path, factory, *, anon, bad_token, nurse_own, nurse_other, social_worker, ot,
@@ -884,6 +898,42 @@ TABLE = [
     row("GET", "/api/v1/stream [?ward=WARD]", f_stream_ward,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK, partners=OK),
+    # ---- the FHIR R4 facade (server/api_fhir.c): the JSON API's rules.  Trust roles read
+    # as episodes (referrals too); a search narrows to a nurse's wards (200, filtered:
+    # test_fhir.py checks the content); a read of another ward's record is 404, as for a
+    # record that does not exist.  Partners read what is referred to their organisation
+    # (the shared episode: the hub and the provider on its open referral, the council on
+    # a closed one), searches filtered to it (test_fhir_partners.py checks the content);
+    # a discipline task is never theirs (404), nor a referral naming someone else ----
+    row("GET", "/fhir/R4/Patient", f_fhir_patient_search,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/fhir/R4/Patient/{id}", f_fhir_patient_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/fhir/R4/Encounter", f_fhir_encounter_search,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/fhir/R4/Encounter/{id}", f_fhir_encounter_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/fhir/R4/Task", f_fhir_task_search,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/fhir/R4/Task/{id}", f_fhir_task_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=N),
+    row("GET", "/fhir/R4/Task/{id} [referral-{referral id}]", f_fhir_referral_task_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK,
+        partners={"hub_coordinator": OK, "council_social_worker": N, "provider_staff": OK}),
+    row("GET", "/fhir/R4/ServiceRequest", f_fhir_service_request_search,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/fhir/R4/ServiceRequest/{id}", f_fhir_service_request_read,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK,
+        partners={"hub_coordinator": OK, "council_social_worker": N, "provider_staff": OK}),
     # ---- involvement in discharge planning (server/api_involvement.c) ----
     # involvement_record: nurse on own wards; social_worker, ot, physio anywhere
     row("POST", "/api/v1/episodes/{id}/involvements", f_involvement_post,
@@ -894,28 +944,6 @@ TABLE = [
         bed_manager=OK, admin=OK, partners=F),
     row("GET", "/api/v1/reports/discharges", f_report_discharges,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=OK, admin=OK, partners=F),
-    # ---- the FHIR R4 facade (server/api_fhir.c): episode reading, as the JSON API; a
-    # search narrows to a nurse's wards (200, filtered: test_fhir.py checks the content);
-    # a read of another ward's record is 404, as for a record that does not exist;
-    # partners are refused it (403) ----
-    row("GET", "/fhir/R4/Patient", f_fhir_patient_search,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
-    row("GET", "/fhir/R4/Patient/{id}", f_fhir_patient_read,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
-    row("GET", "/fhir/R4/Encounter", f_fhir_encounter_search,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
-    row("GET", "/fhir/R4/Encounter/{id}", f_fhir_encounter_read,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
-    row("GET", "/fhir/R4/Task", f_fhir_task_search,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
-        bed_manager=OK, admin=OK, partners=F),
-    row("GET", "/fhir/R4/Task/{id}", f_fhir_task_read,
-        anon=U, bad_token=U, nurse_own=OK, nurse_other=N, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK, partners=F),
 ]
 
@@ -931,12 +959,6 @@ ROUTES = {
     ("POST", "/api/v1/episodes/{id}/involvements"): ("involvement_record", "episode"),
     ("GET", "/api/v1/episodes/{id}/involvements"): ("episode_read", "episode"),
     ("GET", "/api/v1/reports/discharges"): ("report_read", "none"),
-    ("GET", "/fhir/R4/Patient"): ("episode_read", "none"),
-    ("GET", "/fhir/R4/Patient/{id}"): ("episode_read", "patient"),
-    ("GET", "/fhir/R4/Encounter"): ("episode_read", "none"),
-    ("GET", "/fhir/R4/Encounter/{id}"): ("episode_read", "episode"),
-    ("GET", "/fhir/R4/Task"): ("episode_read", "none"),
-    ("GET", "/fhir/R4/Task/{id}"): ("episode_read", "task"),
     ("PATCH", "/api/v1/episodes/{id}"): ("episode_write", "episode"),
     ("POST", "/api/v1/episodes/{id}/transfer"): ("episode_write", "episode"),
     ("POST", "/api/v1/episodes/{id}/discharge"): ("episode_write", "episode"),
@@ -999,6 +1021,16 @@ ROUTES = {
     ("DELETE", "/api/v1/session"): ("self", "none"),
     ("GET", "/api/v1/me"): ("self", "none"),
     ("GET", "/api/v1/stream"): ("event_read", "none"),
+    # referral reading: the trust's readers by ward (and episode reading beyond referrals,
+    # checked in the handler), partners by referral
+    ("GET", "/fhir/R4/Patient"): ("referral_read", "none"),
+    ("GET", "/fhir/R4/Patient/{id}"): ("referral_read", "patient"),
+    ("GET", "/fhir/R4/Encounter"): ("referral_read", "none"),
+    ("GET", "/fhir/R4/Encounter/{id}"): ("referral_read", "episode"),
+    ("GET", "/fhir/R4/Task"): ("referral_read", "none"),
+    ("GET", "/fhir/R4/Task/{id}"): ("referral_read", "fhir_task"),
+    ("GET", "/fhir/R4/ServiceRequest"): ("referral_read", "none"),
+    ("GET", "/fhir/R4/ServiceRequest/{id}"): ("referral_read", "referral"),
 }
 
 # The routes anyone may call without credentials: health, sign-in, the pages.
@@ -1021,7 +1053,8 @@ PUBLIC = {
 }
 
 # The {param} kinds that name a patient's record: their handlers check the ward.
-WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier", "referral", "patient"}
+WARD_SCOPED_IDS = {"episode", "task", "assessment", "barrier", "referral", "patient",
+                   "fhir_task"}
 
 CASES = [pytest.param(method, path, factory, who, expect[who], id=f"{method} {path} | {who}")
          for method, path, factory, expect in TABLE for who in CALLERS]
@@ -1039,6 +1072,9 @@ def test_table_covers_every_route_once_per_caller():
         assert expect["anon"] == U and expect["bad_token"] == U, (m, p)
         for who, e in expect.items():
             assert e in (OK, F, U, N, G), (m, p, who, e)
+            # "not found" for "not yours": only the FHIR facade, and partners (a patient
+            # not referred to their organisation does not exist for them)
+            assert e != N or p.startswith("/fhir/") or who in PARTNERS, (m, p, who, e)
 
 
 def route_table():
@@ -1155,14 +1191,23 @@ def test_access(ctx, method, path, factory, who, expected):
         if expected == OK:
             text = "" if req.stream else r.text
             assert 200 <= r.status_code < 300, f"{where}, expected 2xx: {text}"
-        elif path.startswith("/fhir/") and expected in (U, N, F):
-            # the FHIR facade refuses with an OperationOutcome: login, not-found, forbidden
+        elif expected == U and path.startswith("/fhir/"):
+            # the FHIR facade refuses with an OperationOutcome, issue "login"
+            assert r.status_code == 401, f"{where}, expected 401: {r.text}"
+            assert r.headers.get("Content-Type", "").startswith("application/fhir+json")
+            body = r.json()
+            assert body["resourceType"] == "OperationOutcome", body
+            assert body["issue"][0]["code"] == "login" and body["issue"][0]["diagnostics"], body
+        elif expected in (N, F) and path.startswith("/fhir/"):
+            # the FHIR facade's refusals are OperationOutcomes: "not-found" (no oracle of
+            # what exists), "forbidden" for a role that may not read records at all
             assert r.status_code == expected, f"{where}, expected {expected}: {r.text}"
             assert r.headers.get("Content-Type", "").startswith("application/fhir+json")
             body = r.json()
             assert body["resourceType"] == "OperationOutcome", body
-            code = {U: "login", N: "not-found", F: "forbidden"}[expected]
-            assert body["issue"][0]["code"] == code and body["issue"][0]["diagnostics"], body
+            issue = body["issue"][0]
+            assert issue["code"] == ("not-found" if expected == N else "forbidden"), body
+            assert issue["diagnostics"], body
         elif expected == U:
             assert r.status_code == 401, f"{where}, expected 401: {r.text}"
             assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers

@@ -30,11 +30,13 @@ PAGED = "FHP1"     # the paging ward: nothing else is admitted there
 
 # FHIR.js warns about any code outside an element's value set, whatever the binding's
 # strength.  R4 binds Task.code (TaskCode) as an *example* and Task.performerType
-# (ProcedurePerformerRole) as *preferred*, Encounter.hospitalization.dischargeDisposition
-# (DischargeDisposition) as an *example*: carebridge's own code systems there are
-# conformant, so that warning, at those elements only, is not a failure.
-NON_REQUIRED_BINDINGS = ("Task.code", "Task.performerType",
-                         "Encounter.hospitalization.dischargeDisposition")
+# (ProcedurePerformerRole) as *preferred*, and ServiceRequest.category (Service request
+# category codes), ServiceRequest.code (Procedure codes) and
+# Encounter.hospitalization.dischargeDisposition (DischargeDisposition) as *example*:
+# carebridge's own code systems there are conformant, so that warning, at those elements
+# only, is not a failure.
+NON_REQUIRED_BINDINGS = ("Task.code", "Task.performerType", "ServiceRequest.category",
+                         "ServiceRequest.code", "Encounter.hospitalization.dischargeDisposition")
 
 
 def _tolerated(m):
@@ -134,6 +136,13 @@ def ids(bundle):
     return [e["resource"]["id"] for e in bundle["entry"]]
 
 
+def referral_tasks(database, ep):
+    """The FHIR ids of the Tasks of the episode's referrals (the day-one referral of a
+    pathway 1-3 admission): a patient's Tasks are its discipline tasks and these."""
+    return [f"referral-{r[0]}" for r in
+            database.sql(f"SELECT id FROM referrals WHERE episode_id = '{ep['id']}'")]
+
+
 # ---- metadata --------------------------------------------------------------------------
 
 def test_metadata_is_a_capability_statement(daemon, fhir):
@@ -144,12 +153,13 @@ def test_metadata_is_a_capability_statement(daemon, fhir):
     assert "json" in c["format"] and c["date"]
     assert c["implementation"]["url"] == f"{daemon.base}/fhir/R4"
     res = {x["type"]: x for x in c["rest"][0]["resource"]}
-    assert set(res) == {"Patient", "Encounter", "Task"}
+    assert set(res) == {"Patient", "Encounter", "Task", "ServiceRequest"}
     for x in res.values():
         assert {i["code"] for i in x["interaction"]} == {"read", "search-type"}
     params = {t: {p["name"] for p in x["searchParam"]} for t, x in res.items()}
     assert params["Patient"] == {"_id", "_lastUpdated", "identifier"}
     assert params["Encounter"] == params["Task"] == {"_id", "_lastUpdated", "patient", "status"}
+    assert params["ServiceRequest"] == params["Task"]
 
 
 # ---- Patient ---------------------------------------------------------------------------
@@ -262,7 +272,7 @@ def test_encounter_search_by_patient_and_status(daemon, users, fhir):
 
 # ---- Task ------------------------------------------------------------------------------
 
-def test_task_read_and_search(daemon, users, fhir):
+def test_task_read_and_search(daemon, database, users, fhir):
     n = users["nurse"]
     ep = admit(daemon, n, WARD, pathway=1)
     pid = ep["patient"]["id"]
@@ -282,12 +292,16 @@ def test_task_read_and_search(daemon, users, fhir):
     r = daemon.patch(f"/api/v1/tasks/{ot_task['id']}", json={"status": "accepted"},
                      headers=users["ot"].auth)
     assert r.status_code == 200, r.text
+    # the patient's Tasks: its discipline tasks and its day-one referral's (issue 15)
+    referral = referral_tasks(database, ep)
+    assert len(referral) == 1
     b = search(daemon, n, "Task", fhir, patient=f"Patient/{pid}")
-    assert b["total"] == len(ep["tasks"])
-    assert set(ids(b)) == {x["id"] for x in ep["tasks"]}
+    assert b["total"] == len(ep["tasks"]) + 1
+    assert set(ids(b)) == {x["id"] for x in ep["tasks"]} | set(referral)
     b = search(daemon, n, "Task", fhir, patient=pid, status="accepted")
     assert ids(b) == [ot_task["id"]]
     assert b["entry"][0]["resource"]["performerType"][0]["coding"][0]["code"] == "ot"
+    # the referral is notified: its Task is a draft
     b = search(daemon, n, "Task", fhir, patient=pid, status="requested,in-progress")
     assert b["total"] == len(ep["tasks"]) - 1
     outcome(get(daemon, n, "/fhir/R4/Task", status="open"), 400, fhir, "invalid", "status")
@@ -358,7 +372,7 @@ def test_last_updated_filters_with_prefixes(daemon, database, users, fhir):
 
 # ---- access ----------------------------------------------------------------------------
 
-def test_nurse_of_another_ward_gets_404_and_empty_searches(daemon, users, fhir):
+def test_nurse_of_another_ward_gets_404_and_empty_searches(daemon, database, users, fhir):
     ep = admit(daemon, users["nurse"], WARD)
     pid, task = ep["patient"]["id"], ep["tasks"][0]["id"]
     other = users["other"]
@@ -381,7 +395,8 @@ def test_nurse_of_another_ward_gets_404_and_empty_searches(daemon, users, fhir):
     # roles that read every ward see it, as in the JSON API
     for who in ("bm", "ot"):
         assert ok(get(daemon, users[who], f"/fhir/R4/Patient/{pid}"), fhir)["id"] == pid
-        assert search(daemon, users[who], "Task", fhir, patient=pid)["total"] == len(ep["tasks"])
+        assert search(daemon, users[who], "Task", fhir, patient=pid)["total"] == \
+            len(ep["tasks"]) + len(referral_tasks(database, ep))
 
 
 def test_a_nurse_sees_a_patient_through_any_of_her_wards_episodes(daemon, users, fhir):
@@ -460,8 +475,12 @@ def test_reads_and_searches_are_audited(daemon, database, users, fhir):
     detail = json.loads(rows[0][4])
     assert detail["resource"] == "Task" and detail["params"] == ["patient"]
     assert ep["patient"]["nhs_number"] not in rows[0][4]
-    assert sorted(r[2] for r in rows[1:]) == sorted(ids(b))
-    assert all(r[0] == "task.read" and r[3] == ep["id"] for r in rows[1:])
+    # one row per Task shown: a discipline task's as "task.read", a referral's Task as a
+    # read of the referral (its id without the "referral-" prefix)
+    assert sorted(r[2] for r in rows[1:]) == sorted(i.removeprefix("referral-") for i in ids(b))
+    for r in rows[1:]:
+        kind = "referral" if f"referral-{r[2]}" in ids(b) else "task"
+        assert r[:2] == [f"{kind}.read", kind] and r[3] == ep["id"], r
 
 
 def test_every_answer_was_validated(fhir):

@@ -390,6 +390,125 @@ static void test_bundle_and_outcome(void **state)
 	cJSON_Delete(o);
 }
 
+/* ---- referrals: ServiceRequest status, Task ids, searches, the partner's cut ---- */
+
+static void test_service_request_status(void **state)
+{
+	static const struct {
+		const char *state, *status;
+	} cases[] = {
+	    {"notified", "draft"},         {"referred", "active"},
+	    {"info_requested", "on-hold"}, {"accepted", "active"},
+	    {"declined", "revoked"},       {"sourced", "active"},
+	    {"start_confirmed", "active"}, {"completed", "completed"},
+	    {"withdrawn", "revoked"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		EXPECT_STR(i, fhir_service_request_status(cases[i].state), cases[i].status);
+	assert_null(fhir_service_request_status("open"));
+	assert_null(fhir_service_request_status(NULL));
+}
+
+static void test_task_ids(void **state)
+{
+	char id[37];
+
+	(void)state;
+	assert_int_equal(fhir_task_id_parse("6B0E3A52-1111-4222-8333-444455556666", id),
+	                 FHIR_TASK_DISCIPLINE);
+	assert_string_equal(id, "6b0e3a52-1111-4222-8333-444455556666");
+	assert_int_equal(fhir_task_id_parse("referral-6b0e3a52-1111-4222-8333-444455556666", id),
+	                 FHIR_TASK_REFERRAL);
+	assert_string_equal(id, "6b0e3a52-1111-4222-8333-444455556666");
+	assert_int_equal(fhir_task_id_parse("referral-x", id), FHIR_TASK_NONE);
+	assert_int_equal(fhir_task_id_parse("task-6b0e3a52-1111-4222-8333-444455556666", id),
+	                 FHIR_TASK_NONE);
+	assert_int_equal(fhir_task_id_parse("", id), FHIR_TASK_NONE);
+}
+
+static void test_referral_searches(void **state)
+{
+	const char *sr_names[] = {"status"}, *sr_values[] = {"active,on-hold"};
+	const char *t_names[] = {"status", "_id", "_cursor"};
+	const char *t_values[] = {"draft,ready", "referral-6B0E3A52-1111-4222-8333-444455556666",
+	                          "referral-6b0e3a52-1111-4222-8333-444455556666"};
+	struct fhir_search s;
+	struct err err;
+
+	(void)state;
+	/* a ServiceRequest status names every referral state it stands for */
+	assert_int_equal(fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, &s, &err),
+	                 ST_OK);
+	assert_int_equal(s.nstates, 5);
+	assert_string_equal(s.states[0], "referred");
+	assert_string_equal(s.states[4], "info_requested");
+	sr_values[0] = "entered-in-error";
+	assert_int_equal(fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, &s, &err),
+	                 ST_OK);
+	assert_true(s.matches_nothing);
+	sr_values[0] = "requested";
+	assert_int_equal(fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, &s, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "status");
+	/* a Task status is its own code (referral Tasks are drafts and ready ones too) */
+	assert_int_equal(fhir_search_parse(FHIR_TASK, t_names, t_values, 3, &s, &err), ST_OK);
+	assert_false(s.matches_nothing);
+	assert_int_equal(s.nstates, 2);
+	assert_string_equal(s.states[0], "draft");
+	assert_string_equal(s.id, "referral-6b0e3a52-1111-4222-8333-444455556666");
+	assert_string_equal(s.cursor, "referral-6b0e3a52-1111-4222-8333-444455556666");
+	/* a referral Task id is no Encounter's */
+	t_names[0] = "_cursor";
+	assert_int_equal(fhir_search_parse(FHIR_ENCOUNTER, t_names, t_values + 2, 1, &s, &err),
+	                 ST_INVALID);
+}
+
+static void test_referral_mapping_and_partner_cut(void **state)
+{
+	cJSON *in =
+	    parse("{\"id\":\"6b0e3a52-1111-4222-8333-444455556666\",\"record\":\"referral\","
+	          "\"episode_id\":\"e1\",\"patient_id\":\"p1\",\"state\":\"info_requested\","
+	          "\"version\":3,\"needs\":\"Meals\",\"notified_at\":\"2026-11-20T09:30:00Z\","
+	          "\"referred_at\":\"2026-11-20T12:00:00Z\",\"organisation\":{\"code\":\"HUB1\","
+	          "\"name\":\"Hub\"},\"trust\":{\"code\":\"TRUST\",\"name\":\"The trust\"}}");
+	cJSON *sr = fhir_resource_from_json(FHIR_SERVICE_REQUEST, in, FHIR_VIEW_PARTNER);
+	cJSON *t = fhir_resource_from_json(FHIR_TASK, in, FHIR_VIEW_PARTNER);
+	cJSON *pin = parse("{\"id\":\"p1\",\"nhs_number\":\"9434765919\",\"local_id\":\"RX1\","
+	                   "\"family_name\":\"Smith\",\"sex\":\"male\",\"birth_date\":"
+	                   "\"1940-01-02\",\"version\":1}");
+	cJSON *task = parse("{\"id\":\"t1\",\"status\":\"requested\",\"title\":\"x\"}");
+	cJSON *p;
+
+	(void)state;
+	assert_string_equal(path_str(sr, "status", NULL), "on-hold");
+	assert_string_equal(path_str(sr, "authoredOn", NULL), "2026-11-20T12:00:00Z");
+	assert_string_equal(path_str(sr, "requester", "display"), "The trust");
+	assert_string_equal(path_str(t, "id", NULL),
+	                    "referral-6b0e3a52-1111-4222-8333-444455556666");
+	assert_string_equal(path_str(t, "status", NULL), "on-hold");
+	assert_string_equal(path_str(t, "focus", "reference"),
+	                    "ServiceRequest/6b0e3a52-1111-4222-8333-444455556666");
+	assert_string_equal(path_str(t, "owner", "display"), "Hub");
+	/* the partner's Patient: the NHS number, not the hospital number */
+	p = fhir_resource_from_json(FHIR_PATIENT, pin, FHIR_VIEW_PARTNER);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "identifier")), 1);
+	assert_string_equal(
+	    path_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "identifier"), 0),
+	             "system", NULL),
+	    FHIR_SYSTEM_NHS_NUMBER);
+	assert_string_equal(path_str(p, "gender", NULL), "male");
+	/* a discipline task is never the partner's */
+	assert_null(fhir_resource_from_json(FHIR_TASK, task, FHIR_VIEW_PARTNER));
+	cJSON_Delete(p);
+	cJSON_Delete(sr);
+	cJSON_Delete(t);
+	cJSON_Delete(in);
+	cJSON_Delete(pin);
+	cJSON_Delete(task);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +521,10 @@ int main(void)
 	    cmocka_unit_test(test_encounter),
 	    cmocka_unit_test(test_task),
 	    cmocka_unit_test(test_bundle_and_outcome),
+	    cmocka_unit_test(test_service_request_status),
+	    cmocka_unit_test(test_task_ids),
+	    cmocka_unit_test(test_referral_searches),
+	    cmocka_unit_test(test_referral_mapping_and_partner_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
