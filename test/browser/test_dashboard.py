@@ -129,7 +129,7 @@ def people(database):
 
 def test_nctr_patient_appears_live_with_primary_barrier(site, database, browsers, people):
     ward, nurse, bm = people["ward"], people["nurse"], people["bm"]
-    a = itg.admit(site.daemon, nurse, ward, family_name="Nctr" + rand(), given_name="Ann",
+    a = itg.admit(site.daemon, nurse, ward, family_name="Nctr" + rand(), given_name="Ann", pathway=0,
                   bed="4", admitted_at=ago(days=3))
     c = itg.admit(site.daemon, nurse, ward, family_name="Other" + rand(), given_name="Cy",
                   bed="5", admitted_at=ago(days=2))
@@ -261,7 +261,7 @@ def test_stranded_list_with_a_22_day_stay(site, browsers, people):
     s0, ss0 = kpi(b, "k-stranded"), kpi(b, "k-super")
 
     # admitted (entered late) 22 days ago while the page is open: on the list without a reload
-    long22 = itg.admit(site.daemon, nurse, ward, family_name="Twentytwo" + rand(), bed="12",
+    long22 = itg.admit(site.daemon, nurse, ward, family_name="Twentytwo" + rand(), bed="12", pathway=0,
                        admitted_at=ago(days=22, hours=1))
     row22 = f"#longstay-body tr[data-id='{long22['id']}']"
     wait_for(lambda: text(b, row22), timeout=5, message="22-day stay listed live")

@@ -92,7 +92,7 @@ def test_queue_triages_filters_and_confirms(site, database, browsers):
                 headers={**na.auth, "If-Match": f'"{mid["version"]}"'})
     assert r.status_code == 200, r.text
     r = d.post(f"/api/v1/episodes/{mid['id']}/barriers",
-               json={"reason": "transport", "owner": "Ward 1"}, headers=na.auth)
+               json={"reason": "transport", "owner": "Ward 1", "primary": True}, headers=na.auth)
     assert r.status_code == 201, r.text
 
     sb = browsers.new()

@@ -110,6 +110,7 @@ def test_screens_flow(site, database, browsers):
 
     # a patient already on the ward, ready two days ago and delayed, with no reason yet
     seeded = itg.admit(site.daemon, nurse, ward, family_name="Seeded", given_name="Sam", bed="3",
+                       pathway=0,  # no referral: nothing proposes a barrier (issue 15)
                        admitted_at=time.strftime("%Y-%m-%dT08:00:00Z",
                                                  time.gmtime(time.time() - 5 * 86400)))
     make_delayed(database, seeded["id"])
