@@ -543,8 +543,13 @@
 		}
 		if (editing === i.episode_id && involvements) {
 			if (!involvements.some(function (x) { return x.id === i.id; })) {
-				involvements.push(i);
-				involvements.sort(function (a, b) { return Date.parse(b.discussed_at) - Date.parse(a.discussed_at); });
+				/* newest first: a record that just arrived goes before one of the same time
+				   (times are to the second; the stable sort keeps it there) */
+				involvements.unshift(i);
+				involvements.sort(function (a, b) {
+					return Date.parse(b.discussed_at) - Date.parse(a.discussed_at) ||
+					       Date.parse(b.recorded_at) - Date.parse(a.recorded_at);
+				});
 			}
 			renderInvolvement();
 		}
