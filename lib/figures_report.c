@@ -18,10 +18,13 @@
 
 /* ---- parameters ---------------------------------------------------------------- */
 
-enum status figures_report_dates(const char *date, const char *from, const char *to, int64_t now,
-                                 int32_t *first, int32_t *last, struct err *err)
+/*
+ * The days [*first, *last] a report of date, or of from..to, covers, none after
+ * latest (too_late says why a later one is refused); neither given: latest.
+ */
+static enum status report_span(const char *date, const char *from, const char *to, int32_t latest,
+                               const char *too_late, int32_t *first, int32_t *last, struct err *err)
 {
-	int32_t yesterday = london_date(now) - 1;
 	enum status st;
 
 	if (date != NULL && (from != NULL || to != NULL))
@@ -38,51 +41,33 @@ enum status figures_report_dates(const char *date, const char *from, const char 
 		    (st = date_parse(to, last, "to", err)) != ST_OK)
 			return st;
 	} else {
-		*first = *last = yesterday;
+		*first = *last = latest;
 	}
 	if (*last < *first)
 		return err_set(err, ST_INVALID, "to", "\"to\" is before \"from\"");
-	if (*last > yesterday)
-		return err_set(err, ST_INVALID, date != NULL ? "date" : "to",
-		               "the midnight ending that date has not happened yet");
+	if (*last > latest)
+		return err_set(err, ST_INVALID, date != NULL ? "date" : "to", "%s", too_late);
 	if (*last - *first + 1 > FIGURES_REPORT_MAX_DAYS)
 		return err_set(err, ST_INVALID, "from", "a report covers at most %d days",
 		               FIGURES_REPORT_MAX_DAYS);
 	return ST_OK;
 }
 
+enum status figures_report_dates(const char *date, const char *from, const char *to, int64_t now,
+                                 int32_t *first, int32_t *last, struct err *err)
+{
+	/* a day is reported once the midnight ending it has passed */
+	return report_span(date, from, to, london_date(now) - 1,
+	                   "the midnight ending that date has not happened yet", first, last, err);
+}
+
 enum status figures_report_discharge_dates(const char *date, const char *from, const char *to,
                                            int64_t now, int32_t *first, int32_t *last,
                                            struct err *err)
 {
-	int32_t today = london_date(now);
-	enum status st;
-
-	if (date != NULL && (from != NULL || to != NULL))
-		return err_set(err, ST_INVALID, "date", "give either date or from and to");
-	if (date != NULL) {
-		if ((st = date_parse(date, first, "date", err)) != ST_OK)
-			return st;
-		*last = *first;
-	} else if (from != NULL || to != NULL) {
-		if (from == NULL || to == NULL)
-			return err_set(err, ST_INVALID, from == NULL ? "from" : "to",
-			               "from and to go together");
-		if ((st = date_parse(from, first, "from", err)) != ST_OK ||
-		    (st = date_parse(to, last, "to", err)) != ST_OK)
-			return st;
-	} else {
-		*first = *last = today;
-	}
-	if (*last < *first)
-		return err_set(err, ST_INVALID, "to", "\"to\" is before \"from\"");
-	if (*last > today)
-		return err_set(err, ST_INVALID, date != NULL ? "date" : "to",
-		               "that date has not begun yet");
-	if (*last - *first + 1 > FIGURES_REPORT_MAX_DAYS)
-		return err_set(err, ST_INVALID, "from", "a report covers at most %d days",
-		               FIGURES_REPORT_MAX_DAYS);
-	return ST_OK;
+	/* discharges are counted so far: today may be asked for */
+	return report_span(date, from, to, london_date(now), "that date has not begun yet", first,
+	                   last, err);
 }
 
 enum status figures_report_month(const char *month, int64_t now, int *year, int *mon,
