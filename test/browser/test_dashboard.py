@@ -224,7 +224,8 @@ def test_no_dtoc_legend_reason_codes_or_attribution(site, browsers, people):
         assert gone not in page, gone
     assert not b.find_elements(By.CSS_SELECTOR, "select.reason, select.attribution, #legend, "
                                                 "#chart, .legend, button.save")
-    assert not b.find_elements(By.TAG_NAME, "select")
+    # nothing edits here: the only choice is the ward filter (issue 16), no reason or attribution
+    assert [e.get_attribute("id") for e in b.find_elements(By.TAG_NAME, "select")] == ["ward-filter"]
     assert b.execute_script("return CB.REASONS === undefined && CB.ATTRIBUTIONS === undefined;")
     # the headings and table semantics the other screens have
     for t in ("nctr", "barriers", "longstay", "drd-bands", "sitrep", "wards"):
