@@ -146,10 +146,12 @@ def test_each_page_listens_for_what_changes_it():
     episode = family(e, "episode")
     assert {"episode.reopened", "episode.cancelled", "episode.transferred"} <= episode
     want = {
-        # occupancy, NCTR (readiness, reviews), primary barriers, overdue tasks (a new task is
-        # never overdue), the sitrep submitted (issue 14: no delays, their reasons are barriers)
-        "dashboard.js": episode | family(e, "barrier") | {"review.recorded", "task.updated",
-                                                          "task.overdue", "sitrep.submitted"},
+        # occupancy, NCTR (readiness, reviews), primary barriers, overdue tasks, the sitrep
+        # submitted (issue 14: no delays, their reasons are barriers), and each NCTR patient's
+        # open tasks (issue 16: a new task adds one, so task.created too)
+        "dashboard.js": episode | family(e, "barrier") | {"review.recorded", "task.created",
+                                                          "task.updated", "task.overdue",
+                                                          "sitrep.submitted"},
         # patients, their task and assessment chips, the delayed badge, the last review and
         # the "not reviewed" marker, the primary barrier (issue 14)
         "ward.js": episode | family(e, "task") | family(e, "assessment") | family(e, "delay")
