@@ -474,3 +474,82 @@ const CB = (function () {
 		SERVICE_KINDS: SERVICE_KINDS,
 	};
 })();
+
+/*
+ * Rows as cards on a narrow screen (app.css, "phones and tablets"): every cell
+ * of a table marked "cards", or inside a box marked "cards", carries its
+ * column's heading in data-label, which the style sheet shows before the
+ * cell's content once the row is a card.  The pages build their rows at any
+ * time, so one observer labels each row as it is added or rebuilt.
+ */
+(function () {
+	const CARDS = "table.cards, .cards table";
+	const cache = new WeakMap(); /* table -> {sig, heads}: a dashboard adds hundreds of rows */
+
+	function headings(table) {
+		const head = table.tHead && table.tHead.rows[0];
+		if (!head)
+			return [];
+		const known = cache.get(table);
+		if (known && known.sig === head.textContent)
+			return known.heads;
+		const out = [];
+		for (const th of head.cells) {
+			/* a heading that is only words for screen readers ("Actions") labels nothing */
+			const clone = th.cloneNode(true);
+			for (const h of clone.querySelectorAll(".visually-hidden"))
+				h.remove();
+			const text = clone.textContent.replace(/\s+/g, " ").trim();
+			for (let i = 0; i < (th.colSpan || 1); i++)
+				out.push(text);
+		}
+		cache.set(table, { sig: head.textContent, heads: out });
+		return out;
+	}
+
+	function labelRow(tr, heads) {
+		let i = 0;
+		for (const c of tr.cells) {
+			const l = heads[i] || "";
+			if (l && c.getAttribute("data-label") !== l)
+				c.setAttribute("data-label", l);
+			i += c.colSpan || 1;
+		}
+	}
+
+	function labelTable(table) {
+		const heads = headings(table);
+		for (const tb of table.tBodies)
+			for (const tr of tb.rows)
+				labelRow(tr, heads);
+	}
+
+	function labelNode(node) {
+		if (node.nodeType !== 1)
+			return;
+		const table = node.closest("table");
+		if (table && table.matches(CARDS)) {
+			if (node.tagName === "TR") {
+				labelRow(node, headings(table));
+				return;
+			}
+			const tr = node.closest("tr");
+			if (tr)
+				labelRow(tr, headings(table));
+			else
+				labelTable(table);
+			return;
+		}
+		if (node.querySelector && node.querySelector("table"))
+			for (const t of node.querySelectorAll(CARDS))
+				labelTable(t);
+	}
+
+	for (const t of document.querySelectorAll(CARDS))
+		labelTable(t);
+	new MutationObserver(function (records) {
+		for (const r of records)
+			for (const n of r.addedNodes)
+				labelNode(n);
+	}).observe(document.body, { childList: true, subtree: true });
+})();
