@@ -6,6 +6,8 @@
  *   POST  /api/v1/assessments/{id}/claim      take an unclaimed assessment
  *   POST  /api/v1/assessments/{id}/release    give one's own claim back (state unclaimed)
  *   PATCH /api/v1/assessments/{id}            {state, note}; If-Match: version
+ *   POST  /api/v1/assessments/{id}/reassign   {"to": user name}: a social-work team lead
+ *                                             gives the case to another social worker
  *
  * Thin handlers: parse, read the facts, authorise with lib/access, decide the
  * move with lib/assessment, then one store_assessment call.  A claim that
@@ -342,6 +344,81 @@ static void assessment_release(struct http_req *r)
 	change_start(r, ch);
 }
 
+/* ---- POST /api/v1/assessments/{id}/reassign ------------------------------------------- */
+
+struct reassign {
+	struct http_req *r;
+	char to[PRINCIPAL_NAME_SIZE]; /* the social worker's user name */
+	int if_match;                 /* -1: none */
+};
+
+static void reassign_done(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct reassign *ra = arg;
+	struct err e2;
+
+	if (st == ST_INVALID) {
+		/* the one refusal the transaction raises as CB400 is about "to" */
+		err_set(&e2, st, "to", "%s", err != NULL ? err->message : "\"to\" is not valid");
+		http_reply_error(ra->r, st, &e2);
+	} else if (st != ST_OK) {
+		http_reply_error(ra->r, st, err);
+	} else {
+		http_reply_json_versioned(ra->r, 200, json);
+	}
+	free(ra);
+}
+
+static void reassign_got(enum status st, const struct assessment_facts *f, void *arg)
+{
+	struct reassign *ra = arg;
+	struct access_target target = {NULL, NULL};
+	struct actor actor;
+	struct err err;
+
+	err_clear(&err);
+	if (st == ST_NOT_FOUND)
+		err_set(&err, st, NULL, "assessment not found");
+	if (st == ST_OK) {
+		target.ward = f->ward;
+		st = http_access(ra->r, &target, &err);
+	}
+	if (st != ST_OK) {
+		http_reply_error(ra->r, st, &err);
+		free(ra);
+		return;
+	}
+	/* the team lead check is made in the transaction, against the user as it is then */
+	actor_from_req(&actor, ra->r);
+	store_assessment_reassign(ra->r->app->db, f, ra->to, ra->if_match, &actor, reassign_done,
+	                          ra);
+}
+
+static void assessment_reassign(struct http_req *r)
+{
+	static const char *const fields[] = {"to", NULL};
+	struct reassign *ra = xcalloc(1, sizeof *ra);
+	struct err err;
+	enum status st;
+	cJSON *body = NULL;
+
+	ra->r = r;
+	st = http_if_match(r, &ra->if_match, &err);
+	if (st == ST_OK)
+		st = http_body_json(r, &body, &err);
+	if (st == ST_OK)
+		st = json_only_keys(body, fields, &err);
+	if (st == ST_OK)
+		st = json_get_string(body, "to", true, ra->to, sizeof ra->to, &err);
+	cJSON_Delete(body);
+	if (st != ST_OK) {
+		http_reply_error(r, st, &err);
+		free(ra);
+		return;
+	}
+	store_assessment_get(r->app->db, r->params[0], reassign_got, ra);
+}
+
 const struct route assessment_routes[] = {
     ROUTE(EVHTTP_REQ_GET, "/api/v1/assessments", assessments_list, ACCESS_EPISODE_READ,
           ROUTE_ID_NONE),
@@ -350,6 +427,8 @@ const struct route assessment_routes[] = {
     ROUTE(EVHTTP_REQ_POST, "/api/v1/assessments/{id}/claim", assessment_claim,
           ACCESS_ASSESSMENT_CLAIM, ROUTE_ID_ASSESSMENT),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/assessments/{id}/release", assessment_release,
+          ACCESS_ASSESSMENT_CLAIM, ROUTE_ID_ASSESSMENT),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/assessments/{id}/reassign", assessment_reassign,
           ACCESS_ASSESSMENT_CLAIM, ROUTE_ID_ASSESSMENT),
     ROUTE_END,
 };

@@ -79,6 +79,34 @@ static const char SQL_ASSESSMENT_UPDATE[] =
     " SELECT cb_expect(count(*) = 1, 'CB412',"
     " 'assessment was changed by someone else; reload it and try again') FROM u";
 
+/*
+ * Reassign: user $2 (the actor) must be an enabled social-work team lead
+ * (CB403), user $3 (by name) an enabled social worker (CB400 naming "to"),
+ * assessment $1 still open (CB409) and, when $4 is not NULL, at version $4
+ * (CB412).  It becomes claimed by $3 from now.
+ */
+static const char SQL_ASSESSMENT_LEAD[] =
+    "SELECT cb_expect(EXISTS (SELECT 1 FROM users WHERE id = $1::uuid AND team_lead"
+    " AND role = 'social_worker' AND disabled_at IS NULL), 'CB403',"
+    " 'only a social-work team lead may reassign an assessment')";
+
+static const char SQL_ASSESSMENT_REASSIGN[] =
+    "WITH t AS (SELECT id FROM users WHERE name = $2 AND role = 'social_worker'"
+    "  AND disabled_at IS NULL),"
+    " ok AS (SELECT cb_expect(EXISTS (SELECT 1 FROM t), 'CB400',"
+    "  '\"to\" names no social worker who can take the case') AS v),"
+    " cur AS (SELECT state, version FROM assessments WHERE id = $1::uuid),"
+    " open AS (SELECT cb_expect((SELECT state FROM cur) NOT IN ('completed', 'cancelled'),"
+    "  'CB409', 'assessment is closed: it cannot be reassigned') AS v),"
+    " ver AS (SELECT cb_expect($3::integer IS NULL OR (SELECT version FROM cur) = $3::integer,"
+    "  'CB412', 'assessment was changed by someone else; reload it and try again') AS v),"
+    " u AS (UPDATE assessments SET claimed_by = (SELECT id FROM t), claimed_at = now(),"
+    "  state = CASE WHEN state = 'unclaimed' THEN 'claimed' ELSE state END,"
+    "  version = version + 1, updated_at = now()"
+    "  WHERE id = $1::uuid AND (SELECT v FROM ok) AND (SELECT v FROM open) AND (SELECT v FROM ver)"
+    "  RETURNING 1)"
+    " SELECT count(*) FROM u";
+
 /* Assessment $1 as JSON text. */
 static const char SQL_ASSESSMENT_JSON[] =
     "SELECT cb_assessment_json(a)::text FROM assessments a WHERE a.id = $1::uuid";
@@ -195,6 +223,32 @@ void store_assessment_change(struct db *db, const struct assessment_facts *f,
 	                NULL);
 	store_add_events_lock(req);
 	store_add_event(req, c->event_type, "assessment", f->id);
+	json_stmt = db_req_add(req, SQL_ASSESSMENT_JSON, 1, one);
+	db_req_submit(db, req, store_json_done,
+	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "assessment"));
+}
+
+void store_assessment_reassign(struct db *db, const struct assessment_facts *f, const char *to,
+                               int expected_version, const struct actor *actor,
+                               store_assessment_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *lead[] = {actor->id};
+	const char *one[] = {f->id};
+	char version[16];
+	int json_stmt;
+
+	snprintf(version, sizeof version, "%d", expected_version);
+	{
+		const char *v[] = {f->id, to, expected_version >= 0 ? version : NULL};
+
+		db_req_add(req, SQL_ASSESSMENT_LEAD, 1, lead);
+		db_req_add(req, SQL_ASSESSMENT_REASSIGN, 3, v);
+	}
+	store_add_audit(req, actor, "assessment.reassign", "assessment", f->id, f->episode_id,
+	                f->json, NULL);
+	store_add_events_lock(req);
+	store_add_event(req, "assessment.claimed", "assessment", f->id);
 	json_stmt = db_req_add(req, SQL_ASSESSMENT_JSON, 1, one);
 	db_req_submit(db, req, store_json_done,
 	              store_wait_new((store_any_fn *)cb, arg, json_stmt, "assessment"));

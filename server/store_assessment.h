@@ -66,6 +66,18 @@ void store_assessment_get(struct db *db, const char *id, store_assessment_cb *cb
 void store_assessment_claim(struct db *db, const struct assessment_facts *f,
                             const struct actor *actor, store_assessment_json_cb *cb, void *arg);
 
+/*
+ * Reassign assessment f to the social worker named to, for actor, who must be
+ * a social-work team lead (else ST_FORBIDDEN, checked in the transaction):
+ * claimed by them from now (an unclaimed one becomes claimed).  ST_INVALID
+ * naming "to" when no enabled social worker has that name, ST_CONFLICT when
+ * the assessment is closed, ST_PRECONDITION when expected_version (>= 0) is
+ * not its version.  Audits assessment.reassign, raises assessment.claimed.
+ */
+void store_assessment_reassign(struct db *db, const struct assessment_facts *f, const char *to,
+                               int expected_version, const struct actor *actor,
+                               store_assessment_json_cb *cb, void *arg);
+
 /* A change to an assessment, decided by the handler. */
 struct assessment_change {
 	int expected_version;      /* the version read; the write fails with CB412 if changed */

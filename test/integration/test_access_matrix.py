@@ -72,7 +72,9 @@ class Ctx:
         self.users = {
             "nurse_own": make_user(database, "nurse", wards=[WARD]),
             "nurse_other": make_user(database, "nurse", wards=[OTHER]),
-            "social_worker": make_user(database, "social_worker"),
+            # a team lead, so that reassigning has a caller allowed (a plain social
+            # worker's 403 is in test_screens_session.py)
+            "social_worker": make_user(database, "social_worker", team_lead=True),
             "ot": make_user(database, "ot"),
             "physio": make_user(database, "physio"),
             "bed_manager": make_user(database, "bed_manager"),
@@ -318,6 +320,12 @@ def f_assessment_claim(c, who):
 def f_assessment_release(c, who):
     # claimed by the social_worker caller: theirs to release, refused to everyone else
     return Req("POST", f"/api/v1/assessments/{c.claimed_by_social_worker()}/release")
+
+
+def f_assessment_reassign(c, who):
+    # the matrix's social worker is a team lead: gives a fresh case to themself
+    return Req("POST", f"/api/v1/assessments/{c.new_assessment()}/reassign",
+               {"to": c.users["social_worker"].name})
 
 
 def f_audit(c, who):
@@ -577,6 +585,9 @@ TABLE = [
     row("POST", "/api/v1/assessments/{id}/release", f_assessment_release,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
         bed_manager=F, admin=F),
+    row("POST", "/api/v1/assessments/{id}/reassign", f_assessment_reassign,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=F, admin=F),
     # ---- audit (server/api_audit.c) ----
     row("GET", "/api/v1/audit", f_audit,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
@@ -692,6 +703,7 @@ ROUTES = {
     ("PATCH", "/api/v1/assessments/{id}"): ("assessment_update", "assessment"),
     ("POST", "/api/v1/assessments/{id}/claim"): ("assessment_claim", "assessment"),
     ("POST", "/api/v1/assessments/{id}/release"): ("assessment_claim", "assessment"),
+    ("POST", "/api/v1/assessments/{id}/reassign"): ("assessment_claim", "assessment"),
     ("GET", "/api/v1/audit"): ("audit_read", "none"),
     ("GET", "/api/v1/wards"): ("reference_read", "none"),
     ("POST", "/api/v1/wards"): ("ward_manage", "none"),
