@@ -165,7 +165,7 @@
 	async function load() {
 		const r = await CB.apiAll("/api/v1/assessments?state=unclaimed", 5000);
 		if (!r.ok) {
-			CB.say(CB.$("queue-msg"), "Could not load the queue: " + r.error.message, "bad");
+			CB.say(CB.$("queue-msg"), CB.sentence("Could not load the queue: " + CB.plain(r.error)), "bad");
 			return;
 		}
 		const known = new Set(queue.map(function (a) { return a.id; }));
@@ -252,6 +252,14 @@
 				tr.appendChild(c);
 			tr.appendChild(CB.el("td", {}, stateBadge(a)));
 			tr.appendChild(CB.el("td", { "data-col": "holder", text: a.claimed_by === me.id ? "You" : (a.claimed_by_name || "—") }));
+			if (me.team_lead) {
+				tr.appendChild(CB.el("td", {}, CB.el("button", {
+					type: "button", class: "secondary reassign", text: "Reassign",
+					"aria-label": "Reassign the assessment of " + CB.patientName(a.patient) + ", held by " +
+						(a.claimed_by === me.id ? "you" : a.claimed_by_name || "nobody"),
+					onclick: function (ev) { openReassign(a, ev.currentTarget); },
+				})));
+			}
 			return tr;
 		});
 
@@ -290,7 +298,8 @@
 		CB.say(claimMsg, "");
 		const r = await CB.api("POST", "/api/v1/assessments/" + a.id + "/claim");
 		if (!r.ok) {
-			CB.say(claimMsg, "Could not claim " + CB.patientName(a.patient) + ": " + r.error.message, "bad");
+			CB.sayFailed(claimMsg, "Could not claim " + CB.patientName(a.patient), r.error, function () { claim(a, button); });
+			claimMsg.className = "message bad";
 			button.disabled = false;
 		} else {
 			CB.say(claimMsg, "You hold the assessment of " + CB.patientName(a.patient) + ".", "ok");
@@ -307,13 +316,80 @@
 			? await CB.api("POST", "/api/v1/assessments/" + a.id + "/release")
 			: await CB.api("PATCH", "/api/v1/assessments/" + a.id, { state: to }, { "If-Match": '"' + a.version + '"' });
 		if (!r.ok) {
+			CB.sayFailed(note, "", r.error, function () { move(a, to, note); });
 			note.className = "row-msg bad";
-			note.textContent = r.error.message;
 			return false;
 		}
 		await load();
 		return true;
 	}
+
+	/* ---- a team lead gives a case to another social worker ---------------------------- */
+	const rdlg = CB.$("reassign");
+	let reassigning = null;     /* {a, back} */
+
+	if (me.team_lead) {
+		const head = CB.$("held").querySelector("thead tr");
+		head.appendChild(CB.el("th", { scope: "col" }, CB.el("span", { class: "visually-hidden", text: "Reassign" })));
+	}
+
+	function openReassign(a, back) {
+		reassigning = { a: a, back: back };
+		CB.$("ra-error").textContent = "";
+		CB.$("ra-to").value = "";
+		CB.$("reassign-text").textContent = "Who should take the assessment of " + CB.patientName(a.patient) +
+			" (ward " + a.ward + ", bed " + (a.bed || "none") + ")? " +
+			(a.claimed_by ? "It is held by " + (a.claimed_by === me.id ? "you" : a.claimed_by_name) + " now." : "Nobody holds it now.");
+		const names = CB.$("ra-names");
+		CB.clear(names);
+		const seen = new Set([me.name]);
+		for (const h of held)
+			if (h.claimed_by_name)
+				seen.add(h.claimed_by_name);
+		for (const n of Array.from(seen).sort())
+			names.appendChild(CB.el("option", { value: n }));
+		rdlg.showModal();
+		CB.$("ra-to").focus();
+	}
+
+	CB.$("ra-no").addEventListener("click", function () { rdlg.close(); });
+	rdlg.addEventListener("close", function () {
+		const d = reassigning;
+		reassigning = null;
+		if (d && d.back && d.back.isConnected)
+			d.back.focus();
+		else
+			CB.$("held-title").focus();
+	});
+	CB.$("reassign-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		const d = reassigning;
+		if (!d)
+			return;
+		const to = CB.$("ra-to").value.trim();
+		if (!to) {
+			CB.$("ra-error").textContent = "Enter the user name of the social worker who takes the case.";
+			return;
+		}
+		const button = CB.$("ra-yes");
+		button.disabled = true;
+		const r = await CB.api("POST", "/api/v1/assessments/" + d.a.id + "/reassign", { to: to }, { "If-Match": '"' + d.a.version + '"' });
+		button.disabled = false;
+		if (reassigning !== d)
+			return;
+		if (!r.ok) {
+			if (r.error.code === "network")
+				CB.sayFailed(CB.$("ra-error"), "", r.error, function () { CB.$("reassign-form").requestSubmit(); });
+			else
+				CB.$("ra-error").textContent = r.status === 412
+					? "Someone changed this case while this was open: close this and check the list."
+					: CB.sentence(CB.plain(r.error));
+			return;
+		}
+		CB.say(claimMsg, "The assessment of " + CB.patientName(d.a.patient) + " is now held by " + (r.data.claimed_by_name || to) + ".", "ok");
+		rdlg.close();
+		await load();
+	});
 
 	/* Completing closes the case for good: ask first, naming the patient and bed. */
 	const dlg = CB.$("complete");
@@ -352,7 +428,7 @@
 		CB.$("complete-yes").disabled = true;
 		const r = await CB.api("PATCH", "/api/v1/assessments/" + p.a.id, { state: "completed" }, { "If-Match": '"' + p.a.version + '"' });
 		if (!r.ok) {
-			CB.$("complete-error").textContent = "Not completed: " + r.error.message;
+			CB.$("complete-error").textContent = CB.sentence("Not completed: " + CB.plain(r.error));
 			CB.$("complete-yes").disabled = false;
 			return;
 		}
