@@ -41,9 +41,13 @@ const CB = (function () {
 			 * sign-in dialog opens over it, and once the same user has
 			 * signed in again the request is sent again as it was.
 			 */
-			pending++;
+			/* a change (not a read) waiting is counted in the dialog's words */
+			const change = method !== "GET";
+			if (change)
+				pending++;
 			const back = await sessionEnded("expired");
-			pending--;
+			if (change)
+				pending--;
 			if (!back)
 				return { ok: false, status: 401, data: null, headers: r.headers,
 					error: { code: "signed_out", message: "you are signed out, so nothing was saved", field: null } };
