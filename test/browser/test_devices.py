@@ -286,7 +286,8 @@ def test_dialogs_are_on_screen(site, signed_in, ward_data, viewport):
     b = signed_in["/ward"]
     show(b, site.base, "/ward", viewport)
     eid = ward_data["eps"][0]["id"]
-    for button, dialog in (("button:not(.move-bed):not(.transfer):not(.discharge)", "#edit"),
+    # the row's Update button (task chips are buttons too since the chip menu, issue 16)
+    for button, dialog in ((".row-actions button:not(.move-bed):not(.transfer):not(.discharge)", "#edit"),
                            ("button.discharge", "#discharge"), ("button.move-bed", "#move")):
         btn = b.find_element(By.CSS_SELECTOR, f"#board-body tr[data-id='{eid}'] {button}")
         b.execute_script("arguments[0].scrollIntoView({block: 'center'});", btn)
