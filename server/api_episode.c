@@ -34,14 +34,102 @@ struct admit {
 	struct admission adm; /* the validated body */
 };
 
+/* A duplicate admission: where the patient already is, for a caller who may see that ward. */
+struct dup {
+	struct http_req *r;
+	char id[37];
+	char ward[33];
+	char bed[64];
+};
+
+static void dup_reply(struct http_req *r, const char *ward, const char *bed, const char *id)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *e = cJSON_AddObjectToObject(root, "error");
+	char msg[256];
+
+	cJSON_AddStringToObject(e, "code", status_code(ST_CONFLICT));
+	if (ward != NULL) {
+		snprintf(msg, sizeof msg, "this patient already has an open episode: ward %s, %s%s",
+		         ward, bed[0] != '\0' ? "bed " : "no bed", bed);
+		cJSON_AddStringToObject(e, "message", msg);
+	} else {
+		cJSON_AddStringToObject(
+		    e, "message",
+		    "this patient already has an open episode, on a ward you cannot see");
+	}
+	cJSON_AddStringToObject(e, "field", "nhs_number");
+	if (ward != NULL) {
+		cJSON *where = cJSON_AddObjectToObject(e, "admitted");
+
+		cJSON_AddStringToObject(where, "episode_id", id);
+		cJSON_AddStringToObject(where, "ward", ward);
+		if (bed[0] != '\0')
+			cJSON_AddStringToObject(where, "bed", bed);
+		else
+			cJSON_AddNullToObject(where, "bed");
+	}
+	http_reply_json(r, 409, root);
+}
+
+static void dup_audited(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct dup *d = arg;
+
+	if (st != ST_OK)
+		http_reply_error(d->r, st, err);
+	else
+		dup_reply(d->r, d->ward, d->bed, d->id);
+	free(d);
+}
+
+/*
+ * The patient's open episode: its ward and bed are told (and the telling
+ * audited as a read) only to a caller who may read that ward.
+ */
+static void dup_found(enum status st, const struct episode_facts *f, void *arg)
+{
+	struct dup *d = arg;
+	struct access_target target = {.ward = NULL, .discipline = NULL};
+	struct actor actor;
+	struct err err;
+	cJSON *ep, *bed;
+
+	if (st == ST_OK) {
+		target.ward = f->ward;
+		st = access_check(&d->r->principal, ACCESS_EPISODE_READ, &target, &err);
+	}
+	if (st != ST_OK) {
+		dup_reply(d->r, NULL, "", "");
+		free(d);
+		return;
+	}
+	snprintf(d->id, sizeof d->id, "%s", f->id);
+	snprintf(d->ward, sizeof d->ward, "%s", f->ward);
+	ep = cJSON_Parse(f->json);
+	bed = ep != NULL ? cJSON_GetObjectItemCaseSensitive(ep, "bed") : NULL;
+	if (cJSON_IsString(bed))
+		snprintf(d->bed, sizeof d->bed, "%s", bed->valuestring);
+	cJSON_Delete(ep);
+	actor_from_req(&actor, d->r);
+	store_episode_audit_read(d->r->app->db, d->id, &actor, dup_audited, d);
+}
+
 static void admit_done(enum status st, const struct err *err, const char *json, void *arg)
 {
 	struct admit *a = arg;
 
-	if (st != ST_OK)
+	if (st == ST_CONFLICT && err != NULL && strstr(err->message, "open episode") != NULL &&
+	    a->adm.nhs_number[0] != '\0') {
+		struct dup *d = xcalloc(1, sizeof *d);
+
+		d->r = a->r;
+		store_episode_open_of(a->r->app->db, a->adm.nhs_number, dup_found, d);
+	} else if (st != ST_OK) {
 		http_reply_error(a->r, st, err);
-	else
+	} else {
 		http_reply_json_versioned(a->r, 201, json);
+	}
 	free(a);
 }
 

@@ -3,7 +3,8 @@
  *
  *   POST   /api/v1/session  {"name": ..., "password": ...} -> session cookie
  *   DELETE /api/v1/session  revoke the session (or token) used
- *   GET    /api/v1/me       who am I: id, name, role, wards, organisation
+ *   GET    /api/v1/me       who am I: id, name, display name, role, team lead, wards,
+ *                            organisation, and the session's kind, expiry and idle timeout
  *
  * The password check (argon2id) runs on the worker pool, never on the loop.
  * Guessing is slowed three ways (lib/signin.c has the rules): per client
@@ -433,15 +434,28 @@ static void session_delete(struct http_req *r)
 	store_token_revoke(r->app->db, r->token_id, r->principal.id, r->id, session_revoked, r);
 }
 
-static void me(struct http_req *r)
+static void me_read(enum status st, const struct me_row *row, void *arg)
 {
-	cJSON *body = cJSON_CreateObject();
-	cJSON *wards = cJSON_AddArrayToObject(body, "wards");
-	cJSON *org;
+	struct http_req *r = arg;
+	const struct config *cfg = r->app->cfg;
+	cJSON *body, *wards, *session, *org;
+	bool is_session;
+	struct err err;
 
+	if (st != ST_OK) {
+		err_set(&err, st == ST_NOT_FOUND ? ST_UNAUTHORIZED : st, NULL,
+		        st == ST_NOT_FOUND ? "the session has ended" : "could not read the user");
+		http_reply_error(r, st == ST_NOT_FOUND ? ST_UNAUTHORIZED : st, &err);
+		return;
+	}
+	is_session = strcmp(row->kind, "session") == 0;
+	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "id", r->principal.id);
 	cJSON_AddStringToObject(body, "name", r->principal.name);
+	cJSON_AddStringToObject(body, "display_name", row->display_name);
 	cJSON_AddStringToObject(body, "role", role_name(r->principal.role));
+	cJSON_AddBoolToObject(body, "team_lead", row->team_lead);
+	wards = cJSON_AddArrayToObject(body, "wards");
 	for (size_t i = 0; i < r->principal.nwards; i++)
 		cJSON_AddItemToArray(wards, cJSON_CreateString(r->principal.wards[i]));
 	cJSON_AddStringToObject(
@@ -452,7 +466,29 @@ static void me(struct http_req *r)
 	cJSON_AddStringToObject(org, "code", r->org_code);
 	cJSON_AddStringToObject(org, "name", r->org_name);
 	cJSON_AddStringToObject(org, "kind", r->org_kind);
+	/* what a page needs to warn before the session ends, and to sign in again */
+	session = cJSON_AddObjectToObject(body, "session");
+	cJSON_AddStringToObject(session, "kind", row->kind);
+	cJSON_AddStringToObject(session, "signed_in_with",
+	                        !is_session     ? "token"
+	                        : row->via_oidc ? "oidc"
+	                                        : "password");
+	cJSON_AddStringToObject(session, "expires_at", row->expires_at);
+	if (is_session) {
+		cJSON_AddNumberToObject(session, "idle_timeout",
+		                        (double)((cfg->session_idle_ms + 999) / 1000));
+		cJSON_AddNumberToObject(session, "idle_margin",
+		                        (double)((2 * session_slide_ms(cfg) + 999) / 1000));
+	} else {
+		cJSON_AddNullToObject(session, "idle_timeout");
+		cJSON_AddNullToObject(session, "idle_margin");
+	}
 	http_reply_json(r, 200, body);
+}
+
+static void me(struct http_req *r)
+{
+	store_me(r->app->db, r->principal.id, r->token_id, me_read, r);
 }
 
 const struct route session_routes[] = {

@@ -300,7 +300,7 @@ static const struct auth_user *cache_get(struct app *app, const unsigned char *h
  * short idle timeouts.  A session is thus refused after between idle - 2 *
  * this and idle of no use.
  */
-static int64_t session_slide_ms(const struct config *cfg)
+int64_t session_slide_ms(const struct config *cfg)
 {
 	return cfg->session_idle_ms / 4 < 60000 ? cfg->session_idle_ms / 4 : 60000;
 }

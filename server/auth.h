@@ -52,6 +52,14 @@ struct auth_cache;
  * this process revokes a token or disables a user (auth_cache_flush), and at
  * the token's own expiry.
  */
+/*
+ * How stale a session's recorded last use may get before a use records it
+ * again: a session ends between session_idle - 2 * this and session_idle
+ * after its last use.
+ */
+struct config;
+int64_t session_slide_ms(const struct config *cfg);
+
 struct auth_cache *auth_cache_new(int64_t ttl_ms);
 void auth_cache_free(struct auth_cache *c);
 

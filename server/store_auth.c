@@ -233,6 +233,44 @@ static void auth_check_done(const struct db_result *r, void *arg)
 	free(w);
 }
 
+/*
+ * User $1's display name and team lead flag, token $2's kind, expiry and
+ * whether it was made through the identity provider (it keeps an ID token).
+ */
+static const char SQL_ME[] =
+    "SELECT coalesce(u.display_name, ''), u.team_lead, t.kind, cb_ts(t.expires_at),"
+    " t.id_token IS NOT NULL"
+    " FROM users u JOIN tokens t ON t.user_id = u.id WHERE u.id = $1::uuid AND t.id = $2::uuid";
+
+static void me_done(const struct db_result *r, void *arg)
+{
+	struct store_wait *w = arg;
+	store_me_cb *cb = (store_me_cb *)w->cb;
+	struct me_row row;
+
+	if (r->st != ST_OK || db_rows(r->res[0]) != 1) {
+		cb(r->st != ST_OK ? r->st : ST_NOT_FOUND, NULL, w->arg);
+	} else {
+		memset(&row, 0, sizeof row);
+		copy(row.display_name, sizeof row.display_name, db_value(r->res[0], 0, 0));
+		row.team_lead = strcmp(db_value(r->res[0], 0, 1), "t") == 0;
+		copy(row.kind, sizeof row.kind, db_value(r->res[0], 0, 2));
+		copy(row.expires_at, sizeof row.expires_at, db_value(r->res[0], 0, 3));
+		row.via_oidc = strcmp(db_value(r->res[0], 0, 4), "t") == 0;
+		cb(ST_OK, &row, w->arg);
+	}
+	free(w);
+}
+
+void store_me(struct db *db, const char *user_id, const char *token_id, store_me_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {user_id, token_id};
+
+	db_req_add(req, SQL_ME, 2, v);
+	db_req_submit(db, req, me_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}
+
 void store_auth_check(struct db *db, const char *ids_json, store_auth_check_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();

@@ -125,4 +125,18 @@ void store_signin_failed(struct db *db, const struct signin_failure *f, store_do
 void store_token_revoke(struct db *db, const char *token_id, const char *user_id,
                         const char *request_id, store_done_cb *cb, void *arg);
 
+/* What GET /api/v1/me tells about the user and the token used, beyond the principal. */
+struct me_row {
+	char display_name[256]; /* "" when none is set */
+	bool team_lead;         /* escalation level 2 of their discipline */
+	char kind[16];          /* "session" or "api" */
+	char expires_at[40];    /* RFC 3339 UTC */
+	bool via_oidc;          /* a session made through the identity provider */
+};
+
+typedef void store_me_cb(enum status st, const struct me_row *row, void *arg);
+
+/* Read user user_id's display name and team lead flag and token token_id's kind and expiry. */
+void store_me(struct db *db, const char *user_id, const char *token_id, store_me_cb *cb, void *arg);
+
 #endif

@@ -98,6 +98,14 @@ static const char SQL_EPISODE_GET[] =
     " extract(epoch FROM e.admitted_at)::bigint, cb_episode_json(e)::text"
     " FROM episodes e WHERE e.id = $1::uuid";
 
+/* As SQL_EPISODE_GET, for the open (admitted) episode of the patient with NHS number $1. */
+static const char SQL_EPISODE_OPEN_OF[] =
+    "SELECT e.id, e.state, e.ward, e.version, e.ready_at IS NOT NULL,"
+    " coalesce(extract(epoch FROM e.ready_at)::bigint, 0),"
+    " extract(epoch FROM e.admitted_at)::bigint, cb_episode_json(e)::text"
+    " FROM episodes e JOIN patients p ON p.id = e.patient_id"
+    " WHERE p.nhs_number = $1 AND e.state = 'admitted' ORDER BY e.admitted_at DESC LIMIT 1";
+
 /* A page of episode summaries and the total, filtered; see store_episode_list. */
 static const char SQL_EPISODE_LIST[] =
     "WITH f AS (SELECT e.id, e.admitted_at FROM episodes e"
@@ -425,6 +433,15 @@ void store_episode_get(struct db *db, const char *id, store_episode_cb *cb, void
 	const char *v[] = {id};
 
 	db_req_add(req, SQL_EPISODE_GET, 1, v);
+	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "episode"));
+}
+
+void store_episode_open_of(struct db *db, const char *nhs_number, store_episode_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {nhs_number};
+
+	db_req_add(req, SQL_EPISODE_OPEN_OF, 1, v);
 	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "episode"));
 }
 

@@ -86,6 +86,9 @@ typedef void store_episode_cb(enum status st, const struct episode_facts *f, voi
 /* Read one episode (ST_NOT_FOUND if there is none). */
 void store_episode_get(struct db *db, const char *id, store_episode_cb *cb, void *arg);
 
+/* Read the open (admitted) episode of the patient with nhs_number (ST_NOT_FOUND if none). */
+void store_episode_open_of(struct db *db, const char *nhs_number, store_episode_cb *cb, void *arg);
+
 /* Audit that actor read episode id (committed before cb runs). */
 void store_episode_audit_read(struct db *db, const char *id, const struct actor *actor,
                               store_json_cb *cb, void *arg);

@@ -34,6 +34,30 @@ const CB = (function () {
 	 * server's {code, message, field} or a network message; never rejects.
 	 */
 	async function api(method, path, body, headers) {
+		for (;;) {
+			const r = await apiOnce(method, path, body, headers);
+			if (r.status !== 401 || path === "/api/v1/session" || path === "/api/v1/me" || !session.me)
+				return r;
+			/*
+			 * The session ended (expired, idle, revoked) while this request
+			 * was on its way: nothing was done.  The page stays as it is, a
+			 * sign-in dialog opens over it, and once the same user has
+			 * signed in again the request is sent again as it was.
+			 */
+			/* a change (not a read) waiting is counted in the dialog's words */
+			const change = method !== "GET";
+			if (change)
+				pending++;
+			const back = await sessionEnded("expired");
+			if (change)
+				pending--;
+			if (!back)
+				return { ok: false, status: 401, data: null, headers: r.headers,
+					error: { code: "signed_out", message: "you are signed out, so nothing was saved", field: null } };
+		}
+	}
+
+	async function apiOnce(method, path, body, headers) {
 		const init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
 		if (body !== undefined) {
 			init.headers["Content-Type"] = "application/json";
@@ -55,9 +79,8 @@ const CB = (function () {
 				data = null;
 			}
 		}
-		if (res.status === 401 && path !== "/api/v1/session" && path !== "/api/v1/me") {
-			location.assign("/login");
-		}
+		if (res.status !== 401)
+			noteUse();
 		const error = res.ok ? null : (data && data.error) || { code: "http", message: "the server answered " + res.status, field: null };
 		return { ok: res.ok, status: res.status, data: data, error: error, headers: res.headers };
 	}
@@ -303,7 +326,328 @@ const CB = (function () {
 		other: "Other",
 	};
 
-	/* ---- the signed-in user ---------------------------------------------------------- */
+	/* A task's status as staff say it ("In progress", "On hold"). */
+	const TASK_STATES = {
+		requested: "Requested",
+		accepted: "Accepted",
+		"in-progress": "In progress",
+		"on-hold": "On hold",
+		completed: "Completed",
+		cancelled: "Cancelled",
+	};
+
+	function taskLabel(status) {
+		return TASK_STATES[status] || String(status || "—");
+	}
+
+	/* ---- the signed-in user, and signing in again without leaving the page ---------- */
+
+	/*
+	 * me: the user as /api/v1/me last said (null before requireUser);
+	 * ended: a promise while signed out, resolved true once the same user
+	 * has signed in again (false: someone else did, the page goes to their
+	 * home); listeners: called after signing in again (the live stream).
+	 */
+	const session = { me: null, ended: null, resolve: null, listeners: [], why: "" };
+	let pending = 0;            /* requests waiting to be sent again */
+	const LAST_USE = "cb.lastUse"; /* shared by the tabs of this browser: a time, nothing else */
+	let lastUse = Date.now();
+
+	function noteUse() {
+		lastUse = Date.now();
+		try {
+			localStorage.setItem(LAST_USE, String(lastUse));
+		} catch (e) {
+			/* storage refused: this tab's own uses still count */
+		}
+	}
+
+	function lastUseAt() {
+		let shared = 0;
+		try {
+			shared = Number(localStorage.getItem(LAST_USE)) || 0;
+		} catch (e) {
+			shared = 0;
+		}
+		return Math.max(lastUse, shared);
+	}
+
+	function onSignedIn(fn) {
+		session.listeners.push(fn);
+	}
+
+	function signedOut() {
+		return !!session.ended;
+	}
+
+	const WHY = {
+		idle: "You were signed out because this screen was not used for a while.",
+		expired: "Your sign-in has ended (it expired, or you were signed out elsewhere).",
+		ended: "Your sign-in has ended (it expired, or you were signed out elsewhere).",
+	};
+
+	/*
+	 * The session is gone: say so at once and ask to sign in again over the
+	 * page, which keeps everything typed into it.  Why an in-place dialog
+	 * and not a saved draft: a draft holds patient details, and a ward
+	 * computer's browser storage is shared; page memory is not.
+	 */
+	function sessionEnded(why) {
+		if (!session.ended) {
+			session.why = why || "ended";
+			session.ended = new Promise(function (resolve) { session.resolve = resolve; });
+			showSignIn();
+		} else {
+			updateSignIn();
+		}
+		return session.ended;
+	}
+
+	let sdlg = null;
+	let methods = null;
+
+	function signInText() {
+		const n = pending;
+		return (WHY[session.why] || WHY.ended) + " " + (n > 0
+			? (n === 1 ? "One change is" : n + " changes are") + " waiting: sign in again and it will be sent. Nothing you typed is lost."
+			: "Sign in again to carry on: nothing you typed is lost.");
+	}
+
+	function updateSignIn() {
+		if (sdlg)
+			$("signin-text").textContent = signInText();
+	}
+
+	async function showSignIn() {
+		const live = $("live");
+		if (live) {
+			live.className = "live is-signed-out";
+			live.textContent = "Signed out";
+			live.setAttribute("data-state", "signed-out");
+		}
+		hideWarning();
+		if (!sdlg) {
+			sdlg = el("dialog", { id: "signin-dialog", "aria-labelledby": "signin-title", "aria-describedby": "signin-text" },
+				el("h2", { id: "signin-title", text: "You are signed out" }),
+				el("p", { id: "signin-text" }),
+				el("p", { id: "signin-error", class: "form-error", role: "alert", hidden: true }),
+				el("div", { id: "signin-oidc", hidden: true },
+					el("button", { type: "button", id: "signin-oidc-button", text: "Sign in with your organisation account" }),
+					el("p", { class: "hint", id: "signin-oidc-hint", text: "Opens the sign-in page in a new window; this page stays as it is." })),
+				el("form", { id: "signin-form", novalidate: true },
+					el("div", { class: "field" }, el("label", { for: "signin-name", text: "User name" }),
+						el("input", { id: "signin-name", autocomplete: "username", required: true })),
+					el("div", { class: "field" }, el("label", { for: "signin-password", text: "Password" }),
+						el("input", { id: "signin-password", type: "password", autocomplete: "current-password", required: true })),
+					el("div", { class: "field", id: "signin-totp-field", hidden: true }, el("label", { for: "signin-totp", text: "One-time code" }),
+						el("input", { id: "signin-totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6" })),
+					el("div", { class: "actions" }, el("button", { type: "submit", id: "signin-submit", text: "Sign in and carry on" }))));
+			document.body.appendChild(sdlg);
+			/* there is no carrying on without signing in: Escape does not close it */
+			sdlg.addEventListener("cancel", function (ev) { ev.preventDefault(); });
+			$("signin-form").addEventListener("submit", signInSubmit);
+			$("signin-oidc-button").addEventListener("click", signInOidc);
+		}
+		$("signin-name").value = session.me ? session.me.name : "";
+		$("signin-password").value = "";
+		say($("signin-error"), "");
+		updateSignIn();
+		if (!sdlg.open)
+			sdlg.showModal();
+		$("signin-password").focus();
+		if (!methods) {
+			const r = await apiOnce("GET", "/api/v1/auth/methods");
+			methods = r.ok ? r.data : { password_login: true, oidc: null };
+		}
+		$("signin-form").hidden = !methods.password_login;
+		$("signin-totp-field").hidden = !methods.totp_required;
+		if (methods.oidc) {
+			$("signin-oidc").hidden = false;
+			$("signin-oidc-button").textContent = methods.oidc.label || "Sign in with your organisation account";
+			if (!methods.password_login || (session.me && session.me.session && session.me.session.signed_in_with === "oidc"))
+				$("signin-oidc-button").focus();
+		}
+	}
+
+	function signInError(text) {
+		const e = $("signin-error");
+		e.textContent = text;
+		e.hidden = !text;
+	}
+
+	/* Signed in again: the same user carries on; anyone else starts afresh at their home. */
+	async function signedInAgain() {
+		const r = await apiOnce("GET", "/api/v1/me");
+		if (!r.ok) {
+			signInError("The sign-in did not take: please try again.");
+			return;
+		}
+		if (session.me && r.data.id !== session.me.id) {
+			signInError("You signed in as " + (r.data.display_name || r.data.name) + ", not " +
+				(session.me.display_name || session.me.name) + ": the changes waiting were not sent. Opening your own page…");
+			const resolve = session.resolve;
+			setTimeout(function () {
+				resolve(false);
+				location.replace(HOME[r.data.role] || "/login");
+			}, 1500);
+			return;
+		}
+		session.me.session = r.data.session;
+		noteUse();
+		const resolve = session.resolve;
+		session.ended = null;
+		session.resolve = null;
+		sdlg.close();
+		for (const fn of session.listeners)
+			fn();
+		resolve(true);
+	}
+
+	async function signInSubmit(ev) {
+		ev.preventDefault();
+		const name = $("signin-name").value.trim();
+		const password = $("signin-password").value;
+		signInError("");
+		if (!name || !password) {
+			signInError("Enter your user name and password.");
+			return;
+		}
+		const body = { name: name, password: password };
+		const totp = $("signin-totp").value.trim();
+		if (totp)
+			body.totp = totp;
+		const button = $("signin-submit");
+		button.disabled = true;
+		const r = await apiOnce("POST", "/api/v1/session", body);
+		button.disabled = false;
+		$("signin-password").value = "";
+		if (!r.ok) {
+			if (r.error && r.error.field === "totp") {
+				$("signin-totp-field").hidden = false;
+				signInError(plain(r.error) + ".");
+				$("signin-totp").focus();
+				return;
+			}
+			signInError(r.status === 401 ? "User name or password is wrong." : sentence(plain(r.error)));
+			$("signin-password").focus();
+			return;
+		}
+		await signedInAgain();
+	}
+
+	/*
+	 * Through the identity provider: its pages cannot be shown inside this
+	 * one, so they open in a window of their own; the new session cookie is
+	 * this browser's, so once /api/v1/me answers the window is closed.
+	 */
+	let oidcPoll = null;
+
+	function signInOidc() {
+		signInError("");
+		const w = window.open(methods.oidc.login_url, "cb-signin", "popup,width=520,height=680");
+		if (!w) {
+			signInError("This browser blocked the sign-in window. Allow pop-ups for carebridge, then press the button again (this page stays as it is).");
+			return;
+		}
+		$("signin-oidc-hint").textContent = "Finish signing in in the other window; this page carries on by itself.";
+		clearInterval(oidcPoll);
+		oidcPoll = setInterval(async function () {
+			const r = await apiOnce("GET", "/api/v1/me");
+			if (r.ok) {
+				clearInterval(oidcPoll);
+				try {
+					w.close();
+				} catch (e) {
+					/* already closed */
+				}
+				$("signin-oidc-hint").textContent = "Opens the sign-in page in a new window; this page stays as it is.";
+				await signedInAgain();
+			} else if (w.closed) {
+				clearInterval(oidcPoll);
+				$("signin-oidc-hint").textContent = "The sign-in window was closed before signing in. Press the button to try again.";
+			}
+		}, 1000);
+	}
+
+	/* ---- the idle warning ------------------------------------------------------------ */
+
+	/*
+	 * /api/v1/me says when the session expires and how long it may go
+	 * unused (idle_timeout; it may end up to idle_margin sooner, as the
+	 * server records uses at most once a slide).  Every request is a use.
+	 * The warning shows before the soonest end; the page asks the server
+	 * only once the latest end has passed, so asking never keeps a session
+	 * alive that nobody is using.
+	 */
+	let warnBox = null;
+	let checking = false;
+
+	function hideWarning() {
+		if (warnBox)
+			warnBox.hidden = true;
+	}
+
+	function minutesText(ms) {
+		const s = Math.max(0, Math.round(ms / 1000));
+		return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+	}
+
+	function showWarning(text, canStay) {
+		if (!warnBox) {
+			warnBox = el("div", { id: "session-warning", class: "session-warning", role: "alert" },
+				el("span", { id: "session-warning-text" }), " ",
+				el("button", { type: "button", id: "session-stay", text: "Stay signed in",
+					onclick: async function () {
+						const r = await apiOnce("GET", "/api/v1/me");
+						if (r.ok) {
+							session.me.session = r.data.session;
+							hideWarning();
+						} else if (r.status === 401) {
+							sessionEnded("idle");
+						}
+					} }));
+			const main = document.querySelector("main");
+			document.body.insertBefore(warnBox, main || document.body.firstChild);
+		}
+		$("session-warning-text").textContent = text;
+		$("session-stay").hidden = !canStay;
+		warnBox.hidden = false;
+	}
+
+	async function idleTick() {
+		const me = session.me;
+		if (!me || !me.session || session.ended || checking)
+			return;
+		const s = me.session;
+		const now = Date.now();
+		const expires = s.expires_at ? Date.parse(s.expires_at) : Infinity;
+		const idle = typeof s.idle_timeout === "number" ? s.idle_timeout * 1000 : Infinity;
+		const margin = typeof s.idle_margin === "number" ? s.idle_margin * 1000 : 0;
+		const used = lastUseAt();
+		const idleEnd = used + idle - margin;   /* the soonest it may idle out */
+		const idleSure = used + idle + 3000;    /* by now it has */
+		const warn = Math.min(120000, idle / 4);
+		if (now >= Math.min(idleSure, expires + 1000)) {
+			checking = true;
+			const r = await apiOnce("GET", "/api/v1/me");
+			checking = false;
+			if (r.status === 401)
+				sessionEnded(now >= expires ? "expired" : "idle");
+			else if (r.ok)
+				session.me.session = r.data.session;
+			return;
+		}
+		if (idleEnd <= expires && now >= idleEnd - warn) {
+			showWarning(now < idleEnd
+				? "This screen has not been used for a while: you will be signed out in " + minutesText(idleEnd - now) + "."
+				: "This screen has not been used for a while: you are being signed out.", true);
+		} else if (expires < idleEnd && now >= expires - Math.max(warn, 300000)) {
+			showWarning("Your sign-in ends at " + showTimeFmt.format(new Date(expires)) +
+				": finish what you are doing, then you will be asked to sign in again (nothing typed is lost).", false);
+		} else {
+			hideWarning();
+		}
+	}
 
 	/*
 	 * Who is signed in; sends anyone else to /login, and a user whose role
@@ -320,18 +664,85 @@ const CB = (function () {
 			location.replace(HOME[me.role] || "/login");
 			return new Promise(function () {});
 		}
+		session.me = me;
+		noteUse();
+		setInterval(idleTick, 1000);
 		const who = $("who");
 		if (who)
-			who.textContent = me.name + " (" + me.role.replace("_", " ") + ")";
+			who.textContent = (me.display_name || me.name) + " (" + me.role.replace("_", " ") + (me.team_lead ? ", team lead" : "") + ")";
 		const out = $("logout");
 		if (out) {
 			out.addEventListener("click", async function () {
-				const r = await api("DELETE", "/api/v1/session");
+				const r = await apiOnce("DELETE", "/api/v1/session");
 				/* signed in through the identity provider: sign out there too */
 				location.assign(r.ok && r.data && r.data.logout_url ? r.data.logout_url : "/login");
 			});
 		}
 		return me;
+	}
+
+	/* ---- plain words for the server's errors ----------------------------------------- */
+
+	/* Request fields as the screens label them: no JSON field name reaches a person. */
+	const FIELD_LABELS = {
+		nhs_number: "NHS number", family_name: "family name", given_name: "given name",
+		birth_date: "date of birth", admitted_at: "admission time", expected_discharge_date: "expected discharge date",
+		ready_at: "discharge ready time", pathway: "pathway", ward: "ward", bed: "bed", sex: "sex",
+		destination: "destination", destination_note: "destination details", discharged_at: "discharge time", external_id: "visit number",
+		state: "state", status: "status", note: "note", reason: "reason", owner: "owner",
+		outcome: "outcome", criteria_met: "criteria met", decided_at: "time agreed", to: "social worker",
+		name: "user name", password: "password", totp: "one-time code",
+	};
+
+	const STATE_WORDS = {
+		"\"unclaimed\"": "unclaimed", "\"claimed\"": "claimed", "\"in-progress\"": "in progress",
+		"\"on-hold\"": "on hold", "\"completed\"": "completed", "\"cancelled\"": "cancelled",
+		"\"requested\"": "requested", "\"accepted\"": "accepted",
+	};
+
+	/*
+	 * The server's message in plain words: quoted field names become the
+	 * labels on the screen, quoted states plain words, "this user's"
+	 * "your", and a request to an API path names none.  A network failure
+	 * says that nothing was saved.  No full stop at the end.
+	 */
+	function plain(err) {
+		if (!err)
+			return "";
+		if (err.code === "network")
+			return "could not reach the server, so nothing was saved. Check the connection and try again";
+		let m = String(err.message || "");
+		for (const k in FIELD_LABELS)
+			m = m.split('"' + k + '"').join(FIELD_LABELS[k]);
+		for (const k in STATE_WORDS)
+			m = m.split(k).join(STATE_WORDS[k]);
+		m = m.replace(/ use (POST|PATCH|GET|DELETE) \/api\/\S+/g, " use the button for it");
+		return m.replace(/this user's/g, "your").replace(/[.\s]+$/, "");
+	}
+
+	function sentence(s) {
+		return s ? s.charAt(0).toUpperCase() + s.slice(1) + (/[.?!]$/.test(s) ? "" : ".") : "";
+	}
+
+	/*
+	 * A failed save shown in node: the plain message; when the server could
+	 * not be reached, that nothing was saved and a "Try again" button that
+	 * runs retry.
+	 */
+	function sayFailed(node, prefix, err, retry) {
+		if (!node)
+			return;
+		clear(node);
+		node.hidden = false;
+		if (err && err.code === "network") {
+			node.appendChild(document.createTextNode((prefix ? prefix + ": " : "") +
+				"not saved, because the server could not be reached (check the connection). "));
+			if (retry)
+				node.appendChild(el("button", { type: "button", class: "secondary retry", text: "Try again",
+					onclick: function () { clear(node); retry(); } }));
+			return;
+		}
+		node.appendChild(document.createTextNode(sentence((prefix ? prefix + ": " : "") + plain(err))));
 	}
 
 	/*
@@ -362,11 +773,20 @@ const CB = (function () {
 		this.timer = null;
 		this.indicator = $("live");
 		this.state = "";
+		const self = this;
+		onSignedIn(function () {
+			if (self.es && self.es.readyState !== EventSource.CLOSED)
+				return;
+			clearTimeout(self.timer);
+			self.backoff = 500;
+			self.state = "";
+			self.open();
+		});
 		this.open();
 	}
 
 	Live.prototype.show = function (state) {
-		if (this.state === state || !this.indicator)
+		if (this.state === state || !this.indicator || session.ended)
 			return;
 		this.state = state;
 		this.indicator.className = "live is-" + state;
@@ -383,6 +803,7 @@ const CB = (function () {
 		this.es = es;
 		this.show(this.lastId === null && this.state === "" ? "connecting" : this.state || "connecting");
 		es.onopen = function () {
+			noteUse();
 			self.backoff = 500;
 			self.show("live");
 		};
@@ -396,10 +817,11 @@ const CB = (function () {
 				clearTimeout(self.timer);
 				self.timer = setTimeout(async function () {
 					/* a stream ended because the session did (signed out, expired, idle,
-					 * user disabled) is answered 401 for ever: go and sign in instead */
-					const me = await api("GET", "/api/v1/me");
+					 * user disabled) is answered 401 for ever: say so and sign in again
+					 * over the page (the stream starts again once signed in) */
+					const me = await apiOnce("GET", "/api/v1/me");
 					if (me.status === 401) {
-						location.assign("/login");
+						sessionEnded("ended");
 						return;
 					}
 					self.open();
@@ -469,8 +891,89 @@ const CB = (function () {
 		showTime: showTime, daysSince: daysSince, isoNow: isoNow, delayDays: delayDays,
 		nhsValid: nhsValid, nhsDigits: nhsDigits, nhsShow: nhsShow, patientName: patientName,
 		requireUser: requireUser, Live: Live, throttle: throttle, say: say,
-		assessmentLabel: assessmentLabel,
+		assessmentLabel: assessmentLabel, taskLabel: taskLabel,
 		referralChip: referralChip, referralChipEl: referralChipEl, referralNewer: referralNewer,
 		SERVICE_KINDS: SERVICE_KINDS,
+		plain: plain, sentence: sentence, sayFailed: sayFailed,
+		signedOut: signedOut, onSignedIn: onSignedIn,
 	};
+})();
+
+/*
+ * Rows as cards on a narrow screen (app.css, "phones and tablets"): every cell
+ * of a table marked "cards", or inside a box marked "cards", carries its
+ * column's heading in data-label, which the style sheet shows before the
+ * cell's content once the row is a card.  The pages build their rows at any
+ * time, so one observer labels each row as it is added or rebuilt.
+ */
+(function () {
+	const CARDS = "table.cards, .cards table";
+	const cache = new WeakMap(); /* table -> {sig, heads}: a dashboard adds hundreds of rows */
+
+	function headings(table) {
+		const head = table.tHead && table.tHead.rows[0];
+		if (!head)
+			return [];
+		const known = cache.get(table);
+		if (known && known.sig === head.textContent)
+			return known.heads;
+		const out = [];
+		for (const th of head.cells) {
+			/* a heading that is only words for screen readers ("Actions") labels nothing */
+			const clone = th.cloneNode(true);
+			for (const h of clone.querySelectorAll(".visually-hidden"))
+				h.remove();
+			const text = clone.textContent.replace(/\s+/g, " ").trim();
+			for (let i = 0; i < (th.colSpan || 1); i++)
+				out.push(text);
+		}
+		cache.set(table, { sig: head.textContent, heads: out });
+		return out;
+	}
+
+	function labelRow(tr, heads) {
+		let i = 0;
+		for (const c of tr.cells) {
+			const l = heads[i] || "";
+			if (l && c.getAttribute("data-label") !== l)
+				c.setAttribute("data-label", l);
+			i += c.colSpan || 1;
+		}
+	}
+
+	function labelTable(table) {
+		const heads = headings(table);
+		for (const tb of table.tBodies)
+			for (const tr of tb.rows)
+				labelRow(tr, heads);
+	}
+
+	function labelNode(node) {
+		if (node.nodeType !== 1)
+			return;
+		const table = node.closest("table");
+		if (table && table.matches(CARDS)) {
+			if (node.tagName === "TR") {
+				labelRow(node, headings(table));
+				return;
+			}
+			const tr = node.closest("tr");
+			if (tr)
+				labelRow(tr, headings(table));
+			else
+				labelTable(table);
+			return;
+		}
+		if (node.querySelector && node.querySelector("table"))
+			for (const t of node.querySelectorAll(CARDS))
+				labelTable(t);
+	}
+
+	for (const t of document.querySelectorAll(CARDS))
+		labelTable(t);
+	new MutationObserver(function (records) {
+		for (const r of records)
+			for (const n of r.addedNodes)
+				labelNode(n);
+	}).observe(document.body, { childList: true, subtree: true });
 })();

@@ -32,16 +32,28 @@
 		"episode.discharged", "episode.cancelled", "episode.reopened",
 		"review.recorded",
 		"barrier.opened", "barrier.updated", "barrier.closed",
-		"task.updated", "task.overdue",
+		"task.created", "task.updated", "task.overdue",
 		"sitrep.submitted",
 		"referral.created", "referral.updated",
 	];
+	/*
+	 * ?wall=1: the operations-centre screen (large type, no controls, still live);
+	 * ?ward=CODE: the ward filter, kept in the address so a wall display can show one ward.
+	 */
+	const params = new URLSearchParams(location.search);
+	const wall = params.get("wall") === "1";
+	let wardFilter = params.get("ward") || "";
+	if (wall)
+		document.body.classList.add("wall");
 	const me = await CB.requireUser(["bed_manager", "admin"]);
 	const canSubmit = me.role === "bed_manager";
 
 	const wards = new Map();     /* code -> {code, name, beds, occupied} */
 	const episodes = new Map();  /* id -> episode summary (admitted only) */
 	const overdue = new Map();   /* task id -> task (open and overdue) */
+	const openTasks = new Map(); /* episode id -> Map(task id -> task): open tasks, for the NCTR rows */
+	let openTasksOk = false;     /* the open tasks loaded (else the column says "–") */
+	let chaseDiscipline = null;  /* the overdue list shown: null closed, "" every discipline */
 	let loading = true;
 	let loaded = false;
 	let episodesOk = false;      /* the patients loaded: one missing has left since the report */
@@ -83,6 +95,7 @@
 			return false;
 		if (ep.state !== "admitted") {
 			episodes.delete(ep.id);
+			openTasks.delete(ep.id);
 			/* its tasks no longer count, as in the server's overdue list */
 			for (const [id, t] of overdue)
 				if (t.episode_id === ep.id)
@@ -101,6 +114,7 @@
 
 	function putTask(t) {
 		const open = t.status !== "completed" && t.status !== "cancelled";
+		putOpenTask(t, open);
 		const old = overdue.get(t.id);
 		if (old && old.version > t.version)
 			return;
@@ -108,6 +122,37 @@
 			overdue.set(t.id, t);
 		else
 			overdue.delete(t.id);
+	}
+
+	function putOpenTask(t, open) {
+		let m = openTasks.get(t.episode_id);
+		const old = m && m.get(t.id);
+		if (old && old.version > t.version)
+			return;
+		if (open) {
+			if (!m)
+				openTasks.set(t.episode_id, (m = new Map()));
+			m.set(t.id, t);
+		} else if (m) {
+			m.delete(t.id);
+		}
+	}
+
+	/* "3 (1 overdue)", or "–" before the open tasks are known */
+	function openTasksText(id) {
+		if (!openTasksOk)
+			return "–";
+		const m = openTasks.get(id);
+		let n = 0, late = 0;
+		for (const t of m ? m.values() : []) {
+			n++;
+			late += t.overdue ? 1 : 0;
+		}
+		return String(n) + (late ? " (" + late + " overdue)" : "");
+	}
+
+	function wardShown(code) {
+		return !wardFilter || code === wardFilter;
 	}
 
 	/*
@@ -217,6 +262,17 @@
 		return true;
 	}
 
+	/* Every open task (the NCTR rows' "open tasks"); the overdue ones come with them too. */
+	async function loadOpenTasks() {
+		const r = await CB.apiAll("/api/v1/tasks?status=open");
+		if (!r.ok)
+			return;
+		for (const t of r.data.items)
+			if (episodes.has(t.episode_id))
+				putOpenTask(t, true);
+		openTasksOk = true;
+	}
+
 	async function load() {
 		loading = true;
 		loaded = false; /* a reload (stream reset) announces no patient as newly NCTR */
@@ -233,6 +289,8 @@
 		const e = await CB.apiAll("/api/v1/episodes");
 		episodes.clear();
 		overdue.clear();
+		openTasks.clear();
+		openTasksOk = false;
 		episodesOk = e.ok;
 		if (e.ok) {
 			for (const ep of e.data.items)
@@ -251,7 +309,8 @@
 		loaded = true;
 		render();
 		/* the reports and the overdue tasks may take a while: the patients show first */
-		await Promise.all([reports.load(["longStay", "sitrep", "drd"]), loadOverdue()]);
+		await Promise.all([reports.load(["longStay", "sitrep", "drd"]), loadOverdue(), loadOpenTasks()]);
+		fillWardFilter();
 		render();
 		document.body.setAttribute("data-loaded", "true");
 	}
@@ -526,6 +585,8 @@
 			s.set(code, { occupied: 0, nctr: 0, none: 0 });
 		const nctr = [];
 		for (const ep of episodes.values()) {
+			if (!wardShown(ep.ward))
+				continue;
 			let x = s.get(ep.ward);
 			if (!x) {
 				x = { occupied: 0, nctr: 0, none: 0 };
@@ -544,7 +605,8 @@
 	}
 
 	function renderWards(stats) {
-		const list = Array.from(wards.values()).sort(function (a, b) { return a.code < b.code ? -1 : 1; });
+		const list = Array.from(wards.values()).filter(function (w) { return wardShown(w.code); })
+			.sort(function (a, b) { return a.code < b.code ? -1 : 1; });
 		const tot = { occupied: 0, beds: 0 };
 		for (const w of list) {
 			tot.occupied += stats.get(w.code).occupied;
@@ -581,7 +643,8 @@
 				/* what the row shows, not the version: an EDD change rebuilds no row */
 				return [x.days, x.ep.ready_at, x.ep.ward, x.ep.bed, CB.patientName(x.ep.patient),
 					pb ? pb.id + "/" + pb.version + "/" + pb.reason + "/" + (pb.owner || "") : "",
-					x.ep.referral ? x.ep.referral.id + "/" + x.ep.referral.version : ""].join("|");
+					x.ep.referral ? x.ep.referral.id + "/" + x.ep.referral.version : "",
+					x.ep.expected_discharge_date, x.ep.pathway, openTasksText(x.ep.id)].join("|");
 			},
 			function (x) {
 				const ep = x.ep;
@@ -591,8 +654,11 @@
 					CB.el("td", { "data-col": "bed", text: ep.bed || "—" }),
 					CB.el("td", { "data-col": "drd" }, CB.el("time", { datetime: ep.ready_at, text: CB.showTime(ep.ready_at) })),
 					CB.el("td", { class: "num", "data-col": "days", text: String(x.days) }),
+					CB.el("td", { "data-col": "edd", text: CB.showDate(ep.expected_discharge_date) }),
+					CB.el("td", { "data-col": "pathway", text: ep.pathway === null || ep.pathway === undefined ? "—" : String(ep.pathway) }),
 					barrierCell(ep.primary_barrier, { "data-col": "barrier" }),
-					CB.el("td", { "data-col": "referral" }, CB.referralChipEl(ep.referral) || "—"));
+					CB.el("td", { "data-col": "referral" }, CB.referralChipEl(ep.referral) || "—"),
+					CB.el("td", { "data-col": "open_tasks", text: openTasksText(ep.id) }));
 			});
 		for (const x of list)
 			if (!x.ep.primary_barrier)
@@ -652,6 +718,8 @@
 			const ep = episodes.get(p.episode_id);
 			if (!ep && episodesOk)
 				continue; /* discharged or cancelled since */
+			if (!wardShown(ep ? ep.ward : p.ward))
+				continue;
 			list.push({
 				id: p.episode_id, los: p.length_of_stay,
 				patient: ep ? ep.patient : p.patient, ward: ep ? ep.ward : p.ward, bed: ep ? ep.bed : p.bed,
@@ -691,7 +759,12 @@
 	let overdueSig = "";
 	function renderOverdue() {
 		const by = {};
+		let shown = 0;
 		for (const t of overdue.values()) {
+			const ep = episodes.get(t.episode_id);
+			if (wardFilter && !(ep && ep.ward === wardFilter))
+				continue;
+			shown++;
 			const x = (by[t.discipline] = by[t.discipline] || { n: 0, oldest: null });
 			x.n++;
 			if (t.due_at && (!x.oldest || t.due_at < x.oldest))
@@ -701,7 +774,7 @@
 			return ["ward", "social_work", "ot", "physio"].indexOf(d) < 0;
 		}));
 		const sig = JSON.stringify(by);
-		setText("k-overdue", String(overdue.size));
+		setText("k-overdue", String(shown));
 		if (sig === overdueSig)
 			return;
 		overdueSig = sig;
@@ -712,7 +785,13 @@
 			const x = by[d] || { n: 0, oldest: null };
 			body.appendChild(CB.el("tr", { "data-discipline": d },
 				CB.el("th", { scope: "row", text: names[d] || d }),
-				CB.el("td", { class: "num", text: String(x.n) }),
+				/* the wall display shows the count; elsewhere it opens the tasks to chase */
+				CB.el("td", { class: "num" }, x.n && !wall ? CB.el("button", {
+					type: "button", class: "secondary drill control", "aria-controls": "chase-panel",
+					"aria-label": "Show the " + x.n + " overdue " + (names[d] || d) + " tasks to chase",
+					onclick: function () { openChase(d); },
+					text: String(x.n),
+				}) : String(x.n)),
 				CB.el("td", { text: x.oldest ? "due " + CB.showTime(x.oldest) : "—" })));
 		}
 	}
@@ -726,8 +805,102 @@
 		renderBarriers(stats.nctr, none);
 		renderLongStay();
 		renderOverdue();
+		renderChase();
 		window.cbStats.busyMs += performance.now() - t0;
 	}
+
+	/*
+	 * The overdue tasks to chase: patient, ward and bed, task and due time,
+	 * oldest first; every discipline or the one whose count was chosen.
+	 */
+	const DISC_NAMES = { ward: "Ward nursing", social_work: "Social work", ot: "Occupational therapy", physio: "Physiotherapy" };
+	let chaseSig = null;
+
+	function renderChase() {
+		if (chaseDiscipline === null) {
+			chaseSig = null;
+			return;
+		}
+		const list = [];
+		for (const t of overdue.values()) {
+			const ep = episodes.get(t.episode_id);
+			if (!ep || !wardShown(ep.ward) || (chaseDiscipline && t.discipline !== chaseDiscipline))
+				continue;
+			list.push({ t: t, ep: ep });
+		}
+		list.sort(function (a, b) {
+			return (a.t.due_at || "") < (b.t.due_at || "") ? -1 : (a.t.due_at || "") > (b.t.due_at || "") ? 1 : a.t.id < b.t.id ? -1 : 1;
+		});
+		const sig = chaseDiscipline + "|" + wardFilter + "|" + list.map(function (x) {
+			return x.t.id + x.t.version + x.ep.version;
+		}).join(",");
+		if (sig === chaseSig)
+			return;
+		chaseSig = sig;
+		setText("chase-which", chaseDiscipline ? "(" + (DISC_NAMES[chaseDiscipline] || chaseDiscipline) + ")" : "(every discipline)");
+		const body = CB.$("chase-body");
+		CB.clear(body);
+		for (const x of list)
+			body.appendChild(CB.el("tr", { "data-task": x.t.id, "data-id": x.ep.id },
+				CB.el("th", { scope: "row", text: CB.patientName(x.ep.patient) }),
+				CB.el("td", { "data-col": "ward", text: x.ep.ward + " · " + (x.ep.bed || "—") }),
+				CB.el("td", { "data-col": "discipline", text: DISC_NAMES[x.t.discipline] || x.t.discipline }),
+				CB.el("td", { "data-col": "task", text: x.t.title }),
+				CB.el("td", { "data-col": "due" }, CB.showTime(x.t.due_at), " ", CB.el("span", { class: "badge delayed", text: "overdue" })),
+				CB.el("td", { "data-col": "status", text: x.t.status })));
+		sayOnce("chase-msg", list.length === 0 ? "No overdue task to chase." : "", "info");
+	}
+
+	function openChase(discipline) {
+		chaseDiscipline = discipline || "";
+		CB.$("chase-panel").hidden = false;
+		renderChase();
+		CB.$("chase-title").focus();
+	}
+
+	CB.$("chase-all").addEventListener("click", function () { openChase(""); });
+	CB.$("chase-close").addEventListener("click", function () {
+		chaseDiscipline = null;
+		CB.$("chase-panel").hidden = true;
+		CB.$("chase-all").focus();
+	});
+
+	/* The ward filter: every ward known, the choice kept in the address (?ward=). */
+	function fillWardFilter() {
+		const sel = CB.$("ward-filter");
+		const codes = Array.from(wards.keys()).sort();
+		if (wardFilter && codes.indexOf(wardFilter) < 0)
+			codes.push(wardFilter);
+		const have = Array.from(sel.options).slice(1).map(function (o) { return o.value; }).join(",");
+		if (have !== codes.join(",")) {
+			while (sel.options.length > 1)
+				sel.remove(1);
+			for (const c of codes) {
+				const w = wards.get(c);
+				sel.appendChild(CB.el("option", { value: c, text: w && w.name && w.name !== c ? c + " — " + w.name : c }));
+			}
+		}
+		sel.value = wardFilter;
+		const link = new URLSearchParams({ wall: "1" });
+		if (wardFilter)
+			link.set("ward", wardFilter);
+		CB.$("wall-link").href = "/dashboard?" + link.toString();
+		const title = CB.$("wall-title");
+		title.hidden = !wall;
+		title.textContent = wardFilter ? "Ward " + wardFilter : "All wards";
+	}
+
+	CB.$("ward-filter").addEventListener("change", function (ev) {
+		wardFilter = ev.target.value;
+		const q = new URLSearchParams(location.search);
+		if (wardFilter)
+			q.set("ward", wardFilter);
+		else
+			q.delete("ward");
+		history.replaceState(null, "", "/dashboard" + (q.toString() ? "?" + q.toString() : ""));
+		fillWardFilter();
+		render();
+	});
 
 	const render = CB.throttle(renderNow, 250);
 

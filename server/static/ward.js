@@ -236,10 +236,113 @@
 	}
 
 	/* ---- rendering: one keyed row per episode, rebuilt only when it changed ------------ */
+
+	/* The moves a task's owner makes next, in the order they usually come (lib/task.c allows them). */
+	const TASK_NEXT = {
+		requested: [["accepted", "Accept"], ["in-progress", "Start"], ["completed", "Complete"], ["on-hold", "Put on hold"], ["cancelled", "Cancel the task"]],
+		accepted: [["in-progress", "Start"], ["completed", "Complete"], ["on-hold", "Put on hold"], ["cancelled", "Cancel the task"]],
+		"in-progress": [["completed", "Complete"], ["on-hold", "Put on hold"], ["cancelled", "Cancel the task"]],
+		"on-hold": [["in-progress", "Resume"], ["accepted", "Back to accepted"], ["cancelled", "Cancel the task"]],
+	};
+
+	/* "due 14:00" today, "due 4 Dec, 14:00" another day */
+	const dueTodayFmt = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit" });
+
+	function dueText(iso) {
+		if (!iso)
+			return "";
+		const d = new Date(iso);
+		return "due " + (CB.londonDate(d) === CB.londonDate() ? dueTodayFmt.format(d) : CB.showTime(iso));
+	}
+
+	/*
+	 * The social-work task that stands for the Care Act assessment, which is
+	 * now the referral to the hub (issue 15): the board shows the referral's
+	 * chip for it (the queue's words), so the two never say different things
+	 * beside each other.
+	 */
+	function isReferralTask(ep, t) {
+		return t.discipline === "social_work" && !!ep.referral && /care act/i.test(t.title);
+	}
+
+	let chipMenu = null; /* the open status menu: {el, chip, task} */
+
+	function closeChipMenu(refocusChip) {
+		if (!chipMenu)
+			return;
+		const m = chipMenu;
+		chipMenu = null;
+		m.el.remove();
+		m.chip.setAttribute("aria-expanded", "false");
+		if (refocusChip && m.chip.isConnected)
+			m.chip.focus();
+	}
+
+	/* Move a task on: one PATCH with the version shown.  Errors are said in words on the board. */
+	async function moveTask(t, to) {
+		const r = await CB.api("PATCH", "/api/v1/tasks/" + t.id, { status: to }, { "If-Match": '"' + t.version + '"' });
+		if (!r.ok) {
+			CB.sayFailed(msg, "Could not change “" + t.title + "”", r.status === 412
+				? { message: "someone else changed it first; the board shows it as it is now" } : r.error,
+				function () { moveTask(t, to); });
+			if (r.status === 412)
+				loadEpisodeTasks(t.episode_id);
+			return;
+		}
+		CB.say(msg, "“" + t.title + "”: " + CB.taskLabel(to) + ".", "ok");
+		refocus = { id: t.episode_id, cls: ".chip[data-task='" + t.id + "']" };
+		putTask(r.data);
+		render();
+	}
+
+	/* A chip of one's own discipline opens a menu of its next moves: two clicks or keys in all. */
+	function openChipMenu(chip, t) {
+		const again = chipMenu && chipMenu.chip === chip;
+		closeChipMenu(false);
+		if (again)
+			return;
+		const menu = CB.el("div", { class: "chip-menu", role: "menu", "aria-label": "Move on " + t.title });
+		for (const [to, label] of TASK_NEXT[t.status] || []) {
+			menu.appendChild(CB.el("button", {
+				type: "button", role: "menuitem", class: "secondary", "data-to": to, text: label,
+				onclick: function () { closeChipMenu(true); moveTask(t, to); },
+			}));
+		}
+		menu.addEventListener("keydown", function (ev) {
+			const items = Array.from(menu.querySelectorAll("button"));
+			const i = items.indexOf(document.activeElement);
+			if (ev.key === "Escape") {
+				ev.preventDefault();
+				closeChipMenu(true);
+			} else if (ev.key === "ArrowDown" || ev.key === "ArrowRight") {
+				ev.preventDefault();
+				items[(i + 1) % items.length].focus();
+			} else if (ev.key === "ArrowUp" || ev.key === "ArrowLeft") {
+				ev.preventDefault();
+				items[(i - 1 + items.length) % items.length].focus();
+			} else if (ev.key === "Tab") {
+				closeChipMenu(false);
+			}
+		});
+		chip.after(menu);
+		chip.setAttribute("aria-expanded", "true");
+		chipMenu = { el: menu, chip: chip, task: t };
+		const first = menu.querySelector("button");
+		if (first)
+			first.focus();
+	}
+
+	document.addEventListener("click", function (ev) {
+		if (chipMenu && !chipMenu.el.contains(ev.target) && ev.target !== chipMenu.chip)
+			closeChipMenu(false);
+	});
+
 	function taskChips(ep) {
 		const groups = {};
 		const m = tasks.get(ep.id);
 		for (const t of m ? m.values() : []) {
+			if (isReferralTask(ep, t))
+				continue;
 			(groups[t.discipline] = groups[t.discipline] || []).push(t);
 		}
 		const wrap = CB.el("div", { class: "chips" });
@@ -256,13 +359,24 @@
 					(r.held_by_name ? " — " + r.held_by_name : "")));
 			}
 			for (const t of list || []) {
-				g.appendChild(CB.el("span", {
-					class: "chip st-" + t.status + (t.overdue ? " overdue" : ""),
-					title: t.title + (t.due_at ? ", due " + CB.showTime(t.due_at) : "") + (t.overdue ? " (overdue)" : ""),
+				const mine = t.discipline === myDisc && !!TASK_NEXT[t.status];
+				const due = dueText(t.due_at);
+				const words = t.title + " · " + CB.taskLabel(t.status) + (due ? " · " + due : "");
+				const attrs = {
+					class: "chip st-" + t.status + (t.overdue ? " overdue" : "") + (mine ? " chip-button" : ""),
 					"data-task": t.id,
 					"data-status": t.status,
-					text: t.title.split(" ").slice(0, 2).join(" ") + " · " + t.status,
-				}, t.overdue ? CB.el("span", { class: "visually-hidden", text: " overdue" }) : null));
+					text: words,
+				};
+				if (mine) {
+					attrs.type = "button";
+					attrs["aria-haspopup"] = "menu";
+					attrs["aria-expanded"] = "false";
+					attrs["aria-label"] = words + (t.overdue ? ", overdue" : "") + ": move on";
+					attrs.onclick = function (ev) { openChipMenu(ev.currentTarget, t); };
+				}
+				g.appendChild(CB.el(mine ? "button" : "span", attrs,
+					t.overdue && !mine ? CB.el("span", { class: "visually-hidden", text: " overdue" }) : null));
 			}
 			wrap.appendChild(g);
 		}
@@ -394,7 +508,7 @@
 		if (refocus) {
 			/* a dialog closed on a row that was rebuilt since: its new button takes the focus */
 			const r = rows.get(refocus.id);
-			const want = r && r.tr.querySelector("button." + refocus.cls);
+			const want = r && r.tr.querySelector(refocus.cls.indexOf("[") >= 0 ? refocus.cls : "button." + refocus.cls);
 			const a = document.activeElement;
 			if (want && (!a || a === document.body || !a.isConnected))
 				want.focus();
@@ -412,28 +526,124 @@
 			e.removeAttribute("aria-invalid");
 	}
 
+	/*
+	 * The patient dialog saves everything it shows with one button: the
+	 * expected date, pathway and NCTR (nurses), and each task's status
+	 * (one's own discipline's).  Closing it with changes not saved asks
+	 * first.  editShown: what the dialog showed when opened (or last
+	 * saved), to tell what changed; editChoices: task id -> status chosen,
+	 * kept across re-renders while task events arrive.
+	 */
+	let editShown = null;
+	let editChoices = new Map();
+
+	function pathwayValue(ep) {
+		return ep.pathway === null || ep.pathway === undefined ? "" : String(ep.pathway);
+	}
+
+	function fillEdit(ep) {
+		CB.$("x-expected_discharge_date").value = ep.expected_discharge_date || "";
+		CB.$("x-pathway").value = pathwayValue(ep);
+		CB.$("x-ready").checked = !!ep.ready;
+		editShown = { edd: ep.expected_discharge_date || "", pathway: pathwayValue(ep), ready: !!ep.ready };
+	}
+
 	function openEdit(id) {
 		const ep = episodes.get(id);
 		if (!ep)
 			return;
 		editing = id;
+		editChoices = new Map();
 		clearErrors("xe-");
 		CB.$("edit-error").textContent = "";
+		CB.$("edit-unsaved").hidden = true;
 		CB.$("edit-title").textContent = "Update " + CB.patientName(ep.patient) + " — bed " + (ep.bed || "none");
-		CB.$("x-expected_discharge_date").value = ep.expected_discharge_date || "";
-		CB.$("x-pathway").value = ep.pathway === null || ep.pathway === undefined ? "" : String(ep.pathway);
-		CB.$("x-ready").checked = !!ep.ready;
-		for (const id2 of ["x-expected_discharge_date", "x-pathway", "x-ready", "edit-save"])
+		fillEdit(ep);
+		for (const id2 of ["x-expected_discharge_date", "x-pathway", "x-ready"])
 			CB.$(id2).disabled = !nurse;
 		renderEditTasks();
 		openInvolvement(ep);
 		dlg.showModal();
 	}
 
-	CB.$("edit-close").addEventListener("click", function () { dlg.close(); });
+	/* What the nurse changed in the dialog: {episode: PATCH body, tasks: [[task, status]]}. */
+	function editChanges() {
+		const ep = episodes.get(editing);
+		const out = { episode: {}, tasks: [] };
+		if (!ep || !editShown)
+			return out;
+		if (nurse) {
+			const edd = CB.$("x-expected_discharge_date").value;
+			if (edd !== editShown.edd)
+				out.episode.expected_discharge_date = edd || null;
+			const pw = CB.$("x-pathway").value;
+			if (pw !== editShown.pathway)
+				out.episode.pathway = pw === "" ? null : Number(pw);
+			const ready = CB.$("x-ready").checked;
+			if (ready !== editShown.ready)
+				out.episode.ready_at = ready ? CB.isoNow() : null;
+		}
+		const m = tasks.get(editing);
+		for (const [tid, to] of editChoices) {
+			const t = m && m.get(tid);
+			if (t && to !== t.status)
+				out.tasks.push([t, to]);
+		}
+		return out;
+	}
+
+	function editDirty() {
+		const c = editChanges();
+		return Object.keys(c.episode).length > 0 || c.tasks.length > 0;
+	}
+
+	/* Close, unless there are changes not saved: then say so and offer to save or discard. */
+	function askClose() {
+		if (!editDirty()) {
+			dlg.close();
+			return;
+		}
+		const n = editChanges();
+		const what = [];
+		if (Object.keys(n.episode).length)
+			what.push("the patient's details");
+		if (n.tasks.length)
+			what.push(n.tasks.length === 1 ? "a task's status" : n.tasks.length + " tasks' statuses");
+		CB.$("edit-unsaved-text").textContent = "You changed " + what.join(" and ") + " but did not save. Save, or discard the changes?";
+		CB.$("edit-unsaved").hidden = false;
+		CB.$("edit-save").focus();
+	}
+
+	CB.$("edit-close").addEventListener("click", askClose);
+	dlg.addEventListener("cancel", function (ev) {
+		/* Escape: the same question as Close */
+		if (editDirty()) {
+			ev.preventDefault();
+			askClose();
+		}
+	});
+	CB.$("edit-discard").addEventListener("click", function () {
+		editChoices = new Map();
+		editShown = null;
+		dlg.close();
+	});
+	CB.$("edit-keep").addEventListener("click", function () {
+		CB.$("edit-unsaved").hidden = true;
+		CB.$("edit-save").focus();
+	});
+	/* leaving the page with the dialog changed asks too */
+	window.addEventListener("beforeunload", function (ev) {
+		if (editing && dlg.open && editDirty()) {
+			ev.preventDefault();
+			ev.returnValue = "";
+		}
+	});
 	dlg.addEventListener("close", function () {
 		const id = editing;
 		editing = null;
+		editShown = null;
+		editChoices = new Map();
+		CB.$("edit-unsaved").hidden = true;
 		const r = id && rows.get(id);
 		if (r)
 			r.tr.querySelector("button").focus();
@@ -441,42 +651,70 @@
 
 	CB.$("edit-form").addEventListener("submit", async function (ev) {
 		ev.preventDefault();
-		const ep = episodes.get(editing);
-		if (!ep || !nurse)
+		const id = editing;
+		const ep = episodes.get(id);
+		if (!ep)
 			return;
 		clearErrors("xe-");
-		const change = {};
-		const edd = CB.$("x-expected_discharge_date").value;
-		if (edd !== (ep.expected_discharge_date || ""))
-			change.expected_discharge_date = edd || null;
-		const pw = CB.$("x-pathway").value;
-		if (pw !== (ep.pathway === null || ep.pathway === undefined ? "" : String(ep.pathway)))
-			change.pathway = pw === "" ? null : Number(pw);
-		const ready = CB.$("x-ready").checked;
-		if (ready !== !!ep.ready)
-			change.ready_at = ready ? CB.isoNow() : null;
-		if (Object.keys(change).length === 0) {
+		CB.$("edit-error").textContent = "";
+		CB.$("edit-unsaved").hidden = true;
+		const change = editChanges();
+		if (Object.keys(change.episode).length === 0 && change.tasks.length === 0) {
 			dlg.close();
 			return;
 		}
-		const r = await CB.api("PATCH", "/api/v1/episodes/" + ep.id, change, { "If-Match": '"' + ep.version + '"' });
-		if (!r.ok) {
-			const f = r.error.field && CB.$("xe-" + r.error.field);
-			if (f) {
-				f.textContent = r.error.message;
-				const input = CB.$("x-" + (r.error.field === "ready_at" ? "ready" : r.error.field));
-				if (input) {
-					input.setAttribute("aria-invalid", "true");
-					input.focus();
+		const button = CB.$("edit-save");
+		button.disabled = true;
+		const failed = [];
+		if (Object.keys(change.episode).length) {
+			const r = await CB.api("PATCH", "/api/v1/episodes/" + ep.id, change.episode, { "If-Match": '"' + ep.version + '"' });
+			if (!r.ok) {
+				const f = r.error.field && CB.$("xe-" + r.error.field);
+				if (f && r.error.code !== "network") {
+					f.textContent = CB.sentence(CB.plain(r.error));
+					const input = CB.$("x-" + (r.error.field === "ready_at" ? "ready" : r.error.field));
+					if (input) {
+						input.setAttribute("aria-invalid", "true");
+						input.focus();
+					}
 				}
+				failed.push(["the patient's details", r]);
 			} else {
-				CB.$("edit-error").textContent = r.error.message;
+				putEpisode(r.data);
+				if (editing === id)
+					fillEdit(episodes.get(id) || r.data);
 			}
+		}
+		for (const [t, to] of change.tasks) {
+			const r = await CB.api("PATCH", "/api/v1/tasks/" + t.id, { status: to }, { "If-Match": '"' + t.version + '"' });
+			if (!r.ok) {
+				failed.push(["“" + t.title + "”", r]);
+			} else {
+				putTask(r.data);
+				editChoices.delete(t.id);
+			}
+		}
+		button.disabled = false;
+		render();
+		if (editing !== id)
+			return;
+		if (failed.length === 0) {
+			dlg.close();
 			return;
 		}
-		putEpisode(r.data);
-		render();
-		dlg.close();
+		renderEditTasks();
+		const box = CB.$("edit-error");
+		const offline = failed.some(function (f) { return f[1].error.code === "network"; });
+		if (offline) {
+			CB.sayFailed(box, "", { code: "network" }, function () { CB.$("edit-form").requestSubmit(); });
+			box.className = "form-error";
+		} else {
+			box.textContent = failed.map(function (f) {
+				return "Could not save " + f[0] + ": " + (f[1].status === 412
+					? "someone else changed it first; check what the board shows now"
+					: CB.plain(f[1].error)) + ".";
+			}).join(" ");
+		}
 	});
 
 	/* ---- involvement of the patient, family or carer (issue 15) --------------------------- */
@@ -716,27 +954,13 @@
 		return bed ? "bed " + bed : "no bed";
 	}
 
-	/* The request fields of these dialogs as staff name them (never a JSON field name). */
-	const FIELD_LABELS = { ward: "Ward", bed: "Bed", destination: "Destination", destination_note: "Destination details", pathway: "Pathway" };
-
-	/*
-	 * The server's message in plain words: its quoted field names become the
-	 * labels on the screen, "this user's" becomes "your".  A network failure
-	 * says that nothing was saved.
-	 */
+	/* The server's message in plain words (common.js: no JSON field names, "nothing was saved" offline). */
 	function plainMessage(err) {
-		if (!err)
-			return "";
-		if (err.code === "network")
-			return "could not reach the server, so nothing was saved. Check the connection and try again";
-		let m = String(err.message || "");
-		for (const k in FIELD_LABELS)
-			m = m.split('"' + k + '"').join(FIELD_LABELS[k]);
-		return m.replace(/this user's/g, "your").replace(/[.\s]+$/, "");
+		return CB.plain(err);
 	}
 
 	function sentence(s) {
-		return s ? s.charAt(0).toUpperCase() + s.slice(1) + (/[.?!]$/.test(s) ? "" : ".") : "";
+		return CB.sentence(s);
 	}
 
 	/* An error next to a dialog's field (prefix "me-" / "m-", "te-" / "t-"); false when it has no such field. */
@@ -1187,6 +1411,9 @@
 
 	function renderEditTasks() {
 		const box = CB.$("edit-tasks");
+		/* keep the focus on the same select across a re-render (task events arrive while open) */
+		const a = document.activeElement;
+		const focusId = a && box.contains(a) ? a.id : null;
 		CB.clear(box);
 		const m = tasks.get(editing);
 		const list = m ? Array.from(m.values()) : [];
@@ -1199,35 +1426,29 @@
 			CB.el("th", { scope: "col", text: "Status" }))));
 		const tb = CB.el("tbody");
 		for (const t of list) {
-			const mine = t.discipline === myDisc;
-			const sel = CB.el("select", { id: "ts-" + t.id, "aria-label": "Status of " + t.title, disabled: !mine });
-			for (const s of TASK_STATUSES)
-				sel.appendChild(CB.el("option", { value: s, selected: s === t.status, text: s }));
-			const note = CB.el("span", { class: "row-msg", role: "status" });
-			const btn = CB.el("button", {
-				type: "button", class: "secondary", disabled: !mine, text: "Set",
-				"aria-label": "Set status of " + t.title,
-				onclick: async function () {
-					if (sel.value === t.status)
-						return;
-					const r = await CB.api("PATCH", "/api/v1/tasks/" + t.id, { status: sel.value }, { "If-Match": '"' + t.version + '"' });
-					if (!r.ok) {
-						note.className = "row-msg bad";
-						note.textContent = r.error.message;
-						return;
-					}
-					putTask(r.data);
-					render();
-					renderEditTasks();
-				},
+			const mine = t.discipline === myDisc && !!TASK_NEXT[t.status];
+			const chosen = editChoices.has(t.id) ? editChoices.get(t.id) : t.status;
+			const sel = CB.el("select", { id: "ts-" + t.id, "aria-label": "Status of " + t.title, disabled: !mine, "data-task": t.id });
+			const allowed = [t.status].concat((TASK_NEXT[t.status] || []).map(function (x) { return x[0]; }));
+			for (const st of TASK_STATUSES)
+				if (allowed.indexOf(st) >= 0)
+					sel.appendChild(CB.el("option", { value: st, selected: st === chosen, text: CB.taskLabel(st) }));
+			sel.addEventListener("change", function () {
+				if (sel.value === t.status)
+					editChoices.delete(t.id);
+				else
+					editChoices.set(t.id, sel.value);
 			});
 			tb.appendChild(CB.el("tr", {},
-				CB.el("td", {}, CB.el("span", { class: "note", text: (CB.DISCIPLINES[t.discipline] || t.discipline) + " · " }), t.title),
+				CB.el("td", {}, CB.el("span", { class: "note", text: (CB.DISCIPLINES[t.discipline] || t.discipline) + " · " }), t.title,
+					isReferralTask(episodes.get(editing) || {}, t) ? CB.el("span", { class: "note", text: " (shown on the board as the referral to the hub)" }) : null),
 				CB.el("td", {}, CB.showTime(t.due_at), t.overdue ? CB.el("span", { class: "badge delayed", text: " overdue" }) : null),
-				CB.el("td", {}, sel, " ", btn, note)));
+				CB.el("td", {}, sel)));
 		}
 		tbl.appendChild(tb);
 		box.appendChild(tbl);
+		if (focusId && CB.$(focusId))
+			CB.$(focusId).focus();
 	}
 
 	/* ---- board round: each patient in bed order, one review and its barriers each ------ */
@@ -1805,11 +2026,15 @@
 			const r = await CB.api("POST", "/api/v1/admissions", adm);
 			button.disabled = false;
 			if (!r.ok) {
-				if (r.error.field && CB.$("e-" + r.error.field)) {
-					fieldError(r.error.field, r.error.message);
+				if (r.error.code === "network") {
+					/* nothing was saved: say so, and offer to send the same again */
+					CB.sayFailed(CB.$("flag-error"), "The admission", r.error, function () { CB.$("flag-form").requestSubmit(); });
+				} else if (r.error.field && CB.$("e-" + r.error.field)) {
+					/* a duplicate patient: the server says where the patient already is */
+					fieldError(r.error.field, CB.sentence(CB.plain(r.error)));
 					CB.$("f-" + r.error.field).focus();
 				} else {
-					CB.$("flag-error").textContent = r.error.message;
+					CB.$("flag-error").textContent = CB.sentence(CB.plain(r.error));
 				}
 				return;
 			}

@@ -129,10 +129,11 @@ def people(database):
 
 def test_nctr_patient_appears_live_with_primary_barrier(site, database, browsers, people):
     ward, nurse, bm = people["ward"], people["nurse"], people["bm"]
-    a = itg.admit(site.daemon, nurse, ward, family_name="Nctr" + rand(), given_name="Ann", pathway=0,
-                  bed="4", admitted_at=ago(days=3))
-    c = itg.admit(site.daemon, nurse, ward, family_name="Other" + rand(), given_name="Cy", pathway=0,
-                  bed="5", admitted_at=ago(days=2))
+    # pathway 0: no day-one referral, whose proposed barrier would code the delay (issue 15)
+    a = itg.admit(site.daemon, nurse, ward, family_name="Nctr" + rand(), given_name="Ann",
+                  bed="4", admitted_at=ago(days=3), pathway=0)
+    c = itg.admit(site.daemon, nurse, ward, family_name="Other" + rand(), given_name="Cy",
+                  bed="5", admitted_at=ago(days=2), pathway=0)
     b = open_dashboard(browsers, site, bm)
     assert nctr_row(b, a["id"]) is None  # meets criteria until a review says otherwise
     nctr0, none0 = kpi(b, "k-nctr"), reason_count(b, "")
@@ -224,7 +225,8 @@ def test_no_dtoc_legend_reason_codes_or_attribution(site, browsers, people):
         assert gone not in page, gone
     assert not b.find_elements(By.CSS_SELECTOR, "select.reason, select.attribution, #legend, "
                                                 "#chart, .legend, button.save")
-    assert not b.find_elements(By.TAG_NAME, "select")
+    # nothing edits here: the only choice is the ward filter (issue 16), no reason or attribution
+    assert [e.get_attribute("id") for e in b.find_elements(By.TAG_NAME, "select")] == ["ward-filter"]
     assert b.execute_script("return CB.REASONS === undefined && CB.ATTRIBUTIONS === undefined;")
     # the headings and table semantics the other screens have
     for t in ("nctr", "barriers", "longstay", "drd-bands", "sitrep", "wards"):
@@ -261,8 +263,8 @@ def test_stranded_list_with_a_22_day_stay(site, browsers, people):
     s0, ss0 = kpi(b, "k-stranded"), kpi(b, "k-super")
 
     # admitted (entered late) 22 days ago while the page is open: on the list without a reload
-    long22 = itg.admit(site.daemon, nurse, ward, family_name="Twentytwo" + rand(), bed="12", pathway=0,
-                       admitted_at=ago(days=22, hours=1))
+    long22 = itg.admit(site.daemon, nurse, ward, family_name="Twentytwo" + rand(), bed="12",
+                       admitted_at=ago(days=22, hours=1), pathway=0)  # no referral barrier
     row22 = f"#longstay-body tr[data-id='{long22['id']}']"
     wait_for(lambda: text(b, row22), timeout=5, message="22-day stay listed live")
     assert text(b, row22 + " td[data-col='los']").startswith("22")

@@ -88,12 +88,15 @@ def test_queue_triages_filters_and_confirms(site, database, browsers):
     opened_hours_ago(database, a_old, 50)
     opened_hours_ago(database, a_mid, 30)
     opened_hours_ago(database, a_new, 5)
-    r = d.patch(f"/api/v1/episodes/{mid['id']}", json={"ready_at": iso(86400)},
-                headers={**na.auth, "If-Match": f'"{mid["version"]}"'})
-    assert r.status_code == 200, r.text
+    # the ward codes the delay first, so the referral's proposed barrier (issue 15) is only
+    # proposed and the ward's stays the primary one
     r = d.post(f"/api/v1/episodes/{mid['id']}/barriers",
                json={"reason": "transport", "owner": "Ward 1", "primary": True}, headers=na.auth)
     assert r.status_code == 201, r.text
+    mid = d.get(f"/api/v1/episodes/{mid['id']}", headers=na.auth).json()
+    r = d.patch(f"/api/v1/episodes/{mid['id']}", json={"ready_at": iso(86400)},
+                headers={**na.auth, "If-Match": f'"{mid["version"]}"'})
+    assert r.status_code == 200, r.text
 
     sb = browsers.new()
     login(sb, site.base, lead, "/queue")

@@ -118,6 +118,8 @@ def test_signs_in_a_linked_user(d, idp, database):
     me = f.s.get(d.base + "/api/v1/me", timeout=10)
     assert me.status_code == 200 and me.json()["name"] == u.name
     assert me.json()["role"] == "nurse" and me.json()["wards"] == ["OIDC1"]
+    # issue 16: a page knows to offer the provider when this session ends
+    assert me.json()["session"]["signed_in_with"] == "oidc"
     rows = database.sql(
         "SELECT a.after->>'method' FROM audit a JOIN users u ON u.id = a.actor_id"
         f" WHERE a.action = 'session.login' AND u.name = '{u.name}'")

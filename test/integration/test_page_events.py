@@ -148,11 +148,12 @@ def test_each_page_listens_for_what_changes_it():
     episode = family(e, "episode")
     assert {"episode.reopened", "episode.cancelled", "episode.transferred"} <= episode
     want = {
-        # occupancy, NCTR (readiness, reviews), primary barriers, overdue tasks (a new task is
-        # never overdue), the sitrep submitted (issue 14: no delays, their reasons are barriers),
-        # each NCTR patient's referral state (issue 15)
+        # occupancy, NCTR (readiness, reviews), primary barriers, overdue tasks, the sitrep
+        # submitted (issue 14: no delays, their reasons are barriers), each NCTR patient's
+        # referral state (issue 15) and open tasks (issue 16: a new task adds one, so
+        # task.created too)
         "dashboard.js": episode | family(e, "barrier") | family(e, "referral")
-        | {"review.recorded", "task.updated", "task.overdue", "sitrep.submitted"},
+        | {"review.recorded", "task.created", "task.updated", "task.overdue", "sitrep.submitted"},
         # patients, their task and referral chips, the delayed badge, the last review and
         # the "not reviewed" marker, the primary barrier (issue 14); the involvement in
         # discharge planning in the patient dialog (issue 15)
