@@ -93,7 +93,7 @@ def test_list_refuses_a_nurse_of_another_ward(daemon, people, episode):
     assert error(r)["code"] == "forbidden"
 
 
-@pytest.mark.parametrize("eid", [str(uuid.uuid4()), "not-a-uuid", "1234"])
+@pytest.mark.parametrize("eid", ["8a2e4c61-0d3b-4f7e-a9c2-6e1b5d3f7a94", "not-a-uuid", "1234"])
 def test_list_of_unknown_or_malformed_episode_is_404(daemon, people, eid):
     r = daemon.get(f"/api/v1/episodes/{eid}/tasks", headers=people["nurse"].auth)
     assert r.status_code == 404
@@ -514,7 +514,7 @@ def test_patch_access(daemon, people, episode):
     assert patch(daemon, people["bm"], ward_task["id"], {"note": "x"}).status_code == 403
 
 
-@pytest.mark.parametrize("tid", [str(uuid.uuid4()), "not-a-uuid"])
+@pytest.mark.parametrize("tid", ["c47d2b19-6a5e-4e83-b0f1-9d2c8a6e4b35", "not-a-uuid"])
 def test_patch_unknown_or_malformed_task_is_404(daemon, people, tid):
     r = patch(daemon, people["nurse"], tid, {"status": "accepted"})
     assert r.status_code == 404
