@@ -810,9 +810,9 @@ def test_task_status_of_every_state_is_libs(database):
 
 @pytest.mark.parametrize("method,path", [
     ("GET", "/api/v1/assessments"),
-    ("PATCH", f"/api/v1/assessments/{uuid.uuid4()}"),
-    ("POST", f"/api/v1/assessments/{uuid.uuid4()}/claim"),
-    ("POST", f"/api/v1/assessments/{uuid.uuid4()}/release"),
+    ("PATCH", "/api/v1/assessments/5d0e8f3a-2b71-4c96-8e4d-a1f7b3c9e260"),
+    ("POST", "/api/v1/assessments/5d0e8f3a-2b71-4c96-8e4d-a1f7b3c9e260/claim"),
+    ("POST", "/api/v1/assessments/5d0e8f3a-2b71-4c96-8e4d-a1f7b3c9e260/release"),
 ])
 def test_assessment_routes_are_gone(daemon, people, method, path):
     r = daemon.request(method, path, json={}, headers=people["sw"].auth)
