@@ -13,6 +13,12 @@ cluster = itg.cluster
 database = itg.database
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: measures what parallel test workers or a loaded machine would disturb"
+        " (timing, shared commits, valgrind); scripts/check runs these one at a time, last")
+
+
 @pytest.fixture(scope="module")
 def browsers():
     b = Browsers()

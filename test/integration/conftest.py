@@ -22,6 +22,12 @@ ASAN = os.environ.get("CB_TEST_ASAN") == "1"
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: measures what parallel test workers or a loaded machine would disturb"
+        " (timing, shared commits, valgrind); scripts/check runs these one at a time, last")
+
+
 class Cluster:
     """A private PostgreSQL cluster driven through scripts/pg."""
 

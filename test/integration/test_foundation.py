@@ -353,6 +353,7 @@ def test_sigint_exits_zero(database):
 
 
 @pytest.mark.skipif(ASAN, reason="valgrind cannot run an ASan binary; LeakSanitizer covers it")
+@pytest.mark.serial
 def test_clean_shutdown_under_valgrind(database, tmp_path):
     """SIGTERM after real traffic: valgrind finds no leak and no memory error."""
     if shutil.which("valgrind") is None:

@@ -17,6 +17,9 @@ import requests
 from conftest import TOP, Cluster, Database, make_user, start_daemon, stop_daemon_clean, admission_body
 from sse import SSEClient
 
+# group commits and crash recovery are measured without other test workers beside them
+pytestmark = pytest.mark.serial
+
 WARD = "KC"
 
 

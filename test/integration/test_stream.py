@@ -231,6 +231,7 @@ def test_kill_9_and_restart_resumes_without_gap(database, people):
         stop_daemon_clean(d2)
 
 
+@pytest.mark.serial
 def test_slow_subscriber_is_dropped_others_keep_receiving(database, people):
     d = start_daemon(database.url, env={"CAREBRIDGE_SSE_MAX_BUFFER": "64kB"})
     try:

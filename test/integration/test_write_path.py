@@ -9,6 +9,9 @@ import requests
 
 from conftest import admit, cli, make_user, start_daemon, stop_daemon_clean
 
+# group commits and crash recovery are measured without other test workers beside them
+pytestmark = pytest.mark.serial
+
 WARD = "WP1"
 
 
