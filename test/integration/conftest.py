@@ -8,7 +8,9 @@ Debian's python3-requests are used.
 """
 import os
 import pathlib
+import random
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +29,27 @@ def pytest_configure(config):
         "markers", "serial: measures what parallel test workers or a loaded machine would disturb"
         " (timing, shared commits, valgrind); scripts/check runs these one at a time, last")
 
+
+
+def free_port():
+    """A local TCP port nothing listens on, that a test may bind (and close, and bind again)
+    later. It is taken below the kernel's ephemeral range (32768-60999), from a band of its
+    own for each pytest-xdist worker, so no daemon's port 0, no client socket and no other
+    worker can take it in between."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    band = int(worker[2:]) if worker[2:].isdigit() else 0
+    low = 20000 + (band % 6) * 2000
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(low, low + 2000)
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in the band " + str(low))
 
 class Cluster:
     """A private PostgreSQL cluster driven through scripts/pg."""

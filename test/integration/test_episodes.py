@@ -333,6 +333,7 @@ def test_session_login_cookie_and_logout(daemon, people):
     assert r.status_code == 400 and r.json()["error"]["field"] == "password"
 
 
+@pytest.mark.serial  # times /healthz: other workers on the same cores would disturb it
 def test_logins_do_not_block_the_loop(daemon, people):
     """Password hashing runs on workers: health checks answer quickly during logins."""
     sw = people["sw"]

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.parse
 
+import conftest
 import pytest
 
 import test_webhooks_tls as tls
@@ -48,9 +49,7 @@ def assert_valid_r4(resource):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return conftest.free_port()  # a port no daemon or worker takes meanwhile
 
 
 class FhirReceiver:

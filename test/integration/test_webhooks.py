@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 
+import conftest
 import pytest
 
 from conftest import admit, make_user, start_daemon, stop_daemon_clean
@@ -19,9 +20,7 @@ ENV = {"CAREBRIDGE_WEBHOOK_MAX_BACKOFF": "2s", "CAREBRIDGE_WEBHOOK_LEASE": "3s"}
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return conftest.free_port()  # a port no daemon or worker takes meanwhile
 
 
 class Receiver:
