@@ -19,6 +19,7 @@
 #include "csrf.h"
 #include "signin.h"
 #include "review.h"
+#include "hl7.h"
 #include "xmalloc.h"
 
 #define OFF(f) offsetof(struct config, f)
@@ -212,6 +213,10 @@ const struct config_entry config_table[] = {
      "never"},
     {"hl7", "hl7_retention", CONFIG_DURATION, OFF(hl7_retention_ms), "30d", 1 * HOUR, 3650 * DAY,
      NULL, 0, "how long received HL7 messages and their ACKs are kept"},
+    {"hl7", "hl7_pathway_field", CONFIG_STRING, OFF(hl7_pathway_field), "ZCB-1", 0, 0, NULL, 0,
+     "the HL7 field (segment-field[.component]) where the PAS sends the likely discharge pathway "
+     "0-3 on A01 and A08 (ZCB-1: a site segment \"ZCB|2\"); pathway 1-3 opens the day-one "
+     "referral; empty = not read"},
     {"auth", "password_login", CONFIG_BOOL, OFF(password_login), "on", 0, 0, NULL, 0,
      "sign-in with a carebridge user name and password; turn off once everyone signs in through "
      "the identity provider (API tokens keep working)"},
@@ -835,6 +840,7 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 {
 	unsigned char buf[16];
 	struct board_rounds rounds;
+	struct hl7_field_ref ref;
 	struct err why;
 	enum status st = ST_OK;
 	bool listen_bad = false;
@@ -910,6 +916,11 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	if (!signin_address_list_is_valid(cfg->trusted_proxies)) {
 		errs_add(errs,
 		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses");
+		st = ST_INVALID;
+	}
+	if (hl7_field_ref_parse(cfg->hl7_pathway_field, &ref, &why) != ST_OK) {
+		errs_add_at(errs, cfg, "hl7_pathway_field", "setting \"hl7_pathway_field\": %s",
+		            why.message);
 		st = ST_INVALID;
 	}
 	if (board_rounds_parse(cfg->board_round_times, &rounds, &why) != ST_OK) {

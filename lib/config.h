@@ -85,6 +85,7 @@ struct config {
 	int mllp_max_connections;     /* open MLLP connections allowed at once */
 	int64_t mllp_idle_timeout_ms; /* close an MLLP connection silent this long; 0 never */
 	int64_t hl7_retention_ms;     /* how long received HL7 messages are kept */
+	char *hl7_pathway_field;      /* where A01/A08 carry the likely pathway ("" = nowhere) */
 	/* [hl7], MLLP over TLS */
 	bool mllp_tls;                     /* the MLLP listener speaks TLS only */
 	char *mllp_tls_cert_file;          /* PEM server certificate chain */
