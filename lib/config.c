@@ -19,6 +19,7 @@
 #include "csrf.h"
 #include "signin.h"
 #include "review.h"
+#include "fhir.h"
 #include "hl7.h"
 #include "xmalloc.h"
 
@@ -70,6 +71,12 @@ const struct config_entry config_table[] = {
     {"server", "public_origin", CONFIG_STRING, OFF(public_origin), "", 0, 0, NULL, 0,
      "the origin browsers reach carebridge at (https://host[:port]); cookie-signed changes must "
      "come from it; empty: http://listen_addr:port, only allowed on a loopback listen_addr"},
+    {"server", "fhir_base_url", CONFIG_STRING, OFF(fhir_base_url), "", 0, 0, NULL, 0,
+     "the base of carebridge's FHIR names as partners know them (https://host[/path], no trailing "
+     "/): the FHIR API answers at <base>/R4 (fullUrl, Bundle links) and its own identifier and "
+     "code "
+     "systems and extensions sit under <base>/Id, /CodeSystem, /StructureDefinition; empty: "
+     "public_origin/fhir"},
     {"server", "token_max_lifetime", CONFIG_DURATION, OFF(token_max_life_ms), "365d", 1 * DAY,
      3650 * DAY, NULL, 0,
      "longest expiry an API token may be issued with (user token issue --expires)"},
@@ -916,6 +923,14 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	if (!signin_address_list_is_valid(cfg->trusted_proxies)) {
 		errs_add(errs,
 		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses");
+		st = ST_INVALID;
+	}
+	if (cfg->fhir_base_url[0] != '\0' && !fhir_base_url_is_valid(cfg->fhir_base_url)) {
+		errs_add_at(
+		    errs, cfg, "fhir_base_url",
+		    "setting \"fhir_base_url\": \"%s\" is not an absolute http:// or https:// "
+		    "URL without a trailing \"/\", query or fragment",
+		    cfg->fhir_base_url);
 		st = ST_INVALID;
 	}
 	if (hl7_field_ref_parse(cfg->hl7_pathway_field, &ref, &why) != ST_OK) {

@@ -32,6 +32,7 @@ struct config {
 	int64_t session_idle_ms;     /* a web session unused this long is refused */
 	bool cookie_secure;          /* Secure, __Host- prefixed session cookie (behind HTTPS) */
 	char *public_origin;         /* origin users' browsers reach us at ("" = derived) */
+	char *fhir_base_url;         /* base of our FHIR names; the API at <it>/R4 ("" = derived) */
 	int64_t token_max_life_ms;   /* longest expiry an API token may be issued with */
 	int work_threads;            /* worker threads for password hashing */
 	/* [signin] */
