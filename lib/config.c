@@ -928,14 +928,14 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	if (cfg->fhir_base_url[0] != '\0' && !fhir_base_url_is_valid(cfg->fhir_base_url)) {
 		errs_add_at(
 		    errs, cfg, "fhir_base_url",
-		    "setting \"fhir_base_url\": \"%s\" is not an absolute http:// or https:// "
-		    "URL without a trailing \"/\", query or fragment",
+		    "invalid value \"%s\" for \"fhir_base_url\": not an absolute http:// or "
+		    "https:// URL without a trailing \"/\", query or fragment",
 		    cfg->fhir_base_url);
 		st = ST_INVALID;
 	}
 	if (hl7_field_ref_parse(cfg->hl7_pathway_field, &ref, &why) != ST_OK) {
-		errs_add_at(errs, cfg, "hl7_pathway_field", "setting \"hl7_pathway_field\": %s",
-		            why.message);
+		errs_add_at(errs, cfg, "hl7_pathway_field",
+		            "invalid value for \"hl7_pathway_field\": %s", why.message);
 		st = ST_INVALID;
 	}
 	if (board_rounds_parse(cfg->board_round_times, &rounds, &why) != ST_OK) {

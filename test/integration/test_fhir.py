@@ -357,14 +357,21 @@ def test_fhir_base_url_names_everything(database, users, fhir):
         stop_daemon_clean(d)
 
 
-@pytest.mark.parametrize("value", ["https://fhir.rx1.example.nhs.uk/carebridge/", "ftp://x/fhir",
-                                   "/fhir", "https://x/fhir?y=1", "https://u@x/fhir"])
-def test_fhir_base_url_is_checked(tmp_path, value):
+@pytest.mark.parametrize("value,good", [
+    (BASE, True), ("http://127.0.0.1:8080/fhir", True),
+    (BASE + "/", False), ("ftp://x/fhir", False), ("/fhir", False), ("https://x/fhir?y=1", False),
+    ("https://u@x/fhir", False)])
+def test_fhir_base_url_is_checked(tmp_path, value, good):
     conf = tmp_path / "carebridge.conf"
     conf.write_text(f"[server]\nfhir_base_url = {value}\n")
     r = run_bin("check-config", "-c", str(conf))
-    assert r.returncode == 1
-    assert f"{conf}:2: " in r.stderr and "fhir_base_url" in r.stderr, r.stderr
+    if good:
+        assert r.returncode == 0, r.stderr
+    else:
+        assert r.returncode == 1
+        assert f'{conf}:2: invalid value "{value}" for "fhir_base_url": not an absolute' \
+            in r.stderr, \
+            r.stderr
 
 
 def test_paging_walks_every_match_once(daemon, users, fhir):
