@@ -71,6 +71,7 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERRAL_RESPOND] = "referral_respond",
     [ACCESS_ORGANISATION_MANAGE] = "organisation_manage",
     [ACCESS_INVOLVEMENT_RECORD] = "involvement_record",
+    [ACCESS_ORGANISATION_READ] = "organisation_read",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -101,6 +102,7 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_REFERRAL_RESPOND] = "answer referrals",
     [ACCESS_ORGANISATION_MANAGE] = "manage organisations",
     [ACCESS_INVOLVEMENT_RECORD] = "record involvement in discharge planning",
+    [ACCESS_ORGANISATION_READ] = "list organisations",
 };
 
 /*
@@ -138,6 +140,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_ORGANISATION_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	},
     [ROLE_OT] =
@@ -175,6 +178,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_ORGANISATION_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_ADMIN] =
 	{
@@ -191,6 +195,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_ORGANISATION_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
 	},
     [ROLE_SYSTEM] =
@@ -217,6 +222,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_ORGANISATION_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_REVIEW_RECORD] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_SITREP_SUBMIT] = ACCESS_RULE_ANY,
@@ -230,6 +236,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_PARTNER,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_ORGANISATION_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_COUNCIL_SOCIAL_WORKER] =
 	{
@@ -238,6 +245,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_EVENT_READ] = ACCESS_RULE_PARTNER,
 	    [ACCESS_SELF] = ACCESS_RULE_ANY,
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
+	    [ACCESS_ORGANISATION_READ] = ACCESS_RULE_ANY,
 	},
     [ROLE_PROVIDER_STAFF] =
 	{

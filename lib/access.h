@@ -59,9 +59,10 @@ enum access_action {
 	ACCESS_REFERRAL_RESPOND,    /* the partner's steps: accept, decline, ask, source, confirm */
 	ACCESS_ORGANISATION_MANAGE, /* create and change organisations */
 	ACCESS_INVOLVEMENT_RECORD,  /* record the patient's, family's or carer's involvement */
+	ACCESS_ORGANISATION_READ,   /* list organisations to pick one (a hub, a provider) */
 };
 
-#define ACCESS_ACTION_COUNT 26
+#define ACCESS_ACTION_COUNT 27
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */

@@ -19,6 +19,8 @@
 #include "csrf.h"
 #include "signin.h"
 #include "review.h"
+#include "fhir.h"
+#include "hl7.h"
 #include "xmalloc.h"
 
 #define OFF(f) offsetof(struct config, f)
@@ -69,6 +71,12 @@ const struct config_entry config_table[] = {
     {"server", "public_origin", CONFIG_STRING, OFF(public_origin), "", 0, 0, NULL, 0,
      "the origin browsers reach carebridge at (https://host[:port]); cookie-signed changes must "
      "come from it; empty: http://listen_addr:port, only allowed on a loopback listen_addr"},
+    {"server", "fhir_base_url", CONFIG_STRING, OFF(fhir_base_url), "", 0, 0, NULL, 0,
+     "the base of carebridge's FHIR names as partners know them (https://host[/path], no trailing "
+     "/): the FHIR API answers at <base>/R4 (fullUrl, Bundle links) and its own identifier and "
+     "code "
+     "systems and extensions sit under <base>/Id, /CodeSystem, /StructureDefinition; empty: "
+     "public_origin/fhir"},
     {"server", "token_max_lifetime", CONFIG_DURATION, OFF(token_max_life_ms), "365d", 1 * DAY,
      3650 * DAY, NULL, 0,
      "longest expiry an API token may be issued with (user token issue --expires)"},
@@ -212,6 +220,10 @@ const struct config_entry config_table[] = {
      "never"},
     {"hl7", "hl7_retention", CONFIG_DURATION, OFF(hl7_retention_ms), "30d", 1 * HOUR, 3650 * DAY,
      NULL, 0, "how long received HL7 messages and their ACKs are kept"},
+    {"hl7", "hl7_pathway_field", CONFIG_STRING, OFF(hl7_pathway_field), "ZCB-1", 0, 0, NULL, 0,
+     "the HL7 field (segment-field[.component]) where the PAS sends the likely discharge pathway "
+     "0-3 on A01 and A08 (ZCB-1: a site segment \"ZCB|2\"); pathway 1-3 opens the day-one "
+     "referral; empty = not read"},
     {"auth", "password_login", CONFIG_BOOL, OFF(password_login), "on", 0, 0, NULL, 0,
      "sign-in with a carebridge user name and password; turn off once everyone signs in through "
      "the identity provider (API tokens keep working)"},
@@ -835,6 +847,7 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 {
 	unsigned char buf[16];
 	struct board_rounds rounds;
+	struct hl7_field_ref ref;
 	struct err why;
 	enum status st = ST_OK;
 	bool listen_bad = false;
@@ -910,6 +923,19 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	if (!signin_address_list_is_valid(cfg->trusted_proxies)) {
 		errs_add(errs,
 		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses");
+		st = ST_INVALID;
+	}
+	if (cfg->fhir_base_url[0] != '\0' && !fhir_base_url_is_valid(cfg->fhir_base_url)) {
+		errs_add_at(
+		    errs, cfg, "fhir_base_url",
+		    "invalid value \"%s\" for \"fhir_base_url\": not an absolute http:// or "
+		    "https:// URL without a trailing \"/\", query or fragment",
+		    cfg->fhir_base_url);
+		st = ST_INVALID;
+	}
+	if (hl7_field_ref_parse(cfg->hl7_pathway_field, &ref, &why) != ST_OK) {
+		errs_add_at(errs, cfg, "hl7_pathway_field",
+		            "invalid value for \"hl7_pathway_field\": %s", why.message);
 		st = ST_INVALID;
 	}
 	if (board_rounds_parse(cfg->board_round_times, &rounds, &why) != ST_OK) {

@@ -32,6 +32,7 @@ struct config {
 	int64_t session_idle_ms;     /* a web session unused this long is refused */
 	bool cookie_secure;          /* Secure, __Host- prefixed session cookie (behind HTTPS) */
 	char *public_origin;         /* origin users' browsers reach us at ("" = derived) */
+	char *fhir_base_url;         /* base of our FHIR names; the API at <it>/R4 ("" = derived) */
 	int64_t token_max_life_ms;   /* longest expiry an API token may be issued with */
 	int work_threads;            /* worker threads for password hashing */
 	/* [signin] */
@@ -85,6 +86,7 @@ struct config {
 	int mllp_max_connections;     /* open MLLP connections allowed at once */
 	int64_t mllp_idle_timeout_ms; /* close an MLLP connection silent this long; 0 never */
 	int64_t hl7_retention_ms;     /* how long received HL7 messages are kept */
+	char *hl7_pathway_field;      /* where A01/A08 carry the likely pathway ("" = nowhere) */
 	/* [hl7], MLLP over TLS */
 	bool mllp_tls;                     /* the MLLP listener speaks TLS only */
 	char *mllp_tls_cert_file;          /* PEM server certificate chain */

@@ -1148,10 +1148,13 @@ static void set_once(char *dst, size_t size, const char *v, bool *nothing)
 	snprintf(dst, size, "%s", v);
 }
 
-static enum status identifier_param(const char *v, struct fhir_search *s, struct err *err)
+static enum status identifier_param(const char *v, const char *canonical, struct fhir_search *s,
+                                    struct err *err)
 {
 	const char *bar = strchr(v, '|');
 	const char *kind = "any", *value = v;
+	char *local =
+	    xasprintf("%s/Id/hospital-number", canonical != NULL ? canonical : FHIR_CB_BASE);
 
 	if (bar != NULL) {
 		size_t n = (size_t)(bar - v);
@@ -1162,14 +1165,18 @@ static enum status identifier_param(const char *v, struct fhir_search *s, struct
 		else if (n == strlen(FHIR_SYSTEM_NHS_NUMBER) &&
 		         strncmp(v, FHIR_SYSTEM_NHS_NUMBER, n) == 0)
 			kind = "nhs";
-		else if (n == strlen(FHIR_SYSTEM_LOCAL_ID) &&
-		         strncmp(v, FHIR_SYSTEM_LOCAL_ID, n) == 0)
+		else if (n == strlen(local) && strncmp(v, local, n) == 0)
 			kind = "local";
-		else
-			return err_set(err, ST_INVALID, "identifier",
-			               "\"identifier\" system is not one of " FHIR_SYSTEM_NHS_NUMBER
-			               " or " FHIR_SYSTEM_LOCAL_ID);
+		else {
+			err_set(err, ST_INVALID, "identifier",
+			        "\"identifier\" system is not one of " FHIR_SYSTEM_NHS_NUMBER
+			        " or %s",
+			        local);
+			free(local);
+			return ST_INVALID;
+		}
 	}
+	free(local);
 	if (value[0] == '\0')
 		return err_set(err, ST_INVALID, "identifier", "\"identifier\" has no value");
 	if (s->identifier_kind != NULL && strcmp(s->identifier_kind, kind) != 0)
@@ -1202,8 +1209,8 @@ static bool param_is_known(enum fhir_type type, const char *k)
 }
 
 enum status fhir_search_parse(enum fhir_type type, const char *const *names,
-                              const char *const *values, int n, struct fhir_search *out,
-                              struct err *err)
+                              const char *const *values, int n, const char *canonical,
+                              struct fhir_search *out, struct err *err)
 {
 	bool has_from = false, has_to = false;
 	int64_t from = 0, to = 0;
@@ -1271,7 +1278,7 @@ enum status fhir_search_parse(enum fhir_type type, const char *const *names,
 		} else if (strcmp(k, "_lastUpdated") == 0) {
 			st = last_updated(v, &has_from, &from, &has_to, &to, err);
 		} else if (type == FHIR_PATIENT && strcmp(k, "identifier") == 0) {
-			st = identifier_param(v, out, err);
+			st = identifier_param(v, canonical, out, err);
 		} else if (type != FHIR_PATIENT && strcmp(k, "patient") == 0) {
 			char id[37];
 
@@ -1350,4 +1357,70 @@ char *fhir_search_link(const struct fhir_search *s, const char *base, const char
 		url = append_encoded(url, cursor);
 	}
 	return url;
+}
+
+/* Rebase one string member of o, if it names one of carebridge's own. */
+static void rebase_value(cJSON *o, const char *key, const char *canonical)
+{
+	static const char from[] = FHIR_CB_BASE "/";
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *at;
+	char *text;
+
+	if (!cJSON_IsString(v) || (at = strstr(v->valuestring, from)) == NULL)
+		return;
+	/* every occurrence (a documentation text may name several) */
+	text = xstrdup(v->valuestring);
+	while ((at = strstr(text, from)) != NULL) {
+		char *next =
+		    xasprintf("%.*s%s%s", (int)(at - text), text, canonical, at + sizeof from - 2);
+
+		free(text);
+		text = next;
+		if (strstr(canonical, from) != NULL)
+			break; /* a base under the stand-in itself: once is enough */
+	}
+	cJSON_SetValuestring(v, text);
+	free(text);
+}
+
+void fhir_rebase(cJSON *res, const char *canonical)
+{
+	static const char *const keys[] = {"system", "url", "documentation"};
+	cJSON *child;
+
+	if (res == NULL || canonical == NULL || strcmp(canonical, FHIR_CB_BASE) == 0)
+		return;
+	if (cJSON_IsObject(res))
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			rebase_value(res, keys[i], canonical);
+	cJSON_ArrayForEach(child, res)
+	{
+		if (cJSON_IsObject(child) || cJSON_IsArray(child))
+			fhir_rebase(child, canonical);
+	}
+}
+
+bool fhir_base_url_is_valid(const char *s)
+{
+	const char *host, *end;
+	size_t len = strlen(s);
+
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return false;
+	if (len >= FHIR_BASE_MAX || s[len - 1] == '/')
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '?' ||
+		    *p == '#' || *p == '\\' || *p == '"')
+			return false;
+	end = strchr(host, '/');
+	if (end == NULL)
+		end = host + strlen(host);
+	/* a host (no user information), an optional :port */
+	return end > host && memchr(host, '@', (size_t)(end - host)) == NULL && host[0] != ':';
 }

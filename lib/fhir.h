@@ -24,9 +24,11 @@
 /* The NHS number's identifier system (DOMAIN.md, "FHIR R4 names"). */
 #define FHIR_SYSTEM_NHS_NUMBER "https://fhir.nhs.uk/Id/nhs-number"
 /*
- * carebridge's own canonical base: the local identifier systems, code
- * systems and extension StructureDefinitions below it are documented in
- * docs/API.md.
+ * carebridge's own canonical base as the mapping writes it: the local
+ * identifier systems, code systems and extension StructureDefinitions below
+ * it are documented in docs/API.md.  It is a stand-in: fhir_rebase() moves
+ * every such name onto the installation's base (config fhir_base_url, by
+ * default the public origin's /fhir) before a resource leaves the server.
  */
 #define FHIR_CB_BASE "https://carebridge.example/fhir"
 #define FHIR_SYSTEM_LOCAL_ID FHIR_CB_BASE "/Id/hospital-number"
@@ -128,16 +130,35 @@ struct fhir_search {
  * gt, ge, lt, le; precision year to fractions of a second; a date without a
  * time is a Europe/London day; a time needs a zone), _count, _cursor,
  * _format (json only); Patient: identifier (system|value, |value or value;
- * systems FHIR_SYSTEM_NHS_NUMBER and FHIR_SYSTEM_LOCAL_ID); Encounter,
- * Task and ServiceRequest: patient ("Patient/ID" or "ID") and status
- * (comma-separated FHIR codes).  A Task's _id and _cursor may be a referral
+ * systems FHIR_SYSTEM_NHS_NUMBER and the hospital number's, "/Id/hospital-number"
+ * under canonical, the installation's base: see fhir_rebase; NULL is
+ * FHIR_CB_BASE); Encounter, Task and ServiceRequest: patient ("Patient/ID"
+ * or "ID") and status (comma-separated FHIR codes).  A Task's _id and _cursor may be a referral
  * Task's id.  Empty values are ignored, as FHIR says.  Returns ST_OK, or
  * ST_INVALID with err's field the parameter at fault: unknown parameters
  * and modifiers, malformed dates and codes, a bad _count.
  */
 enum status fhir_search_parse(enum fhir_type type, const char *const *names,
-                              const char *const *values, int n, struct fhir_search *out,
-                              struct err *err);
+                              const char *const *values, int n, const char *canonical,
+                              struct fhir_search *out, struct err *err);
+
+/*
+ * Move carebridge's own names in res (the "system", "url" and
+ * "documentation" strings that use FHIR_CB_BASE: identifier and code
+ * systems, extension URLs, the CapabilityStatement's words) onto canonical,
+ * the installation's base (an absolute URL without a trailing '/'), in
+ * place.  NULL or FHIR_CB_BASE changes nothing.
+ */
+void fhir_rebase(cJSON *res, const char *canonical);
+
+/*
+ * Whether s may be config fhir_base_url: an absolute http:// or https://
+ * URL with a host, without a trailing '/', query, fragment, user
+ * information or white space, at most FHIR_BASE_MAX - 1 bytes.
+ */
+bool fhir_base_url_is_valid(const char *s);
+
+#define FHIR_BASE_MAX 256 /* a base URL, NUL included */
 
 /*
  * The link of a page of s: base "/" type "?" the kept parameters,

@@ -836,9 +836,78 @@ enum status hl7_adt_from_msg(const struct hl7_msg *m, struct hl7_adt *out, struc
 		*(bool *)((char *)out + a->has) = true;
 	}
 
+	/* PV2-8: an estimate the admission may do without, so never a reason to refuse it */
+	v = adt_value(m, "PV2", 8, 0, 1, 1);
+	if (*v != '\0' && hl7_ts_parse(v, &out->expected_discharge, NULL) == ST_OK)
+		out->has_expected_discharge = true;
+
 	if (adt_ids(m, out, err) != ST_OK)
 		return ST_INVALID;
 	return adt_name(m, out, err);
+}
+
+/* A decimal number lo..hi without sign or leading zero at s[0..n); -1 if not. */
+static int number_read(const char *s, size_t n, int lo, int hi)
+{
+	int v = 0;
+
+	if (n == 0 || n > 4 || (s[0] == '0' && n > 1))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= lo && v <= hi ? v : -1;
+}
+
+enum status hl7_field_ref_parse(const char *s, struct hl7_field_ref *out, struct err *err)
+{
+	const char *dot;
+	size_t flen;
+
+	memset(out, 0, sizeof *out);
+	if (*s == '\0')
+		return ST_OK;
+	if (strlen(s) < 5 || !seg_id_is_valid(s, 3) || s[3] != '-')
+		goto bad;
+	dot = strchr(s + 4, '.');
+	flen = dot != NULL ? (size_t)(dot - (s + 4)) : strlen(s + 4);
+	out->field = number_read(s + 4, flen, 1, HL7_MAX_FIELDS);
+	out->comp = dot != NULL ? number_read(dot + 1, strlen(dot + 1), 1, 99) : 1;
+	if (out->field < 0 || out->comp < 0)
+		goto bad;
+	memcpy(out->seg, s, 3);
+	return ST_OK;
+bad:
+	memset(out, 0, sizeof *out);
+	return err_set(err, ST_INVALID, NULL,
+	               "\"%.40s\" is not an HL7 field such as \"ZCB-1\" or \"PV2-45.2\" "
+	               "(segment-field[.component])",
+	               s);
+}
+
+enum status hl7_pathway_from_msg(const struct hl7_msg *m, const struct hl7_field_ref *ref, int *out,
+                                 struct err *err)
+{
+	const char *v;
+	char name[24];
+
+	*out = -1;
+	if (ref->seg[0] == '\0')
+		return ST_OK;
+	v = adt_value(m, ref->seg, ref->field, 0, ref->comp, 1);
+	if (*v == '\0')
+		return ST_OK;
+	if (ref->comp > 1)
+		snprintf(name, sizeof name, "%s-%d.%d", ref->seg, ref->field, ref->comp);
+	else
+		snprintf(name, sizeof name, "%s-%d", ref->seg, ref->field);
+	if (v[0] < '0' || v[0] > '3' || v[1] != '\0')
+		return err_set(err, ST_INVALID, name,
+		               "%s: likely discharge pathway must be 0, 1, 2 or 3", name);
+	*out = v[0] - '0';
+	return ST_OK;
 }
 
 /* ------------------------------------------------------------------ */

@@ -134,12 +134,15 @@ struct hl7_adt {
 	char prior_ward[64];      /* PV1-6.1 (transfers) */
 	char prior_bed[64];       /* PV1-6.3 */
 	char visit_number[64];    /* PV1-19.1 */
-	char discharge_disposition[64]; /* PV1-36 */
-	char discharged_to[128];        /* PV1-37.1.1 */
-	struct hl7_ts admit_time;       /* PV1-44 */
-	bool has_admit_time;            /* PV1-44 was sent */
-	struct hl7_ts discharge_time;   /* PV1-45 (first repetition) */
-	bool has_discharge_time;        /* PV1-45 was sent */
+	char discharge_disposition[64];   /* PV1-36 */
+	char discharged_to[128];          /* PV1-37.1.1 */
+	struct hl7_ts admit_time;         /* PV1-44 */
+	bool has_admit_time;              /* PV1-44 was sent */
+	struct hl7_ts discharge_time;     /* PV1-45 (first repetition) */
+	bool has_discharge_time;          /* PV1-45 was sent */
+	struct hl7_ts expected_discharge; /* PV2-8, the expected discharge date */
+	bool has_expected_discharge;      /* PV2-8 was sent and is a valid date (an optional
+	                                     estimate: one that does not parse is ignored) */
 };
 
 /*
@@ -155,6 +158,34 @@ struct hl7_adt {
  * out is unspecified after an error.
  */
 enum status hl7_adt_from_msg(const struct hl7_msg *m, struct hl7_adt *out, struct err *err);
+
+/*
+ * A site-configured place of one value in a message (config hl7_pathway_field):
+ * the first occurrence of segment seg, field field, first repetition,
+ * component comp.
+ */
+struct hl7_field_ref {
+	char seg[4]; /* segment id; "" = not configured */
+	int field;   /* 1..HL7_MAX_FIELDS */
+	int comp;    /* 1.., 1 when not given */
+};
+
+/*
+ * Parse "SEG-F" or "SEG-F.C" ("ZCB-1", "PV2-45.2"): a segment id of 3 upper
+ * case letters or digits, a field number 1..HL7_MAX_FIELDS and an optional
+ * component 1..99, in decimal without leading zeros.  "" is valid and means
+ * not configured (out->seg is "").  Returns ST_OK, or ST_INVALID with err.
+ */
+enum status hl7_field_ref_parse(const char *s, struct hl7_field_ref *out, struct err *err);
+
+/*
+ * The likely discharge pathway (0..3) sent at ref in m: *out is -1 when ref
+ * is not configured or the value is absent, empty or HL7's explicit null.
+ * Any other value than one digit 0-3 is ST_INVALID with err naming the field
+ * ("ZCB-1"), for an AE: the value is not repeated in the message.
+ */
+enum status hl7_pathway_from_msg(const struct hl7_msg *m, const struct hl7_field_ref *ref, int *out,
+                                 struct err *err);
 
 /*
  * Build the acknowledgement of in (NULL when it could not be parsed) as a

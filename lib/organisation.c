@@ -108,3 +108,41 @@ enum status organisation_check_webhook_owner(const char *kind, struct err *err)
 		    "a trust webhook has no organisation: leave \"organisation_id\" out");
 	return ST_OK;
 }
+
+cJSON *organisation_public_json(const cJSON *full)
+{
+	static const char *const keys[] = {"id",   "code",     "name",
+	                                   "kind", "services", "local_authority_id"};
+	const cJSON *disabled = cJSON_GetObjectItemCaseSensitive(full, "disabled");
+	cJSON *out;
+
+	if (!cJSON_IsObject(full) || !cJSON_IsFalse(disabled))
+		return NULL;
+	out = cJSON_CreateObject();
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(full, keys[i]);
+
+		cJSON_AddItemToObject(out, keys[i],
+		                      v != NULL ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+	}
+	return out;
+}
+
+cJSON *organisation_public_list(const cJSON *full)
+{
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(full, "items");
+	cJSON *out = cJSON_CreateObject();
+	cJSON *list = cJSON_AddArrayToObject(out, "items");
+	const cJSON *it;
+
+	if (cJSON_IsArray(items)) {
+		cJSON_ArrayForEach(it, items)
+		{
+			cJSON *pub = organisation_public_json(it);
+
+			if (pub != NULL)
+				cJSON_AddItemToArray(list, pub);
+		}
+	}
+	return out;
+}

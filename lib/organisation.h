@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "referral.h"
 #include "status.h"
 
@@ -77,5 +79,21 @@ enum status organisation_check_ward_hub(const char *kind, struct err *err);
  * "organisation_id" otherwise ("" or NULL: none, or disabled).
  */
 enum status organisation_check_webhook_owner(const char *kind, struct err *err);
+
+/*
+ * What a user who is no administrator may read of an organisation, to pick
+ * one (a hub for a referral, a provider for a service): id, code, name,
+ * kind, services and local_authority_id of full (cb_organisation_json).
+ * A new object, or NULL when full is disabled (it cannot be picked) or not
+ * an object.
+ */
+cJSON *organisation_public_json(const cJSON *full);
+
+/*
+ * The public list of {"items": [full...]} (GET /api/v1/organisations): each
+ * enabled item cut by organisation_public_json, in order.  A new object;
+ * an input without an items array gives an empty list.
+ */
+cJSON *organisation_public_list(const cJSON *full);
 
 #endif

@@ -11,9 +11,11 @@
  *   POST  /api/v1/users                      add a user, without a password (admin)
  *   POST  /api/v1/users/{id}/disable         disable a user, revoke its tokens (admin)
  *   POST  /api/v1/users/{id}/unlock          forget its failed sign-ins, unlocking it (admin)
- *   GET   /api/v1/organisations              every organisation (admin)
+ *   GET   /api/v1/organisations              every organisation (?kind=); to pick one
+ *                                            (hub, council and social workers, bed
+ *                                            managers: the public fields of enabled ones)
  *   POST  /api/v1/organisations              add a hub, council or provider (admin)
- *   GET   /api/v1/organisations/{id}         one organisation, by id or code (admin)
+ *   GET   /api/v1/organisations/{id}         one organisation, by id or code (as the list)
  *   PATCH /api/v1/organisations/{id}         name, services, local_authority_id; If-Match
  *   POST  /api/v1/organisations/{id}/disable disable it: its users and webhooks stop (admin)
  *
@@ -780,9 +782,39 @@ out:
 	free(ow);
 }
 
+/* Whether r's principal sees organisations whole (an administrator), else only to pick one. */
+static bool org_full_view(struct http_req *r)
+{
+	return access_check(&r->principal, ACCESS_ORGANISATION_MANAGE, NULL, NULL) == ST_OK;
+}
+
+/* The list, cut to organisation_public_list for those who only pick from it. */
+static void organisations_listed(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct http_req *r = arg;
+	cJSON *full;
+
+	if (st != ST_OK || org_full_view(r)) {
+		http_json_ok(st, err, json, r);
+		return;
+	}
+	full = cJSON_Parse(json);
+	http_reply_json(r, 200, organisation_public_list(full));
+	cJSON_Delete(full);
+}
+
 static void organisations_list(struct http_req *r)
 {
-	store_organisation_list(r->app->db, http_json_ok, r);
+	enum organisation_kind kind;
+	char buf[HTTP_PARAM_MAX];
+	const char *k = http_query(r, "kind", buf, sizeof buf);
+	struct err err;
+
+	if (k != NULL && organisation_kind_parse(k, &kind, &err) != ST_OK) {
+		http_reply_error(r, ST_INVALID, &err);
+		return;
+	}
+	store_organisation_list(r->app->db, k, organisations_listed, r);
 }
 
 static void organisations_post(struct http_req *r)
@@ -838,13 +870,29 @@ static void organisation_read(enum status st, const struct organisation_facts *o
 	struct http_req *r = arg;
 	struct err err;
 
+	cJSON *full, *pub = NULL;
+
 	(void)unused;
 	if (st == ST_OK && !o->found)
 		st = err_set(&err, ST_NOT_FOUND, "id", "organisation not found");
-	if (st != ST_OK)
+	if (st != ST_OK) {
 		http_reply_error(r, st, st == ST_NOT_FOUND ? &err : NULL);
-	else
+		return;
+	}
+	if (org_full_view(r)) {
 		http_reply_json_versioned(r, 200, o->json);
+		return;
+	}
+	/* a disabled organisation cannot be picked: not found, as for the list */
+	full = cJSON_Parse(o->json);
+	pub = organisation_public_json(full);
+	cJSON_Delete(full);
+	if (pub == NULL) {
+		err_set(&err, ST_NOT_FOUND, "id", "organisation not found");
+		http_reply_error(r, ST_NOT_FOUND, &err);
+	} else {
+		http_reply_json(r, 200, pub);
+	}
 }
 
 static void organisation_get(struct http_req *r)
@@ -902,12 +950,12 @@ const struct route admin_routes[] = {
           ROUTE_ID_USER),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/users/{id}/unlock", user_unlock, ACCESS_USER_MANAGE,
           ROUTE_ID_USER),
-    ROUTE(EVHTTP_REQ_GET, "/api/v1/organisations", organisations_list, ACCESS_ORGANISATION_MANAGE,
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/organisations", organisations_list, ACCESS_ORGANISATION_READ,
           ROUTE_ID_NONE),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/organisations", organisations_post, ACCESS_ORGANISATION_MANAGE,
           ROUTE_ID_NONE),
-    ROUTE(EVHTTP_REQ_GET, "/api/v1/organisations/{id}", organisation_get,
-          ACCESS_ORGANISATION_MANAGE, ROUTE_ID_ORG),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/organisations/{id}", organisation_get, ACCESS_ORGANISATION_READ,
+          ROUTE_ID_ORG),
     ROUTE(EVHTTP_REQ_PATCH, "/api/v1/organisations/{id}", organisation_patch,
           ACCESS_ORGANISATION_MANAGE, ROUTE_ID_ORG),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/organisations/{id}/disable", organisation_disable,

@@ -54,21 +54,44 @@ static bool is_referral(enum fhir_type type, const cJSON *stored)
 	       (cJSON_IsString(record) && strcmp(record->valuestring, "referral") == 0);
 }
 
-/* The service base, "<public origin>/fhir/R4", into buf. */
-static const char *fhir_base(struct http_req *r, char *buf, size_t size)
+/* carebridge's FHIR base: fhir_base_url, else "<public origin>/fhir", into buf. */
+static const char *fhir_canonical(struct http_req *r, char *buf, size_t size)
 {
 	char origin[256];
 
-	snprintf(buf, size, "%s/fhir/R4", http_public_origin(r->app->http, origin, sizeof origin));
+	if (r->app->cfg->fhir_base_url[0] != '\0')
+		snprintf(buf, size, "%s", r->app->cfg->fhir_base_url);
+	else
+		snprintf(buf, size, "%s/fhir",
+		         http_public_origin(r->app->http, origin, sizeof origin));
 	return buf;
+}
+
+/* The service base, "<carebridge's FHIR base>/R4", into buf. */
+static const char *fhir_base(struct http_req *r, char *buf, size_t size)
+{
+	char canonical[FHIR_BASE_MAX + 64];
+
+	snprintf(buf, size, "%s/R4", fhir_canonical(r, canonical, sizeof canonical));
+	return buf;
+}
+
+/* A resource as it leaves: carebridge's own names under this installation's base. */
+static cJSON *fhir_out(struct http_req *r, cJSON *res)
+{
+	char canonical[FHIR_BASE_MAX + 64];
+
+	fhir_rebase(res, fhir_canonical(r, canonical, sizeof canonical));
+	return res;
 }
 
 static void metadata_get(struct http_req *r)
 {
-	char base[320];
+	char base[FHIR_BASE_MAX + 80];
 
-	http_reply_fhir(
-	    r, 200, fhir_capability_statement(fhir_base(r, base, sizeof base), app_now(r->app)));
+	http_reply_fhir(r, 200,
+	                fhir_out(r, fhir_capability_statement(fhir_base(r, base, sizeof base),
+	                                                      app_now(r->app))));
 }
 
 /* ---- read ---------------------------------------------------------------------------- */
@@ -186,8 +209,9 @@ static void read_got(enum status st, const char *json, const char *wards, const 
 	allowed =
 	    is_partner(r) ? partner_may_read(r, orgs) : trust_may_read(r, rd->type, stored, wards);
 	if (allowed)
-		rd->resource = fhir_resource_from_json(
-		    rd->type, stored, is_partner(r) ? FHIR_VIEW_PARTNER : FHIR_VIEW_TRUST);
+		rd->resource = fhir_out(
+		    r, fhir_resource_from_json(
+			   rd->type, stored, is_partner(r) ? FHIR_VIEW_PARTNER : FHIR_VIEW_TRUST));
 	/* a partner's cut of a discipline task is nothing: not theirs, so not found */
 	if (rd->resource == NULL) {
 		cJSON_Delete(stored);
@@ -296,7 +320,8 @@ static void page_got(enum status st, const struct err *err, int64_t total, const
 	struct fhir_search *s = &f->s;
 	struct http_req *r = f->r;
 	cJSON *items, *item, *reads, *detail, *names;
-	char base[320], *self, *next = NULL, *reads_text, *detail_text, fid[FHIR_ID_MAX];
+	char base[FHIR_BASE_MAX + 80], *self, *next = NULL, *reads_text, *detail_text;
+	char fid[FHIR_ID_MAX];
 	enum fhir_view view = is_partner(r) ? FHIR_VIEW_PARTNER : FHIR_VIEW_TRUST;
 	struct actor actor;
 	int shown = 0;
@@ -329,6 +354,7 @@ static void page_got(enum status st, const struct err *err, int64_t total, const
 		 * empty */
 		res = fhir_resource_from_json(s->type, item, view);
 		ASSERT(res != NULL);
+		fhir_out(r, res);
 		one = cJSON_CreateArray();
 		cJSON_AddItemToArray(
 		    one,
@@ -366,6 +392,7 @@ static void fhir_find(struct http_req *r, enum fhir_type type)
 	char names[FHIR_QUERY_MAX][HTTP_PARAM_MAX], values[FHIR_QUERY_MAX][HTTP_PARAM_MAX];
 	static const char *const no_wards[1] = {NULL};
 	const char *np[FHIR_QUERY_MAX], *vp[FHIR_QUERY_MAX];
+	char canonical[FHIR_BASE_MAX + 64];
 	const char *const *wards = NULL;
 	const char *org = NULL;
 	struct fhir_find *f = xcalloc(1, sizeof *f);
@@ -384,7 +411,8 @@ static void fhir_find(struct http_req *r, enum fhir_type type)
 		np[i] = names[i];
 		vp[i] = values[i];
 	}
-	st = fhir_search_parse(type, np, vp, n, &f->s, &err);
+	st = fhir_search_parse(type, np, vp, n, fhir_canonical(r, canonical, sizeof canonical),
+	                       &f->s, &err);
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
 		free(f);

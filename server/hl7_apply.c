@@ -19,6 +19,14 @@
  * Dictionary code (or one of ours) becomes the coded destination
  * (lib/destination.h); a value that maps to nothing leaves it not recorded
  * and is kept as the destination's note, never a reason to refuse the A03.
+ * The likely discharge pathway comes from the field config hl7_pathway_field
+ * names (default ZCB-1, a site Z-segment): on A01 it is the admission's
+ * pathway, so 1-3 opens the day-one referral through the admission's one
+ * store path; on A08 it sets the pathway as PATCH /api/v1/episodes/{id}
+ * does (opening a referral when one is needed and none is open); a value
+ * other than 0-3 is an AE naming the field.  PV2-8, the expected discharge
+ * date, is the admission's EDD when it is a date not before the admission
+ * (else ignored: it is an estimate, never a reason to refuse an admission).
  */
 #include "hl7_apply.h"
 
@@ -387,22 +395,41 @@ static bool nhs_matches(struct hl7_job *job, const struct hl7_lookup *l)
 	return true;
 }
 
+/* The likely pathway the PAS sent (-1 if none); false after answering an AE. */
+static bool pathway_of(struct hl7_job *job, int *out)
+{
+	struct hl7_field_ref ref;
+	struct err err;
+
+	/* validated at start-up and reload: a bad value here reads nothing */
+	if (hl7_field_ref_parse(job->app->cfg->hl7_pathway_field, &ref, NULL) != ST_OK)
+		ref.seg[0] = '\0';
+	if (hl7_pathway_from_msg(job->msg, &ref, out, &err) != ST_OK) {
+		finish_error(job, ST_INVALID, "%s", err.message);
+		return false;
+	}
+	return true;
+}
+
 /* A01: build the admission as POST /api/v1/admissions would receive it. */
 static void decide_admit(struct hl7_job *job, const struct hl7_lookup *l)
 {
 	const struct hl7_adt *a = &job->adt;
 	struct access_target target = {.ward = NULL, .discipline = NULL};
-	char birth[DATE_FORMAT_LEN], admitted[TIME_FORMAT_LEN];
+	char birth[DATE_FORMAT_LEN], edd_text[DATE_FORMAT_LEN], admitted[TIME_FORMAT_LEN];
 	struct actor actor;
 	cJSON *body;
 	struct err err;
 	enum status st;
 	int64_t at;
+	int pathway;
 
 	if (a->visit_number[0] == '\0') {
 		finish_error(job, ST_INVALID, "PV1-19: visit number is required");
 		return;
 	}
+	if (!pathway_of(job, &pathway))
+		return;
 	if (l->has_episode) {
 		snprintf(job->episode_id, sizeof job->episode_id, "%s", l->episode.id);
 		if (!nhs_matches(job, l))
@@ -451,6 +478,17 @@ static void decide_admit(struct hl7_job *job, const struct hl7_lookup *l)
 	cJSON_AddStringToObject(body, "bed", a->bed);
 	cJSON_AddStringToObject(body, "admitted_at", admitted);
 	cJSON_AddStringToObject(body, "external_id", a->visit_number);
+	if (pathway >= 0)
+		cJSON_AddNumberToObject(body, "pathway", pathway);
+	if (a->has_expected_discharge) {
+		int32_t edd = date_from_ymd(a->expected_discharge.year, a->expected_discharge.month,
+		                            a->expected_discharge.day);
+
+		if (edd >= london_date(at)) {
+			date_format(edd, edd_text);
+			cJSON_AddStringToObject(body, "expected_discharge_date", edd_text);
+		}
+	}
 	/* the very rules of the HTTP admission path */
 	st = admission_parse(body, app_now(job->app), &job->adm, &err);
 	cJSON_Delete(body);
@@ -541,7 +579,14 @@ static bool decide_update(struct hl7_job *job)
 	const struct hl7_adt *a = &job->adt;
 	struct episode_change *c = &job->change;
 	int32_t birth;
+	int pathway;
 
+	if (!pathway_of(job, &pathway))
+		return false;
+	if (pathway >= 0) {
+		c->set_pathway = true;
+		c->pathway = pathway;
+	}
 	if (strlen(a->family) > ADMISSION_NAME_MAX || strlen(a->given) > ADMISSION_NAME_MAX) {
 		finish_error(job, ST_INVALID, "PID-5: a name is longer than %d characters",
 		             ADMISSION_NAME_MAX);

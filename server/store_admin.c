@@ -212,10 +212,14 @@ static const char SQL_USER_JSON[] =
 
 /* ---- organisations ---- */
 
-/* Every organisation as {"items": [...]}: the trust first, then by kind and code. */
+/*
+ * Every organisation (of kind $1 when not NULL) as {"items": [...]}: the
+ * trust first, then by kind and code.
+ */
 static const char SQL_ORG_LIST[] =
     "SELECT jsonb_build_object('items', coalesce(jsonb_agg(cb_organisation_json(o)"
-    " ORDER BY o.kind <> 'trust', o.kind, o.code), '[]'::jsonb))::text FROM organisations o";
+    " ORDER BY o.kind <> 'trust', o.kind, o.code), '[]'::jsonb))::text FROM organisations o"
+    " WHERE $1::text IS NULL OR o.kind = $1";
 
 /*
  * The organisation $1 names (its id, or its code): id, code, name, kind,
@@ -617,9 +621,14 @@ void store_user_disable(struct db *db, const char *id, const struct actor *actor
 	db_req_submit(db, req, json_done, w);
 }
 
-void store_organisation_list(struct db *db, store_json_cb *cb, void *arg)
+void store_organisation_list(struct db *db, const char *kind, store_json_cb *cb, void *arg)
 {
-	submit_read(db, SQL_ORG_LIST, "organisation", cb, arg);
+	struct db_req *req = db_req_new();
+	struct wait *w = wait_new(cb, arg, "organisation");
+	const char *p[] = {kind};
+
+	w->json_stmt = db_req_add(req, SQL_ORG_LIST, 1, p);
+	db_req_submit(db, req, json_done, w);
 }
 
 struct org_wait {

@@ -133,7 +133,7 @@ void store_user_disable(struct db *db, const char *id, const struct actor *actor
 /* ---- organisations ------------------------------------------------------- */
 
 /* Every organisation as {"items": [...]}. */
-void store_organisation_list(struct db *db, store_json_cb *cb, void *arg);
+void store_organisation_list(struct db *db, const char *kind, store_json_cb *cb, void *arg);
 
 /* An organisation as read (strings valid during the callback only). */
 struct organisation_facts {

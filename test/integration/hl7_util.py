@@ -61,8 +61,9 @@ def hl7_now(delta=timedelta(0)):
 
 def adt(event, visit, nhs=None, ward="PAS-A", bed="3", control=None, family="Hl7person",
         given="Alex", birth="19410506", sex="F", admit=None, discharge=None, dest="",
-        msg_type=None, prior="", disposition=""):
-    """An ADT message with \\r segment ends; fields by HL7 position."""
+        msg_type=None, prior="", disposition="", segments=()):
+    """An ADT message with \\r segment ends; fields by HL7 position; segments: more segments
+    (without their \\r) after PV1, such as "PV2||||||||20261130" or "ZCB|2"."""
     control = control or f"C{uuid.uuid4().hex[:16]}"
     ids = f"{nhs}^^^NHS^NH~MRN{visit}^^^RVJ^MR" if nhs else f"MRN{visit}^^^RVJ^MR"
     pv1 = {1: "1", 2: "I", 3: f"{ward}^^{bed}^RVJ" if ward else "", 6: prior, 19: visit,
@@ -73,4 +74,5 @@ def adt(event, visit, nhs=None, ward="PAS-A", bed="3", control=None, family="Hl7
         f"EVN|{event}|{hl7_now()}",
         f"PID|1||{ids}||{family}^{given}||{birth}|{sex}",
         "PV1|" + "|".join(pv1.get(i, "") for i in range(1, 46)),
+        *segments,
     ]) + "\r"

@@ -640,6 +640,8 @@ def row(method, path, factory, *, anon, bad_token, nurse_own, nurse_other, socia
         "physio": physio, "bed_manager": bed_manager, "admin": admin, **partners})
 
 
+ORG_READERS = {"hub_coordinator": OK, "council_social_worker": OK, "provider_staff": F}
+
 TABLE = [
     # ---- admissions and episodes (server/api_episode.c) ----
     row("POST", "/api/v1/admissions", f_admission,
@@ -839,16 +841,19 @@ TABLE = [
     row("POST", "/api/v1/users/{id}/unlock", f_user_unlock,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK, partners=F),
-    # ---- organisations (server/api_admin.c; issue 15): the admin's alone ----
+    # ---- organisations (server/api_admin.c; issue 15): the admin manages them; those who
+    # pick one read the list (organisation_read: a hub coordinator or council social worker
+    # picks a provider, a social worker or bed manager sees the hubs; non-admins get the
+    # public fields of enabled ones); provider staff pick nothing ----
     row("GET", "/api/v1/organisations", f_orgs_list,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK, partners=F),
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=OK, admin=OK, partners=ORG_READERS),
     row("POST", "/api/v1/organisations", f_org_post,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK, partners=F),
     row("GET", "/api/v1/organisations/{id}", f_org_get,
-        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
-        bed_manager=F, admin=OK, partners=F),
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=OK, ot=F, physio=F,
+        bed_manager=OK, admin=OK, partners=ORG_READERS),
     row("PATCH", "/api/v1/organisations/{id}", f_org_patch,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK, partners=F),
@@ -1004,9 +1009,9 @@ ROUTES = {
     ("POST", "/api/v1/users"): ("user_manage", "none"),
     ("POST", "/api/v1/users/{id}/disable"): ("user_manage", "user"),
     ("POST", "/api/v1/users/{id}/unlock"): ("user_manage", "user"),
-    ("GET", "/api/v1/organisations"): ("organisation_manage", "none"),
+    ("GET", "/api/v1/organisations"): ("organisation_read", "none"),
     ("POST", "/api/v1/organisations"): ("organisation_manage", "none"),
-    ("GET", "/api/v1/organisations/{id}"): ("organisation_manage", "organisation"),
+    ("GET", "/api/v1/organisations/{id}"): ("organisation_read", "organisation"),
     ("PATCH", "/api/v1/organisations/{id}"): ("organisation_manage", "organisation"),
     ("POST", "/api/v1/organisations/{id}/disable"): ("organisation_manage", "organisation"),
     ("GET", "/api/v1/hl7/messages"): ("hl7_read", "none"),

@@ -14,12 +14,25 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import admit, make_user, nhs_number
+from conftest import (admit, make_user, nhs_number, run_bin, start_daemon,
+                      stop_daemon_clean)
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
 NHS = "https://fhir.nhs.uk/Id/nhs-number"
-LOCAL = "https://carebridge.example/fhir/Id/hospital-number"
-SD = "https://carebridge.example/fhir/StructureDefinition/"
+
+
+def canon(daemon):
+    """The base of carebridge's own FHIR names (identifier and code systems, extensions):
+    config fhir_base_url, which these daemons leave unset: the public origin's /fhir."""
+    return f"{daemon.base}/fhir"
+
+
+def local_system(daemon):
+    return canon(daemon) + "/Id/hospital-number"
+
+
+def sd(daemon):
+    return canon(daemon) + "/StructureDefinition/"
 ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 FHIR_JSON = "application/fhir+json"
 
@@ -174,7 +187,7 @@ def test_patient_read_maps_identifiers_name_birth_date_and_gender(daemon, databa
     assert r.headers["ETag"] == f'W/"{p["meta"]["versionId"]}"'
     assert p["resourceType"] == "Patient" and p["id"] == pid
     assert {"system": NHS, "value": ep["patient"]["nhs_number"]} in p["identifier"]
-    assert {"system": LOCAL, "value": f"RX{pid[:6]}"} in p["identifier"]
+    assert {"system": local_system(daemon), "value": f"RX{pid[:6]}"} in p["identifier"]
     assert p["name"] == [{"use": "official", "family": "Okafor", "given": ["Ngozi"]}]
     assert p["birthDate"] == "1938-02-11" and p["gender"] == "female"
     assert p["meta"]["lastUpdated"].endswith("Z")
@@ -186,7 +199,7 @@ def test_patient_search_by_identifier_and_id(daemon, users, fhir):
     for value in (f"{NHS}|{nhs}", f"|{nhs}", nhs):
         b = search(daemon, users["nurse"], "Patient", fhir, identifier=value)
         assert b["total"] == 1 and ids(b) == [pid], (value, b)
-    b = search(daemon, users["nurse"], "Patient", fhir, identifier=f"{LOCAL}|{nhs}")
+    b = search(daemon, users["nurse"], "Patient", fhir, identifier=f"{local_system(daemon)}|{nhs}")
     assert b["total"] == 0 and b["entry"] == []
     b = search(daemon, users["nurse"], "Patient", fhir, _id=pid)
     assert ids(b) == [pid]
@@ -200,7 +213,7 @@ def test_patient_search_by_identifier_and_id(daemon, users, fhir):
 
 def test_encounter_read_maps_status_class_period_location_and_nctr(daemon, database, users,
                                                                    fhir):
-    n = users["nurse"]
+    n, SD = users["nurse"], sd(daemon)
     ep = admit(daemon, n, WARD, bed="12", expected_discharge_date="2026-11-25", pathway=2)
     e = ok(get(daemon, n, f"/fhir/R4/Encounter/{ep['id']}"), fhir)
     assert e["status"] == "in-progress"
@@ -236,7 +249,7 @@ def test_encounter_read_maps_status_class_period_location_and_nctr(daemon, datab
     assert e["status"] == "finished"
     assert e["period"] == {"start": "2026-11-20T09:30:00Z", "end": "2026-11-22T11:00:00Z"}
     disp = e["hospitalization"]["dischargeDisposition"]
-    assert disp["coding"] == [{"system": "https://carebridge.example/fhir/CodeSystem/"
+    assert disp["coding"] == [{"system": canon(daemon) + "/CodeSystem/"
                                          "discharge-destination", "code": "usual_residence",
                                "display": disp["text"]}]
     assert disp["text"]  # the code's label
@@ -308,6 +321,58 @@ def test_task_read_and_search(daemon, database, users, fhir):
 
 
 # ---- paging ----------------------------------------------------------------------------
+
+BASE = "https://fhir.rx1.example.nhs.uk/carebridge"
+
+
+def test_fhir_base_url_names_everything(database, users, fhir):
+    """config fhir_base_url: the API's base (fullUrl, Bundle links, the CapabilityStatement)
+    is <it>/R4 and carebridge's own systems and extensions sit under it; no placeholder
+    domain is left in what is served, and the hospital number is searched by its system."""
+    d = start_daemon(database.url, env={"CAREBRIDGE_FHIR_BASE_URL": BASE})
+    try:
+        n = users["nurse"]
+        ep = admit(d, n, WARD, pathway=2)
+        pid = ep["patient"]["id"]
+        database.sql(f"UPDATE patients SET local_id = 'RB{pid[:6]}' WHERE id = '{pid}'")
+        c = ok(d.get("/fhir/R4/metadata"), fhir)
+        assert c["implementation"]["url"] == f"{BASE}/R4"
+        p = ok(get(d, n, f"/fhir/R4/Patient/{pid}"), fhir)
+        assert {"system": f"{BASE}/Id/hospital-number", "value": f"RB{pid[:6]}"} \
+            in p["identifier"]
+        e = ok(get(d, n, f"/fhir/R4/Encounter/{ep['id']}"), fhir)
+        assert f"{BASE}/StructureDefinition/likely-discharge-pathway" in \
+            {x["url"] for x in e["extension"]}
+        assert e["location"][0]["location"]["identifier"]["system"] == f"{BASE}/Id/ward"
+        b = ok(get(d, n, "/fhir/R4/Patient", identifier=f"{BASE}/Id/hospital-number|RB{pid[:6]}"),
+               fhir)
+        assert ids(b) == [pid]
+        assert b["entry"][0]["fullUrl"] == f"{BASE}/R4/Patient/{pid}"
+        assert b["link"][0]["url"].startswith(f"{BASE}/R4/Patient?")
+        outcome(get(d, n, "/fhir/R4/Patient", identifier=f"{canon(d)}/Id/hospital-number|x"),
+                400, fhir, "invalid", "identifier")
+        for r in (c, p, e, b):
+            assert "carebridge.example" not in json.dumps(r)
+    finally:
+        stop_daemon_clean(d)
+
+
+@pytest.mark.parametrize("value,good", [
+    (BASE, True), ("http://127.0.0.1:8080/fhir", True),
+    (BASE + "/", False), ("ftp://x/fhir", False), ("/fhir", False), ("https://x/fhir?y=1", False),
+    ("https://u@x/fhir", False)])
+def test_fhir_base_url_is_checked(tmp_path, value, good):
+    conf = tmp_path / "carebridge.conf"
+    conf.write_text(f"[server]\nfhir_base_url = {value}\n")
+    r = run_bin("check-config", "-c", str(conf))
+    if good:
+        assert r.returncode == 0, r.stderr
+    else:
+        assert r.returncode == 1
+        assert f'{conf}:2: invalid value "{value}" for "fhir_base_url": not an absolute' \
+            in r.stderr, \
+            r.stderr
+
 
 def test_paging_walks_every_match_once(daemon, users, fhir):
     n = users["paged"]

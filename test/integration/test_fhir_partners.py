@@ -15,18 +15,15 @@ import uuid
 import pytest
 
 from conftest import admit, ensure_ward, make_user
-from test_fhir import NHS, SD, Validator, get, ids, ok, outcome, search
+from test_fhir import NHS, Validator, canon, get, ids, ok, outcome, sd, search
 
 WARD_A, WARD_B = "FPA1", "FPB1"
-CB = "https://carebridge.example/fhir"
-ORG = f"{CB}/Id/organisation"
 # what a partner may see of a Patient and an Encounter (fhir_partner_cut)
 PATIENT_KEYS = {"resourceType", "id", "meta", "identifier", "name", "gender", "birthDate"}
 ENCOUNTER_KEYS = {"resourceType", "id", "meta", "extension", "status", "class", "subject",
                   "period", "location"}
-PLAN_EXTENSIONS = {SD + x for x in ("no-criteria-to-reside", "discharge-ready-date",
-                                    "expected-discharge-date", "likely-discharge-pathway",
-                                    "discharge-pathway")}
+PLAN_EXTENSIONS = ("no-criteria-to-reside", "discharge-ready-date", "expected-discharge-date",
+                   "likely-discharge-pathway", "discharge-pathway")
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +115,9 @@ def test_service_request_is_the_referral(daemon, world, cases, fhir):
     assert sr["meta"]["versionId"] == str(ref["version"])
     assert sr["status"] == "active" and sr["intent"] == "order"        # sourced
     assert sr["category"][0]["coding"][0] == {
-        "system": f"{CB}/CodeSystem/referral-category", "code": "social-care",
+        "system": f"{canon(daemon)}/CodeSystem/referral-category", "code": "social-care",
         "display": "Social care referral"}
-    assert sr["code"]["coding"][0] == {"system": f"{CB}/CodeSystem/service-kind",
+    assert sr["code"]["coding"][0] == {"system": f"{canon(daemon)}/CodeSystem/service-kind",
                                        "code": "home_care"}
     assert sr["code"]["text"] == "4 calls a day"
     assert sr["subject"] == {"reference": f"Patient/{ep['patient']['id']}"}
@@ -129,7 +126,7 @@ def test_service_request_is_the_referral(daemon, world, cases, fhir):
     assert sr["occurrenceDateTime"] == "2030-01-07"
     trust_code, trust_name = w["trust"]
     assert sr["requester"] == {"type": "Organization",
-                               "identifier": {"system": ORG, "value": trust_code},
+                               "identifier": {"system": f"{canon(daemon)}/Id/organisation", "value": trust_code},
                                "display": trust_name}
     assert [p["identifier"]["value"] for p in sr["performer"]] == [w["hub_a"]["code"],
                                                                   w["prov"]["code"]]
@@ -141,14 +138,14 @@ def test_referral_task_follows_the_referral_state(daemon, world, cases, fhir):
     t = ok(get(daemon, w["sw"], f"/fhir/R4/Task/referral-{ref['id']}"), fhir)
     assert t["id"] == f"referral-{ref['id']}"
     assert t["status"] == "in-progress" == ref["task_status"]      # sourced
-    assert t["businessStatus"]["coding"][0] == {"system": f"{CB}/CodeSystem/referral-state",
+    assert t["businessStatus"]["coding"][0] == {"system": f"{canon(daemon)}/CodeSystem/referral-state",
                                                 "code": "sourced"}
     assert t["intent"] == "order"
     assert t["code"]["coding"][0]["code"] == "fulfill"
     assert t["focus"] == {"reference": f"ServiceRequest/{ref['id']}"}
     assert t["for"] == {"reference": f"Patient/{ep['patient']['id']}"}
     assert t["encounter"] == {"reference": f"Encounter/{ep['id']}"}
-    assert t["owner"]["identifier"] == {"system": ORG, "value": w["hub_a"]["code"]}
+    assert t["owner"]["identifier"] == {"system": f"{canon(daemon)}/Id/organisation", "value": w["hub_a"]["code"]}
     assert t["requester"]["identifier"]["value"] == w["trust"][0]
     assert t["authoredOn"] == ref["notified_at"] and t["lastModified"] == ref["updated_at"]
     assert t["executionPeriod"] == {"start": ref["accepted_at"]}
@@ -219,8 +216,8 @@ def test_a_hub_reads_exactly_its_referred_patients(daemon, world, cases, fhir):
     assert p["name"][0]["family"] == "Testperson"
     e = ok(get(daemon, hub, f"/fhir/R4/Encounter/{c['ep_a']['id']}"), fhir)
     assert set(e) <= ENCOUNTER_KEYS and "hospitalization" not in e
-    assert {x["url"] for x in e["extension"]} <= PLAN_EXTENSIONS
-    assert SD + "no-criteria-to-reside" in {x["url"] for x in e["extension"]}
+    assert {x["url"] for x in e["extension"]} <= {sd(daemon) + x for x in PLAN_EXTENSIONS}
+    assert sd(daemon) + "no-criteria-to-reside" in {x["url"] for x in e["extension"]}
     assert [x["location"]["identifier"]["value"] for x in e["location"]] == [WARD_A]
     assert "bed" not in json.dumps(e["location"])       # the ward, not the bed
     trust = ok(get(daemon, w["sw"], f"/fhir/R4/Encounter/{c['ep_a']['id']}"), fhir)

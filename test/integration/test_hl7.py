@@ -136,8 +136,8 @@ def test_a01_admits_like_the_api(daemon, hl7db, admin, wards):
     assert ep["patient"]["family_name"] == "O'Brien"
     # 08:15 London time in November is 08:15 UTC
     assert ep["admitted_at"].startswith("2026-11-23T08:15:00")
-    # issue 15: HL7 v2 carries no likely pathway, so, like the API twin below with the same
-    # (unknown) pathway, no day-one referral yet (the pathway, once set, opens it:
+    # issue 15: this A01 carries no likely pathway (no hl7_pathway_field, ZCB-1), so, like the
+    # API twin below with the same (unknown) pathway, no day-one referral yet (the pathway, once set, opens it:
     # test_referrals.py); and no Care Act assessment any more
     assert ep["referral"] is None and ep["assessment"] is None
     # the same tasks as an admission through the API with the same (unknown) pathway

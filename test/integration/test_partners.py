@@ -189,7 +189,7 @@ def test_partners_are_refused_every_trust_route(daemon, world):
         ("GET", "/api/v1/reports/delays", None), ("GET", "/api/v1/reports/sitrep", None),
         ("GET", "/api/v1/reports/drd", None), ("GET", "/api/v1/reports/long-stay", None),
         ("GET", "/api/v1/audit", None), ("GET", "/api/v1/users", None),
-        ("GET", "/api/v1/organisations", None), ("GET", "/api/v1/webhooks", None),
+        ("GET", "/api/v1/webhooks", None),
         ("GET", "/api/v1/hl7/messages", None),
         ("PATCH", f"/api/v1/referrals/{ref['id']}", {"needs": "x"}),
         ("POST", f"/api/v1/referrals/{ref['id']}/hold", {}),
@@ -200,6 +200,54 @@ def test_partners_are_refused_every_trust_route(daemon, world):
             r = daemon.request(method, path, headers=w[who].auth, **kw)
             assert r.status_code == 403, (who, method, path, r.status_code, r.text)
             assert r.json()["error"]["code"] == "forbidden"
+
+
+PUBLIC_ORG_KEYS = {"id", "code", "name", "kind", "services", "local_authority_id"}
+
+
+def test_organisations_readable_by_those_who_pick_them(daemon, database, world):
+    """The hub's provider picker and the social workers' hub picker list organisations:
+    hub coordinators, council social workers, social workers and bed managers read the
+    public fields of the enabled ones (the admin reads everything); provider staff,
+    nurses and therapists pick nothing (403)."""
+    w = world
+    off = daemon.post("/api/v1/organisations", headers=w["admin"].auth, json={
+        "code": f"OFF{uuid.uuid4().hex[:6]}", "name": "Closed provider", "kind": "provider"})
+    assert off.status_code == 201, off.text
+    off = off.json()
+    r = daemon.post(f"/api/v1/organisations/{off['id']}/disable", headers=w["admin"].auth)
+    assert r.status_code == 200, r.text
+    full = daemon.get("/api/v1/organisations", headers=w["admin"].auth).json()["items"]
+    assert {"disabled", "version", "created_at"} <= set(full[0])
+    assert off["id"] in {o["id"] for o in full}
+    bm = make_user(database, "bed_manager")
+    for who in (w["hub_a_user"], w["la_a_user"], w["sw"], bm):
+        r = daemon.get("/api/v1/organisations", headers=who.auth)
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert all(set(o) == PUBLIC_ORG_KEYS for o in items), items
+        ids = {o["id"] for o in items}
+        assert {w["prov"]["id"], w["hub_a"]["id"], w["hub_b"]["id"]} <= ids
+        assert off["id"] not in ids  # a disabled one cannot be picked
+        prov = next(o for o in items if o["id"] == w["prov"]["id"])
+        assert prov["services"] == ["home_care", "reablement"] and prov["kind"] == "provider"
+        # ?kind= narrows, for either view
+        r = daemon.get("/api/v1/organisations", params={"kind": "provider"}, headers=who.auth)
+        assert {o["kind"] for o in r.json()["items"]} == {"provider"}
+        r = daemon.get(f"/api/v1/organisations/{w['hub_a']['id']}", headers=who.auth)
+        assert r.status_code == 200 and set(r.json()) == PUBLIC_ORG_KEYS, r.text
+        r = daemon.get(f"/api/v1/organisations/{off['id']}", headers=who.auth)
+        assert r.status_code == 404, r.text
+    r = daemon.get("/api/v1/organisations", params={"kind": "castle"}, headers=w["sw"].auth)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "kind"
+    r = daemon.get("/api/v1/organisations", params={"kind": "provider"},
+                   headers=w["admin"].auth)
+    assert {o["kind"] for o in r.json()["items"]} == {"provider"}
+    assert off["id"] in {o["id"] for o in r.json()["items"]}
+    for who in (w["prov_user"], w["nurse"]):
+        for path in ("/api/v1/organisations", f"/api/v1/organisations/{w['hub_a']['id']}"):
+            r = daemon.get(path, headers=who.auth)
+            assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", r.text
 
 
 def test_council_and_provider_see_only_theirs(daemon, database, world):

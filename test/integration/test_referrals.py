@@ -218,8 +218,8 @@ def test_admission_rejects_bad_needs(daemon, people, needs, field):
 
 
 def test_admission_by_hl7_shares_the_path(daemon, database, people):
-    """A01 admits through the same store path: HL7 v2 carries no likely pathway, so the
-    notice opens when the ward sets one (a pathway change opens the referral); A03 then
+    """A01 admits through the same store path: this one carries no likely pathway (no ZCB
+    segment), so the notice opens when the ward sets one (a pathway change opens the referral); A03 then
     withdraws it, A13 puts it back, A11 withdraws it."""
     admin = people["admin"]
     r = daemon.put("/api/v1/hl7/ward-map/RF-PAS", json={"ward": WARD}, headers=admin.auth)
@@ -261,6 +261,106 @@ def test_admission_by_hl7_shares_the_path(daemon, database, people):
         ("notified", "withdrawn", "system", "discharge"),
         ("withdrawn", "notified", "system", "reopen"),
         ("notified", "withdrawn", "system", "cancel")]
+
+
+def hl7_ward(daemon, people):
+    r = daemon.put("/api/v1/hl7/ward-map/RF-PAS", json={"ward": WARD},
+                   headers=people["admin"].auth)
+    assert r.status_code == 200, r.text
+    return "RF-PAS"
+
+
+def test_hl7_a01_with_a_likely_pathway_opens_the_day_one_referral(daemon, database, people):
+    """hl7_pathway_field (default ZCB-1) carries the likely pathway: an A01 with ZCB|2 gets the
+    same notified referral to the ward's hub as the form / API, on admission; PV2-8 is the
+    EDD; an A01 without it gets none."""
+    pas = hl7_ward(daemon, people)
+    c = Mllp(daemon.mllp_port)
+    visit = f"V{uuid.uuid4().hex[:10]}"
+    code, _, text = msa(c.call(adt("A01", visit, nhs=nhs_number(), ward=pas,
+                                   admit="202611200930+0000",
+                                   segments=["PV2||||||||20261127", "ZCB|2"])))
+    assert code == "AA", text
+    eid = database.sql(f"SELECT id FROM episodes WHERE external_id = '{visit}'")[0][0]
+    ep = daemon.get(f"/api/v1/episodes/{eid}", headers=people["nurse"].auth).json()
+    assert ep["pathway"] == 2 and ep["expected_discharge_date"] == "2026-11-27"
+    [ref] = referrals_of(daemon, people["sw"], eid)
+    twin = admit(daemon, people["nurse"], WARD, pathway=2,
+                 admitted_at="2026-11-20T09:30:00Z")["referral"]
+    for key in ("state", "task_status", "pathway", "notified_at", "needs"):
+        assert ref[key] == twin[key], key
+    assert ref["state"] == "notified" and ref["organisation"]["id"] == HUB
+    assert ref["notified_at"] == "2026-11-20T09:30:00Z"
+    assert ep["referral"]["id"] == ref["id"]
+    steps = daemon.get(f"/api/v1/referrals/{ref['id']}/steps", headers=people["sw"].auth)
+    assert [(s["to_state"], s["actor_name"]) for s in steps.json()["items"]] == \
+        [("notified", "hl7")]
+    # without the segment: no pathway, no referral (and a PV2-8 that is no date is ignored)
+    visit = f"V{uuid.uuid4().hex[:10]}"
+    code, _, text = msa(c.call(adt("A01", visit, nhs=nhs_number(), ward=pas,
+                                   segments=["PV2||||||||tomorrow"])))
+    assert code == "AA", text
+    eid = database.sql(f"SELECT id FROM episodes WHERE external_id = '{visit}'")[0][0]
+    assert referrals_of(daemon, people["sw"], eid) == []
+    ep = daemon.get(f"/api/v1/episodes/{eid}", headers=people["nurse"].auth).json()
+    assert ep["pathway"] is None and ep["expected_discharge_date"] is None
+    # pathway 0 is sent and stored, and refers nobody
+    visit = f"V{uuid.uuid4().hex[:10]}"
+    code, _, text = msa(c.call(adt("A01", visit, nhs=nhs_number(), ward=pas,
+                                   segments=["ZCB|0"])))
+    assert code == "AA", text
+    eid = database.sql(f"SELECT id FROM episodes WHERE external_id = '{visit}'")[0][0]
+    assert referrals_of(daemon, people["sw"], eid) == []
+    c.close()
+
+
+def test_hl7_a08_setting_the_pathway_opens_the_referral(daemon, database, people):
+    pas = hl7_ward(daemon, people)
+    c = Mllp(daemon.mllp_port)
+    visit, nhs = f"V{uuid.uuid4().hex[:10]}", nhs_number()
+    assert msa(c.call(adt("A01", visit, nhs=nhs, ward=pas)))[0] == "AA"
+    eid = database.sql(f"SELECT id FROM episodes WHERE external_id = '{visit}'")[0][0]
+    assert referrals_of(daemon, people["sw"], eid) == []
+    # an A08 without the field leaves the pathway alone
+    assert msa(c.call(adt("A08", visit, nhs=nhs, ward=pas)))[0] == "AA"
+    assert referrals_of(daemon, people["sw"], eid) == []
+    code, _, text = msa(c.call(adt("A08", visit, nhs=nhs, ward=pas, segments=["ZCB|1"])))
+    assert code == "AA", text
+    [ref] = referrals_of(daemon, people["sw"], eid)
+    assert ref["state"] == "notified" and ref["organisation"]["id"] == HUB
+    assert ref["pathway"] == 1
+    steps = daemon.get(f"/api/v1/referrals/{ref['id']}/steps", headers=people["sw"].auth)
+    assert [(s["to_state"], s["actor_name"], s["detail"].get("cause"))
+            for s in steps.json()["items"]] == [("notified", "hl7", "pathway")]
+    # a change of pathway keeps the one open referral, as a PATCH does
+    assert msa(c.call(adt("A08", visit, nhs=nhs, ward=pas, segments=["ZCB|3"])))[0] == "AA"
+    assert len(referrals_of(daemon, people["sw"], eid)) == 1
+    ep = daemon.get(f"/api/v1/episodes/{eid}", headers=people["nurse"].auth).json()
+    assert ep["pathway"] == 3
+    c.close()
+
+
+@pytest.mark.parametrize("event", ["A01", "A08"])
+@pytest.mark.parametrize("value", ["4", "12", "P2", "-1"])
+def test_hl7_bad_pathway_is_an_ae_naming_the_field(daemon, database, people, event, value):
+    pas = hl7_ward(daemon, people)
+    c = Mllp(daemon.mllp_port)
+    visit, nhs = f"V{uuid.uuid4().hex[:10]}", nhs_number()
+    if event == "A08":
+        assert msa(c.call(adt("A01", visit, nhs=nhs, ward=pas, family="Before")))[0] == "AA"
+    code, _, text = msa(c.call(adt(event, visit, nhs=nhs, ward=pas, family="After",
+                                   segments=[f"ZCB|{value}"])))
+    c.close()
+    assert code == "AE"
+    assert "ZCB-1" in text and "pathway must be 0, 1, 2 or 3" in text, text
+    rows = database.sql(f"SELECT id, pathway FROM episodes WHERE external_id = '{visit}'")
+    if event == "A01":
+        assert rows == []  # nothing applied
+    else:
+        [[eid, pathway]] = rows
+        assert pathway in (None, "") and referrals_of(daemon, people["sw"], eid) == []
+        ep = daemon.get(f"/api/v1/episodes/{eid}", headers=people["nurse"].auth).json()
+        assert ep["patient"]["family_name"] == "Before"  # nothing of the A08 applied
 
 
 def test_pathway_change_opens_one_only_when_none_is_open(daemon, people):

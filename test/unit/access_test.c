@@ -112,6 +112,7 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_REFERRAL_SEND, "YY---Y"},
     {ROLE_NURSE, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_NURSE, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_NURSE, ACCESS_ORGANISATION_READ, "------"},
     {ROLE_NURSE, ACCESS_INVOLVEMENT_RECORD, "YY---Y"},
 
     /* social_worker */
@@ -140,6 +141,7 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_REFERRAL_SEND, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_SOCIAL_WORKER, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* ot */
@@ -168,6 +170,7 @@ static const struct table_row {
     {ROLE_OT, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_OT, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_OT, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_OT, ACCESS_ORGANISATION_READ, "------"},
     {ROLE_OT, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* physio */
@@ -196,6 +199,7 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_PHYSIO, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_PHYSIO, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_PHYSIO, ACCESS_ORGANISATION_READ, "------"},
     {ROLE_PHYSIO, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
 
     /* bed_manager */
@@ -224,6 +228,7 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_BED_MANAGER, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_BED_MANAGER, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_BED_MANAGER, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* admin */
@@ -252,6 +257,7 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_ADMIN, ACCESS_REFERRAL_RESPOND, "------"},
     {ROLE_ADMIN, ACCESS_ORGANISATION_MANAGE, "YYYYYY"},
+    {ROLE_ADMIN, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* system */
@@ -280,6 +286,7 @@ static const struct table_row {
     {ROLE_SYSTEM, ACCESS_REFERRAL_SEND, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_REFERRAL_RESPOND, "YYYYYY"},
     {ROLE_SYSTEM, ACCESS_ORGANISATION_MANAGE, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_ORGANISATION_READ, "YYYYYY"},
 
     /* hub_coordinator: the table's targets are referred to no organisation (test_partner) */
     {ROLE_HUB_COORDINATOR, ACCESS_EPISODE_READ, "------"},
@@ -307,6 +314,7 @@ static const struct table_row {
     {ROLE_HUB_COORDINATOR, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_HUB_COORDINATOR, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
     {ROLE_HUB_COORDINATOR, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_HUB_COORDINATOR, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* council_social_worker: the table's targets are referred to no organisation (test_partner) */
@@ -335,6 +343,7 @@ static const struct table_row {
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_INVOLVEMENT_RECORD, "------"},
 
     /* provider_staff: the table's targets are referred to no organisation (test_partner) */
@@ -363,6 +372,7 @@ static const struct table_row {
     {ROLE_PROVIDER_STAFF, ACCESS_REFERRAL_SEND, "------"},
     {ROLE_PROVIDER_STAFF, ACCESS_REFERRAL_RESPOND, "rrrrrr"},
     {ROLE_PROVIDER_STAFF, ACCESS_ORGANISATION_MANAGE, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_ORGANISATION_READ, "------"},
     {ROLE_PROVIDER_STAFF, ACCESS_INVOLVEMENT_RECORD, "------"},
     {ROLE_SYSTEM, ACCESS_INVOLVEMENT_RECORD, "YYYYYY"},
 };
@@ -736,7 +746,7 @@ static void test_action_names(void **state)
 	    "webhook_manage",      "hl7_read",           "event_read",        "self",
 	    "reference_read",      "review_record",      "reference_manage",  "barrier_record",
 	    "sitrep_submit",       "referral_read",      "referral_send",     "referral_respond",
-	    "organisation_manage", "involvement_record",
+	    "organisation_manage", "involvement_record", "organisation_read",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)

@@ -305,6 +305,48 @@ static void test_deprecated_alias(void **state)
 	config_free(&cfg);
 }
 
+/* Issue 15: where HL7 carries the likely pathway, and carebridge's FHIR base. */
+static void test_validate_hl7_pathway_and_fhir_base(void **state)
+{
+	static const struct {
+		const char *key, *value, *message; /* message NULL: valid */
+	} cases[] = {
+	    {"hl7_pathway_field", "ZCB-1", NULL},
+	    {"hl7_pathway_field", "PV2-45.2", NULL},
+	    {"hl7_pathway_field", "", NULL},
+	    {"hl7_pathway_field", "ZCB-?",
+	     "setting \"hl7_pathway_field\": invalid value for \"hl7_pathway_field\": \"ZCB-?\" "
+	     "is not an HL7 field such as \"ZCB-1\" or \"PV2-45.2\" (segment-field[.component])"},
+	    {"hl7_pathway_field", "zcb-1", "\"zcb-1\" is not an HL7 field"},
+	    {"fhir_base_url", "", NULL},
+	    {"fhir_base_url", "https://rx1.nhs.uk/carebridge/fhir", NULL},
+	    {"fhir_base_url", "https://rx1.nhs.uk/fhir/",
+	     "setting \"fhir_base_url\": invalid value \"https://rx1.nhs.uk/fhir/\" for "
+	     "\"fhir_base_url\": not an absolute http:// or https:// URL without a trailing \"/\", "
+	     "query or fragment"},
+	    {"fhir_base_url", "rx1.nhs.uk/fhir", "for \"fhir_base_url\": not an absolute"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config cfg;
+		struct config_errors errs = {NULL, 0};
+		struct err err;
+
+		config_init(&cfg);
+		assert_int_equal(config_set(&cfg, cases[i].key, cases[i].value, &err), ST_OK);
+		if (cases[i].message == NULL) {
+			assert_int_equal(config_validate(&cfg, &errs), ST_OK);
+		} else {
+			assert_int_equal(config_validate(&cfg, &errs), ST_INVALID);
+			assert_int_equal(errs.n, 1);
+			if (strstr(errs.lines[0], cases[i].message) == NULL)
+				fail_msg("case %zu: %s", i, errs.lines[0]);
+		}
+		config_errors_reset(&errs);
+		config_free(&cfg);
+	}
+}
+
 static void test_origin(void **state)
 {
 	static const char text[] = "[hl7]\nmllp_port = 1\nmllp_port = 2\n";
@@ -434,6 +476,7 @@ int main(void)
 	    cmocka_unit_test(test_loopback_and_lists),
 	    cmocka_unit_test(test_validate_mllp),
 	    cmocka_unit_test(test_origin),
+	    cmocka_unit_test(test_validate_hl7_pathway_and_fhir_base),
 	    cmocka_unit_test(test_deprecated_alias),
 	    cmocka_unit_test(test_validate_cookie_and_origin),
 	    cmocka_unit_test(test_example_file_matches_table),

@@ -7,6 +7,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,8 +73,8 @@ static void test_last_updated(void **state)
 		enum status st;
 
 		err_clear(&err);
-		st = fhir_search_parse(FHIR_ENCOUNTER, names, values, c->v2 != NULL ? 2 : 1, &s,
-		                       &err);
+		st = fhir_search_parse(FHIR_ENCOUNTER, names, values, c->v2 != NULL ? 2 : 1, NULL,
+		                       &s, &err);
 		if (st != c->st)
 			fail_msg("case %zu (%s): status %d, want %d (%s)", i, c->v1, st, c->st,
 			         err.message);
@@ -128,7 +129,7 @@ static void test_params(void **state)
 		enum status st;
 
 		err_clear(&err);
-		st = fhir_search_parse(c->type, &c->name, &c->value, 1, &s, &err);
+		st = fhir_search_parse(c->type, &c->name, &c->value, 1, NULL, &s, &err);
 		if (st != c->st)
 			fail_msg("case %zu (%s=%s): status %d, want %d (%s)", i, c->name, c->value,
 			         st, c->st, err.message);
@@ -147,7 +148,8 @@ static void test_search_values(void **state)
 	char *link;
 
 	(void)state;
-	assert_int_equal(fhir_search_parse(FHIR_ENCOUNTER, names, values, 5, &s, NULL), ST_OK);
+	assert_int_equal(fhir_search_parse(FHIR_ENCOUNTER, names, values, 5, NULL, &s, NULL),
+	                 ST_OK);
 	assert_string_equal(s.patient, "0a5b1e8c-0000-4000-8000-000000000001");
 	assert_string_equal(s.id, "0a5b1e8c-0000-4000-8000-000000000002");
 	assert_string_equal(s.cursor, "0a5b1e8c-0000-4000-8000-000000000003");
@@ -188,7 +190,7 @@ static void test_matches_nothing(void **state)
 		struct fhir_search s;
 
 		assert_int_equal(fhir_search_parse(cases[i].type, names, values,
-		                                   cases[i].n2 != NULL ? 2 : 1, &s, NULL),
+		                                   cases[i].n2 != NULL ? 2 : 1, NULL, &s, NULL),
 		                 ST_OK);
 		if (!s.matches_nothing)
 			fail_msg("case %zu: should match nothing", i);
@@ -439,21 +441,22 @@ static void test_referral_searches(void **state)
 
 	(void)state;
 	/* a ServiceRequest status names every referral state it stands for */
-	assert_int_equal(fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, &s, &err),
-	                 ST_OK);
+	assert_int_equal(
+	    fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, NULL, &s, &err), ST_OK);
 	assert_int_equal(s.nstates, 5);
 	assert_string_equal(s.states[0], "referred");
 	assert_string_equal(s.states[4], "info_requested");
 	sr_values[0] = "entered-in-error";
-	assert_int_equal(fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, &s, &err),
-	                 ST_OK);
+	assert_int_equal(
+	    fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, NULL, &s, &err), ST_OK);
 	assert_true(s.matches_nothing);
 	sr_values[0] = "requested";
-	assert_int_equal(fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, &s, &err),
-	                 ST_INVALID);
+	assert_int_equal(
+	    fhir_search_parse(FHIR_SERVICE_REQUEST, sr_names, sr_values, 1, NULL, &s, &err),
+	    ST_INVALID);
 	assert_string_equal(err.field, "status");
 	/* a Task status is its own code (referral Tasks are drafts and ready ones too) */
-	assert_int_equal(fhir_search_parse(FHIR_TASK, t_names, t_values, 3, &s, &err), ST_OK);
+	assert_int_equal(fhir_search_parse(FHIR_TASK, t_names, t_values, 3, NULL, &s, &err), ST_OK);
 	assert_false(s.matches_nothing);
 	assert_int_equal(s.nstates, 2);
 	assert_string_equal(s.states[0], "draft");
@@ -461,8 +464,9 @@ static void test_referral_searches(void **state)
 	assert_string_equal(s.cursor, "referral-6b0e3a52-1111-4222-8333-444455556666");
 	/* a referral Task id is no Encounter's */
 	t_names[0] = "_cursor";
-	assert_int_equal(fhir_search_parse(FHIR_ENCOUNTER, t_names, t_values + 2, 1, &s, &err),
-	                 ST_INVALID);
+	assert_int_equal(
+	    fhir_search_parse(FHIR_ENCOUNTER, t_names, t_values + 2, 1, NULL, &s, &err),
+	    ST_INVALID);
 }
 
 static void test_referral_mapping_and_partner_cut(void **state)
@@ -509,6 +513,89 @@ static void test_referral_mapping_and_partner_cut(void **state)
 	cJSON_Delete(task);
 }
 
+static void test_rebase(void **state)
+{
+	cJSON *res = cJSON_Parse(
+	    "{\"resourceType\": \"Patient\", \"identifier\": [{\"system\": "
+	    "\"https://carebridge.example/fhir/Id/hospital-number\", \"value\": "
+	    "\"https://carebridge.example/fhir/Id/x\"}], \"extension\": [{\"url\": "
+	    "\"https://carebridge.example/fhir/StructureDefinition/no-criteria-to-reside\"}], "
+	    "\"x\": {\"documentation\": \"NHS number or hospital number "
+	    "(https://carebridge.example/fhir/Id/hospital-number|...)\", \"system\": "
+	    "\"https://fhir.nhs.uk/Id/nhs-number\", \"url\": "
+	    "\"https://carebridge.example/fhirx\"}}");
+	char *text;
+
+	fhir_rebase(res, NULL);
+	fhir_rebase(res, FHIR_CB_BASE);
+	fhir_rebase(res, "https://rx1.nhs.uk/carebridge/fhir");
+	text = cJSON_PrintUnformatted(res);
+	/* names only: values (patient data) and other systems stay as they were */
+	assert_string_equal(
+	    text,
+	    "{\"resourceType\":\"Patient\",\"identifier\":[{\"system\":"
+	    "\"https://rx1.nhs.uk/carebridge/fhir/Id/hospital-number\",\"value\":"
+	    "\"https://carebridge.example/fhir/Id/x\"}],\"extension\":[{\"url\":"
+	    "\"https://rx1.nhs.uk/carebridge/fhir/StructureDefinition/no-criteria-to-reside\"}],"
+	    "\"x\":{\"documentation\":\"NHS number or hospital number "
+	    "(https://rx1.nhs.uk/carebridge/fhir/Id/hospital-number|...)\",\"system\":"
+	    "\"https://fhir.nhs.uk/Id/nhs-number\",\"url\":\"https://carebridge.example/fhirx\"}}");
+	free(text);
+	cJSON_Delete(res);
+}
+
+static void test_base_url(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+	    {"https://rx1.nhs.uk/fhir", true},
+	    {"https://rx1.nhs.uk", true},
+	    {"http://127.0.0.1:8080/fhir", true},
+	    {"https://rx1.nhs.uk:8443/a/b", true},
+	    {"https://rx1.nhs.uk/fhir/", false},
+	    {"https://", false},
+	    {"ftp://rx1.nhs.uk/fhir", false},
+	    {"rx1.nhs.uk/fhir", false},
+	    {"/fhir", false},
+	    {"", false},
+	    {"https://rx1.nhs.uk/fhir?x=1", false},
+	    {"https://rx1.nhs.uk/fhir#x", false},
+	    {"https://user@rx1.nhs.uk/fhir", false},
+	    {"https://rx1.nhs.uk/f hir", false},
+	    {"https:///fhir", false},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (fhir_base_url_is_valid(cases[i].s) != cases[i].ok)
+			fail_msg("\"%s\"", cases[i].s);
+}
+
+static void test_identifier_under_the_base(void **state)
+{
+	const char *names[] = {"identifier"};
+	const char *local[] = {"https://rx1.nhs.uk/fhir/Id/hospital-number|RX1"};
+	const char *stand_in[] = {FHIR_SYSTEM_LOCAL_ID "|RX1"};
+	struct fhir_search s;
+	struct err err;
+
+	assert_int_equal(
+	    fhir_search_parse(FHIR_PATIENT, names, local, 1, "https://rx1.nhs.uk/fhir", &s, &err),
+	    ST_OK);
+	assert_string_equal(s.identifier_kind, "local");
+	assert_string_equal(s.identifier, "RX1");
+	/* the stand-in is not this installation's name */
+	assert_int_equal(fhir_search_parse(FHIR_PATIENT, names, stand_in, 1,
+	                                   "https://rx1.nhs.uk/fhir", &s, &err),
+	                 ST_INVALID);
+	assert_string_equal(err.field, "identifier");
+	assert_non_null(strstr(err.message, "https://rx1.nhs.uk/fhir/Id/hospital-number"));
+	assert_int_equal(fhir_search_parse(FHIR_PATIENT, names, stand_in, 1, NULL, &s, &err),
+	                 ST_OK);
+	assert_string_equal(s.identifier_kind, "local");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +612,9 @@ int main(void)
 	    cmocka_unit_test(test_task_ids),
 	    cmocka_unit_test(test_referral_searches),
 	    cmocka_unit_test(test_referral_mapping_and_partner_cut),
+	    cmocka_unit_test(test_rebase),
+	    cmocka_unit_test(test_base_url),
+	    cmocka_unit_test(test_identifier_under_the_base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

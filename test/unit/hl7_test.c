@@ -854,19 +854,136 @@ static void test_ack(void **state)
 	}
 }
 
+static void test_field_ref_parse(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+		const char *seg;
+		int field, comp;
+	} cases[] = {
+	    {"ZCB-1", true, "ZCB", 1, 1},   {"PV2-45.2", true, "PV2", 45, 2},
+	    {"", true, "", 0, 0},           {"Z01-1000", true, "Z01", 1000, 1},
+	    {"ZCB", false, "", 0, 0},       {"ZCB-", false, "", 0, 0},
+	    {"ZCB-0", false, "", 0, 0},     {"ZCB-01", false, "", 0, 0},
+	    {"ZCB-1001", false, "", 0, 0},  {"zcb-1", false, "", 0, 0},
+	    {"ZCB-1.", false, "", 0, 0},    {"ZCB-1.0", false, "", 0, 0},
+	    {"ZCB-1.2.3", false, "", 0, 0}, {"ZCBX-1", false, "", 0, 0},
+	    {"ZCB-?", false, "", 0, 0},     {"ZCB-+1", false, "", 0, 0},
+	    {"ZC-1", false, "", 0, 0},      {"ZCB_1", false, "", 0, 0},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct hl7_field_ref r;
+		struct err err;
+		enum status st = hl7_field_ref_parse(cases[i].s, &r, &err);
+
+		if ((st == ST_OK) != cases[i].ok)
+			fail_msg("\"%s\": got %d", cases[i].s, st);
+		assert_string_equal(r.seg, cases[i].seg);
+		assert_int_equal(r.field, cases[i].field);
+		assert_int_equal(r.comp, cases[i].comp);
+		if (!cases[i].ok)
+			assert_non_null(strstr(err.message, "segment-field[.component]"));
+	}
+}
+
+static void test_pathway_and_edd(void **state)
+{
+	static const struct {
+		const char *ref;   /* hl7_pathway_field */
+		const char *extra; /* segments after PV1 */
+		enum status st;
+		int pathway;
+		const char *field; /* of the error */
+	} cases[] = {
+	    {"ZCB-1", "ZCB|2\r", ST_OK, 2, ""},
+	    {"ZCB-1", "ZCB|0\r", ST_OK, 0, ""},
+	    {"ZCB-1", "ZCB|3^x\r", ST_OK, 3, ""},
+	    {"ZCB-1", "", ST_OK, -1, ""},
+	    {"ZCB-1", "ZCB|\r", ST_OK, -1, ""},
+	    {"ZCB-1", "ZCB|\"\"\r", ST_OK, -1, ""},
+	    {"ZCB-1", "ZCB|4\r", ST_INVALID, -1, "ZCB-1"},
+	    {"ZCB-1", "ZCB|12\r", ST_INVALID, -1, "ZCB-1"},
+	    {"ZCB-1", "ZCB|P2\r", ST_INVALID, -1, "ZCB-1"},
+	    {"ZCB-1", "ZCB|-1\r", ST_INVALID, -1, "ZCB-1"},
+	    {"", "ZCB|9\r", ST_OK, -1, ""},
+	    {"PV2-3.2", "PV2|||x^1\r", ST_OK, 1, ""},
+	    {"PV2-3.2", "PV2|||x^y\r", ST_INVALID, -1, "PV2-3.2"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *text = xasprintf("%s%s", ADT_A01, cases[i].extra);
+		struct hl7_msg *m = parse_ok(text);
+		struct hl7_field_ref ref;
+		struct err err = {{0}, {0}};
+		int pathway = 99;
+
+		assert_int_equal(hl7_field_ref_parse(cases[i].ref, &ref, NULL), ST_OK);
+		if (hl7_pathway_from_msg(m, &ref, &pathway, &err) != cases[i].st)
+			fail_msg("case %zu: wrong status", i);
+		assert_int_equal(pathway, cases[i].pathway);
+		assert_string_equal(err.field, cases[i].field);
+		if (cases[i].st != ST_OK)
+			assert_non_null(strstr(err.message, "must be 0, 1, 2 or 3"));
+		hl7_msg_free(m);
+		free(text);
+	}
+}
+
+static void test_adt_expected_discharge(void **state)
+{
+	static const struct {
+		const char *pv2;
+		bool has;
+	} cases[] = {
+	    {"PV2||||||||20261130\r", true},
+	    {"PV2||||||||202611301200+0000\r", true},
+	    {"PV2||||||||20261131\r", false}, /* not a date: ignored, never an AR */
+	    {"PV2||||||||soon\r", false},
+	    {"PV2||||||||\"\"\r", false},
+	    {"", false},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *text = xasprintf("%s%s", ADT_A01, cases[i].pv2);
+		struct hl7_adt a;
+
+		adt_ok(text, &a);
+		assert_int_equal(a.has_expected_discharge, cases[i].has);
+		if (cases[i].has)
+			assert_ts(&a.expected_discharge, 2026, 11, 30, a.expected_discharge.hour, 0,
+			          0);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_escapes),          cmocka_unit_test(test_escapes_invalid),
-	    cmocka_unit_test(test_structure),        cmocka_unit_test(test_custom_delimiters),
-	    cmocka_unit_test(test_wrong_delimiters), cmocka_unit_test(test_truncated),
-	    cmocka_unit_test(test_terminators),      cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_ts_parse),         cmocka_unit_test(test_adt_a01),
-	    cmocka_unit_test(test_adt_a02),          cmocka_unit_test(test_adt_a03),
-	    cmocka_unit_test(test_adt_a08),          cmocka_unit_test(test_adt_a11),
-	    cmocka_unit_test(test_adt_a13),          cmocka_unit_test(test_adt_ids_and_names),
-	    cmocka_unit_test(test_adt_invalid),      cmocka_unit_test(test_adt_too_long_name),
-	    cmocka_unit_test(test_event_names),      cmocka_unit_test(test_ack),
+	    cmocka_unit_test(test_escapes),
+	    cmocka_unit_test(test_escapes_invalid),
+	    cmocka_unit_test(test_structure),
+	    cmocka_unit_test(test_custom_delimiters),
+	    cmocka_unit_test(test_wrong_delimiters),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_terminators),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_ts_parse),
+	    cmocka_unit_test(test_adt_a01),
+	    cmocka_unit_test(test_adt_a02),
+	    cmocka_unit_test(test_adt_a03),
+	    cmocka_unit_test(test_adt_a08),
+	    cmocka_unit_test(test_adt_a11),
+	    cmocka_unit_test(test_adt_a13),
+	    cmocka_unit_test(test_adt_ids_and_names),
+	    cmocka_unit_test(test_adt_invalid),
+	    cmocka_unit_test(test_adt_too_long_name),
+	    cmocka_unit_test(test_event_names),
+	    cmocka_unit_test(test_ack),
+	    cmocka_unit_test(test_field_ref_parse),
+	    cmocka_unit_test(test_pathway_and_edd),
+	    cmocka_unit_test(test_adt_expected_discharge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

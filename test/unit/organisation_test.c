@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -110,13 +111,37 @@ static void test_ward_hub_and_webhook_owner(void **state)
 	assert_int_equal(organisation_check_webhook_owner("", NULL), ST_INVALID);
 }
 
+static void test_public_json(void **state)
+{
+	cJSON *full = cJSON_Parse(
+	    "{\"items\": [{\"id\": \"a\", \"code\": \"HUB-N\", \"name\": \"North hub\", "
+	    "\"kind\": \"hub\", \"services\": [], \"local_authority_id\": \"b\", "
+	    "\"disabled\": false, \"created_at\": \"2026-11-20T09:30:00Z\", "
+	    "\"updated_at\": \"2026-11-20T09:30:00Z\", \"version\": 3},"
+	    " {\"id\": \"c\", \"code\": \"OLD\", \"name\": \"Gone\", \"kind\": \"hub\", "
+	    "\"disabled\": true}, 7]}");
+	cJSON *pub = organisation_public_list(full);
+	char *text = cJSON_PrintUnformatted(pub);
+
+	assert_string_equal(text, "{\"items\":[{\"id\":\"a\",\"code\":\"HUB-N\",\"name\":"
+	                          "\"North hub\",\"kind\":\"hub\",\"services\":[],"
+	                          "\"local_authority_id\":\"b\"}]}");
+	free(text);
+	cJSON_Delete(pub);
+	pub = organisation_public_list(cJSON_GetArrayItem(full, 0));
+	text = cJSON_PrintUnformatted(pub);
+	assert_string_equal(text, "{\"items\":[]}");
+	free(text);
+	cJSON_Delete(pub);
+	cJSON_Delete(full);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_codes),
-	    cmocka_unit_test(test_kinds),
-	    cmocka_unit_test(test_validate),
-	    cmocka_unit_test(test_ward_hub_and_webhook_owner),
+	    cmocka_unit_test(test_codes),       cmocka_unit_test(test_kinds),
+	    cmocka_unit_test(test_validate),    cmocka_unit_test(test_ward_hub_and_webhook_owner),
+	    cmocka_unit_test(test_public_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
