@@ -44,7 +44,7 @@ static void test_report_events_follow_report_reading(void **state)
 	event_filter_init(&f);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct principal p = {
-		    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", cases[i].role, wards, 1, ""};
+		    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", cases[i].role, wards, 1, "", false};
 		struct event_facts e = {cases[i].type, cases[i].ward, NULL, NULL, NULL};
 
 		if (event_filter_matches(&f, &p, &e) != cases[i].want)
@@ -57,7 +57,7 @@ static void test_report_events_follow_report_reading(void **state)
 static void test_ward_filter_narrows(void **state)
 {
 	struct principal p = {
-	    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_BED_MANAGER, wards, 1, ""};
+	    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_BED_MANAGER, wards, 1, "", false};
 	struct event_facts e = {"sitrep.submitted", "", NULL, NULL, NULL};
 	struct event_filter f;
 
@@ -116,7 +116,7 @@ static void test_partner_events_follow_organisation(void **state)
 	event_filter_init(&f);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct principal p = {
-		    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", cases[i].role, wards, 1, ""};
+		    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", cases[i].role, wards, 1, "", false};
 		struct event_facts e = {cases[i].type, cases[i].ward, NULL, NULL, cases[i].orgs};
 
 		snprintf(p.organisation, sizeof p.organisation, "%s", cases[i].org);
@@ -130,7 +130,7 @@ static void test_partner_events_follow_organisation(void **state)
 static void test_partner_ward_filter_narrows(void **state)
 {
 	struct principal p = {
-	    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_HUB_COORDINATOR, NULL, 0, HUB_A};
+	    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_HUB_COORDINATOR, NULL, 0, HUB_A, false};
 	struct event_facts in = {"referral.updated", "C3", NULL, NULL, HUB_A};
 	struct event_facts other = {"referral.updated", "D4", NULL, NULL, HUB_A};
 	struct event_filter f;
