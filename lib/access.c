@@ -484,7 +484,8 @@ enum status access_check_holder(enum role role, bool on_ward, const struct acces
 	/* the queue is the social work team's: a nurse may hold her ward's, but not be given one */
 	if (role != ROLE_SOCIAL_WORKER)
 		return err_set(err, ST_INVALID, "user_id",
-		               "the new holder must be a social worker, not \"%s\"", role_names[role]);
+		               "the new holder must be a social worker, not \"%s\"",
+		               role_names[role]);
 	memset(&p, 0, sizeof p);
 	p.role = role;
 	wards[0] = t->ward;
@@ -493,6 +494,6 @@ enum status access_check_holder(enum role role, bool on_ward, const struct acces
 	err_clear(&why);
 	if (access_check(&p, ACCESS_REFERRAL_SEND, t, &why) == ST_OK)
 		return ST_OK;
-	return err_set(err, ST_INVALID, "user_id", "the new holder may not complete this referral: %s",
-	               why.message);
+	return err_set(err, ST_INVALID, "user_id",
+	               "the new holder may not complete this referral: %s", why.message);
 }

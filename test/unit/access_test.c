@@ -39,7 +39,7 @@ static const char *const my_wards[] = {"A1", "C3"};
 static struct principal principal_make(enum role role)
 {
 	struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test User", role, my_wards,
-	                      sizeof my_wards / sizeof my_wards[0],   MY_ORG, false};
+	                      sizeof my_wards / sizeof my_wards[0],   MY_ORG,      false};
 
 	return p;
 }
@@ -597,7 +597,8 @@ static void test_team_lead(void **state)
 		if (r == ROLE_SOCIAL_WORKER) {
 			EXPECT_STR(r, err.message, "only a team lead may reassign referrals");
 			EXPECT_STR(r, err.field, "");
-			EXPECT_INT(r, access_role_may(&p, ACCESS_REFERRAL_ASSIGN, &err), ST_FORBIDDEN);
+			EXPECT_INT(r, access_role_may(&p, ACCESS_REFERRAL_ASSIGN, &err),
+			           ST_FORBIDDEN);
 			EXPECT_STR(r, err.message, "only a team lead may reassign referrals");
 		}
 	}
