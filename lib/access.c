@@ -20,6 +20,8 @@
 	0x10 /* the target must be referred to the principal's organisation                        \
 	      */
 
+#define ACCESS_RULE_TEAM_LEAD 0x20 /* the principal must be a team lead (p->team_lead) */
+
 #define ACCESS_RULE_ANY ACCESS_RULE_ALLOW
 #define ACCESS_RULE_WARD_SCOPED (ACCESS_RULE_ALLOW | ACCESS_RULE_OWN_WARD)
 #define ACCESS_RULE_PARTNER (ACCESS_RULE_ALLOW | ACCESS_RULE_REFERRED)
@@ -72,6 +74,7 @@ static const char *const access_action_names[ACCESS_ACTION_COUNT] = {
     [ACCESS_ORGANISATION_MANAGE] = "organisation_manage",
     [ACCESS_INVOLVEMENT_RECORD] = "involvement_record",
     [ACCESS_ORGANISATION_READ] = "organisation_read",
+    [ACCESS_REFERRAL_ASSIGN] = "referral_assign",
 };
 
 /* What a refusal says may not be done: role "x" may not <phrase>. */
@@ -103,6 +106,7 @@ static const char *const access_action_phrases[ACCESS_ACTION_COUNT] = {
     [ACCESS_ORGANISATION_MANAGE] = "manage organisations",
     [ACCESS_INVOLVEMENT_RECORD] = "record involvement in discharge planning",
     [ACCESS_ORGANISATION_READ] = "list organisations",
+    [ACCESS_REFERRAL_ASSIGN] = "reassign referrals",
 };
 
 /*
@@ -142,6 +146,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_REFERENCE_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_ORGANISATION_READ] = ACCESS_RULE_ANY,
 	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ALLOW | ACCESS_RULE_A_WARD,
+	    [ACCESS_REFERRAL_ASSIGN] = ACCESS_RULE_ALLOW | ACCESS_RULE_TEAM_LEAD,
 	},
     [ROLE_OT] =
 	{
@@ -227,6 +232,7 @@ static const unsigned char access_rules[ROLE_COUNT][ACCESS_ACTION_COUNT] = {
 	    [ACCESS_REFERENCE_MANAGE] = ACCESS_RULE_ANY,
 	    [ACCESS_SITREP_SUBMIT] = ACCESS_RULE_ANY,
 	    [ACCESS_INVOLVEMENT_RECORD] = ACCESS_RULE_ANY,
+	    [ACCESS_REFERRAL_ASSIGN] = ACCESS_RULE_ANY,
 	},
     /* Partners see what is referred to their organisation and nothing else. */
     [ROLE_HUB_COORDINATOR] =
@@ -376,6 +382,9 @@ enum status access_role_may(const struct principal *p, enum access_action a, str
 	if ((access_rules[p->role][a] & ACCESS_RULE_ALLOW) == 0)
 		return err_set(err, ST_FORBIDDEN, NULL, "role \"%s\" may not %s",
 		               role_names[p->role], access_action_phrases[a]);
+	if ((access_rules[p->role][a] & ACCESS_RULE_TEAM_LEAD) != 0 && !p->team_lead)
+		return err_set(err, ST_FORBIDDEN, NULL, "only a team lead may %s",
+		               access_action_phrases[a]);
 	return ST_OK;
 }
 
@@ -387,6 +396,8 @@ bool access_reaches_every_ward(const struct principal *p, enum access_action a)
 	ASSERT((unsigned)p->role < ROLE_COUNT);
 	ASSERT((unsigned)a < ACCESS_ACTION_COUNT);
 	rule = access_rules[p->role][a];
+	if ((rule & ACCESS_RULE_TEAM_LEAD) != 0 && !p->team_lead)
+		return false;
 	return (rule & ACCESS_RULE_ALLOW) != 0 && (rule & ACCESS_RULE_OWN_WARD) == 0;
 }
 
@@ -408,6 +419,10 @@ enum status access_check(const struct principal *p, enum access_action a,
 
 	if ((rule & ACCESS_RULE_ALLOW) == 0)
 		return err_set(err, ST_FORBIDDEN, NULL, "role \"%s\" may not %s", role,
+		               access_action_phrases[a]);
+
+	if ((rule & ACCESS_RULE_TEAM_LEAD) != 0 && !p->team_lead)
+		return err_set(err, ST_FORBIDDEN, NULL, "only a team lead may %s",
 		               access_action_phrases[a]);
 
 	if ((rule & (ACCESS_RULE_OWN_WARD | ACCESS_RULE_A_WARD)) != 0 && t->ward == NULL)
@@ -463,4 +478,30 @@ enum status access_check_assignee(enum role role, bool on_ward, const struct acc
 		               t->ward);
 	return err_set(err, ST_INVALID, "assignee", "the assignee may not work on this task: %s",
 	               why.message);
+}
+
+enum status access_check_holder(enum role role, bool on_ward, const struct access_target *t,
+                                struct err *err)
+{
+	const char *wards[1];
+	struct principal p;
+	struct err why;
+
+	ASSERT(t != NULL);
+	ASSERT((unsigned)role < ROLE_COUNT);
+	/* the queue is the social work team's: a nurse may hold her ward's, but not be given one */
+	if (role != ROLE_SOCIAL_WORKER)
+		return err_set(err, ST_INVALID, "user_id",
+		               "the new holder must be a social worker, not \"%s\"",
+		               role_names[role]);
+	memset(&p, 0, sizeof p);
+	p.role = role;
+	wards[0] = t->ward;
+	p.wards = wards;
+	p.nwards = on_ward && t->ward != NULL ? 1 : 0;
+	err_clear(&why);
+	if (access_check(&p, ACCESS_REFERRAL_SEND, t, &why) == ST_OK)
+		return ST_OK;
+	return err_set(err, ST_INVALID, "user_id",
+	               "the new holder may not complete this referral: %s", why.message);
 }

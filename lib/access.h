@@ -60,9 +60,11 @@ enum access_action {
 	ACCESS_ORGANISATION_MANAGE, /* create and change organisations */
 	ACCESS_INVOLVEMENT_RECORD,  /* record the patient's, family's or carer's involvement */
 	ACCESS_ORGANISATION_READ,   /* list organisations to pick one (a hub, a provider) */
+	ACCESS_REFERRAL_ASSIGN,     /* reassign a referral being completed to another holder,
+	                               and list who may hold one: a social work team lead */
 };
 
-#define ACCESS_ACTION_COUNT 27
+#define ACCESS_ACTION_COUNT 28
 
 /* Sizes of the principal's fixed strings, NUL included. */
 #define PRINCIPAL_ID_SIZE 37   /* a UUID in text form */
@@ -76,6 +78,7 @@ struct principal {
 	const char *const *wards;             /* ward codes the user is attached to; borrowed */
 	size_t nwards;                        /* entries in wards */
 	char organisation[PRINCIPAL_ID_SIZE]; /* the user's organisation's UUID; "" = the trust */
+	bool team_lead;                       /* users.team_lead: leads their discipline's team */
 };
 
 /* What an action is about. */
@@ -175,6 +178,9 @@ bool principal_has_ward(const struct principal *p, const char *ward);
  *     partner's, the handler which of them provider staff may take), receive
  *     the events of those referrals; their own session and reference data.
  *     Nothing else: not episodes, boards, tasks, reports, the audit log.
+ *   reassigning who holds a referral being completed (ACCESS_REFERRAL_ASSIGN):
+ *     a social worker who is a team lead (p->team_lead), on every ward; no one
+ *     else (a social worker who is not a lead is refused as the role is).
  * Live events (ACCESS_EVENT_READ) follow episode reading for the event's
  * ward; events without a ward (user changes, ...) go to admin and system only
  * (lib/event_filter.c lets report events such as "sitrep.submitted" follow
@@ -212,5 +218,16 @@ bool access_reaches_every_ward(const struct principal *p, enum access_action a);
  */
 enum status access_check_assignee(enum role role, bool on_ward, const struct access_target *t,
                                   struct err *err);
+
+/*
+ * Whether a user of role, attached to t's ward or not (on_ward), may be made
+ * the holder of a referral with target t (a team lead's reassignment): a
+ * social worker who may take the referring side's steps there
+ * (ACCESS_REFERRAL_SEND).  t is borrowed.  Returns ST_OK, or ST_INVALID with
+ * field "user_id" and a message such as:
+ * the new holder must be a social worker, not "nurse"
+ */
+enum status access_check_holder(enum role role, bool on_ward, const struct access_target *t,
+                                struct err *err);
 
 #endif

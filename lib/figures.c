@@ -628,8 +628,26 @@ static int destination_slot(const char *code)
 	return (int)d;
 }
 
+/*
+ * The ward a discharged patient left from: that of the latest stay begun at
+ * or before the discharge (a transfer in the same second as the discharge
+ * included, where the instant before it would still name the old ward).
+ */
+static const char *ward_left_from(const struct figures_episode *e)
+{
+	const struct figures_stay *best = NULL;
+
+	for (size_t i = 0; i < e->nstays; i++) {
+		const struct figures_stay *s = &e->stays[i];
+
+		if (s->from <= e->discharged_at && (best == NULL || s->from >= best->from))
+			best = s;
+	}
+	return best != NULL ? best->ward : NULL;
+}
+
 void figures_discharges_count(const struct figures_facts *f, int32_t first, int32_t last,
-                              struct figures_discharges *out)
+                              const char *ward, struct figures_discharges *out)
 {
 	memset(out, 0, sizeof *out);
 	out->first_day = first;
@@ -644,6 +662,12 @@ void figures_discharges_count(const struct figures_facts *f, int32_t first, int3
 		day = figures_date_of(e->discharged_at);
 		if (day < first || day > last)
 			continue;
+		if (ward != NULL) {
+			const char *from = ward_left_from(e);
+
+			if (from == NULL || strcmp(from, ward) != 0)
+				continue;
+		}
 		p = pathway_slot(e->pathway);
 		d = destination_slot(e->destination);
 		out->counts[p][d]++;

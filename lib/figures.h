@@ -406,9 +406,10 @@ struct figures_discharges {
  * first..last, by actual pathway (0..3, not recorded) and coded destination
  * (lib/destination.h order, then not recorded; a code this build does not
  * know counts as not recorded).  A date still running counts the discharges
- * recorded so far.
+ * recorded so far.  ward: only the discharges from that ward (the ward of
+ * the latest stay begun at or before the discharge), NULL for every ward.
  */
 void figures_discharges_count(const struct figures_facts *f, int32_t first, int32_t last,
-                              struct figures_discharges *out);
+                              const char *ward, struct figures_discharges *out);
 
 #endif

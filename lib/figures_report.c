@@ -703,17 +703,20 @@ static const char *destination_slot_label(int d)
 	return d < DESTINATION_COUNT ? destination_label((enum destination)d) : "Not recorded";
 }
 
-cJSON *figures_discharges_json(const struct figures_doc *doc, int32_t first, int32_t last)
+cJSON *figures_discharges_json(const struct figures_doc *doc, int32_t first, int32_t last,
+                               const char *ward)
 {
 	struct figures_discharges x;
 	cJSON *o = cJSON_CreateObject(), *rows, *bp, *bd;
 	char d[DATE_FORMAT_LEN], key[16];
 
-	figures_discharges_count(&doc->facts, first, last, &x);
+	figures_discharges_count(&doc->facts, first, last, ward, &x);
 	date_format(first, d);
 	cJSON_AddStringToObject(o, "from", d);
 	date_format(last, d);
 	cJSON_AddStringToObject(o, "to", d);
+	if (ward != NULL)
+		cJSON_AddStringToObject(o, "ward", ward);
 	rows = cJSON_AddArrayToObject(o, "rows");
 	for (int p = 0; p < FIGURES_PATHWAY_SLOTS; p++) {
 		for (int k = 0; k < FIGURES_DESTINATION_SLOTS; k++) {
@@ -752,12 +755,13 @@ cJSON *figures_discharges_json(const struct figures_doc *doc, int32_t first, int
 	return o;
 }
 
-char *figures_discharges_csv(const struct figures_doc *doc, int32_t first, int32_t last)
+char *figures_discharges_csv(const struct figures_doc *doc, int32_t first, int32_t last,
+                             const char *ward)
 {
 	struct figures_discharges x;
 	struct csv c;
 
-	figures_discharges_count(&doc->facts, first, last, &x);
+	figures_discharges_count(&doc->facts, first, last, ward, &x);
 	csv_init(&c, "pathway,destination,destination_label,discharges\n");
 	for (int p = 0; p < FIGURES_PATHWAY_SLOTS; p++) {
 		for (int k = 0; k < FIGURES_DESTINATION_SLOTS; k++) {

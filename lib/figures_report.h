@@ -105,15 +105,19 @@ char *figures_long_stay_csv(const cJSON *ls);
  * discharges only, pathway then destination order), "by_pathway":
  * {"pathway_0".."pathway_3", "not_recorded", "total"}, "by_destination":
  * {"usual_residence", ..., "other", "not_recorded", "total"}, "total"}.
+ * ward: only the discharges from that ward (then also "ward": code); NULL
+ * for the whole trust.
  */
-cJSON *figures_discharges_json(const struct figures_doc *doc, int32_t first, int32_t last);
+cJSON *figures_discharges_json(const struct figures_doc *doc, int32_t first, int32_t last,
+                               const char *ward);
 
 /*
  * The same as CSV: header pathway,destination,destination_label,discharges;
  * one row per cell with discharges ("not_recorded" for either when none),
  * then a row per pathway with destination "total", a row per destination
- * with pathway "total", and a final "total","total" row.
+ * with pathway "total", and a final "total","total" row.  ward as for the JSON.
  */
-char *figures_discharges_csv(const struct figures_doc *doc, int32_t first, int32_t last);
+char *figures_discharges_csv(const struct figures_doc *doc, int32_t first, int32_t last,
+                             const char *ward);
 
 #endif

@@ -9,6 +9,9 @@
  *   POST  /api/v1/referrals/{id}/steps      {step, ...details}; If-Match
  *   POST  /api/v1/referrals/{id}/hold       take the completing of a notified one; If-Match
  *   POST  /api/v1/referrals/{id}/release    give it back; If-Match
+ *   POST  /api/v1/referrals/{id}/assign     a team lead gives it to a social worker
+ *                                           {user_id}; If-Match
+ *   GET   /api/v1/social-workers            who may be given one (a team lead's picker)
  *   GET   /api/v1/episodes/{id}/referrals   the episode's referrals
  *
  * Thin handlers: parse, read the referral, authorise with lib/access (the
@@ -331,6 +334,7 @@ enum change_kind {
 	CHANGE_PATCH,   /* PATCH */
 	CHANGE_HOLD,    /* POST .../hold */
 	CHANGE_RELEASE, /* POST .../release */
+	CHANGE_ASSIGN,  /* POST .../assign */
 };
 
 struct change {
@@ -348,6 +352,7 @@ struct change {
 	char note[REFERRAL_NOTE_MAX + 1];                     /* any step: kept in its row */
 	char provider[64];     /* source: the service's provider (UUID), "" if none */
 	char organisation[64]; /* PATCH: the organisation referred to (UUID), "" keeps */
+	char user_id[64];      /* assign: the new holder (UUID) */
 	bool has_needs, has_contacts;
 	char start_date[DATE_FORMAT_LEN]; /* source, confirm_start, as given */
 };
@@ -367,6 +372,8 @@ static const char *const step_fields[] = {
 };
 
 static const char *const patch_fields[] = {"needs", "contacts", "organisation_id", NULL};
+
+static const char *const assign_fields[] = {"user_id", NULL};
 
 /* An optional string field into buf; *given says whether it was there. */
 static enum status opt_string(const cJSON *b, const char *key, char *buf, size_t size, bool *given,
@@ -461,6 +468,22 @@ static enum status patch_parse(const cJSON *b, struct change *ch, struct err *er
 	if (given && !text_is_uuid(ch->organisation))
 		return err_set(err, ST_INVALID, "organisation_id",
 		               "\"organisation_id\" must be an organisation id (UUID)");
+	return ST_OK;
+}
+
+static enum status assign_parse(const cJSON *b, struct change *ch, struct err *err)
+{
+	enum status st;
+
+	if ((st = json_only_keys(b, assign_fields, err)) != ST_OK)
+		return st;
+	if (!json_has(b, "user_id") || json_is_null(b, "user_id"))
+		return err_set(err, ST_INVALID, "user_id", "missing required field \"user_id\"");
+	if ((st = json_get_string(b, "user_id", true, ch->user_id, sizeof ch->user_id, err)) !=
+	    ST_OK)
+		return st;
+	if (!text_is_uuid(ch->user_id))
+		return err_set(err, ST_INVALID, "user_id", "\"user_id\" must be a user id (UUID)");
 	return ST_OK;
 }
 
@@ -589,6 +612,27 @@ static enum status other_decide(struct change *ch, const struct referral_facts *
 			               "referral is held by %s, not by you", f->held_by_name);
 		w->hold = -1;
 		w->audit_action = "referral.release";
+	} else if (ch->kind == CHANGE_ASSIGN) {
+		struct access_target t = {.ward = f->ward, .discipline = NULL};
+		enum status st;
+
+		if (!f->holder.exists || f->holder.disabled)
+			return err_set(err, ST_INVALID, "user_id",
+			               "\"user_id\" names no enabled user");
+		st = access_check_holder(f->holder.role, f->holder.on_ward, &t, err);
+		if (st != ST_OK)
+			return st;
+		if (strcmp(f->state, "notified") != 0)
+			return err_set(err, ST_CONFLICT, "state",
+			               "a referral that is \"%s\" cannot be reassigned: only a "
+			               "\"notified\" one is completed by the ward",
+			               f->state);
+		if (strcmp(f->held_by, ch->user_id) == 0)
+			return err_set(err, ST_CONFLICT, "user_id",
+			               "referral is already held by %s", f->held_by_name);
+		w->hold = 1;
+		w->assign_to = ch->user_id;
+		w->audit_action = "referral.assign";
 	} else {
 		if (!patchable(f->state))
 			return err_set(err, ST_CONFLICT, "state",
@@ -682,11 +726,14 @@ static void change_start(struct http_req *r, enum change_kind kind)
 	err_clear(&err);
 	ch->r = r;
 	ch->kind = kind;
-	if (kind == CHANGE_STEP || kind == CHANGE_PATCH) {
+	if (kind == CHANGE_STEP || kind == CHANGE_PATCH || kind == CHANGE_ASSIGN) {
 		st = http_body_json(r, &body, &err);
-		if (st == ST_OK)
-			st = kind == CHANGE_STEP ? step_parse(body, ch, app_now(r->app), &err)
-			                         : patch_parse(body, ch, &err);
+		if (st == ST_OK && kind == CHANGE_STEP)
+			st = step_parse(body, ch, app_now(r->app), &err);
+		else if (st == ST_OK && kind == CHANGE_PATCH)
+			st = patch_parse(body, ch, &err);
+		else if (st == ST_OK)
+			st = assign_parse(body, ch, &err);
 		cJSON_Delete(body);
 	}
 	if (st == ST_OK)
@@ -698,6 +745,10 @@ static void change_start(struct http_req *r, enum change_kind kind)
 	if (st != ST_OK) {
 		http_reply_error(r, st, &err);
 		free(ch);
+		return;
+	}
+	if (kind == CHANGE_ASSIGN) {
+		store_referral_get_holder(r->app->db, r->params[0], ch->user_id, change_got, ch);
 		return;
 	}
 	if (ch->provider[0] != '\0')
@@ -727,6 +778,18 @@ static void referral_release(struct http_req *r)
 	change_start(r, CHANGE_RELEASE);
 }
 
+static void referral_assign(struct http_req *r)
+{
+	change_start(r, CHANGE_ASSIGN);
+}
+
+/* ---- GET /api/v1/social-workers: a team lead's picker ---------------------------------- */
+
+static void social_workers_list(struct http_req *r)
+{
+	store_referral_holders(r->app->db, http_json_ok, r);
+}
+
 /*
  * The step's side decides the action (lib/referral.h referral_step_side:
  * ACCESS_REFERRAL_SEND for the trust's, ACCESS_REFERRAL_RESPOND for the
@@ -747,6 +810,10 @@ const struct route referral_routes[] = {
           ROUTE_ID_REFERRAL),
     ROUTE(EVHTTP_REQ_POST, "/api/v1/referrals/{id}/release", referral_release, ACCESS_REFERRAL_SEND,
           ROUTE_ID_REFERRAL),
+    ROUTE(EVHTTP_REQ_POST, "/api/v1/referrals/{id}/assign", referral_assign, ACCESS_REFERRAL_ASSIGN,
+          ROUTE_ID_REFERRAL),
+    ROUTE(EVHTTP_REQ_GET, "/api/v1/social-workers", social_workers_list, ACCESS_REFERRAL_ASSIGN,
+          ROUTE_ID_NONE),
     ROUTE(EVHTTP_REQ_GET, "/api/v1/episodes/{id}/referrals", episode_referrals_get,
           ACCESS_REFERRAL_READ, ROUTE_ID_EPISODE),
     ROUTE_END,

@@ -5,7 +5,8 @@
  *   GET /api/v1/reports/delays     ?date=D | ?from=D1&to=D2, format=json|csv
  *   GET /api/v1/reports/drd        ?month=YYYY-MM (default this month), format=json|csv
  *   GET /api/v1/reports/long-stay  ?ward=CODE
- *   GET /api/v1/reports/discharges ?date=D | ?from=D1&to=D2 (default today), format=json|csv
+ *   GET /api/v1/reports/discharges ?date=D | ?from=D1&to=D2 (default today), ward,
+ *                                  format=json|csv
  *
  * Each handler parses its parameters (lib/figures_report), reads the facts
  * of the instants it reports on in one statement (store_report_facts) and
@@ -45,7 +46,7 @@ struct report_req {
 	int64_t at;                /* long-stay: the instant */
 	const char *const *wards;  /* long-stay: wards shown, NULL = every ward; borrowed */
 	size_t nwards;             /* entries in wards */
-	char ward[HTTP_PARAM_MAX]; /* long-stay: ?ward= */
+	char ward[HTTP_PARAM_MAX]; /* long-stay, discharges: ?ward= */
 	const char *ward_ptr;      /* points at ward when given */
 	cJSON *reply;              /* long-stay: the list waiting for its patients, owned */
 };
@@ -168,10 +169,12 @@ static void facts_got(enum status st, const struct err *err, const char *json, v
 		date_format(q->first, d);
 		snprintf(name, sizeof name, "discharges-%s", d);
 		if (q->csv)
-			reply_csv(q, name, figures_discharges_csv(&doc, q->first, q->last));
+			reply_csv(q, name,
+			          figures_discharges_csv(&doc, q->first, q->last, q->ward_ptr));
 		else
-			http_reply_json(q->r, 200,
-			                figures_discharges_json(&doc, q->first, q->last));
+			http_reply_json(
+			    q->r, 200,
+			    figures_discharges_json(&doc, q->first, q->last, q->ward_ptr));
 		break;
 	case REPORT_LONG_STAY:
 		q->reply = figures_long_stay_json(&doc, q->at, q->wards, q->nwards);
@@ -237,6 +240,10 @@ static void discharges_get(struct http_req *r)
 	q = report_new(r, REPORT_DISCHARGES, &err, &st);
 	if (st == ST_OK)
 		st = figures_report_discharge_dates(dp, fp, tp, now, &q->first, &q->last, &err);
+	/* one ward's discharges (the ward left from): the dashboard's ward filter */
+	q->ward_ptr = http_query(r, "ward", q->ward, sizeof q->ward);
+	if (st == ST_OK && q->ward_ptr != NULL)
+		st = figures_report_ward(q->ward, &err);
 	if (st != ST_OK) {
 		report_fail(q, st, &err);
 		return;

@@ -442,6 +442,7 @@ static void auth_done(enum status st, const struct auth_user *u, struct http_req
 	}
 	snprintf(r->principal.id, sizeof r->principal.id, "%s", u->id);
 	snprintf(r->principal.name, sizeof r->principal.name, "%s", u->name);
+	r->principal.team_lead = u->team_lead;
 	snprintf(r->token_id, sizeof r->token_id, "%s", u->token_id);
 	/* the partner rules of lib/access.c fail closed until this is set */
 	snprintf(r->principal.organisation, sizeof r->principal.organisation, "%s",

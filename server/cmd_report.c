@@ -258,9 +258,9 @@ static int report_discharges(int argc, char **argv)
 	if (!report_facts(&o, london_snapshot(first - 1), to < o.now ? to : o.now, &doc))
 		goto out;
 	if (csv)
-		report_print(NULL, figures_discharges_csv(&doc, first, last));
+		report_print(NULL, figures_discharges_csv(&doc, first, last, NULL));
 	else
-		report_print(figures_discharges_json(&doc, first, last), NULL);
+		report_print(figures_discharges_json(&doc, first, last, NULL), NULL);
 	figures_doc_free(&doc);
 	rc = 0;
 out:

@@ -20,10 +20,10 @@
  * $3 ms old for a session (it slides the idle deadline) or an hour for an API
  * token (an update of last_used_at alone notifies no one: migration 0010).
  * Then the user's organisation: id, code, name, kind; a user of a disabled
- * organisation has no live token.
+ * organisation has no live token; last, whether the user leads a team.
  */
 static const char SQL_AUTH_LOOKUP[] =
-    "WITH l AS (SELECT u.id, u.name, u.role,"
+    "WITH l AS (SELECT u.id, u.name, u.role, u.team_lead,"
     " coalesce((SELECT string_agg(w.ward, ',' ORDER BY w.ward) FROM user_wards w"
     "           WHERE w.user_id = u.id), '') AS wards,"
     " o.id AS org_id, o.code AS org_code, o.name AS org_name, o.kind AS org_kind,"
@@ -45,7 +45,7 @@ static const char SQL_AUTH_LOOKUP[] =
     "  AND (l.last_used_at IS NULL OR l.last_used_at < now() - CASE WHEN l.kind = 'session'"
     "   THEN $3::bigint * interval '1 millisecond' ELSE interval '1 hour' END))"
     " SELECT id, name, role, wards, token_id, kind, expires_in, idle_left_ms,"
-    " org_id, org_code, org_name, org_kind FROM l";
+    " org_id, org_code, org_name, org_kind, team_lead FROM l";
 
 /*
  * One row per live token whose id is in the JSON array $1 (the same liveness
@@ -184,6 +184,7 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 		copy(u.org_code, sizeof u.org_code, db_value(r->res[0], 0, 9));
 		copy(u.org_name, sizeof u.org_name, db_value(r->res[0], 0, 10));
 		copy(u.org_kind, sizeof u.org_kind, db_value(r->res[0], 0, 11));
+		u.team_lead = db_value(r->res[0], 0, 12)[0] == 't';
 		cb(ST_OK, &u, w->arg);
 	}
 	free(w);

@@ -26,6 +26,7 @@ struct auth_user {
 	char org_code[33];     /* its code */
 	char org_name[201];    /* its name */
 	char org_kind[16];     /* its kind: "trust", "hub", ... */
+	bool team_lead;        /* users.team_lead: leads their discipline's team */
 };
 
 typedef void store_auth_cb(enum status st, const struct auth_user *u, void *arg);

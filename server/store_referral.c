@@ -32,6 +32,22 @@ static const char SQL_GET[] =
     " FROM referrals r JOIN episodes e ON e.id = r.episode_id WHERE r.id = $1::uuid";
 
 /*
+ * User $1 as a referral's would-be holder: role, disabled, attached to the
+ * ward of referral $2's episode, name.
+ */
+static const char SQL_HOLDER[] =
+    "SELECT u.role, u.disabled_at IS NOT NULL, EXISTS (SELECT 1 FROM user_wards w"
+    " JOIN episodes e ON e.ward = w.ward JOIN referrals r ON r.episode_id = e.id"
+    " WHERE w.user_id = u.id AND r.id = $2::uuid), u.name FROM users u WHERE u.id = $1::uuid";
+
+/* The enabled social workers, by display name: who may hold a referral. */
+static const char SQL_HOLDERS[] =
+    "SELECT jsonb_build_object('items', coalesce(jsonb_agg(jsonb_build_object('id', u.id,"
+    " 'name', u.name, 'display_name', u.display_name, 'team_lead', u.team_lead)"
+    " ORDER BY coalesce(u.display_name, u.name), u.id), '[]'::jsonb))::text"
+    " FROM users u WHERE u.role = 'social_worker' AND u.disabled_at IS NULL";
+
+/*
  * A page of referrals, oldest notified first, and the cursor of the next:
  * wards $1 (NULL: all), states $2 (NULL: all), naming organisation $3 (NULL:
  * any) and $7 (a partner's own; NULL for the trust), open $4 (NULL: either),
@@ -268,6 +284,19 @@ static void get_done(const struct db_result *r, void *arg)
 	f.json = db_value(res, 0, 11);
 	f.view_json = db_value(res, 0, 12);
 	copy(f.service_provider_id, sizeof f.service_provider_id, db_value(res, 0, 13));
+	if (r->n > 1) {
+		const struct pg_result *h = r->res[1];
+		struct referral_holder_facts *hf = &f.holder;
+
+		hf->asked = true;
+		hf->exists =
+		    db_rows(h) == 1 && role_parse_user(db_value(h, 0, 0), &hf->role, NULL) == ST_OK;
+		if (hf->exists) {
+			hf->disabled = db_value(h, 0, 1)[0] == 't';
+			hf->on_ward = db_value(h, 0, 2)[0] == 't';
+			copy(hf->name, sizeof hf->name, db_value(h, 0, 3));
+		}
+	}
 	cb(ST_OK, &f, w->arg);
 	free(orgs);
 	free(w);
@@ -281,6 +310,26 @@ void store_referral_get(struct db *db, const char *id, const char *check_org, st
 
 	db_req_add(req, SQL_GET, 2, v);
 	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "referral"));
+}
+
+void store_referral_get_holder(struct db *db, const char *id, const char *user_id,
+                               store_referral_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	const char *v[] = {id, NULL};
+	const char *h[] = {user_id, id};
+
+	db_req_add(req, SQL_GET, 2, v);
+	db_req_add(req, SQL_HOLDER, 2, h);
+	db_req_submit(db, req, get_done, store_wait_new((store_any_fn *)cb, arg, -1, "referral"));
+}
+
+void store_referral_holders(struct db *db, store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	int js = db_req_add(req, SQL_HOLDERS, 0, NULL);
+
+	db_req_submit(db, req, store_json_done, store_wait_new((store_any_fn *)cb, arg, js, NULL));
 }
 
 /*
@@ -443,7 +492,7 @@ void store_referral_write(struct db *db, const struct referral_facts *f,
 		                   w->service_detail,
 		                   w->start_date,
 		                   hold,
-		                   actor->id};
+		                   w->assign_to != NULL ? w->assign_to : actor->id};
 
 		db_req_add(req, SQL_WRITE, 16, v);
 	}

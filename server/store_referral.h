@@ -30,6 +30,16 @@ struct db;
 
 #define STORE_REFERRAL_MAX_ORGS 32 /* organisations an episode's referrals name, at most */
 
+/* The user a team lead would make a referral's holder (store_referral_get_holder). */
+struct referral_holder_facts {
+	bool asked;                     /* a user was asked about */
+	bool exists;                    /* there is such a user, of a known role */
+	bool disabled;                  /* the user is disabled */
+	bool on_ward;                   /* the user is attached to the episode's ward */
+	enum role role;                 /* the user's role */
+	char name[PRINCIPAL_NAME_SIZE]; /* the user's name, "" if none */
+};
+
 /* The facts about a referral that decisions need. */
 struct referral_facts {
 	char id[37];                               /* the referral */
@@ -49,6 +59,7 @@ struct referral_facts {
 	char check_org_kind[24]; /* its kind ("hub", ...), "" when not found */
 	const char *json;        /* cb_referral_json (the audit's before image); borrowed */
 	const char *view_json;   /* cb_referral_view_json (the reply); borrowed */
+	struct referral_holder_facts holder; /* the would-be holder asked about */
 };
 
 typedef void store_referral_cb(enum status st, const struct referral_facts *f, void *arg);
@@ -60,6 +71,20 @@ typedef void store_referral_cb(enum status st, const struct referral_facts *f, v
  */
 void store_referral_get(struct db *db, const char *id, const char *check_org, store_referral_cb *cb,
                         void *arg);
+
+/*
+ * As store_referral_get, and also what f->holder says about user user_id
+ * (a UUID): the user a team lead would give the referral to.
+ */
+void store_referral_get_holder(struct db *db, const char *id, const char *user_id,
+                               store_referral_cb *cb, void *arg);
+
+/*
+ * Who may be given a referral to complete, for a team lead's picker: the
+ * enabled social workers as {"items": [{"id", "name", "display_name",
+ * "team_lead"}]}, by display name.
+ */
+void store_referral_holders(struct db *db, store_json_cb *cb, void *arg);
 
 /* Audit that actor read referral f (action "referral.read" or "referral.steps"). */
 void store_referral_audit_read(struct db *db, const struct referral_facts *f, const char *action,
@@ -131,6 +156,7 @@ struct referral_write {
 	const char *service_detail;      /* source (may be NULL) */
 	const char *start_date;          /* source, confirm_start: "YYYY-MM-DD" */
 	int hold;                        /* 1 take (held_by the actor), -1 release, 0 keep */
+	const char *assign_to;           /* hold == 1: the holder's user id; NULL: the actor */
 	const char *detail_json;         /* the step row's detail (JSON object text) */
 	const char *audit_action;        /* "referral.step", "referral.update", ... */
 };

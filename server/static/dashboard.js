@@ -6,7 +6,9 @@
  * primary barrier reason; overdue tasks by discipline; long stays (stranded
  * 7+, super-stranded 21+); this month's discharges by days from the DRD; the
  * daily sitrep for yesterday with its submit button and any amendment beside
- * the submitted figures.
+ * the submitted figures; today's discharges by actual pathway and by coded
+ * destination (the discharges report, for the ward filtered on), moving as
+ * patients are discharged or a discharge is undone.
  *
  * Built for an ops-room screen left open all day: events only change state,
  * and one throttled render a few times a second touches only the rows whose
@@ -198,6 +200,9 @@
 			if (type === "episode.admitted" || type === "episode.discharged" ||
 			    type === "episode.reopened" || type === "episode.cancelled")
 				reports.schedule(["longStay", "sitrep", "drd"]);
+			/* today's discharges: a discharge, or one undone (a reopen) */
+			if (type === "episode.discharged" || type === "episode.reopened")
+				reports.schedule(["discharges"]);
 			else if (moved)
 				reports.schedule(["sitrep"]);
 		} else if (type.indexOf("barrier.") === 0) {
@@ -309,7 +314,7 @@
 		loaded = true;
 		render();
 		/* the reports and the overdue tasks may take a while: the patients show first */
-		await Promise.all([reports.load(["longStay", "sitrep", "drd"]), loadOverdue(), loadOpenTasks()]);
+		await Promise.all([reports.load(["longStay", "sitrep", "drd", "discharges"]), loadOverdue(), loadOpenTasks()]);
 		fillWardFilter();
 		render();
 		document.body.setAttribute("data-loaded", "true");
@@ -361,6 +366,8 @@
 				jobs.push(loadSitrep());
 			if (names.indexOf("drd") >= 0)
 				jobs.push(loadDrd());
+			if (names.indexOf("discharges") >= 0)
+				jobs.push(loadDischarges());
 			await Promise.all(jobs);
 		},
 	};
@@ -415,6 +422,53 @@
 		CB.$("drd-share").textContent = typeof t.on_drd_share === "number"
 			? Math.round(t.on_drd_share * 100) + "%" : "–";
 		CB.$("drd-beddays").textContent = String(t.delayed_bed_days || 0);
+	}
+
+	/*
+	 * Today's discharges (London's day, so far) by actual pathway and by
+	 * coded destination: GET /api/v1/reports/discharges, for the ward
+	 * filtered on.  A reply for another ward than the one now chosen (the
+	 * filter changed meanwhile) is dropped: the newer request draws.
+	 */
+	const DIS_PATHWAYS = [["pathway_0", "0 — home, no new or extra support"],
+		["pathway_1", "1 — home with new or extra support"],
+		["pathway_2", "2 — short-term rehabilitation or care in a bedded setting"],
+		["pathway_3", "3 — new residential or nursing home care"], ["not_recorded", "Not recorded"]];
+	const DIS_DESTINATIONS = [["usual_residence", "Usual place of residence"], ["care_home", "Care home"],
+		["other_hospital", "Other hospital"], ["died", "Died"], ["other", "Other"], ["not_recorded", "Not recorded"]];
+	let dischargesDay = null;   /* the London date the panel counts */
+
+	function disRows(body, attr, rows, counts) {
+		CB.clear(body);
+		for (const [key, label] of rows)
+			body.appendChild(CB.el("tr", { ["data-" + attr]: key },
+				CB.el("th", { scope: "row", text: label }),
+				CB.el("td", { class: "num", "data-col": "count", text: String(counts[key] || 0) })));
+		body.appendChild(CB.el("tr", { ["data-" + attr]: "total", class: "total" },
+			CB.el("th", { scope: "row", text: "Total" }),
+			CB.el("td", { class: "num", "data-col": "count", text: String(counts.total || 0) })));
+	}
+
+	async function loadDischarges() {
+		const ward = wardFilter;
+		const day = CB.londonDate();
+		const r = await CB.api("GET", "/api/v1/reports/discharges" + (ward ? "?ward=" + encodeURIComponent(ward) : ""));
+		if (ward !== wardFilter)
+			return;
+		if (!r.ok || !r.data || !r.data.by_pathway || !r.data.by_destination) {
+			reportFailed(r, "discharges", "dis-msg", "dis-pathway");
+			CB.$("dis-dest").hidden = true;
+			return;
+		}
+		reportShown("dis-msg", "dis-pathway");
+		CB.$("dis-dest").hidden = false;
+		dischargesDay = day;
+		disRows(CB.$("dis-pathway-body"), "pathway", DIS_PATHWAYS, r.data.by_pathway);
+		disRows(CB.$("dis-dest-body"), "destination", DIS_DESTINATIONS, r.data.by_destination);
+		const n = r.data.total || 0;
+		CB.$("dis-which").textContent = ward ? "(ward " + ward + ")" : "(all wards)";
+		CB.$("dis-total").textContent = (n === 1 ? "1 patient" : n + " patients") + " discharged today so far (" +
+			CB.showDate(day) + ")" + (ward ? " from ward " + ward : "") + ".";
 	}
 
 	/* The sitrep's figures, in the order of the return; path into the day object. */
@@ -900,6 +954,7 @@
 		history.replaceState(null, "", "/dashboard" + (q.toString() ? "?" + q.toString() : ""));
 		fillWardFilter();
 		render();
+		reports.load(["discharges"]);
 	});
 
 	const render = CB.throttle(renderNow, 250);
@@ -908,6 +963,11 @@
 	new CB.Live(STREAM_TYPES, "", onEvent, load);
 	await load();
 	/* day counts move at midnight; the reports' figures with time (lengths of stay, yesterday) */
-	setInterval(function () { render(); }, 60000);
-	setInterval(function () { reports.load(["longStay", "sitrep", "drd"]); }, 10 * 60000);
+	setInterval(function () {
+		render();
+		/* after midnight the panel counts the new day */
+		if (dischargesDay !== null && dischargesDay !== CB.londonDate())
+			reports.load(["discharges"]);
+	}, 60000);
+	setInterval(function () { reports.load(["longStay", "sitrep", "drd", "discharges"]); }, 10 * 60000);
 })();

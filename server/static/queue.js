@@ -10,7 +10,10 @@
  * the patient), release or withdraw with a reason; the referrals the hub has,
  * with its answer (waiting, information requested: answer and send again,
  * declined: the reason, send again); and the cases the team holds, with who
- * holds each.  Every referral's state is named as on the ward board and the
+ * holds each; a team lead (me.team_lead) may give any case being completed,
+ * or not yet held, to another social worker, after a confirmation naming the
+ * patient and both people (POST .../assign; both people's queues follow
+ * live).  Every referral's state is named as on the ward board and the
  * dashboard (CB.referralChip).
  *
  * Discharged patients: the discharge withdraws or completes the referral,
@@ -33,6 +36,8 @@
 	];
 	const me = await CB.requireUser(["social_worker"]);
 	const SENT = ["referred", "info_requested", "declined", "accepted", "sourced", "start_confirmed"];
+	const lead = me.team_lead === true; /* a team lead reassigns (GET /api/v1/social-workers) */
+	let workers = new Map();            /* a lead's: social worker id -> {id, name, display_name} */
 
 	const referrals = new Map(); /* id -> cb_referral_view_json, open ones */
 	const episodes = new Map();  /* episode id -> episode summary (bed, primary barrier) */
@@ -153,6 +158,12 @@
 	function bed(r) {
 		const e = episodes.get(r.episode_id);
 		return e && e.bed ? e.bed : "—";
+	}
+
+	/* A social worker by id as people know them: the display name where the lead's list has it. */
+	function person(id, fallback) {
+		const w = workers.get(id);
+		return w ? (w.display_name || w.name) : (fallback || "—");
 	}
 
 	/* The triage cells every list of cases shares, after the waiting time. */
@@ -320,11 +331,14 @@
 			const tr = CB.el("tr", { "data-id": r.id, "data-ward": ep(r).ward, class: (isNew ? "is-new" : "") + (r.id === newestId ? " is-newest" : "") });
 			for (const c of cells)
 				tr.appendChild(c);
-			tr.appendChild(CB.el("td", {}, CB.el("button", {
+			const acts = CB.el("span", { class: "actions" }, CB.el("button", {
 				type: "button", class: "claim", text: "Hold",
 				"aria-label": "Hold the referral of " + CB.patientName(r.patient) + " to complete it",
 				onclick: function (ev) { hold(r, ev.currentTarget); },
-			})));
+			}));
+			if (lead)
+				acts.appendChild(assignButton(r, "Assign"));
+			tr.appendChild(CB.el("td", {}, acts));
 			return tr;
 		});
 
@@ -355,12 +369,14 @@
 
 		CB.$("held-count").textContent = String(shownHeld.length);
 		CB.say(CB.$("held-msg"), shownHeld.length === 0 ? "No case is held by the team." : "", "info");
-		keyed(hBody, shownHeld, rowSig, function (r) {
+		keyed(hBody, shownHeld, function (r) { return rowSig(r) + "|" + person(r.held_by, ""); }, function (r) {
 			const tr = CB.el("tr", { "data-id": r.id, "data-ward": ep(r).ward });
 			for (const c of triageCells(r))
 				tr.appendChild(c);
 			tr.appendChild(stateChip(r));
-			tr.appendChild(CB.el("td", { "data-col": "holder", text: r.held_by === me.id ? "You" : (r.held_by_name || "—") }));
+			tr.appendChild(CB.el("td", { "data-col": "holder", text: r.held_by === me.id ? "You" : person(r.held_by, r.held_by_name) }));
+			if (lead)
+				tr.appendChild(CB.el("td", {}, assignButton(r, "Reassign")));
 			return tr;
 		});
 
@@ -566,6 +582,121 @@
 		render();
 	});
 
+	/* ---- a team lead reassigns: who takes a case over, confirmed naming everyone ---------- */
+	const aDlg = CB.$("assign");
+	let assigning = null;       /* {r, opener} the dialog asks about */
+
+	async function loadWorkers() {
+		const res = await CB.api("GET", "/api/v1/social-workers");
+		if (res.ok && res.data && Array.isArray(res.data.items)) {
+			workers = new Map(res.data.items.map(function (w) { return [w.id, w]; }));
+			render();
+		}
+	}
+
+	function assignButton(r, label) {
+		const name = CB.patientName(r.patient);
+		return CB.el("button", {
+			type: "button", class: "secondary", "data-action": "assign", text: label,
+			"aria-label": label + " the referral of " + name + (r.held_by ? ", held by " + person(r.held_by, r.held_by_name) : ""),
+			onclick: function (ev) { openAssign(r, ev.currentTarget); },
+		});
+	}
+
+	/* The confirmation, naming the patient and bed, who holds it now and who would. */
+	function assignText() {
+		const r = referrals.get(assigning.r.id) || assigning.r;
+		const e = ep(r);
+		const who = CB.$("a-user").value;
+		const now = r.held_by ? (r.held_by === me.id ? "you" : person(r.held_by, r.held_by_name)) : null;
+		const patient = CB.patientName(r.patient) + " (" + (e.ward || "—") + " · bed " + bed(r) + ")";
+		if (!who)
+			return "The referral of " + patient + (now ? " is held by " + now + "." : " is not held by anyone yet.") +
+				" Choose who takes it over.";
+		return "Give the referral of " + patient + (now ? " from " + now : "") + " to " +
+			(who === me.id ? "yourself" : person(who)) + "?";
+	}
+
+	async function openAssign(r, opener) {
+		assigning = { r: r, opener: opener };
+		if (workers.size === 0)
+			await loadWorkers();
+		const sel = CB.$("a-user");
+		while (sel.options.length > 1)
+			sel.remove(1);
+		const list = Array.from(workers.values()).filter(function (w) { return w.id !== r.held_by; })
+			.sort(function (a, b) { return person(a.id) < person(b.id) ? -1 : 1; });
+		for (const w of list)
+			sel.appendChild(CB.el("option", { value: w.id, text: person(w.id) + (w.id === me.id ? " (you)" : "") }));
+		sel.value = "";
+		fieldError("a-user", "");
+		CB.$("assign-error").textContent = "";
+		CB.$("assign-text").textContent = assignText();
+		CB.$("assign-yes").disabled = false;
+		aDlg.showModal();
+		sel.focus();
+	}
+
+	function closeAssign() {
+		const a = assigning;
+		assigning = null;
+		if (aDlg.open)
+			aDlg.close();
+		if (a && a.opener && document.contains(a.opener))
+			a.opener.focus();
+		else
+			CB.$("held-title").focus();
+	}
+
+	CB.$("a-user").addEventListener("change", function () {
+		if (!assigning)
+			return;
+		fieldError("a-user", "");
+		CB.$("assign-text").textContent = assignText();
+	});
+	CB.$("assign-no").addEventListener("click", closeAssign);
+	aDlg.addEventListener("cancel", function (ev) {
+		ev.preventDefault();
+		closeAssign();
+	});
+	CB.$("assign-form").addEventListener("submit", async function (ev) {
+		ev.preventDefault();
+		if (!assigning)
+			return;
+		const a = assigning;
+		const r = referrals.get(a.r.id) || a.r;
+		const who = CB.$("a-user").value;
+		if (!who) {
+			fieldError("a-user", "Choose who takes the referral over.");
+			return;
+		}
+		CB.$("assign-yes").disabled = true;
+		const res = await CB.api("POST", "/api/v1/referrals/" + r.id + "/assign", { user_id: who }, ifMatch(r));
+		if (!res.ok) {
+			CB.$("assign-error").textContent = "Not reassigned: " + human(res);
+			CB.$("assign-yes").disabled = false;
+			if (res.status === 412 || res.status === 409) {
+				const again = await CB.api("GET", "/api/v1/referrals/" + r.id);
+				if (again.ok) {
+					putReferral(again.data);
+					render();
+					if (assigning)
+						CB.$("assign-text").textContent = assignText();
+				}
+			}
+			return;
+		}
+		putReferral(res.data);
+		closeAssign();
+		CB.say(claimMsg, "Gave the referral of " + CB.patientName(r.patient) + " to " + (who === me.id ? "yourself" : person(who)) + ".", "ok");
+		render();
+	});
+
+	if (lead) {
+		CB.$("held").tHead.rows[0].appendChild(CB.el("th", { scope: "col" }, CB.el("span", { class: "visually-hidden", text: "Reassign" })));
+		CB.$("held-note").textContent = "Who holds each referral being completed. As team lead you can give any of them, or one nobody holds yet, to another social worker.";
+	}
+
 	/* ---- live ---------------------------------------------------------------------------- */
 	function shown(episodeId) {
 		for (const r of referrals.values())
@@ -610,4 +741,6 @@
 			td.textContent = waiting(td.getAttribute("data-opened"));
 	}, 60000);
 	await load();
+	if (lead)
+		await loadWorkers();
 })();

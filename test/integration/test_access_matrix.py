@@ -13,6 +13,8 @@ calls -- never computed from the code under test:
   nurse_own    nurse attached to the episode's ward (WARD)
   nurse_other  nurse attached to another ward (OTHER) only
   social_worker, ot, physio, bed_manager, admin
+  sw_lead      a social worker who is a team lead (users.team_lead): as social_worker,
+               unless a row says otherwise (reassigning a referral's holder, issue 16)
 
 OK means any 2xx; 403 means exactly 403 with error code "forbidden"; 401 means
 exactly 401 with the JSON error shape (under /fhir/, an OperationOutcome with issue
@@ -58,8 +60,8 @@ TEMPLATE = {
 # nothing of the trust's (episodes, tasks, barriers, reviews, boards, reports, audit, admin).
 PARTNERS = ["hub_coordinator", "council_social_worker", "provider_staff"]
 
-CALLERS = ["anon", "bad_token", "nurse_own", "nurse_other", "social_worker", "ot", "physio",
-           "bed_manager", "admin"] + PARTNERS
+CALLERS = ["anon", "bad_token", "nurse_own", "nurse_other", "social_worker", "sw_lead", "ot",
+           "physio", "bed_manager", "admin"] + PARTNERS
 
 
 class Req:
@@ -96,6 +98,7 @@ class Ctx:
             "nurse_own": make_user(database, "nurse", wards=[WARD]),
             "nurse_other": make_user(database, "nurse", wards=[OTHER]),
             "social_worker": make_user(database, "social_worker"),
+            "sw_lead": make_user(database, "social_worker", team_lead=True),
             "ot": make_user(database, "ot"),
             "physio": make_user(database, "physio"),
             "bed_manager": make_user(database, "bed_manager"),
@@ -189,6 +192,9 @@ class Ctx:
         ep = self.admit()
         self.refer(ep["id"], self.hub_id, self.provider_id)
         return self.referral_of(ep["id"])
+
+    def user_id(self, who):
+        return str(self.db.sql(f"SELECT id FROM users WHERE name = '{self.users[who].name}'")[0][0])
 
     def notified(self):
         """A fresh episode's day-one referral, still notified (the trust's to complete)."""
@@ -421,12 +427,25 @@ def f_referral_release(c, who):
     # held by the caller when it may hold one (a release is the holder's), else by a
     # social worker
     ref = c.notified()
-    holder = c.users[who] if who in ("nurse_own", "social_worker") else c.users["social_worker"]
+    holder = (c.users[who] if who in ("nurse_own", "social_worker", "sw_lead")
+              else c.users["social_worker"])
     c.setup_call("POST", f"/api/v1/referrals/{ref['id']}/hold", {}, holder,
                  headers={"If-Match": f'"{ref["version"]}"'})
     ref = c.referral_of_id(ref["id"])
     return Req("POST", f"/api/v1/referrals/{ref['id']}/release", {},
                headers={"If-Match": f'"{ref["version"]}"'})
+
+
+def f_referral_assign(c, who):
+    # a fresh notified referral, given to a social worker (a lead's reassignment)
+    ref = c.notified()
+    return Req("POST", f"/api/v1/referrals/{ref['id']}/assign",
+               {"user_id": c.user_id("social_worker")},
+               headers={"If-Match": f'"{ref["version"]}"'})
+
+
+def f_social_workers(c, who):
+    return Req("GET", "/api/v1/social-workers")
 
 
 def f_episode_referrals(c, who):
@@ -627,16 +646,19 @@ def f_report_discharges(c, who):
 
 
 def row(method, path, factory, *, anon, bad_token, nurse_own, nurse_other, social_worker, ot,
-        physio, bed_manager, admin, partners):
+        physio, bed_manager, admin, partners, sw_lead=None):
     """partners: the expectation for each of PARTNERS (a hub coordinator, a council
     social worker, provider staff; the shared episode is referred to their organisations),
-    or a dict naming each."""
+    or a dict naming each.  sw_lead: a social work team lead's, when it differs from any
+    social worker's."""
+    if sw_lead is None:
+        sw_lead = social_worker
     if not isinstance(partners, dict):
         partners = {p: partners for p in PARTNERS}
     assert sorted(partners) == sorted(PARTNERS), (method, path)
     return (method, path, factory, {
         "anon": anon, "bad_token": bad_token, "nurse_own": nurse_own,
-        "nurse_other": nurse_other, "social_worker": social_worker, "ot": ot,
+        "nurse_other": nurse_other, "social_worker": social_worker, "sw_lead": sw_lead, "ot": ot,
         "physio": physio, "bed_manager": bed_manager, "admin": admin, **partners})
 
 
@@ -803,6 +825,14 @@ TABLE = [
     row("POST", "/api/v1/referrals/{id}/release", f_referral_release,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=F, physio=F,
         bed_manager=F, admin=F, partners=F),
+    # reassigning a referral's holder, and the picker of social workers for it: a social
+    # work team lead's only (issue 16)
+    row("POST", "/api/v1/referrals/{id}/assign", f_referral_assign,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, sw_lead=OK, ot=F,
+        physio=F, bed_manager=F, admin=F, partners=F),
+    row("GET", "/api/v1/social-workers", f_social_workers,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, sw_lead=OK, ot=F,
+        physio=F, bed_manager=F, admin=F, partners=F),
     row("GET", "/api/v1/episodes/{id}/referrals", f_episode_referrals,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=F, social_worker=OK, ot=OK, physio=OK,
         bed_manager=OK, admin=OK, partners=OK),
@@ -997,6 +1027,8 @@ ROUTES = {
     ("POST", "/api/v1/referrals/{id}/steps"): ("referral_read", "referral"),
     ("POST", "/api/v1/referrals/{id}/hold"): ("referral_send", "referral"),
     ("POST", "/api/v1/referrals/{id}/release"): ("referral_send", "referral"),
+    ("POST", "/api/v1/referrals/{id}/assign"): ("referral_assign", "referral"),
+    ("GET", "/api/v1/social-workers"): ("referral_assign", "none"),
     ("GET", "/api/v1/episodes/{id}/referrals"): ("referral_read", "episode"),
     ("GET", "/api/v1/audit"): ("audit_read", "none"),
     ("GET", "/api/v1/wards"): ("reference_read", "none"),

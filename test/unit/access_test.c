@@ -39,7 +39,7 @@ static const char *const my_wards[] = {"A1", "C3"};
 static struct principal principal_make(enum role role)
 {
 	struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test User", role, my_wards,
-	                      sizeof my_wards / sizeof my_wards[0],   MY_ORG};
+	                      sizeof my_wards / sizeof my_wards[0],   MY_ORG,      false};
 
 	return p;
 }
@@ -114,6 +114,7 @@ static const struct table_row {
     {ROLE_NURSE, ACCESS_ORGANISATION_MANAGE, "------"},
     {ROLE_NURSE, ACCESS_ORGANISATION_READ, "------"},
     {ROLE_NURSE, ACCESS_INVOLVEMENT_RECORD, "YY---Y"},
+    {ROLE_NURSE, ACCESS_REFERRAL_ASSIGN, "------"},
 
     /* social_worker */
     {ROLE_SOCIAL_WORKER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -143,6 +144,7 @@ static const struct table_row {
     {ROLE_SOCIAL_WORKER, ACCESS_ORGANISATION_MANAGE, "------"},
     {ROLE_SOCIAL_WORKER, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_SOCIAL_WORKER, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
+    {ROLE_SOCIAL_WORKER, ACCESS_REFERRAL_ASSIGN, "------"},
 
     /* ot */
     {ROLE_OT, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -172,6 +174,7 @@ static const struct table_row {
     {ROLE_OT, ACCESS_ORGANISATION_MANAGE, "------"},
     {ROLE_OT, ACCESS_ORGANISATION_READ, "------"},
     {ROLE_OT, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
+    {ROLE_OT, ACCESS_REFERRAL_ASSIGN, "------"},
 
     /* physio */
     {ROLE_PHYSIO, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -201,6 +204,7 @@ static const struct table_row {
     {ROLE_PHYSIO, ACCESS_ORGANISATION_MANAGE, "------"},
     {ROLE_PHYSIO, ACCESS_ORGANISATION_READ, "------"},
     {ROLE_PHYSIO, ACCESS_INVOLVEMENT_RECORD, "YYYY-Y"},
+    {ROLE_PHYSIO, ACCESS_REFERRAL_ASSIGN, "------"},
 
     /* bed_manager */
     {ROLE_BED_MANAGER, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -230,6 +234,7 @@ static const struct table_row {
     {ROLE_BED_MANAGER, ACCESS_ORGANISATION_MANAGE, "------"},
     {ROLE_BED_MANAGER, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_BED_MANAGER, ACCESS_INVOLVEMENT_RECORD, "------"},
+    {ROLE_BED_MANAGER, ACCESS_REFERRAL_ASSIGN, "------"},
 
     /* admin */
     {ROLE_ADMIN, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -259,6 +264,7 @@ static const struct table_row {
     {ROLE_ADMIN, ACCESS_ORGANISATION_MANAGE, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_ADMIN, ACCESS_INVOLVEMENT_RECORD, "------"},
+    {ROLE_ADMIN, ACCESS_REFERRAL_ASSIGN, "------"},
 
     /* system */
     {ROLE_SYSTEM, ACCESS_EPISODE_READ, "YYYYYY"},
@@ -316,6 +322,7 @@ static const struct table_row {
     {ROLE_HUB_COORDINATOR, ACCESS_ORGANISATION_MANAGE, "------"},
     {ROLE_HUB_COORDINATOR, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_HUB_COORDINATOR, ACCESS_INVOLVEMENT_RECORD, "------"},
+    {ROLE_HUB_COORDINATOR, ACCESS_REFERRAL_ASSIGN, "------"},
 
     /* council_social_worker: the table's targets are referred to no organisation (test_partner) */
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_EPISODE_READ, "------"},
@@ -345,6 +352,7 @@ static const struct table_row {
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_ORGANISATION_MANAGE, "------"},
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_ORGANISATION_READ, "YYYYYY"},
     {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_INVOLVEMENT_RECORD, "------"},
+    {ROLE_COUNCIL_SOCIAL_WORKER, ACCESS_REFERRAL_ASSIGN, "------"},
 
     /* provider_staff: the table's targets are referred to no organisation (test_partner) */
     {ROLE_PROVIDER_STAFF, ACCESS_EPISODE_READ, "------"},
@@ -374,7 +382,9 @@ static const struct table_row {
     {ROLE_PROVIDER_STAFF, ACCESS_ORGANISATION_MANAGE, "------"},
     {ROLE_PROVIDER_STAFF, ACCESS_ORGANISATION_READ, "------"},
     {ROLE_PROVIDER_STAFF, ACCESS_INVOLVEMENT_RECORD, "------"},
+    {ROLE_PROVIDER_STAFF, ACCESS_REFERRAL_ASSIGN, "------"},
     {ROLE_SYSTEM, ACCESS_INVOLVEMENT_RECORD, "YYYYYY"},
+    {ROLE_SYSTEM, ACCESS_REFERRAL_ASSIGN, "YYYYYY"},
 };
 
 static struct access_target target_make(enum role role, enum column col)
@@ -514,7 +524,7 @@ static void test_null_target(void **state)
 /* The system needs no wards to act on every ward. */
 static void test_system_without_wards(void **state)
 {
-	struct principal p = {"", "HL7 interface", ROLE_SYSTEM, NULL, 0, ""};
+	struct principal p = {"", "HL7 interface", ROLE_SYSTEM, NULL, 0, "", false};
 	struct access_target t = {.ward = "Z9", .discipline = "physio"};
 
 	for (int a = 0; a < ACCESS_ACTION_COUNT; a++)
@@ -565,6 +575,63 @@ static void test_messages(void **state)
 		EXPECT_INT(i, access_check(&p, cases[i].action, &t, &err), ST_FORBIDDEN);
 		EXPECT_STR(i, err.message, cases[i].message);
 	}
+}
+
+/*
+ * Reassigning a referral's holder is a team lead's: the table above is for
+ * principals who lead no team (a social worker among them is refused); a
+ * social worker who leads may reassign on every ward, a nurse or a bed
+ * manager flagged as a lead still may not.
+ */
+static void test_team_lead(void **state)
+{
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		struct principal p = principal_make((enum role)r);
+		bool may = r == ROLE_SOCIAL_WORKER || r == ROLE_SYSTEM;
+		struct err err = {"", ""};
+
+		p.team_lead = true;
+		for (int col = 0; col < COL_COUNT; col++) {
+			struct access_target t = target_make((enum role)r, (enum column)col);
+
+			EXPECT_INT(r * 10 + col, access_check(&p, ACCESS_REFERRAL_ASSIGN, &t, NULL),
+			           may ? ST_OK : ST_FORBIDDEN);
+		}
+		EXPECT_INT(r, access_role_may(&p, ACCESS_REFERRAL_ASSIGN, NULL),
+		           may ? ST_OK : ST_FORBIDDEN);
+		EXPECT_INT(r, access_reaches_every_ward(&p, ACCESS_REFERRAL_ASSIGN), may);
+		/* leading a team gives nothing else */
+		p.team_lead = false;
+		EXPECT_INT(r, access_check(&p, ACCESS_REFERRAL_ASSIGN, NULL, &err),
+		           r == ROLE_SYSTEM ? ST_OK : ST_FORBIDDEN);
+		if (r == ROLE_SOCIAL_WORKER) {
+			EXPECT_STR(r, err.message, "only a team lead may reassign referrals");
+			EXPECT_STR(r, err.field, "");
+			EXPECT_INT(r, access_role_may(&p, ACCESS_REFERRAL_ASSIGN, &err),
+			           ST_FORBIDDEN);
+			EXPECT_STR(r, err.message, "only a team lead may reassign referrals");
+		}
+	}
+}
+
+/* Who may be given a referral to complete: a social worker, on any ward. */
+static void test_holder(void **state)
+{
+	struct access_target t = {.ward = "A1", .discipline = NULL};
+	struct access_target none = {.ward = NULL, .discipline = NULL};
+	struct err err = {"", ""};
+
+	EXPECT_INT(0, access_check_holder(ROLE_SOCIAL_WORKER, false, &t, NULL), ST_OK);
+	EXPECT_INT(1, access_check_holder(ROLE_SOCIAL_WORKER, true, &t, NULL), ST_OK);
+	EXPECT_INT(2, access_check_holder(ROLE_SOCIAL_WORKER, false, &none, NULL), ST_OK);
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		if (r == ROLE_SOCIAL_WORKER)
+			continue;
+		EXPECT_INT(r, access_check_holder((enum role)r, true, &t, &err), ST_INVALID);
+		EXPECT_STR(r, err.field, "user_id");
+	}
+	EXPECT_INT(3, access_check_holder(ROLE_NURSE, true, &t, &err), ST_INVALID);
+	EXPECT_STR(3, err.message, "the new holder must be a social worker, not \"nurse\"");
 }
 
 static void test_roles(void **state)
@@ -636,8 +703,8 @@ static void test_role_parse_rejects(void **state)
 static void test_has_ward(void **state)
 {
 	static const char *const wards[] = {"A1", "B2", "ICU"};
-	struct principal p = {"", "", ROLE_NURSE, wards, 3, ""};
-	struct principal none = {"", "", ROLE_NURSE, NULL, 0, ""};
+	struct principal p = {"", "", ROLE_NURSE, wards, 3, "", false};
+	struct principal none = {"", "", ROLE_NURSE, NULL, 0, "", false};
 	static const struct {
 		const char *ward;
 		bool has;
@@ -747,6 +814,7 @@ static void test_action_names(void **state)
 	    "reference_read",      "review_record",      "reference_manage",  "barrier_record",
 	    "sitrep_submit",       "referral_read",      "referral_send",     "referral_respond",
 	    "organisation_manage", "involvement_record", "organisation_read",
+	    "organisation_manage", "involvement_record", "referral_assign",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)
@@ -806,6 +874,8 @@ int main(void)
 	    cmocka_unit_test(test_system_without_wards),
 	    cmocka_unit_test(test_messages),
 	    cmocka_unit_test(test_roles),
+	    cmocka_unit_test(test_team_lead),
+	    cmocka_unit_test(test_holder),
 	    cmocka_unit_test(test_role_parse_rejects),
 	    cmocka_unit_test(test_has_ward),
 	    cmocka_unit_test(test_action_names),

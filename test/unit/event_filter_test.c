@@ -43,8 +43,13 @@ static void test_report_events_follow_report_reading(void **state)
 	(void)state;
 	event_filter_init(&f);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct principal p = {
-		    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", cases[i].role, wards, 1, ""};
+		struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f",
+		                      "Test",
+		                      cases[i].role,
+		                      wards,
+		                      1,
+		                      "",
+		                      false};
 		struct event_facts e = {cases[i].type, cases[i].ward, NULL, NULL, NULL};
 
 		if (event_filter_matches(&f, &p, &e) != cases[i].want)
@@ -57,7 +62,7 @@ static void test_report_events_follow_report_reading(void **state)
 static void test_ward_filter_narrows(void **state)
 {
 	struct principal p = {
-	    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_BED_MANAGER, wards, 1, ""};
+	    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_BED_MANAGER, wards, 1, "", false};
 	struct event_facts e = {"sitrep.submitted", "", NULL, NULL, NULL};
 	struct event_filter f;
 
@@ -115,8 +120,13 @@ static void test_partner_events_follow_organisation(void **state)
 	(void)state;
 	event_filter_init(&f);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct principal p = {
-		    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", cases[i].role, wards, 1, ""};
+		struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f",
+		                      "Test",
+		                      cases[i].role,
+		                      wards,
+		                      1,
+		                      "",
+		                      false};
 		struct event_facts e = {cases[i].type, cases[i].ward, NULL, NULL, cases[i].orgs};
 
 		snprintf(p.organisation, sizeof p.organisation, "%s", cases[i].org);
@@ -129,8 +139,13 @@ static void test_partner_events_follow_organisation(void **state)
 /* A partner may name any ward: the filter narrows, the organisation still decides. */
 static void test_partner_ward_filter_narrows(void **state)
 {
-	struct principal p = {
-	    "6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f", "Test", ROLE_HUB_COORDINATOR, NULL, 0, HUB_A};
+	struct principal p = {"6f1c0a7e-3b7d-4e0a-9d6e-1c2b3a4d5e6f",
+	                      "Test",
+	                      ROLE_HUB_COORDINATOR,
+	                      NULL,
+	                      0,
+	                      HUB_A,
+	                      false};
 	struct event_facts in = {"referral.updated", "C3", NULL, NULL, HUB_A};
 	struct event_facts other = {"referral.updated", "D4", NULL, NULL, HUB_A};
 	struct event_filter f;

@@ -253,7 +253,7 @@ static void test_discharges(void **state)
 	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-26T00:00:01Z"),
 	         (long long)at("2026-11-20T09:00:00Z"));
 	assert_int_equal(figures_doc_parse(json, strlen(json), &doc, &err), ST_OK);
-	csv = figures_discharges_csv(&doc, day("2026-11-25"), day("2026-11-25"));
+	csv = figures_discharges_csv(&doc, day("2026-11-25"), day("2026-11-25"), NULL);
 	assert_string_equal(csv, "pathway,destination,destination_label,discharges\n"
 	                         "0,not_recorded,Not recorded,1\n"
 	                         "3,care_home,Care home,1\n"
@@ -271,7 +271,7 @@ static void test_discharges(void **state)
 	                         "total,not_recorded,Not recorded,2\n"
 	                         "total,total,,3\n");
 	free(csv);
-	j = figures_discharges_json(&doc, day("2026-11-25"), day("2026-11-26"));
+	j = figures_discharges_json(&doc, day("2026-11-25"), day("2026-11-26"), NULL);
 	assert_int_equal(cJSON_GetObjectItem(j, "total")->valueint, 4);
 	assert_string_equal(cJSON_GetObjectItem(j, "from")->valuestring, "2026-11-25");
 	assert_int_equal(
@@ -288,6 +288,47 @@ static void test_discharges(void **state)
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "pathway")));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "destination")));
 	cJSON_Delete(j);
+	figures_doc_free(&doc);
+
+	/*
+	 * One ward's discharges: the ward the patient left from (moved from AMU to
+	 * C4 before going home counts for C4), none from a ward without any.
+	 */
+	snprintf(json, sizeof json,
+	         "{\"episodes\":["
+	         "{\"id\":\"a\",\"admitted_at\":%lld,\"discharged_at\":%lld,\"pathway\":1,"
+	         "\"destination\":\"usual_residence\",\"stays\":[[\"AMU\",%lld,%lld],"
+	         "[\"C4\",%lld,%lld]]},"
+	         "{\"id\":\"b\",\"admitted_at\":%lld,\"discharged_at\":%lld,\"pathway\":3,"
+	         "\"destination\":\"care_home\",\"stays\":[[\"AMU\",%lld,%lld]]}]}",
+	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-25T11:00:00Z"),
+	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-22T09:00:00Z"),
+	         (long long)at("2026-11-22T09:00:00Z"), (long long)at("2026-11-25T11:00:00Z"),
+	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-25T12:00:00Z"),
+	         (long long)at("2026-11-20T09:00:00Z"), (long long)at("2026-11-25T12:00:00Z"));
+	assert_int_equal(figures_doc_parse(json, strlen(json), &doc, &err), ST_OK);
+	j = figures_discharges_json(&doc, day("2026-11-25"), day("2026-11-25"), "C4");
+	assert_string_equal(cJSON_GetObjectItem(j, "ward")->valuestring, "C4");
+	assert_int_equal(cJSON_GetObjectItem(j, "total")->valueint, 1);
+	assert_int_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "by_pathway"), "pathway_1")->valueint, 1);
+	cJSON_Delete(j);
+	j = figures_discharges_json(&doc, day("2026-11-25"), day("2026-11-25"), "AMU");
+	assert_int_equal(cJSON_GetObjectItem(j, "total")->valueint, 1);
+	assert_int_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "by_destination"), "care_home")->valueint,
+	    1);
+	cJSON_Delete(j);
+	j = figures_discharges_json(&doc, day("2026-11-25"), day("2026-11-25"), "B2");
+	assert_int_equal(cJSON_GetObjectItem(j, "total")->valueint, 0);
+	cJSON_Delete(j);
+	j = figures_discharges_json(&doc, day("2026-11-25"), day("2026-11-25"), NULL);
+	assert_int_equal(cJSON_GetObjectItem(j, "total")->valueint, 2);
+	assert_null(cJSON_GetObjectItem(j, "ward"));
+	cJSON_Delete(j);
+	csv = figures_discharges_csv(&doc, day("2026-11-25"), day("2026-11-25"), "C4");
+	assert_non_null(strstr(csv, "total,total,,1\n"));
+	free(csv);
 	figures_doc_free(&doc);
 
 	/* a destination that is not a string is a document the store never writes */
