@@ -478,6 +478,27 @@ def f_user_unlock(c, who):
     return Req("POST", f"/api/v1/users/{c.new_user_id()}/unlock")
 
 
+def f_me_contact_get(c, who):
+    return Req("GET", "/api/v1/me/contact")
+
+
+def f_me_contact_put(c, who):
+    return Req("PUT", "/api/v1/me/contact", {"channels": []})
+
+
+def f_user_contact_get(c, who):
+    return Req("GET", f"/api/v1/users/{c.new_user_id()}/contact")
+
+
+def f_user_contact_put(c, who):
+    return Req("PUT", f"/api/v1/users/{c.new_user_id()}/contact",
+               {"email": "axm@nhs.example.net", "channels": ["email"]})
+
+
+def f_messages_list(c, who):
+    return Req("GET", "/api/v1/messages")
+
+
 def f_orgs_list(c, who):
     return Req("GET", "/api/v1/organisations")
 
@@ -839,6 +860,23 @@ TABLE = [
     row("POST", "/api/v1/users/{id}/unlock", f_user_unlock,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK, partners=F),
+    # ---- messages (server/api_message.c; issue 17): one's own contact details; a user's
+    # and the outbox's delivery status are the admin's ----
+    row("GET", "/api/v1/me/contact", f_me_contact_get,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("PUT", "/api/v1/me/contact", f_me_contact_put,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/api/v1/users/{id}/contact", f_user_contact_get,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("PUT", "/api/v1/users/{id}/contact", f_user_contact_put,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("GET", "/api/v1/messages", f_messages_list,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
     # ---- organisations (server/api_admin.c; issue 15): the admin's alone ----
     row("GET", "/api/v1/organisations", f_orgs_list,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
@@ -1004,6 +1042,11 @@ ROUTES = {
     ("POST", "/api/v1/users"): ("user_manage", "none"),
     ("POST", "/api/v1/users/{id}/disable"): ("user_manage", "user"),
     ("POST", "/api/v1/users/{id}/unlock"): ("user_manage", "user"),
+    ("GET", "/api/v1/me/contact"): ("self", "none"),
+    ("PUT", "/api/v1/me/contact"): ("self", "none"),
+    ("GET", "/api/v1/users/{id}/contact"): ("user_manage", "user"),
+    ("PUT", "/api/v1/users/{id}/contact"): ("user_manage", "user"),
+    ("GET", "/api/v1/messages"): ("user_manage", "none"),
     ("GET", "/api/v1/organisations"): ("organisation_manage", "none"),
     ("POST", "/api/v1/organisations"): ("organisation_manage", "none"),
     ("GET", "/api/v1/organisations/{id}"): ("organisation_manage", "organisation"),
