@@ -175,3 +175,15 @@ CREATE FUNCTION cb_contact_json(u users) RETURNS jsonb LANGUAGE sql STABLE AS $$
 		'quiet_start', to_char(u.quiet_start, 'HH24:MI'),
 		'quiet_end', to_char(u.quiet_end, 'HH24:MI'))
 $$;
+
+-- A rota row as administrators see it.
+CREATE FUNCTION cb_rota_json(r rota) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object(
+		'id', r.id,
+		'site', r.site,
+		'role', r.role,
+		'user_id', r.user_id,
+		'user_name', (SELECT name FROM users WHERE id = r.user_id),
+		'starts_at', cb_ts(r.starts_at),
+		'ends_at', cb_ts(r.ends_at))
+$$;

@@ -499,6 +499,16 @@ def f_messages_list(c, who):
     return Req("GET", "/api/v1/messages")
 
 
+def f_rota_list(c, who):
+    return Req("GET", "/api/v1/rota")
+
+
+def f_rota_post(c, who):
+    return Req("POST", "/api/v1/rota",
+               {"site": "*", "role": "bed_manager", "user_id": c.new_user_id(),
+                "starts_at": "2030-01-01T08:00:00Z", "ends_at": "2030-01-01T20:00:00Z"})
+
+
 def f_orgs_list(c, who):
     return Req("GET", "/api/v1/organisations")
 
@@ -877,6 +887,12 @@ TABLE = [
     row("GET", "/api/v1/messages", f_messages_list,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK, partners=F),
+    row("GET", "/api/v1/rota", f_rota_list,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("POST", "/api/v1/rota", f_rota_post,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
     # ---- organisations (server/api_admin.c; issue 15): the admin's alone ----
     row("GET", "/api/v1/organisations", f_orgs_list,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
@@ -1047,6 +1063,8 @@ ROUTES = {
     ("GET", "/api/v1/users/{id}/contact"): ("user_manage", "user"),
     ("PUT", "/api/v1/users/{id}/contact"): ("user_manage", "user"),
     ("GET", "/api/v1/messages"): ("user_manage", "none"),
+    ("GET", "/api/v1/rota"): ("user_manage", "none"),
+    ("POST", "/api/v1/rota"): ("user_manage", "none"),
     ("GET", "/api/v1/organisations"): ("organisation_manage", "none"),
     ("POST", "/api/v1/organisations"): ("organisation_manage", "none"),
     ("GET", "/api/v1/organisations/{id}"): ("organisation_manage", "organisation"),
