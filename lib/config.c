@@ -196,6 +196,9 @@ const struct config_entry config_table[] = {
      "then (keep it longer than smtp_timeout times the steps of a conversation)"},
     {"messages", "message_threads", CONFIG_INT, OFF(message_threads), "2", 1, 16, NULL,
      CONFIG_NO_RELOAD, "worker threads that send messages (kept off the event loop)"},
+    {"messages", "digest_times", CONFIG_STRING, OFF(digest_times), "07:30,19:30", 0, 0, NULL, 0,
+     "shift digests, HH:MM Europe/London, comma-separated: each ward's nurse in charge and the "
+     "bed manager on duty get one message of counts; empty = none"},
     {"messages", "smtp_host", CONFIG_STRING, OFF(smtp_host), "", 0, 0, NULL, 0,
      "the SMTP relay (the trust's relay, or send.nhs.net for NHSmail); empty: no e-mail"},
     {"messages", "smtp_port", CONFIG_INT, OFF(smtp_port), "587", 1, 65535, NULL, 0,
@@ -973,6 +976,11 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	}
 	if (board_rounds_parse(cfg->board_round_times, &rounds, &why) != ST_OK) {
 		errs_add(errs, "setting \"board_round_times\": %s", why.message);
+		st = ST_INVALID;
+	}
+	if (cfg->digest_times[0] != '\0' &&
+	    board_rounds_parse(cfg->digest_times, &rounds, &why) != ST_OK) {
+		errs_add(errs, "setting \"digest_times\": %s", why.message);
 		st = ST_INVALID;
 	}
 	if (cfg->database_url[0] == '\0') {

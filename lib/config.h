@@ -84,6 +84,7 @@ struct config {
 	int64_t message_retry_max_ms; /* longest wait between attempts */
 	int64_t message_lease_ms;     /* a claimed message is another process's after this */
 	int message_threads;          /* worker threads that send (blocking SMTP) */
+	char *digest_times;           /* "07:30,19:30": shift digests, London time ("" = none) */
 	char *smtp_host;              /* the relay ("" = no e-mail over SMTP) */
 	int smtp_port;                /* its port */
 	char *smtp_starttls;          /* "required" or "off" */

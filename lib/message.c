@@ -170,6 +170,47 @@ char *message_email_body(const struct message_content *c)
 	return s;
 }
 
+char *message_digest_subject(const struct message_digest *d)
+{
+	if (strcmp(d->ward, "*") == 0)
+		return xstrdup("carebridge shift digest - all wards");
+	return xasprintf("carebridge shift digest - Ward %s", d->ward);
+}
+
+char *message_digest_body(const struct message_digest *d, bool sms)
+{
+	const char *link = d->link != NULL ? d->link : "";
+	char *where =
+	    strcmp(d->ward, "*") == 0 ? xstrdup("All wards") : xasprintf("Ward %s", d->ward);
+	char *s;
+
+	if (sms)
+		s = xasprintf(
+		    "carebridge digest: %s. NCTR %d (21+ days %d). Barriers without owner "
+		    "%d. Overdue tasks %d. Referrals unanswered %d.%s%s",
+		    where, d->nctr, d->nctr_21, d->barriers_no_owner, d->tasks_overdue,
+		    d->referrals_unanswered, link[0] != '\0' ? " Sign in: " : "", link);
+	else
+		s = xasprintf(
+		    "Shift digest: %s.\n\n"
+		    "NCTR patients: %d\n"
+		    "  ready 0-1 days: %d\n"
+		    "  ready 2-6 days: %d\n"
+		    "  ready 7-20 days: %d\n"
+		    "  ready 21 days or more: %d\n"
+		    "Barriers without an owner: %d\n"
+		    "Overdue tasks: %d\n"
+		    "Referrals the hub has not answered: %d\n\n"
+		    "%s%s%s"
+		    "This message holds no patient details on purpose; the screen has them.\n",
+		    where, d->nctr, d->nctr_0_1, d->nctr_2_6, d->nctr_7_20, d->nctr_21,
+		    d->barriers_no_owner, d->tasks_overdue, d->referrals_unanswered,
+		    link[0] != '\0' ? "Open (sign-in needed): " : "", link,
+		    link[0] != '\0' ? "\n\n" : "");
+	free(where);
+	return s;
+}
+
 static bool is_hhmm(const char *s)
 {
 	return strlen(s) == 5 && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' &&

@@ -69,6 +69,26 @@ char *message_sms_body(const struct message_content *c);
 /* An e-mail body (plain text, UTF-8).  A new string. */
 char *message_email_body(const struct message_content *c);
 
+/* A shift digest's counts (issue 17): numbers only, no patient. */
+struct message_digest {
+	const char *ward;         /* ward code, or "*" for every ward (the bed manager's) */
+	int nctr;                 /* NCTR inpatients */
+	int nctr_0_1;             /* of which ready 0-1 days */
+	int nctr_2_6;             /* 2-6 days */
+	int nctr_7_20;            /* 7-20 days */
+	int nctr_21;              /* 21 days or more */
+	int barriers_no_owner;    /* open barriers nobody owns */
+	int tasks_overdue;        /* open tasks past due */
+	int referrals_unanswered; /* referrals sent, not answered by the hub */
+	const char *link;         /* the screen (needs sign-in), "" if none */
+};
+
+/* The digest's subject: "carebridge shift digest - Ward A3" or "... - all wards".  New string. */
+char *message_digest_subject(const struct message_digest *d);
+
+/* The digest's text (e-mail, or sms: shorter, one line).  A new string. */
+char *message_digest_body(const struct message_digest *d, bool sms);
+
 /*
  * Check a user's contact details, each NULL when not given: email
  * (local@domain, at most 254 bytes, no spaces or angle brackets), mobile

@@ -50,18 +50,19 @@ CREATE INDEX rota_at ON rota (role, site, starts_at, ends_at);
 CREATE TABLE messages (
 	id               uuid PRIMARY KEY,
 	dedupe_key       text NOT NULL UNIQUE,
-	kind             text NOT NULL CHECK (kind IN ('chase')),
+	kind             text NOT NULL CHECK (kind IN ('chase', 'digest')),
 	chase_id         bigint REFERENCES chases,
-	chase_kind       text NOT NULL,            -- the chase's kind (task, referral, hub, ...)
-	entity_id        uuid NOT NULL,            -- the chased row
-	episode_id       uuid NOT NULL,
-	ward             text NOT NULL,
+	chase_kind       text NOT NULL,            -- the chase's kind (task, ...), 'digest'
+	entity_id        uuid,                     -- the chased row (NULL: a digest)
+	episode_id       uuid,                     -- (NULL: a digest)
+	ward             text NOT NULL,            -- a digest: the ward, or '*' (every ward)
 	discipline       text,
 	level            smallint NOT NULL,
 	target           text NOT NULL,
 	user_id          uuid NOT NULL REFERENCES users ON DELETE CASCADE,
 	channel          text NOT NULL CHECK (channel IN ('email_smtp', 'email_notify', 'sms_notify')),
 	address          text NOT NULL,            -- the e-mail address or mobile number used
+	payload          jsonb,                    -- a digest: its counts (no patient data)
 	status           text NOT NULL DEFAULT 'queued'
 		CHECK (status IN ('queued', 'sent', 'failed', 'permanent_failure')),
 	subject          text NOT NULL DEFAULT '', -- as sent (no patient identifier)
@@ -77,6 +78,39 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_todo ON messages (next_attempt_at) WHERE status IN ('queued', 'failed');
 CREATE INDEX messages_recent ON messages (created_at DESC);
+
+-- Shift digests taken (issue 17): one row per configured local time slot, claimed
+-- by the process that queues its messages, so two processes never send it twice.
+CREATE TABLE digest_runs (
+	slot      timestamptz PRIMARY KEY,
+	taken_at  timestamptz NOT NULL DEFAULT now(),
+	messages  integer NOT NULL
+);
+
+-- The digest counts of ward w ('*': every ward) at instant at: NCTR inpatients,
+-- by days since the discharge ready date, their barriers without an owner,
+-- overdue tasks, referrals the hub has not answered.  Counts only.
+CREATE FUNCTION cb_digest_counts(w text, at timestamptz) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object(
+		'nctr', count(*) FILTER (WHERE e.ready_at IS NOT NULL),
+		'nctr_0_1', count(*) FILTER (WHERE e.ready_at > at - interval '2 days'),
+		'nctr_2_6', count(*) FILTER (WHERE e.ready_at <= at - interval '2 days'
+		                             AND e.ready_at > at - interval '7 days'),
+		'nctr_7_20', count(*) FILTER (WHERE e.ready_at <= at - interval '7 days'
+		                              AND e.ready_at > at - interval '21 days'),
+		'nctr_21', count(*) FILTER (WHERE e.ready_at <= at - interval '21 days'),
+		'barriers_no_owner', (SELECT count(*) FROM barriers b JOIN episodes x ON x.id = b.episode_id
+		                      WHERE x.state = 'admitted' AND (w = '*' OR x.ward = w)
+		                      AND b.closed_at IS NULL AND b.owner IS NULL),
+		'tasks_overdue', (SELECT count(*) FROM tasks t JOIN episodes x ON x.id = t.episode_id
+		                  WHERE x.state = 'admitted' AND (w = '*' OR x.ward = w)
+		                  AND t.status NOT IN ('completed', 'cancelled') AND t.due_at < at),
+		'referrals_unanswered', (SELECT count(*) FROM referrals r
+		                         JOIN episodes x ON x.id = r.episode_id
+		                         WHERE x.state = 'admitted' AND (w = '*' OR x.ward = w)
+		                         AND r.state = 'referred'))
+	FROM episodes e WHERE e.state = 'admitted' AND (w = '*' OR e.ward = w)
+$$;
 
 -- When a message for a user with quiet hours qs..qe (Europe/London) raised at
 -- at may go: at itself outside them, else the end of the quiet period.

@@ -148,13 +148,7 @@ static void record_done(enum status st, void *arg)
 /* The channels chases are queued on, from message_email and message_sms. */
 static void channels_for(const struct chase *c, struct chase_channels *ch)
 {
-	const struct config *cfg = c->app->cfg;
-
-	ch->email = strcmp(cfg->message_email, "smtp") == 0 && cfg->smtp_host[0] != '\0'
-	                ? "email_smtp"
-	            : strcmp(cfg->message_email, "notify") == 0 ? "email_notify"
-	                                                        : "";
-	ch->sms = strcmp(cfg->message_sms, "notify") == 0 ? "sms_notify" : "";
+	messenger_channels(c->app->cfg, &ch->email, &ch->sms);
 }
 
 static void due_read(enum status st, const struct chase_item *items, int n, void *arg)

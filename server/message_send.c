@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "http.h"
 #include "log.h"
+#include "review.h"
 #include "store.h"
 #include "store_message.h"
 #include "work.h"
@@ -30,19 +31,23 @@
 
 #define MESSAGE_QUEUE_PER_THREAD 4 /* jobs claimed per worker thread at most */
 #define MESSAGE_POLL_MS 1000       /* look for due messages this often */
+#define DIGEST_LATE_MAX 3600       /* a digest slot missed by more (seconds) is skipped */
 
 struct messenger {
-	struct app *app;   /* the process */
-	struct work *work; /* the sending threads; owned */
-	char owner[96];    /* claim owner id: "host/pid/random" */
-	int slots;         /* jobs that may be in flight at once */
-	int inflight;      /* jobs queued or running */
-	bool claiming;     /* a claim is out */
-	bool poked;        /* claim at the next tick */
-	bool gone;         /* freed while claiming: the claim callback frees */
-	int64_t next_poll; /* monotonic ms of the next unprompted claim */
-	uint64_t sent;     /* messages sent by this process */
-	uint64_t failed;   /* failed attempts */
+	struct app *app;     /* the process */
+	struct work *work;   /* the sending threads; owned */
+	char owner[96];      /* claim owner id: "host/pid/random" */
+	int slots;           /* jobs that may be in flight at once */
+	int inflight;        /* jobs queued or running */
+	bool claiming;       /* a claim is out */
+	bool poked;          /* claim at the next tick */
+	bool digesting;      /* a digest is being taken */
+	int64_t digest_slot; /* the slot being taken, or the last one done (carebridge time) */
+	int64_t digest_done; /* the last slot taken here or found taken */
+	bool gone;           /* freed while a query was out: the last callback frees */
+	int64_t next_poll;   /* monotonic ms of the next unprompted claim */
+	uint64_t sent;       /* messages sent by this process */
+	uint64_t failed;     /* failed attempts */
 };
 
 static char *read_first_line(const char *path)
@@ -175,10 +180,24 @@ static void job_done(void *arg)
 		m->poked = true; /* room again: more may be due */
 }
 
+void messenger_channels(const struct config *cfg, const char **email, const char **sms)
+{
+	*email = strcmp(cfg->message_email, "smtp") == 0 && cfg->smtp_host[0] != '\0' ? "email_smtp"
+	         : strcmp(cfg->message_email, "notify") == 0 ? "email_notify"
+	                                                     : "";
+	*sms = strcmp(cfg->message_sms, "notify") == 0 ? "sms_notify" : "";
+}
+
 static char *link_for(const struct messenger *m, const struct message_row *row)
 {
 	const struct config *cfg = m->app->cfg;
 	const char *path = row->hub ? "/hub" : "/ward";
+
+	if (row->digest && strcmp(row->ward, "*") == 0)
+		return cfg->public_origin[0] != '\0'
+		           ? xasprintf("%s/dashboard", cfg->public_origin)
+		           : xasprintf("http://%s:%d/dashboard", cfg->listen_addr,
+		                       http_port(m->app->http));
 
 	if (cfg->public_origin[0] != '\0')
 		return row->hub ? xasprintf("%s%s", cfg->public_origin, path)
@@ -211,9 +230,18 @@ static struct message_job *job_new(struct messenger *m, const struct message_row
 	job->channel = row->channel;
 	job->to = xstrdup(row->address);
 	job->attempts = row->attempts;
-	job->subject = message_subject(&c);
-	job->body =
-	    row->channel == MESSAGE_SMS_NOTIFY ? message_sms_body(&c) : message_email_body(&c);
+	if (row->digest) {
+		struct message_digest dg = {
+		    row->ward,      row->counts[0], row->counts[1], row->counts[2], row->counts[3],
+		    row->counts[4], row->counts[5], row->counts[6], row->counts[7], link};
+
+		job->subject = message_digest_subject(&dg);
+		job->body = message_digest_body(&dg, row->channel == MESSAGE_SMS_NOTIFY);
+	} else {
+		job->subject = message_subject(&c);
+		job->body = row->channel == MESSAGE_SMS_NOTIFY ? message_sms_body(&c)
+		                                               : message_email_body(&c);
+	}
 	free(link);
 	job->smtp_host = xstrdup(cfg->smtp_host);
 	job->smtp_ca_file = xstrdup(cfg->smtp_ca_file);
@@ -251,7 +279,8 @@ static void claimed(enum status st, const struct message_row *rows, int n, void 
 
 	m->claiming = false;
 	if (m->gone) {
-		free(m);
+		if (!m->digesting)
+			free(m);
 		return;
 	}
 	if (st != ST_OK) {
@@ -282,10 +311,59 @@ static void claimed(enum status st, const struct message_row *rows, int n, void 
 		m->poked = true; /* there may be more */
 }
 
+static void digest_taken(enum status st, void *arg)
+{
+	struct messenger *m = arg;
+
+	m->digesting = false;
+	if (m->gone) {
+		if (!m->claiming)
+			free(m);
+		return;
+	}
+	if (st == ST_OK || st == ST_CONFLICT) {
+		if (st == ST_OK)
+			log_info("message", "shift digest queued slot=%" PRId64, m->digest_slot);
+		m->digest_done = m->digest_slot;
+		m->poked = true;
+	} else {
+		log_warning("message", "could not take the shift digest status=%s",
+		            status_code(st));
+	}
+}
+
+/*
+ * Take the latest digest slot (digest_times) once it has come, unless it was
+ * more than an hour ago (a process starting late does not send an old digest).
+ */
+static void digest_tick(struct messenger *m)
+{
+	const struct config *cfg = m->app->cfg;
+	int64_t now = app_now(m->app), slot;
+	const char *email, *sms;
+	struct board_rounds br;
+
+	if (m->digesting || cfg->digest_times[0] == '\0' ||
+	    board_rounds_parse(cfg->digest_times, &br, NULL) != ST_OK)
+		return;
+	slot = board_round_last(&br, now);
+	if (slot <= m->digest_done || now - slot > DIGEST_LATE_MAX)
+		return;
+	messenger_channels(cfg, &email, &sms);
+	if (email[0] == '\0' && sms[0] == '\0')
+		return;
+	m->digesting = true;
+	m->digest_slot = slot;
+	store_digest_take(m->app->db, slot, now, email, sms, digest_taken, m);
+}
+
 void messenger_tick(struct messenger *m)
 {
 	int64_t now = mono_ms();
 	int room = m->slots - m->inflight;
+
+	if (!m->app->shutting_down)
+		digest_tick(m);
 
 	if (m->claiming || room <= 0 || m->app->shutting_down)
 		return;
@@ -322,7 +400,7 @@ void messenger_free(struct messenger *m)
 	if (m == NULL)
 		return;
 	work_free(m->work); /* the sends in progress finish; their outcomes are recorded */
-	if (m->claiming)
+	if (m->claiming || m->digesting)
 		m->gone = true;
 	else
 		free(m);

@@ -69,6 +69,14 @@ struct message_job {
  */
 enum message_outcome message_channel_send(struct message_job *job);
 
+struct config;
+
+/*
+ * The channels messages are queued on: *email "email_smtp" (message_email
+ * smtp and smtp_host set), "email_notify" or ""; *sms "sms_notify" or "".
+ */
+void messenger_channels(const struct config *cfg, const char **email, const char **sms);
+
 /* A new messenger for app (its worker threads start at once). */
 struct messenger *messenger_new(struct app *app);
 

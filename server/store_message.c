@@ -15,6 +15,17 @@
 #include "store.h"
 #include "xmalloc.h"
 
+/* A digest's counts, columns 13..20 of a claimed row (0 for a chase). */
+#define SQL_DIGEST_COLUMNS                                                                         \
+	", coalesce((u.payload->>'nctr')::integer, 0),"                                            \
+	" coalesce((u.payload->>'nctr_0_1')::integer, 0),"                                         \
+	" coalesce((u.payload->>'nctr_2_6')::integer, 0),"                                         \
+	" coalesce((u.payload->>'nctr_7_20')::integer, 0),"                                        \
+	" coalesce((u.payload->>'nctr_21')::integer, 0),"                                          \
+	" coalesce((u.payload->>'barriers_no_owner')::integer, 0),"                                \
+	" coalesce((u.payload->>'tasks_overdue')::integer, 0),"                                    \
+	" coalesce((u.payload->>'referrals_unanswered')::integer, 0)"
+
 /*
  * Claims for $1, for $3 ms, up to $4 messages due at carebridge time $2 and
  * not claimed by a live process; returns each with what its body may say
@@ -33,9 +44,40 @@ static const char SQL_MESSAGE_CLAIM_JOIN[] =
     " FROM c WHERE m.id = c.id RETURNING m.*)"
     " SELECT u.id, u.channel, u.address, u.chase_kind, coalesce(u.discipline, ''), u.level,"
     " u.ward, coalesce(e.bed, ''), coalesce(left(p.given_name, 1), ''),"
-    " coalesce(left(p.family_name, 1), ''), u.attempts, u.target IN ('hub', 'hub_lead')"
-    " FROM u LEFT JOIN episodes e ON e.id = u.episode_id"
+    " coalesce(left(p.family_name, 1), ''), u.attempts, u.target IN ('hub', 'hub_lead'),"
+    " u.kind = 'digest'" SQL_DIGEST_COLUMNS " FROM u LEFT JOIN episodes e ON e.id = u.episode_id"
     " LEFT JOIN patients p ON p.id = e.patient_id";
+
+/*
+ * Takes the shift digest of slot $1 (epoch seconds; CB409 when another process
+ * has) and queues, at carebridge time $4, one message per channel ($2 e-mail,
+ * $3 text, '' = off) to each ward's nurse in charge (wards with inpatients)
+ * and to the bed manager on duty (every ward), by the rota at the slot, else
+ * everyone fitting (cb_target_users), with the counts (cb_digest_counts).
+ */
+static const char SQL_DIGEST_TAKE[] =
+    "WITH claim AS (INSERT INTO digest_runs (slot, messages)"
+    " VALUES (to_timestamp($1::double precision), 0) ON CONFLICT DO NOTHING RETURNING slot),"
+    " targets AS (SELECT w.code AS ward, 'nurse_in_charge' AS target FROM wards w"
+    "  WHERE EXISTS (SELECT 1 FROM episodes e WHERE e.ward = w.code AND e.state = 'admitted')"
+    "  UNION ALL SELECT '*', 'bed_manager'),"
+    " rcpt AS (SELECT t.ward, t.target, x.id FROM targets t CROSS JOIN LATERAL"
+    "  cb_target_users(t.target, t.ward, '', '', to_timestamp($1::double precision)) x(id)),"
+    " ins AS (INSERT INTO messages (id, dedupe_key, kind, chase_kind, ward, level, target,"
+    "  user_id, channel, address, payload, not_before, next_attempt_at)"
+    "  SELECT gen_random_uuid(), concat_ws(':', 'digest', $1::text, r.ward, u.id, ch.channel),"
+    "  'digest', 'digest', r.ward, 0, r.target, u.id, ch.channel, ch.address,"
+    "  cb_digest_counts(r.ward, to_timestamp($4::double precision)),"
+    "  cb_quiet_until(u.quiet_start, u.quiet_end, to_timestamp($4::double precision)),"
+    "  to_timestamp($4::double precision)"
+    "  FROM rcpt r JOIN users u ON u.id = r.id"
+    "  CROSS JOIN LATERAL (VALUES ($2::text, 'email', u.email), ($3::text, 'sms', u.mobile))"
+    "   ch(channel, pref, address)"
+    "  WHERE EXISTS (SELECT 1 FROM claim) AND ch.channel <> '' AND ch.address IS NOT NULL"
+    "  AND ch.pref = ANY (u.message_channels)"
+    "  ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1)"
+    " SELECT cb_expect(EXISTS (SELECT 1 FROM claim), 'CB409', 'digest already taken'),"
+    " (SELECT count(*) FROM ins)";
 
 /* Marks message $1 sent with subject $3 if $2 still holds its claim. */
 static const char SQL_MESSAGE_SENT[] =
@@ -116,6 +158,10 @@ static void copy_done(const struct db_result *r, void *arg)
 		rows[i].family1 = db_value(res, i, 9);
 		rows[i].attempts = atoi(db_value(res, i, 10));
 		rows[i].hub = db_value(res, i, 11)[0] == 't';
+		rows[i].digest = db_value(res, i, 12)[0] == 't';
+		rows[i].counts[0] = atoi(db_value(res, i, 13));
+		for (int k = 1; k < MESSAGE_DIGEST_COUNTS; k++)
+			rows[i].counts[k] = atoi(db_value(res, i, 13 + k));
 	}
 	cb(ST_OK, rows, n, w->arg);
 	free(rows);
@@ -143,6 +189,19 @@ static void plain_done(const struct db_result *r, void *arg)
 
 	cb(r->st, w->arg);
 	free(w);
+}
+
+void store_digest_take(struct db *db, int64_t slot, int64_t now, const char *email, const char *sms,
+                       store_message_done_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+	char sl[32], nw[32];
+	const char *v[] = {sl, email, sms, nw};
+
+	snprintf(sl, sizeof sl, "%" PRId64, slot);
+	snprintf(nw, sizeof nw, "%" PRId64, now);
+	db_req_add(req, SQL_DIGEST_TAKE, 4, v);
+	db_req_submit(db, req, plain_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
 
 void store_message_sent(struct db *db, const char *id, const char *owner, const char *subject,

@@ -20,20 +20,24 @@
 
 struct db;
 
+#define MESSAGE_DIGEST_COUNTS 8 /* the counts of struct message_digest, in its order */
+
 /* A claimed message and what its body may say (strings valid during the callback). */
 struct message_row {
-	const char *id;               /* the messages row's UUID */
-	enum message_channel channel; /* how it goes */
-	const char *address;          /* e-mail address or mobile number */
-	const char *chase_kind;       /* "task", ... */
-	const char *discipline;       /* "" if none */
-	int level;                    /* 1..3 */
-	const char *ward;             /* ward code */
-	const char *bed;              /* the episode's bed now, "" if none */
-	const char *given1;           /* the first letter of the given name, "" if none */
-	const char *family1;          /* the first letter of the family name, "" if none */
-	int attempts;                 /* including this one */
-	bool hub;                     /* the recipient is a hub user (link to /hub) */
+	const char *id;                    /* the messages row's UUID */
+	enum message_channel channel;      /* how it goes */
+	const char *address;               /* e-mail address or mobile number */
+	const char *chase_kind;            /* "task", ... */
+	const char *discipline;            /* "" if none */
+	int level;                         /* 1..3 */
+	const char *ward;                  /* ward code */
+	const char *bed;                   /* the episode's bed now, "" if none */
+	const char *given1;                /* the first letter of the given name, "" if none */
+	const char *family1;               /* the first letter of the family name, "" if none */
+	int attempts;                      /* including this one */
+	bool hub;                          /* the recipient is a hub user (link to /hub) */
+	bool digest;                       /* a shift digest: ward ("*" = every ward) and counts */
+	int counts[MESSAGE_DIGEST_COUNTS]; /* a digest's, in struct message_digest's order */
 };
 
 typedef void store_message_claim_cb(enum status st, const struct message_row *rows, int n,
@@ -49,6 +53,14 @@ void store_message_claim(struct db *db, const char *owner, int64_t now, int64_t 
                          store_message_claim_cb *cb, void *arg);
 
 typedef void store_message_done_cb(enum status st, void *arg);
+
+/*
+ * Take the shift digest of slot (a configured local time, as an instant):
+ * ST_CONFLICT when another process has; else queue its messages on the
+ * channels email and sms ("" = off), counted at now, in one transaction.
+ */
+void store_digest_take(struct db *db, int64_t slot, int64_t now, const char *email, const char *sms,
+                       store_message_done_cb *cb, void *arg);
 
 /* Record message id sent (subject as sent) while owner holds its claim. */
 void store_message_sent(struct db *db, const char *id, const char *owner, const char *subject,

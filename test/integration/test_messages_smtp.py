@@ -372,3 +372,64 @@ def test_quiet_hours_hold_a_chase_until_they_end_but_not_an_urgent_one(db, clock
               headers=people["bm"].auth)
     finally:
         stop_daemon_clean(d)
+
+
+def test_shift_digest_at_the_configured_times_once_across_two_daemons(db, clock, pki, relay,
+                                                                       people):
+    """digest_times 07:30,19:30 (the default), London time: at 07:30 BST each ward's nurse in
+    charge (no rota: the ward's nurses) and the bed manager get one digest of counts, however
+    many daemons run; nothing in between; the next at 19:30."""
+    set_clock(clock, "2026-06-01T06:00:00Z")  # 07:00 BST
+    env = smtp_env(pki, relay, clock)
+    a = Daemon(db.url, env=env).start()
+    b = Daemon(db.url, env=env).start()
+    nurse, bm = people["nurse"], people["bm"]
+    try:
+        for who, addr in ((nurse, "ward.nurse@nhs.example.net"), (bm, "bm@nhs.example.net")):
+            r = a.put("/api/v1/me/contact", json={"email": addr, "channels": ["email"]},
+                      headers=who.auth)
+            assert r.status_code == 200, r.text
+
+        # digests of earlier slots (the contact test ran at 08:00 GMT) are not counted
+        before = len(relay.messages())
+
+        def digests(to):
+            return [m for _, rcpts, m in relay.messages()[before:]
+                    if rcpts == [to] and "shift digest" in subject_text(m)]
+
+        admit_ot_task(a, people, "2026-05-31T09:00:00Z", bed="3")  # MS1 has an inpatient
+        time.sleep(2)
+        assert digests("ward.nurse@nhs.example.net") == []
+        set_clock(clock, "2026-06-01T06:30:30Z")  # 07:30:30 BST
+        got = wait_until(lambda: digests("ward.nurse@nhs.example.net"))
+        assert len(got) == 1, db.sql("SELECT kind, ward, status, last_error FROM messages"
+                                     " WHERE kind = 'digest'")
+        assert subject_text(got[0]) == "carebridge shift digest - Ward MS1"
+        text = body_text(got[0])
+        overdue = db.sql("SELECT count(*) FROM tasks t JOIN episodes e ON e.id = t.episode_id"
+                         " WHERE e.state = 'admitted' AND e.ward = 'MS1' AND t.status NOT IN"
+                         " ('completed', 'cancelled') AND t.due_at < '2026-06-01T06:30:30Z'")
+        assert f"Overdue tasks: {overdue[0][0]}\n" in text.replace("\r\n", "\n")
+        assert "NCTR patients: " in text and "/ward?ward=MS1" in text
+        for secret in ("Alexandra", "Quigley"):
+            assert secret not in text
+        allw = wait_until(lambda: digests("bm@nhs.example.net"))
+        assert len(allw) == 1
+        assert subject_text(allw[0]) == "carebridge shift digest - all wards"
+        assert "/dashboard" in body_text(allw[0])
+        time.sleep(3)  # both daemons ticked many times: still one each
+        assert len(digests("ward.nurse@nhs.example.net")) == 1
+        assert len(digests("bm@nhs.example.net")) == 1
+        assert db.sql("SELECT count(*) FROM digest_runs WHERE slot = '2026-06-01T06:30:00Z'")\
+            == [["1"]]
+        set_clock(clock, "2026-06-01T12:00:00Z")  # midday: nothing
+        time.sleep(2.5)
+        assert len(digests("ward.nurse@nhs.example.net")) == 1
+        set_clock(clock, "2026-06-01T18:30:30Z")  # 19:30:30 BST: the evening digest
+        assert wait_until(lambda: len(digests("ward.nurse@nhs.example.net")) == 2)
+        assert wait_until(lambda: len(digests("bm@nhs.example.net")) == 2)
+    finally:
+        for who in (nurse, bm):
+            a.put("/api/v1/me/contact", json={"channels": []}, headers=who.auth)
+        stop_daemon_clean(a)
+        stop_daemon_clean(b)

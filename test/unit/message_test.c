@@ -113,6 +113,32 @@ static void test_what(void **state)
 	free(s);
 }
 
+static void test_digest(void **state)
+{
+	struct message_digest d = {"A3", 5, 1, 2, 1, 1, 3, 7, 2, "https://cb.example/ward?ward=A3"};
+	char *subj = message_digest_subject(&d), *mail = message_digest_body(&d, false),
+	     *sms = message_digest_body(&d, true);
+
+	assert_string_equal(subj, "carebridge shift digest - Ward A3");
+	assert_non_null(strstr(mail, "NCTR patients: 5\n"));
+	assert_non_null(strstr(mail, "ready 21 days or more: 1\n"));
+	assert_non_null(strstr(mail, "Barriers without an owner: 3\n"));
+	assert_non_null(strstr(mail, "Overdue tasks: 7\n"));
+	assert_non_null(strstr(mail, "Referrals the hub has not answered: 2\n"));
+	assert_non_null(strstr(mail, "https://cb.example/ward?ward=A3"));
+	assert_string_equal(sms,
+	                    "carebridge digest: Ward A3. NCTR 5 (21+ days 1). Barriers "
+	                    "without owner 3. Overdue tasks 7. Referrals unanswered 2. Sign in: "
+	                    "https://cb.example/ward?ward=A3");
+	free(subj);
+	free(mail);
+	free(sms);
+	d.ward = "*";
+	subj = message_digest_subject(&d);
+	assert_string_equal(subj, "carebridge shift digest - all wards");
+	free(subj);
+}
+
 static void test_contact_check(void **state)
 {
 	struct err err;
@@ -193,6 +219,7 @@ int main(void)
 	    cmocka_unit_test(test_initials),
 	    cmocka_unit_test(test_bodies_minimum_content),
 	    cmocka_unit_test(test_what),
+	    cmocka_unit_test(test_digest),
 	    cmocka_unit_test(test_contact_check),
 	    cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_mail_format),
