@@ -54,7 +54,7 @@ def people(db):
     return p
 
 
-def wait_until(pred, timeout=15.0, step=0.1):
+def wait_until(pred, timeout=30.0, step=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         v = pred()
