@@ -33,6 +33,9 @@
 
 static const char *const log_levels[] = {"fatal", "error", "warning", "log", "debug", NULL};
 static const char *const oidc_claims[] = {"sub", "email", NULL};
+static const char *const message_email_kinds[] = {"smtp", "notify", "off", NULL};
+static const char *const message_sms_kinds[] = {"notify", "off", NULL};
+static const char *const smtp_tls_modes[] = {"required", "off", NULL};
 
 const struct config_entry config_table[] = {
     {"server", "listen_addr", CONFIG_STRING, OFF(listen_addr), "127.0.0.1", 0, 0, NULL,
@@ -183,6 +186,50 @@ const struct config_entry config_table[] = {
     {"chase", "test_clock_file", CONFIG_STRING, OFF(test_clock_file), "", 0, 0, NULL,
      CONFIG_NO_RELOAD,
      "TESTS ONLY: carebridge reads its clock from this file (an RFC 3339 instant), each second"},
+    {"messages", "message_email", CONFIG_ENUM, OFF(message_email), "smtp", 0, 0,
+     message_email_kinds, 0,
+     "how chases reach people by e-mail: smtp (smtp_host; nothing is sent while it is empty), "
+     "notify (GOV.UK Notify) or off"},
+    {"messages", "message_sms", CONFIG_ENUM, OFF(message_sms), "off", 0, 0, message_sms_kinds, 0,
+     "how chases reach people by text message: notify (GOV.UK Notify) or off"},
+    {"messages", "message_max_attempts", CONFIG_INT, OFF(message_max_attempts), "10", 1, 1000, NULL,
+     0, "attempts to send one message before it is a permanent failure"},
+    {"messages", "message_retry_min", CONFIG_DURATION, OFF(message_retry_min_ms), "30s", 1 * SEC,
+     1 * HOUR, NULL, 0, "wait after the first failed attempt; it doubles with each further one"},
+    {"messages", "message_retry_max", CONFIG_DURATION, OFF(message_retry_max_ms), "1h", 1 * SEC,
+     1 * DAY, NULL, 0, "longest wait between attempts to send one message"},
+    {"messages", "message_lease", CONFIG_DURATION, OFF(message_lease_ms), "5min", 10 * SEC,
+     1 * HOUR, NULL, 0,
+     "a process sending a message holds it this long; after a crash another process sends it "
+     "then (keep it longer than smtp_timeout times the steps of a conversation)"},
+    {"messages", "message_threads", CONFIG_INT, OFF(message_threads), "2", 1, 16, NULL,
+     CONFIG_NO_RELOAD, "worker threads that send messages (kept off the event loop)"},
+    {"messages", "digest_times", CONFIG_STRING, OFF(digest_times), "07:30,19:30", 0, 0, NULL, 0,
+     "shift digests, HH:MM Europe/London, comma-separated: each ward's nurse in charge and the "
+     "bed manager on duty get one message of counts; empty = none"},
+    {"messages", "smtp_host", CONFIG_STRING, OFF(smtp_host), "", 0, 0, NULL, 0,
+     "the SMTP relay (the trust's relay, or send.nhs.net for NHSmail); empty: no e-mail"},
+    {"messages", "smtp_port", CONFIG_INT, OFF(smtp_port), "587", 1, 65535, NULL, 0,
+     "its port (587: submission with STARTTLS)"},
+    {"messages", "smtp_starttls", CONFIG_ENUM, OFF(smtp_starttls), "required", 0, 0, smtp_tls_modes,
+     0,
+     "required: STARTTLS before anything else, the relay's certificate and name checked; off "
+     "only for a relay on this machine's loopback"},
+    {"messages", "smtp_username", CONFIG_STRING, OFF(smtp_username), "", 0, 0, NULL, 0,
+     "user name for SMTP AUTH (PLAIN or LOGIN); empty: no AUTH"},
+    {"messages", "smtp_password", CONFIG_STRING, OFF(smtp_password), "", 0, 0, NULL, CONFIG_SECRET,
+     "its password (or smtp_password_file)"},
+    {"messages", "smtp_password_file", CONFIG_STRING, OFF(smtp_password_file), "", 0, 0, NULL, 0,
+     "a file holding the SMTP password (its first line), read when messages are sent"},
+    {"messages", "smtp_from", CONFIG_STRING, OFF(smtp_from), "", 0, 0, NULL, 0,
+     "the sender address (From: and MAIL FROM), e.g. carebridge@trust.nhs.uk"},
+    {"messages", "smtp_helo", CONFIG_STRING, OFF(smtp_helo), "", 0, 0, NULL, 0,
+     "our name in EHLO; empty: smtp_from's domain"},
+    {"messages", "smtp_ca_file", CONFIG_STRING, OFF(smtp_ca_file), "", 0, 0, NULL, 0,
+     "PEM file of the CA certificates the relay's certificate is checked against; empty: the "
+     "system's"},
+    {"messages", "smtp_timeout", CONFIG_DURATION, OFF(smtp_timeout_ms), "30s", 1 * SEC, 5 * MIN,
+     NULL, 0, "limit on connecting to the relay and on each of its replies"},
     {"hl7", "mllp_listen_addr", CONFIG_STRING, OFF(mllp_listen_addr), "127.0.0.1", 0, 0, NULL,
      CONFIG_NO_RELOAD, "IP address the HL7 v2 (MLLP) listener binds to"},
     {"hl7", "mllp_port", CONFIG_INT, OFF(mllp_port), "2575", 0, 65535, NULL, CONFIG_NO_RELOAD,
@@ -881,6 +928,21 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 		         cfg->listen_addr);
 		st = ST_INVALID;
 	}
+	if (cfg->smtp_password[0] != '\0' && cfg->smtp_password_file[0] != '\0') {
+		errs_add(errs, "setting \"smtp_password_file\": cannot be set with smtp_password");
+		st = ST_INVALID;
+	}
+	if (cfg->smtp_host[0] != '\0' && strchr(cfg->smtp_from, '@') == NULL) {
+		errs_add(errs,
+		         "setting \"smtp_from\": must be an e-mail address when smtp_host is set");
+		st = ST_INVALID;
+	}
+	if (cfg->message_retry_min_ms > cfg->message_retry_max_ms) {
+		errs_add(
+		    errs,
+		    "setting \"message_retry_max\": must not be shorter than message_retry_min");
+		st = ST_INVALID;
+	}
 	if (cfg->sse_heartbeat_ms >= cfg->http_timeout_ms) {
 		errs_add(errs, "setting \"sse_heartbeat\": must be shorter than http_timeout");
 		st = ST_INVALID;
@@ -940,6 +1002,11 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	}
 	if (board_rounds_parse(cfg->board_round_times, &rounds, &why) != ST_OK) {
 		errs_add(errs, "setting \"board_round_times\": %s", why.message);
+		st = ST_INVALID;
+	}
+	if (cfg->digest_times[0] != '\0' &&
+	    board_rounds_parse(cfg->digest_times, &rounds, &why) != ST_OK) {
+		errs_add(errs, "setting \"digest_times\": %s", why.message);
 		st = ST_INVALID;
 	}
 	if (cfg->database_url[0] == '\0') {

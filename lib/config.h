@@ -77,6 +77,25 @@ struct config {
 	int64_t barrier_chase_after_ms; /* an NCTR patient without an open barrier, after this */
 	char *test_clock_file;          /* tests only: read "now" from this file */
 	char *board_round_times; /* "09:00,16:00": board rounds, London time (lib/review.h) */
+	/* [messages] (issue 17: chases by e-mail and text message) */
+	char *message_email;          /* "smtp", "notify" or "off" */
+	char *message_sms;            /* "notify" or "off" */
+	int message_max_attempts;     /* attempts before a permanent failure */
+	int64_t message_retry_min_ms; /* first wait after a failed attempt (doubling) */
+	int64_t message_retry_max_ms; /* longest wait between attempts */
+	int64_t message_lease_ms;     /* a claimed message is another process's after this */
+	int message_threads;          /* worker threads that send (blocking SMTP) */
+	char *digest_times;           /* "07:30,19:30": shift digests, London time ("" = none) */
+	char *smtp_host;              /* the relay ("" = no e-mail over SMTP) */
+	int smtp_port;                /* its port */
+	char *smtp_starttls;          /* "required" or "off" */
+	char *smtp_username;          /* AUTH user ("" = no AUTH) */
+	char *smtp_password;          /* its password (secret) */
+	char *smtp_password_file;     /* or a file holding it */
+	char *smtp_from;              /* From: and MAIL FROM address */
+	char *smtp_helo;              /* our name in EHLO ("" = smtp_from's domain) */
+	char *smtp_ca_file;           /* CAs for the relay's certificate ("" = system's) */
+	int64_t smtp_timeout_ms;      /* connect and each reply */
 	/* [hl7] */
 	char *mllp_listen_addr;       /* MLLP (HL7 v2) listen address */
 	int mllp_port;                /* MLLP port; 0 = any free port (tests) */

@@ -30,6 +30,8 @@ const struct route *const api_route_tables[] = {
     report_routes,
     referral_routes, /* issue 15: referrals (api_referral.c) */
     fhir_routes,     /* issue 15: the FHIR R4 facade (api_fhir.c) */
+    message_routes,  /* issue 17: contact details, the message outbox (api_message.c) */
+    rota_routes,     /* issue 17: the on-call rota (api_rota.c) */
     NULL,
 };
 

@@ -28,7 +28,9 @@ extern const struct route sitrep_routes[];
 extern const struct route reference_routes[];
 extern const struct route static_routes[];
 extern const struct route oidc_routes[];
-extern const struct route fhir_routes[]; /* issue 15: the FHIR R4 facade (api_fhir.c) */
+extern const struct route fhir_routes[];    /* issue 15: the FHIR R4 facade (api_fhir.c) */
+extern const struct route message_routes[]; /* issue 17: api_message.c */
+extern const struct route rota_routes[];    /* issue 17: api_rota.c */
 
 /*
  * Finish a sign-out whose session is revoked: 200 {"logout_url": ...} when

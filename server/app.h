@@ -26,6 +26,7 @@ struct task_cache;
 struct signin_limiter;
 struct work;
 struct oidc;
+struct messenger;
 
 struct app {
 	struct event_base *base;       /* the one event loop */
@@ -39,6 +40,7 @@ struct app {
 	struct webhooks *webhooks;     /* outbound webhook delivery */
 	struct mllp *mllp;             /* the HL7 v2 (MLLP) listener */
 	struct chase *chase;           /* overdue work, escalation, midnight snapshots */
+	struct messenger *messenger;   /* sends the message outbox (e-mail, SMS) */
 	struct auth_cache *auth_cache; /* recent token checks */
 	struct task_cache *task_cache; /* recent task facts */
 	struct oidc *oidc;             /* the identity provider, NULL if none is configured */

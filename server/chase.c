@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "delay.h"
 #include "log.h"
+#include "message_send.h"
 #include "review.h"
 #include "store.h"
 #include "store_chase.h"
@@ -135,17 +136,25 @@ static void record_done(enum status st, void *arg)
 {
 	struct chase *c = arg;
 
-	if (st == ST_OK)
+	if (st == ST_OK) {
 		c->chased++;
-	else if (st != ST_CONFLICT) /* CONFLICT: another process chased it first */
+		messenger_poke(c->app->messenger);
+	} else if (st != ST_CONFLICT) /* CONFLICT: another process chased it first */
 		log_warning("chase", "could not record a chase status=%s", status_code(st));
 	if (--c->pending == 0)
 		batch_done(c);
 }
 
+/* The channels chases are queued on, from message_email and message_sms. */
+static void channels_for(const struct chase *c, struct chase_channels *ch)
+{
+	messenger_channels(c->app->cfg, &ch->email, &ch->sms);
+}
+
 static void due_read(enum status st, const struct chase_item *items, int n, void *arg)
 {
 	struct chase *c = arg;
+	struct chase_channels ch;
 	struct chase_policy p;
 	int levels[CHASE_BATCH];
 	int64_t nexts[CHASE_BATCH];
@@ -175,6 +184,7 @@ static void due_read(enum status st, const struct chase_item *items, int n, void
 		return;
 	}
 	c->pending = todo;
+	channels_for(c, &ch);
 	for (int i = 0; i < n && i < CHASE_BATCH; i++) {
 		if (levels[i] == 0)
 			continue;
@@ -183,7 +193,7 @@ static void due_read(enum status st, const struct chase_item *items, int n, void
 		log_info("chase", "chase kind=%s id=%s level=%d target=%s", items[i].kind,
 		         items[i].id, levels[i], target);
 		store_chase_record(c->app->db, &items[i], levels[i], target, c->pass_now, nexts[i],
-		                   c->process, record_done, c);
+		                   c->process, &ch, record_done, c);
 	}
 }
 

@@ -30,6 +30,9 @@ int cmd_reasons(int argc, char **argv);
 /* carebridge org add|list|disable */
 int cmd_org(int argc, char **argv);
 
+/* carebridge rota import FILE.csv */
+int cmd_rota(int argc, char **argv);
+
 /* carebridge ward add */
 int cmd_ward(int argc, char **argv);
 

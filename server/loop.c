@@ -35,6 +35,7 @@
 #include "store_migrate.h"
 #include "task_cache.h"
 #include "chase.h"
+#include "message_send.h"
 #include "hub.h"
 #include "listen.h"
 #include "webhook.h"
@@ -140,6 +141,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	mllp_tick(l->app.mllp);
 	app_clock_refresh(&l->app);
 	chase_tick(l->app.chase);
+	messenger_tick(l->app.messenger);
 }
 
 static bool deadline_passed(const struct timespec *d)
@@ -321,6 +323,7 @@ int loop_serve(struct config *cfg, const char *config_path)
 		goto out;
 	}
 	l.app.chase = chase_new(&l.app);
+	l.app.messenger = messenger_new(&l.app);
 	{
 		char why[256];
 
@@ -390,6 +393,8 @@ out:
 	work_free(l.app.work);
 	/* MLLP connections close before the pool: their jobs then finish detached */
 	mllp_free(l.app.mllp);
+	/* the sends in progress finish and record their outcomes before the pool closes */
+	messenger_free(l.app.messenger);
 	db_free(l.app.db);
 	webhooks_free(l.app.webhooks);
 	chase_free(l.app.chase);

@@ -40,6 +40,7 @@ static void usage(FILE *fp)
 	        "  ward          add wards\n"
 	        "  org           add, list and disable partner organisations\n"
 	        "  reasons       import a new list of reasons for delay (CSV)\n"
+	        "  rota          import on-call shifts (CSV, London time)\n"
 	        "  report        reports as CSV or JSON: delays (the old daily DToC report),\n"
 	        "                sitrep (the daily / weekly acute discharge sitrep)\n"
 	        "  routes        print the HTTP route table with each route's access (JSON)\n"
@@ -324,6 +325,8 @@ int main(int argc, char **argv)
 		return cmd_reasons(argc, argv);
 	if (strcmp(cmd, "org") == 0)
 		return cmd_org(argc, argv);
+	if (strcmp(cmd, "rota") == 0)
+		return cmd_rota(argc, argv);
 	if (strcmp(cmd, "routes") == 0)
 		return cmd_routes();
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

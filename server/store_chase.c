@@ -173,6 +173,33 @@ static const char SQL_CHASE_EVENT[] =
     " CASE WHEN $10 <> '' THEN ARRAY[$10::uuid] END)"
     " RETURNING payload";
 
+/*
+ * Queues the chase just recorded (chases' current id) as messages: one per
+ * recipient and channel ($11 the e-mail channel, $12 the text message one, ''
+ * = off) the recipient wants and has an address for.  Recipients: whoever
+ * holds target $7 of ward $4 (discipline $5, organisation $10) at $8 by the
+ * rota, else everyone fitting it (cb_target_users, 0037).  Quiet hours put
+ * a message off to their end, except at the top level (urgent).  The dedupe key
+ * (kind $1, row $2, due $9, level $6, user, channel) makes one message per
+ * recipient, channel and level of one overdue item, whoever records it.
+ */
+static const char SQL_MESSAGE_ENQUEUE[] =
+    "INSERT INTO messages (id, dedupe_key, kind, chase_id, chase_kind, entity_id, episode_id,"
+    " ward, discipline, level, target, user_id, channel, address, not_before, next_attempt_at)"
+    " SELECT gen_random_uuid(), concat_ws(':', 'chase', $1::text, $2::text, $9::text, $6::text, "
+    "u.id, ch.channel),"
+    " 'chase', currval(pg_get_serial_sequence('chases', 'id')), $1, $2::uuid, $3::uuid, $4,"
+    " nullif($5, ''), $6::smallint, $7, u.id, ch.channel, ch.address,"
+    " CASE WHEN $6::integer >= 3 THEN to_timestamp($8::double precision)"
+    "  ELSE cb_quiet_until(u.quiet_start, u.quiet_end, to_timestamp($8::double precision)) END,"
+    " to_timestamp($8::double precision)"
+    " FROM cb_target_users($7, $4, $5, $10, to_timestamp($8::double precision)) t(id)"
+    " JOIN users u ON u.id = t.id"
+    " CROSS JOIN LATERAL (VALUES ($11::text, 'email', u.email), ($12::text, 'sms', u.mobile))"
+    "  ch(channel, pref, address)"
+    " WHERE ch.channel <> '' AND ch.address IS NOT NULL AND ch.pref = ANY (u.message_channels)"
+    " ON CONFLICT (dedupe_key) DO NOTHING";
+
 /* Earliest next chase time of anything pending (epoch seconds), NULL if none. */
 static const char SQL_NEXT[] =
     "SELECT extract(epoch FROM min(x))::bigint FROM ("
@@ -303,11 +330,11 @@ static void plain_done(const struct db_result *r, void *arg)
 }
 
 void store_chase_record(struct db *db, const struct chase_item *item, int level, const char *target,
-                        int64_t now, int64_t next_at, const char *process, store_chase_done_cb *cb,
-                        void *arg)
+                        int64_t now, int64_t next_at, const char *process,
+                        const struct chase_channels *ch, store_chase_done_cb *cb, void *arg)
 {
 	struct db_req *req = db_req_new();
-	char lv[8], nw[32], nx[32], ol[8], olast[32], *type;
+	char lv[8], nw[32], nx[32], ol[8], olast[32], due[32], *type;
 	const char *sql = strcmp(item->kind, "task") == 0       ? SQL_CAS_TASK
 	                  : strcmp(item->kind, "referral") == 0 ? SQL_CAS_REFERRAL
 	                  : strcmp(item->kind, "hub") == 0      ? SQL_CAS_HUB
@@ -323,6 +350,7 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 	snprintf(nx, sizeof nx, "%" PRId64, next_at);
 	snprintf(ol, sizeof ol, "%d", item->level);
 	snprintf(olast, sizeof olast, "%" PRId64, item->last_chased_at);
+	snprintf(due, sizeof due, "%" PRId64, item->due_at);
 	type = xasprintf("chase.%s", item->kind);
 	{
 		const char *cas[] = {item->id, lv, nw, nx, ol, olast};
@@ -347,7 +375,22 @@ void store_chase_record(struct db *db, const struct chase_item *item, int level,
 			store_add_event(req, "task.overdue", "task", item->id);
 		if (item->kind[0] == 'r' && item->first_overdue)
 			store_add_event(req, "review.overdue", "episode", item->id);
+		const char *msg[] = {item->kind,
+		                     item->id,
+		                     item->episode_id,
+		                     item->ward,
+		                     item->discipline,
+		                     lv,
+		                     target,
+		                     nw,
+		                     due,
+		                     item->organisation,
+		                     ch->email,
+		                     ch->sms};
+
 		db_req_add(req, SQL_CHASE_EVENT, 10, ev);
+		if (ch->email[0] != '\0' || ch->sms[0] != '\0')
+			db_req_add(req, SQL_MESSAGE_ENQUEUE, 12, msg);
 	}
 	free(type);
 	db_req_submit(db, req, plain_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));

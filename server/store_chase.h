@@ -41,13 +41,22 @@ void store_chase_due(struct db *db, int64_t now, const struct chase_delays *cd, 
 
 typedef void store_chase_done_cb(enum status st, void *arg);
 
+/* The message channels chases are queued on (issue 17); "" = that kind is off. */
+struct chase_channels {
+	const char *email; /* "email_smtp", "email_notify" or "" */
+	const char *sms;   /* "sms_notify" or "" */
+};
+
 /*
- * Record one chase of item at level (target, discipline) at now, and set its
- * next chase time; fails with ST_CONFLICT when another process chased it first.
+ * Record one chase of item at level (target, discipline) at now, set its
+ * next chase time, and queue its messages on ch's channels to the people
+ * holding target (the rota, else everyone fitting it: migration 0037), all
+ * in one transaction; fails with ST_CONFLICT when another process chased it
+ * first (and then queues nothing).
  */
 void store_chase_record(struct db *db, const struct chase_item *item, int level, const char *target,
-                        int64_t now, int64_t next_at, const char *process, store_chase_done_cb *cb,
-                        void *arg);
+                        int64_t now, int64_t next_at, const char *process,
+                        const struct chase_channels *ch, store_chase_done_cb *cb, void *arg);
 
 typedef void store_chase_next_cb(enum status st, int64_t next_at, void *arg);
 

@@ -497,6 +497,37 @@ def f_user_unlock(c, who):
     return Req("POST", f"/api/v1/users/{c.new_user_id()}/unlock")
 
 
+def f_me_contact_get(c, who):
+    return Req("GET", "/api/v1/me/contact")
+
+
+def f_me_contact_put(c, who):
+    return Req("PUT", "/api/v1/me/contact", {"channels": []})
+
+
+def f_user_contact_get(c, who):
+    return Req("GET", f"/api/v1/users/{c.new_user_id()}/contact")
+
+
+def f_user_contact_put(c, who):
+    return Req("PUT", f"/api/v1/users/{c.new_user_id()}/contact",
+               {"email": "axm@nhs.example.net", "channels": ["email"]})
+
+
+def f_messages_list(c, who):
+    return Req("GET", "/api/v1/messages")
+
+
+def f_rota_list(c, who):
+    return Req("GET", "/api/v1/rota")
+
+
+def f_rota_post(c, who):
+    return Req("POST", "/api/v1/rota",
+               {"site": "*", "role": "bed_manager", "user_id": c.new_user_id(),
+                "starts_at": "2030-01-01T08:00:00Z", "ends_at": "2030-01-01T20:00:00Z"})
+
+
 def f_orgs_list(c, who):
     return Req("GET", "/api/v1/organisations")
 
@@ -871,6 +902,29 @@ TABLE = [
     row("POST", "/api/v1/users/{id}/unlock", f_user_unlock,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK, partners=F),
+    # ---- messages (server/api_message.c; issue 17): one's own contact details; a user's
+    # and the outbox's delivery status are the admin's ----
+    row("GET", "/api/v1/me/contact", f_me_contact_get,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("PUT", "/api/v1/me/contact", f_me_contact_put,
+        anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
+        bed_manager=OK, admin=OK, partners=OK),
+    row("GET", "/api/v1/users/{id}/contact", f_user_contact_get,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("PUT", "/api/v1/users/{id}/contact", f_user_contact_put,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("GET", "/api/v1/messages", f_messages_list,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("GET", "/api/v1/rota", f_rota_list,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
+    row("POST", "/api/v1/rota", f_rota_post,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
     # ---- organisations (server/api_admin.c; issue 15): the admin manages them; those who
     # pick one read the list (organisation_read: a hub coordinator or council social worker
     # picks a provider, a social worker or bed manager sees the hubs; non-admins get the
@@ -1041,6 +1095,13 @@ ROUTES = {
     ("POST", "/api/v1/users"): ("user_manage", "none"),
     ("POST", "/api/v1/users/{id}/disable"): ("user_manage", "user"),
     ("POST", "/api/v1/users/{id}/unlock"): ("user_manage", "user"),
+    ("GET", "/api/v1/me/contact"): ("self", "none"),
+    ("PUT", "/api/v1/me/contact"): ("self", "none"),
+    ("GET", "/api/v1/users/{id}/contact"): ("user_manage", "user"),
+    ("PUT", "/api/v1/users/{id}/contact"): ("user_manage", "user"),
+    ("GET", "/api/v1/messages"): ("user_manage", "none"),
+    ("GET", "/api/v1/rota"): ("user_manage", "none"),
+    ("POST", "/api/v1/rota"): ("user_manage", "none"),
     ("GET", "/api/v1/organisations"): ("organisation_read", "none"),
     ("POST", "/api/v1/organisations"): ("organisation_manage", "none"),
     ("GET", "/api/v1/organisations/{id}"): ("organisation_read", "organisation"),
