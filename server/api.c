@@ -30,6 +30,7 @@ const struct route *const api_route_tables[] = {
     report_routes,
     referral_routes, /* issue 15: referrals (api_referral.c) */
     fhir_routes,     /* issue 15: the FHIR R4 facade (api_fhir.c) */
+    notify_routes,   /* issue 17: a GOV.UK Notify test message (api_notify.c) */
     NULL,
 };
 

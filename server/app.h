@@ -26,6 +26,7 @@ struct task_cache;
 struct signin_limiter;
 struct work;
 struct oidc;
+struct notify;
 
 struct app {
 	struct event_base *base;       /* the one event loop */
@@ -37,6 +38,7 @@ struct app {
 	struct hub *hub;               /* live event stream subscribers */
 	struct listen *listen;         /* LISTEN connection for outbox notifications */
 	struct webhooks *webhooks;     /* outbound webhook delivery */
+	struct notify *notify;         /* GOV.UK Notify, NULL if no API key is configured */
 	struct mllp *mllp;             /* the HL7 v2 (MLLP) listener */
 	struct chase *chase;           /* overdue work, escalation, midnight snapshots */
 	struct auth_cache *auth_cache; /* recent token checks */
