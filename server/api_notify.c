@@ -183,9 +183,11 @@ static enum status test_parse(struct http_req *r, struct notify_test *t, struct 
 	body = notify_request_body(t->kind, t->to, t->template_id, t->personalisation, r->id, err);
 	if (body == NULL) {
 		st = ST_INVALID;
+		/* the recipient is "to" here (lib/notify.c names Notify's field) */
 		if (strcmp(err->field, "email_address") == 0 ||
 		    strcmp(err->field, "phone_number") == 0)
-			snprintf(err->field, sizeof err->field, "to");
+			err_set(err, ST_INVALID, "to", "\"to\" is not a valid %s",
+			        t->kind == NOTIFY_SMS ? "phone number" : "e-mail address");
 		goto out;
 	}
 	explicit_bzero(body, strlen(body));

@@ -183,6 +183,8 @@ def test_bad_input_names_the_field(nd, recv, admin):
         err = r.json()["error"]
         assert err["field"] == field, (body, err)
         assert "not an address" not in err["message"]
+        if field == "to" and "to" in body:
+            assert err["message"].startswith('"to" is not a valid'), err
     assert recv.requests == []
 
 
