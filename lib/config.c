@@ -16,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "admission.h"
 #include "csrf.h"
+#include "notify.h"
 #include "signin.h"
 #include "review.h"
 #include "fhir.h"
@@ -303,6 +307,22 @@ const struct config_entry config_table[] = {
     {"auth", "oidc_ca_file", CONFIG_STRING, OFF(oidc_ca_file), "", 0, 0, NULL, CONFIG_NO_RELOAD,
      "PEM file of the CA certificates the provider's https:// endpoints are checked against; "
      "empty: the system's"},
+    {"notify", "notify_api_key", CONFIG_STRING, OFF(notify_api_key), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD | CONFIG_SECRET,
+     "GOV.UK Notify API key, \"{key_name}-{service_id}-{secret_key}\"; empty (and no "
+     "notify_api_key_file): the Notify channel is off"},
+    {"notify", "notify_api_key_file", CONFIG_STRING, OFF(notify_api_key_file), "", 0, 0, NULL,
+     CONFIG_NO_RELOAD,
+     "file holding the GOV.UK Notify API key instead (one line; keep it readable by carebridge "
+     "alone); not with notify_api_key"},
+    {"notify", "notify_base_url", CONFIG_STRING, OFF(notify_base_url),
+     "https://api.notifications.service.gov.uk", 0, 0, NULL, CONFIG_NO_RELOAD,
+     "GOV.UK Notify's API (https://; http:// only on a loopback address, for tests); TLS, CA "
+     "file (webhook_ca_file) and timeout (webhook_timeout) are the webhooks'"},
+    {"notify", "notify_email_template_id", CONFIG_STRING, OFF(notify_email_template_id), "", 0, 0,
+     NULL, 0, "id (UUID) of the Notify e-mail template chases are sent with"},
+    {"notify", "notify_sms_template_id", CONFIG_STRING, OFF(notify_sms_template_id), "", 0, 0, NULL,
+     0, "id (UUID) of the Notify text message template chases are sent with"},
     {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,
      "least severe level written: fatal, error, warning, log or debug"},
     {NULL, NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL},
@@ -876,6 +896,49 @@ static enum status validate_mllp(const struct config *cfg, struct config_errors 
 	return st;
 }
 
+/*
+ * GOV.UK Notify: a key in Notify's form (its text is never quoted), one way
+ * of giving it, a secure base URL, template ids that are UUIDs.
+ */
+static enum status validate_notify(const struct config *cfg, struct config_errors *errs)
+{
+	static const char *const templates[] = {"notify_email_template_id",
+	                                        "notify_sms_template_id"};
+	const char *const ids[] = {cfg->notify_email_template_id, cfg->notify_sms_template_id};
+	struct notify_key key;
+	struct err why;
+	enum status st = ST_OK;
+
+	if (cfg->notify_api_key[0] != '\0' && cfg->notify_api_key_file[0] != '\0' &&
+	    config_origin(cfg, "notify_api_key") != NULL) {
+		errs_add_at(errs, cfg, "notify_api_key_file",
+		            "give notify_api_key or notify_api_key_file, not both");
+		st = ST_INVALID;
+	} else if (cfg->notify_api_key[0] != '\0' &&
+	           notify_key_parse(cfg->notify_api_key, &key, &why) != ST_OK) {
+		errs_add_at(errs, cfg,
+		            cfg->notify_api_key_file[0] != '\0' ? "notify_api_key_file"
+		                                                : "notify_api_key",
+		            "%s", why.message);
+		st = ST_INVALID;
+	}
+	sodium_memzero(&key, sizeof key);
+	if (!config_url_is_secure(cfg->notify_base_url)) {
+		errs_add_at(errs, cfg, "notify_base_url",
+		            "notify_base_url must be an https:// URL (http:// only on a loopback "
+		            "address)");
+		st = ST_INVALID;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		if (ids[i][0] != '\0' && !text_is_uuid(ids[i])) {
+			errs_add_at(errs, cfg, templates[i], "%s \"%s\" is not a UUID",
+			            templates[i], ids[i]);
+			st = ST_INVALID;
+		}
+	}
+	return st;
+}
+
 bool config_url_is_secure(const char *url)
 {
 	static const char *const loopback[] = {"http://127.0.0.1:", "http://127.0.0.1/",
@@ -977,6 +1040,8 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 			st = ST_INVALID;
 		}
 	}
+	if (validate_notify(cfg, errs) != ST_OK)
+		st = ST_INVALID;
 	if (!cfg->password_login && cfg->oidc_issuer[0] == '\0') {
 		errs_add(errs, "setting \"password_login\": cannot be off without oidc_issuer "
 		               "(nobody could sign in to the pages)");

@@ -125,6 +125,12 @@ struct config {
 	char *oidc_button_label;             /* the sign-in page's button text */
 	char *oidc_post_logout_redirect_uri; /* after single logout ("" = provider's page) */
 	char *oidc_ca_file;                  /* CAs for the provider's https:// ("" = system's) */
+	/* [notify] */
+	char *notify_api_key;           /* GOV.UK Notify API key ("" = channel off); secret */
+	char *notify_api_key_file;      /* file the key was read from ("" = none) */
+	char *notify_base_url;          /* Notify's API, no trailing path */
+	char *notify_email_template_id; /* e-mail template (UUID, "" = none) */
+	char *notify_sms_template_id;   /* text message template (UUID, "" = none) */
 	/* [log] */
 	char *log_level; /* fatal, error, warning, log, debug */
 	/* where each setting came from, for messages about it (config_origin) */

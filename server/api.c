@@ -32,6 +32,7 @@ const struct route *const api_route_tables[] = {
     fhir_routes,     /* issue 15: the FHIR R4 facade (api_fhir.c) */
     message_routes,  /* issue 17: contact details, the message outbox (api_message.c) */
     rota_routes,     /* issue 17: the on-call rota (api_rota.c) */
+    notify_routes,   /* issue 17: a GOV.UK Notify test message (api_notify.c) */
     NULL,
 };
 

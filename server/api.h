@@ -31,6 +31,7 @@ extern const struct route oidc_routes[];
 extern const struct route fhir_routes[];    /* issue 15: the FHIR R4 facade (api_fhir.c) */
 extern const struct route message_routes[]; /* issue 17: api_message.c */
 extern const struct route rota_routes[];    /* issue 17: api_rota.c */
+extern const struct route notify_routes[];  /* issue 17: a GOV.UK Notify test (api_notify.c) */
 
 /*
  * Finish a sign-out whose session is revoked: 200 {"logout_url": ...} when

@@ -27,6 +27,7 @@ struct signin_limiter;
 struct work;
 struct oidc;
 struct messenger;
+struct notify;
 
 struct app {
 	struct event_base *base;       /* the one event loop */
@@ -38,6 +39,7 @@ struct app {
 	struct hub *hub;               /* live event stream subscribers */
 	struct listen *listen;         /* LISTEN connection for outbox notifications */
 	struct webhooks *webhooks;     /* outbound webhook delivery */
+	struct notify *notify;         /* GOV.UK Notify, NULL if no API key is configured */
 	struct mllp *mllp;             /* the HL7 v2 (MLLP) listener */
 	struct chase *chase;           /* overdue work, escalation, midnight snapshots */
 	struct messenger *messenger;   /* sends the message outbox (e-mail, SMS) */

@@ -31,6 +31,7 @@
 #include "oidc.h"
 #include "metrics.h"
 #include "mllp.h"
+#include "notify_client.h"
 #include "signin.h"
 #include "store_migrate.h"
 #include "task_cache.h"
@@ -334,6 +335,16 @@ int loop_serve(struct config *cfg, const char *config_path)
 			goto out;
 		}
 	}
+	{
+		char why[256];
+
+		l.app.notify = notify_new(&l.app, why, sizeof why);
+		if (l.app.notify == NULL && why[0] != '\0') {
+			log_fatal("main", "GOV.UK Notify: %s", why);
+			rc = 1;
+			goto out;
+		}
+	}
 	app_clock_refresh(&l.app);
 	if (cfg->test_clock_file[0] != '\0')
 		log_warning("main", "test clock in use: time is read from test_clock_file");
@@ -399,6 +410,7 @@ out:
 	webhooks_free(l.app.webhooks);
 	chase_free(l.app.chase);
 	oidc_free(l.app.oidc);
+	notify_free(l.app.notify);
 	hub_free(l.app.hub);
 	http_free(l.app.http);
 	auth_cache_free(l.app.auth_cache);

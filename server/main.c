@@ -81,6 +81,38 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /*
+ * Read notify_api_key_file (if set and no key was given) into notify_api_key,
+ * its trailing white space dropped; the copy read is wiped.  Prints why not
+ * and returns false when the file cannot be read.  Giving both is reported by
+ * config_validate.
+ */
+static bool notify_key_file_load(struct config *cfg)
+{
+	size_t len = 0;
+	char *text;
+	struct err err;
+
+	if (cfg->notify_api_key_file[0] == '\0' || cfg->notify_api_key[0] != '\0')
+		return true;
+	text = slurp(cfg->notify_api_key_file, &len);
+	if (text == NULL) {
+		fprintf(stderr, "setting \"notify_api_key_file\": could not read \"%s\": %s\n",
+		        cfg->notify_api_key_file, strerror(errno));
+		return false;
+	}
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ' ||
+	                   text[len - 1] == '\t'))
+		len--;
+	text = xrealloc(text, len + 1);
+	text[len] = '\0';
+	/* a string setting: config_set cannot refuse it; config_validate checks its form */
+	config_set(cfg, "notify_api_key", text, &err);
+	explicit_bzero(text, len);
+	free(text);
+	return true;
+}
+
+/*
  * Build the configuration: defaults, then the file (if any), then the
  * environment.  Prints every problem as "where: reason"; false if any.
  */
@@ -104,6 +136,8 @@ bool cli_config_load(struct config *cfg, const char *path)
 		free(text);
 	}
 	if (config_apply_env(cfg, environ, &errs) != ST_OK)
+		ok = false;
+	if (!notify_key_file_load(cfg))
 		ok = false;
 	config_deprecations(cfg, &warnings);
 	if (config_validate(cfg, &errs) != ST_OK)

@@ -86,3 +86,12 @@ void store_audit_stream_open(struct db *db, const struct actor *actor, const cha
 	store_add_audit_read(req, actor, "stream.open", "stream", NULL, episode_id, detail_json);
 	db_req_submit(db, req, store_json_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
 }
+
+void store_audit_notify_test(struct db *db, const struct actor *actor, const char *detail_json,
+                             store_json_cb *cb, void *arg)
+{
+	struct db_req *req = db_req_new();
+
+	store_add_audit(req, actor, "notify.test", "notify", NULL, NULL, NULL, detail_json);
+	db_req_submit(db, req, store_json_done, store_wait_new((store_any_fn *)cb, arg, -1, NULL));
+}

@@ -35,4 +35,13 @@ void store_audit_list(struct db *db, const struct audit_filter *f, const struct 
 void store_audit_stream_open(struct db *db, const struct actor *actor, const char *episode_id,
                              const char *detail_json, store_json_cb *cb, void *arg);
 
+/*
+ * Audit an administrator's test message through GOV.UK Notify
+ * ("notify.test" on entity "notify"), with detail_json (kind, template,
+ * outcome, attempts, Notify's id: never the recipient).  cb gets the status
+ * (json is NULL).
+ */
+void store_audit_notify_test(struct db *db, const struct actor *actor, const char *detail_json,
+                             store_json_cb *cb, void *arg);
+
 #endif

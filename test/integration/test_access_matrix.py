@@ -31,7 +31,8 @@ import pytest
 import requests
 
 from conftest import (admission_body, admit, cli, ensure_ward, make_organisation, make_user,
-                      run_bin, uuid_hex)
+                      run_bin, start_daemon, stop_daemon_clean, uuid_hex)
+from notify_receiver import NotifyReceiver
 
 OK = "ok"
 F = 403
@@ -586,6 +587,12 @@ def f_webhook_delete(c, who):
     return Req("DELETE", f"/api/v1/webhooks/{c.new_webhook()}")
 
 
+def f_notify_test(c, who):
+    # the daemon's Notify channel points at a stand-in (the daemon fixture below)
+    return Req("POST", "/api/v1/admin/notify-test",
+               {"kind": "email", "to": "matrix@nhs.net", "template_id": str(uuid.uuid4())})
+
+
 def f_session_delete(c, who):
     if who in c.users:
         return Req("DELETE", "/api/v1/session", auth=c.fresh_token_auth(who))
@@ -973,6 +980,10 @@ TABLE = [
     row("DELETE", "/api/v1/webhooks/{id}", f_webhook_delete,
         anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
         bed_manager=F, admin=OK, partners=F),
+    # ---- GOV.UK Notify (server/api_notify.c; issue 17): the admin's test message ----
+    row("POST", "/api/v1/admin/notify-test", f_notify_test,
+        anon=U, bad_token=U, nurse_own=F, nurse_other=F, social_worker=F, ot=F, physio=F,
+        bed_manager=F, admin=OK, partners=F),
     # ---- session (server/api_session.c; POST /api/v1/session is public) ----
     row("DELETE", "/api/v1/session", f_session_delete,
         anon=U, bad_token=U, nurse_own=OK, nurse_other=OK, social_worker=OK, ot=OK, physio=OK,
@@ -1116,6 +1127,7 @@ ROUTES = {
     ("POST", "/api/v1/webhooks"): ("webhook_manage", "none"),
     ("PATCH", "/api/v1/webhooks/{id}"): ("webhook_manage", "webhook"),
     ("DELETE", "/api/v1/webhooks/{id}"): ("webhook_manage", "webhook"),
+    ("POST", "/api/v1/admin/notify-test"): ("webhook_manage", "none"),
     ("DELETE", "/api/v1/session"): ("self", "none"),
     ("GET", "/api/v1/me"): ("self", "none"),
     ("GET", "/api/v1/stream"): ("event_read", "none"),
@@ -1252,6 +1264,18 @@ def test_the_delay_reason_write_route_is_gone(ctx, who):
     # and it is read where it was: the episode's JSON still shows the old delay, read-only
     d = ctx.d.get(f"/api/v1/episodes/{ep}", headers=ctx.users["bed_manager"].auth).json()
     assert d["delay"]["reason_code"] == "A" and d["delay"]["attribution"] == "NHS", d
+
+
+@pytest.fixture(scope="module")
+def daemon(database):
+    """This module's daemon has a GOV.UK Notify channel (to a stand-in), so that the
+    admin's test message succeeds where it is allowed."""
+    recv = NotifyReceiver()
+    d = start_daemon(database.url, env={"CAREBRIDGE_NOTIFY_API_KEY": recv.api_key,
+                                        "CAREBRIDGE_NOTIFY_BASE_URL": recv.url})
+    yield d
+    stop_daemon_clean(d)
+    recv.close()
 
 
 @pytest.fixture(scope="module")

@@ -263,6 +263,53 @@ static void test_validate_mllp(void **state)
 	}
 }
 
+/* GOV.UK Notify (issue 17): the key's form, one source of it, a secure URL, UUID templates. */
+static void test_validate_notify(void **state)
+{
+#define NK "k-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+	static const struct {
+		const char *text;
+		size_t errors;
+		const char *first; /* the start of the first problem */
+	} cases[] = {
+	    {"", 0, NULL},
+	    {"notify_api_key = " NK "\n", 0, NULL},
+	    {"notify_api_key = " NK "\nnotify_base_url = http://127.0.0.1:9/\n", 0, NULL},
+	    {"notify_api_key = k-3d844edf-8d35-48ac-975b-e847b4f122b0\n", 1,
+	     "n.conf:2: GOV.UK Notify API key is too short"},
+	    {"notify_api_key = " NK "\nnotify_api_key_file = /etc/k\n", 1,
+	     "n.conf:3: give notify_api_key or notify_api_key_file, not both"},
+	    {"notify_base_url = http://api.notifications.service.gov.uk\n", 1,
+	     "n.conf:2: notify_base_url must be an https:// URL"},
+	    {"notify_email_template_id = f33517ff-2a88-4f6e-b855-c550268ce08a\n"
+	     "notify_sms_template_id = nope\n",
+	     1, "n.conf:3: notify_sms_template_id \"nope\" is not a UUID"},
+	};
+
+	for (size_t i = 0; i < nitems(cases); i++) {
+		struct config cfg;
+		struct config_errors errs = {NULL, 0};
+		char *conf = xasprintf("[notify]\n%s", cases[i].text);
+
+		config_init(&cfg);
+		assert_int_equal(config_parse(&cfg, conf, strlen(conf), "n.conf", &errs), ST_OK);
+		config_validate(&cfg, &errs);
+		if (errs.n != cases[i].errors)
+			fail_msg("case %zu: %zu problems, first \"%s\"", i, errs.n,
+			         errs.n > 0 ? errs.lines[0] : "");
+		if (cases[i].first != NULL &&
+		    strncmp(errs.lines[0], cases[i].first, strlen(cases[i].first)) != 0)
+			fail_msg("case %zu: \"%s\"", i, errs.lines[0]);
+		/* the key is never quoted */
+		for (size_t j = 0; j < errs.n; j++)
+			assert_null(strstr(errs.lines[j], "3d844edf"));
+		config_errors_reset(&errs);
+		config_free(&cfg);
+		free(conf);
+	}
+#undef NK
+}
+
 /* delay_reason_chase_after (issue 14) is read as barrier_chase_after, with a warning. */
 static void test_deprecated_alias(void **state)
 {
@@ -475,6 +522,7 @@ int main(void)
 	    cmocka_unit_test(test_owner_url_falls_back_to_database_url),
 	    cmocka_unit_test(test_loopback_and_lists),
 	    cmocka_unit_test(test_validate_mllp),
+	    cmocka_unit_test(test_validate_notify),
 	    cmocka_unit_test(test_origin),
 	    cmocka_unit_test(test_validate_hl7_pathway_and_fhir_base),
 	    cmocka_unit_test(test_deprecated_alias),
