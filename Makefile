@@ -119,4 +119,4 @@ clean:
 	@if [ -x scripts/pg ]; then scripts/pg stop >/dev/null 2>&1 || true; fi
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build/*/obj -name '*.d' 2>/dev/null)
