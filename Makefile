@@ -9,6 +9,8 @@
 #   make fuzz       fuzz the HL7 parser and the request decoders (clang + libFuzzer; not part of check)
 #   make format     clang-format every C file in place
 #   make install    install the binary and example config (PREFIX, DESTDIR honoured)
+#   make deb        the Debian package build/carebridge_<version>_<arch>.deb (debian/)
+#   make test-deb   build the package, lintian it, verify its unit, run it as the unit would
 #   make clean      remove build/ (the private PostgreSQL cluster included)
 
 PREFIX   ?= /usr/local
@@ -16,6 +18,8 @@ DESTDIR  ?=
 FLAVOUR  ?= release
 BUILD    := build/$(FLAVOUR)
 PKGS     := libevent libevent_openssl openssl libpq libcjson uuid libsodium
+# The version has one home, debian/changelog's first line; `carebridge version` prints it.
+VERSION  := $(shell head -n 1 debian/changelog | cut -d '(' -f 2 | cut -d ')' -f 1)
 
 # Project flags live apart from CFLAGS so that "make CFLAGS=..." adds to them.
 CB_WARN  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -33,7 +37,8 @@ endif
 # Recursive (=) so that pkg-config runs when a recipe needs it: after scripts/bootstrap.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
-ALL_CFLAGS = $(CB_WARN) $(CB_OPT) -MMD -MP -Ilib -Iserver -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(CB_WARN) $(CB_OPT) -MMD -MP -Ilib -Iserver -I$(BUILD)/gen $(PKG_CFLAGS) \
+             -DCAREBRIDGE_VERSION='"$(VERSION)"' $(CPPFLAGS) $(CFLAGS)
 
 LIB_SRC    := $(wildcard lib/*.c)
 SERVER_SRC := $(wildcard server/*.c)
@@ -48,7 +53,7 @@ UNIT_BIN   := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 BIN        := $(BUILD)/carebridge
 
 .PHONY: all run check check-only asan bench fuzz format format-check install clean bootstrap \
-        unit unit-bins integration
+        unit unit-bins integration deb test-deb
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(UNIT_BIN)
@@ -60,6 +65,9 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/gen/embedded.c: scripts/embed $(MIGRATIONS) $(STATIC)
 	@mkdir -p $(dir $@)
 	scripts/embed $(MIGRATIONS) $(STATIC) > $@.tmp && mv $@.tmp $@
+
+# the version is compiled into main.c
+$(BUILD)/obj/server/main.o: debian/changelog
 
 $(GEN_OBJ): $(BUILD)/gen/embedded.c
 	@mkdir -p $(dir $@)
@@ -115,8 +123,19 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/carebridge
 	install -m 0644 config/carebridge.conf $(DESTDIR)$(PREFIX)/share/carebridge/carebridge.conf.example
 
+# The Debian package: debhelper in a copy of the tree under build/deb (so the
+# package build never touches this tree's build/), the .deb moved to build/.
+deb:
+	@scripts/bootstrap deb
+	@scripts/deb build
+
+test-deb:
+	@scripts/bootstrap deb
+	@scripts/deb build
+	@scripts/deb test
+
 clean:
 	@if [ -x scripts/pg ]; then scripts/pg stop >/dev/null 2>&1 || true; fi
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build/*/obj -name '*.d' 2>/dev/null)

@@ -9,6 +9,7 @@
  */
 #include "loop.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "log.h"
 #include "oidc.h"
 #include "metrics.h"
+#include "sdnotify.h"
 #include "mllp.h"
 #include "notify_client.h"
 #include "signin.h"
@@ -60,6 +62,10 @@ struct loop {
 	double lag_sum;                 /* seconds */
 	uint64_t lag_count;             /* samples */
 	double lag_max;                 /* worst lateness seen, seconds */
+	bool notify;                    /* $NOTIFY_SOCKET is set: tell systemd when ready */
+	bool ready_sent;                /* READY=1 has been sent */
+	bool ready_checking;            /* a readiness check is waiting for the database */
+	int ready_last;                 /* schema version last reported in STATUS=, or -1 */
 };
 
 #define PROBE_US 100000
@@ -130,6 +136,52 @@ static void loop_auth_changed(void *arg)
 	hub_auth_changed(app->hub);
 }
 
+/*
+ * Readiness for systemd (Type=notify): READY=1 once the daemon would answer
+ * /readyz with 200, i.e. the database answers and its schema is the one this
+ * binary needs.  Until then STATUS= says what it waits for (systemctl status
+ * shows it), and the check runs again every tick.
+ */
+static void ready_done(enum status st, int version, void *arg)
+{
+	struct loop *l = arg;
+	char msg[160];
+
+	l->ready_checking = false;
+	if (l->app.shutting_down || l->ready_sent)
+		return;
+	if (st == ST_OK && version == l->app.migration_latest) {
+		snprintf(msg, sizeof msg, "READY=1\nSTATUS=ready: schema version %d", version);
+		if (!sdnotify(msg))
+			log_warning("main", "could not notify the service manager: %s",
+			            strerror(errno));
+		l->ready_sent = true;
+		log_info("main", "ready schema=%d", version);
+		return;
+	}
+	if (st != ST_OK)
+		version = 0;
+	if (version == l->ready_last)
+		return;
+	l->ready_last = version;
+	if (st != ST_OK)
+		snprintf(msg, sizeof msg, "STATUS=waiting for the database");
+	else
+		snprintf(msg, sizeof msg,
+		         "STATUS=waiting for the schema: version %d, this server needs %d "
+		         "(run carebridge migrate)",
+		         version, l->app.migration_latest);
+	sdnotify(msg);
+}
+
+static void ready_check(struct loop *l)
+{
+	if (!l->notify || l->ready_sent || l->ready_checking || l->app.shutting_down)
+		return;
+	l->ready_checking = true;
+	store_schema_version(l->app.db, ready_done, l);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop *l = arg;
@@ -143,6 +195,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	app_clock_refresh(&l->app);
 	chase_tick(l->app.chase);
 	messenger_tick(l->app.messenger);
+	ready_check(l);
 }
 
 static bool deadline_passed(const struct timespec *d)
@@ -183,6 +236,8 @@ static void term_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("main", "shutdown requested signal=%d", (int)sig);
 	l->app.shutting_down = true;
+	if (l->notify)
+		sdnotify("STOPPING=1\nSTATUS=stopping");
 	http_stop_accepting(l->app.http);
 	mllp_stop(l->app.mllp);
 	hub_close_all(l->app.hub);
@@ -390,6 +445,9 @@ int loop_serve(struct config *cfg, const char *config_path)
 	}
 	log_info("main", "listening addr=%s port=%d schema=%d", l.app.cfg->listen_addr,
 	         http_port(l.app.http), l.app.migration_latest);
+	l.notify = sdnotify_enabled();
+	l.ready_last = -1;
+	ready_check(&l);
 
 	event_base_dispatch(l.app.base);
 	log_info("main", "stopping");

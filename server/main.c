@@ -21,8 +21,8 @@
 #include "store_migrate.h"
 #include "xmalloc.h"
 
-#ifndef CAREBRIDGE_VERSION
-#define CAREBRIDGE_VERSION "0.1.0"
+#ifndef CAREBRIDGE_VERSION /* the Makefile passes debian/changelog's version */
+#define CAREBRIDGE_VERSION "unknown"
 #endif
 
 extern char **environ;
