@@ -30,6 +30,7 @@
 #define MB (1024 * KB)
 
 static const char *const log_levels[] = {"fatal", "error", "warning", "log", "debug", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const oidc_claims[] = {"sub", "email", NULL};
 
 const struct config_entry config_table[] = {
@@ -98,7 +99,8 @@ const struct config_entry config_table[] = {
      "password checks one client address may have waiting at once; the queue serves addresses "
      "in turn"},
     {"signin", "trusted_proxies", CONFIG_STRING, OFF(trusted_proxies), "", 0, 0, NULL, 0,
-     "comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the client; "
+     "comma-separated IP addresses or networks (10.0.0.0/8) of reverse proxies whose "
+     "X-Forwarded-For names the client and whose X-Request-Id is kept; "
      "empty = the socket peer is the client"},
     {"database", "database_url", CONFIG_STRING, OFF(database_url), "dbname=carebridge", 0, 0, NULL,
      CONFIG_NO_RELOAD | CONFIG_SECRET,
@@ -246,6 +248,9 @@ const struct config_entry config_table[] = {
      "empty: the system's"},
     {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,
      "least severe level written: fatal, error, warning, log or debug"},
+    {"log", "log_format", CONFIG_ENUM, OFF(log_format), "text", 0, 0, log_formats, 0,
+     "text: one readable line per event; json: one JSON object per line (keys ts, level, "
+     "module, pid, request_id, msg and the line's key=value fields)"},
     {NULL, NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -909,7 +914,8 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	}
 	if (!signin_address_list_is_valid(cfg->trusted_proxies)) {
 		errs_add(errs,
-		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses");
+		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses "
+		         "and networks");
 		st = ST_INVALID;
 	}
 	if (board_rounds_parse(cfg->board_round_times, &rounds, &why) != ST_OK) {

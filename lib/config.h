@@ -105,7 +105,8 @@ struct config {
 	char *oidc_post_logout_redirect_uri; /* after single logout ("" = provider's page) */
 	char *oidc_ca_file;                  /* CAs for the provider's https:// ("" = system's) */
 	/* [log] */
-	char *log_level; /* fatal, error, warning, log, debug */
+	char *log_level;  /* fatal, error, warning, log, debug */
+	char *log_format; /* text, json */
 	/* where each setting came from, for messages about it (config_origin) */
 	char **origin; /* one per config_table entry, NULL = default; owned, NULL until set */
 };

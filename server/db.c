@@ -54,15 +54,17 @@ struct db_stmt {
 };
 
 struct db_req {
-	TAILQ_ENTRY(db_req) entry; /* in db->queue, a connection's batch or db->finished */
-	struct db_stmt *stmts;     /* owned, n of them */
-	int n, cap;                /* used and allocated statements */
-	const char *lead;          /* grouped: statement run first in its transaction */
-	bool alone;                /* grouped, but must run in a transaction of its own */
-	db_cb *cb;                 /* completion callback */
-	void *arg;                 /* its argument */
-	int64_t queued_at;         /* monotonic ms when submitted */
-	struct db_result result;   /* filled while reading; res[] owned */
+	TAILQ_ENTRY(db_req) entry;     /* in db->queue, a connection's batch or db->finished */
+	struct db_stmt *stmts;         /* owned, n of them */
+	int n, cap;                    /* used and allocated statements */
+	const char *lead;              /* grouped: statement run first in its transaction */
+	bool alone;                    /* grouped, but must run in a transaction of its own */
+	db_cb *cb;                     /* completion callback */
+	void *arg;                     /* its argument */
+	int64_t queued_at;             /* monotonic ms when submitted */
+	int64_t sent_at;               /* monotonic us when sent on a connection, 0 if never */
+	char rid[LOG_REQUEST_ID_SIZE]; /* request id in force at submit, restored for cb */
+	struct db_result result;       /* filled while reading; res[] owned */
 };
 
 TAILQ_HEAD(db_req_list, db_req);
@@ -261,8 +263,13 @@ static void finished_cb(evutil_socket_t fd, short what, void *arg)
 
 	while ((req = TAILQ_FIRST(&db->finished)) != NULL) {
 		TAILQ_REMOVE(&db->finished, req, entry);
+		char prev[LOG_REQUEST_ID_SIZE];
+
 		req->result.n = req->n;
+		/* the callback resumes the HTTP request (if any) that submitted req */
+		log_request_begin(req->rid, prev);
 		req->cb(&req->result, req->arg);
+		log_request_end(prev);
 		db_req_free(req);
 	}
 }
@@ -781,6 +788,7 @@ void db_req_set_group(struct db_req *req, const char *lead_sql)
 void db_req_submit(struct db *db, struct db_req *req, db_cb *cb, void *arg)
 {
 	ASSERT(req->n > 0);
+	snprintf(req->rid, sizeof req->rid, "%s", log_request_id());
 	req->cb = cb;
 	req->arg = arg;
 	req->queued_at = mono_ms();

@@ -266,6 +266,7 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
 	free(l->app.cfg);
 	l->app.cfg = fresh;
 	log_set_level_name(fresh->log_level);
+	log_set_format_name(fresh->log_format);
 	log_info("main", "configuration reloaded");
 }
 
