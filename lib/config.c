@@ -246,6 +246,9 @@ const struct config_entry config_table[] = {
     {"auth", "oidc_ca_file", CONFIG_STRING, OFF(oidc_ca_file), "", 0, 0, NULL, CONFIG_NO_RELOAD,
      "PEM file of the CA certificates the provider's https:// endpoints are checked against; "
      "empty: the system's"},
+    {"log", "metrics_ward_interval", CONFIG_DURATION, OFF(metrics_ward_interval_ms), "30s", 1 * SEC,
+     1 * HOUR, NULL, 0,
+     "how often the per-ward NCTR and delayed gauges of /metrics are read from the database"},
     {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,
      "least severe level written: fatal, error, warning, log or debug"},
     {"log", "log_format", CONFIG_ENUM, OFF(log_format), "text", 0, 0, log_formats, 0,

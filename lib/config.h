@@ -105,8 +105,9 @@ struct config {
 	char *oidc_post_logout_redirect_uri; /* after single logout ("" = provider's page) */
 	char *oidc_ca_file;                  /* CAs for the provider's https:// ("" = system's) */
 	/* [log] */
-	char *log_level;  /* fatal, error, warning, log, debug */
-	char *log_format; /* text, json */
+	char *log_level;                  /* fatal, error, warning, log, debug */
+	int64_t metrics_ward_interval_ms; /* how often the ward gauges are read */
+	char *log_format;                 /* text, json */
 	/* where each setting came from, for messages about it (config_origin) */
 	char **origin; /* one per config_table entry, NULL = default; owned, NULL until set */
 };

@@ -133,6 +133,8 @@ struct db {
 	uint64_t group_commits;      /* group transactions committed */
 	uint64_t grouped;            /* requests committed in them */
 	uint64_t group_retries;      /* shared transactions that failed and were re-run alone */
+	struct metrics_hist run;     /* request latency on a connection, for metrics */
+	struct metrics_hist wait;    /* time waiting for a connection, for metrics */
 };
 
 static void conn_start(struct db_conn *c);
@@ -244,6 +246,8 @@ static void req_finish(struct db *db, struct db_req *req)
 	if (req->result.st != ST_OK)
 		db->failed++;
 	db->done++;
+	if (req->sent_at != 0)
+		metrics_hist_observe(&db->run, (double)(mono_us() - req->sent_at) / 1e6);
 	TAILQ_INSERT_TAIL(&db->finished, req, entry);
 	event_active(db->ev_finished, EV_TIMEOUT, 0);
 }
@@ -724,6 +728,8 @@ static void queue_take(struct db *db, struct db_conn *c, struct db_req *req)
 	TAILQ_REMOVE(&db->queue, req, entry);
 	db->nqueued--;
 	TAILQ_INSERT_TAIL(&c->batch, req, entry);
+	req->sent_at = mono_us();
+	metrics_hist_observe(&db->wait, (double)(req->sent_at / 1000 - req->queued_at) / 1e3);
 }
 
 /* Send what may start now: ungrouped requests pipelined, grouped ones in group transactions. */
@@ -874,6 +880,8 @@ void db_get_stats(const struct db *db, struct db_stats *stats)
 	stats->group_commits = db->group_commits;
 	stats->grouped = db->grouped;
 	stats->group_retries = db->group_retries;
+	stats->run = db->run;
+	stats->wait = db->wait;
 	for (int i = 0; i < db->size; i++) {
 		if (db->conns[i].state == DBC_IDLE || db->conns[i].state == DBC_BUSY)
 			stats->connected++;

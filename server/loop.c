@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -32,6 +33,7 @@
 #include "metrics.h"
 #include "mllp.h"
 #include "signin.h"
+#include "store_metrics.h"
 #include "store_migrate.h"
 #include "task_cache.h"
 #include "chase.h"
@@ -58,7 +60,54 @@ struct loop {
 	double lag_sum;                 /* seconds */
 	uint64_t lag_count;             /* samples */
 	double lag_max;                 /* worst lateness seen, seconds */
+	bool wards_busy;                /* the ward figures are being read */
+	int64_t wards_due_ms;           /* monotonic ms to read them next */
 };
+
+/* The ward figures arrived (or not): hand them to the metrics. */
+static void wards_read(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct loop *l = arg;
+	cJSON *root = st == ST_OK && json != NULL ? cJSON_Parse(json) : NULL;
+	int n = cJSON_IsArray(root) ? cJSON_GetArraySize(root) : 0;
+	const char **codes = xcalloc((size_t)n + 1, sizeof *codes);
+	int *nctr = xcalloc((size_t)n + 1, sizeof *nctr);
+	int *delayed = xcalloc((size_t)n + 1, sizeof *delayed);
+	int k = 0;
+
+	l->wards_busy = false;
+	if (st != ST_OK)
+		log_warning("main", "could not read the ward figures status=%s", status_code(st));
+	for (int i = 0; i < n; i++) {
+		const cJSON *row = cJSON_GetArrayItem(root, i);
+		const cJSON *code = cJSON_GetArrayItem(row, 0);
+
+		if (!cJSON_IsString(code))
+			continue;
+		codes[k] = code->valuestring;
+		nctr[k] = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(row, 1));
+		delayed[k] = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(row, 2));
+		k++;
+	}
+	if (root != NULL)
+		metrics_wards_set(l->app.metrics, k, codes, nctr, delayed, app_now(&l->app));
+	cJSON_Delete(root);
+	free(codes);
+	free(nctr);
+	free(delayed);
+}
+
+/* Read the ward figures every metrics_ward_interval (never per scrape: a query per ward). */
+static void wards_tick(struct loop *l)
+{
+	int64_t now = mono_ms();
+
+	if (l->wards_busy || now < l->wards_due_ms || l->app.shutting_down)
+		return;
+	l->wards_busy = true;
+	l->wards_due_ms = now + l->app.cfg->metrics_ward_interval_ms;
+	store_ward_figures(l->app.db, app_now(&l->app), wards_read, l);
+}
 
 #define PROBE_US 100000
 static const double lag_bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 1.0};
@@ -140,6 +189,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	mllp_tick(l->app.mllp);
 	app_clock_refresh(&l->app);
 	chase_tick(l->app.chase);
+	wards_tick(l);
 }
 
 static bool deadline_passed(const struct timespec *d)
