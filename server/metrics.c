@@ -202,13 +202,13 @@ void metrics_write(struct metrics *m, struct evbuffer *out)
 		snprintf(labels, sizeof labels, "route=\"%s\"", h->route);
 		metrics_hist_write(out, "carebridge_http_request_duration_seconds", labels, &h->h);
 	}
-	evbuffer_add_printf(out, "# HELP carebridge_hl7_messages_total HL7 v2 messages answered, "
+	evbuffer_add_printf(out, "# HELP carebridge_mllp_messages_total HL7 v2 messages answered, "
 	                         "by result (the ACK code; duplicate: a repeat answered from the "
 	                         "first).\n"
-	                         "# TYPE carebridge_hl7_messages_total counter\n");
+	                         "# TYPE carebridge_mllp_messages_total counter\n");
 	for (int i = 0; i < HL7_NRESULTS; i++)
 		evbuffer_add_printf(out,
-		                    "carebridge_hl7_messages_total{result=\"%s\"} %" PRIu64 "\n",
+		                    "carebridge_mllp_messages_total{result=\"%s\"} %" PRIu64 "\n",
 		                    hl7_result_names[i], m->hl7[i]);
 	evbuffer_add_printf(out, "# HELP carebridge_ward_nctr_patients Inpatients not meeting the "
 	                         "criteria to reside, by ward (read periodically).\n"

@@ -76,7 +76,7 @@ def test_the_board_metrics_exist(mdaemon):
         "carebridge_db_pool_wait_seconds_bucket", "carebridge_stream_events_fanned_out_total",
         "carebridge_stream_subscribers", "carebridge_stream_resets_total",
         "carebridge_chases_raised_total", "carebridge_chases_sent_total",
-        "carebridge_hl7_messages_total", "carebridge_webhook_backlog",
+        "carebridge_mllp_messages_total", "carebridge_webhook_backlog",
         "carebridge_ward_figures_timestamp_seconds",
     ]
     missing = [n for n in want if n not in names(s)]
@@ -123,7 +123,7 @@ def test_nctr_and_delayed_patients_by_ward(mdaemon, database):
 
 
 def test_hl7_messages_by_result(mdaemon):
-    before = value(samples(mdaemon), "carebridge_hl7_messages_total", result="rejected")
+    before = value(samples(mdaemon), "carebridge_mllp_messages_total", result="rejected")
     c = Mllp(mdaemon.mllp_port)
     try:
         code, _, _ = msa(c.call("MSH|^~\\&|PAS|TRUST|CB|TRUST|20261120093000||ADT^A01|C1|P|2.5\r"
@@ -131,7 +131,7 @@ def test_hl7_messages_by_result(mdaemon):
     finally:
         c.close()
     assert code == "AR"
-    after = wait_for(lambda: value(samples(mdaemon), "carebridge_hl7_messages_total",
+    after = wait_for(lambda: value(samples(mdaemon), "carebridge_mllp_messages_total",
                                    result="rejected") > before and True)
     assert after
 
@@ -161,7 +161,7 @@ def test_every_metric_the_dashboard_queries_exists(mdaemon):
                    "carebridge_stream_events_fanned_out_total", "carebridge_stream_subscribers",
                    "carebridge_stream_resets_total", "carebridge_chases_raised_total",
                    "carebridge_chases_sent_total", "carebridge_ward_nctr_patients",
-                   "carebridge_ward_delayed_patients", "carebridge_hl7_messages_total",
+                   "carebridge_ward_delayed_patients", "carebridge_mllp_messages_total",
                    "carebridge_webhook_backlog"):
         assert needed in used, needed
 
