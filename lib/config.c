@@ -36,6 +36,7 @@
 #define MB (1024 * KB)
 
 static const char *const log_levels[] = {"fatal", "error", "warning", "log", "debug", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const oidc_claims[] = {"sub", "email", NULL};
 static const char *const message_email_kinds[] = {"smtp", "notify", "off", NULL};
 static const char *const message_sms_kinds[] = {"notify", "off", NULL};
@@ -113,7 +114,8 @@ const struct config_entry config_table[] = {
      "password checks one client address may have waiting at once; the queue serves addresses "
      "in turn"},
     {"signin", "trusted_proxies", CONFIG_STRING, OFF(trusted_proxies), "", 0, 0, NULL, 0,
-     "comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the client; "
+     "comma-separated IP addresses or networks (10.0.0.0/8) of reverse proxies whose "
+     "X-Forwarded-For names the client and whose X-Request-Id is kept; "
      "empty = the socket peer is the client"},
     {"database", "database_url", CONFIG_STRING, OFF(database_url), "dbname=carebridge", 0, 0, NULL,
      CONFIG_NO_RELOAD | CONFIG_SECRET,
@@ -323,8 +325,14 @@ const struct config_entry config_table[] = {
      NULL, 0, "id (UUID) of the Notify e-mail template chases are sent with"},
     {"notify", "notify_sms_template_id", CONFIG_STRING, OFF(notify_sms_template_id), "", 0, 0, NULL,
      0, "id (UUID) of the Notify text message template chases are sent with"},
+    {"log", "metrics_ward_interval", CONFIG_DURATION, OFF(metrics_ward_interval_ms), "30s", 1 * SEC,
+     1 * HOUR, NULL, 0,
+     "how often the per-ward NCTR and delayed gauges of /metrics are read from the database"},
     {"log", "log_level", CONFIG_ENUM, OFF(log_level), "log", 0, 0, log_levels, 0,
      "least severe level written: fatal, error, warning, log or debug"},
+    {"log", "log_format", CONFIG_ENUM, OFF(log_format), "text", 0, 0, log_formats, 0,
+     "text: one readable line per event; json: one JSON object per line (keys ts, level, "
+     "module, pid, request_id, msg and the line's key=value fields)"},
     {NULL, NULL, CONFIG_STRING, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -1049,7 +1057,8 @@ enum status config_validate(const struct config *cfg, struct config_errors *errs
 	}
 	if (!signin_address_list_is_valid(cfg->trusted_proxies)) {
 		errs_add(errs,
-		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses");
+		         "setting \"trusted_proxies\": not a comma-separated list of IP addresses "
+		         "and networks");
 		st = ST_INVALID;
 	}
 	if (cfg->fhir_base_url[0] != '\0' && !fhir_base_url_is_valid(cfg->fhir_base_url)) {

@@ -132,7 +132,9 @@ struct config {
 	char *notify_email_template_id; /* e-mail template (UUID, "" = none) */
 	char *notify_sms_template_id;   /* text message template (UUID, "" = none) */
 	/* [log] */
-	char *log_level; /* fatal, error, warning, log, debug */
+	char *log_level;                  /* fatal, error, warning, log, debug */
+	int64_t metrics_ward_interval_ms; /* how often the ward gauges are read */
+	char *log_format;                 /* text, json */
 	/* where each setting came from, for messages about it (config_origin) */
 	char **origin; /* one per config_table entry, NULL = default; owned, NULL until set */
 };

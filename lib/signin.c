@@ -90,18 +90,119 @@ static bool address_key(const char *s, char out[SIGNIN_ADDR_SIZE])
 	return true;
 }
 
+/* Address text s (an IPv4 one as IPv4-mapped IPv6) into a[16]; false if not an address. */
+static bool address_bytes(const char *s, unsigned char a[16], bool *v4)
+{
+	unsigned char b[4];
+
+	*v4 = inet_pton(AF_INET, s, b) == 1;
+	if (*v4) {
+		memcpy(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+		memcpy(a + 12, b, 4);
+		return true;
+	}
+	return inet_pton(AF_INET6, s, a) == 1;
+}
+
+/*
+ * Network "address/bits" into a[16] and its prefix length counted on the
+ * IPv6 form (an IPv4 /8 is a /104); false if malformed.
+ */
+static bool cidr_parse(const char *s, unsigned char a[16], int *bits)
+{
+	char text[INET6_ADDRSTRLEN + 8], *slash, *end;
+	bool v4;
+	long n;
+
+	if (strlen(s) >= sizeof text)
+		return false;
+	snprintf(text, sizeof text, "%s", s);
+	slash = strchr(text, '/');
+	if (slash == NULL || slash[1] == '\0')
+		return false;
+	*slash = '\0';
+	n = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || n < 0 || !address_bytes(text, a, &v4) || n > (v4 ? 32 : 128))
+		return false;
+	*bits = (int)n + (v4 ? 96 : 0);
+	return true;
+}
+
+/* Whether the first bits bits of a and b are equal. */
+static bool prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, (size_t)whole) != 0)
+		return false;
+	return rest == 0 || ((a[whole] ^ b[whole]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+/*
+ * Whether address key (see address_key) is item: the same address, or inside
+ * the network item names.  An IPv6 key keeps only its /64, so a network
+ * longer than /64 matches as if it were that /64.
+ */
+static bool item_matches(const char *item, const char *key)
+{
+	char k[SIGNIN_ADDR_SIZE], *slash;
+	unsigned char net[16], addr[16];
+	int bits;
+	bool v4;
+
+	if (strchr(item, '/') == NULL)
+		return address_key(item, k) && strcmp(k, key) == 0;
+	if (!cidr_parse(item, net, &bits))
+		return false;
+	snprintf(k, sizeof k, "%s", key);
+	slash = strchr(k, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (!address_bytes(k, addr, &v4))
+		return false;
+	if (slash != NULL && bits > 64)
+		bits = 64;
+	return prefix_equal(net, addr, bits);
+}
+
 /* Whether address s (already a key) is in the trusted list. */
 static bool is_trusted(const char *key, const char *trusted)
 {
 	char *copy = xstrdup(trusted), *save = NULL;
-	char k[SIGNIN_ADDR_SIZE];
 	bool found = false;
 
 	for (char *item = strtok_r(copy, ",", &save); item != NULL && !found;
 	     item = strtok_r(NULL, ",", &save))
-		found = address_key(trim(item), k) && strcmp(k, key) == 0;
+		found = item_matches(trim(item), key);
 	free(copy);
 	return found;
+}
+
+bool signin_peer_is_trusted(const char *peer, const char *trusted)
+{
+	char key[SIGNIN_ADDR_SIZE];
+
+	if (peer == NULL || trusted == NULL || trusted[0] == '\0' || !address_key(peer, key))
+		return false;
+	return is_trusted(key, trusted);
+}
+
+bool signin_request_id_is_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n] != '\0'; n++) {
+		char ch = s[n];
+
+		if (n >= SIGNIN_REQUEST_ID_MAX)
+			return false;
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	return n > 0;
 }
 
 bool signin_address_list_is_valid(const char *s)
@@ -111,8 +212,14 @@ bool signin_address_list_is_valid(const char *s)
 	bool ok = true;
 
 	for (char *item = strtok_r(copy, ",", &save); item != NULL && ok;
-	     item = strtok_r(NULL, ",", &save))
-		ok = address_key(trim(item), k);
+	     item = strtok_r(NULL, ",", &save)) {
+		unsigned char net[16];
+		int bits;
+
+		item = trim(item);
+		ok =
+		    strchr(item, '/') != NULL ? cidr_parse(item, net, &bits) : address_key(item, k);
+	}
 	free(copy);
 	return ok;
 }

@@ -57,7 +57,7 @@ bool signin_locks(const struct signin_policy *p, int count);
 
 /*
  * The key a request is counted under: the socket peer's address, unless the
- * peer is one of trusted (a comma-separated list of IP addresses), in which
+ * peer is one of trusted (a comma-separated list of IP addresses and networks), in which
  * case X-Forwarded-For (xff, may be NULL) is read from the right, skipping
  * trusted proxies, and the first other address is the client.  A malformed
  * entry stops the walk: the last trusted hop is then the client.  IPv4-mapped
@@ -68,8 +68,20 @@ bool signin_locks(const struct signin_policy *p, int count);
 bool signin_client_address(const char *peer, const char *xff, const char *trusted,
                            char out[SIGNIN_ADDR_SIZE]);
 
-/* Whether s is empty or a comma-separated list of IP addresses. */
+/* Whether s is empty or a comma-separated list of IP addresses and networks ("10.0.0.0/8"). */
 bool signin_address_list_is_valid(const char *s);
+
+/* Whether address text peer is in trusted (addresses and networks, as above). */
+bool signin_peer_is_trusted(const char *peer, const char *trusted);
+
+#define SIGNIN_REQUEST_ID_MAX 64 /* characters of a request id a trusted proxy may send */
+
+/*
+ * Whether s may be used as a request id taken from a proxy's X-Request-Id: 1 to
+ * SIGNIN_REQUEST_ID_MAX characters of [A-Za-z0-9._-] (safe in a log line and a
+ * header).
+ */
+bool signin_request_id_is_valid(const char *s);
 
 struct signin_limiter;
 

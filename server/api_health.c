@@ -96,6 +96,14 @@ static void metrics(struct http_req *r)
 	    "carebridge_db_group_retries_total %" PRIu64 "\n",
 	    ds.size, ds.connected, ds.busy, ds.queued, ds.done - ds.failed, ds.failed,
 	    ds.group_commits, ds.grouped, ds.group_retries);
+	evbuffer_add_printf(out, "# HELP carebridge_db_query_duration_seconds Time from sending a "
+	                         "database request (one transaction) to its COMMIT.\n"
+	                         "# TYPE carebridge_db_query_duration_seconds histogram\n");
+	metrics_hist_write(out, "carebridge_db_query_duration_seconds", "", &ds.run);
+	evbuffer_add_printf(out, "# HELP carebridge_db_pool_wait_seconds Time a database request "
+	                         "waited for a pool connection.\n"
+	                         "# TYPE carebridge_db_pool_wait_seconds histogram\n");
+	metrics_hist_write(out, "carebridge_db_pool_wait_seconds", "", &ds.wait);
 	len = evbuffer_get_length(out);
 	http_reply_data(r, 200, "text/plain; version=0.0.4; charset=utf-8",
 	                evbuffer_pullup(out, -1), len);

@@ -24,6 +24,7 @@
 #include "delay.h"
 #include "log.h"
 #include "message_send.h"
+#include "metrics.h"
 #include "review.h"
 #include "store.h"
 #include "store_chase.h"
@@ -34,20 +35,27 @@
 #define CHASE_RECHECK 30 /* seconds between passes when nothing is known to be due */
 #define SNAPSHOT_BACKFILL 7
 
+/* The kinds of chase, as store_chase names them, for the metrics' label. */
+static const char *const chase_kinds[] = {"task", "referral", "hub", "barrier", "review", "other"};
+#define CHASE_NKINDS 6
+
 struct chase {
-	struct app *app;       /* the process */
-	char process[48];      /* this process's name in chase records */
-	bool busy;             /* a pass is running */
-	bool poked;            /* run a pass soon */
-	int64_t next_wake;     /* carebridge time of the next due item, 0 = unknown */
-	int64_t last_pass;     /* monotonic seconds of the last pass */
-	bool snapshot_known;   /* last_snapshot is read */
-	bool snapshot_any;     /* some snapshot exists */
-	int32_t last_snapshot; /* newest snapshot day */
-	int pending;           /* chase writes in flight */
-	int64_t pass_now;      /* the time the pass runs at */
-	int due_count;         /* items read in this batch */
-	uint64_t chased;       /* chases recorded by this process */
+	struct app *app;               /* the process */
+	char process[48];              /* this process's name in chase records */
+	bool busy;                     /* a pass is running */
+	bool poked;                    /* run a pass soon */
+	int64_t next_wake;             /* carebridge time of the next due item, 0 = unknown */
+	int64_t last_pass;             /* monotonic seconds of the last pass */
+	bool snapshot_known;           /* last_snapshot is read */
+	bool snapshot_any;             /* some snapshot exists */
+	int32_t last_snapshot;         /* newest snapshot day */
+	int pending;                   /* chase writes in flight */
+	int64_t pass_now;              /* the time the pass runs at */
+	int due_count;                 /* items read in this batch */
+	uint64_t chased;               /* chases recorded by this process (the "sent" metric) */
+	uint64_t raised[CHASE_NKINDS]; /* chases decided by this process, by kind */
+	uint64_t lost;                 /* of those, recorded first by another process */
+	uint64_t failed;               /* of those, not recorded (database error) */
 	int64_t flagged_round; /* the board round whose "not reviewed" flags are set, 0 = none */
 };
 
@@ -139,7 +147,12 @@ static void record_done(enum status st, void *arg)
 	if (st == ST_OK) {
 		c->chased++;
 		messenger_poke(c->app->messenger);
-	} else if (st != ST_CONFLICT) /* CONFLICT: another process chased it first */
+	} else if (st == ST_CONFLICT) { /* another process chased it first */
+		c->lost++;
+	} else {
+		c->failed++;
+	}
+	if (st != ST_OK && st != ST_CONFLICT)
 		log_warning("chase", "could not record a chase status=%s", status_code(st));
 	if (--c->pending == 0)
 		batch_done(c);
@@ -189,6 +202,11 @@ static void due_read(enum status st, const struct chase_item *items, int n, void
 		if (levels[i] == 0)
 			continue;
 		const char *target = chase_target_for(items[i].kind, levels[i]);
+		int k = 0;
+
+		while (k < CHASE_NKINDS - 1 && strcmp(chase_kinds[k], items[i].kind) != 0)
+			k++;
+		c->raised[k]++;
 
 		log_info("chase", "chase kind=%s id=%s level=%d target=%s", items[i].kind,
 		         items[i].id, levels[i], target);
@@ -355,6 +373,32 @@ void chase_poke(struct chase *c)
 	c->poked = true;
 }
 
+/* The chase counters for /metrics. */
+static void chase_report(struct evbuffer *out, void *arg)
+{
+	const struct chase *c = arg;
+
+	evbuffer_add_printf(out, "# HELP carebridge_chases_raised_total Chases this process found "
+	                         "due and raised, by kind.\n"
+	                         "# TYPE carebridge_chases_raised_total counter\n");
+	for (int k = 0; k < CHASE_NKINDS; k++)
+		evbuffer_add_printf(out,
+		                    "carebridge_chases_raised_total{kind=\"%s\"} %" PRIu64 "\n",
+		                    chase_kinds[k], c->raised[k]);
+	evbuffer_add_printf(out,
+	                    "# HELP carebridge_chases_sent_total Chases recorded, their event in "
+	                    "the outbox for streams and webhooks.\n"
+	                    "# TYPE carebridge_chases_sent_total counter\n"
+	                    "carebridge_chases_sent_total %" PRIu64 "\n"
+	                    "# HELP carebridge_chases_not_sent_total Chases raised and not "
+	                    "recorded: another process sent it first, or the database failed.\n"
+	                    "# TYPE carebridge_chases_not_sent_total counter\n"
+	                    "carebridge_chases_not_sent_total{reason=\"other_process\"} %" PRIu64
+	                    "\n"
+	                    "carebridge_chases_not_sent_total{reason=\"error\"} %" PRIu64 "\n",
+	                    c->chased, c->lost, c->failed);
+}
+
 struct chase *chase_new(struct app *app)
 {
 	struct chase *c = xcalloc(1, sizeof *c);
@@ -363,6 +407,7 @@ struct chase *chase_new(struct app *app)
 	c->app = app;
 	store_new_id(id);
 	snprintf(c->process, sizeof c->process, "pid%ld-%.8s", (long)getpid(), id);
+	metrics_add_reporter(app->metrics, chase_report, c);
 	return c;
 }
 

@@ -54,15 +54,17 @@ struct db_stmt {
 };
 
 struct db_req {
-	TAILQ_ENTRY(db_req) entry; /* in db->queue, a connection's batch or db->finished */
-	struct db_stmt *stmts;     /* owned, n of them */
-	int n, cap;                /* used and allocated statements */
-	const char *lead;          /* grouped: statement run first in its transaction */
-	bool alone;                /* grouped, but must run in a transaction of its own */
-	db_cb *cb;                 /* completion callback */
-	void *arg;                 /* its argument */
-	int64_t queued_at;         /* monotonic ms when submitted */
-	struct db_result result;   /* filled while reading; res[] owned */
+	TAILQ_ENTRY(db_req) entry;     /* in db->queue, a connection's batch or db->finished */
+	struct db_stmt *stmts;         /* owned, n of them */
+	int n, cap;                    /* used and allocated statements */
+	const char *lead;              /* grouped: statement run first in its transaction */
+	bool alone;                    /* grouped, but must run in a transaction of its own */
+	db_cb *cb;                     /* completion callback */
+	void *arg;                     /* its argument */
+	int64_t queued_at;             /* monotonic ms when submitted */
+	int64_t sent_at;               /* monotonic us when sent on a connection, 0 if never */
+	char rid[LOG_REQUEST_ID_SIZE]; /* request id in force at submit, restored for cb */
+	struct db_result result;       /* filled while reading; res[] owned */
 };
 
 TAILQ_HEAD(db_req_list, db_req);
@@ -131,6 +133,8 @@ struct db {
 	uint64_t group_commits;      /* group transactions committed */
 	uint64_t grouped;            /* requests committed in them */
 	uint64_t group_retries;      /* shared transactions that failed and were re-run alone */
+	struct metrics_hist run;     /* request latency on a connection, for metrics */
+	struct metrics_hist wait;    /* time waiting for a connection, for metrics */
 };
 
 static void conn_start(struct db_conn *c);
@@ -242,6 +246,8 @@ static void req_finish(struct db *db, struct db_req *req)
 	if (req->result.st != ST_OK)
 		db->failed++;
 	db->done++;
+	if (req->sent_at != 0)
+		metrics_hist_observe(&db->run, (double)(mono_us() - req->sent_at) / 1e6);
 	TAILQ_INSERT_TAIL(&db->finished, req, entry);
 	event_active(db->ev_finished, EV_TIMEOUT, 0);
 }
@@ -261,8 +267,13 @@ static void finished_cb(evutil_socket_t fd, short what, void *arg)
 
 	while ((req = TAILQ_FIRST(&db->finished)) != NULL) {
 		TAILQ_REMOVE(&db->finished, req, entry);
+		char prev[LOG_REQUEST_ID_SIZE];
+
 		req->result.n = req->n;
+		/* the callback resumes the HTTP request (if any) that submitted req */
+		log_request_begin(req->rid, prev);
 		req->cb(&req->result, req->arg);
+		log_request_end(prev);
 		db_req_free(req);
 	}
 }
@@ -717,6 +728,8 @@ static void queue_take(struct db *db, struct db_conn *c, struct db_req *req)
 	TAILQ_REMOVE(&db->queue, req, entry);
 	db->nqueued--;
 	TAILQ_INSERT_TAIL(&c->batch, req, entry);
+	req->sent_at = mono_us();
+	metrics_hist_observe(&db->wait, (double)(req->sent_at / 1000 - req->queued_at) / 1e3);
 }
 
 /* Send what may start now: ungrouped requests pipelined, grouped ones in group transactions. */
@@ -781,6 +794,7 @@ void db_req_set_group(struct db_req *req, const char *lead_sql)
 void db_req_submit(struct db *db, struct db_req *req, db_cb *cb, void *arg)
 {
 	ASSERT(req->n > 0);
+	snprintf(req->rid, sizeof req->rid, "%s", log_request_id());
 	req->cb = cb;
 	req->arg = arg;
 	req->queued_at = mono_ms();
@@ -866,6 +880,8 @@ void db_get_stats(const struct db *db, struct db_stats *stats)
 	stats->group_commits = db->group_commits;
 	stats->grouped = db->grouped;
 	stats->group_retries = db->group_retries;
+	stats->run = db->run;
+	stats->wait = db->wait;
 	for (int i = 0; i < db->size; i++) {
 		if (db->conns[i].state == DBC_IDLE || db->conns[i].state == DBC_BUSY)
 			stats->connected++;

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "status.h"
 
 struct db;
@@ -45,15 +46,17 @@ struct db_result {
 typedef void db_cb(const struct db_result *result, void *arg);
 
 struct db_stats {
-	int size;               /* configured connections */
-	int connected;          /* connections up (idle or busy) */
-	int busy;               /* connections running a request */
-	int queued;             /* requests waiting for a connection */
-	uint64_t done;          /* requests completed since start */
-	uint64_t failed;        /* requests completed with an error */
-	uint64_t group_commits; /* group transactions committed (db_req_set_group) */
-	uint64_t grouped;       /* grouped requests committed in them */
-	uint64_t group_retries; /* shared transactions that failed and were re-run alone */
+	int size;                 /* configured connections */
+	int connected;            /* connections up (idle or busy) */
+	int busy;                 /* connections running a request */
+	int queued;               /* requests waiting for a connection */
+	uint64_t done;            /* requests completed since start */
+	uint64_t failed;          /* requests completed with an error */
+	uint64_t group_commits;   /* group transactions committed (db_req_set_group) */
+	uint64_t grouped;         /* grouped requests committed in them */
+	uint64_t group_retries;   /* shared transactions that failed and were re-run alone */
+	struct metrics_hist run;  /* seconds from sending a request to its results (COMMIT) */
+	struct metrics_hist wait; /* seconds a request waited for a connection */
 };
 
 /* A new pool that starts connecting at once; db_free closes it. */

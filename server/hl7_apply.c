@@ -47,6 +47,7 @@
 #include "episode.h"
 #include "hl7.h"
 #include "log.h"
+#include "metrics.h"
 #include "mllp.h"
 #include "nhs.h"
 #include "store_episode.h"
@@ -129,6 +130,7 @@ static void job_done(struct hl7_job *job, const char *ack, const char *code, boo
 	ms = (now.tv_sec - job->started.tv_sec) * 1000 +
 	     (now.tv_nsec - job->started.tv_nsec) / 1000000;
 	log_safe(job->control_id, ctl, sizeof ctl);
+	metrics_hl7_done(job->app->metrics, code, duplicate);
 	log_info("hl7", "message done id=%s event=%s ack=%s duplicate=%s control_id=%s ms=%ld",
 	         job->id, job->have_adt ? job->adt.trigger : "-", code, duplicate ? "yes" : "no",
 	         ctl[0] != '\0' ? ctl : "-", ms);
@@ -733,13 +735,13 @@ static void message_type_of(const struct hl7_msg *m, char *out, size_t size)
 	}
 }
 
+static void job_start(struct hl7_job *job, const char *data, size_t len);
+
 struct hl7_job *hl7_apply(struct app *app, const char *data, size_t len, const char *peer,
                           hl7_apply_cb *cb, void *arg)
 {
 	struct hl7_job *job = xcalloc(1, sizeof *job);
-	const char *pas = NULL, *visit = NULL;
-	char ts[TIME_FORMAT_LEN];
-	struct err err;
+	char ts[TIME_FORMAT_LEN], rid[LOG_REQUEST_ID_SIZE], prev[LOG_REQUEST_ID_SIZE];
 	int64_t now = app_now(app);
 
 	job->app = app;
@@ -759,11 +761,24 @@ struct hl7_job *hl7_apply(struct app *app, const char *data, size_t len, const c
 	/* "2026-11-23T10:00:00Z" -> "20261123100000+0000" */
 	snprintf(job->timestamp, sizeof job->timestamp, "%.4s%.2s%.2s%.2s%.2s%.2s+0000", ts, ts + 5,
 	         ts + 8, ts + 11, ts + 14, ts + 17);
+	/* an MLLP message's lines (and its queries' callbacks) carry the message's id */
+	snprintf(rid, sizeof rid, "%s", log_request_id()[0] != '\0' ? log_request_id() : job->id);
+	log_request_begin(rid, prev);
+	job_start(job, data, len);
+	log_request_end(prev);
+	return job;
+}
+
+/* Parse job's message and look up what applying it needs (the lookup's callback goes on). */
+static void job_start(struct hl7_job *job, const char *data, size_t len)
+{
+	const char *pas = NULL, *visit = NULL;
+	struct err err;
 
 	job->msg = hl7_parse(data, len, &err);
 	if (job->msg == NULL) {
 		finish(job, "AR", err.message);
-		return job;
+		return;
 	}
 	snprintf(job->sending_app, sizeof job->sending_app, "%s",
 	         hl7_get(job->msg, "MSH", 0, 3, 0, 1, 1));
@@ -780,16 +795,15 @@ struct hl7_job *hl7_apply(struct app *app, const char *data, size_t len, const c
 		else
 			snprintf(text, sizeof text, "%s", err.message);
 		finish(job, "AR", text);
-		return job;
+		return;
 	}
 	job->have_adt = true;
 	if (job->adt.event == HL7_A01 || job->adt.event == HL7_A02)
 		pas = job->adt.ward;
 	if (job->adt.visit_number[0] != '\0')
 		visit = job->adt.visit_number;
-	store_hl7_lookup(app->db, job->sending_app, job->sending_facility, job->control_id, pas,
-	                 visit, looked_up, job);
-	return job;
+	store_hl7_lookup(job->app->db, job->sending_app, job->sending_facility, job->control_id,
+	                 pas, visit, looked_up, job);
 }
 
 void hl7_job_detach(struct hl7_job *job)

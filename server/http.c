@@ -32,6 +32,7 @@
 #include "list.h"
 #include "log.h"
 #include "metrics.h"
+#include "signin.h"
 #include "xmalloc.h"
 
 /*
@@ -287,7 +288,9 @@ static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 	double secs = (double)(mono_us() - r->started_us) / 1e6;
 	const char *route = r->route != NULL ? r->route->pattern : "unmatched";
 	struct evbuffer *refusal = NULL;
+	char prev[LOG_REQUEST_ID_SIZE];
 
+	log_request_begin(r->request_id, prev);
 	if (reply_unchecked(r, code)) {
 		struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
 
@@ -327,6 +330,7 @@ static void http_finish(struct http_req *r, int code, struct evbuffer *body)
 	free(r);
 	if (refusal != NULL)
 		evbuffer_free(refusal);
+	log_request_end(prev);
 }
 
 struct evhttp_request *http_stream_start(struct http_req *r, const char *content_type)
@@ -730,16 +734,47 @@ static bool params_ok(struct http_req *r)
 void http_route_run(struct http_req *r)
 {
 	struct err err;
+	char prev[LOG_REQUEST_ID_SIZE];
 
+	/* authentication may resume here from another request's lookup: this one's lines */
+	log_request_begin(r->request_id, prev);
 	if ((r->route->flags & ROUTE_DECLARED) != 0) {
 		ASSERT(r->authenticated);
 		if (access_role_may(&r->principal, r->route->action, &err) != ST_OK) {
 			http_reply_error(r, ST_FORBIDDEN, &err);
-			return;
+			goto out;
 		}
 	}
 	if (params_ok(r))
 		r->route->handler(r);
+out:
+	log_request_end(prev);
+}
+
+/*
+ * Choose r's request id: the X-Request-Id a trusted proxy sent when it is a
+ * sane token (it then names the request in the proxy's logs too), else r's
+ * own UUID.  A proxy's id that is a UUID also becomes r->id, so the audit
+ * rows carry it.
+ */
+static void request_id_choose(struct http_req *r)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(r->req);
+	const char *given = http_header(r, "X-Request-Id");
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+	uuid_t u;
+
+	snprintf(r->request_id, sizeof r->request_id, "%s", r->id);
+	if (given == NULL || conn == NULL)
+		return;
+	evhttp_connection_get_peer(conn, &peer, &port);
+	if (!signin_peer_is_trusted(peer, r->app->cfg->trusted_proxies) ||
+	    !signin_request_id_is_valid(given))
+		return;
+	snprintf(r->request_id, sizeof r->request_id, "%s", given);
+	if (strlen(given) == 36 && uuid_parse(given, u) == 0)
+		uuid_unparse_lower(u, r->id);
 }
 
 enum status http_access(struct http_req *r, const struct access_target *t, struct err *err)
@@ -753,16 +788,34 @@ enum status http_access(struct http_req *r, const struct access_target *t, struc
 	return st;
 }
 
+static void dispatch(struct http *h, struct http_req *r, struct evhttp_request *req);
+
+/* libevent's callback for every request: its lines carry its request id. */
 static void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct http *h = arg;
 	struct http_req *r = xcalloc(1, sizeof *r);
+	char prev[LOG_REQUEST_ID_SIZE];
+	uuid_t u;
+
+	r->app = h->app;
+	r->req = req;
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, r->id);
+	request_id_choose(r);
+	log_request_begin(r->request_id, prev);
+	dispatch(h, r, req);
+	log_request_end(prev);
+}
+
+/* Check, route and run request r (whose id is chosen). */
+static void dispatch(struct http *h, struct http_req *r, struct evhttp_request *req)
+{
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	unsigned allowed = 0;
 	struct err err;
-	uuid_t u;
 
 	struct http_conn *c = conn_find(h, req);
 
@@ -771,14 +824,10 @@ static void http_dispatch(struct evhttp_request *req, void *arg)
 		c->busy = true;
 		c->started_us = 0;
 	}
-	r->app = h->app;
-	r->req = req;
 	r->method = method_name(cmd);
 	r->started_us = mono_us();
-	uuid_generate_random(u);
-	uuid_unparse_lower(u, r->id);
 	h->inflight++;
-	http_add_header(r, "X-Request-Id", r->id);
+	http_add_header(r, "X-Request-Id", r->request_id);
 	http_add_header(r, "X-Content-Type-Options", "nosniff");
 	http_add_header(r, "Cache-Control", "no-store");
 

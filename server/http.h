@@ -22,6 +22,7 @@
 #include <event2/http.h>
 
 #include "access.h"
+#include "log.h"
 #include "status.h"
 
 struct app;
@@ -113,21 +114,23 @@ struct http_req {
 	const char *method;                           /* "GET", ... (static) */
 	char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX]; /* {param} values in pattern order */
 	int nparams;                                  /* how many */
-	char id[37];                /* request id (UUID) for logs and X-Request-Id */
-	int64_t started_us;         /* monotonic start, for latency */
-	void *data;                 /* the handler's own state */
-	bool authenticated;         /* principal is valid */
-	struct principal principal; /* who is acting (wards point into ward_buf) */
-	char org_code[33];          /* the principal's organisation's code (for "me") */
-	char org_name[201];         /* its name */
-	char org_kind[16];          /* its kind */
-	char *ward_buf;             /* owned: the principal's ward codes */
-	const char **ward_ptrs;     /* owned: pointers into ward_buf */
-	char token_id[37];          /* the token or session used */
-	bool access_checked;        /* http_access() allowed the route's action on a target */
-	bool via_session;           /* authenticated by the session cookie */
-	uint64_t auth_gen;          /* listen_auth_generation the token was checked under */
-	int64_t auth_expires_ms;    /* monotonic ms the token expires at; -1: never */
+	char id[37];                          /* this request's UUID: the audit rows' request_id */
+	char request_id[LOG_REQUEST_ID_SIZE]; /* X-Request-Id and the logs' request id (see http.c)
+	                                       */
+	int64_t started_us;                   /* monotonic start, for latency */
+	void *data;                           /* the handler's own state */
+	bool authenticated;                   /* principal is valid */
+	struct principal principal;           /* who is acting (wards point into ward_buf) */
+	char org_code[33];                    /* the principal's organisation's code (for "me") */
+	char org_name[201];                   /* its name */
+	char org_kind[16];                    /* its kind */
+	char *ward_buf;                       /* owned: the principal's ward codes */
+	const char **ward_ptrs;               /* owned: pointers into ward_buf */
+	char token_id[37];                    /* the token or session used */
+	bool access_checked;     /* http_access() allowed the route's action on a target */
+	bool via_session;        /* authenticated by the session cookie */
+	uint64_t auth_gen;       /* listen_auth_generation the token was checked under */
+	int64_t auth_expires_ms; /* monotonic ms the token expires at; -1: never */
 };
 
 /*

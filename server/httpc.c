@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "log.h"
 #include "xmalloc.h"
 
 struct httpc {
@@ -41,6 +42,7 @@ struct fetch {
 	char error[128];                /* why it failed, "" if it did not */
 	int status;                     /* the reply's status, 0 if none */
 	struct evbuffer *body;          /* owned: the reply body */
+	char rid[LOG_REQUEST_ID_SIZE];  /* request id in force at the call, restored for cb */
 };
 
 struct httpc *httpc_new(struct event_base *base, const char *ca_file, char *err, size_t size)
@@ -99,8 +101,11 @@ static void fetch_finish(evutil_socket_t fd, short what, void *arg)
 	struct fetch *f = arg;
 	size_t len = evbuffer_get_length(f->body);
 	const char *data = len > 0 ? (const char *)evbuffer_pullup(f->body, -1) : NULL;
+	char prev[LOG_REQUEST_ID_SIZE];
 
+	log_request_begin(f->rid, prev);
 	f->cb(f->status, data, len, f->status == 0 ? f->error : NULL, f->arg);
+	log_request_end(prev);
 	fetch_free(f);
 }
 
@@ -200,6 +205,7 @@ void httpc_fetch(struct httpc *c, enum evhttp_cmd_type method, const char *url,
 	bool tls;
 	int port;
 
+	snprintf(f->rid, sizeof f->rid, "%s", log_request_id());
 	f->c = c;
 	f->cb = cb;
 	f->arg = arg;

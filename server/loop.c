@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -35,6 +36,7 @@
 #include "mllp.h"
 #include "notify_client.h"
 #include "signin.h"
+#include "store_metrics.h"
 #include "store_migrate.h"
 #include "task_cache.h"
 #include "chase.h"
@@ -66,7 +68,54 @@ struct loop {
 	bool ready_sent;                /* READY=1 has been sent */
 	bool ready_checking;            /* a readiness check is waiting for the database */
 	int ready_last;                 /* schema version last reported in STATUS=, or -1 */
+	bool wards_busy;                /* the ward figures are being read */
+	int64_t wards_due_ms;           /* monotonic ms to read them next */
 };
+
+/* The ward figures arrived (or not): hand them to the metrics. */
+static void wards_read(enum status st, const struct err *err, const char *json, void *arg)
+{
+	struct loop *l = arg;
+	cJSON *root = st == ST_OK && json != NULL ? cJSON_Parse(json) : NULL;
+	int n = cJSON_IsArray(root) ? cJSON_GetArraySize(root) : 0;
+	const char **codes = xcalloc((size_t)n + 1, sizeof *codes);
+	int *nctr = xcalloc((size_t)n + 1, sizeof *nctr);
+	int *delayed = xcalloc((size_t)n + 1, sizeof *delayed);
+	int k = 0;
+
+	l->wards_busy = false;
+	if (st != ST_OK)
+		log_warning("main", "could not read the ward figures status=%s", status_code(st));
+	for (int i = 0; i < n; i++) {
+		const cJSON *row = cJSON_GetArrayItem(root, i);
+		const cJSON *code = cJSON_GetArrayItem(row, 0);
+
+		if (!cJSON_IsString(code))
+			continue;
+		codes[k] = code->valuestring;
+		nctr[k] = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(row, 1));
+		delayed[k] = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(row, 2));
+		k++;
+	}
+	if (root != NULL)
+		metrics_wards_set(l->app.metrics, k, codes, nctr, delayed, app_now(&l->app));
+	cJSON_Delete(root);
+	free(codes);
+	free(nctr);
+	free(delayed);
+}
+
+/* Read the ward figures every metrics_ward_interval (never per scrape: a query per ward). */
+static void wards_tick(struct loop *l)
+{
+	int64_t now = mono_ms();
+
+	if (l->wards_busy || now < l->wards_due_ms || l->app.shutting_down)
+		return;
+	l->wards_busy = true;
+	l->wards_due_ms = now + l->app.cfg->metrics_ward_interval_ms;
+	store_ward_figures(l->app.db, app_now(&l->app), wards_read, l);
+}
 
 #define PROBE_US 100000
 static const double lag_bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 1.0};
@@ -196,6 +245,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	chase_tick(l->app.chase);
 	messenger_tick(l->app.messenger);
 	ready_check(l);
+	wards_tick(l);
 }
 
 static bool deadline_passed(const struct timespec *d)
@@ -324,6 +374,7 @@ static void hup_cb(evutil_socket_t sig, short what, void *arg)
 	free(l->app.cfg);
 	l->app.cfg = fresh;
 	log_set_level_name(fresh->log_level);
+	log_set_format_name(fresh->log_format);
 	log_info("main", "configuration reloaded");
 }
 

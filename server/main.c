@@ -217,6 +217,7 @@ static int cmd_serve(int argc, char **argv)
 		cfg->mllp_port_file = xstrdup(mllp_port_file);
 	}
 	log_set_level_name(cfg->log_level);
+	log_set_format_name(cfg->log_format);
 	return loop_serve(cfg, path);
 }
 
@@ -268,6 +269,7 @@ static int cmd_migrate(int argc, char **argv)
 		return 1;
 	}
 	log_set_level_name(cfg.log_level);
+	log_set_format_name(cfg.log_format);
 	mode = status_only ? MIGRATE_STATUS : MIGRATE_APPLY;
 	rc = migrate_run(config_owner_url(&cfg), dir, mode, &err) == ST_OK ? 0 : 1;
 	if (rc != 0)

@@ -7,14 +7,26 @@
 #include "metrics.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xmalloc.h"
 
-static const double buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                 0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
-#define NBUCKETS (sizeof buckets / sizeof buckets[0])
+static const double buckets[METRICS_NBUCKETS] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                 0.25,  0.5,   1.0,  2.5,   5.0,  10.0};
+#define NBUCKETS METRICS_NBUCKETS
+#define METRICS_MAX_WARDS 1000 /* ward gauges kept at most (label cardinality) */
+
+/* HL7 results, in label order. */
+enum hl7_result { HL7_ACCEPTED, HL7_ERROR, HL7_REJECTED, HL7_DUPLICATE, HL7_NRESULTS };
+static const char *const hl7_result_names[] = {"accepted", "error", "rejected", "duplicate"};
+
+struct ward_gauge {
+	char code[33]; /* ward code (an admin-set code, not patient data) */
+	int nctr;      /* inpatients not meeting the criteria to reside */
+	int delayed;   /* of them, delayed past a midnight */
+};
 
 struct counter {
 	const char *method; /* static string from http.c */
@@ -24,10 +36,8 @@ struct counter {
 };
 
 struct histogram {
-	const char *route;             /* route pattern, static */
-	uint64_t counts[NBUCKETS + 1]; /* per bucket, last is +Inf (not cumulative) */
-	double sum;                    /* seconds */
-	uint64_t count;                /* observations */
+	const char *route;     /* route pattern, static */
+	struct metrics_hist h; /* its latencies */
 };
 
 struct reporter {
@@ -42,7 +52,71 @@ struct metrics {
 	size_t nhistograms;           /* used */
 	struct reporter *reporters;   /* owned */
 	size_t nreporters;            /* used */
+	uint64_t hl7[HL7_NRESULTS];   /* HL7 messages answered, by result */
+	struct ward_gauge *wards;     /* owned: the last ward figures read */
+	int nwards;                   /* how many */
+	int64_t wards_at;             /* unix time they were read, 0 = never */
 };
+
+void metrics_hist_observe(struct metrics_hist *h, double seconds)
+{
+	size_t i;
+
+	for (i = 0; i < NBUCKETS && seconds > buckets[i]; i++)
+		;
+	h->counts[i]++;
+	h->sum += seconds;
+	h->count++;
+}
+
+void metrics_hist_write(struct evbuffer *out, const char *name, const char *labels,
+                        const struct metrics_hist *h)
+{
+	const char *sep = labels[0] != '\0' ? "," : "";
+	uint64_t cum = 0;
+
+	for (size_t b = 0; b < NBUCKETS; b++) {
+		cum += h->counts[b];
+		evbuffer_add_printf(out, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name, labels,
+		                    sep, buckets[b], cum);
+	}
+	evbuffer_add_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels, sep,
+	                    h->count);
+	if (labels[0] != '\0')
+		evbuffer_add_printf(out, "%s_sum{%s} %.6f\n%s_count{%s} %" PRIu64 "\n", name,
+		                    labels, h->sum, name, labels, h->count);
+	else
+		evbuffer_add_printf(out, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name, h->sum, name,
+		                    h->count);
+}
+
+void metrics_hl7_done(struct metrics *m, const char *ack_code, bool duplicate)
+{
+	if (duplicate)
+		m->hl7[HL7_DUPLICATE]++;
+	else if (strcmp(ack_code, "AA") == 0)
+		m->hl7[HL7_ACCEPTED]++;
+	else if (strcmp(ack_code, "AE") == 0)
+		m->hl7[HL7_ERROR]++;
+	else
+		m->hl7[HL7_REJECTED]++;
+}
+
+void metrics_wards_set(struct metrics *m, int n, const char *const *codes, const int *nctr,
+                       const int *delayed, int64_t at)
+{
+	if (n > METRICS_MAX_WARDS)
+		n = METRICS_MAX_WARDS;
+	free(m->wards);
+	m->wards = n > 0 ? xcalloc((size_t)n, sizeof *m->wards) : NULL;
+	m->nwards = n;
+	for (int i = 0; i < n; i++) {
+		snprintf(m->wards[i].code, sizeof m->wards[i].code, "%s", codes[i]);
+		m->wards[i].nctr = nctr[i];
+		m->wards[i].delayed = delayed[i];
+	}
+	m->wards_at = at;
+}
 
 struct metrics *metrics_new(void)
 {
@@ -56,6 +130,7 @@ void metrics_free(struct metrics *m)
 	free(m->counters);
 	free(m->histograms);
 	free(m->reporters);
+	free(m->wards);
 	free(m);
 }
 
@@ -93,11 +168,7 @@ void metrics_http_done(struct metrics *m, const char *method, const char *route,
 		memset(h, 0, sizeof *h);
 		h->route = route;
 	}
-	for (i = 0; i < NBUCKETS && seconds > buckets[i]; i++)
-		;
-	h->counts[i]++;
-	h->sum += seconds;
-	h->count++;
+	metrics_hist_observe(&h->h, seconds);
 }
 
 void metrics_add_reporter(struct metrics *m, metrics_report_cb *cb, void *arg)
@@ -126,24 +197,37 @@ void metrics_write(struct metrics *m, struct evbuffer *out)
 	                         "# TYPE carebridge_http_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < m->nhistograms; i++) {
 		const struct histogram *h = &m->histograms[i];
-		uint64_t cum = 0;
+		char labels[300];
 
-		for (size_t b = 0; b < NBUCKETS; b++) {
-			cum += h->counts[b];
-			evbuffer_add_printf(out,
-			                    "carebridge_http_request_duration_seconds_bucket{route="
-			                    "\"%s\",le=\"%g\"} %" PRIu64 "\n",
-			                    h->route, buckets[b], cum);
-		}
-		evbuffer_add_printf(
-		    out,
-		    "carebridge_http_request_duration_seconds_bucket{route=\"%s\","
-		    "le=\"+Inf\"} %" PRIu64 "\n"
-		    "carebridge_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
-		    "carebridge_http_request_duration_seconds_count{route=\"%s\"} "
-		    "%" PRIu64 "\n",
-		    h->route, h->count, h->route, h->sum, h->route, h->count);
+		snprintf(labels, sizeof labels, "route=\"%s\"", h->route);
+		metrics_hist_write(out, "carebridge_http_request_duration_seconds", labels, &h->h);
 	}
+	evbuffer_add_printf(out, "# HELP carebridge_mllp_messages_total HL7 v2 messages answered, "
+	                         "by result (the ACK code; duplicate: a repeat answered from the "
+	                         "first).\n"
+	                         "# TYPE carebridge_mllp_messages_total counter\n");
+	for (int i = 0; i < HL7_NRESULTS; i++)
+		evbuffer_add_printf(out,
+		                    "carebridge_mllp_messages_total{result=\"%s\"} %" PRIu64 "\n",
+		                    hl7_result_names[i], m->hl7[i]);
+	evbuffer_add_printf(out, "# HELP carebridge_ward_nctr_patients Inpatients not meeting the "
+	                         "criteria to reside, by ward (read periodically).\n"
+	                         "# TYPE carebridge_ward_nctr_patients gauge\n");
+	for (int i = 0; i < m->nwards; i++)
+		evbuffer_add_printf(out, "carebridge_ward_nctr_patients{ward=\"%s\"} %d\n",
+		                    m->wards[i].code, m->wards[i].nctr);
+	evbuffer_add_printf(out, "# HELP carebridge_ward_delayed_patients Of those, patients "
+	                         "delayed past a midnight snapshot, by ward (read periodically).\n"
+	                         "# TYPE carebridge_ward_delayed_patients gauge\n");
+	for (int i = 0; i < m->nwards; i++)
+		evbuffer_add_printf(out, "carebridge_ward_delayed_patients{ward=\"%s\"} %d\n",
+		                    m->wards[i].code, m->wards[i].delayed);
+	evbuffer_add_printf(out,
+	                    "# HELP carebridge_ward_figures_timestamp_seconds When the ward "
+	                    "gauges were read (unix time; 0 = not yet).\n"
+	                    "# TYPE carebridge_ward_figures_timestamp_seconds gauge\n"
+	                    "carebridge_ward_figures_timestamp_seconds %" PRId64 "\n",
+	                    m->wards_at);
 	for (size_t i = 0; i < m->nreporters; i++)
 		m->reporters[i].cb(out, m->reporters[i].arg);
 }

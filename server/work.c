@@ -19,15 +19,17 @@
 #include <unistd.h>
 
 #include "list.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define WORK_KEY_SIZE 64
 
 struct job {
-	TAILQ_ENTRY(job) entry; /* in its lane's jobs, or in done */
-	work_fn *fn;            /* runs on a worker */
-	work_done_cb *done;     /* runs on the loop */
-	void *arg;              /* theirs */
+	TAILQ_ENTRY(job) entry;        /* in its lane's jobs, or in done */
+	work_fn *fn;                   /* runs on a worker */
+	work_done_cb *done;            /* runs on the loop */
+	void *arg;                     /* theirs */
+	char rid[LOG_REQUEST_ID_SIZE]; /* request id in force at submit, restored for done */
 };
 
 TAILQ_HEAD(job_list, job);
@@ -119,7 +121,11 @@ static void work_drain(struct work *w)
 	pthread_mutex_unlock(&w->lock);
 	while ((j = TAILQ_FIRST(&ready)) != NULL) {
 		TAILQ_REMOVE(&ready, j, entry);
+		char prev[LOG_REQUEST_ID_SIZE];
+
+		log_request_begin(j->rid, prev);
 		j->done(j->arg);
+		log_request_end(prev);
 		free(j);
 	}
 }
@@ -229,6 +235,7 @@ int work_submit_keyed(struct work *w, const char *key, int max_per_key, work_fn 
 	j = xmalloc(sizeof *j);
 	j->fn = fn;
 	j->done = done;
+	snprintf(j->rid, sizeof j->rid, "%s", log_request_id());
 	j->arg = arg;
 	TAILQ_INSERT_TAIL(&ln->jobs, j, entry);
 	ln->n++;

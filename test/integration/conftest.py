@@ -6,12 +6,14 @@ gets its own `carebridge serve` on a free port.  Teardown sends SIGTERM and
 expects exit 0 and no sanitizer report.  Only the Python standard library and
 Debian's python3-requests are used.
 """
+import importlib.util
 import os
 import pathlib
 import random
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -19,6 +21,61 @@ import pytest
 import requests
 
 TOP = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _load_idlog():
+    """idlog.py, one copy per process (the browser suite loads this file under another name)."""
+    mod = sys.modules.get("cb_idlog")
+    if mod is None:
+        spec = importlib.util.spec_from_file_location(
+            "cb_idlog", pathlib.Path(__file__).resolve().with_name("idlog.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["cb_idlog"] = mod
+        spec.loader.exec_module(mod)
+    return mod
+
+
+idlog = _load_idlog()
+
+# Every body a test sends through python3-requests has its patient identifiers recorded, so
+# log_scan.py can look for them in the logs (issue 18).
+if not getattr(requests.Session.request, "cb_records", False):
+    _session_request = requests.Session.request
+
+    def _recording_request(self, method, url, **kw):
+        idlog.record_body(kw)
+        return _session_request(self, method, url, **kw)
+
+    _recording_request.cb_records = True
+    requests.Session.request = _recording_request
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """A fresh log directory for this run (scripts/check empties it itself and keeps it
+    across its pytest runs: CB_TEST_LOG_KEEP=1); xdist workers leave it to the controller."""
+    if not hasattr(session.config, "workerinput") and os.environ.get("CB_TEST_LOG_KEEP") != "1":
+        idlog.clear()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The controller scans every worker's logs for the identifiers the tests sent."""
+    if hasattr(session.config, "workerinput") or os.environ.get("CB_TEST_LOG_KEEP") == "1":
+        return  # scripts/check scans once after all its runs
+    spec = importlib.util.spec_from_file_location(
+        "cb_log_scan", pathlib.Path(__file__).resolve().with_name("log_scan.py"))
+    scan = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scan)
+    findings, files, nlines, nhs, names = scan.scan(str(idlog.LOG_DIR))
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    for f in findings[:50]:
+        if tr is not None:
+            tr.write_line("log scan: " + f, red=True)
+    if tr is not None:
+        tr.write_line(f"log scan: {len(files)} logs, {nlines} lines, {len(nhs)} NHS numbers and "
+                      f"{len(names)} names sought: {len(findings)} found")
+    if findings:
+        session.exitstatus = 1
 BIN = os.environ.get("CB_BIN", str(TOP / "build/release/carebridge"))
 ASAN = os.environ.get("CB_TEST_ASAN") == "1"
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -91,11 +148,22 @@ class Cluster:
         return [line.split("\t") for line in out.stdout.splitlines() if line != ""]
 
 
+def keep_cli_log(args, r):
+    """Append a CLI run's stderr (its log lines) to this process's CLI log (issue 18)."""
+    if r.stderr:
+        path = getattr(keep_cli_log, "path", None) or idlog.log_path("cli")
+        keep_cli_log.path = path
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(r.stderr if r.stderr.endswith("\n") else r.stderr + "\n")
+
+
 def run_bin(*args, env=None, check=False, timeout=60):
     e = dict(os.environ)
     e.update(env or {})
-    return subprocess.run([BIN, *args], env=e, capture_output=True, text=True, check=check,
-                          timeout=timeout)
+    r = subprocess.run([BIN, *args], env=e, capture_output=True, text=True, check=check,
+                       timeout=timeout)
+    keep_cli_log(args, r)
+    return r
 
 
 class Daemon:
@@ -108,7 +176,8 @@ class Daemon:
         self.proc = None
         self.tmp = tempfile.TemporaryDirectory(prefix="cbd-")
         self.port_file = os.path.join(self.tmp.name, "port")
-        self.log_path = os.path.join(self.tmp.name, "serve.log")
+        # kept after the run, for log_scan.py (issue 18)
+        self.log_path = idlog.log_path("serve")
         self.base = None
         self.session = requests.Session()
 
@@ -285,6 +354,7 @@ def cli(database, *args, input=None, check=True):
     e["CAREBRIDGE_DATABASE_URL"] = database.url
     r = subprocess.run([BIN, *args], env=e, capture_output=True, text=True, input=input,
                        timeout=60)
+    keep_cli_log(args, r)
     if check:
         assert r.returncode == 0, f"{args}: {r.stderr}"
     return r
@@ -370,7 +440,9 @@ def nhs_number(seed=None):
             check = 0
         if check == 10:
             continue
-        return "".join(map(str, digits)) + str(check)
+        number = "".join(map(str, digits)) + str(check)
+        idlog.record("nhs", number)
+        return number
 
 
 def admission_body(ward, **over):
@@ -385,6 +457,7 @@ def admission_body(ward, **over):
         "pathway": 1,
     }
     body.update(over)
+    idlog.record_json(body)
     return body
 
 

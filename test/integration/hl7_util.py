@@ -3,9 +3,27 @@
 Shared by test_hl7.py and the browser tests (test/browser/test_screens.py loads
 it by path); only the Python standard library.
 """
+import importlib.util
+import pathlib
 import socket
+import sys
 import uuid
 from datetime import datetime, timedelta, timezone
+
+
+def _load_idlog():
+    """idlog.py (records the identifiers the tests send), one copy per process."""
+    mod = sys.modules.get("cb_idlog")
+    if mod is None:
+        spec = importlib.util.spec_from_file_location(
+            "cb_idlog", pathlib.Path(__file__).resolve().with_name("idlog.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["cb_idlog"] = mod
+        spec.loader.exec_module(mod)
+    return mod
+
+
+idlog = _load_idlog()
 
 SB, EB, CR = b"\x0b", b"\x1c", b"\x0d"
 
@@ -41,6 +59,7 @@ class Mllp:
 
 
 def frame(msg):
+    idlog.record_hl7(msg)  # what is sent is recorded for log_scan.py (issue 18)
     if isinstance(msg, str):
         msg = msg.encode()
     return SB + msg + EB + CR
@@ -64,6 +83,9 @@ def adt(event, visit, nhs=None, ward="PAS-A", bed="3", control=None, family="Hl7
         msg_type=None, prior="", disposition="", segments=()):
     """An ADT message with \\r segment ends; fields by HL7 position; segments: more segments
     (without their \\r) after PV1, such as "PV2||||||||20261130" or "ZCB|2"."""
+    idlog.record("nhs", nhs or "")
+    idlog.record("name", family)
+    idlog.record("name", given)
     control = control or f"C{uuid.uuid4().hex[:16]}"
     ids = f"{nhs}^^^NHS^NH~MRN{visit}^^^RVJ^MR" if nhs else f"MRN{visit}^^^RVJ^MR"
     pv1 = {1: "1", 2: "I", 3: f"{ward}^^{bed}^RVJ" if ward else "", 6: prior, 19: visit,

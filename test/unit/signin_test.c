@@ -102,6 +102,11 @@ static const struct address_case address_cases[] = {
     {"2001:db8:1:2::9", NULL, "", "2001:db8:1:2::/64"}, /* same /64: same client */
     {"::1", "1.2.3.4", "::1", "1.2.3.4"},
     {"not an address", NULL, "", "unknown"},
+    {"10.1.2.3", "1.2.3.4", "10.0.0.0/8", "1.2.3.4"},  /* a trusted network */
+    {"11.1.2.3", "1.2.3.4", "10.0.0.0/8", "11.1.2.3"}, /* outside it */
+    {"10.0.0.6", "1.2.3.4, 172.16.9.9", "10.0.0.6, 172.16.0.0/12", "1.2.3.4"},
+    {"2001:db8:1:2::9", "1.2.3.4", "2001:db8::/32", "1.2.3.4"}, /* an IPv6 network */
+    {"2001:db9::1", "1.2.3.4", "2001:db8::/32", "2001:db9::/64"},
 };
 
 static void test_client_address(void **state)
@@ -120,8 +125,41 @@ static void test_address_list(void **state)
 {
 	assert_true(signin_address_list_is_valid(""));
 	assert_true(signin_address_list_is_valid("127.0.0.1, ::1,10.0.0.1"));
-	assert_false(signin_address_list_is_valid("10.0.0.0/8"));
+	assert_true(signin_address_list_is_valid("10.0.0.0/8, fd00::/8, 127.0.0.1/32"));
+	assert_false(signin_address_list_is_valid("10.0.0.0/33"));
+	assert_false(signin_address_list_is_valid("10.0.0.0/"));
+	assert_false(signin_address_list_is_valid("10.0.0.0/8x"));
 	assert_false(signin_address_list_is_valid("proxy.example"));
+}
+
+static void test_peer_is_trusted(void **state)
+{
+	assert_false(signin_peer_is_trusted("10.0.0.1", ""));
+	assert_false(signin_peer_is_trusted(NULL, "10.0.0.1"));
+	assert_true(signin_peer_is_trusted("10.0.0.1", "10.0.0.1"));
+	assert_true(signin_peer_is_trusted("::ffff:10.0.0.1", "10.0.0.0/24"));
+	assert_false(signin_peer_is_trusted("10.0.1.1", "10.0.0.0/24"));
+	assert_true(signin_peer_is_trusted("127.0.0.1", "::1, 127.0.0.0/8"));
+	assert_true(signin_peer_is_trusted("10.0.0.1", "0.0.0.0/0"));
+}
+
+static void test_request_id(void **state)
+{
+	char longest[SIGNIN_REQUEST_ID_MAX + 2];
+
+	assert_true(signin_request_id_is_valid("3f2a9c1e-0b6d-4c7e-9a51-8d2f0e4b7c13"));
+	assert_true(signin_request_id_is_valid("lb1.abc_DEF-42"));
+	assert_false(signin_request_id_is_valid(""));
+	assert_false(signin_request_id_is_valid(NULL));
+	assert_false(signin_request_id_is_valid("a b"));
+	assert_false(signin_request_id_is_valid("a\"b"));
+	assert_false(signin_request_id_is_valid("caf\xc3\xa9"));
+	memset(longest, 'a', SIGNIN_REQUEST_ID_MAX);
+	longest[SIGNIN_REQUEST_ID_MAX] = '\0';
+	assert_true(signin_request_id_is_valid(longest));
+	longest[SIGNIN_REQUEST_ID_MAX] = 'a';
+	longest[SIGNIN_REQUEST_ID_MAX + 1] = '\0';
+	assert_false(signin_request_id_is_valid(longest));
 }
 
 static void test_limiter(void **state)
@@ -160,6 +198,8 @@ int main(void)
 	    cmocka_unit_test(test_locks),
 	    cmocka_unit_test(test_client_address),
 	    cmocka_unit_test(test_address_list),
+	    cmocka_unit_test(test_peer_is_trusted),
+	    cmocka_unit_test(test_request_id),
 	    cmocka_unit_test(test_limiter),
 	};
 
