@@ -813,7 +813,7 @@ static void test_action_names(void **state)
 	    "webhook_manage",      "hl7_read",           "event_read",        "self",
 	    "reference_read",      "review_record",      "reference_manage",  "barrier_record",
 	    "sitrep_submit",       "referral_read",      "referral_send",     "referral_respond",
-	    "organisation_manage", "involvement_record", "organisation_read",   "referral_assign",
+	    "organisation_manage", "involvement_record", "organisation_read", "referral_assign",
 	};
 
 	for (size_t i = 0; i < ACCESS_ACTION_COUNT; i++)
